@@ -1,0 +1,166 @@
+package provider
+
+import "time"
+
+// DefaultNamespace is the namespace functions land in when a request names none.
+const DefaultNamespace = "openfaas-fn"
+
+// Annotations and labels understood by faas-wasm.
+const (
+	// AnnotationRuntime selects how a function runs: RuntimeWasm or RuntimeContainer.
+	// When absent, the image decides.
+	AnnotationRuntime = "com.openfaas.runtime"
+	// AnnotationAllowedHosts lists, comma separated, the hosts a Wasm function
+	// may reach over outbound HTTP. Deny by default.
+	AnnotationAllowedHosts = "com.openfaas.wasm.allowed-hosts"
+	// AnnotationWasmMode selects the Wasm instance mode: "fresh" (default) or "warm".
+	AnnotationWasmMode = "com.openfaas.wasm.mode"
+	// LabelScaleMin is the lowest replica count (default 1).
+	LabelScaleMin = "com.openfaas.scale.min"
+	// LabelScaleMax is the highest replica count.
+	LabelScaleMax = "com.openfaas.scale.max"
+	// LabelScaleZero enables idle scale to zero when "true".
+	LabelScaleZero = "com.openfaas.scale.zero"
+	// LabelScaleZeroDuration is the idle time before scale to zero (a Go duration, e.g. "15m").
+	LabelScaleZeroDuration = "com.openfaas.scale.zero-duration"
+	// LabelFunction is added to every function's labels with the function's name.
+	LabelFunction = "faas_function"
+)
+
+// Runtimes a function can be deployed with.
+const (
+	RuntimeWasm      = "wasm"
+	RuntimeContainer = "container"
+)
+
+// FunctionDeployment is the body of POST and PUT /system/functions.
+type FunctionDeployment struct {
+	Service                string             `json:"service"`
+	Image                  string             `json:"image"`
+	Namespace              string             `json:"namespace,omitempty"`
+	EnvProcess             string             `json:"envProcess,omitempty"`
+	EnvVars                map[string]string  `json:"envVars,omitempty"`
+	Constraints            []string           `json:"constraints,omitempty"`
+	Secrets                []string           `json:"secrets,omitempty"`
+	Labels                 map[string]string  `json:"labels,omitempty"`
+	Annotations            map[string]string  `json:"annotations,omitempty"`
+	Limits                 *FunctionResources `json:"limits,omitempty"`
+	Requests               *FunctionResources `json:"requests,omitempty"`
+	ReadOnlyRootFilesystem bool               `json:"readOnlyRootFilesystem,omitempty"`
+}
+
+// FunctionResources are resource amounts in Kubernetes quantity format ("128Mi", "200m").
+type FunctionResources struct {
+	Memory    string `json:"memory,omitempty"`
+	CPU       string `json:"cpu,omitempty"`
+	NvidiaGPU string `json:"nvidia.com/gpu,omitempty"`
+	AMDGPU    string `json:"amd.com/gpu,omitempty"`
+	IntelGPU  string `json:"intel.com/gpu,omitempty"`
+}
+
+// FunctionStatus is what GET /system/functions and /system/function/{name} return.
+type FunctionStatus struct {
+	Name                   string             `json:"name"`
+	Image                  string             `json:"image"`
+	Namespace              string             `json:"namespace,omitempty"`
+	EnvProcess             string             `json:"envProcess,omitempty"`
+	EnvVars                map[string]string  `json:"envVars,omitempty"`
+	Constraints            []string           `json:"constraints,omitempty"`
+	Secrets                []string           `json:"secrets,omitempty"`
+	Labels                 map[string]string  `json:"labels,omitempty"`
+	Annotations            map[string]string  `json:"annotations,omitempty"`
+	Limits                 *FunctionResources `json:"limits,omitempty"`
+	Requests               *FunctionResources `json:"requests,omitempty"`
+	ReadOnlyRootFilesystem bool               `json:"readOnlyRootFilesystem,omitempty"`
+	InvocationCount        float64            `json:"invocationCount,omitempty"`
+	Replicas               uint64             `json:"replicas,omitempty"`
+	AvailableReplicas      uint64             `json:"availableReplicas,omitempty"`
+	CreatedAt              time.Time          `json:"createdAt"`
+	Usage                  *FunctionUsage     `json:"usage,omitempty"`
+}
+
+// FunctionUsage is the resource usage of a function's replicas.
+type FunctionUsage struct {
+	CPU              float64 `json:"cpu,omitempty"`
+	TotalMemoryBytes float64 `json:"totalMemoryBytes,omitempty"`
+}
+
+// ScaleServiceRequest is the body of POST /system/scale-function/{name}.
+type ScaleServiceRequest struct {
+	ServiceName string `json:"serviceName"`
+	Replicas    uint64 `json:"replicas"`
+	Namespace   string `json:"namespace,omitempty"`
+}
+
+// DeleteFunctionRequest is the body of DELETE /system/functions.
+type DeleteFunctionRequest struct {
+	FunctionName string `json:"functionName"`
+	Namespace    string `json:"namespace,omitempty"`
+}
+
+// ProviderInfo is what GET /system/info returns.
+type ProviderInfo struct {
+	Name          string      `json:"provider"`
+	Orchestration string      `json:"orchestration"`
+	Version       VersionInfo `json:"version"`
+}
+
+// VersionInfo describes the provider's build.
+type VersionInfo struct {
+	CommitMessage string `json:"commit_message,omitempty"`
+	SHA           string `json:"sha"`
+	Release       string `json:"release"`
+}
+
+// Secret is the body of the /system/secrets routes. Value and RawValue are
+// only ever received, never returned.
+type Secret struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Value     string `json:"value,omitempty"`
+	RawValue  []byte `json:"rawValue,omitempty"`
+}
+
+// Data returns the secret's bytes: RawValue when set, else Value.
+func (s Secret) Data() []byte {
+	if len(s.RawValue) > 0 {
+		return s.RawValue
+	}
+	return []byte(s.Value)
+}
+
+// SecretRef names a stored secret without its value, as GET /system/secrets lists them.
+type SecretRef struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// FunctionNamespace is the body and answer of /system/namespace/{ns}.
+type FunctionNamespace struct {
+	Name        string            `json:"name"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+}
+
+// LogRequest selects the log lines GET /system/logs streams.
+type LogRequest struct {
+	Name      string
+	Namespace string
+	// Instance limits lines to one replica when set.
+	Instance string
+	// Since, when non-zero, drops lines older than it.
+	Since time.Time
+	// Tail, when > 0, starts with at most this many of the newest stored lines.
+	Tail int
+	// Follow keeps the stream open for new lines until the context ends.
+	Follow bool
+}
+
+// LogMessage is one line of GET /system/logs (one NDJSON object).
+type LogMessage struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Instance  string    `json:"instance"`
+	Timestamp time.Time `json:"timestamp"`
+	Text      string    `json:"text"`
+}
