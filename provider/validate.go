@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -110,6 +111,9 @@ func ParseMemory(s string) (int64, error) {
 	}
 	mult := map[string]float64{"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
 		"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[m[2]]
+	if n*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("memory %q is too large: %w", s, ErrInvalid)
+	}
 	return int64(n * mult), nil
 }
 
@@ -130,8 +134,11 @@ func ParseCPU(s string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cpu %q: %w", s, ErrInvalid)
 	}
-	if m[2] == "m" {
-		return int64(n), nil
+	if m[2] != "m" {
+		n *= 1000
 	}
-	return int64(n * 1000), nil
+	if n >= math.MaxInt64 {
+		return 0, fmt.Errorf("cpu %q is too large: %w", s, ErrInvalid)
+	}
+	return int64(n), nil
 }
