@@ -1,0 +1,146 @@
+// Package config turns the faas-wasm command line and environment into a
+// Config for the provider. Every flag has an environment variable fallback
+// (FAAS_WASM_<FLAG> with dashes as underscores); a flag given on the command
+// line wins over the environment.
+//
+// It does not start anything: main.go builds the backend and the server from
+// the Config it returns.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Modes the provider runs in.
+const (
+	ModeLocal      = "local"
+	ModeKubernetes = "kubernetes"
+)
+
+// Config is the provider's configuration.
+type Config struct {
+	Addr             string
+	Mode             string
+	StateDir         string
+	CacheDir         string
+	Namespace        string
+	BasicAuth        bool
+	SecretMountPath  string
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	FunctionTimeout  time.Duration
+	ScaleFromZero    time.Duration
+	ShutdownTimeout  time.Duration
+	MaxBodyBytes     int64
+	MaxReplicas      uint64
+	ContainerdSocket string
+	Kubeconfig       string
+	LogLevel         string
+	LogFormat        string
+}
+
+// EnvPrefix is the prefix of the environment variables that back the flags.
+const EnvPrefix = "FAAS_WASM_"
+
+// Parse reads args (without the program name) with getenv as the
+// environment. Output for --help goes to out.
+//
+// # Errors
+// flag.ErrHelp when --help was asked for; otherwise an error that names the
+// bad flag or environment variable.
+func Parse(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("faas-wasm", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, `faas-wasm: an OpenFaaS provider that runs functions as containers and as native WebAssembly.
+
+Usage:
+  faas-wasm [flags]                 serve the provider API
+  faas-wasm build -f stack.yml      build container and Wasm images of functions (see build --help)
+  faas-wasm registry                run a small OCI registry for local use (see registry --help)
+  faas-wasm version                 print the version
+
+Flags (each also read from the environment variable shown):
+`)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(out, "  --%s (env %s, default %q)\n    \t%s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	home, _ := os.UserHomeDir()
+	if home == "" {
+		home = os.TempDir()
+	}
+	fs.StringVar(&c.Addr, "addr", ":8081", "address the provider API listens on")
+	fs.StringVar(&c.Mode, "mode", ModeLocal, "backend: local (embedded, one host) or kubernetes")
+	fs.StringVar(&c.StateDir, "state-dir", filepath.Join(home, ".local", "share", "faas-wasm"), "directory holding deployed functions, secrets and namespaces (local mode)")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "directory of the compiled Wasm module cache (default <state-dir>/cache)")
+	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "default function namespace")
+	fs.BoolVar(&c.BasicAuth, "basic-auth", false, "require basic auth on /system/* (credentials in basic-auth-user and basic-auth-password under --secret-mount-path)")
+	fs.StringVar(&c.SecretMountPath, "secret-mount-path", "/var/openfaas/secrets", "directory holding the basic-auth-user and basic-auth-password files")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 60*time.Second, "longest time to read a request, body included")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "longest time to write a response (log streams excepted)")
+	fs.DurationVar(&c.FunctionTimeout, "function-timeout", 60*time.Second, "default wall-time limit of one function invocation")
+	fs.DurationVar(&c.ScaleFromZero, "scale-from-zero-timeout", 30*time.Second, "how long an invocation waits for a function scaled to zero to become ready")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")
+	fs.Uint64Var(&c.MaxReplicas, "max-replicas", 20, "highest replica count of any function")
+	fs.StringVar(&c.ContainerdSocket, "containerd-socket", "/run/containerd/containerd.sock", "containerd socket for container functions (local mode)")
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file (kubernetes mode; default in-cluster config)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("environment %s=%q: %w", envName(f.Name), v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(c.StateDir, "cache")
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Mode != ModeLocal && c.Mode != ModeKubernetes:
+		return fmt.Errorf("--mode %q: want %s or %s", c.Mode, ModeLocal, ModeKubernetes)
+	case c.MaxBodyBytes <= 0:
+		return fmt.Errorf("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
+	case c.MaxReplicas == 0:
+		return errors.New("--max-replicas must be at least 1")
+	case c.FunctionTimeout <= 0 || c.ReadTimeout <= 0 || c.WriteTimeout <= 0:
+		return errors.New("timeouts must be positive")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}

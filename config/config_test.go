@@ -1,0 +1,79 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8081" || c.Mode != ModeLocal || c.Namespace != "openfaas-fn" || c.BasicAuth {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if !strings.HasSuffix(c.CacheDir, "cache") || !strings.HasPrefix(c.CacheDir, c.StateDir) {
+		t.Fatalf("cache dir %q not under state dir %q", c.CacheDir, c.StateDir)
+	}
+}
+
+func TestParseEnvAndFlags(t *testing.T) {
+	c, err := Parse([]string{"--addr", "127.0.0.1:9000"}, env(map[string]string{
+		"FAAS_WASM_ADDR":             "ignored:1",
+		"FAAS_WASM_BASIC_AUTH":       "true",
+		"FAAS_WASM_FUNCTION_TIMEOUT": "5s",
+		"FAAS_WASM_STATE_DIR":        "/tmp/s",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" {
+		t.Errorf("flag must win over env: addr %q", c.Addr)
+	}
+	if !c.BasicAuth || c.FunctionTimeout != 5*time.Second || c.StateDir != "/tmp/s" || c.CacheDir != "/tmp/s/cache" {
+		t.Errorf("env not applied: %+v", c)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad mode", []string{"--mode", "cloud"}, nil, "--mode"},
+		{"bad env", nil, map[string]string{"FAAS_WASM_BASIC_AUTH": "maybe"}, "FAAS_WASM_BASIC_AUTH"},
+		{"bad body limit", []string{"--max-body-bytes", "0"}, nil, "max-body-bytes"},
+		{"extra arg", []string{"serve-now"}, nil, "unexpected argument"},
+		{"unknown flag", []string{"--nope"}, nil, "nope"},
+		{"bad format", []string{"--log-format", "xml"}, nil, "log-format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.args, env(tc.env), &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	_, err := Parse([]string{"--help"}, env(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"--addr", "FAAS_WASM_ADDR", "--state-dir", "--mode", "--namespace", "--basic-auth", "--secret-mount-path", "--function-timeout", "faas-wasm build"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
