@@ -1,0 +1,192 @@
+package fn
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// errBadEnvelope marks a malformed stdin envelope of a reactor call.
+var errBadEnvelope = errors.New("malformed request envelope")
+
+// readEnvelope reads the reactor stdin envelope of docs/abi.md: KEY=VALUE
+// lines, an empty line, then the body. It returns the variables in order and
+// a reader positioned at the first byte of the body.
+func readEnvelope(r io.Reader) ([][2]string, io.Reader, error) {
+	br := bufio.NewReader(r)
+	var vars [][2]string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if err == io.EOF && line == "" && len(vars) == 0 {
+				return nil, br, nil
+			}
+			return nil, nil, fmt.Errorf("read envelope: %w (line %q)", errBadEnvelope, line)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			return vars, br, nil
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" {
+			return nil, nil, fmt.Errorf("read envelope: %w: line without KEY=", errBadEnvelope)
+		}
+		vars = append(vars, [2]string{k, v})
+	}
+}
+
+// requestFromCGI builds the *http.Request a handler sees from CGI/1.1 and
+// classic-watchdog variables (lookup) and the body. Only REQUEST_METHOD,
+// PATH_INFO, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH, SERVER_PROTOCOL,
+// REMOTE_ADDR and HTTP_* are read; Http_Method, Http_Path and Http_Query are
+// fallbacks for hosts that only set the watchdog names.
+func requestFromCGI(names []string, lookup func(string) (string, bool), body io.Reader) (*http.Request, error) {
+	get := func(primary, fallback, def string) string {
+		if v, ok := lookup(primary); ok && v != "" {
+			return v
+		}
+		if v, ok := lookup(fallback); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	method := get("REQUEST_METHOD", "Http_Method", http.MethodGet)
+	path := get("PATH_INFO", "Http_Path", "/")
+	query := get("QUERY_STRING", "Http_Query", "")
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	uri := path
+	if query != "" {
+		uri += "?" + query
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return nil, fmt.Errorf("request uri %q: %w", uri, err)
+	}
+	proto := get("SERVER_PROTOCOL", "", "HTTP/1.1")
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		proto, major, minor = "HTTP/1.1", 1, 1
+	}
+	h := make(http.Header)
+	for _, name := range names {
+		if !strings.HasPrefix(name, "HTTP_") || len(name) == len("HTTP_") {
+			continue
+		}
+		v, _ := lookup(name)
+		key := http.CanonicalHeaderKey(strings.ReplaceAll(name[len("HTTP_"):], "_", "-"))
+		h.Add(key, v)
+	}
+	if ct := get("CONTENT_TYPE", "", ""); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	var length int64 = -1
+	if cl := get("CONTENT_LENGTH", "", ""); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("CONTENT_LENGTH %q: not a length", cl)
+		}
+		length = n
+		body = io.LimitReader(body, n)
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	r := &http.Request{
+		Method:        method,
+		URL:           u,
+		Proto:         proto,
+		ProtoMajor:    major,
+		ProtoMinor:    minor,
+		Header:        h,
+		Body:          io.NopCloser(body),
+		ContentLength: length,
+		Host:          h.Get("Host"),
+		RemoteAddr:    get("REMOTE_ADDR", "", ""),
+		RequestURI:    uri,
+	}
+	h.Del("Host")
+	return r, nil
+}
+
+// bufferedResponse is the http.ResponseWriter of the Wasm shapes: it keeps
+// status, headers and body until writeCGI sends them to stdout.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse {
+	return &bufferedResponse{header: make(http.Header)}
+}
+
+// Header returns the response headers.
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+// WriteHeader records the status; later calls are ignored as in net/http.
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+// Write appends to the body, writing status 200 first if none was written.
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+// writeCGI writes the response as a CGI header block (Status first, then the
+// headers sorted by name), an empty line and the body. Like net/http it sniffs
+// a Content-Type when the handler set none and wrote a body.
+func (b *bufferedResponse) writeCGI(w io.Writer) error {
+	status := b.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if _, ok := b.header["Content-Type"]; !ok && b.body.Len() > 0 {
+		b.header.Set("Content-Type", http.DetectContentType(b.body.Bytes()))
+	}
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "Status: %d %s\r\n", status, http.StatusText(status))
+	keys := make([]string, 0, len(b.header))
+	for k := range b.header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range b.header[k] {
+			v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+		}
+	}
+	head.WriteString("\r\n")
+	if _, err := w.Write(head.Bytes()); err != nil {
+		return fmt.Errorf("write response header: %w", err)
+	}
+	if _, err := w.Write(b.body.Bytes()); err != nil {
+		return fmt.Errorf("write response body: %w", err)
+	}
+	return nil
+}
+
+// serveCGI runs h for one request described by CGI variables and writes the
+// CGI-style response to out.
+func serveCGI(h http.Handler, names []string, lookup func(string) (string, bool), body io.Reader, out io.Writer) error {
+	r, err := requestFromCGI(names, lookup, body)
+	if err != nil {
+		return err
+	}
+	resp := newBufferedResponse()
+	h.ServeHTTP(resp, r)
+	return resp.writeCGI(out)
+}

@@ -1,0 +1,185 @@
+package fn
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestReadEnvelope(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantVars [][2]string
+		wantBody string
+		wantErr  bool
+	}{
+		{"vars and body", "REQUEST_METHOD=POST\nQUERY_STRING=a=b&c=d\n\nhello\nworld", [][2]string{{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "a=b&c=d"}}, "hello\nworld", false},
+		{"no body", "PATH_INFO=/x\n\n", [][2]string{{"PATH_INFO", "/x"}}, "", false},
+		{"empty value", "HTTP_X_EMPTY=\n\n", [][2]string{{"HTTP_X_EMPTY", ""}}, "", false},
+		{"only terminator", "\nbody", nil, "body", false},
+		{"empty stdin", "", nil, "", false},
+		{"missing terminator", "A=1\n", nil, "", true},
+		{"line without equals", "NOEQUALS\n\n", nil, "", true},
+		{"empty key", "=v\n\n", nil, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars, body, err := readEnvelope(strings.NewReader(tt.in))
+			if tt.wantErr {
+				if !errors.Is(err, errBadEnvelope) {
+					t.Fatalf("err = %v, want errBadEnvelope", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vars) != len(tt.wantVars) {
+				t.Fatalf("vars = %q, want %q", vars, tt.wantVars)
+			}
+			for i := range vars {
+				if vars[i] != tt.wantVars[i] {
+					t.Errorf("var %d = %q, want %q", i, vars[i], tt.wantVars[i])
+				}
+			}
+			got, _ := io.ReadAll(body)
+			if string(got) != tt.wantBody {
+				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			}
+		})
+	}
+}
+
+func mapLookup(m map[string]string) ([]string, func(string) (string, bool)) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	return names, func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestRequestFromCGI(t *testing.T) {
+	tests := []struct {
+		name       string
+		vars       map[string]string
+		body       string
+		wantMethod string
+		wantURI    string
+		wantHost   string
+		wantHeader map[string]string
+		wantBody   string
+		wantErr    bool
+	}{
+		{
+			name: "wagi variables",
+			vars: map[string]string{
+				"REQUEST_METHOD": "POST", "PATH_INFO": "/sub/path", "QUERY_STRING": "n=100&x=%20y",
+				"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "4", "HTTP_HOST": "gw:8080",
+				"HTTP_X_CALL_ID": "abc", "REMOTE_ADDR": "10.0.0.1:1234", "Http_X_Call_Id": "abc",
+			},
+			body: "{}{}extra", wantMethod: "POST", wantURI: "/sub/path?n=100&x=%20y", wantHost: "gw:8080",
+			wantHeader: map[string]string{"Content-Type": "application/json", "X-Call-Id": "abc"},
+			wantBody:   "{}{}",
+		},
+		{
+			name: "watchdog fallbacks",
+			vars: map[string]string{"Http_Method": "PUT", "Http_Path": "/w", "Http_Query": "q=1"},
+			body: "all", wantMethod: "PUT", wantURI: "/w?q=1",
+			wantHeader: map[string]string{}, wantBody: "all",
+		},
+		{
+			name:       "defaults",
+			vars:       map[string]string{},
+			wantMethod: "GET", wantURI: "/", wantHeader: map[string]string{},
+		},
+		{
+			name:    "bad length",
+			vars:    map[string]string{"CONTENT_LENGTH": "-3"},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			names, lookup := mapLookup(tt.vars)
+			r, err := requestFromCGI(names, lookup, strings.NewReader(tt.body))
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("want error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Method != tt.wantMethod || r.URL.RequestURI() != tt.wantURI || r.Host != tt.wantHost {
+				t.Errorf("got %s %s host %q, want %s %s host %q", r.Method, r.URL.RequestURI(), r.Host, tt.wantMethod, tt.wantURI, tt.wantHost)
+			}
+			for k, v := range tt.wantHeader {
+				if got := r.Header.Get(k); got != v {
+					t.Errorf("header %s = %q, want %q", k, got, v)
+				}
+			}
+			if r.Header.Get("Host") != "" {
+				t.Error("Host must not stay in the header map")
+			}
+			got, _ := io.ReadAll(r.Body)
+			if string(got) != tt.wantBody {
+				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestWriteCGI(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{
+			name: "status and headers",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", "/users/1")
+				w.Header().Add("X-Multi", "a")
+				w.Header().Add("X-Multi", "b")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"id":1}`))
+			},
+			want: "Status: 201 Created\r\nContent-Type: application/json\r\nLocation: /users/1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n{\"id\":1}",
+		},
+		{
+			name:    "implicit 200 and sniffed type",
+			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "plain words") },
+			want:    "Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain words",
+		},
+		{
+			name:    "nothing written",
+			handler: func(w http.ResponseWriter, r *http.Request) {},
+			want:    "Status: 200 OK\r\n\r\n",
+		},
+		{
+			name: "newline in header value is neutralised",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["X-Evil"] = []string{"a\r\nInjected: yes"}
+				w.WriteHeader(http.StatusTeapot)
+			},
+			want: "Status: 418 I'm a teapot\r\nX-Evil: a  Injected: yes\r\n\r\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := serveCGI(tt.handler, nil, func(string) (string, bool) { return "", false }, strings.NewReader(""), &out); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("got\n%q\nwant\n%q", out.String(), tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,62 @@
+//go:build wasip1 && faasreactor
+
+package fn
+
+import (
+	"fmt"
+	"os"
+)
+
+// previousKeys are the variables the last faas_handle call set, unset before
+// the next call so that a warm instance never shows one request's headers to
+// the next.
+var previousKeys []string
+
+// faasHandle is the reactor entry point of the faas-wasm ABI: it reads the
+// stdin envelope, sets its variables with os.Setenv, runs the registered
+// handler and writes the CGI-style response to stdout. It returns 0 on
+// success and 1 (the host answers 500) when no handler is registered, the
+// envelope is malformed, writing fails or the handler panics.
+//
+//go:wasmexport faas_handle
+func faasHandle() (code int32) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "fn: handler panic: %v\n", p)
+			code = 1
+		}
+	}()
+	h := registeredHandler()
+	if h == nil {
+		fmt.Fprintln(os.Stderr, "fn: no handler registered; call fn.Register from an init function")
+		return 1
+	}
+	vars, body, err := readEnvelope(os.Stdin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
+		return 1
+	}
+	for _, k := range previousKeys {
+		_ = os.Unsetenv(k)
+	}
+	previousKeys = previousKeys[:0]
+	values := make(map[string]string, len(vars))
+	names := make([]string, 0, len(vars))
+	for _, kv := range vars {
+		_ = os.Setenv(kv[0], kv[1])
+		previousKeys = append(previousKeys, kv[0])
+		if _, dup := values[kv[0]]; !dup {
+			names = append(names, kv[0])
+		}
+		values[kv[0]] = kv[1]
+	}
+	lookup := func(k string) (string, bool) {
+		v, ok := values[k]
+		return v, ok
+	}
+	if err := serveCGI(h, names, lookup, body, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
+		return 1
+	}
+	return 0
+}
