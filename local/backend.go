@@ -1,0 +1,178 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+var _ provider.Backend = (*Backend)(nil)
+
+// Backend is the local, single-host provider.Backend. Create it with New and
+// stop it with Close.
+type Backend struct {
+	opts options
+	dir  string
+	log  *slog.Logger
+	wasm Runner
+	// inspect returns the runtime an image needs (provider.RuntimeWasm or
+	// provider.RuntimeContainer).
+	inspect func(ctx context.Context, ref string) (string, error)
+
+	mu         sync.RWMutex
+	namespaces map[string]*namespace
+	pending    map[string]bool // "ns/name" of functions being deployed
+
+	stopIdle context.CancelFunc
+	idleDone chan struct{}
+}
+
+// namespace is one function namespace and what lives in it.
+type namespace struct {
+	meta      provider.FunctionNamespace
+	functions map[string]*function
+	secrets   map[string]struct{} // names only; values stay on disk
+}
+
+// function is one deployed function. Fields below op are guarded by
+// Backend.mu; op serialises the slow operations (update, scale, delete) of
+// this function without holding Backend.mu.
+type function struct {
+	op sync.Mutex
+
+	spec      provider.FunctionDeployment
+	runtime   string
+	createdAt time.Time
+	replicas  uint64 // desired
+	min, max  uint64
+	idleAfter time.Duration
+	loadErr   error // why the replicas could not be restored, if they could not
+
+	invocations atomic.Uint64
+	inflight    atomic.Int64
+	lastUsed    atomic.Int64 // Unix ns of the last call or scale-up
+	logs        *logRing
+}
+
+// record is a function as persisted under functions/NS/NAME.json.
+type record struct {
+	Spec      provider.FunctionDeployment `json:"spec"`
+	Runtime   string                      `json:"runtime"`
+	CreatedAt time.Time                   `json:"createdAt"`
+	Replicas  uint64                      `json:"replicas"`
+}
+
+// newBackend loads the state under dir, restores every function through its
+// runner and starts the idle scale-to-zero loop.
+func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(context.Context, string) (string, error), o options) (*Backend, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	b := &Backend{
+		opts:       o,
+		dir:        dir,
+		log:        o.log,
+		wasm:       wasm,
+		inspect:    inspect,
+		namespaces: map[string]*namespace{},
+		pending:    map[string]bool{},
+	}
+	if err := b.load(); err != nil {
+		return nil, fmt.Errorf("load state from %s: %w", dir, err)
+	}
+	b.restore(ctx)
+	idleCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.stopIdle, b.idleDone = cancel, make(chan struct{})
+	go b.idleLoop(idleCtx)
+	return b, nil
+}
+
+// Close stops the idle loop and every replica. State on disk is kept, so a
+// new Backend on the same directory restores the functions.
+//
+// # Errors
+// An error when a runner could not stop its replicas.
+func (b *Backend) Close(ctx context.Context) error {
+	b.stopIdle()
+	<-b.idleDone
+	var errs []error
+	if err := b.wasm.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close wasm runner: %w", err))
+	}
+	if c := b.opts.containers; c != nil {
+		if err := c.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close container runner: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Info describes the backend: provider "faas-wasm", orchestration "local".
+func (b *Backend) Info(context.Context) provider.ProviderInfo {
+	return provider.ProviderInfo{Name: "faas-wasm", Orchestration: "local", Version: b.opts.version}
+}
+
+// runner returns the runner of a runtime, or an error wrapping
+// provider.ErrNotImplemented naming what is missing.
+func (b *Backend) runner(runtime string) (Runner, error) {
+	switch runtime {
+	case provider.RuntimeWasm:
+		return b.wasm, nil
+	case provider.RuntimeContainer:
+		if b.opts.containers == nil {
+			return nil, fmt.Errorf("container functions need containerd: start containerd and run faas-wasm with --containerd-socket pointing at it, or deploy a Wasm image: %w", provider.ErrNotImplemented)
+		}
+		return b.opts.containers, nil
+	}
+	return nil, fmt.Errorf("unknown runtime %q: %w", runtime, provider.ErrInvalid)
+}
+
+// lookup finds a function; the caller holds b.mu.
+func (b *Backend) lookup(name, ns string) (*function, error) {
+	n, ok := b.namespaces[ns]
+	if !ok {
+		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
+	}
+	f, ok := n.functions[name]
+	if !ok {
+		return nil, fmt.Errorf("function %q in namespace %q: %w", name, ns, provider.ErrNotFound)
+	}
+	return f, nil
+}
+
+// current reports whether f is still the deployed function name in ns.
+func (b *Backend) current(f *function, name, ns string) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	got, err := b.lookup(name, ns)
+	return err == nil && got == f
+}
+
+// logFunc returns the Deployment.Log callback of a function.
+func (b *Backend) logFunc(f *function, name, ns string) func(instance, text string) {
+	return func(instance, text string) {
+		f.logs.add(logLine(name, ns, instance, text, b.opts.now()))
+	}
+}
+
+// Paths of the state directory.
+func (b *Backend) namespacePath(ns string) string {
+	return filepath.Join(b.dir, "namespaces", ns+".json")
+}
+func (b *Backend) functionPath(name, ns string) string {
+	return filepath.Join(b.dir, "functions", ns, name+".json")
+}
+func (b *Backend) secretPath(name, ns string) string {
+	return filepath.Join(b.dir, "secrets", ns, name)
+}
+func (b *Backend) mountDir(name, ns string) string {
+	return filepath.Join(b.dir, "mounts", ns, name)
+}

@@ -1,0 +1,21 @@
+// Package containers runs container functions on one host through containerd
+// (the local backend's second kind of function runner).
+//
+// A Manager connects to a containerd daemon (1.6 or later) and, per
+// function, pulls the image (plain HTTP for loopback and listed registries),
+// creates N replicas — one containerd container plus runc task each — on a
+// CNI bridge network of its own, applies cgroup limits, a read-only root
+// filesystem when asked, and bind-mounts the function's secrets read-only at
+// /var/openfaas/secrets. Every replica is health checked on
+// GET :8080/_/health, restarted with exponential backoff when its task dies
+// (crash loops are reported in Replica.Err and the log), and its
+// stdout/stderr are tailed from a per-replica log file and handed to a log
+// sink with the replica id as instance. Handler returns a reverse proxy that
+// load-balances over ready replicas. After a provider restart, Recover adopts
+// the containers found by label without redeploying them.
+//
+// What it does not do: HTTP routing (one http.Handler per function is all it
+// offers), persistence of function specs beyond what containerd stores,
+// secret management (callers pass a directory), idle scale-to-zero policy, or
+// Wasm functions. Only this package imports containerd and go-cni.
+package containers

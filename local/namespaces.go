@@ -1,0 +1,116 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Namespaces lists the function namespaces, sorted.
+func (b *Backend) Namespaces(context.Context) ([]string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return slices.Sorted(maps.Keys(b.namespaces)), nil
+}
+
+// Namespace returns one function namespace.
+//
+// # Errors
+// provider.ErrNotFound if it does not exist.
+func (b *Backend) Namespace(_ context.Context, name string) (provider.FunctionNamespace, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n, ok := b.namespaces[name]
+	if !ok {
+		return provider.FunctionNamespace{}, fmt.Errorf("namespace %q: %w", name, provider.ErrNotFound)
+	}
+	return copyNamespace(n.meta), nil
+}
+
+// CreateNamespace makes a new, empty function namespace.
+//
+// # Errors
+// provider.ErrAlreadyExists if it exists; provider.ErrInvalid for a bad name.
+func (b *Backend) CreateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
+	if err := provider.ValidateName("namespace", ns.Name); err != nil {
+		return fmt.Errorf("create namespace: %w", err)
+	}
+	ns = copyNamespace(ns)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.namespaces[ns.Name]; ok {
+		return fmt.Errorf("create namespace %q: %w", ns.Name, provider.ErrAlreadyExists)
+	}
+	if err := writeJSON(b.namespacePath(ns.Name), ns); err != nil {
+		return fmt.Errorf("create namespace %q: %w", ns.Name, err)
+	}
+	b.namespaces[ns.Name] = &namespace{meta: ns, functions: map[string]*function{}, secrets: map[string]struct{}{}}
+	b.log.Info("namespace created", "namespace", ns.Name)
+	return nil
+}
+
+// UpdateNamespace replaces a namespace's labels and annotations.
+//
+// # Errors
+// provider.ErrNotFound if it does not exist.
+func (b *Backend) UpdateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
+	ns = copyNamespace(ns)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, ok := b.namespaces[ns.Name]
+	if !ok {
+		return fmt.Errorf("update namespace %q: %w", ns.Name, provider.ErrNotFound)
+	}
+	if err := writeJSON(b.namespacePath(ns.Name), ns); err != nil {
+		return fmt.Errorf("update namespace %q: %w", ns.Name, err)
+	}
+	n.meta = ns
+	return nil
+}
+
+// DeleteNamespace removes a namespace with its functions and secrets.
+//
+// # Errors
+// provider.ErrNotFound if it does not exist; provider.ErrInvalid for the
+// default namespace.
+func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
+	if name == provider.DefaultNamespace {
+		return fmt.Errorf("delete namespace %q: the default namespace cannot be deleted: %w", name, provider.ErrInvalid)
+	}
+	b.mu.Lock()
+	n, ok := b.namespaces[name]
+	if !ok {
+		b.mu.Unlock()
+		return fmt.Errorf("delete namespace %q: %w", name, provider.ErrNotFound)
+	}
+	delete(b.namespaces, name)
+	b.mu.Unlock()
+	// From here on the namespace is invisible; its functions are stopped
+	// under their own locks so in-flight updates finish first.
+	for fname, f := range n.functions {
+		f.op.Lock()
+		b.dropFunction(ctx, f, fname, name)
+		f.op.Unlock()
+	}
+	for _, dir := range []string{"functions", "secrets", "mounts"} {
+		if err := os.RemoveAll(filepath.Join(b.dir, dir, name)); err != nil {
+			return fmt.Errorf("delete namespace %q: %w", name, err)
+		}
+	}
+	if err := removeFile(b.namespacePath(name)); err != nil {
+		return fmt.Errorf("delete namespace %q: %w", name, err)
+	}
+	b.log.Info("namespace deleted", "namespace", name, "functions", len(n.functions))
+	return nil
+}
+
+func copyNamespace(ns provider.FunctionNamespace) provider.FunctionNamespace {
+	ns.Labels = maps.Clone(ns.Labels)
+	ns.Annotations = maps.Clone(ns.Annotations)
+	return ns
+}

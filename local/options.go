@@ -1,0 +1,79 @@
+package local
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Option configures a Backend.
+type Option func(*options)
+
+type options struct {
+	log              *slog.Logger
+	timeout          time.Duration
+	maxReplicas      uint64
+	maxRequestBytes  int64
+	maxResponseBytes int64
+	concurrency      int
+	now              func() time.Time
+	idleInterval     time.Duration
+	containers       Runner
+	version          provider.VersionInfo
+	logLines         int
+	registry         []oci.Option
+}
+
+func defaultOptions() options {
+	return options{
+		log:              slog.Default(),
+		timeout:          60 * time.Second,
+		maxReplicas:      20,
+		maxRequestBytes:  32 << 20,
+		maxResponseBytes: 64 << 20,
+		now:              time.Now,
+		idleInterval:     10 * time.Second,
+		logLines:         defaultLogLines,
+	}
+}
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithTimeout sets the wall-time limit of one invocation (default 60s). A
+// request whose context ends earlier is stopped earlier.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithMaxReplicas sets the most replicas a function may have (default 20);
+// com.openfaas.scale.max is clamped to it.
+func WithMaxReplicas(n uint64) Option { return func(o *options) { o.maxReplicas = n } }
+
+// WithMaxRequestBytes limits the body of one invocation (default 32 MiB);
+// larger requests are answered 413.
+func WithMaxRequestBytes(n int64) Option { return func(o *options) { o.maxRequestBytes = n } }
+
+// WithMaxResponseBytes limits what one Wasm invocation may write to stdout
+// (default 64 MiB).
+func WithMaxResponseBytes(n int64) Option { return func(o *options) { o.maxResponseBytes = n } }
+
+// WithReplicaConcurrency sets how many requests one Wasm replica serves at
+// once (default: the engine's default).
+func WithReplicaConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
+
+// WithClock replaces time.Now, for tests of idle scale to zero and logs.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithIdleInterval sets how often idle functions are looked for (default 10s).
+func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
+
+// WithContainerRunner enables container functions; without it a container
+// deploy fails with provider.ErrNotImplemented.
+func WithContainerRunner(r Runner) Option { return func(o *options) { o.containers = r } }
+
+// WithVersion sets the version Info reports.
+func WithVersion(v provider.VersionInfo) Option { return func(o *options) { o.version = v } }
+
+// WithLogLines sets how many log lines are kept per function (default 1000).
+func WithLogLines(n int) Option { return func(o *options) { o.logLines = n } }

@@ -1,0 +1,138 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// wasmFunc is one deployed Wasm function: its compiled module and its
+// loaded replicas. It serves calls as an http.Handler.
+type wasmFunc struct {
+	name, ns string
+	prog     wasmProgram
+	cfg      replicaConfig
+	log      func(instance, text string)
+	o        *options
+	next     atomic.Uint64
+
+	mu       sync.RWMutex
+	replicas []*slot
+}
+
+// slot is one loaded replica. active counts the calls it is serving, so it
+// is closed only after they end.
+type slot struct {
+	id     string
+	r      wasmReplica
+	busy   atomic.Int64
+	active sync.WaitGroup
+}
+
+// retire closes replicas once their calls have ended; with wait it returns
+// only when they are closed.
+func retire(slots []*slot, wait bool) {
+	var wg sync.WaitGroup
+	for _, s := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.active.Wait()
+			s.r.close()
+		}()
+	}
+	if wait {
+		wg.Wait()
+	}
+}
+
+func (fn *wasmFunc) count() (uint64, uint64) {
+	fn.mu.RLock()
+	defer fn.mu.RUnlock()
+	n := uint64(len(fn.replicas))
+	return n, n
+}
+
+// pick returns the least busy replica, starting the search at a rotating
+// index so equally busy replicas share the load, and marks it active. It
+// returns nil when no replica is loaded.
+func (fn *wasmFunc) pick() *slot {
+	fn.mu.RLock()
+	defer fn.mu.RUnlock()
+	n := len(fn.replicas)
+	if n == 0 {
+		return nil
+	}
+	start := int(fn.next.Add(1) % uint64(n))
+	best := fn.replicas[start]
+	for i := 1; i < n && best.busy.Load() > 0; i++ {
+		if s := fn.replicas[(start+i)%n]; s.busy.Load() < best.busy.Load() {
+			best = s
+		}
+	}
+	best.active.Add(1)
+	best.busy.Add(1)
+	return best
+}
+
+// ServeHTTP runs one call on a replica and writes its answer.
+func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(io.LimitReader(r.Body, fn.o.maxRequestBytes+1))
+	if err != nil {
+		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > fn.o.maxRequestBytes {
+		http.Error(w, fmt.Sprintf("request body larger than %d bytes", fn.o.maxRequestBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	s := fn.pick()
+	if s == nil {
+		http.Error(w, fmt.Sprintf("No endpoints available for: %s.", fn.name), http.StatusServiceUnavailable)
+		return
+	}
+	resp, err := s.r.invoke(r.Context(), &invocation{
+		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Host: r.Host,
+		RemoteAddr: r.RemoteAddr, Header: r.Header, Body: body,
+	})
+	s.busy.Add(-1)
+	s.active.Done()
+	if err != nil {
+		code := invokeStatus(err)
+		fn.log(s.id, fmt.Sprintf("invocation failed (%d): %v", code, err))
+		http.Error(w, fmt.Sprintf("function %s: %v", fn.name, err), code)
+		return
+	}
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	if h.Get("X-Duration-Seconds") == "" {
+		h.Set("X-Duration-Seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(resp.Body)
+}
+
+// invokeStatus maps an invocation error to the status answered.
+func invokeStatus(err error) int {
+	switch {
+	case errors.Is(err, errInvokeTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, errInvokeTooLarge):
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
+}

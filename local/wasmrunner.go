@@ -1,0 +1,290 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// The narrow view of the Wasm engine the runner uses, so its logic can be
+// tested with a fake; engine.go adapts runtime/wasm to it.
+type (
+	// wasmEngine compiles modules. Errors wrap provider.ErrImage when the
+	// bytes are not a usable function module.
+	wasmEngine interface {
+		compile(ctx context.Context, module []byte) (wasmProgram, error)
+	}
+	// wasmProgram is a compiled module; instantiate loads one replica.
+	wasmProgram interface {
+		instantiate(cfg replicaConfig) (wasmReplica, error)
+	}
+	// wasmReplica serves calls; invoke errors wrap errInvokeTimeout,
+	// errInvokeTooLarge or errInvokeFailed.
+	wasmReplica interface {
+		invoke(ctx context.Context, req *invocation) (*reply, error)
+		close() error
+	}
+)
+
+// Classes of invocation failures, mapped to 504, 502 and 500.
+var (
+	errInvokeTimeout  = errors.New("function timed out")
+	errInvokeTooLarge = errors.New("function response too large")
+	errInvokeFailed   = errors.New("function failed")
+)
+
+// replicaConfig is what one replica is loaded with.
+type replicaConfig struct {
+	Name, Namespace  string
+	Env              map[string]string
+	SecretsDir       string
+	MemoryLimit      int64
+	Timeout          time.Duration
+	MaxResponseBytes int64
+	MaxConcurrency   int
+	AllowedHosts     []string
+	Warm             bool
+	Log              func(line string)
+}
+
+// invocation is one request to a replica; reply is its answer.
+type (
+	invocation struct {
+		Method, Path, RawQuery, Host, RemoteAddr string
+		Header                                   map[string][]string
+		Body                                     []byte
+	}
+	reply struct {
+		Status int
+		Header map[string][]string
+		Body   []byte
+	}
+)
+
+// wasmRunner runs Wasm functions in-process. It keeps each function's module
+// under dir so a restart does not need the registry.
+type wasmRunner struct {
+	eng  wasmEngine
+	pull func(ctx context.Context, ref string) ([]byte, error)
+	dir  string
+	o    *options
+	seq  atomic.Uint64
+
+	mu  sync.RWMutex
+	fns map[string]*wasmFunc
+}
+
+var _ Runner = (*wasmRunner)(nil)
+
+func newWasmRunner(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmRunner {
+	return &wasmRunner{eng: eng, pull: pull, dir: dir, o: o, fns: map[string]*wasmFunc{}}
+}
+
+func (w *wasmRunner) modulePath(name, ns string) string {
+	return filepath.Join(w.dir, ns, name+".wasm")
+}
+
+// Deploy pulls (or, on restore, reads the kept copy of) the module, compiles
+// it, loads d.Replicas replicas and only then replaces the previous ones.
+func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
+	name, ns := d.Spec.Service, d.Spec.Namespace
+	module, pulled, err := w.module(ctx, d)
+	if err != nil {
+		return err
+	}
+	prog, err := w.eng.compile(ctx, module)
+	if err != nil {
+		return fmt.Errorf("compile module of %s: %w", d.Spec.Image, err)
+	}
+	cfg, err := w.config(d)
+	if err != nil {
+		return err
+	}
+	fn := &wasmFunc{name: name, ns: ns, prog: prog, cfg: cfg, log: d.Log, o: w.o}
+	slots, err := w.load(fn, d.Replicas)
+	if err != nil {
+		return err
+	}
+	if pulled {
+		if err := atomicWrite(w.modulePath(name, ns), module, 0o600); err != nil {
+			retire(slots, false)
+			return fmt.Errorf("keep module of %s: %w", name, err)
+		}
+	}
+	fn.replicas = slots
+	w.mu.Lock()
+	old := w.fns[ns+"/"+name]
+	w.fns[ns+"/"+name] = fn
+	w.mu.Unlock()
+	if old != nil {
+		old.mu.Lock()
+		retire(old.replicas, false)
+		old.replicas = nil
+		old.mu.Unlock()
+	}
+	return nil
+}
+
+// module returns the module bytes and whether they were pulled.
+func (w *wasmRunner) module(ctx context.Context, d Deployment) ([]byte, bool, error) {
+	if d.Restore {
+		data, err := os.ReadFile(w.modulePath(d.Spec.Service, d.Spec.Namespace))
+		if err == nil {
+			return data, false, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.o.log.Warn("kept module unreadable; pulling again", "function", d.Spec.Service, "err", err)
+		}
+	}
+	data, err := w.pull(ctx, d.Spec.Image)
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+// config derives a replica's configuration from the deployment.
+func (w *wasmRunner) config(d Deployment) (replicaConfig, error) {
+	s := d.Spec
+	cfg := replicaConfig{
+		Name: s.Service, Namespace: s.Namespace, Env: s.EnvVars, SecretsDir: d.SecretsDir,
+		Timeout: w.o.timeout, MaxResponseBytes: w.o.maxResponseBytes, MaxConcurrency: w.o.concurrency,
+		Warm: s.Annotations[provider.AnnotationWasmMode] == "warm",
+	}
+	if s.Limits != nil {
+		m, err := provider.ParseMemory(s.Limits.Memory)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.MemoryLimit = m
+	}
+	for _, h := range strings.Split(s.Annotations[provider.AnnotationAllowedHosts], ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+		}
+	}
+	return cfg, nil
+}
+
+// load creates n replicas of fn; on error it closes those already made.
+func (w *wasmRunner) load(fn *wasmFunc, n uint64) ([]*slot, error) {
+	slots := make([]*slot, 0, n)
+	for range n {
+		s := &slot{id: fmt.Sprintf("%s-%d", fn.name, w.seq.Add(1))}
+		cfg := fn.cfg
+		log, id := fn.log, s.id
+		cfg.Log = func(line string) { log(id, line) }
+		r, err := fn.prog.instantiate(cfg)
+		if err != nil {
+			retire(slots, false)
+			return nil, fmt.Errorf("load replica of %s: %w", fn.name, err)
+		}
+		s.r = r
+		slots = append(slots, s)
+	}
+	return slots, nil
+}
+
+func (w *wasmRunner) get(name, ns string) (*wasmFunc, error) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	fn, ok := w.fns[ns+"/"+name]
+	if !ok {
+		return nil, fmt.Errorf("wasm function %q in namespace %q: %w", name, ns, provider.ErrNotFound)
+	}
+	return fn, nil
+}
+
+// Scale loads or unloads replicas; the compiled module stays, so scaling up
+// from zero costs only the replicas' loading.
+func (w *wasmRunner) Scale(_ context.Context, name, ns string, replicas uint64) error {
+	fn, err := w.get(name, ns)
+	if err != nil {
+		return err
+	}
+	fn.mu.RLock()
+	have := uint64(len(fn.replicas))
+	fn.mu.RUnlock()
+	if replicas > have {
+		more, err := w.load(fn, replicas-have)
+		if err != nil {
+			return err
+		}
+		fn.mu.Lock()
+		fn.replicas = append(fn.replicas, more...)
+		fn.mu.Unlock()
+		return nil
+	}
+	fn.mu.Lock()
+	gone := fn.replicas[replicas:]
+	fn.replicas = fn.replicas[:replicas:replicas]
+	fn.mu.Unlock()
+	retire(gone, false)
+	return nil
+}
+
+// Remove unloads every replica once its calls end, and deletes the kept module.
+func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
+	w.mu.Lock()
+	fn := w.fns[ns+"/"+name]
+	delete(w.fns, ns+"/"+name)
+	w.mu.Unlock()
+	if fn != nil {
+		fn.mu.Lock()
+		gone := fn.replicas
+		fn.replicas = nil
+		fn.mu.Unlock()
+		retire(gone, true)
+	}
+	if err := removeFile(w.modulePath(name, ns)); err != nil {
+		return fmt.Errorf("remove module of %s: %w", name, err)
+	}
+	return nil
+}
+
+// Handler returns the function itself; it serves calls on its replicas.
+func (w *wasmRunner) Handler(name, ns string) (http.Handler, error) {
+	fn, err := w.get(name, ns)
+	if err != nil {
+		return nil, err
+	}
+	if _, a := fn.count(); a == 0 {
+		return nil, fmt.Errorf("wasm function %q has no replica loaded: %w", name, provider.ErrUnavailable)
+	}
+	return fn, nil
+}
+
+// Replicas reports the loaded replicas; a loaded replica is ready.
+func (w *wasmRunner) Replicas(name, ns string) (uint64, uint64) {
+	fn, err := w.get(name, ns)
+	if err != nil {
+		return 0, 0
+	}
+	return fn.count()
+}
+
+// Close unloads every replica of every function, waiting for their calls.
+func (w *wasmRunner) Close(context.Context) error {
+	w.mu.Lock()
+	fns := w.fns
+	w.fns = map[string]*wasmFunc{}
+	w.mu.Unlock()
+	for _, fn := range fns {
+		fn.mu.Lock()
+		gone := fn.replicas
+		fn.replicas = nil
+		fn.mu.Unlock()
+		retire(gone, true)
+	}
+	return nil
+}
