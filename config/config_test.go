@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func TestParseErrors(t *testing.T) {
 		{"extra arg", []string{"serve-now"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 		{"bad format", []string{"--log-format", "xml"}, nil, "log-format"},
+		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.args, env(tc.env), &bytes.Buffer{})
@@ -62,6 +64,13 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("err = %v, want mention of %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestLevel(t *testing.T) {
+	c, err := Parse([]string{"--log-level", "debug"}, env(nil), &bytes.Buffer{})
+	if err != nil || c.Level() != slog.LevelDebug {
+		t.Fatalf("Level() = %v, %v; want debug", c.Level(), err)
 	}
 }
 
