@@ -1,0 +1,164 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// wasmMagic starts every core WebAssembly module (magic + version 1).
+var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
+
+// Compile returns the module for these bytes: loaded from the AOT cache
+// (cacheDir/<sha256>.cwasm, memory-mapped) or compiled once and serialized
+// there with an atomic write. Concurrent calls for the same bytes compile
+// once. A cache file that fails its checksum or that wasmtime rejects is
+// rebuilt. Compile is slow for a cache miss (seconds for a Go module): call it
+// at deploy time, never per request.
+//
+// # Errors
+// ErrInvalidModule for bytes that are not a WebAssembly module; ErrNotFunction
+// when the module exports neither _start nor faas_handle or imports what the
+// host does not provide; ctx's error when it ends first.
+func (e *Engine) Compile(ctx context.Context, module []byte) (*Module, error) {
+	sum := sha256.Sum256(module)
+	key := hex.EncodeToString(sum[:])
+	ch := e.group.DoChan(key, func() (any, error) { return e.load(key, module) })
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("compile sha256:%s: %w", key, ctx.Err())
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*Module), nil
+	}
+}
+
+func (e *Engine) cachePath(key string) string {
+	return filepath.Join(e.cacheDir, key+".cwasm")
+}
+
+// load returns the module from the cache or compiles and caches it.
+func (e *Engine) load(key string, module []byte) (*Module, error) {
+	digest := "sha256:" + key
+	if !bytes.HasPrefix(module, wasmMagic) {
+		return nil, fmt.Errorf("compile %s: not a WebAssembly core module (bad magic or version): %w", digest, ErrInvalidModule)
+	}
+	path := e.cachePath(key)
+	mod, err := e.loadCached(path)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		mod = nil
+	default:
+		e.log.Warn("wasm cache entry unusable, recompiling", "digest", digest, "err", err)
+		mod = nil
+	}
+	if mod == nil {
+		if mod, err = e.compile(digest, module, path); err != nil {
+			return nil, err
+		}
+	}
+	shape, err := inspect(mod)
+	if err != nil {
+		mod.Close()
+		return nil, fmt.Errorf("compile %s: %w", digest, err)
+	}
+	return &Module{digest: digest, shape: shape, mod: mod, engine: e}, nil
+}
+
+// loadCached memory-maps a cache entry after checking it against its
+// checksum file. A missing entry gives an error wrapping fs.ErrNotExist.
+func (e *Engine) loadCached(path string) (*wasmtime.Module, error) {
+	want, err := os.ReadFile(path + ".sum")
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if got := checksum(data); got != strings.TrimSpace(string(want)) {
+		return nil, fmt.Errorf("checksum mismatch: file has %s, expected %s", got, strings.TrimSpace(string(want)))
+	}
+	mod, err := wasmtime.NewModuleDeserializeFile(e.engine, path)
+	if err != nil {
+		return nil, fmt.Errorf("deserialize: %w", err)
+	}
+	return mod, nil
+}
+
+// compile compiles module and writes its serialized form and checksum.
+// Failing to write the cache is logged, not fatal.
+func (e *Engine) compile(digest string, module []byte, path string) (*wasmtime.Module, error) {
+	e.compiles.Add(1)
+	mod, err := wasmtime.NewModule(e.engine, module)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w: %w", digest, ErrInvalidModule, err)
+	}
+	if _, err := inspect(mod); err != nil {
+		mod.Close()
+		return nil, fmt.Errorf("compile %s: %w", digest, err)
+	}
+	data, err := mod.Serialize()
+	if err == nil {
+		err = writeAtomic(path, data)
+	}
+	if err == nil {
+		err = writeAtomic(path+".sum", []byte(checksum(data)+"\n"))
+	}
+	if err != nil {
+		e.log.Warn("wasm cache write failed", "digest", digest, "err", err)
+		return mod, nil
+	}
+	// Serve from the memory-mapped file, as every later load will.
+	cached, err := wasmtime.NewModuleDeserializeFile(e.engine, path)
+	if err != nil {
+		e.log.Warn("wasm cache entry just written cannot be loaded", "digest", digest, "err", err)
+		return mod, nil
+	}
+	mod.Close()
+	return cached, nil
+}
+
+func checksum(data []byte) string {
+	return "crc32c:" + strconv.FormatUint(uint64(crc32.Checksum(data, castagnoli)), 16) + " size:" + strconv.Itoa(len(data))
+}
+
+// writeAtomic writes data to path through a synced temporary file and a rename.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package wasm
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sync/singleflight"
+)
+
+// Engine defaults.
+const (
+	// DefaultMemoryLimit is the linear memory a function may use when its
+	// Config.MemoryLimit is 0.
+	DefaultMemoryLimit int64 = 512 << 20
+	// DefaultTimeout is the wall time per request when Config.Timeout is 0.
+	DefaultTimeout = 60 * time.Second
+	// DefaultMaxResponseBytes caps a response when Config.MaxResponseBytes is 0.
+	DefaultMaxResponseBytes int64 = 64 << 20
+	// DefaultPoolSize is the number of instances the pooling allocator can
+	// hold at once, across all functions of an engine.
+	DefaultPoolSize = 256
+	// DefaultEpochInterval is the period of the engine-wide epoch ticker,
+	// hence the precision of timeouts and cancellation.
+	DefaultEpochInterval = 2 * time.Millisecond
+
+	// maxLinearMemory is the largest linear memory a wasm32 module can have.
+	maxLinearMemory = 4 << 30
+)
+
+// Option configures an Engine.
+type Option func(*options)
+
+type options struct {
+	logger        *slog.Logger
+	pooling       bool
+	poolSize      int
+	keepResident  uint64
+	epochInterval time.Duration
+	httpClient    *http.Client
+}
+
+// WithLogger sets the engine's logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPooling turns the pooling instance allocator on or off (default on).
+// When it cannot be set up the engine falls back to on-demand allocation and
+// logs why.
+func WithPooling(on bool) Option { return func(o *options) { o.pooling = on } }
+
+// WithPoolSize sets how many instances the pooling allocator can hold at once
+// across all functions (default DefaultPoolSize). Each slot reserves address
+// space (not memory) for a 4 GiB linear memory plus guard pages.
+func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
+
+// WithKeepResident sets how many bytes of each pooled linear memory stay
+// mapped between instances (default 1 MiB): fewer page faults for the next
+// instance, at the cost of zeroing them on release.
+func WithKeepResident(n uint64) Option { return func(o *options) { o.keepResident = n } }
+
+// WithEpochInterval sets the period of the engine-wide ticker that drives
+// timeouts and cancellation (default DefaultEpochInterval).
+func WithEpochInterval(d time.Duration) Option { return func(o *options) { o.epochInterval = d } }
+
+// WithHTTPClient sets the client used for the guests' outbound HTTP
+// (faas_http). The default has connect and overall timeouts, no proxy and no
+// redirects. The allow-list is checked before this client is used.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// Engine compiles, caches and runs Wasm functions. It is safe for concurrent
+// use. One engine per process is the intended use.
+type Engine struct {
+	cacheDir string
+	log      *slog.Logger
+	opts     options
+	engine   *wasmtime.Engine
+	linker   *wasmtime.Linker
+	pooling  bool
+
+	group    singleflight.Group
+	compiles atomic.Int64 // modules compiled from source (not loaded from cache)
+
+	stopTick chan struct{}
+	tickDone chan struct{}
+	closeMu  sync.Once
+}
+
+// NewEngine returns an engine that keeps compiled modules in cacheDir
+// (created if missing) and starts its epoch ticker.
+//
+// # Errors
+// When cacheDir cannot be created or the engine's host functions cannot be
+// defined.
+func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
+	o := options{pooling: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.poolSize <= 0 {
+		o.poolSize = DefaultPoolSize
+	}
+	if o.keepResident == 0 {
+		o.keepResident = 1 << 20
+	}
+	if o.epochInterval <= 0 {
+		o.epochInterval = DefaultEpochInterval
+	}
+	if o.httpClient == nil {
+		o.httpClient = defaultHTTPClient()
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, fmt.Errorf("wasm engine: cache dir: %w", err)
+	}
+	e := &Engine{cacheDir: cacheDir, log: o.logger, opts: o}
+	e.pooling = o.pooling
+	if e.pooling {
+		if err := poolingPossible(o.poolSize); err != nil {
+			e.log.Warn("wasm engine: pooling allocator unavailable, using on-demand allocation", "reason", err)
+			e.pooling = false
+		}
+	}
+	e.engine = wasmtime.NewEngineWithConfig(e.newConfig())
+	linker, err := e.newLinker()
+	if err != nil {
+		e.engine.Close()
+		return nil, fmt.Errorf("wasm engine: %w", err)
+	}
+	e.linker = linker
+	e.stopTick = make(chan struct{})
+	e.tickDone = make(chan struct{})
+	go e.tick()
+	e.log.Debug("wasm engine ready", "cache", cacheDir, "pooling", e.pooling, "pool_size", o.poolSize)
+	return e, nil
+}
+
+// Pooling reports whether the engine uses the pooling instance allocator.
+func (e *Engine) Pooling() bool { return e.pooling }
+
+func (e *Engine) newConfig() *wasmtime.Config {
+	cfg := wasmtime.NewConfig()
+	cfg.SetEpochInterruption(true)
+	cfg.SetMemoryInitCOWSet(true)
+	cfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	cfg.SetWasmBulkMemory(true)
+	if e.pooling {
+		enablePooling(cfg, uint32(e.opts.poolSize), maxLinearMemory, e.opts.keepResident)
+	}
+	return cfg
+}
+
+func (e *Engine) newLinker() (*wasmtime.Linker, error) {
+	l := wasmtime.NewLinker(e.engine)
+	if err := l.DefineWasi(); err != nil {
+		return nil, fmt.Errorf("define wasi: %w", err)
+	}
+	l.AllowShadowing(true)
+	if err := defineClock(l); err != nil {
+		return nil, fmt.Errorf("define clock_time_get: %w", err)
+	}
+	l.AllowShadowing(false)
+	if err := defineHTTP(l); err != nil {
+		return nil, fmt.Errorf("define faas_http: %w", err)
+	}
+	return l, nil
+}
+
+// tick advances the engine's epoch; running guests check their deadline and
+// cancellation flag at every tick.
+func (e *Engine) tick() {
+	defer close(e.tickDone)
+	t := time.NewTicker(e.opts.epochInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopTick:
+			return
+		case <-t.C:
+			e.engine.IncrementEpoch()
+		}
+	}
+}
+
+// Close stops the epoch ticker and releases the engine. Close every Function
+// first; modules and functions must not be used after Close.
+func (e *Engine) Close() error {
+	e.closeMu.Do(func() {
+		close(e.stopTick)
+		<-e.tickDone
+		e.linker.Close()
+		e.engine.Close()
+	})
+	return nil
+}

@@ -1,0 +1,219 @@
+package wasm
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mode is how a reactor module's instances are used.
+type Mode int
+
+const (
+	// ModeFresh (default): a new instance per request — full isolation.
+	ModeFresh Mode = iota
+	// ModeWarm: one instance per concurrency slot, reused across requests;
+	// see the package documentation for the isolation trade-off. Reactor
+	// and snapshot modules only.
+	ModeWarm
+)
+
+// String returns "fresh" or "warm".
+func (m Mode) String() string {
+	if m == ModeWarm {
+		return "warm"
+	}
+	return "fresh"
+}
+
+// SecretsPath is where the function's secrets directory appears in the guest.
+const SecretsPath = "/var/openfaas/secrets"
+
+// Config describes one deployed function.
+type Config struct {
+	// Name and Namespace identify the function in logs and errors.
+	Name, Namespace string
+	// Env holds the function's envVars.
+	Env map[string]string
+	// SecretsDir is a host directory preopened read-only at
+	// /var/openfaas/secrets ("" = no secrets).
+	SecretsDir string
+	// MemoryLimit is the linear memory per instance in bytes (0 =
+	// DefaultMemoryLimit).
+	MemoryLimit int64
+	// Timeout is the wall time per request (0 = DefaultTimeout); the
+	// context's deadline applies too.
+	Timeout time.Duration
+	// MaxResponseBytes caps a response (0 = DefaultMaxResponseBytes).
+	MaxResponseBytes int64
+	// MaxConcurrency bounds the instances running at once for this function
+	// (0 = 2*GOMAXPROCS). Extra calls wait until their context ends.
+	MaxConcurrency int
+	// AllowedHosts is the outbound HTTP allow-list ("host" or "host:port");
+	// empty denies all.
+	AllowedHosts []string
+	// Mode selects fresh or warm instances for reactor modules.
+	Mode Mode
+	// Log receives each line the guest writes to stderr (may be nil).
+	Log func(line string)
+}
+
+// Function is a module deployed with a Config. It is safe for concurrent use.
+type Function struct {
+	engine      *Engine
+	module      *Module
+	cfg         Config
+	env         []envVar
+	contentType string
+	slots       chan *slot
+
+	mu        sync.RWMutex // guards closed; held for reading by calls in progress
+	closed    bool
+	done      chan struct{} // closed by Close: waiting calls give up
+	closeOnce sync.Once
+}
+
+// NewFunction prepares m to serve requests with cfg. It does no I/O and
+// creates no instance yet.
+//
+// # Errors
+// ErrNotFunction when cfg asks for warm mode on a command module; an error
+// when cfg has negative limits.
+func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
+	id := cfg.Name
+	if cfg.Namespace != "" {
+		id += "." + cfg.Namespace
+	}
+	if cfg.Mode == ModeWarm && m.shape == ShapeCommand {
+		return nil, fmt.Errorf("function %s: warm mode needs a reactor module exporting faas_handle, %s is a command module: %w",
+			id, m.digest, ErrNotFunction)
+	}
+	if cfg.MemoryLimit < 0 || cfg.Timeout < 0 || cfg.MaxResponseBytes < 0 || cfg.MaxConcurrency < 0 {
+		return nil, fmt.Errorf("function %s: negative limit in config", id)
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	if cfg.MemoryLimit > maxLinearMemory {
+		cfg.MemoryLimit = maxLinearMemory
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.MaxConcurrency == 0 {
+		cfg.MaxConcurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	hosts := make([]string, 0, len(cfg.AllowedHosts))
+	for _, h := range cfg.AllowedHosts {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	cfg.AllowedHosts = hosts
+	f := &Function{
+		engine:      e,
+		module:      m,
+		cfg:         cfg,
+		env:         sortedEnv(cfg.Env),
+		contentType: "text/plain; charset=utf-8",
+		slots:       make(chan *slot, cfg.MaxConcurrency),
+		done:        make(chan struct{}),
+	}
+	if ct := cfg.Env["content_type"]; ct != "" {
+		f.contentType = ct
+	}
+	for range cfg.MaxConcurrency {
+		f.slots <- newSlot(f)
+	}
+	return f, nil
+}
+
+// Invoke runs the function for one request and returns its response. It
+// waits for a free concurrency slot while ctx allows.
+//
+// # Errors
+//   - *ExitError: the guest exited non-zero or faas_handle returned non-zero;
+//   - *TrapError: the guest trapped;
+//   - ErrTimeout: the wall-time limit or ctx's deadline was hit while the
+//     guest ran (also wraps context.DeadlineExceeded in the latter case);
+//   - ErrMemoryLimit (with the *ExitError or *TrapError): the guest died after
+//     its memory was refused past Config.MemoryLimit;
+//   - ErrResponseTooLarge: stdout exceeded Config.MaxResponseBytes;
+//   - ctx's error when it ended while waiting or running;
+//   - ErrClosed after Close.
+func (f *Function) Invoke(ctx context.Context, req *Request) (*Response, error) {
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, ErrClosed)
+	}
+	defer f.mu.RUnlock()
+	var s *slot
+	select {
+	case s = <-f.slots:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("invoke %s: waiting for a free instance: %w", f.cfg.Name, context.Cause(ctx))
+	case <-f.done:
+		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, ErrClosed)
+	}
+	defer func() { f.slots <- s }()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, context.Cause(ctx))
+	}
+	stdout, err := s.run(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, err)
+	}
+	resp, err := ParseCGIResponse(stdout, f.contentType)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, err)
+	}
+	return resp, nil
+}
+
+// Close waits for running calls, then releases the function's instances.
+// Later Invoke calls fail with ErrClosed. Close is idempotent.
+func (f *Function) Close() error {
+	f.closeOnce.Do(func() { close(f.done) })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	for range cap(f.slots) {
+		(<-f.slots).free()
+	}
+	return nil
+}
+
+// emitStderr hands each stderr line to Config.Log.
+func (f *Function) emitStderr(b []byte) {
+	if f.cfg.Log == nil || len(b) == 0 {
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		f.cfg.Log(strings.TrimSuffix(line, "\r"))
+	}
+}
+
+// stderrTail returns at most the last 2 KiB of b, from a line start if possible.
+func stderrTail(b []byte) string {
+	const max = 2 << 10
+	if len(b) > max {
+		b = b[len(b)-max:]
+		for i, c := range b {
+			if c == '\n' && i+1 < len(b) {
+				b = b[i+1:]
+				break
+			}
+		}
+	}
+	return strings.TrimRight(string(b), "\n")
+}

@@ -1,0 +1,104 @@
+package wasm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Shape is how a module is run, decided by its exports.
+type Shape int
+
+const (
+	// ShapeCommand: exports _start; a fresh instance runs _start per request.
+	ShapeCommand Shape = iota + 1
+	// ShapeReactor: exports faas_handle and _initialize; _initialize runs once
+	// per instance, faas_handle once per request.
+	ShapeReactor
+	// ShapeSnapshot: exports faas_handle but no _initialize — a reactor that
+	// was pre-initialised (Wizer), so a new instance only runs faas_handle.
+	ShapeSnapshot
+)
+
+// String returns "command", "reactor" or "snapshot".
+func (s Shape) String() string {
+	switch s {
+	case ShapeCommand:
+		return "command"
+	case ShapeReactor:
+		return "reactor"
+	case ShapeSnapshot:
+		return "snapshot"
+	}
+	return fmt.Sprintf("Shape(%d)", int(s))
+}
+
+// Module is a compiled function module, ready to instantiate. It is safe for
+// concurrent use and may back any number of Functions.
+type Module struct {
+	digest string
+	shape  Shape
+	mod    *wasmtime.Module
+	engine *Engine
+}
+
+// Digest returns "sha256:<hex>" of the module's bytes.
+func (m *Module) Digest() string { return m.digest }
+
+// Shape returns how the module runs.
+func (m *Module) Shape() Shape { return m.shape }
+
+// Host import modules a function may use.
+const (
+	wasiModule = "wasi_snapshot_preview1"
+	httpModule = "faas_http"
+)
+
+// inspect decides a compiled module's shape and checks that every import is
+// one the host provides.
+//
+// # Errors
+// An error wrapping ErrNotFunction naming what is missing or unsupported.
+func inspect(mod *wasmtime.Module) (Shape, error) {
+	funcs := map[string]*wasmtime.FuncType{}
+	for _, ex := range mod.Exports() {
+		if ft := ex.Type().FuncType(); ft != nil {
+			funcs[ex.Name()] = ft
+		}
+	}
+	for _, im := range mod.Imports() {
+		name := ""
+		if n := im.Name(); n != nil {
+			name = *n
+		}
+		if m := im.Module(); m != wasiModule && m != httpModule {
+			return 0, fmt.Errorf("module imports %s.%s, but the host only provides %s and %s: %w",
+				m, name, wasiModule, httpModule, ErrNotFunction)
+		}
+	}
+	if ft, ok := funcs["faas_handle"]; ok {
+		if len(ft.Params()) != 0 || len(ft.Results()) != 1 || ft.Results()[0].Kind() != wasmtime.KindI32 {
+			return 0, fmt.Errorf("export faas_handle must have type () -> i32: %w", ErrNotFunction)
+		}
+		if ft, ok := funcs["_initialize"]; ok {
+			if len(ft.Params()) != 0 || len(ft.Results()) != 0 {
+				return 0, fmt.Errorf("export _initialize must have type () -> (): %w", ErrNotFunction)
+			}
+			return ShapeReactor, nil
+		}
+		return ShapeSnapshot, nil
+	}
+	if ft, ok := funcs["_start"]; ok {
+		if len(ft.Params()) != 0 || len(ft.Results()) != 0 {
+			return 0, fmt.Errorf("export _start must have type () -> (): %w", ErrNotFunction)
+		}
+		return ShapeCommand, nil
+	}
+	names := make([]string, 0, len(funcs))
+	for n := range funcs {
+		names = append(names, n)
+	}
+	return 0, fmt.Errorf("module exports neither _start (command) nor faas_handle (reactor); its function exports are [%s]: %w",
+		strings.Join(names, " "), ErrNotFunction)
+}

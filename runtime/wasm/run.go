@@ -1,0 +1,259 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// slot is one unit of a function's concurrency: the C-side call state and,
+// in warm mode, the instance reused by the calls it serves.
+type slot struct {
+	f    *Function
+	call *callState
+	host *hostState
+
+	// Warm mode only; nil until the first call and after a failure.
+	store  *wasmtime.Store
+	inst   *wasmtime.Instance
+	handle *wasmtime.Func
+}
+
+func newSlot(f *Function) *slot {
+	return &slot{f: f, call: newCallState(), host: &hostState{fn: f}}
+}
+
+// free drops the warm instance and the C state.
+func (s *slot) free() {
+	s.dropWarm()
+	s.call.free()
+}
+
+// run executes one request on this slot and returns the guest's stdout.
+func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
+	f := s.f
+	deadline := time.Now().Add(f.cfg.Timeout)
+	ctxFirst := false
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, ctxFirst = d, true
+	}
+	s.call.arm(deadline, f.cfg.MaxResponseBytes)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { s.call.stop(stopCancel) })
+		defer stop()
+	}
+	s.host.begin(ctx, f.cfg.MaxResponseBytes)
+	defer s.host.end()
+
+	env := requestEnv(req, f.env)
+	var mem uint64
+	var err error
+	switch {
+	case f.module.shape == ShapeCommand:
+		mem, err = s.runFresh(nil, env, req.Body)
+	case f.cfg.Mode == ModeWarm:
+		mem, err = s.runWarm(envelope(env, req.Body))
+	default:
+		mem, err = s.runFresh(envelope(env, req.Body), nil, nil)
+	}
+	stdout, overflow := s.call.stdout()
+	stderr := s.call.stderr()
+	f.emitStderr(stderr)
+	if err = s.classify(ctx, err, overflow, ctxFirst, mem, stderr); err != nil {
+		return nil, err
+	}
+	return stdout, nil
+}
+
+// newStore makes a store bound to this slot's limits, call state and host state.
+func (s *slot) newStore() *wasmtime.Store {
+	store := wasmtime.NewStoreWithData(s.f.engine.engine, s.host)
+	store.Limiter(s.f.cfg.MemoryLimit, -1, -1, -1, -1)
+	s.call.attachStore(store)
+	store.SetEpochDeadline(1)
+	return store
+}
+
+// newWASI builds the WASI context of one call. Command modules get env as
+// their environment and argv[0]; reactors get the function's envVars (the
+// request travels in the stdin envelope).
+func (s *slot) newWASI(stdin []byte, env []envVar) (*wasmtime.WasiConfig, error) {
+	w := wasmtime.NewWasiConfig()
+	if env == nil {
+		env = s.f.env
+	} else {
+		w.SetArgv([]string{s.f.cfg.Name})
+	}
+	keys := make([]string, len(env))
+	values := make([]string, len(env))
+	for i, v := range env {
+		keys[i], values[i] = v.key, v.value
+	}
+	w.SetEnv(keys, values)
+	if dir := s.f.cfg.SecretsDir; dir != "" {
+		if err := w.PreopenDir(dir, SecretsPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("preopen secrets %s: %w", dir, err)
+		}
+	}
+	s.call.attachWASI(w, stdin)
+	return w, nil
+}
+
+// runFresh runs a new instance: _start for a command module (env and body
+// given), else [_initialize and] faas_handle with the envelope on stdin.
+// It returns the memory size when the guest stopped.
+func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, error) {
+	stdin := envelope
+	if env != nil {
+		stdin = body
+	}
+	w, err := s.newWASI(stdin, env)
+	if err != nil {
+		return 0, err
+	}
+	store := s.newStore()
+	defer store.Close()
+	store.SetWasi(w)
+	inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
+	if err != nil {
+		return 0, fmt.Errorf("instantiate: %w", err)
+	}
+	switch s.f.module.shape {
+	case ShapeCommand:
+		_, err = inst.GetFunc(store, "_start").Call(store)
+	case ShapeReactor:
+		if _, err = inst.GetFunc(store, "_initialize").Call(store); err == nil {
+			err = callHandle(store, inst.GetFunc(store, "faas_handle"))
+		}
+	default:
+		err = callHandle(store, inst.GetFunc(store, "faas_handle"))
+	}
+	if err != nil {
+		return memorySize(store, inst), err
+	}
+	return 0, nil
+}
+
+// runWarm calls faas_handle on this slot's instance, creating it (and
+// running _initialize) on first use. The instance gets a new WASI context —
+// fresh stdin, stdout, stderr and file descriptors — for every call. A call
+// that fails discards the instance.
+func (s *slot) runWarm(stdin []byte) (uint64, error) {
+	w, err := s.newWASI(stdin, nil)
+	if err != nil {
+		return 0, err
+	}
+	if s.store == nil {
+		store := s.newStore()
+		store.SetWasi(w)
+		inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
+		if err != nil {
+			store.Close()
+			return 0, fmt.Errorf("instantiate: %w", err)
+		}
+		s.store, s.inst, s.handle = store, inst, inst.GetFunc(store, "faas_handle")
+		if s.f.module.shape == ShapeReactor {
+			if _, err := inst.GetFunc(store, "_initialize").Call(store); err != nil {
+				mem := memorySize(store, inst)
+				s.dropWarm()
+				return mem, err
+			}
+		}
+	} else {
+		s.store.SetWasi(w)
+		s.store.SetEpochDeadline(1)
+	}
+	if err := callHandle(s.store, s.handle); err != nil {
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			return 0, err // faas_handle returned non-zero: the instance is intact
+		}
+		mem := memorySize(s.store, s.inst)
+		s.dropWarm()
+		return mem, err
+	}
+	return 0, nil
+}
+
+func (s *slot) dropWarm() {
+	if s.store != nil {
+		s.store.Close()
+		s.store, s.inst, s.handle = nil, nil, nil
+	}
+}
+
+// callHandle calls faas_handle and turns a non-zero result into *ExitError.
+func callHandle(store *wasmtime.Store, handle *wasmtime.Func) error {
+	res, err := handle.Call(store)
+	if err != nil {
+		return err
+	}
+	if code, _ := res.(int32); code != 0 {
+		return &ExitError{Code: int(code)}
+	}
+	return nil
+}
+
+func memorySize(store *wasmtime.Store, inst *wasmtime.Instance) uint64 {
+	ex := inst.GetExport(store, "memory")
+	if ex == nil || ex.Memory() == nil {
+		return 0
+	}
+	return uint64(ex.Memory().DataSize(store))
+}
+
+// classify turns what happened during a call into the package's errors.
+func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool, mem uint64, stderr []byte) error {
+	cfg := &s.f.cfg
+	if overflow {
+		return fmt.Errorf("%w: more than %d bytes on stdout", ErrResponseTooLarge, cfg.MaxResponseBytes)
+	}
+	switch s.call.reason() {
+	case stopDeadline:
+		if ctxFirst {
+			return fmt.Errorf("%w: the caller's deadline passed: %w", ErrTimeout, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("%w after %s", ErrTimeout, cfg.Timeout)
+	case stopCancel:
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: the caller's deadline passed: %w", ErrTimeout, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("guest interrupted: %w", context.Cause(ctx))
+	}
+	if err == nil {
+		return nil
+	}
+	var guest error
+	var exit *ExitError
+	var trap *wasmtime.Trap
+	var werr *wasmtime.Error
+	switch {
+	case errors.As(err, &exit):
+		exit.Stderr = stderrTail(stderr)
+		guest = exit
+	case errors.As(err, &trap):
+		guest = &TrapError{Message: trap.Error(), Stderr: stderrTail(stderr)}
+	case errors.As(err, &werr):
+		code, ok := werr.ExitStatus()
+		if ok && code == 0 {
+			return nil
+		}
+		if ok {
+			guest = &ExitError{Code: int(code), Stderr: stderrTail(stderr)}
+		} else {
+			guest = &TrapError{Message: werr.Error(), Stderr: stderrTail(stderr)}
+		}
+	default:
+		return err
+	}
+	// wasmtime does not report refused memory growth; a guest that died with
+	// its memory within a quarter of the limit is taken to have died of it.
+	if mem > 0 && mem >= uint64(cfg.MemoryLimit)-uint64(cfg.MemoryLimit)/4 {
+		return fmt.Errorf("%w (%d of %d bytes in use): %w", ErrMemoryLimit, mem, cfg.MemoryLimit, guest)
+	}
+	return guest
+}
