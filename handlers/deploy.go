@@ -11,7 +11,8 @@ import (
 )
 
 // MakeDeployHandler serves POST /system/functions: it validates the
-// FunctionDeployment and asks the backend to create it (202).
+// FunctionDeployment and asks the backend to create it (202). An unknown
+// namespace or secret is a 400, an existing function a 409.
 func MakeDeployHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 	cfg = cfg.withDefaults()
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -21,7 +22,8 @@ func MakeDeployHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			return
 		}
 		if err := b.Deploy(r.Context(), fn); err != nil {
-			writeError(w, r, cfg.Logger, fmt.Errorf("deploy %s.%s: %w", fn.Service, fn.Namespace, err))
+			// Deploy's ErrNotFound names a missing namespace or secret: a bad request.
+			writeError(w, r, cfg.Logger, notFoundIsInvalid(fmt.Errorf("deploy %s.%s: %w", fn.Service, fn.Namespace, err)))
 			return
 		}
 		cfg.Logger.InfoContext(r.Context(), "function deployed", "function", fn.Service, "namespace", fn.Namespace, "image", fn.Image)

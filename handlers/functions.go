@@ -58,3 +58,12 @@ func unknownNamespaceIsInvalid(op, ns string, err error) error {
 	}
 	return fmt.Errorf("%s in %s: %w", op, ns, err)
 }
+
+// notFoundIsInvalid reclassifies an ErrNotFound (a namespace or secret the
+// request names) as ErrInvalid, keeping the message.
+func notFoundIsInvalid(err error) error {
+	if errors.Is(err, provider.ErrNotFound) {
+		return fmt.Errorf("%v: %w", err, provider.ErrInvalid)
+	}
+	return err
+}
