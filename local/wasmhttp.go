@@ -83,7 +83,11 @@ func (fn *wasmFunc) pick() *slot {
 // ServeHTTP runs one call on a replica and writes its answer.
 func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, err := io.ReadAll(io.LimitReader(r.Body, fn.o.maxRequestBytes+1))
+	var body []byte
+	var err error
+	if r.Body != nil {
+		body, err = io.ReadAll(io.LimitReader(r.Body, fn.o.maxRequestBytes+1))
+	}
 	if err != nil {
 		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
 		return

@@ -113,3 +113,22 @@ func (m *Manager) detach(ctx context.Context, id string, pid uint32) error {
 	}
 	return nil
 }
+
+// containerResolvConf derives a replica's resolv.conf from the host's:
+// nameservers on loopback (a local stub resolver) cannot be reached from the
+// replica's network namespace and are dropped.
+func containerResolvConf(host []byte) []byte {
+	var out strings.Builder
+	for _, line := range strings.Split(string(host), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			if ip := net.ParseIP(fields[1]); ip == nil || ip.IsLoopback() {
+				continue
+			}
+		}
+		if len(fields) > 0 {
+			out.WriteString(line + "\n")
+		}
+	}
+	return []byte(out.String())
+}

@@ -56,15 +56,17 @@ type Replica struct {
 
 // Labels and label prefixes this package sets on containers.
 const (
-	labelManaged    = "io.faas-wasm.managed"
-	labelFunction   = "io.faas-wasm.function"
-	labelNamespace  = "io.faas-wasm.namespace"
-	labelSpecHash   = "io.faas-wasm.spec-hash"
-	labelIP         = "io.faas-wasm.ip"
-	annotationLabel = "com.openfaas.annotations."
-	specExtension   = "io.faas-wasm.spec"
-	specTypeURL     = "github.com/faas-wasm/faas-wasm/local/containers.Spec"
-	maxLabelBytes   = 4096
+	labelManaged     = "io.faas-wasm.managed"
+	labelFunction    = "io.faas-wasm.function"
+	labelNamespace   = "io.faas-wasm.namespace"
+	labelSpecHash    = "io.faas-wasm.spec-hash"
+	labelIP          = "io.faas-wasm.ip"
+	labelStarted     = "io.faas-wasm.started"
+	labelImageDigest = "io.faas-wasm.image-digest"
+	annotationLabel  = "com.openfaas.annotations."
+	specExtension    = "io.faas-wasm.spec"
+	specTypeURL      = "github.com/faas-wasm/faas-wasm/local/containers.Spec"
+	maxLabelBytes    = 4096
 )
 
 // validate checks the fields a replica cannot be created without.

@@ -1,0 +1,227 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/containerd"
+)
+
+// startProbeInterval is the health-check period of a replica that has not
+// answered yet since its task started.
+const startProbeInterval = 25 * time.Millisecond
+
+// watch starts the replica's watchers: exit/restart supervision, health
+// checks and the output tailer. A nil exitCh asks for an immediate restart.
+func (m *Manager) watch(r *replica, exitCh <-chan containerd.ExitStatus) {
+	r.wg.Go(func() { m.supervise(r, exitCh) })
+	r.wg.Go(func() { m.healthLoop(r) })
+	r.wg.Go(func() { m.tailLoop(r) })
+}
+
+// supervise waits for the task to exit and restarts it with exponential
+// backoff. A run shorter than the longest backoff keeps doubling the delay,
+// and from the second such exit on the replica is reported crash-looping.
+func (m *Manager) supervise(r *replica, exitCh <-chan containerd.ExitStatus) {
+	delay := time.Duration(0)
+	quickExits := 0
+	for {
+		if exitCh != nil {
+			var st containerd.ExitStatus
+			select {
+			case <-r.ctx.Done():
+				return
+			case st = <-exitCh:
+			}
+			if r.ctx.Err() != nil {
+				return
+			}
+			code, _, werr := st.Result()
+			r.tail.poll()
+			ran := r.markExited()
+			if ran >= m.opts.backoffMax {
+				delay, quickExits = 0, 0
+			}
+			delay = nextDelay(delay, m.opts.backoffMin, m.opts.backoffMax)
+			quickExits++
+			msg := exitMessage(code, werr, ran, quickExits, r.restartCount(), delay, r.tail.lastLine())
+			r.setErr(msg)
+			if quickExits >= 2 {
+				m.log.Error("replica crash-looping", "function", r.name, "namespace", r.namespace, "replica", r.id, "detail", msg)
+			} else {
+				m.log.Warn("replica exited", "function", r.name, "namespace", r.namespace, "replica", r.id, "detail", msg)
+			}
+		} else {
+			delay = nextDelay(delay, m.opts.backoffMin, m.opts.backoffMax)
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		ch, err := m.restartTask(r)
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return
+			}
+			r.setErr(fmt.Sprintf("restart failed: %v", err))
+			m.log.Error("replica restart failed", "function", r.name, "namespace", r.namespace, "replica", r.id, "err", err)
+			exitCh = nil
+			continue
+		}
+		exitCh = ch
+	}
+}
+
+// restartTask replaces the replica's dead task with a new one.
+func (m *Manager) restartTask(r *replica) (<-chan containerd.ExitStatus, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
+	defer cancel()
+	if err := m.deleteTask(ctx, r); err != nil {
+		return nil, err
+	}
+	ch, err := m.startTask(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.restarts++
+	r.mu.Unlock()
+	return ch, nil
+}
+
+// nextDelay doubles d within [lo, hi].
+func nextDelay(d, lo, hi time.Duration) time.Duration {
+	if d <= 0 {
+		return lo
+	}
+	return min(2*d, hi)
+}
+
+// exitMessage explains a task exit for Replica.Err and the log.
+func exitMessage(code uint32, werr error, ran time.Duration, quickExits, restarts int, next time.Duration, last string) string {
+	var b strings.Builder
+	if quickExits >= 2 {
+		b.WriteString("crash-looping: ")
+	}
+	if werr != nil {
+		fmt.Fprintf(&b, "lost track of task: %v", werr)
+	} else {
+		fmt.Fprintf(&b, "exited with status %d after %s", code, ran.Round(time.Millisecond))
+	}
+	fmt.Fprintf(&b, " (%d restarts so far, next restart in %s)", restarts, next)
+	if last != "" {
+		fmt.Fprintf(&b, "; last output: %q", last)
+	}
+	return b.String()
+}
+
+// markExited records a task exit and returns how long the task ran.
+func (r *replica) markExited() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running, r.ready, r.pid = false, false, 0
+	return time.Since(r.started)
+}
+
+func (r *replica) restartCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.restarts
+}
+
+func (r *replica) setErr(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.err = msg
+}
+
+// healthLoop probes GET /_/health on the replica's port: quickly until the
+// first answer (or until the start timeout), then every health interval.
+func (m *Manager) healthLoop(r *replica) {
+	for {
+		r.mu.Lock()
+		running, ip, fast := r.running, r.ip, !r.readyOnce && !r.noPort
+		r.mu.Unlock()
+		interval := m.opts.healthInterval
+		if fast {
+			interval = startProbeInterval
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		if !running || ip == "" {
+			continue
+		}
+		m.recordProbe(r, ip, m.checkHealth(r.ctx, ip))
+	}
+}
+
+// checkHealth performs one health check.
+func (m *Manager) checkHealth(ctx context.Context, ip string) error {
+	url := "http://" + net.JoinHostPort(ip, strconv.Itoa(m.opts.port)) + "/_/health"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := m.probe.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /_/health answered %s", resp.Status)
+	}
+	return nil
+}
+
+// recordProbe updates readiness after a health check of the task at ip.
+// A ready replica turns unready after 3 consecutive failures.
+func (m *Manager) recordProbe(r *replica, ip string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.running || r.ip != ip || r.ctx.Err() != nil {
+		return
+	}
+	if err == nil {
+		if !r.ready {
+			m.log.Info("replica ready", "function", r.name, "namespace", r.namespace, "replica", r.id,
+				"after", time.Since(r.started).Round(time.Millisecond))
+		}
+		r.ready, r.readyOnce, r.failures, r.err = true, true, 0, ""
+		return
+	}
+	r.failures++
+	if r.ready && r.failures >= 3 {
+		r.ready = false
+		r.err = fmt.Sprintf("health check failing %d times: %v", r.failures, err)
+		m.log.Warn("replica unhealthy", "function", r.name, "namespace", r.namespace, "replica", r.id, "err", err)
+	}
+	if !r.readyOnce && !r.noPort && time.Since(r.started) > m.opts.startTimeout {
+		r.noPort = true
+		r.err = fmt.Sprintf("port %d never opened within %s: %v", m.opts.port, m.opts.startTimeout, err)
+		m.log.Error("replica never became healthy", "function", r.name, "namespace", r.namespace, "replica", r.id, "err", err)
+	}
+}
+
+// tailLoop delivers the replica's output lines to the log sink.
+func (m *Manager) tailLoop(r *replica) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			r.tail.poll()
+			return
+		case <-t.C:
+			r.tail.poll()
+		}
+	}
+}

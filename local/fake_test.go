@@ -1,0 +1,231 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// fakeEngine stands in for runtime/wasm in tests of the backend's logic. A
+// module is its bytes as text; "notfunc" modules fail to compile.
+type fakeEngine struct {
+	compiles atomic.Int64
+	open     atomic.Int64 // replicas loaded and not closed
+}
+
+func (e *fakeEngine) compile(_ context.Context, module []byte) (wasmProgram, error) {
+	e.compiles.Add(1)
+	if bytes.HasPrefix(module, []byte("notfunc")) {
+		return nil, fmt.Errorf("module exports neither _start nor faas_handle: %w", provider.ErrImage)
+	}
+	return &fakeProgram{e: e, module: string(module)}, nil
+}
+
+type fakeProgram struct {
+	e      *fakeEngine
+	module string
+}
+
+func (p *fakeProgram) instantiate(cfg replicaConfig) (wasmReplica, error) {
+	p.e.open.Add(1)
+	return &fakeReplica{p: p, cfg: cfg}, nil
+}
+
+type fakeReplica struct {
+	p      *fakeProgram
+	cfg    replicaConfig
+	closed atomic.Bool
+}
+
+// invoke answers by path: /fail, /timeout, /big fail in their class;
+// /secret/NAME returns that secret; /slow waits for the context; anything
+// else echoes "module|ENV|body" and logs the body.
+func (r *fakeReplica) invoke(ctx context.Context, req *invocation) (*reply, error) {
+	if r.closed.Load() {
+		return nil, fmt.Errorf("replica used after close")
+	}
+	switch {
+	case req.Path == "/fail":
+		return nil, fmt.Errorf("%w: exit code 3", errInvokeFailed)
+	case req.Path == "/timeout":
+		return nil, fmt.Errorf("%w: after 1s", errInvokeTimeout)
+	case req.Path == "/big":
+		return nil, fmt.Errorf("%w: over 10 bytes", errInvokeTooLarge)
+	case req.Path == "/slow":
+		<-ctx.Done()
+		return nil, fmt.Errorf("%w: %v", errInvokeTimeout, ctx.Err())
+	case strings.HasPrefix(req.Path, "/secret/"):
+		data, err := os.ReadFile(filepath.Join(r.cfg.SecretsDir, strings.TrimPrefix(req.Path, "/secret/")))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errInvokeFailed, err)
+		}
+		return &reply{Status: 200, Body: data}, nil
+	}
+	r.cfg.Log("got " + string(req.Body))
+	body := fmt.Sprintf("%s|%s|%s", r.p.module, r.cfg.Env["GREETING"], req.Body)
+	return &reply{Status: 201, Header: http.Header{"X-Fake": {"yes"}}, Body: []byte(body)}, nil
+}
+
+func (r *fakeReplica) close() error {
+	if !r.closed.Swap(true) {
+		r.p.e.open.Add(-1)
+	}
+	return nil
+}
+
+// fakeRegistry maps image references to module bytes. References starting
+// with "ctr/" are container images.
+type fakeRegistry struct {
+	mu     sync.Mutex
+	images map[string]string
+	pulls  int
+}
+
+func (r *fakeRegistry) set(ref, module string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if module == "" {
+		delete(r.images, ref)
+		return
+	}
+	r.images[ref] = module
+}
+
+func (r *fakeRegistry) inspect(_ context.Context, ref string) (string, error) {
+	if strings.HasPrefix(ref, "ctr/") {
+		return provider.RuntimeContainer, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.images[ref]; !ok {
+		return "", fmt.Errorf("image %s not found: %w", ref, provider.ErrImage)
+	}
+	return provider.RuntimeWasm, nil
+}
+
+func (r *fakeRegistry) pull(_ context.Context, ref string) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pulls++
+	m, ok := r.images[ref]
+	if !ok {
+		return nil, fmt.Errorf("image %s not found: %w", ref, provider.ErrImage)
+	}
+	return []byte(m), nil
+}
+
+// fixture is a backend over fakes, on a state directory.
+type fixture struct {
+	b   *Backend
+	eng *fakeEngine
+	reg *fakeRegistry
+	dir string
+}
+
+func newFixture(t testing.TB, opts ...Option) *fixture {
+	t.Helper()
+	reg := &fakeRegistry{images: map[string]string{"echo:1": "echo-v1", "echo:2": "echo-v2", "bad:1": "notfunc"}}
+	return openFixture(t, t.TempDir(), &fakeEngine{}, reg, opts...)
+}
+
+// openFixture opens (or reopens, for restart tests) a backend on dir.
+func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, opts ...Option) *fixture {
+	t.Helper()
+	o := defaultOptions()
+	o.log = discardLogger()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	w := newWasmRunner(eng, reg.pull, filepath.Join(dir, "wasm"), &o)
+	b, err := newBackend(context.Background(), dir, w, reg.inspect, o)
+	if err != nil {
+		t.Fatalf("newBackend: %v", err)
+	}
+	t.Cleanup(func() { b.Close(context.Background()) })
+	return &fixture{b: b, eng: eng, reg: reg, dir: dir}
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeRunner is a Runner that only counts replicas, for benchmarks and
+// tests of what sits above a runner.
+type fakeRunner struct {
+	mu   sync.Mutex
+	fns  map[string]uint64
+	err  error // returned by Deploy when set
+	last Deployment
+}
+
+func newFakeRunner() *fakeRunner { return &fakeRunner{fns: map[string]uint64{}} }
+
+func (r *fakeRunner) Deploy(_ context.Context, d Deployment) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	r.fns[d.Spec.Namespace+"/"+d.Spec.Service] = d.Replicas
+	r.last = d
+	return nil
+}
+
+func (r *fakeRunner) Scale(_ context.Context, name, ns string, n uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.fns[ns+"/"+name]; !ok {
+		return provider.ErrNotFound
+	}
+	r.fns[ns+"/"+name] = n
+	return nil
+}
+
+func (r *fakeRunner) Remove(_ context.Context, name, ns string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.fns, ns+"/"+name)
+	return nil
+}
+
+func (r *fakeRunner) Handler(name, ns string) (http.Handler, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fns[ns+"/"+name] == 0 {
+		return nil, provider.ErrUnavailable
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("container")) }), nil
+}
+
+func (r *fakeRunner) Replicas(name, ns string) (uint64, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.fns[ns+"/"+name]
+	return n, n
+}
+
+func (r *fakeRunner) Close(context.Context) error { return nil }

@@ -1,0 +1,217 @@
+package local
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+var ctx = context.Background()
+
+func echoSpec(name string) provider.FunctionDeployment {
+	return provider.FunctionDeployment{Service: name, Image: "echo:1"}
+}
+
+func TestDeployEchoesSpec(t *testing.T) {
+	f := newFixture(t)
+	d := provider.FunctionDeployment{
+		Service: "echo", Image: "echo:1", EnvProcess: "cat",
+		EnvVars:     map[string]string{"GREETING": "hi"},
+		Constraints: []string{"node=a"},
+		Labels:      map[string]string{"team": "x"},
+		Annotations: map[string]string{"note": "n", provider.AnnotationWasmMode: "fresh"},
+		Limits:      &provider.FunctionResources{Memory: "64Mi", CPU: "500m"},
+		Requests:    &provider.FunctionResources{Memory: "32Mi"},
+		ReadOnlyRootFilesystem: true,
+	}
+	wantErr(t, f.b.Deploy(ctx, d), nil)
+	st, err := f.b.Function(ctx, "echo", "")
+	wantErr(t, err, nil)
+	if st.Name != "echo" || st.Image != "echo:1" || st.Namespace != provider.DefaultNamespace || st.EnvProcess != "cat" {
+		t.Fatalf("status = %+v", st)
+	}
+	if !reflect.DeepEqual(st.EnvVars, d.EnvVars) || !reflect.DeepEqual(st.Constraints, d.Constraints) ||
+		!reflect.DeepEqual(st.Annotations, d.Annotations) || !reflect.DeepEqual(*st.Limits, *d.Limits) ||
+		!reflect.DeepEqual(*st.Requests, *d.Requests) || !st.ReadOnlyRootFilesystem {
+		t.Fatalf("status does not echo the deployment: %+v", st)
+	}
+	if st.Labels["team"] != "x" || st.Labels[provider.LabelFunction] != "echo" {
+		t.Fatalf("labels = %v", st.Labels)
+	}
+	if d.Labels[provider.LabelFunction] != "" {
+		t.Fatal("Deploy changed the caller's labels map")
+	}
+	if st.Replicas != 1 || st.AvailableReplicas != 1 || st.CreatedAt.IsZero() {
+		t.Fatalf("replicas %d/%d createdAt %v", st.Replicas, st.AvailableReplicas, st.CreatedAt)
+	}
+	st.EnvVars["GREETING"] = "changed"
+	again, _ := f.b.Function(ctx, "echo", "")
+	if again.EnvVars["GREETING"] != "hi" {
+		t.Fatal("status shares its maps with the stored function")
+	}
+}
+
+func TestDeployErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		d      provider.FunctionDeployment
+		class  error
+		inText string
+	}{
+		{"bad name", provider.FunctionDeployment{Service: "Echo", Image: "echo:1"}, provider.ErrInvalid, "DNS-1123"},
+		{"no image", provider.FunctionDeployment{Service: "echo"}, provider.ErrInvalid, "no image"},
+		{"unknown namespace", provider.FunctionDeployment{Service: "echo", Image: "echo:1", Namespace: "nope"}, provider.ErrNotFound, "nope"},
+		{"unknown secret", provider.FunctionDeployment{Service: "echo", Image: "echo:1", Secrets: []string{"api-key"}}, provider.ErrInvalid, "api-key"},
+		{"image not found", provider.FunctionDeployment{Service: "echo", Image: "missing:1"}, provider.ErrImage, "missing:1"},
+		{"wasm annotation, image not found", provider.FunctionDeployment{Service: "echo", Image: "missing:1",
+			Annotations: map[string]string{provider.AnnotationRuntime: "wasm"}}, provider.ErrImage, "missing:1"},
+		{"not a function", provider.FunctionDeployment{Service: "echo", Image: "bad:1"}, provider.ErrImage, "_start"},
+		{"bad scale label", provider.FunctionDeployment{Service: "echo", Image: "echo:1",
+			Labels: map[string]string{provider.LabelScaleMin: "lots"}}, provider.ErrInvalid, provider.LabelScaleMin},
+		{"bad runtime", provider.FunctionDeployment{Service: "echo", Image: "echo:1",
+			Annotations: map[string]string{provider.AnnotationRuntime: "jvm"}}, provider.ErrInvalid, "jvm"},
+		{"bad memory", provider.FunctionDeployment{Service: "echo", Image: "echo:1",
+			Limits: &provider.FunctionResources{Memory: "lots"}}, provider.ErrInvalid, "lots"},
+		{"container without runner", provider.FunctionDeployment{Service: "echo", Image: "ctr/nginx:1"}, provider.ErrNotImplemented, "containerd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			err := f.b.Deploy(ctx, tc.d)
+			wantErr(t, err, tc.class)
+			if !strings.Contains(err.Error(), tc.inText) {
+				t.Fatalf("error %q does not mention %q", err, tc.inText)
+			}
+			list, _ := f.b.Functions(ctx, "")
+			if len(list) != 0 {
+				t.Fatalf("failed deploy left %d functions", len(list))
+			}
+			for _, dir := range []string{"functions", "mounts", "wasm"} {
+				if entries, _ := filepath.Glob(filepath.Join(f.dir, dir, "*", "*")); len(entries) > 0 {
+					t.Fatalf("failed deploy left %v", entries)
+				}
+			}
+			if n := f.eng.open.Load(); n != 0 {
+				t.Fatalf("failed deploy left %d replicas loaded", n)
+			}
+		})
+	}
+}
+
+func TestDeployConflictAndOthersKeepServing(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), provider.ErrAlreadyExists)
+	wantErr(t, f.b.Deploy(ctx, provider.FunctionDeployment{Service: "bad", Image: "bad:1"}), provider.ErrImage)
+	h, err := f.b.Invoker(ctx, "echo", "")
+	wantErr(t, err, nil)
+	if code, body, _ := call(t, h, "POST", "/", "x"); code != 201 || body != "echo-v1||x" {
+		t.Fatalf("echo answered %d %q", code, body)
+	}
+}
+
+func TestContainerRunner(t *testing.T) {
+	r := newFakeRunner()
+	f := newFixture(t, WithContainerRunner(r))
+	d := provider.FunctionDeployment{Service: "web", Image: "ctr/nginx:1", Labels: map[string]string{provider.LabelScaleMin: "2"}}
+	wantErr(t, f.b.Deploy(ctx, d), nil)
+	if r.last.Replicas != 2 || r.last.SecretsDir == "" || r.last.Spec.Labels[provider.LabelFunction] != "web" {
+		t.Fatalf("runner got %+v", r.last)
+	}
+	st, _ := f.b.Function(ctx, "web", "")
+	if st.AvailableReplicas != 2 {
+		t.Fatalf("available = %d", st.AvailableReplicas)
+	}
+	// Switching runtime by annotation moves the function to the Wasm runner.
+	d.Image, d.Annotations = "echo:1", map[string]string{provider.AnnotationRuntime: "wasm"}
+	wantErr(t, f.b.Update(ctx, d), nil)
+	if n, _ := r.Replicas("web", provider.DefaultNamespace); n != 0 {
+		t.Fatalf("container runner still runs %d replicas", n)
+	}
+	h, err := f.b.Invoker(ctx, "web", "")
+	wantErr(t, err, nil)
+	if _, body, _ := call(t, h, "GET", "/", ""); body != "echo-v1||" {
+		t.Fatalf("body %q", body)
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.Update(ctx, echoSpec("echo")), provider.ErrNotFound)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+	created, _ := f.b.Function(ctx, "echo", "")
+	wantErr(t, f.b.Scale(ctx, "echo", "", 3), nil)
+
+	d := echoSpec("echo")
+	d.Image, d.EnvVars = "echo:2", map[string]string{"GREETING": "hello"}
+	wantErr(t, f.b.Update(ctx, d), nil)
+	st, _ := f.b.Function(ctx, "echo", "")
+	if st.Image != "echo:2" || st.Replicas != 3 || st.AvailableReplicas != 3 || !st.CreatedAt.Equal(created.CreatedAt) {
+		t.Fatalf("after update: %+v", st)
+	}
+	if n := f.eng.open.Load(); n != 3 {
+		t.Fatalf("%d replicas loaded after update, want 3 (old ones closed)", n)
+	}
+	h, _ := f.b.Invoker(ctx, "echo", "")
+	if _, body, _ := call(t, h, "POST", "/", "b"); body != "echo-v2|hello|b" {
+		t.Fatalf("body %q", body)
+	}
+
+	// A failed update keeps the old replicas serving and the old spec.
+	d.Image = "missing:9"
+	d.Annotations = map[string]string{provider.AnnotationRuntime: "wasm"}
+	wantErr(t, f.b.Update(ctx, d), provider.ErrImage)
+	st, _ = f.b.Function(ctx, "echo", "")
+	if st.Image != "echo:2" || st.AvailableReplicas != 3 {
+		t.Fatalf("failed update changed the function: %+v", st)
+	}
+	if _, body, _ := call(t, h, "POST", "/", "c"); body != "echo-v2|hello|c" {
+		t.Fatalf("after failed update body %q", body)
+	}
+
+	// Tightening scale.max clamps the replicas.
+	d = echoSpec("echo")
+	d.Labels = map[string]string{provider.LabelScaleMax: "2"}
+	wantErr(t, f.b.Update(ctx, d), nil)
+	if st, _ = f.b.Function(ctx, "echo", ""); st.Replicas != 2 || st.AvailableReplicas != 2 {
+		t.Fatalf("after max=2: %d/%d", st.Replicas, st.AvailableReplicas)
+	}
+}
+
+func TestDelete(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.Delete(ctx, "echo", ""), provider.ErrNotFound)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+	h, _ := f.b.Invoker(ctx, "echo", "")
+	wantErr(t, f.b.Delete(ctx, "echo", ""), nil)
+	wantErr(t, f.b.Delete(ctx, "echo", ""), provider.ErrNotFound)
+	_, err := f.b.Function(ctx, "echo", "")
+	wantErr(t, err, provider.ErrNotFound)
+	_, err = f.b.Invoker(ctx, "echo", "")
+	wantErr(t, err, provider.ErrNotFound)
+	if code, _, _ := call(t, h, "GET", "/", ""); code != 503 {
+		t.Fatalf("a handler kept across delete answered %d, want 503", code)
+	}
+	if n := f.eng.open.Load(); n != 0 {
+		t.Fatalf("%d replicas still loaded", n)
+	}
+	for _, p := range []string{"functions/openfaas-fn/echo.json", "mounts/openfaas-fn/echo", "wasm/openfaas-fn/echo.wasm"} {
+		if _, err := os.Stat(filepath.Join(f.dir, p)); !os.IsNotExist(err) {
+			t.Fatalf("%s still exists (%v)", p, err)
+		}
+	}
+	// The name can be used again.
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+}
+
+func TestInfo(t *testing.T) {
+	f := newFixture(t, WithVersion(provider.VersionInfo{Release: "1.2.3", SHA: "abc"}))
+	info := f.b.Info(ctx)
+	if info.Name != "faas-wasm" || info.Orchestration != "local" || info.Version.Release != "1.2.3" || info.Version.SHA != "abc" {
+		t.Fatalf("info = %+v", info)
+	}
+}
