@@ -41,8 +41,8 @@ type ContainerConfig struct {
 // reproducible: the same input gives the same digest.
 //
 // # Errors
-// provider.ErrInvalid for an empty binary, a malformed platform or a file
-// path that collides with /function or /tmp.
+// provider.ErrInvalid for an empty binary, a malformed platform, or a file
+// path that is relative, ends in "/" or collides with /function or /tmp.
 func ContainerImage(binary []byte, cfg ContainerConfig) (v1.Image, error) {
 	if len(binary) == 0 {
 		return nil, fmt.Errorf("build container image: empty binary: %w", provider.ErrInvalid)
@@ -66,7 +66,7 @@ func ContainerImage(binary []byte, cfg ContainerConfig) (v1.Image, error) {
 	sort.Strings(paths)
 	for _, p := range paths {
 		clean := strings.TrimPrefix(p, "/")
-		if !strings.HasPrefix(p, "/") || clean == "" || clean == "function" || clean == "tmp" || strings.HasPrefix(clean, "function/") {
+		if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || clean == "" || clean == "function" || clean == "tmp" || strings.HasPrefix(clean, "function/") {
 			return nil, fmt.Errorf("build container image: file path %q must be absolute and not /function or /tmp: %w", p, provider.ErrInvalid)
 		}
 		entries = append(entries, tarEntry{name: clean, mode: 0o644, data: cfg.Files[p]})

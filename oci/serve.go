@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -40,8 +41,11 @@ func registryHandler(dir string) (http.Handler, func() error, error) {
 	if dir == "" {
 		return registry.New(registry.Logger(logger)), func() error { return nil }, nil
 	}
-	h := registry.New(registry.Logger(logger),
-		registry.WithBlobHandler(registry.NewDiskBlobHandler(filepath.Join(dir, "blobs"))))
+	blobs := filepath.Join(dir, "blobs")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("registry: blob dir: %w", err)
+	}
+	h := registry.New(registry.Logger(logger), registry.WithBlobHandler(registry.NewDiskBlobHandler(blobs)))
 	store, err := newManifestStore(h, filepath.Join(dir, "manifests"))
 	if err != nil {
 		return nil, nil, err
@@ -67,7 +71,8 @@ func serveRegistry(ctx context.Context, ln net.Listener, dir string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("registry: shutdown: %w", err)
+		slog.Warn("registry: closing connections still active at shutdown", "err", err)
+		srv.Close()
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("registry: %w", err)
