@@ -51,7 +51,8 @@ func (f WasmForm) String() string {
 }
 
 // WasmImage builds a Wasm image holding module, in the given form. The
-// result is reproducible: the same module and form give the same digest.
+// result is reproducible: the same module and form give the same digest
+// (for the OCI layer form, with the same Go toolchain's compress/gzip).
 //
 // # Errors
 // provider.ErrInvalid for an empty module or an unknown form.
@@ -95,7 +96,7 @@ func layeredImage(entries []tarEntry, platform v1.Platform, cfg v1.Config) (v1.I
 	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(tarBytes)), nil
-	}, tarball.WithCompressionLevel(gzip.BestCompression), tarball.WithMediaType(types.OCILayer))
+	}, tarball.WithCompressionLevel(gzip.DefaultCompression), tarball.WithMediaType(types.OCILayer))
 	if err != nil {
 		return nil, fmt.Errorf("layer: %w", err)
 	}

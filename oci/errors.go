@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -76,13 +77,16 @@ func classify(ref, registry string, err error) error {
 		}
 		return classed([]error{provider.ErrImage}, err, "image %s: registry %s answered: %v", ref, registry, err)
 	}
-	var nerr net.Error
-	if errors.As(err, &nerr) || errors.Is(err, context.DeadlineExceeded) {
-		return classed([]error{ErrUnreachable, provider.ErrImage}, err,
-			"registry %s unreachable: %v", registry, err)
-	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("image %s: %w", ref, err)
+	}
+	// After HTTP status errors, what remains of the HTTP client's errors are
+	// transport failures: dial, DNS, TLS, timeouts.
+	var nerr net.Error
+	var uerr *url.Error
+	if errors.As(err, &nerr) || errors.As(err, &uerr) || errors.Is(err, context.DeadlineExceeded) {
+		return classed([]error{ErrUnreachable, provider.ErrImage}, err,
+			"registry %s unreachable: %v", registry, err)
 	}
 	return classed([]error{provider.ErrImage}, err, "image %s: %v", ref, err)
 }
