@@ -86,7 +86,7 @@ func (res *resolved) artifactModule(limit int64) ([]byte, error) {
 			return nil, classify(ref, reg, err)
 		}
 		defer rc.Close()
-		module, err := readLimited(rc, limit)
+		module, err := readLimited(rc, limit) // reads to EOF, where the digest is verified
 		if err != nil {
 			return nil, pullErr(ref, reg, err, limit)
 		}
@@ -142,7 +142,14 @@ func findInLayer(layer v1.Layer, want string, limit int64) ([]byte, bool, error)
 			return nil, false, errTooBig
 		}
 		module, err := readLimited(tr, limit)
-		return module, err == nil, err
+		if err != nil {
+			return nil, false, err
+		}
+		// Read to the end so that the layer's digest is verified.
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			return nil, false, fmt.Errorf("reading layer: %w", err)
+		}
+		return module, true, nil
 	}
 }
 

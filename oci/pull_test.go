@@ -3,11 +3,16 @@ package oci
 import (
 	"bytes"
 	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/faas-wasm/faas-wasm/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -168,6 +173,58 @@ func TestPullWasmErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("err %q does not contain %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// corrupting serves a registry that flips the last byte of every blob
+// whose digest is in bad.
+func corrupting(t *testing.T, bad map[string]bool) string {
+	t.Helper()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := strings.LastIndex(r.URL.Path, "/blobs/")
+		if r.Method != http.MethodGet || i < 0 || !bad[r.URL.Path[i+len("/blobs/"):]] {
+			reg.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		reg.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if len(body) > 0 {
+			body[len(body)-1] ^= 0xff
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestPullWasmVerifiesDigests(t *testing.T) {
+	module := testModule(t)
+	bad := map[string]bool{}
+	host := corrupting(t, bad)
+	for _, form := range []WasmForm{FormOCILayer, FormArtifact} {
+		t.Run(form.String(), func(t *testing.T) {
+			img, err := WasmImage(module, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := host + "/fn/corrupt-" + form.String() + ":v1"
+			mustPush(t, img, ref)
+			m, err := img.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := PullWasm(testCtx(t), ref); err != nil {
+				t.Fatalf("intact pull: %v", err)
+			}
+			bad[m.Layers[0].Digest.String()] = true
+			got, err := PullWasm(testCtx(t), ref)
+			if !errors.Is(err, provider.ErrImage) {
+				t.Fatalf("corrupted layer: got %v bytes, err %v", got != nil, err)
 			}
 		})
 	}
