@@ -14,6 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // index builds an OCI index of imgs, each entry carrying its config's platform.
@@ -28,6 +30,29 @@ func index(t *testing.T, imgs ...v1.Image) v1.ImageIndex {
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: cf.Platform()}})
 	}
 	return mutate.AppendManifests(empty.Index, adds...)
+}
+
+// dockerImage builds a Docker schema 2 image with one layer and a platform.
+func dockerImage(t *testing.T, os, arch string) v1.Image {
+	t.Helper()
+	b, err := buildTar([]tarEntry{{name: "function.wasm", mode: 0o755, data: []byte(os + "/" + arch)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(b, types.DockerUncompressedLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = os, arch
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func TestInspect(t *testing.T) {
@@ -54,13 +79,17 @@ func TestInspect(t *testing.T) {
 		t.Fatal(err)
 	}
 	wasi := layered(t, nil, []tarEntry{{name: "function.wasm", mode: 0o755, data: module}})
+	docker := dockerImage(t, "linux", "amd64")
+	dockerWasm := dockerImage(t, "wasip1", "wasm")
 	mixed := index(t, amd64, wasmLayer, arm64)
+	list := mutate.IndexMediaType(index(t, docker, dockerWasm), types.DockerManifestList)
 	natives := index(t, amd64, arm64)
 	for ref, img := range map[string]v1.Image{"wasm:layer": wasmLayer, "wasm:artifact": artifact,
-		"native:amd64": amd64, "native:host": host64, "wasm:wasi": wasi} {
+		"native:amd64": amd64, "native:host": host64, "wasm:wasi": wasi,
+		"docker:amd64": docker, "docker:wasm": dockerWasm} {
 		mustPush(t, img, host+"/"+ref)
 	}
-	for ref, idx := range map[string]v1.ImageIndex{"multi:mixed": mixed, "multi:natives": natives} {
+	for ref, idx := range map[string]v1.ImageIndex{"multi:mixed": mixed, "multi:natives": natives, "multi:docker": list} {
 		if _, err := PushIndex(testCtx(t), idx, host+"/"+ref); err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +111,9 @@ func TestInspect(t *testing.T) {
 		{"container host arch", "native:host", nil, KindContainer, FormOCILayer, "linux/" + runtime.GOARCH, host64, nil},
 		{"index prefers wasm", "multi:mixed", []Option{WithPlatform("linux/arm64")}, KindWasm, FormOCILayer, "wasip1/wasm", wasmLayer, mixed},
 		{"index picks platform", "multi:natives", []Option{WithPlatform("linux/arm64")}, KindContainer, FormOCILayer, "linux/arm64", arm64, natives},
+		{"docker schema 2", "docker:amd64", nil, KindContainer, FormOCILayer, "linux/amd64", docker, nil},
+		{"docker schema 2 wasm", "docker:wasm", nil, KindWasm, FormOCILayer, "wasip1/wasm", dockerWasm, nil},
+		{"docker manifest list", "multi:docker", nil, KindWasm, FormOCILayer, "wasip1/wasm", dockerWasm, list},
 		{"index picks amd64", "multi:natives", []Option{WithPlatform("linux/amd64")}, KindContainer, FormOCILayer, "linux/amd64", amd64, natives},
 	}
 	for _, tt := range tests {

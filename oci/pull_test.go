@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -227,5 +228,25 @@ func TestPullWasmVerifiesDigests(t *testing.T) {
 				t.Fatalf("corrupted layer: got %v bytes, err %v", got != nil, err)
 			}
 		})
+	}
+}
+
+func TestIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ref := ln.Addr().String() + "/fn/v6:v1"
+	img, err := WasmImage(testModule(t), FormArtifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPush(t, img, ref)
+	if _, err := PullWasm(testCtx(t), ref); err != nil {
+		t.Fatal(err)
 	}
 }
