@@ -174,8 +174,8 @@ func (f *fakeBackend) scaleCalls() []uint64 {
 // echo is what a fake function answers: everything it was called with.
 type echo struct {
 	Method, Path, RawPath, Query, RequestURI, Body string
-	ContentLength                              int64
-	Header                                     http.Header
+	ContentLength                                  int64
+	Header                                         http.Header
 }
 
 func (f *fakeBackend) Invoker(_ context.Context, name, ns string) (http.Handler, error) {

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// trivialBackend serves every function with a handler that answers "ok".
+type trivialBackend struct {
+	provider.Backend
+	h http.Handler
+}
+
+func (b trivialBackend) Invoker(context.Context, string, string) (http.Handler, error) {
+	return b.h, nil
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	_, _ = w.Write([]byte("ok"))
+})
+
+// BenchmarkInvokeOverhead compares calling a trivial function handler
+// directly with calling it through the router's /function/ path, in
+// process (no network), so the difference is the HTTP layer's overhead.
+func BenchmarkInvokeOverhead(b *testing.B) {
+	router := NewRouter(trivialBackend{h: okHandler}, Config{Logger: slog.New(slog.DiscardHandler)})
+	for _, bc := range []struct {
+		name, path string
+		h          http.Handler
+	}{
+		{"direct", "/api?x=1", okHandler},
+		{"router", "/function/echo.openfaas-fn/api?x=1", router},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", bc.path, strings.NewReader("hello"))
+				w := httptest.NewRecorder()
+				bc.h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInvokeLoopback measures a whole call over loopback HTTP through
+// the router to a trivial function.
+func BenchmarkInvokeLoopback(b *testing.B) {
+	srv := httptest.NewServer(NewRouter(trivialBackend{h: okHandler}, Config{Logger: slog.New(slog.DiscardHandler)}))
+	b.Cleanup(srv.Close)
+	client := srv.Client()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Post(srv.URL+"/function/echo", "text/plain", strings.NewReader("hello"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}
