@@ -21,6 +21,9 @@ const (
 	DefaultMaxModuleSize = 256 << 20
 )
 
+// sharedTransport is the default transport of every call.
+var sharedTransport = http.DefaultTransport.(*http.Transport).Clone()
+
 // Option configures remote access (Inspect, PullWasm, Push, PushIndex).
 type Option func(*options)
 
@@ -85,8 +88,8 @@ func WithKeychain(kc authn.Keychain) Option {
 	return func(o *options) { o.keychain = kc }
 }
 
-// WithTransport sets the HTTP transport (default a clone of
-// http.DefaultTransport).
+// WithTransport sets the HTTP transport (default one clone of
+// http.DefaultTransport shared by all calls, so connections are reused).
 func WithTransport(t http.RoundTripper) Option {
 	return func(o *options) { o.transport = t }
 }
@@ -119,7 +122,7 @@ func newOptions(opts []Option) *options {
 		o.keychain = authn.DefaultKeychain
 	}
 	if o.transport == nil {
-		o.transport = http.DefaultTransport.(*http.Transport).Clone()
+		o.transport = sharedTransport
 	}
 	if o.maxModuleSize <= 0 {
 		o.maxModuleSize = DefaultMaxModuleSize

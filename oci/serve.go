@@ -22,7 +22,8 @@ import (
 //
 // With dir set, blobs are stored on disk under dir/blobs and manifests are
 // recorded under dir/manifests and replayed at start, so pushed images
-// survive a restart; with dir empty everything lives in memory.
+// survive a restart; with dir empty everything lives in memory. Nothing is
+// ever garbage-collected: blobs of overwritten or deleted manifests stay.
 //
 // # Errors
 // Listening failures, an unusable dir, or the server failing.
@@ -58,6 +59,9 @@ func serveRegistry(ctx context.Context, ln net.Listener, dir string) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !IsLoopback(host) {
+		slog.Warn("registry: listening beyond loopback without authentication or TLS", "addr", ln.Addr().String())
 	}
 	defer closeStore()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
