@@ -60,8 +60,9 @@ type Info struct {
 	Form WasmForm
 	// Entrypoint is the config's entrypoint, when it has one.
 	Entrypoint []string
-	// Size is the compressed size of manifest, config and layers, as the
-	// manifest declares them.
+	// Size is the compressed size of the selected image's manifest, config
+	// and layers, as the manifest declares them (an index's own manifest is
+	// not counted).
 	Size int64
 }
 
