@@ -21,12 +21,12 @@ func TestDeployEchoesSpec(t *testing.T) {
 	f := newFixture(t)
 	d := provider.FunctionDeployment{
 		Service: "echo", Image: "echo:1", EnvProcess: "cat",
-		EnvVars:     map[string]string{"GREETING": "hi"},
-		Constraints: []string{"node=a"},
-		Labels:      map[string]string{"team": "x"},
-		Annotations: map[string]string{"note": "n", provider.AnnotationWasmMode: "fresh"},
-		Limits:      &provider.FunctionResources{Memory: "64Mi", CPU: "500m"},
-		Requests:    &provider.FunctionResources{Memory: "32Mi"},
+		EnvVars:                map[string]string{"GREETING": "hi"},
+		Constraints:            []string{"node=a"},
+		Labels:                 map[string]string{"team": "x"},
+		Annotations:            map[string]string{"note": "n", provider.AnnotationWasmMode: "fresh"},
+		Limits:                 &provider.FunctionResources{Memory: "64Mi", CPU: "500m"},
+		Requests:               &provider.FunctionResources{Memory: "32Mi"},
 		ReadOnlyRootFilesystem: true,
 	}
 	wantErr(t, f.b.Deploy(ctx, d), nil)

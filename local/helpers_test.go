@@ -34,3 +34,7 @@ func call(t *testing.T, h http.Handler, method, path, body string) (int, string,
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String(), rec.Header()
 }
+
+func newTextLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -240,3 +240,14 @@ func testNetwork(t testing.TB, stateDir string) Network {
 
 var netSeq int
 
+
+// client returns a containerd client closed at the end of the test.
+func (h *harness) client(t testing.TB) *containerd.Client {
+	t.Helper()
+	c, err := containerd.New(h.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}

@@ -1,0 +1,63 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+func TestNamespaces(t *testing.T) {
+	f := newFixture(t)
+	b := f.b
+	names, _ := b.Namespaces(ctx)
+	if !reflect.DeepEqual(names, []string{provider.DefaultNamespace}) {
+		t.Fatalf("namespaces = %v", names)
+	}
+	ns := provider.FunctionNamespace{Name: "team", Labels: map[string]string{"openfaas": "1"}}
+	wantErr(t, b.CreateNamespace(ctx, ns), nil)
+	wantErr(t, b.CreateNamespace(ctx, ns), provider.ErrAlreadyExists)
+	wantErr(t, b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "Bad"}), provider.ErrInvalid)
+	got, err := b.Namespace(ctx, "team")
+	if err != nil || !reflect.DeepEqual(got, ns) {
+		t.Fatalf("Namespace = %+v, %v", got, err)
+	}
+	_, err = b.Namespace(ctx, "nope")
+	wantErr(t, err, provider.ErrNotFound)
+	ns.Annotations = map[string]string{"owner": "me"}
+	wantErr(t, b.UpdateNamespace(ctx, ns), nil)
+	wantErr(t, b.UpdateNamespace(ctx, provider.FunctionNamespace{Name: "nope"}), provider.ErrNotFound)
+	if got, _ = b.Namespace(ctx, "team"); got.Annotations["owner"] != "me" {
+		t.Fatalf("after update: %+v", got)
+	}
+
+	wantErr(t, b.CreateSecret(ctx, provider.Secret{Name: "s", Namespace: "team", Value: "v"}), nil)
+	d := echoSpec("echo")
+	d.Namespace, d.Secrets = "team", []string{"s"}
+	wantErr(t, b.Deploy(ctx, d), nil)
+	wantErr(t, b.Deploy(ctx, echoSpec("echo")), nil) // same name, default namespace
+	if list, _ := b.Functions(ctx, "team"); len(list) != 1 || list[0].Namespace != "team" {
+		t.Fatalf("team functions %+v", list)
+	}
+
+	wantErr(t, b.DeleteNamespace(ctx, provider.DefaultNamespace), provider.ErrInvalid)
+	wantErr(t, b.DeleteNamespace(ctx, "nope"), provider.ErrNotFound)
+	wantErr(t, b.DeleteNamespace(ctx, "team"), nil)
+	_, err = b.Functions(ctx, "team")
+	wantErr(t, err, provider.ErrNotFound)
+	if n := f.eng.open.Load(); n != 1 {
+		t.Fatalf("%d replicas loaded, want 1 (the default namespace's echo)", n)
+	}
+	for _, p := range []string{"namespaces/team.json", "functions/team", "secrets/team", "mounts/team", "wasm/team/echo.wasm"} {
+		if _, err := os.Stat(filepath.Join(f.dir, p)); !os.IsNotExist(err) {
+			t.Fatalf("%s survived the namespace's deletion (%v)", p, err)
+		}
+	}
+	// Recreated, it is empty.
+	wantErr(t, b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "team"}), nil)
+	if s, _ := b.Secrets(ctx, "team"); len(s) != 0 {
+		t.Fatalf("recreated namespace has secrets %v", s)
+	}
+}
