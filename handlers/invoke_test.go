@@ -184,19 +184,25 @@ func TestScaleFromZero(t *testing.T) {
 	}
 }
 
-// TestScaleFromZeroNoStorm sends concurrent calls to a scaled-to-zero
-// function: all are answered and the backend is scaled exactly once.
+// TestScaleFromZeroNoStorm sends concurrent calls to two scaled-to-zero
+// functions: all are answered and each function is scaled exactly once.
 func TestScaleFromZeroNoStorm(t *testing.T) {
 	e := newEnv(t, Config{ScaleFromZeroTimeout: 5 * time.Second})
-	e.deploy("echo", "", map[string]string{provider.LabelScaleMin: "0"})
-	e.fb.functions[key("echo", provider.DefaultNamespace)].status.Replicas = 0
+	for _, name := range []string{"echo", "other"} {
+		e.deploy(name, "", map[string]string{provider.LabelScaleMin: "0"})
+		e.fb.functions[key(name, provider.DefaultNamespace)].status.Replicas = 0
+	}
 	e.fb.readyDelay = 100 * time.Millisecond
 	const callers = 30
 	var wg sync.WaitGroup
 	codes := make(chan int, callers)
-	for range callers {
+	for i := range callers {
+		path := "/function/echo"
+		if i%2 == 1 {
+			path = "/function/other"
+		}
 		wg.Go(func() {
-			resp, err := e.srv.Client().Post(e.srv.URL+"/function/echo", "text/plain", strings.NewReader("x"))
+			resp, err := e.srv.Client().Post(e.srv.URL+path, "text/plain", strings.NewReader("x"))
 			if err != nil {
 				codes <- -1
 				return
@@ -213,7 +219,7 @@ func TestScaleFromZeroNoStorm(t *testing.T) {
 			t.Fatalf("a caller got %d", c)
 		}
 	}
-	if got := e.fb.scaleCalls(); !slices.Equal(got, []uint64{1}) {
-		t.Fatalf("scale calls %v, want exactly one scale to 1", got)
+	if got := e.fb.scaleCalls(); !slices.Equal(got, []uint64{1, 1}) {
+		t.Fatalf("scale calls %v, want exactly one scale to 1 per function", got)
 	}
 }
