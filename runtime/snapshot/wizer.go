@@ -17,6 +17,12 @@ import (
 // WizerVersion is the Wizer release this package installs and runs.
 const WizerVersion = "10.0.0"
 
+// SecretsPath is preopened (empty) during initialisation, as runtime/wasm
+// preopens it for every instance: guest runtimes such as Go and wasi-libc
+// record the preopened directories while they initialise, so a snapshot only
+// sees the directories that existed when it was taken.
+const SecretsPath = "/var/openfaas/secrets"
+
 const wizerPackage = "@bytecodealliance/wizer@" + WizerVersion
 
 // Error classes, checked with errors.Is.
@@ -166,12 +172,16 @@ func Wizen(ctx context.Context, reactor []byte, opts ...Option) ([]byte, error) 
 		return nil, fmt.Errorf("wizen: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	in, out := filepath.Join(dir, "in.wasm"), filepath.Join(dir, "out.wasm")
+	in, out, empty := filepath.Join(dir, "in.wasm"), filepath.Join(dir, "out.wasm"), filepath.Join(dir, "empty")
 	if err := os.WriteFile(in, reactor, 0o644); err != nil {
+		return nil, fmt.Errorf("wizen: %w", err)
+	}
+	if err := os.Mkdir(empty, 0o755); err != nil {
 		return nil, fmt.Errorf("wizen: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, bin,
 		"--allow-wasi", "--inherit-stdio", "false", "--inherit-env", "false",
+		"--mapdir", SecretsPath+"::"+empty,
 		"--wasm-bulk-memory", "true", "--init-func", init, "-o", out, in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,7 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // use. One engine per process is the intended use.
 type Engine struct {
 	cacheDir string
+	emptyDir string // preopened read-only when a function has no secrets
 	log      *slog.Logger
 	opts     options
 	engine   *wasmtime.Engine
@@ -119,7 +121,10 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("wasm engine: cache dir: %w", err)
 	}
-	e := &Engine{cacheDir: cacheDir, log: o.logger, opts: o}
+	e := &Engine{cacheDir: cacheDir, emptyDir: filepath.Join(cacheDir, "empty-secrets"), log: o.logger, opts: o}
+	if err := os.MkdirAll(e.emptyDir, 0o555); err != nil {
+		return nil, fmt.Errorf("wasm engine: %w", err)
+	}
 	e.pooling = o.pooling
 	if e.pooling {
 		if err := poolingPossible(o.poolSize); err != nil {

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 func snapshotGuestT(t testing.TB) []byte {
 	t.Helper()
 	snapOnce.Do(func() {
-		key := "snapshot-" + snapshot.WizerVersion + "-" + hex.EncodeToString(sum(reactorGuest))[:32]
+		key := "snapshot-v2-" + snapshot.WizerVersion + "-" + hex.EncodeToString(sum(reactorGuest))[:32]
 		snapGuest, snapErr = cached(key, func(out string) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -93,11 +94,13 @@ func (s *slot) newWASI(stdin []byte, env []envVar) (*wasmtime.WasiConfig, error)
 		keys[i], values[i] = v.key, v.value
 	}
 	w.SetEnv(keys, values)
-	if dir := s.f.cfg.SecretsDir; dir != "" {
-		if err := w.PreopenDir(dir, SecretsPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("preopen secrets %s: %w", dir, err)
-		}
+	dir := s.f.cfg.SecretsDir
+	if dir == "" {
+		dir = s.f.engine.emptyDir
+	}
+	if err := w.PreopenDir(dir, SecretsPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("preopen secrets %s: %w", dir, err)
 	}
 	s.call.attachWASI(w, stdin)
 	return w, nil
@@ -236,7 +239,7 @@ func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool,
 		exit.Stderr = stderrTail(stderr)
 		guest = exit
 	case errors.As(err, &trap):
-		guest = &TrapError{Message: trap.Error(), Stderr: stderrTail(stderr)}
+		guest = &TrapError{Message: trapMessage(trap.Error()), Stderr: stderrTail(stderr)}
 	case errors.As(err, &werr):
 		code, ok := werr.ExitStatus()
 		if ok && code == 0 {
@@ -245,7 +248,7 @@ func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool,
 		if ok {
 			guest = &ExitError{Code: int(code), Stderr: stderrTail(stderr)}
 		} else {
-			guest = &TrapError{Message: werr.Error(), Stderr: stderrTail(stderr)}
+			guest = &TrapError{Message: trapMessage(werr.Error()), Stderr: stderrTail(stderr)}
 		}
 	default:
 		return err
@@ -256,4 +259,13 @@ func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool,
 		return fmt.Errorf("%w (%d of %d bytes in use): %w", ErrMemoryLimit, mem, cfg.MemoryLimit, guest)
 	}
 	return guest
+}
+
+// trapMessage drops the host-side (Rust) backtrace wasmtime appends to a trap
+// message; the wasm backtrace and the cause stay.
+func trapMessage(msg string) string {
+	if i := strings.Index(msg, "\nStack backtrace:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 static volatile int sink;
+static void *volatile hoard[8192];
 
 static int depth(int n) {
 	volatile char pad[256];
@@ -21,13 +22,14 @@ int main(void) {
 	if (strcmp(q, "do=recurse") == 0) return depth(0);
 	if (strcmp(q, "do=loop") == 0) for (;;) sink++;
 	if (strcmp(q, "do=bomb") == 0) {
-		for (;;) {
+		for (int i = 0;; i = (i + 1) % 8192) {
 			char *p = malloc(1 << 20);
 			if (p == NULL) {
 				fprintf(stderr, "malloc failed\n");
 				abort();
 			}
 			memset(p, 1, 1 << 20);
+			hoard[i] = p; /* keep it reachable so the allocation is not elided */
 		}
 	}
 	if (strcmp(q, "do=bigout") == 0) {

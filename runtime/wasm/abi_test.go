@@ -1,0 +1,210 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestABIEcho(t *testing.T) {
+	for _, g := range goGuests() {
+		for _, mode := range []Mode{ModeFresh, ModeWarm} {
+			t.Run(g.name+"/"+mode.String(), func(t *testing.T) {
+				guest := g.bytes(t)
+				if mode == ModeWarm && g.name == "command" {
+					t.Skip("warm mode is for reactors; TestWarmNeedsReactor covers the refusal")
+				}
+				f := deploy(t, guest, Config{Env: map[string]string{"MY_VAR": "from-env", "Http_Path": "/overridden"}, Mode: mode})
+				for i, body := range []string{"hello", "", strings.Repeat("x", 100000)} {
+					ctx := context.Background()
+					resp, err := f.Invoke(ctx, &Request{Method: "PUT", Path: "/a/b", RawQuery: "do=echo&i=1",
+						Header: http.Header{"X-Call-Id": {"call-7"}, "Content-Type": {"text/plain"}}, Body: []byte(body)})
+					if err != nil {
+						t.Fatalf("call %d: %v", i, err)
+					}
+					want := map[string]string{
+						"X-Path": "/a/b", "X-Method": "PUT", "X-Call-Id": "call-7", "X-Cgi-Call-Id": "call-7",
+						"X-Fn-Env": "from-env", "X-Query": "do=echo&i=1", "Content-Type": "application/octet-stream",
+					}
+					for k, v := range want {
+						if got := resp.Header.Get(k); got != v {
+							t.Errorf("call %d: header %s = %q, want %q", i, k, got, v)
+						}
+					}
+					if resp.Status != 200 || string(resp.Body) != body {
+						t.Errorf("call %d: status %d body %d bytes, want 200 and %d bytes", i, resp.Status, len(resp.Body), len(body))
+					}
+					if got := resp.Header.Get("X-Content-Length"); got != itoa(len(body)) {
+						t.Errorf("call %d: CONTENT_LENGTH %q, want %d", i, got, len(body))
+					}
+				}
+			})
+		}
+	}
+}
+
+func itoa(n int) string { return fmtInt(n) }
+
+func fmtInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+func TestABIEnvironment(t *testing.T) {
+	f := deploy(t, cmdGuest, Config{Env: map[string]string{"MY_VAR": "x", "REQUEST_METHOD": "HACK", "BAD": "a\nb"}})
+	resp, err := f.Invoke(context.Background(), &Request{Method: "GET", Path: "/p", RawQuery: "do=env",
+		Host: "gw.local", RemoteAddr: "10.1.2.3:999",
+		Header: http.Header{"X-Multi": {"a", "b"}, "X-Evil": {"line\r\nbreak"}, "Accept-Encoding": {"gzip"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(resp.Body)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		env[k] = v
+	}
+	want := map[string]string{
+		"REQUEST_METHOD": "GET", "PATH_INFO": "/p", "QUERY_STRING": "do=env", "CONTENT_LENGTH": "0",
+		"SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3:999", "HTTP_HOST": "gw.local",
+		"HTTP_X_MULTI": "a, b", "Http_X_Multi": "a, b", "HTTP_ACCEPT_ENCODING": "gzip", "Http_Accept_Encoding": "gzip",
+		"Http_Method": "GET", "Http_Path": "/p", "Http_Query": "do=env", "MY_VAR": "x",
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s = %q, want %q", k, env[k], v)
+		}
+	}
+	for _, k := range []string{"HTTP_X_EVIL", "Http_X_Evil", "BAD"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("%s is set although its value has a line break", k)
+		}
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Errorf("default Content-Type %q", ct)
+	}
+}
+
+func TestABIResponses(t *testing.T) {
+	for _, g := range goGuests() {
+		t.Run(g.name, func(t *testing.T) {
+			var logs logSink
+			f := deploy(t, g.bytes(t), Config{Env: map[string]string{"content_type": "application/json"}, Log: logs.log})
+			resp, err := call(f, "do=status", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != 201 || resp.Header.Get("Location") != "/items/1" || string(resp.Body) != "created" {
+				t.Errorf("status: got %d %v %q", resp.Status, resp.Header, resp.Body)
+			}
+			if resp, err = call(f, "do=counter", ""); err != nil {
+				t.Fatal(err)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("content_type env: Content-Type %q", ct)
+			}
+			if _, err = call(f, "do=log", ""); err != nil {
+				t.Fatal(err)
+			}
+			if got := logs.String(); !strings.Contains(got, "first line\nsecond line") {
+				t.Errorf("stderr lines: %q", got)
+			}
+			_, err = call(f, "do=exit&code=3", "")
+			var exit *ExitError
+			if !errors.As(err, &exit) || exit.Code != 3 || !strings.Contains(exit.Stderr, "exiting with 3") {
+				t.Fatalf("exit: got %v (%#v)", err, exit)
+			}
+			if !errors.Is(err, &ExitError{}) || errors.Is(err, &TrapError{}) {
+				t.Errorf("exit error classes wrong: %v", err)
+			}
+			// A Go command exits 2 on panic; a Go reactor aborts (a trap).
+			_, err = call(f, "do=panic", "")
+			var trap *TrapError
+			switch {
+			case errors.As(err, &exit):
+				if exit.Code != 2 || !strings.Contains(exit.Stderr, "guest panicked on purpose") {
+					t.Errorf("panic: got %v, stderr %q", err, exit.Stderr)
+				}
+			case errors.As(err, &trap):
+				if !strings.Contains(trap.Stderr, "guest panicked on purpose") || !strings.Contains(trap.Message, "unreachable") {
+					t.Errorf("panic: got %v, stderr %q", err, trap.Stderr)
+				}
+				if strings.Contains(trap.Message, "Stack backtrace") {
+					t.Errorf("trap message keeps the host backtrace: %q", trap.Message)
+				}
+			default:
+				t.Errorf("panic: got %v, want an exit or a trap", err)
+			}
+		})
+	}
+}
+
+func TestCapabilitiesFilesystem(t *testing.T) {
+	secrets := t.TempDir()
+	if err := os.WriteFile(filepath.Join(secrets, "api-key"), []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "outside.txt")
+	if err := os.WriteFile(outside, []byte("host file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		query, wantBody string
+		wantStatus      int
+	}{
+		{"do=secret&name=api-key", "s3cr3t", 200},
+		{"do=secret&name=missing", "", 404},
+		{"do=readfile&path=" + outside, "denied", 403},
+		{"do=readfile&path=/etc/passwd", "denied", 403},
+		{"do=readfile&path=/var/openfaas/secrets/../../../etc/passwd", "denied", 403},
+		{"do=writefile&path=/var/openfaas/secrets/api-key", "denied", 403},
+		{"do=writefile&path=/var/openfaas/secrets/new", "denied", 403},
+	}
+	for _, g := range goGuests() {
+		f := deploy(t, g.bytes(t), Config{SecretsDir: secrets})
+		for _, c := range cases {
+			t.Run(g.name+"/"+c.query, func(t *testing.T) {
+				resp, err := call(f, c.query, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.Status != c.wantStatus || !strings.Contains(string(resp.Body), c.wantBody) {
+					t.Errorf("got %d %q, want %d containing %q", resp.Status, resp.Body, c.wantStatus, c.wantBody)
+				}
+			})
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(secrets, "api-key")); string(b) != "s3cr3t" {
+		t.Errorf("secret was modified: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(secrets, "new")); err == nil {
+		t.Error("guest created a file in the secrets directory")
+	}
+	t.Run("no secrets dir", func(t *testing.T) {
+		f := deploy(t, cmdGuest, Config{})
+		resp, err := call(f, "do=secret&name=api-key", "")
+		if err != nil || resp.Status != 404 {
+			t.Errorf("got %v %v, want 404", resp, err)
+		}
+	})
+}
+
+func TestWarmNeedsReactor(t *testing.T) {
+	e := testEngine(t)
+	m, err := e.Compile(context.Background(), cmdGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.NewFunction(m, Config{Name: "w", Mode: ModeWarm}); !errors.Is(err, ErrNotFunction) {
+		t.Errorf("warm command module: got %v, want ErrNotFunction", err)
+	}
+}
