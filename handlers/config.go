@@ -70,6 +70,9 @@ func (c Credentials) String() string {
 	return "Credentials{User: " + c.User + ", Password: <redacted>}"
 }
 
+// GoString hides the password from %#v.
+func (c Credentials) GoString() string { return c.String() }
+
 // LogValue hides the password from log/slog.
 func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("user", c.User))

@@ -35,13 +35,17 @@ func MakeSecretsHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 // MakeCreateSecretHandler serves POST /system/secrets: 202 when stored, 409
 // when the secret exists.
 func MakeCreateSecretHandler(b provider.Backend, cfg Config) http.HandlerFunc {
-	return secretWriter(cfg, "create secret", b.CreateSecret)
+	return secretWriter(cfg, "create secret", func(ctx context.Context, s provider.Secret) error {
+		return b.CreateSecret(ctx, s)
+	})
 }
 
 // MakeUpdateSecretHandler serves PUT /system/secrets: 202 when replaced, 404
 // when the secret does not exist.
 func MakeUpdateSecretHandler(b provider.Backend, cfg Config) http.HandlerFunc {
-	return secretWriter(cfg, "update secret", b.UpdateSecret)
+	return secretWriter(cfg, "update secret", func(ctx context.Context, s provider.Secret) error {
+		return b.UpdateSecret(ctx, s)
+	})
 }
 
 // MakeDeleteSecretHandler serves DELETE /system/secrets with a Secret body
