@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Makes sure a containerd answers on $CONTAINERD_SOCKET (default
+# /run/containerd/containerd.sock), for `make run` and `make test`.
+# Idempotent: if the socket answers, nothing happens. Otherwise the packages
+# are installed if needed and containerd is started — through systemd when
+# systemd runs, else in the background with a pid file and a log:
+#   $CONTAINERD_PIDFILE (default /run/faas-wasm-containerd.pid)
+#   $CONTAINERD_LOG     (default /var/log/faas-wasm-containerd.log)
+# Without root it only reports what is missing (the Wasm side of faas-wasm
+# works without containerd) and exits 0.
+set -euo pipefail
+
+socket=${CONTAINERD_SOCKET:-/run/containerd/containerd.sock}
+pidfile=${CONTAINERD_PIDFILE:-/run/faas-wasm-containerd.pid}
+logfile=${CONTAINERD_LOG:-/var/log/faas-wasm-containerd.log}
+here=$(cd "$(dirname "$0")" && pwd)
+
+answering() {
+  [ -S "$socket" ] && ctr --address "$socket" version >/dev/null 2>&1
+}
+
+if command -v ctr >/dev/null && answering; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "containerd/start: containerd is not answering on $socket and starting it needs root;" \
+    "container functions will be unavailable (Wasm functions still work)" >&2
+  exit 0
+fi
+
+"$here/install.sh"
+
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+  systemctl start containerd
+else
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "containerd/start: containerd (pid $(cat "$pidfile")) runs but does not answer yet"
+  else
+    mkdir -p "$(dirname "$socket")" "$(dirname "$logfile")"
+    args=()
+    if [ "$socket" != /run/containerd/containerd.sock ]; then
+      args+=(--address "$socket")
+    fi
+    nohup containerd "${args[@]}" >>"$logfile" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    echo "containerd/start: started containerd (pid $!, log $logfile)"
+  fi
+fi
+
+for _ in $(seq 1 100); do
+  if answering; then
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "containerd/start: containerd does not answer on $socket after 10 s; see $logfile" >&2
+exit 1
