@@ -1,0 +1,51 @@
+// Command faas-wasm is an OpenFaaS provider that runs functions as containers
+// and as native WebAssembly. See README.md.
+//
+// Subcommands: none (serve the provider API), build (build function images),
+// registry (a small OCI registry for local use), version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set at link time by the Makefile.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "faas-wasm:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches to a subcommand or serves the provider.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "build":
+			return runBuild(ctx, args[1:], stdout)
+		case "registry":
+			return runRegistry(ctx, args[1:], stdout)
+		case "version":
+			fmt.Fprintf(stdout, "faas-wasm %s (%s)\n", version, commit)
+			return nil
+		}
+	}
+	return serve(ctx, args, stderr)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/faas-wasm/faas-wasm/config"
+	"github.com/faas-wasm/faas-wasm/handlers"
+	"github.com/faas-wasm/faas-wasm/local"
+	"github.com/faas-wasm/faas-wasm/provider"
+	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+)
+
+// backend is a provider.Backend that must be closed on shutdown.
+type backend interface {
+	provider.Backend
+	Close(ctx context.Context) error
+}
+
+// serve parses the flags, builds the backend and serves the provider API
+// until ctx ends, then drains in-flight requests and closes the backend.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := config.Parse(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+
+	var creds *handlers.Credentials
+	if cfg.BasicAuth {
+		if creds, err = handlers.ReadCredentials(cfg.SecretMountPath); err != nil {
+			return fmt.Errorf("basic auth: %w", err)
+		}
+	}
+	b, err := newBackend(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+
+	router := handlers.NewRouter(b, handlers.Config{
+		DefaultNamespace:     cfg.Namespace,
+		Auth:                 creds,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		ScaleFromZeroTimeout: cfg.ScaleFromZero,
+		Logger:               log,
+	})
+	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
+		ReadHeader: cfg.ReadTimeout,
+		Request:    cfg.ReadTimeout + cfg.WriteTimeout + cfg.FunctionTimeout,
+	}, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
+	}
+	log.Info("faas-wasm serving", "addr", ln.Addr().String(), "mode", cfg.Mode, "version", version,
+		"state_dir", cfg.StateDir, "basic_auth", cfg.BasicAuth)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		err = srv.Shutdown(sctx)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if cerr := b.Close(context.WithoutCancel(ctx)); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close backend: %w", cerr))
+	}
+	log.Info("faas-wasm stopped")
+	return err
+}
+
+// newBackend builds the backend the configuration asks for.
+func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backend, error) {
+	if cfg.Mode != config.ModeLocal {
+		return nil, fmt.Errorf("--mode %s: this build serves only the local mode", cfg.Mode)
+	}
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("wasm engine: %w", err)
+	}
+	b, err := local.New(ctx, cfg.StateDir, engine,
+		local.WithLogger(log),
+		local.WithTimeout(cfg.FunctionTimeout),
+		local.WithMaxReplicas(cfg.MaxReplicas),
+		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
+		local.WithVersion(provider.VersionInfo{SHA: commit, Release: version}),
+	)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("local backend: %w", err), engine.Close())
+	}
+	return localBackend{b, engine}, nil
+}
+
+// localBackend closes the Wasm engine after the backend that uses it.
+type localBackend struct {
+	*local.Backend
+	engine *wasm.Engine
+}
+
+func (l localBackend) Close(ctx context.Context) error {
+	return errors.Join(l.Backend.Close(ctx), l.engine.Close())
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Level()}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

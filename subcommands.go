@@ -1,0 +1,17 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/faas-wasm/faas-wasm/builder"
+	"github.com/faas-wasm/faas-wasm/oci"
+)
+
+func runBuild(ctx context.Context, args []string, stdout io.Writer) error {
+	return builder.Main(ctx, args, stdout)
+}
+
+func runRegistry(ctx context.Context, args []string, stdout io.Writer) error {
+	return oci.Main(ctx, args, stdout)
+}
