@@ -16,7 +16,8 @@ import (
 // as NDJSON (application/x-ndjson), one LogMessage per line, flushed per
 // line. With follow=true the stream stays open, free of the server's
 // request deadline, until the client goes away. Unparseable tail, since or
-// follow answer 422; an unknown function 404.
+// follow answer 422; an unknown function 404. A stream also ends when the
+// server made by NewServer shuts down.
 func MakeLogsHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 	cfg = cfg.withDefaults()
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -42,9 +43,12 @@ func MakeLogsHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		flush(rc)
 		enc := json.NewEncoder(w)
+		stopping := serverStopping(r.Context())
 		for {
 			select {
 			case <-ctx.Done():
+				return
+			case <-stopping:
 				return
 			case m, ok := <-msgs:
 				if !ok {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -42,29 +43,44 @@ func (t ServerTimeouts) withDefaults() ServerTimeouts {
 // NewServer returns an *http.Server for h on addr with header, idle and
 // per-request deadlines and a header size limit. Handlers that stream
 // without end clear the request deadline through http.ResponseController.
+// When the server shuts down, log streams with follow=true end so that
+// Shutdown only waits for the in-flight calls it should drain.
 func NewServer(addr string, h http.Handler, t ServerTimeouts, log *slog.Logger) *http.Server {
 	t = t.withDefaults()
 	if log == nil {
 		log = slog.Default()
 	}
-	return &http.Server{
+	stopping := make(chan struct{})
+	srv := &http.Server{
 		Addr:              addr,
-		Handler:           withRequestDeadline(t.Request, h),
+		Handler:           withRequestDeadline(t.Request, stopping, h),
 		ReadHeaderTimeout: t.ReadHeader,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(stopping) })
+	return srv
 }
 
 // withRequestDeadline sets the connection's read and write deadlines to
-// now+d before calling next.
-func withRequestDeadline(d time.Duration, next http.Handler) http.Handler {
+// now+d and hands the server's stopping signal to the request's context
+// before calling next.
+func withRequestDeadline(d time.Duration, stopping <-chan struct{}, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		deadline := time.Now().Add(d)
 		_ = rc.SetReadDeadline(deadline)
 		_ = rc.SetWriteDeadline(deadline)
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stoppingKey{}, stopping)))
 	})
+}
+
+type stoppingKey struct{}
+
+// serverStopping returns a channel closed when the server made by NewServer
+// shuts down, or nil (never ready) for other servers.
+func serverStopping(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(stoppingKey{}).(<-chan struct{})
+	return ch
 }

@@ -41,6 +41,9 @@ func TestServerRequestTimeout(t *testing.T) {
 		select {
 		case <-r.Context().Done():
 			cancelled <- time.Since(start)
+			// Write clearly after the deadline: the read and write deadline
+			// timers share one instant and may fire in either order.
+			time.Sleep(50 * time.Millisecond)
 		case <-time.After(5 * time.Second):
 			cancelled <- -1
 		}
@@ -119,5 +122,41 @@ func TestServerHeaderLimits(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("unfinished headers held the connection for %v", d)
+	}
+}
+
+// TestServerShutdownEndsFollow checks that Shutdown is not held up by a
+// log stream with follow=true.
+func TestServerShutdownEndsFollow(t *testing.T) {
+	fb := newFakeBackend()
+	if err := fb.store(provider.FunctionDeployment{Service: "echo", Image: "r/echo:1", Namespace: provider.DefaultNamespace}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ln.Addr().String(), NewRouter(fb, Config{Logger: slog.New(slog.DiscardHandler)}), ServerTimeouts{}, slog.New(slog.DiscardHandler))
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	resp, err := http.Get("http://" + ln.Addr().String() + "/system/logs?name=echo&follow=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if !eventually(t, 5*time.Second, func() bool { return fb.followers() == 1 }) {
+		t.Fatal("no follower")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v after %v", err, time.Since(start))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Shutdown took %v with a follow stream open", d)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
 	}
 }
