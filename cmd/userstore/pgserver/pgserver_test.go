@@ -1,0 +1,48 @@
+package pgserver
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestStartStop(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+	dir, err := os.MkdirTemp("", "pgserver-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ctx := context.Background()
+	s, err := Start(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	if _, err := os.Stat(filepath.Join(dir, ".s.PGSQL.5432")); err != nil {
+		t.Fatalf("no socket: %v", err)
+	}
+	out, err := exec.Command(filepath.Join(DefaultBinDir, "pg_isready"), "-h", dir, "-p", "5432").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_isready: %v %s", err, out)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".s.PGSQL.5432")); !os.IsNotExist(err) {
+		t.Fatalf("socket still there after Stop: %v", err)
+	}
+}
+
+func TestStartRelativeDir(t *testing.T) {
+	if _, err := Start(context.Background(), "relative/dir"); err == nil {
+		t.Fatal("want error for a relative dir")
+	}
+}
