@@ -102,3 +102,8 @@ func inspect(mod *wasmtime.Module) (Shape, error) {
 	return 0, fmt.Errorf("module exports neither _start (command) nor faas_handle (reactor); its function exports are [%s]: %w",
 		strings.Join(names, " "), ErrNotFunction)
 }
+
+// Close releases the compiled code. Close the Functions using the module
+// first; the module must not be used afterwards. Modules not closed are
+// released by the garbage collector.
+func (m *Module) Close() { m.mod.Close() }

@@ -1,0 +1,210 @@
+package wasm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+func newEngineT(t *testing.T, dir string, opts ...Option) *Engine {
+	t.Helper()
+	e, err := NewEngine(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func wat(t *testing.T, src string) []byte {
+	t.Helper()
+	b, err := wasmtime.Wat2Wasm(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCompileShapes(t *testing.T) {
+	e := testEngine(t)
+	cases := []struct {
+		name    string
+		module  func(t *testing.T) []byte
+		shape   Shape
+		wantErr error
+		msg     string
+	}{
+		{"go command", func(*testing.T) []byte { return cmdGuest }, ShapeCommand, nil, ""},
+		{"go reactor", func(*testing.T) []byte { return reactorGuest }, ShapeReactor, nil, ""},
+		{"go snapshot", func(t *testing.T) []byte { return snapshotGuestT(t) }, ShapeSnapshot, nil, ""},
+		{"c command", func(*testing.T) []byte { return cGuest }, ShapeCommand, nil, ""},
+		{"empty bytes", func(*testing.T) []byte { return nil }, 0, ErrInvalidModule, "not a WebAssembly"},
+		{"text", func(*testing.T) []byte { return []byte("#!/bin/sh\necho hi\n") }, 0, ErrInvalidModule, "not a WebAssembly"},
+		{"truncated", func(*testing.T) []byte { return cGuest[:len(cGuest)/2] }, 0, ErrInvalidModule, ""},
+		{"no exports", func(t *testing.T) []byte { return wat(t, `(module (func $f))`) }, 0, ErrNotFunction, "neither _start"},
+		{"foreign import", func(t *testing.T) []byte {
+			return wat(t, `(module (import "env" "foo" (func)) (func (export "_start")))`)
+		}, 0, ErrNotFunction, "env.foo"},
+		{"bad handle type", func(t *testing.T) []byte {
+			return wat(t, `(module (func (export "faas_handle") (param i32)))`)
+		}, 0, ErrNotFunction, "() -> i32"},
+		{"minimal snapshot", func(t *testing.T) []byte {
+			return wat(t, `(module (memory (export "memory") 1) (func (export "faas_handle") (result i32) i32.const 0))`)
+		}, ShapeSnapshot, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mod := c.module(t)
+			m, err := e.Compile(context.Background(), mod)
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) || !strings.Contains(err.Error(), c.msg) {
+					t.Fatalf("got %v, want %v containing %q", err, c.wantErr, c.msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Shape() != c.shape {
+				t.Errorf("shape %v, want %v", m.Shape(), c.shape)
+			}
+			sum := sha256.Sum256(mod)
+			if m.Digest() != "sha256:"+hex.EncodeToString(sum[:]) {
+				t.Errorf("digest %s", m.Digest())
+			}
+		})
+	}
+}
+
+func TestCacheCompilesOnce(t *testing.T) {
+	dir := t.TempDir()
+	e := newEngineT(t, dir, WithPoolSize(8))
+	var wg sync.WaitGroup
+	mods := make([]*Module, 8)
+	errs := make([]error, 8)
+	for i := range mods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mods[i], errs[i] = e.Compile(context.Background(), cGuest)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("compile %d: %v", i, err)
+		}
+	}
+	if n := e.compiles.Load(); n != 1 {
+		t.Errorf("%d concurrent first compiles compiled %d times, want 1", len(mods), n)
+	}
+	path := e.cachePath(strings.TrimPrefix(mods[0].Digest(), "sha256:"))
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("cache file: %v", err)
+	}
+	// A second engine on the same directory loads from the cache.
+	e2 := newEngineT(t, dir, WithPoolSize(8))
+	m, err := e2.Compile(context.Background(), cGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e2.compiles.Load(); n != 0 {
+		t.Errorf("second engine compiled %d times, want 0 (cache hit)", n)
+	}
+	invokeEcho(t, e2, m)
+}
+
+func invokeEcho(t *testing.T, e *Engine, m *Module) {
+	t.Helper()
+	f, err := e.NewFunction(m, Config{Name: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	resp, err := call(f, "", "cached")
+	if err != nil || string(resp.Body) != "cached" {
+		t.Fatalf("invoke: %v %v", resp, err)
+	}
+}
+
+func TestCacheCorruptRebuilt(t *testing.T) {
+	cases := []struct {
+		name    string
+		corrupt func(path string) error
+	}{
+		{"flipped bytes", func(path string) error {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for i := len(b) / 2; i < len(b)/2+64; i++ {
+				b[i] ^= 0xff
+			}
+			return os.WriteFile(path, b, 0o644)
+		}},
+		{"truncated", func(path string) error { return os.Truncate(path, 100) }},
+		{"garbage", func(path string) error { return os.WriteFile(path, []byte("not a cwasm"), 0o644) }},
+		{"checksum missing", func(path string) error { return os.Remove(path + ".sum") }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e := newEngineT(t, dir, WithPoolSize(8))
+			m, err := e.Compile(context.Background(), cGuest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := e.cachePath(strings.TrimPrefix(m.Digest(), "sha256:"))
+			// Corrupt the entry as a crash or a bad disk would, between runs:
+			// a mapped file must not change under a live module.
+			m.Close()
+			e.Close()
+			if err := c.corrupt(path); err != nil {
+				t.Fatal(err)
+			}
+			e2 := newEngineT(t, dir, WithPoolSize(8))
+			m2, err := e2.Compile(context.Background(), cGuest)
+			if err != nil {
+				t.Fatalf("compile after corruption: %v", err)
+			}
+			if n := e2.compiles.Load(); n != 1 {
+				t.Errorf("corrupt entry: compiled %d times, want 1 (rebuild)", n)
+			}
+			invokeEcho(t, e2, m2)
+			e3 := newEngineT(t, dir, WithPoolSize(8))
+			if _, err := e3.Compile(context.Background(), cGuest); err != nil || e3.compiles.Load() != 0 {
+				t.Errorf("rebuilt entry not reused: %v, %d compiles", err, e3.compiles.Load())
+			}
+		})
+	}
+}
+
+func TestCompileContext(t *testing.T) {
+	e := testEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Bytes nobody compiled yet: the call returns ctx's error without waiting.
+	mod := wat(t, `(module (func (export "_start")) (func $unique (result i32) i32.const 424242))`)
+	if _, err := e.Compile(ctx, mod); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestEngineWithoutPooling(t *testing.T) {
+	e := newEngineT(t, t.TempDir(), WithPooling(false))
+	if e.Pooling() {
+		t.Fatal("pooling on although disabled")
+	}
+	m, err := e.Compile(context.Background(), cGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invokeEcho(t, e, m)
+}
