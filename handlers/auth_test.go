@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -117,8 +119,12 @@ func TestReadCredentials(t *testing.T) {
 			if err != nil || c.User != tc.wantUser || c.Password != tc.wantPw {
 				t.Fatalf("ReadCredentials = %+v, %v", c, err)
 			}
-			if s := c.String(); strings.Contains(s, tc.wantPw) {
-				t.Fatalf("String() leaks the password: %s", s)
+			var logged strings.Builder
+			slog.New(slog.NewTextHandler(&logged, nil)).Info("creds", "c", c, "v", *c)
+			for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, *c, *c, c), logged.String()} {
+				if strings.Contains(s, tc.wantPw) || !strings.Contains(s, tc.wantUser) {
+					t.Fatalf("formatted credentials leak the password or lose the user: %s", s)
+				}
 			}
 		})
 	}

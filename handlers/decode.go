@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -18,9 +17,6 @@ func readBody(body io.Reader, max int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(body, max+1))
 	if err != nil {
-		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			return nil, fmt.Errorf("request body is larger than %d bytes: %w", tooLarge.Limit, provider.ErrTooLarge)
-		}
 		return nil, fmt.Errorf("read request body: %v: %w", err, provider.ErrInvalid)
 	}
 	if int64(len(data)) > max {

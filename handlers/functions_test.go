@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -129,6 +130,43 @@ func TestDeployDance(t *testing.T) {
 	}
 	if !strings.Contains(got, `"createdAt":"2026-01-02T03:04:05Z"`) {
 		t.Fatalf("createdAt missing or not RFC 3339: %s", got)
+	}
+}
+
+// TestSystemBodyLimit checks 413 for /system JSON bodies above
+// Config.MaxBodyBytes, with a declared length and chunked.
+func TestSystemBodyLimit(t *testing.T) {
+	big := `{"service":"echo","image":"r/echo:1","envVars":{"PAD":"` + strings.Repeat("p", 300) + `"}}`
+	for _, tc := range []struct {
+		name, method, path string
+		chunked            bool
+	}{
+		{"deploy", "POST", "/system/functions", false},
+		{"deploy chunked", "POST", "/system/functions", true},
+		{"update", "PUT", "/system/functions", false},
+		{"secret", "POST", "/system/secrets", false},
+		{"namespace", "POST", "/system/namespace/big", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, Config{MaxBodyBytes: 256})
+			var body io.Reader = strings.NewReader(big)
+			if tc.chunked {
+				body = chunked{body}
+			}
+			req, err := http.NewRequest(tc.method, e.srv.URL+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "larger than 256 bytes") {
+				t.Fatalf("status %d %q, want 413", resp.StatusCode, b)
+			}
+		})
 	}
 }
 
