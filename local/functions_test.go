@@ -49,10 +49,11 @@ func TestDeployEchoesSpec(t *testing.T) {
 	if st.Replicas != 1 || st.AvailableReplicas != 1 || st.CreatedAt.IsZero() {
 		t.Fatalf("replicas %d/%d createdAt %v", st.Replicas, st.AvailableReplicas, st.CreatedAt)
 	}
-	st.EnvVars["GREETING"] = "changed"
+	d.EnvVars["GREETING"] = "changed"
+	d.Limits.Memory = "1Gi"
 	again, _ := f.b.Function(ctx, "echo", "")
-	if again.EnvVars["GREETING"] != "hi" {
-		t.Fatal("status shares its maps with the stored function")
+	if again.EnvVars["GREETING"] != "hi" || again.Limits.Memory != "64Mi" {
+		t.Fatal("the stored function shares maps with the caller's deployment")
 	}
 }
 

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // realEngine builds the echo module and the engine, once per test binary.
-func realEngine(t *testing.T) ([]byte, *wasm.Engine) {
+func realEngine(t testing.TB) ([]byte, *wasm.Engine) {
 	t.Helper()
 	shared.once.Do(func() {
 		if shared.dir, shared.err = os.MkdirTemp("", "local-test-"); shared.err != nil {

@@ -6,12 +6,12 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// Function returns one function's status from memory; it does no I/O.
+// Function returns one function's status from memory; it does no I/O. The
+// status's maps and slices are shared with the backend: read them only.
 //
 // # Errors
 // provider.ErrNotFound if the function or the namespace does not exist.
@@ -27,7 +27,8 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 }
 
 // Functions lists a namespace's functions sorted by name (an empty slice
-// when none); it does no I/O.
+// when none); it does no I/O. The statuses' maps and slices are shared with
+// the backend: read them only.
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
@@ -39,40 +40,36 @@ func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.Fun
 	if !ok {
 		return nil, fmt.Errorf("list functions: namespace %q: %w", ns, provider.ErrNotFound)
 	}
-	out := make([]provider.FunctionStatus, 0, len(n.functions))
-	for name, f := range n.functions {
-		out = append(out, b.status(f, name, ns))
+	names := slices.Sorted(maps.Keys(n.functions))
+	out := make([]provider.FunctionStatus, len(names))
+	for i, name := range names {
+		out[i] = b.status(n.functions[name], name, ns)
 	}
-	slices.SortFunc(out, func(a, b provider.FunctionStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-// status builds a function's status; the caller holds b.mu. Maps and
-// slices are copied so callers may keep or change the result.
+// status builds a function's status; the caller holds b.mu. The maps,
+// slices and resources are the stored spec's own: specs are replaced whole,
+// never changed in place, so sharing them is safe as long as callers only
+// read them (the contract of Function and Functions).
 func (b *Backend) status(f *function, name, ns string) provider.FunctionStatus {
-	s := f.spec
+	s := &f.spec
 	st := provider.FunctionStatus{
 		Name:                   name,
 		Image:                  s.Image,
 		Namespace:              ns,
 		EnvProcess:             s.EnvProcess,
-		EnvVars:                maps.Clone(s.EnvVars),
-		Constraints:            slices.Clone(s.Constraints),
-		Secrets:                slices.Clone(s.Secrets),
-		Labels:                 maps.Clone(s.Labels),
-		Annotations:            maps.Clone(s.Annotations),
+		EnvVars:                s.EnvVars,
+		Constraints:            s.Constraints,
+		Secrets:                s.Secrets,
+		Labels:                 s.Labels,
+		Annotations:            s.Annotations,
+		Limits:                 s.Limits,
+		Requests:               s.Requests,
 		ReadOnlyRootFilesystem: s.ReadOnlyRootFilesystem,
 		InvocationCount:        float64(f.invocations.Load()),
 		Replicas:               f.replicas,
 		CreatedAt:              f.createdAt,
-	}
-	if s.Limits != nil {
-		c := *s.Limits
-		st.Limits = &c
-	}
-	if s.Requests != nil {
-		c := *s.Requests
-		st.Requests = &c
 	}
 	if r, err := b.runner(f.runtime); err == nil && f.loadErr == nil {
 		_, st.AvailableReplicas = r.Replicas(name, ns)
