@@ -89,11 +89,18 @@ func TestLifecycle(t *testing.T) {
 		if err := m.Apply(ctx, s2, 1); err != nil {
 			t.Fatal(err)
 		}
+		if code, body := call(hd, "POST", "/", "during"); code != 200 || body != "during" {
+			t.Fatalf("call right after the update: %d %q, want the old replica to serve", code, body)
+		}
 		after := ids(m.Manager, "echo", "fn")
 		if len(after) != 1 || slices.Contains(before, after[0]) {
 			t.Fatalf("replicas %v -> %v, want one new", before, after)
 		}
 		waitReady(t, m.Manager, "echo", "fn", 1)
+		waitFor(t, 10*time.Second, "old replica removed", func() bool {
+			list, err := m.client.Containers(m.ctx(ctx))
+			return err == nil && len(list) == 1
+		})
 		if _, body := call(hd, "GET", "/?mode=env&arg=FOO", ""); body != "bar" {
 			t.Fatalf("FOO = %q", body)
 		}

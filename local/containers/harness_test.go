@@ -240,7 +240,6 @@ func testNetwork(t testing.TB, stateDir string) Network {
 
 var netSeq int
 
-
 // client returns a containerd client closed at the end of the test.
 func (h *harness) client(t testing.TB) *containerd.Client {
 	t.Helper()

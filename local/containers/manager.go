@@ -32,6 +32,7 @@ type Manager struct {
 	mu     sync.RWMutex // guards fns and each function's spec/replicas
 	fns    map[string]*function
 	closed bool
+	bg     sync.WaitGroup // retire goroutines
 }
 
 // function is one deployed container function.
@@ -41,6 +42,7 @@ type function struct {
 	hash     string
 	digest   string
 	replicas []*replica    // replaced, never mutated in place
+	retiring []*replica    // replaced by an update, serving until a new one is ready
 	next     atomic.Uint64 // round-robin cursor
 	deployed bool
 }
@@ -161,12 +163,11 @@ func (m *Manager) Apply(ctx context.Context, s Spec, replicas int) error {
 	m.mu.Lock()
 	old := fn.replicas
 	fn.spec, fn.hash, fn.digest, fn.replicas, fn.deployed = s, s.hash(), digest, created, true
+	fn.retiring = append(append([]*replica(nil), fn.retiring...), old...)
 	m.mu.Unlock()
 	m.log.Info("container function applied", "function", s.Name, "namespace", s.Namespace,
 		"image", ref, "digest", digest, "replicas", replicas, "replaced", len(old))
-	if err := m.stopReplicas(ctx, old); err != nil {
-		m.log.Warn("removing old replicas", "function", s.Name, "namespace", s.Namespace, "err", err)
-	}
+	m.retire(fn, old, created)
 	return nil
 }
 
@@ -267,8 +268,8 @@ func (m *Manager) Remove(ctx context.Context, name, namespace string) error {
 		fn.op.Lock()
 		defer fn.op.Unlock()
 		m.mu.Lock()
-		reps = fn.replicas
-		fn.replicas, fn.deployed = nil, false
+		reps = append(append([]*replica(nil), fn.replicas...), fn.retiring...)
+		fn.replicas, fn.retiring, fn.deployed = nil, nil, false
 		delete(m.fns, key(name, namespace))
 		m.mu.Unlock()
 	}
@@ -338,11 +339,13 @@ func (m *Manager) Close() error {
 	var reps []*replica
 	for _, fn := range m.fns {
 		reps = append(reps, fn.replicas...)
+		reps = append(reps, fn.retiring...)
 	}
 	m.mu.Unlock()
 	for _, r := range reps {
 		r.detachWatchers()
 	}
+	m.bg.Wait()
 	m.transport.CloseIdleConnections()
 	m.probe.CloseIdleConnections()
 	if err := m.client.Close(); err != nil {

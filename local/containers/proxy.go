@@ -46,11 +46,24 @@ func (m *Manager) Handler(name, namespace string) http.Handler {
 func (m *Manager) pick(name, namespace string) (string, bool) {
 	m.mu.RLock()
 	fn := m.fns[key(name, namespace)]
-	var reps []*replica
+	var reps, retiring []*replica
 	if fn != nil {
-		reps = fn.replicas
+		reps, retiring = fn.replicas, fn.retiring
 	}
 	m.mu.RUnlock()
+	ready := readyAddrs(reps)
+	if len(ready) == 0 {
+		ready = readyAddrs(retiring)
+	}
+	if len(ready) == 0 {
+		return "", false
+	}
+	i := fn.next.Add(1)
+	return fmt.Sprintf("%s:%d", ready[i%uint64(len(ready))], m.opts.port), true
+}
+
+// readyAddrs returns the IPs of the ready replicas among reps.
+func readyAddrs(reps []*replica) []string {
 	ready := make([]string, 0, len(reps))
 	for _, r := range reps {
 		r.mu.Lock()
@@ -59,11 +72,7 @@ func (m *Manager) pick(name, namespace string) (string, bool) {
 		}
 		r.mu.Unlock()
 	}
-	if len(ready) == 0 {
-		return "", false
-	}
-	i := fn.next.Add(1)
-	return fmt.Sprintf("%s:%d", ready[i%uint64(len(ready))], m.opts.port), true
+	return ready
 }
 
 // Ready reports how many replicas of the function answer their health check.

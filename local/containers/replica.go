@@ -36,6 +36,8 @@ type replica struct {
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
+	runCtx    context.Context // ends when the current task exits
+	runCancel context.CancelFunc
 	pid       uint32
 	ip        string
 	running   bool
@@ -210,6 +212,10 @@ func (r *replica) setRunning(pid uint32, ip string, started time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pid, r.ip, r.running, r.started = pid, ip, true, started
+	if r.runCancel != nil {
+		r.runCancel()
+	}
+	r.runCtx, r.runCancel = context.WithCancel(r.ctx)
 	r.ready, r.readyOnce, r.noPort, r.failures = false, false, false, 0
 }
 
@@ -283,6 +289,7 @@ func (m *Manager) stopReplica(ctx context.Context, r *replica) error {
 	if err := r.container.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
 		errs = append(errs, fmt.Errorf("delete container %s: %w", r.id, err))
 	}
+	m.transport.CloseIdleConnections()
 	r.tail.poll()
 	r.tail.close()
 	if err := os.RemoveAll(r.dir); err != nil {

@@ -44,6 +44,7 @@ func (m *Manager) supervise(r *replica, exitCh <-chan containerd.ExitStatus) {
 			code, _, werr := st.Result()
 			r.tail.poll()
 			ran := r.markExited()
+			m.transport.CloseIdleConnections() // none may point at the dead task's address later
 			if ran >= m.opts.backoffMax {
 				delay, quickExits = 0, 0
 			}
@@ -126,6 +127,9 @@ func (r *replica) markExited() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.running, r.ready, r.pid = false, false, 0
+	if r.runCancel != nil {
+		r.runCancel() // abandon a health check in flight to the dead task
+	}
 	return time.Since(r.started)
 }
 
@@ -146,7 +150,7 @@ func (r *replica) setErr(msg string) {
 func (m *Manager) healthLoop(r *replica) {
 	for {
 		r.mu.Lock()
-		running, ip, fast := r.running, r.ip, !r.readyOnce && !r.noPort
+		running, ip, fast, runCtx := r.running, r.ip, !r.readyOnce && !r.noPort, r.runCtx
 		r.mu.Unlock()
 		interval := m.opts.healthInterval
 		if fast {
@@ -160,7 +164,7 @@ func (m *Manager) healthLoop(r *replica) {
 		if !running || ip == "" {
 			continue
 		}
-		m.recordProbe(r, ip, m.checkHealth(r.ctx, ip))
+		m.recordProbe(r, ip, m.checkHealth(runCtx, ip))
 	}
 }
 
