@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -69,6 +71,38 @@ func BenchmarkInvokeLoopback(b *testing.B) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}
+
+// listBackend lists a fixed set of functions.
+type listBackend struct {
+	provider.Backend
+	list []provider.FunctionStatus
+}
+
+func (b listBackend) Functions(context.Context, string) ([]provider.FunctionStatus, error) {
+	return b.list, nil
+}
+
+// BenchmarkListFunctions1000 measures the HTTP layer's share of
+// GET /system/functions with 1,000 functions (JSON encoding included).
+func BenchmarkListFunctions1000(b *testing.B) {
+	list := make([]provider.FunctionStatus, 1000)
+	for i := range list {
+		name := fmt.Sprintf("fn-%04d", i)
+		list[i] = provider.FunctionStatus{Name: name, Image: "registry.local/" + name + ":1", Namespace: provider.DefaultNamespace,
+			Labels:   map[string]string{provider.LabelFunction: name, provider.LabelScaleMin: "1"},
+			EnvVars:  map[string]string{"MODE": "fast"},
+			Replicas: 1, AvailableReplicas: 1, InvocationCount: float64(i), CreatedAt: time.Now()}
+	}
+	router := NewRouter(listBackend{list: list}, Config{Logger: slog.New(slog.DiscardHandler)})
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, httptest.NewRequest("GET", "/system/functions", nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
 		}
 	}
 }
