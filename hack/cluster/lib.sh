@@ -11,7 +11,7 @@ IMAGE_DIR=$CACHE_DIR/images
 
 # Binaries build.sh produces (one `go build`), all into $BIN_DIR.
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
-TOOL_BINARIES=(etcd pause smokeserver imgtool)
+TOOL_BINARIES=(etcd pause smokeserver imgtool criclean)
 
 # Sandbox image: built locally, imported into containerd namespace k8s.io, never pulled.
 PAUSE_IMAGE=${FAAS_WASM_PAUSE_IMAGE:-faas-wasm.local/pause:1}
@@ -26,11 +26,94 @@ NODE_POD_CIDR=${FAAS_WASM_NODE_POD_CIDR:-10.244.0.0/24}
 SERVICE_CIDR=${FAAS_WASM_SERVICE_CIDR:-10.96.0.0/16}
 API_SERVICE_IP=${FAAS_WASM_API_SERVICE_IP:-10.96.0.1}
 BRIDGE=${FAAS_WASM_BRIDGE:-fwcni0}
+# The node's address lives on a port-less bridge of its own: the API server and kubelet bind
+# it (pods must reach them; Endpoints may not be loopback) and no route leads to it from outside.
+NODE_IP=${FAAS_WASM_NODE_IP:-10.243.0.1}
+NODE_BRIDGE=${FAAS_WASM_NODE_BRIDGE:-fwnode0}
 CNI_NETWORK=faas-wasm
-REGISTRY_MIRROR=${FAAS_WASM_REGISTRY:-127.0.0.1:5000}
+# Loopback registries containerd pulls from over plain HTTP (space-separated host:port list).
+REGISTRIES=${FAAS_WASM_REGISTRIES:-127.0.0.1:5000 localhost:5000}
+# Extra containerd runtimes, "name=runtime_type" space-separated, e.g.
+# "faaswasm=io.containerd.faaswasm.v1"; their shims must be on PATH or in $SHIM_DIRS.
+EXTRA_RUNTIMES=${FAAS_WASM_RUNTIMES:-}
+SHIM_DIRS=${FAAS_WASM_SHIM_DIRS:-}
+# Drop-in containerd config files (version 2 TOML) included by the generated config.
+CONTAINERD_DROPINS=${FAAS_WASM_CONTAINERD_DROPINS:-/etc/faas-wasm-cluster/containerd.d}
+# RuntimeClasses created at start, "class=handler" space-separated.
+RUNTIME_CLASSES=${FAAS_WASM_RUNTIME_CLASSES:-faas-wasm=faaswasm}
 API_PORT=${FAAS_WASM_API_PORT:-6443}
 ETCD_CLIENT_PORT=${FAAS_WASM_ETCD_PORT:-2479}
 ETCD_PEER_PORT=$((ETCD_CLIENT_PORT + 1))
 
+case $STATE_DIR:$RUN_DIR in
+/?*/*:/?*/* | /?*:/?*) ;;
+*) echo "state/run dirs must be absolute and not /: $STATE_DIR $RUN_DIR" >&2 && exit 1 ;;
+esac
+
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+PID_DIR=$RUN_DIR/pids
+LOG_DIR=$STATE_DIR/logs
+
+# pid_of NAME: the recorded pid of component NAME if that process still runs the recorded
+# binary, else nothing (a stale or recycled pid is never reported).
+pid_of() {
+	local f=$PID_DIR/$1.pid pid exe
+	[[ -s $f ]] || return 0
+	read -r pid exe <"$f"
+	[[ -n $pid && -d /proc/$pid ]] || return 0
+	local running
+	running=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0
+	[[ ${running% (deleted)} == "$exe" ]] && echo "$pid"
+	return 0
+}
+
+# start_proc NAME BINARY ARGS...: start a component in its own session, logging to
+# $LOG_DIR/NAME.log, unless it already runs.
+start_proc() {
+	local name=$1 bin=$2
+	shift 2
+	local pid
+	pid=$(pid_of "$name")
+	if [[ -n $pid ]]; then
+		log "$name already running (pid $pid)"
+		return 0
+	fi
+	mkdir -p "$PID_DIR" "$LOG_DIR"
+	setsid "$bin" "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+	echo "$! $(readlink -f "$bin")" >"$PID_DIR/$name.pid"
+	log "$name started (pid $!, log $LOG_DIR/$name.log)"
+}
+
+# stop_proc NAME [TIMEOUT]: SIGTERM the recorded pid, SIGKILL after TIMEOUT seconds (default 20).
+stop_proc() {
+	local name=$1 timeout=${2:-20} pid i
+	pid=$(pid_of "$name")
+	if [[ -n $pid ]]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < timeout * 10; i++)); do
+			[[ -d /proc/$pid ]] || break
+			sleep 0.1
+		done
+		if [[ -d /proc/$pid ]]; then
+			log "$name (pid $pid) ignored SIGTERM, killing"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		log "$name stopped"
+	fi
+	rm -f "$PID_DIR/$name.pid"
+}
+
+# wait_for WHAT SECONDS CMD...: retry CMD every 0.2 s until it succeeds or time runs out.
+wait_for() {
+	local what=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	die "timed out after ${secs}s waiting for $what"
+}
+
+kubectl_admin() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
