@@ -37,7 +37,7 @@ const allowedInvokeMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD"
 // It answers 405 for methods other than GET, POST, PUT, PATCH, DELETE,
 // OPTIONS and HEAD, and 413 for bodies above Config.MaxBodyBytes. It keeps
 // the caller's X-Call-Id or generates a UUIDv4, sets X-Start-Time (Unix ns)
-// on the request and the response, drops an empty `Authorization: Bearer`
+// on the request and on every response (errors included), drops an empty `Authorization: Bearer`
 // header, strips /function/{name} from the URL and hands the request to
 // the backend's Invoker. A function without a ready replica is scaled from
 // zero (one waker per function however many calls wait); if it is not
@@ -53,6 +53,13 @@ func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeText(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed for functions; use one of "+allowedInvokeMethods)
 			return
 		}
+		callID := r.Header.Get(HeaderCallID)
+		if callID == "" {
+			callID = newCallID()
+		}
+		startTime := strconv.FormatInt(start.UnixNano(), 10)
+		w.Header().Set(HeaderCallID, callID)
+		w.Header().Set(HeaderStartTime, startTime)
 		target, err := parseFunctionPath(r.URL, cfg.DefaultNamespace)
 		if err != nil {
 			writeError(w, r, cfg.Logger, fmt.Errorf("invoke: %w", err))
@@ -73,11 +80,6 @@ func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, fmt.Errorf("invoke %s.%s: %w", target.name, target.namespace, err))
 			return
 		}
-		callID := r.Header.Get(HeaderCallID)
-		if callID == "" {
-			callID = newCallID()
-		}
-		startTime := strconv.FormatInt(start.UnixNano(), 10)
 		out := r.Clone(r.Context())
 		out.Body, out.ContentLength = body, length
 		out.URL.Path, out.URL.RawPath = target.path, target.rawPath
@@ -87,8 +89,6 @@ func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 		if isEmptyBearer(out.Header.Get("Authorization")) {
 			out.Header.Del("Authorization")
 		}
-		w.Header().Set(HeaderCallID, callID)
-		w.Header().Set(HeaderStartTime, startTime)
 		handler.ServeHTTP(w, out)
 	}
 }

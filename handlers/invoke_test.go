@@ -61,6 +61,9 @@ func TestInvoke(t *testing.T) {
 			if tc.want == 405 && resp.Header.Get("Allow") != allowedInvokeMethods {
 				t.Fatalf("405 without Allow header")
 			}
+			if tc.want != 405 && (resp.Header.Get(HeaderCallID) == "" || resp.Header.Get(HeaderStartTime) == "") {
+				t.Fatalf("answer %d lacks %s or %s", resp.StatusCode, HeaderCallID, HeaderStartTime)
+			}
 			if tc.want != 200 {
 				if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || body == "" {
 					t.Fatalf("error answer %q %q, want a text/plain message", resp.Header.Get("Content-Type"), body)

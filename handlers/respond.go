@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 )
 
 // writeText answers a text/plain message ending in a newline.
@@ -22,6 +23,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, status 
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
