@@ -37,7 +37,8 @@ REGISTRIES=${FAAS_WASM_REGISTRIES:-127.0.0.1:5000 localhost:5000}
 # "faaswasm=io.containerd.faaswasm.v1"; their shims must be on PATH or in $SHIM_DIRS.
 EXTRA_RUNTIMES=${FAAS_WASM_RUNTIMES:-}
 SHIM_DIRS=${FAAS_WASM_SHIM_DIRS:-}
-# Drop-in containerd config files (version 2 TOML) included by the generated config.
+# Drop-in containerd config fragments (*.toml, version 2 tables such as
+# [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.NAME]) appended to the generated config.
 CONTAINERD_DROPINS=${FAAS_WASM_CONTAINERD_DROPINS:-/etc/faas-wasm-cluster/containerd.d}
 # RuntimeClasses created at start, "class=handler" space-separated.
 RUNTIME_CLASSES=${FAAS_WASM_RUNTIME_CLASSES:-faas-wasm=faaswasm}

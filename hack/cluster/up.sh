@@ -15,9 +15,11 @@ t0=$SECONDS
 mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$PID_DIR"
 chmod 700 "$STATE_DIR"
 
-# Host settings. The kubelet changes kernel.panic, kernel.panic_on_oops and
-# vm.overcommit_memory; we need forwarding and bridge netfilter. Save the originals once.
-SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables)
+# Host settings. The kubelet changes kernel.panic, kernel.panic_on_oops, vm.overcommit_memory,
+# vm.panic_on_oom and kernel.keys.root_max*; we need forwarding and bridge netfilter. Save the
+# originals once.
+SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys
+	kernel.keys.root_maxbytes net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables)
 if [[ ! -s $STATE_DIR/sysctl.saved ]]; then
 	for k in "${SYSCTLS[@]}"; do
 		[[ -e /proc/sys/${k//.//} ]] && echo "$k=$(cat "/proc/sys/${k//.//}")"
