@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
 )
 
 // ErrUsage is wrapped by Main's errors for bad arguments.
@@ -29,7 +30,10 @@ var ErrUsage = errors.New("usage")
 // repository and tag of its stack reference; loopback registries are reached
 // over plain HTTP, others only with --insecure. With --out each function's
 // binary or module and an OCI image layout are written under DIR/NAME.
-// opts configure the Builder (for example WithWizer).
+// Snapshots use runtime/snapshot's Wizer (installed from npm on first use);
+// with --no-snapshot, or when Wizer cannot be installed, snapshot entries are
+// built in the command shape and a warning says so. opts configure the
+// Builder and come after those defaults.
 //
 // # Errors
 //
@@ -45,6 +49,7 @@ func Main(ctx context.Context, args []string, stdout io.Writer, opts ...Option) 
 	out := fs.String("out", "", "write binaries, modules and OCI layouts under this directory")
 	only := fs.String("only", "", "build only these functions (comma separated)")
 	quiet := fs.Bool("quiet", false, "do not log progress to stderr")
+	noSnapshot := fs.Bool("no-snapshot", false, "build snapshot entries in the command shape (no Wizer)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("build: %w: %v", ErrUsage, err)
 	}
@@ -59,9 +64,21 @@ func Main(ctx context.Context, args []string, stdout io.Writer, opts ...Option) 
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if !*quiet {
-		opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))}, opts...)
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	defaults := []Option{WithLogger(logger)}
+	if !*noSnapshot {
+		if _, err := snapshot.Install(ctx); err != nil {
+			logger.Warn("Wizer unavailable: snapshot entries fall back to the command shape", "err", err)
+		} else {
+			defaults = append(defaults, WithWizer(func(ctx context.Context, m []byte) ([]byte, error) {
+				return snapshot.Wizen(ctx, m)
+			}))
+		}
+	}
+	opts = append(defaults, opts...)
 	b := New(opts...)
 	root := filepath.Dir(*file)
 	var pushOpts []oci.Option
