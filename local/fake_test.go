@@ -36,7 +36,11 @@ type fakeProgram struct {
 	module string
 }
 
+// instantiate refuses warm mode, as the engine does for command modules.
 func (p *fakeProgram) instantiate(cfg replicaConfig) (wasmReplica, error) {
+	if cfg.Warm {
+		return nil, fmt.Errorf("warm mode needs a reactor module: %w", provider.ErrInvalid)
+	}
 	p.e.open.Add(1)
 	return &fakeReplica{p: p, cfg: cfg}, nil
 }

@@ -154,9 +154,7 @@ func TestUpdate(t *testing.T) {
 	if st.Image != "echo:2" || st.Replicas != 3 || st.AvailableReplicas != 3 || !st.CreatedAt.Equal(created.CreatedAt) {
 		t.Fatalf("after update: %+v", st)
 	}
-	if n := f.eng.open.Load(); n != 3 {
-		t.Fatalf("%d replicas loaded after update, want 3 (old ones closed)", n)
-	}
+	waitFor(t, func() bool { return f.eng.open.Load() == 3 }) // the old replicas close
 	h, _ := f.b.Invoker(ctx, "echo", "")
 	if _, body, _ := call(t, h, "POST", "/", "b"); body != "echo-v2|hello|b" {
 		t.Fatalf("body %q", body)
@@ -214,5 +212,39 @@ func TestInfo(t *testing.T) {
 	info := f.b.Info(ctx)
 	if info.Name != "faas-wasm" || info.Orchestration != "local" || info.Version.Release != "1.2.3" || info.Version.SHA != "abc" {
 		t.Fatalf("info = %+v", info)
+	}
+}
+
+// A handler obtained before an update serves the call on the new replicas.
+func TestHandlerFollowsUpdate(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+	h, err := f.b.Invoker(ctx, "echo", "")
+	wantErr(t, err, nil)
+	d := echoSpec("echo")
+	d.Image = "echo:2"
+	wantErr(t, f.b.Update(ctx, d), nil)
+	if code, body, _ := call(t, h, "POST", "/", "x"); code != 201 || body != "echo-v2||x" {
+		t.Fatalf("old handler answered %d %q", code, body)
+	}
+}
+
+// Warm mode is refused at deploy time for a function starting at zero
+// replicas too, because the runner loads one replica to check the config.
+func TestDeployChecksConfigWithZeroReplicas(t *testing.T) {
+	f := newFixture(t)
+	d := echoSpec("echo")
+	d.Labels = map[string]string{provider.LabelScaleMin: "0"}
+	wantErr(t, f.b.Deploy(ctx, d), nil)
+	if st, _ := f.b.Function(ctx, "echo", ""); st.Replicas != 0 || st.AvailableReplicas != 0 || f.eng.open.Load() != 0 {
+		t.Fatalf("scale.min=0 function: %+v, %d open", st, f.eng.open.Load())
+	}
+	wantErr(t, f.b.Scale(ctx, "echo", "", 1), nil)
+
+	d.Service = "warm"
+	d.Annotations = map[string]string{provider.AnnotationWasmMode: "warm"}
+	wantErr(t, f.b.Deploy(ctx, d), provider.ErrInvalid)
+	if _, err := f.b.Function(ctx, "warm", ""); err == nil {
+		t.Fatal("refused deploy left the function behind")
 	}
 }

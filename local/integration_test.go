@@ -205,6 +205,7 @@ func TestWasmFunctionsEndToEnd(t *testing.T) {
 		{"container image without containerd", reg + "/fn/web:1", nil, provider.ErrNotImplemented, "containerd"},
 		{"container image forced to wasm", reg + "/fn/web:1", map[string]string{provider.AnnotationRuntime: "wasm"}, provider.ErrImage, "not Wasm"},
 		{"module without _start", reg + "/fn/empty:1", nil, provider.ErrImage, "_start"},
+		{"warm mode on a command module", reg + "/fn/echo:1", map[string]string{provider.AnnotationWasmMode: "warm"}, provider.ErrInvalid, "reactor"},
 		{"not a module", reg + "/fn/junk:1", nil, provider.ErrImage, "invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

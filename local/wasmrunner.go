@@ -111,13 +111,19 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
 		return err
 	}
 	fn := &wasmFunc{name: name, ns: ns, prog: prog, cfg: cfg, log: d.Log, o: w.o}
-	slots, err := w.load(fn, d.Replicas)
+	// Load at least one replica, so a configuration the engine refuses
+	// fails the deploy rather than a later scale-up.
+	slots, err := w.load(fn, max(d.Replicas, 1))
 	if err != nil {
 		return err
 	}
+	if d.Replicas == 0 {
+		retire(slots, true)
+		slots = nil
+	}
 	if pulled {
 		if err := atomicWrite(w.modulePath(name, ns), module, 0o600); err != nil {
-			retire(slots, false)
+			retire(slots, true)
 			return fmt.Errorf("keep module of %s: %w", name, err)
 		}
 	}
@@ -186,7 +192,7 @@ func (w *wasmRunner) load(fn *wasmFunc, n uint64) ([]*slot, error) {
 		cfg.Log = func(line string) { log(id, line) }
 		r, err := fn.prog.instantiate(cfg)
 		if err != nil {
-			retire(slots, false)
+			retire(slots, true)
 			return nil, fmt.Errorf("load replica of %s: %w", fn.name, err)
 		}
 		s.r = r
@@ -252,7 +258,8 @@ func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
 	return nil
 }
 
-// Handler returns the function itself; it serves calls on its replicas.
+// Handler returns a handler that serves each call on the replicas current
+// at that moment, so a call racing an update reaches the new replicas.
 func (w *wasmRunner) Handler(name, ns string) (http.Handler, error) {
 	fn, err := w.get(name, ns)
 	if err != nil {
@@ -261,7 +268,14 @@ func (w *wasmRunner) Handler(name, ns string) (http.Handler, error) {
 	if _, a := fn.count(); a == 0 {
 		return nil, fmt.Errorf("wasm function %q has no replica loaded: %w", name, provider.ErrUnavailable)
 	}
-	return fn, nil
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		fn, err := w.get(name, ns)
+		if err != nil {
+			http.Error(rw, fmt.Sprintf("No endpoints available for: %s.", name), http.StatusServiceUnavailable)
+			return
+		}
+		fn.ServeHTTP(rw, r)
+	}), nil
 }
 
 // Replicas reports the loaded replicas; a loaded replica is ready.
