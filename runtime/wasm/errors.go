@@ -18,7 +18,8 @@ var (
 	// ErrMemoryLimit: the guest asked for more linear memory than its limit
 	// and died of the refusal.
 	ErrMemoryLimit = errors.New("wasm function exceeded its memory limit")
-	// ErrResponseTooLarge: the guest wrote more than Config.MaxResponseBytes.
+	// ErrResponseTooLarge: the guest wrote more than Config.MaxResponseBytes
+	// to stdout (or flooded stderr).
 	ErrResponseTooLarge = errors.New("wasm function response too large")
 	// ErrClosed: the engine or function has been closed.
 	ErrClosed = errors.New("closed")

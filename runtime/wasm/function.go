@@ -76,12 +76,13 @@ type Function struct {
 	closeOnce sync.Once
 }
 
-// NewFunction prepares m to serve requests with cfg. It does no I/O and
+// NewFunction prepares m to serve requests with cfg: one slot per unit of
+// MaxConcurrency, each with two memfds for the guest's stdout and stderr. It
 // creates no instance yet.
 //
 // # Errors
 // ErrNotFunction when cfg asks for warm mode on a command module; an error
-// when cfg has negative limits.
+// when cfg has negative limits or the output memfds cannot be created.
 func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 	id := cfg.Name
 	if cfg.Namespace != "" {
@@ -129,7 +130,14 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		f.contentType = ct
 	}
 	for range cfg.MaxConcurrency {
-		f.slots <- newSlot(f)
+		s, err := newSlot(f)
+		if err != nil {
+			for range len(f.slots) {
+				(<-f.slots).free()
+			}
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		f.slots <- s
 	}
 	return f, nil
 }
@@ -144,7 +152,8 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 //     guest ran (also wraps context.DeadlineExceeded in the latter case);
 //   - ErrMemoryLimit (with the *ExitError or *TrapError): the guest died after
 //     its memory was refused past Config.MemoryLimit;
-//   - ErrResponseTooLarge: stdout exceeded Config.MaxResponseBytes;
+//   - ErrResponseTooLarge: stdout exceeded Config.MaxResponseBytes, or the
+//     guest wrote more than 16 MiB to stderr in one call;
 //   - ctx's error when it ended while waiting or running;
 //   - ErrClosed after Close.
 func (f *Function) Invoke(ctx context.Context, req *Request) (*Response, error) {

@@ -23,8 +23,12 @@ type slot struct {
 	handle *wasmtime.Func
 }
 
-func newSlot(f *Function) *slot {
-	return &slot{f: f, call: newCallState(), host: &hostState{fn: f}}
+func newSlot(f *Function) (*slot, error) {
+	call, err := newCallState()
+	if err != nil {
+		return nil, err
+	}
+	return &slot{f: f, call: call, host: &hostState{fn: f}}, nil
 }
 
 // free drops the warm instance and the C state.
@@ -41,7 +45,9 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, ctxFirst = d, true
 	}
-	s.call.arm(deadline, f.cfg.MaxResponseBytes)
+	if err := s.call.arm(deadline, f.cfg.MaxResponseBytes); err != nil {
+		return nil, fmt.Errorf("reset output: %w", err)
+	}
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { s.call.stop(stopCancel) })
 		defer stop()
@@ -60,11 +66,14 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	default:
 		mem, err = s.runFresh(envelope(env, req.Body), nil, nil)
 	}
-	stdout, overflow := s.call.stdout()
+	stdout, fits, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
 	stderr := s.call.stderr()
 	f.emitStderr(stderr)
-	if err = s.classify(ctx, err, overflow, ctxFirst, mem, stderr); err != nil {
+	if err = s.classify(ctx, err, !fits, ctxFirst, mem, stderr); err != nil {
 		return nil, err
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("read stdout: %w", readErr)
 	}
 	return stdout, nil
 }
@@ -102,7 +111,10 @@ func (s *slot) newWASI(stdin []byte, env []envVar) (*wasmtime.WasiConfig, error)
 		w.Close()
 		return nil, fmt.Errorf("preopen secrets %s: %w", dir, err)
 	}
-	s.call.attachWASI(w, stdin)
+	if err := s.call.attachWASI(w, stdin); err != nil {
+		w.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -212,10 +224,13 @@ func memorySize(store *wasmtime.Store, inst *wasmtime.Instance) uint64 {
 // classify turns what happened during a call into the package's errors.
 func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool, mem uint64, stderr []byte) error {
 	cfg := &s.f.cfg
-	if overflow {
+	reason := s.call.reason()
+	if overflow || reason == stopOverflow {
 		return fmt.Errorf("%w: more than %d bytes on stdout", ErrResponseTooLarge, cfg.MaxResponseBytes)
 	}
-	switch s.call.reason() {
+	switch reason {
+	case stopLogFlood:
+		return fmt.Errorf("%w: more than %d bytes on stderr", ErrResponseTooLarge, stderrLimit)
 	case stopDeadline:
 		if ctxFirst {
 			return fmt.Errorf("%w: the caller's deadline passed: %w", ErrTimeout, context.DeadlineExceeded)

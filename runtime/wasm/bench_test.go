@@ -1,0 +1,155 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"testing"
+	"time"
+)
+
+// nativeEcho does in plain Go what the guest's echo does: parse the query,
+// write the header block and the body, parse that as a CGI response.
+func nativeEcho(req *Request) *Response {
+	q, _ := url.ParseQuery(req.RawQuery)
+	var w bytes.Buffer
+	fmt.Fprintf(&w, "Content-Type: application/octet-stream\nX-Path: %s\nX-Method: %s\nX-Query: %s\nX-Do: %s\n\n",
+		req.Path, req.Method, req.RawQuery, q.Get("do"))
+	w.Write(req.Body)
+	resp, _ := ParseCGIResponse(w.Bytes(), "text/plain")
+	return resp
+}
+
+// nativeAES is the guest's AES loop in plain Go.
+func nativeAES(n int) string {
+	c, _ := aes.NewCipher([]byte("0123456789abcdef"))
+	block := make([]byte, 16)
+	for i := 0; i < n; i++ {
+		c.Encrypt(block, block)
+	}
+	return hex.EncodeToString(block)
+}
+
+// nativeNS measures fn's mean cost in ns over a fixed number of runs.
+func nativeNS(fn func()) float64 {
+	const runs = 2000
+	for range 100 {
+		fn()
+	}
+	start := time.Now()
+	for range runs {
+		fn()
+	}
+	return float64(time.Since(start).Nanoseconds()) / runs
+}
+
+// benchInvoke invokes f b.N times and reports p50/p99 latency and the ratio
+// of the mean to native (ns per native call).
+func benchInvoke(b *testing.B, f *Function, req *Request, native float64) {
+	ctx := context.Background()
+	if _, err := f.Invoke(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if _, err := f.Invoke(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+	mean := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(mean/native, "x-native")
+}
+
+type benchCase struct {
+	name  string
+	guest func(testing.TB) []byte
+	mode  Mode
+}
+
+func benchCases() []benchCase {
+	return []benchCase{
+		{"go-command-fresh", func(testing.TB) []byte { return cmdGuest }, ModeFresh},
+		{"go-reactor-fresh", func(testing.TB) []byte { return reactorGuest }, ModeFresh},
+		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
+		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
+		{"go-reactor-warm", func(testing.TB) []byte { return reactorGuest }, ModeWarm},
+		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+	}
+}
+
+// BenchmarkInstance is the per-request cost of a trivial echo in each
+// instance mode, in-process (no HTTP), one call at a time.
+func BenchmarkInstance(b *testing.B) {
+	req := &Request{Method: "POST", Path: "/echo", RawQuery: "do=echo", Body: []byte("hello, world")}
+	native := nativeNS(func() { nativeEcho(req) })
+	b.Logf("native echo: %.0f ns", native)
+	for _, c := range benchCases() {
+		b.Run(c.name, func(b *testing.B) {
+			f := deploy(b, c.guest(b), Config{Mode: c.mode, MaxConcurrency: 1})
+			benchInvoke(b, f, req, native)
+		})
+	}
+}
+
+// BenchmarkAES is a CPU-bound guest: 20,000 AES-128 block encryptions.
+func BenchmarkAES(b *testing.B) {
+	const n = 20000
+	req := &Request{Method: "GET", Path: "/", RawQuery: fmt.Sprintf("do=aes&n=%d", n)}
+	want := nativeAES(n)
+	native := nativeNS(func() { nativeAES(n) })
+	b.Logf("native AES loop: %.0f ns", native)
+	for _, c := range []benchCase{
+		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
+		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := deploy(b, c.guest(b), Config{Mode: c.mode, MaxConcurrency: 1})
+			resp, err := f.Invoke(context.Background(), req)
+			if err != nil || string(resp.Body) != want {
+				b.Fatalf("guest AES %q (%v), native %q", resp.Body, err, want)
+			}
+			benchInvoke(b, f, req, native)
+		})
+	}
+}
+
+// BenchmarkModuleLoad is Compile on a cache hit: checksum the .cwasm and
+// memory-map it.
+func BenchmarkModuleLoad(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		guest []byte
+	}{{"go", cmdGuest}, {"c", cGuest}} {
+		b.Run(c.name, func(b *testing.B) {
+			e := testEngine(b)
+			m, err := e.Compile(context.Background(), c.guest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.Close()
+			if fi, err := os.Stat(e.cachePath(m.Digest()[len("sha256:"):])); err == nil {
+				b.ReportMetric(float64(fi.Size())/1e6, "cwasm-MB")
+			}
+			b.ResetTimer()
+			for range b.N {
+				m, err := e.Compile(context.Background(), c.guest)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.Close()
+			}
+		})
+	}
+}
