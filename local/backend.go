@@ -76,6 +76,7 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}
+	connectContainers(ctx, &o)
 	b := &Backend{
 		opts:       o,
 		dir:        dir,
@@ -86,6 +87,9 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 		pending:    map[string]bool{},
 	}
 	if err := b.load(); err != nil {
+		if o.containers != nil {
+			o.containers.Close(ctx)
+		}
 		return nil, fmt.Errorf("load state from %s: %w", dir, err)
 	}
 	b.restore(ctx)
@@ -128,7 +132,11 @@ func (b *Backend) runner(runtime string) (Runner, error) {
 		return b.wasm, nil
 	case provider.RuntimeContainer:
 		if b.opts.containers == nil {
-			return nil, fmt.Errorf("container functions need containerd: start containerd and run faas-wasm with --containerd-socket pointing at it, or deploy a Wasm image: %w", provider.ErrNotImplemented)
+			why := "no container runtime is configured"
+			if b.opts.containersErr != nil {
+				why = b.opts.containersErr.Error()
+			}
+			return nil, fmt.Errorf("container functions need containerd (%s): start containerd and run faas-wasm with --containerd-socket pointing at it, or deploy a Wasm image: %w", why, provider.ErrNotImplemented)
 		}
 		return b.opts.containers, nil
 	}

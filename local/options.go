@@ -21,6 +21,8 @@ type options struct {
 	now              func() time.Time
 	idleInterval     time.Duration
 	containers       Runner
+	connect          ConnectContainers
+	containersErr    error // why connect failed
 	version          provider.VersionInfo
 	logLines         int
 	registry         []oci.Option
@@ -68,8 +70,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithIdleInterval sets how often idle functions are looked for (default 10s).
 func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
-// WithContainerRunner enables container functions; without it a container
-// deploy fails with provider.ErrNotImplemented.
+// WithContainerRunner enables container functions run by r (Backend.Close
+// closes it). WithContainers wires the containerd-based runner; without
+// either, a container deploy fails with provider.ErrNotImplemented.
 func WithContainerRunner(r Runner) Option { return func(o *options) { o.containers = r } }
 
 // WithVersion sets the version Info reports.

@@ -1,0 +1,147 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/faas-wasm/faas-wasm/local/containers"
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// ConnectContainers creates the container manager; New calls it once with
+// the sink that routes replicas' output lines to the functions' logs.
+type ConnectContainers func(ctx context.Context, sink containers.LogSink) (*containers.Manager, error)
+
+// WithContainers enables container functions run by the manager connect
+// returns (usually containers.New with containers.WithLogSink(sink)). New
+// adopts the containers of a previous run (Manager.Recover). When connect
+// fails, for example because containerd is not running, New still succeeds:
+// Wasm functions work and container deploys fail with
+// provider.ErrNotImplemented carrying connect's error.
+func WithContainers(connect ConnectContainers) Option {
+	return func(o *options) { o.connect = connect }
+}
+
+// connectContainers runs the WithContainers hook, if any, before state is
+// restored; a failure is kept to explain later container deploys.
+func connectContainers(ctx context.Context, o *options) {
+	if o.connect == nil || o.containers != nil {
+		return
+	}
+	r := &containerRunner{logs: map[string]func(instance, text string){}, adopted: map[string]bool{}}
+	m, err := o.connect(ctx, r.sink)
+	if err != nil {
+		o.log.Warn("container functions disabled", "err", err)
+		o.containersErr = err
+		return
+	}
+	r.m = m
+	specs, err := m.Recover(ctx)
+	if err != nil {
+		o.log.Error("adopting the containers of the previous run", "err", err)
+	}
+	for _, s := range specs {
+		r.adopted[s.Namespace+"/"+s.Name] = true
+	}
+	o.containers = r
+}
+
+// containerRunner adapts a containers.Manager to Runner.
+type containerRunner struct {
+	m *containers.Manager
+
+	mu      sync.RWMutex
+	logs    map[string]func(instance, text string) // "ns/name" → Deployment.Log
+	adopted map[string]bool                        // running containers found at start-up
+}
+
+var _ Runner = (*containerRunner)(nil)
+
+// sink hands a replica's output line to its function's log.
+func (r *containerRunner) sink(function, namespace, instance, line string) {
+	r.mu.RLock()
+	log := r.logs[namespace+"/"+function]
+	r.mu.RUnlock()
+	if log != nil {
+		log(instance, line)
+	}
+}
+
+// Deploy applies the spec; on restore, containers adopted from the previous
+// run are kept and only scaled, so nothing is redeployed.
+func (r *containerRunner) Deploy(ctx context.Context, d Deployment) error {
+	key := d.Spec.Namespace + "/" + d.Spec.Service
+	r.mu.Lock()
+	r.logs[key] = d.Log
+	adopted := r.adopted[key]
+	delete(r.adopted, key)
+	r.mu.Unlock()
+	if d.Restore && adopted {
+		return r.m.Scale(ctx, d.Spec.Service, d.Spec.Namespace, int(d.Replicas))
+	}
+	spec, err := containerSpec(d)
+	if err != nil {
+		return err
+	}
+	return r.m.Apply(ctx, spec, int(d.Replicas))
+}
+
+// containerSpec converts a deployment into the manager's spec.
+func containerSpec(d Deployment) (containers.Spec, error) {
+	s := d.Spec
+	spec := containers.Spec{
+		Name: s.Service, Namespace: s.Namespace, Image: s.Image, EnvProcess: s.EnvProcess,
+		Env: s.EnvVars, Labels: s.Labels, Annotations: s.Annotations, SecretsDir: d.SecretsDir,
+		ReadOnlyRootFS: s.ReadOnlyRootFilesystem,
+	}
+	if s.Limits != nil {
+		var err error
+		if spec.MemoryLimit, err = provider.ParseMemory(s.Limits.Memory); err != nil {
+			return spec, err
+		}
+		if spec.CPUMillis, err = provider.ParseCPU(s.Limits.CPU); err != nil {
+			return spec, err
+		}
+	}
+	return spec, nil
+}
+
+func (r *containerRunner) Scale(ctx context.Context, name, ns string, replicas uint64) error {
+	return r.m.Scale(ctx, name, ns, int(replicas))
+}
+
+func (r *containerRunner) Remove(ctx context.Context, name, ns string) error {
+	r.mu.Lock()
+	delete(r.logs, ns+"/"+name)
+	delete(r.adopted, ns+"/"+name)
+	r.mu.Unlock()
+	if err := r.m.Remove(ctx, name, ns); err != nil && !errors.Is(err, provider.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (r *containerRunner) Handler(name, ns string) (http.Handler, error) {
+	if _, ready := r.Replicas(name, ns); ready == 0 {
+		return nil, fmt.Errorf("container function %q has no ready replica: %w", name, provider.ErrUnavailable)
+	}
+	return r.m.Handler(name, ns), nil
+}
+
+func (r *containerRunner) Replicas(name, ns string) (uint64, uint64) {
+	reps := r.m.Replicas(name, ns)
+	var ready uint64
+	for _, rep := range reps {
+		if rep.Ready {
+			ready++
+		}
+	}
+	return uint64(len(reps)), ready
+}
+
+// Close disconnects from containerd; the containers keep running and are
+// adopted by the next New.
+func (r *containerRunner) Close(context.Context) error { return r.m.Close() }
