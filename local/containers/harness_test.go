@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ import (
 // harness is a real containerd daemon (own root, state, socket and config
 // under a temp dir) plus a loopback registry holding the test images. One
 // is shared by all tests of the package; TestMain stops it even when tests
-// fail, and the daemon dies with the test binary (Pdeathsig).
+// fail, and the daemon dies with the test binary (Pdeathsig). It is started
+// lazily, so unit tests and fuzzing never start a daemon.
 type harness struct {
 	dir      string
 	socket   string
@@ -35,33 +37,37 @@ type harness struct {
 }
 
 var (
-	env        *harness
-	skipReason string
+	harnessOnce sync.Once
+	env         *harness // the running harness, nil when skipped or failed
+	started     *harness // what startHarness created, for stop
+	skipReason  string
+	harnessErr  error
 )
 
+// TestMain stops the harness, if a test started it, after all tests ran
+// (also when they failed).
 func TestMain(m *testing.M) {
-	code := func() int {
-		h, reason, err := startHarness()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "containers test harness:", err)
-			if h != nil {
-				h.stop()
-			}
-			return 1
-		}
-		skipReason = reason
-		if h != nil {
-			env = h
-			defer h.stop()
-		}
-		return m.Run()
-	}()
+	code := m.Run()
+	if started != nil {
+		started.stop()
+	}
 	os.Exit(code)
 }
 
-// requireHarness skips the test when no containerd can be run here.
+// requireHarness starts the shared harness on first use and returns it; it
+// skips the test when no containerd can be run here (not root, or no
+// containerd binary) and fails it when the harness does not come up.
 func requireHarness(tb testing.TB) *harness {
 	tb.Helper()
+	harnessOnce.Do(func() {
+		started, skipReason, harnessErr = startHarness()
+		if harnessErr == nil {
+			env = started
+		}
+	})
+	if harnessErr != nil {
+		tb.Fatalf("containerd test harness: %v", harnessErr)
+	}
 	if env == nil {
 		tb.Skip(skipReason)
 	}
@@ -153,6 +159,9 @@ func (h *harness) stop() {
 			if nss, err := c.NamespaceService().List(ctx); err == nil {
 				for _, ns := range nss {
 					purgeNamespace(namespaces.WithNamespace(ctx, ns), c)
+					// runc's per-namespace state dir is shared with the host's
+					// containerd; remove ours when empty.
+					_ = os.Remove(filepath.Join("/run/containerd/runc", ns))
 				}
 			}
 			cancel()

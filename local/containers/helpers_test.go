@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +84,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 	state := t.TempDir()
 	network := testNetwork(t, state)
 	nsSeq++
-	tm := &testManager{rec: &recorder{}, log: &syncBuffer{}, ns: fmt.Sprintf("t%d", nsSeq)}
+	tm := &testManager{rec: &recorder{}, log: &syncBuffer{}, ns: fmt.Sprintf("fwt%d-%d", os.Getpid(), nsSeq)}
 	tm.opts = append([]Option{
 		WithNamespace(tm.ns),
 		WithNetwork(network),

@@ -34,21 +34,7 @@ func normalizeRef(ref string) (string, error) {
 // hosts and the hosts listed with WithInsecureRegistries.
 func (m *Manager) resolver() remotes.Resolver {
 	insecure := m.opts.insecure
-	plain := func(host string) (bool, error) {
-		if slices.Contains(insecure, host) {
-			return true, nil
-		}
-		h := host
-		if sh, _, err := net.SplitHostPort(host); err == nil {
-			h = sh
-		}
-		h = strings.Trim(h, "[]")
-		if h == "localhost" {
-			return true, nil
-		}
-		ip := net.ParseIP(h)
-		return ip != nil && ip.IsLoopback(), nil
-	}
+	plain := func(host string) (bool, error) { return plainHTTP(insecure, host), nil }
 	client := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -62,6 +48,24 @@ func (m *Manager) resolver() remotes.Resolver {
 			dockerremote.WithClient(client),
 		),
 	})
+}
+
+// plainHTTP tells whether registry host ("name[:port]") is reached over
+// plain HTTP: loopback hosts and the hosts listed in insecure.
+func plainHTTP(insecure []string, host string) bool {
+	if slices.Contains(insecure, host) {
+		return true
+	}
+	h := host
+	if sh, _, err := net.SplitHostPort(host); err == nil {
+		h = sh
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // pull fetches ref (normalized), checks that it runs on this host's
