@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,12 +132,11 @@ func (b *Backend) runner(runtime string) (Runner, error) {
 	case provider.RuntimeWasm:
 		return b.wasm, nil
 	case provider.RuntimeContainer:
+		if err := b.opts.containersErr; err != nil {
+			return nil, fmt.Errorf("container functions are unavailable: %s: %w", strings.ReplaceAll(err.Error(), "\n", "; "), provider.ErrNotImplemented)
+		}
 		if b.opts.containers == nil {
-			why := "no container runtime is configured"
-			if b.opts.containersErr != nil {
-				why = b.opts.containersErr.Error()
-			}
-			return nil, fmt.Errorf("container functions need containerd (%s): start containerd and run faas-wasm with --containerd-socket pointing at it, or deploy a Wasm image: %w", why, provider.ErrNotImplemented)
+			return nil, fmt.Errorf("container functions need containerd: start containerd and run faas-wasm with --containerd-socket pointing at it, or deploy a Wasm image: %w", provider.ErrNotImplemented)
 		}
 		return b.opts.containers, nil
 	}
