@@ -21,7 +21,6 @@ func MakeDeleteHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, fmt.Errorf("delete %s.%s: %w", name, ns, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "function deleted", "function", name, "namespace", ns)
 		accepted(w)
 	}
 }

@@ -26,7 +26,6 @@ func MakeDeployHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, notFoundIsInvalid(fmt.Errorf("deploy %s.%s: %w", fn.Service, fn.Namespace, err)))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "function deployed", "function", fn.Service, "namespace", fn.Namespace, "image", fn.Image)
 		accepted(w)
 	}
 }

@@ -41,7 +41,6 @@ func MakeCreateNamespaceHandler(b provider.Backend, cfg Config) http.HandlerFunc
 			writeError(w, r, cfg.Logger, fmt.Errorf("create namespace %s: %w", ns.Name, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "namespace created", "namespace", ns.Name)
 		accepted(w)
 	}
 }
@@ -60,7 +59,6 @@ func MakeUpdateNamespaceHandler(b provider.Backend, cfg Config) http.HandlerFunc
 			writeError(w, r, cfg.Logger, fmt.Errorf("update namespace %s: %w", ns.Name, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "namespace updated", "namespace", ns.Name)
 		accepted(w)
 	}
 }
@@ -84,7 +82,6 @@ func MakeDeleteNamespaceHandler(b provider.Backend, cfg Config) http.HandlerFunc
 			writeError(w, r, cfg.Logger, fmt.Errorf("delete namespace %s: %w", name, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "namespace deleted", "namespace", name)
 		accepted(w)
 	}
 }

@@ -22,7 +22,6 @@ func MakeScaleHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, fmt.Errorf("scale %s.%s to %d: %w", req.ServiceName, req.Namespace, req.Replicas, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "function scaled", "function", req.ServiceName, "namespace", req.Namespace, "replicas", req.Replicas)
 		accepted(w)
 	}
 }

@@ -70,7 +70,6 @@ func secretWriter(cfg Config, op string, apply func(context.Context, provider.Se
 			writeError(w, r, cfg.Logger, fmt.Errorf("%s %s.%s: %w", op, s.Name, s.Namespace, err))
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), op, "secret", s.Name, "namespace", s.Namespace)
 		accepted(w)
 	}
 }

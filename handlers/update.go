@@ -32,7 +32,6 @@ func MakeUpdateHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, err)
 			return
 		}
-		cfg.Logger.InfoContext(r.Context(), "function updated", "function", fn.Service, "namespace", fn.Namespace, "image", fn.Image)
 		accepted(w)
 	}
 }
