@@ -63,6 +63,7 @@ func TestRestartKeepsFunctionWhoseImageVanished(t *testing.T) {
 	_, err = g.b.Invoker(ctx, "echo", "")
 	wantErr(t, err, provider.ErrUnavailable)
 	wantErr(t, g.b.Scale(ctx, "echo", "", 1), provider.ErrImage)
+	wantErr(t, g.b.Scale(ctx, "echo", "", 0), nil)
 	f.reg.set("echo:1", "echo-v1")
 	wantErr(t, g.b.Scale(ctx, "echo", "", 1), nil)
 	if st, _ := g.b.Function(ctx, "echo", ""); st.AvailableReplicas != 1 {

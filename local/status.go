@@ -114,9 +114,12 @@ func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string,
 		f.lastUsed.Store(b.opts.now().UnixNano())
 	}
 	var err error
-	if loadErr != nil {
+	switch {
+	case loadErr != nil && replicas == 0:
+		// Nothing to start: record the count, keep the reason.
+	case loadErr != nil:
 		err = b.runFunction(ctx, f, name, ns, replicas, true)
-	} else {
+	default:
 		var r Runner
 		if r, err = b.runner(f.runtime); err == nil {
 			err = r.Scale(ctx, name, ns, replicas)
@@ -129,7 +132,10 @@ func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string,
 		return err
 	}
 	b.mu.Lock()
-	f.replicas, f.loadErr = replicas, nil
+	f.replicas = replicas
+	if replicas > 0 {
+		f.loadErr = nil
+	}
 	b.mu.Unlock()
 	b.log.Info("function scaled", "function", name, "namespace", ns, "replicas", replicas)
 	return nil
