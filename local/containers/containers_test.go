@@ -173,10 +173,17 @@ func TestSpecApplied(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []struct{ file, want string }{
+		files := []struct{ file, want string }{
 			{"/sys/fs/cgroup/memory" + spec.Linux.CgroupsPath + "/memory.limit_in_bytes", "67108864"},
 			{"/sys/fs/cgroup/cpu" + spec.Linux.CgroupsPath + "/cpu.cfs_quota_us", "25000"},
-		} {
+		}
+		if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil { // cgroup v2
+			files = []struct{ file, want string }{
+				{"/sys/fs/cgroup" + spec.Linux.CgroupsPath + "/memory.max", "67108864"},
+				{"/sys/fs/cgroup" + spec.Linux.CgroupsPath + "/cpu.max", "25000 100000"},
+			}
+		}
+		for _, f := range files {
 			b, err := os.ReadFile(f.file)
 			if err != nil {
 				t.Fatal(err)

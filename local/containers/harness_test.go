@@ -244,7 +244,7 @@ func testNetwork(t testing.TB, stateDir string) Network {
 	}
 	bridge := fmt.Sprintf("fwt%d-%d", os.Getpid()%100000, netSeq)
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
-	return Network{Name: "fwt-" + bridge, Bridge: bridge, Subnet: subnet, IPAMDir: filepath.Join(stateDir, "ipam")}
+	return Network{Name: "fwt-" + bridge, Bridge: bridge, Subnet: subnet, IPAMDir: filepath.Join(stateDir, "ipam"), NoIPMasq: true}
 }
 
 var netSeq int

@@ -116,8 +116,11 @@ func (m *Manager) ctx(ctx context.Context) context.Context {
 
 // Apply deploys or updates a function and sets its replica count. It pulls
 // the image (so an updated tag is picked up); replicas are replaced when the
-// spec or the image digest changed, otherwise only scaled. It returns once
-// the replicas' tasks run; readiness is reported by Replicas.
+// spec or the image digest changed, otherwise only scaled — so Apply with
+// the spec Recover returned adopts without redeploying, and keeps the
+// current image if the registry is unreachable. It returns once the
+// replicas' tasks run; readiness is reported by Replicas. Old replicas of
+// an update keep serving until a new one is ready.
 //
 // # Errors
 // provider.ErrInvalid for an unusable spec or a negative count;
@@ -141,17 +144,22 @@ func (m *Manager) Apply(ctx context.Context, s Spec, replicas int) error {
 	}
 	fn.op.Lock()
 	defer fn.op.Unlock()
+	m.mu.RLock()
+	sameSpec, curDigest := fn.deployed && fn.hash == s.hash(), fn.digest
+	m.mu.RUnlock()
 	img, err := m.pull(ctx, ref)
+	if err != nil && sameSpec && errors.Is(err, ErrRegistry) {
+		// Unchanged spec, registry away (e.g. right after a host restart):
+		// keep the image in use rather than failing.
+		m.log.Warn("registry unreachable, keeping the current image", "function", s.Name, "namespace", s.Namespace, "err", err)
+		return m.scale(ctx, fn, replicas)
+	}
 	if err != nil {
 		m.forgetIfEmpty(s.Name, s.Namespace, fn)
 		return fmt.Errorf("apply %s: %w", s.Name, err)
 	}
 	digest := img.Target().Digest.String()
-
-	m.mu.RLock()
-	same := fn.deployed && fn.hash == s.hash() && fn.digest == digest
-	m.mu.RUnlock()
-	if same {
+	if sameSpec && digest == curDigest {
 		return m.scale(ctx, fn, replicas)
 	}
 

@@ -28,7 +28,7 @@ func cniConfList(n Network) ([]byte, error) {
 				"type":        "bridge",
 				"bridge":      n.Bridge,
 				"isGateway":   true,
-				"ipMasq":      n.IPMasq,
+				"ipMasq":      !n.NoIPMasq,
 				"hairpinMode": true,
 				"ipam": map[string]any{
 					"type":    "host-local",

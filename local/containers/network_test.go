@@ -12,7 +12,7 @@ func TestCNIConfList(t *testing.T) {
 		n       Network
 		wantErr string
 	}{
-		{"default-like", Network{Name: "faas-wasm", Bridge: "faaswasm0", Subnet: "10.62.0.0/16", IPAMDir: "/x", IPMasq: true}, ""},
+		{"default-like", Network{Name: "faas-wasm", Bridge: "faaswasm0", Subnet: "10.62.0.0/16", IPAMDir: "/x"}, ""},
 		{"long bridge", Network{Name: "n", Bridge: "a-very-long-bridge", Subnet: "10.62.0.0/16"}, "longer than 15"},
 		{"bad subnet", Network{Name: "n", Bridge: "b", Subnet: "10.62.0.0"}, "subnet"},
 	}
@@ -43,7 +43,7 @@ func TestCNIConfList(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := conf.Plugins[0]
-			if conf.Name != tc.n.Name || p.Type != "bridge" || p.Bridge != tc.n.Bridge || p.IPMasq != tc.n.IPMasq ||
+			if conf.Name != tc.n.Name || p.Type != "bridge" || p.Bridge != tc.n.Bridge || p.IPMasq == tc.n.NoIPMasq ||
 				p.IPAM.Type != "host-local" || p.IPAM.Subnet != tc.n.Subnet || p.IPAM.DataDir != tc.n.IPAMDir {
 				t.Fatalf("conf %s", b)
 			}

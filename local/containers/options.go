@@ -23,8 +23,9 @@ type Network struct {
 	BinDirs []string
 	// IPAMDir holds host-local's address leases (default StateDir/cni/Name).
 	IPAMDir string
-	// IPMasq masquerades traffic leaving the subnet (outbound access).
-	IPMasq bool
+	// NoIPMasq turns off masquerading of traffic leaving the subnet; with
+	// it, replicas cannot reach beyond the host (iptables rules untouched).
+	NoIPMasq bool
 }
 
 // LogSink receives one line of a replica's stdout or stderr, without the
