@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 }
 
 // pushEcho pushes the echo function as a Wasm image and returns its reference.
-func pushEcho(t *testing.T, registry, repo string) string {
+func pushEcho(t testing.TB, registry, repo string) string {
 	t.Helper()
 	img, err := oci.WasmImage(echoWasm, oci.FormOCILayer)
 	if err != nil {
