@@ -20,7 +20,7 @@ import (
 // usable function, provider.ErrNotImplemented for a container function
 // without a container runner.
 func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) error {
-	ns := nsOrDefault(d.Namespace)
+	ns := b.nsOrDefault(d.Namespace)
 	spec, l, err := normalize(d, ns, b.opts.maxReplicas)
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", d.Service, err)
@@ -120,7 +120,7 @@ func (b *Backend) chooseRuntime(ctx context.Context, spec provider.FunctionDeplo
 // provider.ErrNotFound if the function or namespace does not exist;
 // otherwise as Deploy.
 func (b *Backend) Update(ctx context.Context, d provider.FunctionDeployment) error {
-	ns := nsOrDefault(d.Namespace)
+	ns := b.nsOrDefault(d.Namespace)
 	spec, l, err := normalize(d, ns, b.opts.maxReplicas)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", d.Service, err)
@@ -203,7 +203,7 @@ func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spe
 // # Errors
 // provider.ErrNotFound if the function does not exist.
 func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
 	b.mu.RUnlock()
@@ -251,9 +251,10 @@ func (b *Backend) removeReplicas(ctx context.Context, f *function, name, ns stri
 	}
 }
 
-func nsOrDefault(ns string) string {
+// nsOrDefault returns ns, or the default namespace when ns is empty.
+func (b *Backend) nsOrDefault(ns string) string {
 	if ns == "" {
-		return provider.DefaultNamespace
+		return b.opts.namespace
 	}
 	return ns
 }

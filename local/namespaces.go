@@ -79,7 +79,7 @@ func (b *Backend) UpdateNamespace(_ context.Context, ns provider.FunctionNamespa
 // provider.ErrNotFound if it does not exist; provider.ErrInvalid for the
 // default namespace.
 func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
-	if name == provider.DefaultNamespace {
+	if name == provider.DefaultNamespace || name == b.opts.namespace {
 		return fmt.Errorf("delete namespace %q: the default namespace cannot be deleted: %w", name, provider.ErrInvalid)
 	}
 	b.mu.Lock()

@@ -61,3 +61,22 @@ func TestNamespaces(t *testing.T) {
 		t.Fatalf("recreated namespace has secrets %v", s)
 	}
 }
+
+func TestDefaultNamespaceOption(t *testing.T) {
+	f := newFixture(t, WithDefaultNamespace("team"))
+	names, _ := f.b.Namespaces(ctx)
+	if !reflect.DeepEqual(names, []string{provider.DefaultNamespace, "team"}) {
+		t.Fatalf("namespaces = %v", names)
+	}
+	wantErr(t, f.b.Deploy(ctx, echoSpec("echo")), nil)
+	if _, err := f.b.Function(ctx, "echo", "team"); err != nil {
+		t.Fatalf("function without namespace did not land in the default: %v", err)
+	}
+	wantErr(t, f.b.DeleteNamespace(ctx, "team"), provider.ErrInvalid)
+	wantErr(t, f.b.DeleteNamespace(ctx, provider.DefaultNamespace), provider.ErrInvalid)
+
+	o := defaultOptions()
+	o.namespace = "Not_Valid"
+	_, err := newBackend(ctx, t.TempDir(), newFakeRunner(), f.reg.inspect, o)
+	wantErr(t, err, provider.ErrInvalid)
+}

@@ -13,6 +13,7 @@ type Option func(*options)
 
 type options struct {
 	log              *slog.Logger
+	namespace        string
 	timeout          time.Duration
 	maxReplicas      uint64
 	maxRequestBytes  int64
@@ -31,6 +32,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		log:              slog.Default(),
+		namespace:        provider.DefaultNamespace,
 		timeout:          60 * time.Second,
 		maxReplicas:      20,
 		maxRequestBytes:  32 << 20,
@@ -43,6 +45,11 @@ func defaultOptions() options {
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithDefaultNamespace sets the namespace used when a request names none
+// (default openfaas-fn). It is created when missing and cannot be deleted;
+// openfaas-fn always exists too.
+func WithDefaultNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
 
 // WithTimeout sets the wall-time limit of one invocation (default 60s). A
 // request whose context ends earlier is stopped earlier.

@@ -12,8 +12,8 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// load reads namespaces, secret names and function records from disk. The
-// default namespace is created when missing.
+// load reads namespaces, secret names and function records from disk.
+// openfaas-fn and the configured default namespace are created when missing.
 func (b *Backend) load() error {
 	err := readJSONDir(b.log, filepath.Join(b.dir, "namespaces"), func() any { return new(provider.FunctionNamespace) },
 		func(name string, v any) {
@@ -24,12 +24,15 @@ func (b *Backend) load() error {
 	if err != nil {
 		return err
 	}
-	if _, ok := b.namespaces[provider.DefaultNamespace]; !ok {
-		meta := provider.FunctionNamespace{Name: provider.DefaultNamespace}
-		if err := writeJSON(b.namespacePath(meta.Name), meta); err != nil {
+	for _, name := range []string{provider.DefaultNamespace, b.opts.namespace} {
+		if _, ok := b.namespaces[name]; ok {
+			continue
+		}
+		meta := provider.FunctionNamespace{Name: name}
+		if err := writeJSON(b.namespacePath(name), meta); err != nil {
 			return err
 		}
-		b.namespaces[meta.Name] = &namespace{meta: meta, functions: map[string]*function{}, secrets: map[string]struct{}{}}
+		b.namespaces[name] = &namespace{meta: meta, functions: map[string]*function{}, secrets: map[string]struct{}{}}
 	}
 	for name, n := range b.namespaces {
 		if err := b.loadSecrets(name, n); err != nil {

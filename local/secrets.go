@@ -14,7 +14,7 @@ import (
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
 func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.SecretRef, error) {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n, ok := b.namespaces[ns]
@@ -35,7 +35,7 @@ func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.Secre
 // provider.ErrAlreadyExists if it exists; provider.ErrNotFound for an unknown
 // namespace; provider.ErrInvalid for a bad name.
 func (b *Backend) CreateSecret(_ context.Context, s provider.Secret) error {
-	ns := nsOrDefault(s.Namespace)
+	ns := b.nsOrDefault(s.Namespace)
 	if err := provider.ValidateName("secret", s.Name); err != nil {
 		return fmt.Errorf("create secret: %w", err)
 	}
@@ -62,7 +62,7 @@ func (b *Backend) CreateSecret(_ context.Context, s provider.Secret) error {
 // # Errors
 // provider.ErrNotFound if the secret or the namespace does not exist.
 func (b *Backend) UpdateSecret(_ context.Context, s provider.Secret) error {
-	ns := nsOrDefault(s.Namespace)
+	ns := b.nsOrDefault(s.Namespace)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n, err := b.secretNamespace(s.Name, ns)
@@ -81,7 +81,7 @@ func (b *Backend) UpdateSecret(_ context.Context, s provider.Secret) error {
 // # Errors
 // provider.ErrNotFound if the secret or the namespace does not exist.
 func (b *Backend) DeleteSecret(_ context.Context, name, namespace string) error {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n, err := b.secretNamespace(name, ns)

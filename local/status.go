@@ -16,7 +16,7 @@ import (
 // # Errors
 // provider.ErrNotFound if the function or the namespace does not exist.
 func (b *Backend) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	f, err := b.lookup(name, ns)
@@ -33,7 +33,7 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
 func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n, ok := b.namespaces[ns]
@@ -86,7 +86,7 @@ func (b *Backend) status(f *function, name, ns string) provider.FunctionStatus {
 // provider.ErrNotFound if the function does not exist; errors wrapping
 // provider.ErrImage or provider.ErrNotImplemented when replicas cannot start.
 func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
 	b.mu.RUnlock()
@@ -148,7 +148,7 @@ func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string,
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
 // if it has no ready replica (scale it up and ask again).
 func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
-	ns := nsOrDefault(namespace)
+	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
 	var runtime string
@@ -199,7 +199,7 @@ func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // # Errors
 // provider.ErrNotFound for an unknown function or namespace.
 func (b *Backend) Logs(ctx context.Context, req provider.LogRequest) (<-chan provider.LogMessage, error) {
-	ns := nsOrDefault(req.Namespace)
+	ns := b.nsOrDefault(req.Namespace)
 	b.mu.RLock()
 	f, err := b.lookup(req.Name, ns)
 	b.mu.RUnlock()
