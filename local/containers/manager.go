@@ -138,11 +138,10 @@ func (m *Manager) Apply(ctx context.Context, s Spec, replicas int) error {
 		return fmt.Errorf("apply %s: %w", s.Name, err)
 	}
 	ctx = m.ctx(ctx)
-	fn, err := m.function(s.Name, s.Namespace, true)
+	fn, err := m.lockFunction(s.Name, s.Namespace, true)
 	if err != nil {
 		return err
 	}
-	fn.op.Lock()
 	defer fn.op.Unlock()
 	m.mu.RLock()
 	sameSpec, curDigest := fn.deployed && fn.hash == s.hash(), fn.digest
@@ -190,11 +189,10 @@ func (m *Manager) Scale(ctx context.Context, name, namespace string, replicas in
 	if replicas < 0 {
 		return fmt.Errorf("scale %s: negative replicas %d: %w", name, replicas, provider.ErrInvalid)
 	}
-	fn, err := m.function(name, namespace, false)
+	fn, err := m.lockFunction(name, namespace, false)
 	if err != nil {
 		return fmt.Errorf("scale %s: %w", name, err)
 	}
-	fn.op.Lock()
 	defer fn.op.Unlock()
 	if !fn.deployed {
 		return fmt.Errorf("scale %s: %w", name, provider.ErrNotFound)
@@ -270,12 +268,13 @@ func chooseVictims(reps []*replica, n int) (keep, drop []*replica) {
 // provider.ErrNotFound if no replica or spec of the function exists.
 func (m *Manager) Remove(ctx context.Context, name, namespace string) error {
 	ctx = m.ctx(ctx)
-	fn, _ := m.function(name, namespace, false)
+	fn, _ := m.lockFunction(name, namespace, false)
 	var reps []*replica
+	deployed := false
 	if fn != nil {
-		fn.op.Lock()
 		defer fn.op.Unlock()
 		m.mu.Lock()
+		deployed = fn.deployed
 		reps = append(append([]*replica(nil), fn.replicas...), fn.retiring...)
 		fn.replicas, fn.retiring, fn.deployed = nil, nil, false
 		delete(m.fns, key(name, namespace))
@@ -286,7 +285,7 @@ func (m *Manager) Remove(ctx context.Context, name, namespace string) error {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	reps = append(reps, strays...)
-	if fn == nil && len(reps) == 0 {
+	if !deployed && len(reps) == 0 {
 		return fmt.Errorf("remove %s.%s: %w", name, namespace, provider.ErrNotFound)
 	}
 	if err := m.stopReplicas(ctx, reps); err != nil {
@@ -328,6 +327,26 @@ func (m *Manager) function(name, namespace string, create bool) (*function, erro
 		return nil, fmt.Errorf("function %s.%s: %w", name, namespace, provider.ErrNotFound)
 	}
 	return fn, nil
+}
+
+// lockFunction returns the function entry with its op lock held, making
+// sure the entry is still registered once the lock is taken (a concurrent
+// Remove or failed first Apply may have dropped it meanwhile).
+func (m *Manager) lockFunction(name, namespace string, create bool) (*function, error) {
+	for {
+		fn, err := m.function(name, namespace, create)
+		if err != nil {
+			return nil, err
+		}
+		fn.op.Lock()
+		m.mu.RLock()
+		current := m.fns[key(name, namespace)] == fn
+		m.mu.RUnlock()
+		if current {
+			return fn, nil
+		}
+		fn.op.Unlock()
+	}
 }
 
 // forgetIfEmpty drops a function entry whose first Apply failed.

@@ -95,12 +95,14 @@ func (m *Manager) adoptFunction(ctx context.Context, g []found) (Spec, error) {
 	hash := newest.info.Labels[labelSpecHash]
 	digest := newest.info.Labels[labelImageDigest]
 	s := newest.spec
-	fn, err := m.function(s.Name, s.Namespace, true)
+	fn, err := m.lockFunction(s.Name, s.Namespace, true)
 	if err != nil {
 		return Spec{}, err
 	}
-	fn.op.Lock()
 	defer fn.op.Unlock()
+	if fn.deployed {
+		return Spec{}, fmt.Errorf("%s.%s is already managed", s.Name, s.Namespace)
+	}
 	var reps, stale []*replica
 	for _, f := range g {
 		r := m.newReplica(s.Name, s.Namespace, f.c)
