@@ -1,0 +1,256 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/builder"
+	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+)
+
+// studyInputs are the query strings of the study (paper.md).
+var studyInputs = []struct{ name, query string }{
+	{"aes", "length=1000&iterations=100"},
+	{"float-operation", "n=10000000"},
+	{"linear-equations", "unknowns=128"},
+	{"matmul", "dimensions=50"},
+	{"fuzzysearch", "search=Hamlet"},
+	{"n-body", ""},
+	{"prime-numbers", "n=100"},
+	{"whatlang", "text=" + url.QueryEscape("The quick brown fox jumps over the lazy dog")},
+	{"user-manager", "entries=1"},
+}
+
+// env are the variables the functions need, pointing at loopback services.
+type env struct {
+	vars    map[string]string
+	allowed []string
+}
+
+func TestNativeAndWasmAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and compiles 9 functions")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	t.Cleanup(cancel)
+	e := startServices(ctx, t)
+	b := builder.New()
+	engine, err := wasm.NewEngine(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = engine.Close() })
+	shapes := []builder.Shape{builder.ShapeCommand, builder.ShapeReactor}
+	for _, in := range studyInputs {
+		t.Run(in.name, func(t *testing.T) {
+			pkg := "./functions/" + in.name
+			bin, err := b.Native(ctx, "..", pkg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := startNative(t, bin, e.vars)
+			start := time.Now()
+			native := get(t, base+"/?"+in.query)
+			nativeTook := time.Since(start)
+			for _, shape := range shapes {
+				module, _, err := b.Wasm(ctx, "..", pkg, shape)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := engine.Compile(ctx, module)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := engine.NewFunction(m, wasm.Config{Name: in.name, Env: e.vars, AllowedHosts: e.allowed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				resp, err := f.Invoke(ctx, &wasm.Request{Method: http.MethodGet, Path: "/", RawQuery: in.query, Host: "gateway"})
+				took := time.Since(start)
+				_ = f.Close()
+				if err != nil {
+					t.Fatalf("%s: %v", shape, err)
+				}
+				if resp.Status != http.StatusOK || resp.Header.Get("X-Duration-Seconds") == "" {
+					t.Fatalf("%s: status %d headers %v body %s", shape, resp.Status, resp.Header, resp.Body)
+				}
+				if string(resp.Body) != native {
+					t.Errorf("%s output differs from native:\nwasm:   %s\nnative: %s", shape, resp.Body, native)
+				}
+				t.Logf("%s: native %v, wasm %s %v (one call, module %d bytes)", in.name, nativeTook.Round(time.Microsecond), shape, took.Round(time.Microsecond), len(module))
+			}
+		})
+	}
+	checkStoredUsers(t, e)
+}
+
+// startServices serves Hamlet on loopback and starts the user store (with a
+// private PostgreSQL) when this machine has PostgreSQL, else a recording
+// stand-in. It returns the functions' environment.
+func startServices(ctx context.Context, t *testing.T) env {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join("fuzzysearch", "testdata", "hamlet.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hamlet := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(text)
+	}))
+	t.Cleanup(hamlet.Close)
+	users := startUserStore(ctx, t)
+	hosts := []string{strings.TrimPrefix(hamlet.URL, "http://"), strings.TrimPrefix(users, "http://")}
+	return env{
+		vars:    map[string]string{"HAMLET_URL": hamlet.URL + "/hamlet.txt", "USER_API_URL": users + "/users"},
+		allowed: hosts,
+	}
+}
+
+// startUserStore builds and runs cmd/userstore with -pgdata in a temporary
+// directory and returns its base URL.
+func startUserStore(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/postgresql/15/bin/postgres"); err != nil {
+		t.Skip("PostgreSQL 15 is not installed")
+	}
+	bin, err := builder.New().Native(ctx, "..", "./cmd/userstore", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "functions-userstore-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(t.TempDir(), "userstore")
+	if err := os.WriteFile(path, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(path, "-addr", addr, "-pgdata", dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, cmd) })
+	base := "http://" + addr
+	waitReady(t, base+"/healthz", 60*time.Second)
+	return base
+}
+
+// checkStoredUsers checks that user-manager's records (one native, one per
+// Wasm shape) reached PostgreSQL through the store.
+func checkStoredUsers(t *testing.T, e env) {
+	base := strings.TrimSuffix(e.vars["USER_API_URL"], "/users")
+	var first map[string]any
+	for id := 1; id <= 3; id++ {
+		var u map[string]any
+		if err := json.Unmarshal([]byte(get(t, fmt.Sprintf("%s/users/%d", base, id))), &u); err != nil {
+			t.Fatal(err)
+		}
+		if id == 1 {
+			first = u
+			continue
+		}
+		if u["email"] != first["email"] || u["first_name"] != first["first_name"] {
+			t.Errorf("user %d %v differs from user 1 %v (same seed)", id, u, first)
+		}
+	}
+}
+
+// startNative runs a function binary on a free loopback port and returns its
+// base URL; t.Cleanup sends SIGTERM and expects a clean exit.
+func startNative(t *testing.T, bin []byte, vars map[string]string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "function")
+	if err := os.WriteFile(path, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), "PORT="+port)
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, cmd) })
+	base := "http://" + addr
+	waitReady(t, base+"/_/health", 30*time.Second)
+	return base
+}
+
+// stop sends SIGTERM and waits; a non-zero exit fails the test.
+func stop(t *testing.T, cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s exited with %v after SIGTERM", filepath.Base(cmd.Path), err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Errorf("%s ignored SIGTERM", filepath.Base(cmd.Path))
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitReady(t *testing.T, u string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready after %v", u, limit)
+}
+
+func get(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Duration-Seconds") == "" && !strings.Contains(u, "/users/") {
+		t.Fatalf("GET %s: %d %v %s", u, resp.StatusCode, resp.Header, b)
+	}
+	return string(b)
+}
