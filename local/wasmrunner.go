@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,13 +70,13 @@ type (
 )
 
 // wasmRunner runs Wasm functions in-process. It keeps each function's module
-// under dir so a restart does not need the registry.
+// in a moduleStore so a restart does not need the registry.
 type wasmRunner struct {
-	eng  wasmEngine
-	pull func(ctx context.Context, ref string) ([]byte, error)
-	dir  string
-	o    *options
-	seq  atomic.Uint64
+	eng     wasmEngine
+	pull    func(ctx context.Context, ref string) ([]byte, error)
+	modules moduleStore
+	o       *options
+	seq     atomic.Uint64
 
 	mu  sync.RWMutex
 	fns map[string]*wasmFunc
@@ -87,11 +85,9 @@ type wasmRunner struct {
 var _ Runner = (*wasmRunner)(nil)
 
 func newWasmRunner(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmRunner {
-	return &wasmRunner{eng: eng, pull: pull, dir: dir, o: o, fns: map[string]*wasmFunc{}}
-}
-
-func (w *wasmRunner) modulePath(name, ns string) string {
-	return filepath.Join(w.dir, ns, name+".wasm")
+	m := moduleStore{dir: dir, log: o.log}
+	m.sweep()
+	return &wasmRunner{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}}
 }
 
 // Deploy pulls (or, on restore, reads the kept copy of) the module, compiles
@@ -122,7 +118,7 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
 		slots = nil
 	}
 	if pulled {
-		if err := atomicWrite(w.modulePath(name, ns), module, 0o600); err != nil {
+		if err := w.modules.keep(name, ns, module); err != nil {
 			retire(slots, true)
 			return fmt.Errorf("keep module of %s: %w", name, err)
 		}
@@ -144,7 +140,7 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
 // module returns the module bytes and whether they were pulled.
 func (w *wasmRunner) module(ctx context.Context, d Deployment) ([]byte, bool, error) {
 	if d.Restore {
-		data, err := os.ReadFile(w.modulePath(d.Spec.Service, d.Spec.Namespace))
+		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
 		if err == nil {
 			return data, false, nil
 		}
@@ -252,7 +248,7 @@ func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
 		fn.mu.Unlock()
 		retire(gone, true)
 	}
-	if err := removeFile(w.modulePath(name, ns)); err != nil {
+	if err := w.modules.remove(name, ns); err != nil {
 		return fmt.Errorf("remove module of %s: %w", name, err)
 	}
 	return nil
