@@ -24,6 +24,7 @@ import (
 type Manager struct {
 	client    *containerd.Client
 	cni       gocni.CNI
+	cniMu     sync.Mutex // one CNI operation at a time (go-cni's race-build mutex reports concurrent readers as recursion)
 	opts      options
 	log       *slog.Logger
 	transport *http.Transport

@@ -81,7 +81,9 @@ func netnsPath(pid uint32) string { return fmt.Sprintf("/proc/%d/ns/net", pid) }
 // attach connects the network namespace of pid to the bridge and returns
 // the replica's IPv4 address.
 func (m *Manager) attach(ctx context.Context, id string, pid uint32) (string, error) {
+	m.cniMu.Lock()
 	res, err := m.cni.Setup(ctx, id, netnsPath(pid))
+	m.cniMu.Unlock()
 	if err != nil {
 		return "", fmt.Errorf("CNI setup: %w", err)
 	}
@@ -108,7 +110,10 @@ func (m *Manager) detach(ctx context.Context, id string, pid uint32) error {
 			path = ""
 		}
 	}
-	if err := m.cni.Remove(ctx, id, path); err != nil {
+	m.cniMu.Lock()
+	err := m.cni.Remove(ctx, id, path)
+	m.cniMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("CNI remove %s: %w", id, err)
 	}
 	return nil
