@@ -85,7 +85,7 @@ func WithRuntime(name string) Option { return func(o *options) { o.runtime = nam
 func WithSnapshotter(name string) Option { return func(o *options) { o.snapshotter = name } }
 
 // WithHealthInterval sets how often a ready replica is probed (default 1 s).
-// Replicas that are not ready yet are probed every 25 ms.
+// Replicas that are not ready yet are probed every 10 ms.
 func WithHealthInterval(d time.Duration) Option { return func(o *options) { o.healthInterval = d } }
 
 // WithStartTimeout sets how long a replica may take to answer its first

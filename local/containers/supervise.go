@@ -14,7 +14,7 @@ import (
 
 // startProbeInterval is the health-check period of a replica that has not
 // answered yet since its task started.
-const startProbeInterval = 25 * time.Millisecond
+const startProbeInterval = 10 * time.Millisecond
 
 // watch starts the replica's watchers: exit/restart supervision, health
 // checks and the output tailer. A nil exitCh asks for an immediate restart.
