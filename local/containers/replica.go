@@ -219,7 +219,8 @@ func (r *replica) setRunning(pid uint32, ip string, started time.Time) {
 	r.ready, r.readyOnce, r.noPort, r.failures = false, false, false, 0
 }
 
-// deleteTask removes the replica's task, if any, and its network lease.
+// deleteTask stops and removes the replica's task, if any, and releases its
+// network lease (the veth goes with the task's network namespace).
 func (m *Manager) deleteTask(ctx context.Context, r *replica) error {
 	task, err := r.container.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
@@ -228,14 +229,12 @@ func (m *Manager) deleteTask(ctx context.Context, r *replica) error {
 	if err != nil {
 		return fmt.Errorf("load task %s: %w", r.id, err)
 	}
-	var pid uint32
-	if st, err := task.Status(ctx); err == nil && st.Status != containerd.Stopped {
-		pid = task.Pid()
-	}
-	errs := []error{m.detach(ctx, r.id, pid)}
-	if pid != 0 {
+	var errs []error
+	if st, err := task.Status(ctx); err == nil && st.Status != containerd.Stopped && st.Status != containerd.Created {
+		// Stop gracefully while the network is still up, so calls in flight finish.
 		errs = append(errs, m.killTask(ctx, task))
 	}
+	errs = append(errs, m.detach(ctx, r.id, 0))
 	if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
 		errs = append(errs, fmt.Errorf("delete task %s: %w", r.id, err))
 	}
