@@ -1,8 +1,6 @@
 package local
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -25,9 +23,8 @@ type moduleStore struct {
 
 func (s moduleStore) path(name, ns string) string { return filepath.Join(s.dir, ns, name+".wasm") }
 
-func (s moduleStore) blob(module []byte) string {
-	sum := sha256.Sum256(module)
-	return filepath.Join(s.dir, "blobs", hex.EncodeToString(sum[:])+".wasm")
+func (s moduleStore) blob(digest string) string {
+	return filepath.Join(s.dir, "blobs", digest+".wasm")
 }
 
 // read returns the kept module of a function.
@@ -35,10 +32,11 @@ func (s moduleStore) read(name, ns string) ([]byte, error) {
 	return os.ReadFile(s.path(name, ns))
 }
 
-// keep makes module the function's kept module, atomically replacing the
-// previous one, and removes the previous blob if nothing else uses it.
-func (s moduleStore) keep(name, ns string, module []byte) error {
-	blob := s.blob(module)
+// keep makes module, whose SHA-256 is digest (hex), the function's kept
+// module, atomically replacing the previous one, and removes the previous
+// blob if nothing else uses it.
+func (s moduleStore) keep(name, ns, digest string, module []byte) error {
+	blob := s.blob(digest)
 	if _, err := os.Stat(blob); errors.Is(err, fs.ErrNotExist) {
 		if err := atomicWrite(blob, module, 0o600); err != nil {
 			return err

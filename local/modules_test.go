@@ -22,6 +22,9 @@ func TestModuleStoreSharesAndCollects(t *testing.T) {
 	if n := len(blobs(t, f.dir)); n != 1 {
 		t.Fatalf("%d blobs for two functions of one image, want 1", n)
 	}
+	if n := f.eng.compiles.Load(); n != 1 {
+		t.Fatalf("%d compiles for two functions of one module, want 1", n)
+	}
 	d := echoSpec("b")
 	d.Image = "echo:2"
 	wantErr(t, f.b.Update(ctx, d), nil)
@@ -35,6 +38,12 @@ func TestModuleStoreSharesAndCollects(t *testing.T) {
 	wantErr(t, f.b.Delete(ctx, "b", ""), nil)
 	if n := len(blobs(t, f.dir)); n != 0 {
 		t.Fatalf("%d blobs with no function left", n)
+	}
+	w := f.b.wasm.(*wasmRunner)
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if len(w.progs) != 0 {
+		t.Fatalf("%d compiled programs kept with no function left", len(w.progs))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 // loaded replicas. It serves calls as an http.Handler.
 type wasmFunc struct {
 	name, ns string
+	digest   string // SHA-256 of the module
 	prog     wasmProgram
 	cfg      replicaConfig
 	log      func(instance, text string)

@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -78,8 +80,9 @@ type wasmRunner struct {
 	o       *options
 	seq     atomic.Uint64
 
-	mu  sync.RWMutex
-	fns map[string]*wasmFunc
+	mu    sync.RWMutex
+	fns   map[string]*wasmFunc
+	progs map[string]wasmProgram // compiled modules by SHA-256 of their bytes
 }
 
 var _ Runner = (*wasmRunner)(nil)
@@ -87,26 +90,31 @@ var _ Runner = (*wasmRunner)(nil)
 func newWasmRunner(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmRunner {
 	m := moduleStore{dir: dir, log: o.log}
 	m.sweep()
-	return &wasmRunner{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}}
+	return &wasmRunner{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
 }
 
 // Deploy pulls (or, on restore, reads the kept copy of) the module, compiles
 // it, loads d.Replicas replicas and only then replaces the previous ones.
-func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
+func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) (err error) {
 	name, ns := d.Spec.Service, d.Spec.Namespace
 	module, pulled, err := w.module(ctx, d)
 	if err != nil {
 		return err
 	}
-	prog, err := w.eng.compile(ctx, module)
+	digest, prog, err := w.program(ctx, module)
 	if err != nil {
 		return fmt.Errorf("compile module of %s: %w", d.Spec.Image, err)
 	}
+	defer func() {
+		if err != nil {
+			w.release(digest)
+		}
+	}()
 	cfg, err := w.config(d)
 	if err != nil {
 		return err
 	}
-	fn := &wasmFunc{name: name, ns: ns, prog: prog, cfg: cfg, log: d.Log, o: w.o}
+	fn := &wasmFunc{name: name, ns: ns, digest: digest, prog: prog, cfg: cfg, log: d.Log, o: w.o}
 	// Load at least one replica, so a configuration the engine refuses
 	// fails the deploy rather than a later scale-up.
 	slots, err := w.load(fn, max(d.Replicas, 1))
@@ -118,7 +126,7 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
 		slots = nil
 	}
 	if pulled {
-		if err := w.modules.keep(name, ns, module); err != nil {
+		if err := w.modules.keep(name, ns, digest, module); err != nil {
 			retire(slots, true)
 			return fmt.Errorf("keep module of %s: %w", name, err)
 		}
@@ -133,8 +141,47 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) error {
 		retire(old.replicas, false)
 		old.replicas = nil
 		old.mu.Unlock()
+		w.release(old.digest)
 	}
 	return nil
+}
+
+// program returns the compiled module for these bytes and their digest.
+// Functions of the same module share one compiled program, so deploying or
+// restoring many functions of one image compiles (or loads from the AOT
+// cache) once.
+func (w *wasmRunner) program(ctx context.Context, module []byte) (string, wasmProgram, error) {
+	sum := sha256.Sum256(module)
+	digest := hex.EncodeToString(sum[:])
+	w.mu.RLock()
+	p, ok := w.progs[digest]
+	w.mu.RUnlock()
+	if ok {
+		return digest, p, nil
+	}
+	p, err := w.eng.compile(ctx, module)
+	if err != nil {
+		return "", nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q, ok := w.progs[digest]; ok {
+		return digest, q, nil
+	}
+	w.progs[digest] = p
+	return digest, p, nil
+}
+
+// release forgets a compiled program no function uses any more.
+func (w *wasmRunner) release(digest string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, fn := range w.fns {
+		if fn.digest == digest {
+			return
+		}
+	}
+	delete(w.progs, digest)
 }
 
 // module returns the module bytes and whether they were pulled.
@@ -247,6 +294,7 @@ func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
 		fn.replicas = nil
 		fn.mu.Unlock()
 		retire(gone, true)
+		w.release(fn.digest)
 	}
 	if err := w.modules.remove(name, ns); err != nil {
 		return fmt.Errorf("remove module of %s: %w", name, err)
