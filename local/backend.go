@@ -43,9 +43,10 @@ type namespace struct {
 	secrets   map[string]struct{} // names only; values stay on disk
 }
 
-// function is one deployed function. Fields below op are guarded by
-// Backend.mu; op serialises the slow operations (update, scale, delete) of
-// this function without holding Backend.mu.
+// function is one deployed function. op serialises the slow operations
+// (update, scale, delete) of this function without holding Backend.mu; the
+// plain fields are written with both op and Backend.mu held, so holding
+// either is enough to read them; the atomics need neither.
 type function struct {
 	op sync.Mutex
 

@@ -109,7 +109,7 @@ func (b *Backend) chooseRuntime(ctx context.Context, spec provider.FunctionDeplo
 	if rt := spec.Annotations[provider.AnnotationRuntime]; rt != "" {
 		return rt, nil
 	}
-	return b.imageKind(ctx, spec.Image)
+	return b.inspect(ctx, spec.Image)
 }
 
 // Update replaces a function's deployment. The replica count is kept within

@@ -14,11 +14,6 @@ func WithRegistryOptions(opts ...oci.Option) Option {
 	return func(o *options) { o.registry = append(o.registry, opts...) }
 }
 
-// imageKind tells whether an image is a Wasm function or a container.
-func (b *Backend) imageKind(ctx context.Context, ref string) (string, error) {
-	return b.inspect(ctx, ref)
-}
-
 // ociInspect returns the runtime an image needs, asking its registry.
 func ociInspect(opts []oci.Option) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, ref string) (string, error) {

@@ -1,0 +1,72 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Scale sets a function's replica count. Values above com.openfaas.scale.max
+// are clamped to it; 0 unloads every replica (the compiled module stays
+// cached, so scaling up again is fast). A function whose replicas could not
+// be restored is started again.
+//
+// # Errors
+// provider.ErrNotFound if the function does not exist; errors wrapping
+// provider.ErrImage or provider.ErrNotImplemented when replicas cannot start.
+func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
+	ns := b.nsOrDefault(namespace)
+	b.mu.RLock()
+	f, err := b.lookup(name, ns)
+	b.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("scale %s: %w", name, err)
+	}
+	f.op.Lock()
+	defer f.op.Unlock()
+	if !b.current(f, name, ns) {
+		return fmt.Errorf("scale %s: %w", name, provider.ErrNotFound)
+	}
+	if err := b.scaleLocked(ctx, f, name, ns, replicas); err != nil {
+		return fmt.Errorf("scale %s: %w", name, err)
+	}
+	return nil
+}
+
+// scaleLocked scales f; the caller holds f.op.
+func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string, replicas uint64) error {
+	b.mu.RLock()
+	replicas = min(replicas, f.max)
+	spec, loadErr := f.spec, f.loadErr
+	b.mu.RUnlock()
+	if replicas > 0 {
+		f.lastUsed.Store(b.opts.now().UnixNano())
+	}
+	var err error
+	switch {
+	case loadErr != nil && replicas == 0:
+		// Nothing to start: record the count, keep the reason.
+	case loadErr != nil:
+		err = b.runFunction(ctx, f, name, ns, replicas, true)
+	default:
+		var r Runner
+		if r, err = b.runner(f.runtime); err == nil {
+			err = r.Scale(ctx, name, ns, replicas)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.saveFunction(f, name, ns, spec, replicas); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	f.replicas = replicas
+	if replicas > 0 {
+		f.loadErr = nil
+	}
+	b.mu.Unlock()
+	b.log.Info("function scaled", "function", name, "namespace", ns, "replicas", replicas)
+	return nil
+}
