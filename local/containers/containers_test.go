@@ -377,3 +377,31 @@ func killTask(t *testing.T, m *Manager, id string) {
 		return err != nil || st.Status == containerd.Stopped
 	})
 }
+
+// A containerd restart loses no replica: running tasks are followed again,
+// not restarted, and later exits are still noticed.
+func TestContainerdRestart(t *testing.T) {
+	h := requireHarness(t)
+	m := newTestManager(t, WithRestartBackoff(100*time.Millisecond, time.Second))
+	ctx := context.Background()
+	if err := m.Apply(ctx, Spec{Name: "echo", Namespace: "fn", Image: h.images[imgEcho]}, 1); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, m.Manager, "echo", "fn", 1)
+	h.stopDaemon()
+	if err := h.startDaemon(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "replica followed again", func() bool {
+		return strings.Contains(m.log.String(), "replica watched again")
+	})
+	r := m.Replicas("echo", "fn")
+	if len(r) != 1 || r[0].Restarts != 0 || !r[0].Ready {
+		t.Fatalf("after containerd restart: %+v", r)
+	}
+	killTask(t, m.Manager, r[0].ID)
+	waitFor(t, 20*time.Second, "restart after exit", func() bool {
+		r := m.Replicas("echo", "fn")
+		return len(r) == 1 && r[0].Restarts == 1 && r[0].Ready
+	})
+}

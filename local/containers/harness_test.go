@@ -30,6 +30,8 @@ import (
 type harness struct {
 	dir      string
 	socket   string
+	bin      string // containerd binary
+	config   string // its config file
 	cmd      *exec.Cmd
 	registry *httptest.Server
 	host     string            // registry host:port
@@ -106,18 +108,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return h, "", err
 	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
-	if err != nil {
-		return h, "", err
-	}
-	defer logf.Close()
-	h.cmd = exec.Command(bin, "--config", cfgPath)
-	h.cmd.Stdout, h.cmd.Stderr = logf, logf
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := h.cmd.Start(); err != nil {
-		return h, "", fmt.Errorf("start containerd: %w", err)
-	}
-	if err := h.waitReady(20 * time.Second); err != nil {
+	h.bin, h.config = bin, cfgPath
+	if err := h.startDaemon(); err != nil {
 		return h, "", err
 	}
 	h.registry = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
@@ -126,6 +118,36 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 		return h, "", err
 	}
 	return h, "", nil
+}
+
+// startDaemon starts containerd and waits until it answers.
+func (h *harness) startDaemon() error {
+	logf, err := os.OpenFile(filepath.Join(h.dir, "containerd.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	h.cmd = exec.Command(h.bin, "--config", h.config)
+	h.cmd.Stdout, h.cmd.Stderr = logf, logf
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := h.cmd.Start(); err != nil {
+		return fmt.Errorf("start containerd: %w", err)
+	}
+	return h.waitReady(20 * time.Second)
+}
+
+// stopDaemon stops containerd (SIGTERM, SIGKILL after 10 s); tasks and
+// their shims keep running.
+func (h *harness) stopDaemon() {
+	_ = h.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- h.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = h.cmd.Process.Kill()
+		<-done
+	}
 }
 
 func (h *harness) waitReady(timeout time.Duration) error {
@@ -167,15 +189,7 @@ func (h *harness) stop() {
 			cancel()
 			c.Close()
 		}
-		_ = h.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- h.cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = h.cmd.Process.Kill()
-			<-done
-		}
+		h.stopDaemon()
 	}
 	unmountUnder(h.dir)
 	os.RemoveAll(h.dir)

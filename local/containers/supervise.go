@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
 )
 
 // startProbeInterval is the health-check period of a replica that has not
@@ -42,6 +43,15 @@ func (m *Manager) supervise(r *replica, exitCh <-chan containerd.ExitStatus) {
 				return
 			}
 			code, _, werr := st.Result()
+			if werr != nil {
+				// The wait broke without an exit (containerd restarting?):
+				// follow the task again if it still runs.
+				if ch, ok := m.rewait(r); ok {
+					m.log.Info("replica watched again after losing containerd", "function", r.name, "namespace", r.namespace, "replica", r.id, "err", werr)
+					exitCh = ch
+					continue
+				}
+			}
 			r.tail.poll()
 			ran := r.markExited()
 			m.transport.CloseIdleConnections() // none may point at the dead task's address later
@@ -77,6 +87,36 @@ func (m *Manager) supervise(r *replica, exitCh <-chan containerd.ExitStatus) {
 		}
 		exitCh = ch
 	}
+}
+
+// rewait waits on the replica's task again when it still runs, retrying
+// for up to 30 s while containerd does not answer.
+func (m *Manager) rewait(r *replica) (<-chan containerd.ExitStatus, bool) {
+	for range 30 {
+		ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+		task, err := r.container.Task(ctx, nil)
+		if err == nil {
+			var st containerd.Status
+			if st, err = task.Status(ctx); err == nil {
+				cancel()
+				if st.Status != containerd.Running && st.Status != containerd.Paused {
+					return nil, false
+				}
+				ch, werr := task.Wait(r.ctx)
+				return ch, werr == nil
+			}
+		}
+		cancel()
+		if errdefs.IsNotFound(err) {
+			return nil, false
+		}
+		select {
+		case <-r.ctx.Done():
+			return nil, false
+		case <-time.After(time.Second):
+		}
+	}
+	return nil, false
 }
 
 // restartTask replaces the replica's dead task with a new one.
