@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -77,9 +78,18 @@ func TestInvoke(t *testing.T) {
 			}
 		})
 	}
+	t.Run("body cut by an outer MaxBytesReader", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/", strings.NewReader("12345"))
+		req.Body = http.MaxBytesReader(rec, req.Body, 3)
+		h.ServeHTTP(rec, req)
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "larger than 3 bytes") {
+			t.Fatalf("got %d %q", rec.Code, rec.Body.String())
+		}
+	})
 	st, _ := f.b.Function(ctx, "echo", "")
-	if st.InvocationCount != 5 {
-		t.Fatalf("invocationCount = %v, want 5", st.InvocationCount)
+	if st.InvocationCount != 6 {
+		t.Fatalf("invocationCount = %v, want 6", st.InvocationCount)
 	}
 	lines := collect(t, f.b, provider.LogRequest{Name: "echo"})
 	if len(lines) != 4 || lines[0].Text != "got abc" || lines[0].Instance != "echo-1" || lines[0].Namespace != provider.DefaultNamespace {
