@@ -57,6 +57,7 @@ func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) err
 	defer b.mu.Unlock()
 	if n, ok := b.namespaces[ns]; ok {
 		n.functions[name] = f
+		b.resyncMount(n, f, name, ns)
 		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", f.runtime, "replicas", f.replicas)
 		return nil
 	}
@@ -87,6 +88,18 @@ func (b *Backend) startNew(ctx context.Context, f *function, name, ns string) er
 	}
 	os.RemoveAll(b.mountDir(name, ns))
 	return err
+}
+
+// resyncMount rewrites a function's secrets once it is visible to secret
+// updates, so an update that raced the deploy is not missed; the caller
+// holds b.mu.
+func (b *Backend) resyncMount(n *namespace, f *function, name, ns string) {
+	if len(f.spec.Secrets) == 0 {
+		return
+	}
+	if err := b.writeMount(name, ns, f.spec.Secrets, n.secrets); err != nil {
+		b.log.Error("refreshing function secrets", "function", name, "namespace", ns, "err", err)
+	}
 }
 
 // checkDeploy checks the namespace and the secrets a spec names; the caller
@@ -193,6 +206,9 @@ func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spe
 	b.mu.Lock()
 	f.spec, f.runtime, f.replicas, f.loadErr = spec, runtime, replicas, nil
 	f.min, f.max, f.idleAfter = l.min, l.max, l.idleAfter
+	if n, ok := b.namespaces[ns]; ok {
+		b.resyncMount(n, f, name, ns)
+	}
 	b.mu.Unlock()
 	f.lastUsed.Store(b.opts.now().UnixNano())
 	return nil
