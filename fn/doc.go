@@ -19,10 +19,12 @@
 //     response to stdout. In that shape main.main never runs, so the handler
 //     must be registered from an init function with [Register].
 //
-// Under wasip1 the package also replaces http.DefaultTransport with a
-// RoundTripper over the host module faas_http, so http.Get and http.Client
-// work unchanged inside the sandbox (only to the hosts the function's
-// com.openfaas.wasm.allowed-hosts annotation allows).
+// Under wasip1 the package also gives http.DefaultClient a RoundTripper over
+// the host module faas_http, so http.Get, http.Post and
+// http.DefaultClient.Do work unchanged inside the sandbox (only to the hosts
+// the function's com.openfaas.wasm.allowed-hosts annotation allows). Clients
+// of your own take [Transport]. http.DefaultTransport itself is left alone:
+// touching it would link net/http's socket transport into every module.
 //
 // A main package for a function is two lines:
 //

@@ -161,6 +161,16 @@ func checkGuest(ctx context.Context, t *testing.T, f *wasm.Function, upstream st
 			},
 		},
 		{
+			name:       "outbound http with a client of its own",
+			req:        wasm.Request{Method: "GET", Path: "/", RawQuery: "client=own&fetch=" + upstream + "/hamlet.txt"},
+			wantStatus: 200,
+			check: func(t *testing.T, e echo) {
+				if e.Fetched != "200 OK hamlet" || e.FetchError != "" {
+					t.Errorf("fetched %q, error %q", e.Fetched, e.FetchError)
+				}
+			},
+		},
+		{
 			name:       "outbound http to a denied host",
 			req:        wasm.Request{Method: "GET", Path: "/", RawQuery: "fetch=http://127.0.0.2:9/x"},
 			wantStatus: 200,

@@ -3,8 +3,9 @@
 // the response the host gets, in the native build and in both Wasm shapes.
 //
 // Query: status (response status), fetch (a URL to GET through
-// http.DefaultClient; its status and body are echoed), panic (any value
-// makes the handler panic).
+// http.DefaultClient, or through a client of its own over fn.Transport when
+// client=own; its status and body are echoed), panic (any value makes the
+// handler panic).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/faas-wasm/faas-wasm/fn"
 )
@@ -45,7 +47,11 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		EnvPath: os.Getenv("Http_Path"), EnvXTest: os.Getenv("Http_X_Test"), EnvFunction: os.Getenv("FUNCTION_VAR"),
 	}
 	if u := q.Get("fetch"); u != "" {
-		resp, err := http.Get(u)
+		client := http.DefaultClient
+		if q.Get("client") == "own" {
+			client = &http.Client{Transport: fn.Transport(), Timeout: 10 * time.Second}
+		}
+		resp, err := client.Get(u)
 		if err != nil {
 			e.FetchError = err.Error()
 		} else {
