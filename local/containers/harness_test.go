@@ -86,6 +86,7 @@ func startHarness() (*harness, string, error) {
 	if err != nil {
 		return nil, "containerd binary not installed (run hack/containerd/containerd.sh install)", nil
 	}
+	reapStaleRuns()
 	dir, err := os.MkdirTemp("", "fwct")
 	if err != nil {
 		return nil, "", err
@@ -256,7 +257,7 @@ func testNetwork(t testing.TB, stateDir string) Network {
 	if subnet == "" {
 		t.Fatal("no free /24 for the test network")
 	}
-	bridge := fmt.Sprintf("fwt%d-%d", os.Getpid()%100000, netSeq)
+	bridge := fmt.Sprintf("fwt%d-%d", os.Getpid(), netSeq) // at most 15 bytes: pid_max has 7 digits
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
 	return Network{Name: "fwt-" + bridge, Bridge: bridge, Subnet: subnet, IPAMDir: filepath.Join(stateDir, "ipam"), NoIPMasq: true}
 }
