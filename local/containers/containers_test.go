@@ -267,18 +267,26 @@ func TestCrashLoopReportedNeighbourUnaffected(t *testing.T) {
 	}
 }
 
-func TestPortNeverOpens(t *testing.T) {
+func TestNeverHealthy(t *testing.T) {
 	h := requireHarness(t)
 	m := newTestManager(t, WithStartTimeout(time.Second))
-	if err := m.Apply(context.Background(), Spec{Name: "mute", Namespace: "fn", Image: h.images[imgSleep]}, 1); err != nil {
-		t.Fatalf("Apply: %v", err)
+	tests := []struct{ name, image, want string }{
+		{"mute", h.images[imgSleep], "port 8080 never opened within 1s"},
+		{"sick", h.images[imgSick], "health check never passed within 1s: GET /_/health answered 503"},
 	}
-	waitFor(t, 10*time.Second, "port report", func() bool {
-		r := m.Replicas("mute", "fn")
-		return len(r) == 1 && strings.Contains(r[0].Err, "port 8080 never opened within 1s")
-	})
-	if code, _ := call(m.Handler("mute", "fn"), "GET", "/", ""); code != 503 {
-		t.Fatalf("status %d, want 503", code)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := m.Apply(context.Background(), Spec{Name: tc.name, Namespace: "fn", Image: tc.image}, 1); err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			waitFor(t, 10*time.Second, "report: "+tc.want, func() bool {
+				r := m.Replicas(tc.name, "fn")
+				return len(r) == 1 && strings.Contains(r[0].Err, tc.want)
+			})
+			if code, _ := call(m.Handler(tc.name, "fn"), "GET", "/", ""); code != 503 {
+				t.Fatalf("status %d, want 503", code)
+			}
+		})
 	}
 	if !strings.Contains(m.log.String(), "replica never became healthy") {
 		t.Error("not logged")

@@ -25,11 +25,13 @@ import (
 //	       (a classic-watchdog image; fntool echoes or acts on Http_Query)
 //	crash  fntool exit 3 as entrypoint (crash loop)
 //	sleep  fntool sleep as entrypoint (port 8080 never opens)
+//	sick   fntool unhealthy as entrypoint (/_/health answers 503)
 //	arch   the echo program built for another architecture
 const (
 	imgEcho  = "echo"
 	imgCrash = "crash"
 	imgSleep = "sleep"
+	imgSick  = "sick"
 	imgArch  = "arch"
 )
 
@@ -67,6 +69,9 @@ func (h *harness) buildImages() error {
 		},
 		imgSleep: func() (v1.Image, error) {
 			return oci.ContainerImage(fntool, oci.ContainerConfig{Entrypoint: []string{"/function", "sleep"}})
+		},
+		imgSick: func() (v1.Image, error) {
+			return oci.ContainerImage(fntool, oci.ContainerConfig{Entrypoint: []string{"/function", "unhealthy"}})
 		},
 		imgArch: func() (v1.Image, error) {
 			return oci.ContainerImage(fntool, oci.ContainerConfig{Platform: "linux/" + other})

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -154,6 +155,11 @@ func exitMessage(code uint32, werr error, ran time.Duration, quickExits, restart
 		fmt.Fprintf(&b, "lost track of task: %v", werr)
 	} else {
 		fmt.Fprintf(&b, "exited with status %d after %s", code, ran.Round(time.Millisecond))
+		if code == 128+9 {
+			b.WriteString(" (SIGKILL: out of memory, or killed)")
+		} else if code > 128 && code < 128+65 {
+			fmt.Fprintf(&b, " (signal %d)", code-128)
+		}
 	}
 	fmt.Fprintf(&b, " (%d restarts so far, next restart in %s)", restarts, next)
 	if last != "" {
@@ -221,10 +227,15 @@ func (m *Manager) checkHealth(ctx context.Context, ip string) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /_/health answered %s", resp.Status)
+		return &healthStatusError{status: resp.Status}
 	}
 	return nil
 }
+
+// healthStatusError: the port is open but /_/health does not answer 200.
+type healthStatusError struct{ status string }
+
+func (e *healthStatusError) Error() string { return "GET /_/health answered " + e.status }
 
 // recordProbe updates readiness after a health check of the task at ip.
 // A ready replica turns unready after 3 consecutive failures.
@@ -250,7 +261,12 @@ func (m *Manager) recordProbe(r *replica, ip string, err error) {
 	}
 	if !r.readyOnce && !r.noPort && time.Since(r.started) > m.opts.startTimeout {
 		r.noPort = true
-		r.err = fmt.Sprintf("port %d never opened within %s: %v", m.opts.port, m.opts.startTimeout, err)
+		var status *healthStatusError
+		if errors.As(err, &status) {
+			r.err = fmt.Sprintf("health check never passed within %s: %v", m.opts.startTimeout, err)
+		} else {
+			r.err = fmt.Sprintf("port %d never opened within %s: %v", m.opts.port, m.opts.startTimeout, err)
+		}
 		m.log.Error("replica never became healthy", "function", r.name, "namespace", r.namespace, "replica", r.id, "err", err)
 	}
 }

@@ -35,6 +35,8 @@ func TestExitMessage(t *testing.T) {
 	}{
 		{name: "first exit", code: 1, quickExits: 1, last: "boom", want: []string{"exited with status 1 after 2s", "next restart in 1s", `last output: "boom"`}, notWant: "crash-looping"},
 		{name: "crash loop", code: 3, quickExits: 3, want: []string{"crash-looping: exited with status 3"}, notWant: "last output"},
+		{name: "killed", code: 137, quickExits: 1, want: []string{"status 137", "SIGKILL: out of memory"}},
+		{name: "signalled", code: 143, quickExits: 1, want: []string{"(signal 15)"}},
 		{name: "lost", werr: errors.New("ttrpc closed"), quickExits: 1, want: []string{"lost track of task: ttrpc closed"}},
 	}
 	for _, tc := range tests {

@@ -10,11 +10,13 @@
 //	fntool stderr MSG  print MSG on stderr, then echo stdin
 //	fntool exit N      print "exiting N" on stderr and exit with status N
 //	fntool sleep       block forever (a server that never opens its port)
+//	fntool unhealthy   serve 503 on :8080 for every path (a failing health check)
 package main
 
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -58,6 +60,12 @@ func main() {
 		n, _ := strconv.Atoi(arg)
 		fmt.Fprintln(os.Stderr, "exiting", n)
 		os.Exit(n)
+	case "unhealthy":
+		err := http.ListenAndServe(":8080", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		}))
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	case "sleep":
 		for {
 			time.Sleep(time.Hour)
