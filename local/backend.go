@@ -41,6 +41,16 @@ type namespace struct {
 	meta      provider.FunctionNamespace
 	functions map[string]*function
 	secrets   map[string]struct{} // names only; values stay on disk
+	deleting  bool                // DeleteNamespace is removing it: invisible, name still taken
+}
+
+// namespace finds a namespace that is not being deleted; the caller holds b.mu.
+func (b *Backend) namespace(name string) (*namespace, bool) {
+	n, ok := b.namespaces[name]
+	if !ok || n.deleting {
+		return nil, false
+	}
+	return n, true
 }
 
 // function is one deployed function. op serialises the slow operations
@@ -57,6 +67,7 @@ type function struct {
 	min, max  uint64
 	idleAfter time.Duration
 	loadErr   error // why the replicas could not be restored, if they could not
+	gone      bool  // being deleted: its secrets directory is removed
 
 	invocations atomic.Uint64
 	inflight    atomic.Int64
@@ -149,7 +160,7 @@ func (b *Backend) runner(runtime string) (Runner, error) {
 
 // lookup finds a function; the caller holds b.mu.
 func (b *Backend) lookup(name, ns string) (*function, error) {
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
 	}

@@ -54,10 +54,13 @@ func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) err
 		return fmt.Errorf("deploy %s: %w", name, err)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n, ok := b.namespaces[ns]; ok {
+	n, ok := b.namespace(ns)
+	if ok {
 		n.functions[name] = f
 		b.resyncMount(n, f, name, ns)
+	}
+	b.mu.Unlock()
+	if ok {
 		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", f.runtime, "replicas", f.replicas)
 		return nil
 	}
@@ -70,7 +73,7 @@ func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) err
 // function, undoing each step when a later one fails.
 func (b *Backend) startNew(ctx context.Context, f *function, name, ns string) error {
 	b.mu.RLock()
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	var err error
 	if !ok {
 		err = fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
@@ -94,7 +97,7 @@ func (b *Backend) startNew(ctx context.Context, f *function, name, ns string) er
 // updates, so an update that raced the deploy is not missed; the caller
 // holds b.mu.
 func (b *Backend) resyncMount(n *namespace, f *function, name, ns string) {
-	if len(f.spec.Secrets) == 0 {
+	if len(f.spec.Secrets) == 0 || f.gone {
 		return
 	}
 	if err := b.writeMount(name, ns, f.spec.Secrets, n.secrets); err != nil {
@@ -105,7 +108,7 @@ func (b *Backend) resyncMount(n *namespace, f *function, name, ns string) {
 // checkDeploy checks the namespace and the secrets a spec names; the caller
 // holds b.mu.
 func (b *Backend) checkDeploy(spec provider.FunctionDeployment, ns string) (*namespace, error) {
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
 	}
@@ -169,7 +172,7 @@ func (b *Backend) Update(ctx context.Context, d provider.FunctionDeployment) err
 func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spec provider.FunctionDeployment, runtime string, l limits) error {
 	b.mu.RLock()
 	old, oldRuntime, replicas := f.spec, f.runtime, clampReplicas(f.replicas, l)
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		b.mu.RUnlock()
 		return fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
@@ -206,7 +209,7 @@ func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spe
 	b.mu.Lock()
 	f.spec, f.runtime, f.replicas, f.loadErr = spec, runtime, replicas, nil
 	f.min, f.max, f.idleAfter = l.min, l.max, l.idleAfter
-	if n, ok := b.namespaces[ns]; ok {
+	if n, ok := b.namespace(ns); ok {
 		b.resyncMount(n, f, name, ns)
 	}
 	b.mu.Unlock()
@@ -234,24 +237,32 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 	if err := removeFile(b.functionPath(name, ns)); err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
+	// The function stays visible until it is gone, so a new function of
+	// the same name cannot be deployed into what is being removed.
+	b.dropFunction(ctx, f, name, ns)
 	b.mu.Lock()
-	if n, ok := b.namespaces[ns]; ok {
+	if n, ok := b.namespaces[ns]; ok && n.functions[name] == f {
 		delete(n.functions, name)
 	}
 	b.mu.Unlock()
-	b.dropFunction(ctx, f, name, ns)
 	b.log.Info("function deleted", "function", name, "namespace", ns)
 	return nil
 }
 
-// dropFunction stops a function that is no longer in the maps and removes
-// what it kept on disk besides its record.
+// dropFunction stops a function and removes what it kept on disk: its
+// record, its secrets directory and its replicas; it ends its log followers.
 func (b *Backend) dropFunction(ctx context.Context, f *function, name, ns string) {
 	b.removeReplicas(ctx, f, name, ns)
 	if err := removeFile(b.functionPath(name, ns)); err != nil {
 		b.log.Error("removing function record", "function", name, "namespace", ns, "err", err)
 	}
-	if err := os.RemoveAll(b.mountDir(name, ns)); err != nil {
+	// Under b.mu, so no secret update rewrites the directory meanwhile; gone
+	// keeps later ones from creating it again.
+	b.mu.Lock()
+	f.gone = true
+	err := os.RemoveAll(b.mountDir(name, ns))
+	b.mu.Unlock()
+	if err != nil {
 		b.log.Error("removing function secrets", "function", name, "namespace", ns, "err", err)
 	}
 	f.logs.close()

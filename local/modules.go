@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -19,23 +20,26 @@ import (
 type moduleStore struct {
 	dir string
 	log *slog.Logger
+	mu  sync.Mutex // orders linking against collecting blobs
 }
 
-func (s moduleStore) path(name, ns string) string { return filepath.Join(s.dir, ns, name+".wasm") }
+func (s *moduleStore) path(name, ns string) string { return filepath.Join(s.dir, ns, name+".wasm") }
 
-func (s moduleStore) blob(digest string) string {
+func (s *moduleStore) blob(digest string) string {
 	return filepath.Join(s.dir, "blobs", digest+".wasm")
 }
 
 // read returns the kept module of a function.
-func (s moduleStore) read(name, ns string) ([]byte, error) {
+func (s *moduleStore) read(name, ns string) ([]byte, error) {
 	return os.ReadFile(s.path(name, ns))
 }
 
 // keep makes module, whose SHA-256 is digest (hex), the function's kept
 // module, atomically replacing the previous one, and removes the previous
 // blob if nothing else uses it.
-func (s moduleStore) keep(name, ns, digest string, module []byte) error {
+func (s *moduleStore) keep(name, ns, digest string, module []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	blob := s.blob(digest)
 	if _, err := os.Stat(blob); errors.Is(err, fs.ErrNotExist) {
 		if err := atomicWrite(blob, module, 0o600); err != nil {
@@ -68,7 +72,9 @@ func (s moduleStore) keep(name, ns, digest string, module []byte) error {
 }
 
 // remove forgets a function's module and its blob if nothing else uses it.
-func (s moduleStore) remove(name, ns string) error {
+func (s *moduleStore) remove(name, ns string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	path := s.path(name, ns)
 	old := s.blobOf(path)
 	if err := removeFile(path); err != nil {
@@ -81,7 +87,7 @@ func (s moduleStore) remove(name, ns string) error {
 }
 
 // blobOf finds the blob a function's file is linked to ("" if none).
-func (s moduleStore) blobOf(path string) string {
+func (s *moduleStore) blobOf(path string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return ""
@@ -99,8 +105,9 @@ func (s moduleStore) blobOf(path string) string {
 	return ""
 }
 
-// collect removes blob when its only link is its own name.
-func (s moduleStore) collect(blob string) {
+// collect removes blob when its only link is its own name; the caller
+// holds s.mu or is alone.
+func (s *moduleStore) collect(blob string) {
 	fi, err := os.Stat(blob)
 	if err != nil {
 		return
@@ -115,7 +122,7 @@ func (s moduleStore) collect(blob string) {
 }
 
 // sweep removes temporary files left by a crash, then unused blobs.
-func (s moduleStore) sweep() {
+func (s *moduleStore) sweep() {
 	dirs, err := os.ReadDir(s.dir)
 	if err != nil {
 		return

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -15,7 +16,14 @@ import (
 func (b *Backend) Namespaces(context.Context) ([]string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return slices.Sorted(maps.Keys(b.namespaces)), nil
+	out := make([]string, 0, len(b.namespaces))
+	for name, n := range b.namespaces {
+		if !n.deleting {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // Namespace returns one function namespace.
@@ -25,7 +33,7 @@ func (b *Backend) Namespaces(context.Context) ([]string, error) {
 func (b *Backend) Namespace(_ context.Context, name string) (provider.FunctionNamespace, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	n, ok := b.namespaces[name]
+	n, ok := b.namespace(name)
 	if !ok {
 		return provider.FunctionNamespace{}, fmt.Errorf("namespace %q: %w", name, provider.ErrNotFound)
 	}
@@ -44,7 +52,7 @@ func (b *Backend) CreateNamespace(_ context.Context, ns provider.FunctionNamespa
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.namespaces[ns.Name]; ok {
-		return fmt.Errorf("create namespace %q: %w", ns.Name, provider.ErrAlreadyExists)
+		return fmt.Errorf("create namespace %q (it exists or is being deleted): %w", ns.Name, provider.ErrAlreadyExists)
 	}
 	if err := writeJSON(b.namespacePath(ns.Name), ns); err != nil {
 		return fmt.Errorf("create namespace %q: %w", ns.Name, err)
@@ -62,7 +70,7 @@ func (b *Backend) UpdateNamespace(_ context.Context, ns provider.FunctionNamespa
 	ns = copyNamespace(ns)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, ok := b.namespaces[ns.Name]
+	n, ok := b.namespace(ns.Name)
 	if !ok {
 		return fmt.Errorf("update namespace %q: %w", ns.Name, provider.ErrNotFound)
 	}
@@ -83,29 +91,33 @@ func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
 		return fmt.Errorf("delete namespace %q: the default namespace cannot be deleted: %w", name, provider.ErrInvalid)
 	}
 	b.mu.Lock()
-	n, ok := b.namespaces[name]
+	n, ok := b.namespace(name)
 	if !ok {
 		b.mu.Unlock()
 		return fmt.Errorf("delete namespace %q: %w", name, provider.ErrNotFound)
 	}
-	delete(b.namespaces, name)
+	// From here on the namespace is invisible but its name stays taken until
+	// everything in it is gone, so nothing new can land in what is removed.
+	n.deleting = true
+	fns := maps.Clone(n.functions)
 	b.mu.Unlock()
-	// From here on the namespace is invisible; its functions are stopped
-	// under their own locks so in-flight updates finish first.
-	for fname, f := range n.functions {
+	for fname, f := range fns {
 		f.op.Lock()
 		b.dropFunction(ctx, f, fname, name)
 		f.op.Unlock()
 	}
+	var err error
 	for _, dir := range []string{"functions", "secrets", "mounts"} {
-		if err := os.RemoveAll(filepath.Join(b.dir, dir, name)); err != nil {
-			return fmt.Errorf("delete namespace %q: %w", name, err)
-		}
+		err = errors.Join(err, os.RemoveAll(filepath.Join(b.dir, dir, name)))
 	}
-	if err := removeFile(b.namespacePath(name)); err != nil {
+	err = errors.Join(err, removeFile(b.namespacePath(name)))
+	b.mu.Lock()
+	delete(b.namespaces, name)
+	b.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("delete namespace %q: %w", name, err)
 	}
-	b.log.Info("namespace deleted", "namespace", name, "functions", len(n.functions))
+	b.log.Info("namespace deleted", "namespace", name, "functions", len(fns))
 	return nil
 }
 

@@ -1,10 +1,12 @@
 package local
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -79,4 +81,39 @@ func TestDefaultNamespaceOption(t *testing.T) {
 	o.namespace = "Not_Valid"
 	_, err := newBackend(ctx, t.TempDir(), newFakeRunner(), f.reg.inspect, o)
 	wantErr(t, err, provider.ErrInvalid)
+}
+
+// A deploy whose namespace is deleted while it pulls undoes itself.
+func TestDeployIntoNamespaceDeletedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "team"}), nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	w := f.b.wasm.(*wasmRunner)
+	pull := w.pull
+	w.pull = func(ctx context.Context, ref string) ([]byte, error) {
+		close(started)
+		<-release
+		return pull(ctx, ref)
+	}
+	done := make(chan error)
+	go func() {
+		d := echoSpec("echo")
+		d.Namespace = "team"
+		done <- f.b.Deploy(ctx, d)
+	}()
+	<-started
+	wantErr(t, f.b.DeleteNamespace(ctx, "team"), nil)
+	close(release)
+	select {
+	case err := <-done:
+		wantErr(t, err, provider.ErrNotFound)
+	case <-time.After(5 * time.Second):
+		t.Fatal("deploy did not return (deadlock?)")
+	}
+	if n := f.eng.open.Load(); n != 0 {
+		t.Fatalf("%d replicas left loaded", n)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "functions", "team", "echo.json")); !os.IsNotExist(err) {
+		t.Fatalf("record left behind (%v)", err)
+	}
 }

@@ -17,7 +17,7 @@ func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.Secre
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("list secrets: namespace %q: %w", ns, provider.ErrNotFound)
 	}
@@ -41,7 +41,7 @@ func (b *Backend) CreateSecret(_ context.Context, s provider.Secret) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return fmt.Errorf("create secret %s: namespace %q: %w", s.Name, ns, provider.ErrNotFound)
 	}
@@ -98,7 +98,7 @@ func (b *Backend) DeleteSecret(_ context.Context, name, namespace string) error 
 
 // secretNamespace finds the namespace holding a secret; the caller holds b.mu.
 func (b *Backend) secretNamespace(name, ns string) (*namespace, error) {
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
 	}
@@ -112,7 +112,7 @@ func (b *Backend) secretNamespace(name, ns string) (*namespace, error) {
 // secret; the caller holds b.mu.
 func (b *Backend) refreshMounts(n *namespace, ns, secret string) error {
 	for name, f := range n.functions {
-		if !slices.Contains(f.spec.Secrets, secret) {
+		if f.gone || !slices.Contains(f.spec.Secrets, secret) {
 			continue
 		}
 		if err := b.writeMount(name, ns, f.spec.Secrets, n.secrets); err != nil {

@@ -35,7 +35,7 @@ func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.Fun
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	n, ok := b.namespaces[ns]
+	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("list functions: namespace %q: %w", ns, provider.ErrNotFound)
 	}

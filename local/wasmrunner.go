@@ -76,7 +76,7 @@ type (
 type wasmRunner struct {
 	eng     wasmEngine
 	pull    func(ctx context.Context, ref string) ([]byte, error)
-	modules moduleStore
+	modules *moduleStore
 	o       *options
 	seq     atomic.Uint64
 
@@ -88,7 +88,7 @@ type wasmRunner struct {
 var _ Runner = (*wasmRunner)(nil)
 
 func newWasmRunner(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmRunner {
-	m := moduleStore{dir: dir, log: o.log}
+	m := &moduleStore{dir: dir, log: o.log}
 	m.sweep()
 	return &wasmRunner{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
 }
