@@ -14,6 +14,18 @@
 // middle of a write never corrupts state. Function log lines are kept in a
 // bounded ring buffer per function, with follow by subscription.
 //
+// Layout of the state directory:
+//
+//	namespaces/NS.json          a namespace's labels and annotations
+//	functions/NS/NAME.json      a function's spec, runtime, createdAt, replicas
+//	secrets/NS/NAME             a secret's value (0600)
+//	mounts/NS/FN/SECRET         the secrets of one function, read-only copies
+//	wasm/blobs/SHA256.wasm      Wasm modules, once per content
+//	wasm/NS/NAME.wasm           a function's module (hard link to its blob)
+//
+// The engine's AOT cache is wherever its cache directory is (best under the
+// state directory too).
+//
 // The package does not serve the provider HTTP API (see handlers/), does not
 // route /function/ requests (it returns an http.Handler per function), and
 // does not talk to containerd itself (see local/containers).
