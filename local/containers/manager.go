@@ -53,8 +53,10 @@ type function struct {
 //
 // # Errors
 // An error wrapping ErrNoContainerd and provider.ErrNotImplemented when the
-// socket does not answer within a few seconds; other errors when the CNI
-// plugins are missing or the state directory cannot be created.
+// socket does not answer within a few seconds; an error wrapping
+// provider.ErrNotImplemented when the CNI plugins are missing or the
+// network is misconfigured; other errors when the state directory cannot be
+// created.
 func New(ctx context.Context, socket string, opts ...Option) (*Manager, error) {
 	var o options
 	for _, opt := range opts {
@@ -88,7 +90,7 @@ func New(ctx context.Context, socket string, opts ...Option) (*Manager, error) {
 	cni, err := newCNI(o.network)
 	if err != nil {
 		client.Close()
-		return nil, fmt.Errorf("container network: %w", err)
+		return nil, fmt.Errorf("container network: %v: %w", err, provider.ErrNotImplemented)
 	}
 	m := &Manager{
 		client: client,
