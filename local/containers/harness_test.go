@@ -244,7 +244,9 @@ func testNetwork(t testing.TB, stateDir string) Network {
 		return false
 	}
 	netSeq++
-	base := 100 + (os.Getpid()+netSeq*7)%150
+	// 10.150-10.239: clear of the usual cluster ranges (10.96/12 services,
+	// 10.243-10.244 pods) and of the product's default 10.62/16.
+	base := 150 + (os.Getpid()+netSeq*7)%90
 	var subnet string
 	for i := 0; i < 200; i++ {
 		s := fmt.Sprintf("10.%d.%d.0/24", base, (netSeq*13+i)%250)
