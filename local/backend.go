@@ -89,6 +89,9 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 	if err := provider.ValidateName("default namespace", o.namespace); err != nil {
 		return nil, err
 	}
+	if o.maxReplicas < 1 {
+		return nil, fmt.Errorf("max replicas %d: must be at least 1: %w", o.maxReplicas, provider.ErrInvalid)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}

@@ -55,12 +55,12 @@ func WithDefaultNamespace(ns string) Option { return func(o *options) { o.namesp
 // request whose context ends earlier is stopped earlier.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// WithMaxReplicas sets the most replicas a function may have (default 20);
-// com.openfaas.scale.max is clamped to it.
+// WithMaxReplicas sets the most replicas a function may have (default 20,
+// at least 1); com.openfaas.scale.max is clamped to it.
 func WithMaxReplicas(n uint64) Option { return func(o *options) { o.maxReplicas = n } }
 
-// WithMaxRequestBytes limits the body of one invocation (default 32 MiB);
-// larger requests are answered 413.
+// WithMaxRequestBytes limits the body of one invocation (default 32 MiB; 0
+// or less: no limit); larger requests are answered 413.
 func WithMaxRequestBytes(n int64) Option { return func(o *options) { o.maxRequestBytes = n } }
 
 // WithMaxResponseBytes limits what one Wasm invocation may write to stdout

@@ -87,7 +87,11 @@ func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	var err error
 	if r.Body != nil {
-		body, err = io.ReadAll(io.LimitReader(r.Body, fn.o.maxRequestBytes+1))
+		var src io.Reader = r.Body
+		if fn.o.maxRequestBytes > 0 {
+			src = io.LimitReader(r.Body, fn.o.maxRequestBytes+1)
+		}
+		body, err = io.ReadAll(src)
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -98,7 +102,7 @@ func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
 		return
 	}
-	if int64(len(body)) > fn.o.maxRequestBytes {
+	if fn.o.maxRequestBytes > 0 && int64(len(body)) > fn.o.maxRequestBytes {
 		http.Error(w, fmt.Sprintf("request body larger than %d bytes", fn.o.maxRequestBytes), http.StatusRequestEntityTooLarge)
 		return
 	}
