@@ -11,8 +11,13 @@
 // (crash loops are reported in Replica.Err and the log), and its
 // stdout/stderr are tailed from a per-replica log file and handed to a log
 // sink with the replica id as instance. Handler returns a reverse proxy that
-// load-balances over ready replicas. After a provider restart, Recover adopts
-// the containers found by label without redeploying them.
+// load-balances over ready replicas; during an update the old replicas keep
+// serving until a new one is ready. After a provider restart, Recover adopts
+// the containers found by label without redeploying them, and a containerd
+// restart is ridden out without restarting tasks.
+//
+// The CNI network (bridge + host-local, see Network) is generated in memory,
+// so no CNI config directory is needed; only the plugin binaries are.
 //
 // What it does not do: HTTP routing (one http.Handler per function is all it
 // offers), persistence of function specs beyond what containerd stores,
