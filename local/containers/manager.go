@@ -298,7 +298,9 @@ func (m *Manager) Remove(ctx context.Context, name, namespace string) error {
 	return nil
 }
 
-// Replicas reports the replicas of a function, oldest first (nil if unknown).
+// Replicas reports the current replicas of a function, oldest first (none
+// for an unknown function). Replicas replaced by an update and still
+// draining are not included.
 func (m *Manager) Replicas(name, namespace string) []Replica {
 	m.mu.RLock()
 	fn := m.fns[key(name, namespace)]
