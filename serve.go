@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"github.com/faas-wasm/faas-wasm/config"
 	"github.com/faas-wasm/faas-wasm/handlers"
 	"github.com/faas-wasm/faas-wasm/local"
+	"github.com/faas-wasm/faas-wasm/local/containers"
 	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/runtime/wasm"
 )
@@ -82,6 +84,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
+// containerdNamespace is the containerd namespace holding container functions
+// in local mode.
+const containerdNamespace = "openfaas-fn"
+
 // newBackend builds the backend the configuration asks for.
 func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backend, error) {
 	if cfg.Mode != config.ModeLocal {
@@ -97,6 +103,13 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backe
 		local.WithMaxReplicas(cfg.MaxReplicas),
 		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
 		local.WithVersion(provider.VersionInfo{SHA: commit, Release: version}),
+		local.WithContainers(func(ctx context.Context, sink containers.LogSink) (*containers.Manager, error) {
+			return containers.New(ctx, cfg.ContainerdSocket,
+				containers.WithNamespace(containerdNamespace),
+				containers.WithStateDir(filepath.Join(cfg.StateDir, "containers")),
+				containers.WithLogSink(sink),
+				containers.WithLogger(log))
+		}),
 	)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("local backend: %w", err), engine.Close())
