@@ -112,6 +112,9 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 		return nil, fmt.Errorf("load state from %s: %w", dir, err)
 	}
 	b.restore(ctx)
+	if cr, ok := o.containers.(*containerRunner); ok {
+		cr.removeOrphans(ctx, b.log)
+	}
 	idleCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.stopIdle, b.idleDone = cancel, make(chan struct{})
 	go b.idleLoop(idleCtx)

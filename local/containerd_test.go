@@ -260,12 +260,18 @@ func TestContainerAndWasmSideBySide(t *testing.T) {
 		}
 	}
 	wantErr(t, b.Delete(ctx, "web", ""), nil)
+
+	// Containers of a function the state does not know are removed at start.
+	wantErr(t, b.Deploy(ctx, provider.FunctionDeployment{Service: "lost", Image: reg + "/fn/web:1"}), nil)
+	wantErr(t, b.Close(ctx), nil)
+	wantErr(t, os.Remove(filepath.Join(stateDir, "functions", provider.DefaultNamespace, "lost.json")), nil)
+	b = open()
 	c, err := containerd.New(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	if list, _ := c.Containers(namespaces.WithNamespace(ctx, containerdNamespace)); len(list) != 0 {
-		t.Fatalf("%d containers left after delete", len(list))
+		t.Fatalf("%d containers left after delete and orphan removal", len(list))
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/faas-wasm/faas-wasm/local/containers"
@@ -47,6 +49,26 @@ func connectContainers(ctx context.Context, o *options) {
 		r.adopted[s.Namespace+"/"+s.Name] = true
 	}
 	o.containers = r
+}
+
+// removeOrphans removes the adopted containers of functions the state
+// directory does not know (the state is the source of truth); call it after
+// every stored function was restored.
+func (r *containerRunner) removeOrphans(ctx context.Context, log *slog.Logger) {
+	r.mu.Lock()
+	orphans := make([]string, 0, len(r.adopted))
+	for key := range r.adopted {
+		orphans = append(orphans, key)
+	}
+	clear(r.adopted)
+	r.mu.Unlock()
+	for _, key := range orphans {
+		ns, name, _ := strings.Cut(key, "/")
+		log.Warn("removing containers of a function that is not deployed", "function", name, "namespace", ns)
+		if err := r.m.Remove(ctx, name, ns); err != nil && !errors.Is(err, provider.ErrNotFound) {
+			log.Error("removing orphan containers", "function", name, "namespace", ns, "err", err)
+		}
+	}
 }
 
 // containerRunner adapts a containers.Manager to Runner.
