@@ -17,6 +17,10 @@ import (
 func (b *Backend) load() error {
 	err := readJSONDir(b.log, filepath.Join(b.dir, "namespaces"), func() any { return new(provider.FunctionNamespace) },
 		func(name string, v any) {
+			if err := provider.ValidateName("namespace", name); err != nil {
+				b.log.Error("stored namespace is not usable; skipped", "err", err)
+				return
+			}
 			meta := *v.(*provider.FunctionNamespace)
 			meta.Name = name
 			b.namespaces[name] = &namespace{meta: meta, functions: map[string]*function{}, secrets: map[string]struct{}{}}
@@ -61,7 +65,7 @@ func (b *Backend) loadSecrets(ns string, n *namespace) error {
 			}
 			continue
 		}
-		if !e.IsDir() {
+		if !e.IsDir() && provider.ValidateName("secret", e.Name()) == nil {
 			n.secrets[e.Name()] = struct{}{}
 		}
 	}
