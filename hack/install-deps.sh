@@ -5,7 +5,10 @@
 set -euo pipefail
 
 packages=(containerd runc containernetworking-plugins iptables clang lld wasi-libc
-  libclang-rt-14-dev-wasm32 postgresql nodejs npm)
+  libclang-rt-14-dev-wasm32 postgresql)
+# Wizer (snapshots of Go guests) comes from the npm registry: npm is needed, from any source
+# (Debian's nodejs + npm, or a Node.js build that bundles npm).
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
