@@ -69,6 +69,7 @@ type Function struct {
 	env         []envVar
 	contentType string
 	slots       chan *slot
+	pending     sync.WaitGroup // fresh stores not yet closed by the engine
 
 	mu        sync.RWMutex // guards closed; held for reading by calls in progress
 	closed    bool
@@ -196,6 +197,7 @@ func (f *Function) Close() error {
 		return nil
 	}
 	f.closed = true
+	f.pending.Wait()
 	for range cap(f.slots) {
 		(<-f.slots).free()
 	}

@@ -131,7 +131,8 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 		return 0, err
 	}
 	store := s.newStore()
-	defer store.Close()
+	s.f.pending.Add(1)
+	defer s.f.engine.release(store, &s.f.pending)
 	store.SetWasi(w)
 	inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 	if err != nil {
