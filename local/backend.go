@@ -86,12 +86,6 @@ type record struct {
 // newBackend loads the state under dir, restores every function through its
 // runner and starts the idle scale-to-zero loop.
 func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(context.Context, string) (string, error), o options) (*Backend, error) {
-	if err := provider.ValidateName("default namespace", o.namespace); err != nil {
-		return nil, err
-	}
-	if o.maxReplicas < 1 {
-		return nil, fmt.Errorf("max replicas %d: must be at least 1: %w", o.maxReplicas, provider.ErrInvalid)
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}

@@ -20,15 +20,15 @@ import (
 // best placed under stateDir too (e.g. stateDir/cache).
 //
 // # Errors
-// provider.ErrInvalid when engine is nil; an error when stateDir cannot be
-// created or read.
+// provider.ErrInvalid when engine is nil or an option is invalid; an error
+// when stateDir cannot be created or read.
 func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Option) (*Backend, error) {
 	if engine == nil {
 		return nil, fmt.Errorf("local backend: no wasm engine: %w", provider.ErrInvalid)
 	}
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("local backend: %w", err)
 	}
 	w := newWasmRunner(engineAdapter{engine}, ociPull(o.registry), filepath.Join(stateDir, "wasm"), &o)
 	return newBackend(ctx, stateDir, w, ociInspect(o.registry), o)

@@ -145,10 +145,9 @@ func newFixture(t testing.TB, opts ...Option) *fixture {
 // openFixture opens (or reopens, for restart tests) a backend on dir.
 func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, opts ...Option) *fixture {
 	t.Helper()
-	o := defaultOptions()
-	o.log = discardLogger()
-	for _, opt := range opts {
-		opt(&o)
+	o, err := buildOptions(append([]Option{WithLogger(discardLogger())}, opts...))
+	if err != nil {
+		t.Fatalf("options: %v", err)
 	}
 	w := newWasmRunner(eng, reg.pull, filepath.Join(dir, "wasm"), &o)
 	b, err := newBackend(context.Background(), dir, w, reg.inspect, o)

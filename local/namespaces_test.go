@@ -77,10 +77,14 @@ func TestDefaultNamespaceOption(t *testing.T) {
 	wantErr(t, f.b.DeleteNamespace(ctx, "team"), provider.ErrInvalid)
 	wantErr(t, f.b.DeleteNamespace(ctx, provider.DefaultNamespace), provider.ErrInvalid)
 
-	o := defaultOptions()
-	o.namespace = "Not_Valid"
-	_, err := newBackend(ctx, t.TempDir(), newFakeRunner(), f.reg.inspect, o)
-	wantErr(t, err, provider.ErrInvalid)
+	for _, opt := range []Option{WithDefaultNamespace("Not_Valid"), WithMaxReplicas(0)} {
+		_, err := buildOptions([]Option{opt})
+		wantErr(t, err, provider.ErrInvalid)
+	}
+	if o, err := buildOptions([]Option{WithLogLines(0), WithIdleInterval(-1), WithLogger(nil), WithClock(nil)}); err != nil ||
+		o.logLines != defaultLogLines || o.idleInterval <= 0 || o.log == nil || o.now == nil {
+		t.Fatalf("zero options not defaulted: %+v, %v", o, err)
+	}
 }
 
 // A deploy whose namespace is deleted while it pulls undoes itself.

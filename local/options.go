@@ -1,6 +1,7 @@
 package local
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -43,6 +44,38 @@ func defaultOptions() options {
 	}
 }
 
+// buildOptions applies opts over the defaults and checks the result.
+//
+// # Errors
+// provider.ErrInvalid for an invalid default namespace or a replica limit
+// below 1.
+func buildOptions(opts []Option) (options, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	d := defaultOptions()
+	if o.idleInterval <= 0 {
+		o.idleInterval = d.idleInterval
+	}
+	if o.logLines <= 0 {
+		o.logLines = d.logLines
+	}
+	if o.now == nil {
+		o.now = d.now
+	}
+	if o.log == nil {
+		o.log = d.log
+	}
+	if err := provider.ValidateName("default namespace", o.namespace); err != nil {
+		return o, err
+	}
+	if o.maxReplicas < 1 {
+		return o, fmt.Errorf("max replicas %d: must be at least 1: %w", o.maxReplicas, provider.ErrInvalid)
+	}
+	return o, nil
+}
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
@@ -74,7 +107,8 @@ func WithReplicaConcurrency(n int) Option { return func(o *options) { o.concurre
 // WithClock replaces time.Now, for tests of idle scale to zero and logs.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithIdleInterval sets how often idle functions are looked for (default 10s).
+// WithIdleInterval sets how often idle functions are looked for (default
+// 10s; 0 or less keeps the default).
 func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
 // WithContainerRunner enables container functions run by r (Backend.Close
@@ -85,5 +119,6 @@ func WithContainerRunner(r Runner) Option { return func(o *options) { o.containe
 // WithVersion sets the version Info reports.
 func WithVersion(v provider.VersionInfo) Option { return func(o *options) { o.version = v } }
 
-// WithLogLines sets how many log lines are kept per function (default 1000).
+// WithLogLines sets how many log lines are kept per function (default 1000;
+// 0 or less keeps the default).
 func WithLogLines(n int) Option { return func(o *options) { o.logLines = n } }
