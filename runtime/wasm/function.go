@@ -140,6 +140,10 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		}
 		f.slots <- s
 	}
+	if n := e.slots.Add(int64(cfg.MaxConcurrency)); e.pooling && n > int64(e.opts.poolSize) {
+		e.log.Warn("wasm functions may run more instances at once than the pool holds; extra instantiations will fail",
+			"function", id, "max_concurrency_total", n, "pool_size", e.opts.poolSize)
+	}
 	return f, nil
 }
 
@@ -197,6 +201,7 @@ func (f *Function) Close() error {
 		return nil
 	}
 	f.closed = true
+	f.engine.slots.Add(-int64(f.cfg.MaxConcurrency))
 	f.pending.Wait()
 	for range cap(f.slots) {
 		(<-f.slots).free()

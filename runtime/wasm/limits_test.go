@@ -54,6 +54,7 @@ func TestHostileModules(t *testing.T) {
 		{"go", "do=bigout", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge"},
 		{"c", "do=bigout", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge"},
 		{"c", "do=trap", isTrap, "a trap"},
+		{"go", "do=logflood", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge (stderr)"},
 		{"go", "do=panic", isTrapOrExit, "an exit"},
 	}
 	for _, c := range cases {

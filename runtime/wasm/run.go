@@ -136,7 +136,7 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 	store.SetWasi(w)
 	inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 	if err != nil {
-		return 0, fmt.Errorf("instantiate: %w", err)
+		return 0, &instantiateError{err}
 	}
 	switch s.f.module.shape {
 	case ShapeCommand:
@@ -169,7 +169,7 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 		inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 		if err != nil {
 			store.Close()
-			return 0, fmt.Errorf("instantiate: %w", err)
+			return 0, &instantiateError{err}
 		}
 		s.store, s.inst, s.handle = store, inst, inst.GetFunc(store, "faas_handle")
 		if s.f.module.shape == ShapeReactor {
@@ -201,6 +201,14 @@ func (s *slot) dropWarm() {
 		s.store, s.inst, s.handle = nil, nil, nil
 	}
 }
+
+// instantiateError is a failure to create an instance (pool exhausted,
+// memory limit below the module's minimum, ...): a host-side error, not a
+// guest trap.
+type instantiateError struct{ err error }
+
+func (e *instantiateError) Error() string { return "instantiate: " + e.err.Error() }
+func (e *instantiateError) Unwrap() error { return e.err }
 
 // callHandle calls faas_handle and turns a non-zero result into *ExitError.
 func callHandle(store *wasmtime.Store, handle *wasmtime.Func) error {
@@ -245,6 +253,10 @@ func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool,
 	}
 	if err == nil {
 		return nil
+	}
+	var inst *instantiateError
+	if errors.As(err, &inst) {
+		return err
 	}
 	var guest error
 	var exit *ExitError

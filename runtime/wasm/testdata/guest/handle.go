@@ -107,6 +107,11 @@ func handle(w io.Writer, body []byte) int {
 		for i := 0; i < 1<<14; i++ {
 			w.Write(chunk)
 		}
+	case "logflood":
+		line := []byte(strings.Repeat("log ", 1<<14) + "\n")
+		for {
+			os.Stderr.Write(line)
+		}
 	case "panic":
 		panic("guest panicked on purpose")
 	default:

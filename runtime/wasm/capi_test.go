@@ -1,0 +1,132 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clockModule is a snapshot-shaped module whose faas_handle calls the
+// shadowed clock_time_get(id, 0, ptr) and returns its errno, or 99 when the
+// value read back is implausible for the clock.
+func clockModule(t *testing.T, id, ptr int) []byte {
+	return wat(t, fmt.Sprintf(`(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "faas_handle") (result i32)
+    (local $errno i32)
+    (local.set $errno (call $clock (i32.const %d) (i64.const 0) (i32.const %d)))
+    (if (i32.ne (local.get $errno) (i32.const 0)) (then (return (local.get $errno))))
+    ;; monotonic: at least the one-hour offset; realtime: after 2020
+    (if (i64.lt_u (i64.load (i32.const %d))
+                  (select (i64.const 3600000000000) (i64.const 1577836800000000000) (i32.eq (i32.const %d) (i32.const 1))))
+      (then (return (i32.const 99))))
+    (i32.const 0)))`, id, ptr, ptr, id))
+}
+
+func TestCAPIClock(t *testing.T) {
+	cases := []struct {
+		name     string
+		id, ptr  int
+		wantCode int
+	}{
+		{"monotonic", 1, 8, 0},
+		{"realtime", 0, 16, 0},
+		{"process cputime", 2, 0, 0},
+		{"last bytes of memory", 1, 65536 - 8, 0},
+		{"pointer out of bounds", 1, 65536 - 4, 21},
+		{"unknown clock", 9, 0, 28},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := deploy(t, clockModule(t, c.id, c.ptr), Config{})
+			_, err := call(f, "", "")
+			if c.wantCode == 0 {
+				if err != nil && !(c.id == 2 && errors.Is(err, &ExitError{Code: 99})) {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, &ExitError{Code: c.wantCode}) {
+				t.Fatalf("got %v, want errno %d", err, c.wantCode)
+			}
+		})
+	}
+}
+
+func TestCAPIStdio(t *testing.T) {
+	// In-memory stdin and memfd stdout carry a large body both ways, call
+	// after call, in fresh and warm instances.
+	body := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
+	for _, c := range []struct {
+		name  string
+		guest []byte
+		mode  Mode
+	}{{"c fresh", cGuest, ModeFresh}, {"go command", cmdGuest, ModeFresh}, {"go reactor", reactorGuest, ModeFresh}, {"go reactor warm", reactorGuest, ModeWarm}} {
+		t.Run(c.name, func(t *testing.T) {
+			f := deploy(t, c.guest, Config{Mode: c.mode, MaxConcurrency: 1})
+			for i := range 3 {
+				b := body[:len(body)-i*1000]
+				resp, err := f.Invoke(context.Background(), &Request{RawQuery: "do=echo", Body: b})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(resp.Body, b) {
+					t.Fatalf("call %d: %d bytes back, want %d", i, len(resp.Body), len(b))
+				}
+			}
+		})
+	}
+}
+
+func TestCAPIPoolingApplied(t *testing.T) {
+	// A pool of 2 instance slots cannot hold 4 concurrent instances: the
+	// pooling configuration reached wasmtime through the Config's C pointer.
+	e := newEngineT(t, testEngine(t).cacheDir, WithPoolSize(2))
+	if !e.Pooling() {
+		t.Fatal("pooling is off")
+	}
+	m, err := e.Compile(context.Background(), cmdGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := e.NewFunction(m, Config{Name: "pool", MaxConcurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := call(f, "do=sleep&ms=300", "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var ok, failed int
+	for err := range errs {
+		if err == nil {
+			ok++
+		} else if strings.Contains(err.Error(), "instantiate") {
+			failed++
+		} else {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 2 || failed != 2 {
+		t.Errorf("%d succeeded and %d failed to instantiate, want 2 and 2", ok, failed)
+	}
+	time.Sleep(50 * time.Millisecond) // let the engine release the stores
+	if _, err := call(f, "", "again"); err != nil {
+		t.Errorf("after the pool drained: %v", err)
+	}
+}
