@@ -137,8 +137,9 @@ func wizerOK(ctx context.Context, bin string) bool {
 //
 // # Errors
 // ErrNotReactor when the module exports _start or lacks the init function;
-// ErrWizerUnavailable when Wizer cannot be installed; ErrInitFailed when
-// Wizer fails (its stderr is in the message); ctx's error when it ends.
+// ErrWizerUnavailable when Wizer cannot be installed or started;
+// ErrInitFailed when Wizer fails, e.g. the init function traps (Wizer's
+// stderr is in the message); ctx's error when it ends.
 func Wizen(ctx context.Context, reactor []byte, opts ...Option) ([]byte, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -186,10 +187,15 @@ func Wizen(ctx context.Context, reactor []byte, opts ...Option) ([]byte, error) 
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
+		var exit *exec.ExitError
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("wizen: %w", ctx.Err())
+		case errors.As(err, &exit):
+			return nil, fmt.Errorf("wizen: %w: wizer: %w: %s", ErrInitFailed, err, tail(stderr.Bytes()))
+		default:
+			return nil, fmt.Errorf("wizen: %w: running %s: %w", ErrWizerUnavailable, bin, err)
 		}
-		return nil, fmt.Errorf("wizen: %w: wizer: %w: %s", ErrInitFailed, err, tail(stderr.Bytes()))
 	}
 	snap, err := os.ReadFile(out)
 	if err != nil {
