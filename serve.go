@@ -99,6 +99,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backe
 	}
 	b, err := local.New(ctx, cfg.StateDir, engine,
 		local.WithLogger(log),
+		local.WithDefaultNamespace(cfg.Namespace),
 		local.WithTimeout(cfg.FunctionTimeout),
 		local.WithMaxReplicas(cfg.MaxReplicas),
 		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
