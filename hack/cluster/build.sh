@@ -17,8 +17,9 @@ if ((${#missing[@]})); then
 	tmp=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	pkgs=()
-	for b in "${K8S_BINARIES[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-	for b in "${TOOL_BINARIES[@]}"; do pkgs+=("./cmd/$b"); done
+	for b in "${missing[@]}"; do
+		if [[ " ${K8S_BINARIES[*]} " == *" $b "* ]]; then pkgs+=("k8s.io/kubernetes/cmd/$b"); else pkgs+=("./cmd/$b"); fi
+	done
 	vpkgs=(k8s.io/component-base/version k8s.io/client-go/pkg/version)
 	ldflags="-s -w"
 	for p in "${vpkgs[@]}"; do
@@ -28,9 +29,7 @@ if ((${#missing[@]})); then
 	start=$SECONDS
 	# One invocation for all of them: the packages share most of their dependency graph.
 	(cd "$TOOLS_DIR" && CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}")
-	for b in "${K8S_BINARIES[@]}" "${TOOL_BINARIES[@]}"; do
-		mv -f "$tmp/$b" "$BIN_DIR/$b"
-	done
+	for b in "${missing[@]}"; do mv -f "$tmp/$b" "$BIN_DIR/$b"; done
 	log "built in $((SECONDS - start)) s"
 else
 	log "binaries already in $BIN_DIR"

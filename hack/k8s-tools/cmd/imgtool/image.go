@@ -54,15 +54,17 @@ func binaryImage(binPath string, port int) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("append layer: %w", err)
 	}
-	cfg := &v1.ConfigFile{
-		Architecture: "amd64",
-		OS:           "linux",
-		Created:      v1.Time{Time: epoch},
-		Config: v1.Config{
-			Entrypoint: []string{"/" + base},
-			Env:        []string{"PATH=/"},
-		},
+	// Start from the image's own config: it carries the layer's diff ID (rootfs).
+	orig, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
+	cfg := orig.DeepCopy()
+	cfg.Architecture = "amd64"
+	cfg.OS = "linux"
+	cfg.Created = v1.Time{Time: epoch}
+	cfg.Config.Entrypoint = []string{"/" + base}
+	cfg.Config.Env = []string{"PATH=/"}
 	if port > 0 {
 		cfg.Config.ExposedPorts = map[string]struct{}{strconv.Itoa(port) + "/tcp": {}}
 	}
