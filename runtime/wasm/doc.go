@@ -22,25 +22,50 @@
 // state the guest keeps, so data of one caller can be seen by the next, and a
 // guest that corrupts its state corrupts later requests too. An instance that
 // traps, exits, times out or hits its memory limit is discarded and a new one
-// is created for the next request on that slot. Use warm mode only for
-// functions whose authors accept that trade-off (annotation
-// com.openfaas.wasm.mode: warm).
+// is created for the next request on that slot (a non-zero faas_handle result
+// keeps it). Use warm mode only for functions whose authors accept that
+// trade-off (annotation com.openfaas.wasm.mode: warm).
+//
+// Each warm call still gets its own stdin, stdout and stderr: the store's
+// WASI context is replaced before every call (wasmtime_context_set_wasi, via
+// Store.SetWasi), which also resets the guest's file-descriptor table, so a
+// file opened by one request is closed for the next.
 //
 // # Performance
 //
-// Modules are compiled once and cached ahead of time as cacheDir/<sha256>.cwasm,
-// loaded with mmap; compiling never happens on the request path. Instances come
-// from wasmtime's pooling allocator with copy-on-write memory initialisation,
-// and stdin/stdout live in memory; both are reached through a small cgo file
-// (capi.go) calling wasmtime's C API, because wasmtime-go does not expose them.
+// Modules are compiled once and cached ahead of time as cacheDir/<sha256>.cwasm
+// (with a CRC-32C in <sha256>.cwasm.sum), loaded with mmap; compiling never
+// happens on the request path. Instances come from wasmtime's pooling
+// allocator with copy-on-write memory initialisation; the first 16 MiB of each
+// pooled memory stay resident between instances (WithKeepResident), so a fresh
+// instance of a snapshot does not page-fault its way through the Go heap.
+// Finished instances are released by a background goroutine. stdin is handed
+// to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
+// slot. These are reached through one small cgo file (capi.go) calling
+// wasmtime's C API, because wasmtime-go does not expose them.
+//
+// The guest's monotonic clock (clock_time_get, implemented in C) is the host's
+// CLOCK_MONOTONIC plus one hour: continuous across snapshot and request,
+// across instances and across warm calls. WASI's own clock restarts at zero
+// for every WASI context, which makes times captured during pre-initialisation
+// appear to lie in the future.
 //
 // # Limits and capabilities
 //
 // Each function has a linear-memory limit (store limiter), a wall-time limit
-// (epoch interruption driven by one engine-wide ticker), a response size cap
-// and a bound on concurrently running instances. The only filesystem visible to
-// a guest is the read-only preopen /var/openfaas/secrets; the only network is
-// the faas_http host module, limited to Config.AllowedHosts.
+// (epoch interruption driven by one engine-wide ticker; the caller's context
+// cancels too), a response size cap and a bound on concurrently running
+// instances. wasmtime does not report a refused memory.grow, so ErrMemoryLimit
+// is inferred: a guest that died with its memory within a quarter of the limit
+// is taken to have died of it. The pool holds WithPoolSize instances across
+// all functions; instantiating beyond it fails (and NewFunction logs a warning
+// when the functions' MaxConcurrency add up to more).
+//
+// The only filesystem visible to a guest is the read-only preopen
+// /var/openfaas/secrets (an empty directory when the function has no
+// secrets, so snapshots taken with it preopened stay valid); the only network
+// is the faas_http host module, limited to Config.AllowedHosts and checked
+// before any connection; redirects are returned to the guest, not followed.
 //
 // The package knows nothing of HTTP routing, Kubernetes or containerd; it does
 // not fetch modules or manage deployments.
