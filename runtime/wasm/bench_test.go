@@ -153,3 +153,28 @@ func BenchmarkModuleLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkThroughput runs the echo from GOMAXPROCS goroutines at once and
+// reports requests per second.
+func BenchmarkThroughput(b *testing.B) {
+	req := &Request{Method: "POST", Path: "/echo", RawQuery: "do=echo", Body: []byte("hello, world")}
+	for _, c := range []benchCase{
+		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
+		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
+		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := deploy(b, c.guest(b), Config{Mode: c.mode})
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := f.Invoke(context.Background(), req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}

@@ -291,6 +291,7 @@ type callState struct {
 	out, err *os.File
 	outPath  *C.char
 	errPath  *C.char
+	errDirty bool // stderr may hold bytes from the last call
 }
 
 func newCallState() (*callState, error) {
@@ -335,9 +336,12 @@ func (s *callState) arm(deadline time.Time, maxResponse int64) error {
 	if err := s.out.Truncate(0); err != nil {
 		return err
 	}
-	if err := s.err.Truncate(0); err != nil {
-		return err
+	if s.errDirty {
+		if err := s.err.Truncate(0); err != nil {
+			return err
+		}
 	}
+	s.errDirty = true
 	ns := time.Until(deadline).Nanoseconds() + int64(C.faas_now())
 	C.faas_call_arm(s.c, C.int64_t(ns), C.int64_t(maxResponse))
 	return nil
@@ -371,7 +375,11 @@ func (s *callState) stdout(limit int64) ([]byte, bool, error) {
 // bytes.
 func (s *callState) stderr() []byte {
 	fi, err := s.err.Stat()
-	if err != nil || fi.Size() == 0 {
+	if err != nil {
+		return nil
+	}
+	if fi.Size() == 0 {
+		s.errDirty = false
 		return nil
 	}
 	off, n := int64(0), fi.Size()
