@@ -1,0 +1,22 @@
+// Command containerd-shim-faaswasm-v1 is faas-wasm's containerd runtime v2
+// shim (runtime type io.containerd.faaswasm.v1): it runs a Wasm container's
+// module with runtime/wasm in a separate faaswasm-runner process, and hands
+// CRI pod sandboxes to containerd-shim-runc-v2. See package shim.
+//
+// containerd starts it; install it on containerd's PATH with
+// hack/shim/install.sh.
+package main
+
+import (
+	"context"
+
+	shimlib "github.com/containerd/containerd/runtime/v2/shim"
+	"github.com/faas-wasm/faas-wasm/shim"
+)
+
+func main() {
+	shim.Register()
+	// The task service reaps its runner with exec.Cmd.Wait; the library's
+	// reaper would race it.
+	shimlib.RunManager(context.Background(), shim.NewManager(), func(c *shimlib.Config) { c.NoReaper = true })
+}

@@ -1,0 +1,67 @@
+// Command faaswasm-runner serves one Wasm function for the node shim
+// (containerd-shim-faaswasm-v1). The shim starts it inside the pod's
+// namespaces and cgroup; it is not meant to be started by hand except for
+// debugging.
+//
+// Usage: faaswasm-runner -config PATH [-gate-fd N]
+//
+// With -gate-fd the runner first reads that descriptor until EOF, so the shim
+// can place it in the container's cgroup before it allocates anything.
+// SIGTERM and SIGINT stop it gracefully (exit 0).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/shim/runner"
+	"github.com/faas-wasm/faas-wasm/shim/runspec"
+)
+
+func main() {
+	configPath := flag.String("config", "", "runner config (JSON) written by the shim")
+	gateFD := flag.Int("gate-fd", -1, "descriptor to read until EOF before starting")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(*configPath, *gateFD, log); err != nil {
+		log.Error("faaswasm-runner failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(configPath string, gateFD int, log *slog.Logger) error {
+	// The container's stdout/stderr are FIFOs; a reader going away must not
+	// kill the runner.
+	signal.Ignore(syscall.SIGPIPE)
+	if gateFD >= 0 {
+		gate := os.NewFile(uintptr(gateFD), "gate")
+		if _, err := io.Copy(io.Discard, gate); err != nil {
+			return fmt.Errorf("gate: %w", err)
+		}
+		gate.Close()
+	}
+	cfg, err := runspec.ReadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	r, err := runner.New(ctx, cfg, runner.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	l, err := net.Listen("tcp", r.Addr())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return r.Serve(ctx, l, 10*time.Second)
+}

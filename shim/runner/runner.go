@@ -1,0 +1,212 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/shim/runspec"
+)
+
+// Option configures a Runner.
+type Option func(*options)
+
+type options struct {
+	logger   *slog.Logger
+	guestLog io.Writer
+}
+
+// WithLogger sets where the runner's own messages go (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithGuestLog sets where the module's stderr lines go, one per line
+// (default os.Stderr).
+func WithGuestLog(w io.Writer) Option { return func(o *options) { o.guestLog = w } }
+
+// Runner serves one function module over HTTP.
+type Runner struct {
+	cfg    runspec.Config
+	log    *slog.Logger
+	engine *wasm.Engine
+	module *wasm.Module
+	fn     *wasm.Function
+	logMu  sync.Mutex
+	out    io.Writer
+}
+
+// New compiles (or loads from cfg.CacheDir) the module at cfg.ModulePath and
+// prepares it to serve with cfg's limits.
+//
+// # Errors
+// Errors reading the module, wasm.ErrInvalidModule or wasm.ErrNotFunction for
+// bytes that are not a function module, and engine set-up errors.
+func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, error) {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.guestLog == nil {
+		o.guestLog = os.Stderr
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = runspec.DefaultAddr
+	}
+	if cfg.MaxRequestBytes == 0 {
+		cfg.MaxRequestBytes = runspec.DefaultMaxRequestBytes
+	}
+	code, err := os.ReadFile(cfg.ModulePath)
+	if err != nil {
+		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
+	}
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger))
+	if err != nil {
+		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
+	}
+	r := &Runner{cfg: cfg, log: o.logger, engine: engine, out: o.guestLog}
+	start := time.Now()
+	r.module, err = engine.Compile(ctx, code)
+	if err != nil {
+		engine.Close()
+		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
+	}
+	mode := wasm.ModeFresh
+	if cfg.Warm {
+		mode = wasm.ModeWarm
+	}
+	r.fn, err = engine.NewFunction(r.module, wasm.Config{
+		Name:           cfg.Name,
+		Namespace:      cfg.Namespace,
+		Env:            cfg.Env,
+		SecretsDir:     cfg.SecretsDir,
+		MemoryLimit:    cfg.MemoryLimit,
+		Timeout:        cfg.Timeout,
+		MaxConcurrency: cfg.MaxConcurrency,
+		AllowedHosts:   cfg.AllowedHosts,
+		Mode:           mode,
+		Log:            r.guestLine,
+	})
+	if err != nil {
+		r.module.Close()
+		engine.Close()
+		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
+	}
+	r.log.Info("module loaded", "function", cfg.Name, "digest", r.module.Digest(),
+		"shape", r.module.Shape().String(), "mode", mode.String(), "took", time.Since(start).Round(time.Microsecond))
+	return r, nil
+}
+
+func (r *Runner) guestLine(line string) {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	fmt.Fprintln(r.out, line)
+}
+
+// Serve answers requests on l until ctx ends, then stops accepting and waits
+// up to grace for calls in progress.
+//
+// # Errors
+// Errors of the HTTP server other than its orderly shutdown.
+func (r *Runner) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	srv := &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	r.log.Info("serving", "function", r.cfg.Name, "addr", l.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", r.cfg.Name, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve %s: shutdown: %w", r.cfg.Name, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", r.cfg.Name, err)
+	}
+	return nil
+}
+
+// Addr is the configured listen address.
+func (r *Runner) Addr() string { return r.cfg.Addr }
+
+// Close releases the function, the module and the engine.
+func (r *Runner) Close() error {
+	err := r.fn.Close()
+	r.module.Close()
+	return errors.Join(err, r.engine.Close())
+}
+
+// Handler answers GET /_/health with 200 and every other request by invoking
+// the function.
+func (r *Runner) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/_/health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "OK")
+	})
+	mux.HandleFunc("/", r.invoke)
+	return mux
+}
+
+func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxRequestBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		http.Error(w, fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
+		return
+	}
+	resp, err := r.fn.Invoke(req.Context(), &wasm.Request{
+		Method: req.Method, Path: req.URL.Path, RawQuery: req.URL.RawQuery, Host: req.Host,
+		RemoteAddr: req.RemoteAddr, Header: req.Header, Body: body,
+	})
+	if err != nil {
+		code := statusOf(err)
+		r.log.Error("invocation failed", "function", r.cfg.Name, "status", code, "err", err)
+		http.Error(w, fmt.Sprintf("function %s: %v", r.cfg.Name, err), code)
+		return
+	}
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	if h.Get("X-Duration-Seconds") == "" {
+		h.Set("X-Duration-Seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(resp.Body)
+}
+
+// statusOf maps an invocation error to the HTTP status answered.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, wasm.ErrTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, wasm.ErrResponseTooLarge):
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
+}

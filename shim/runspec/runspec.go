@@ -1,0 +1,85 @@
+// Package runspec is the contract between the node shim (package shim) and
+// its runner process (package shim/runner, command faaswasm-runner): the
+// Config the shim writes as JSON into a container's bundle and the runner
+// reads back.
+//
+// It is a separate package so that the shim's ttrpc daemon can build a
+// Config without linking the Wasm engine. It does not start or run anything.
+package runspec
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// DefaultAddr is where a runner listens when Config.Addr is empty.
+const DefaultAddr = ":8080"
+
+// DefaultMaxRequestBytes caps a request body when Config.MaxRequestBytes is 0.
+const DefaultMaxRequestBytes int64 = 64 << 20
+
+// Config is everything a runner needs to serve one function.
+type Config struct {
+	// Name and Namespace identify the function in logs.
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	// ModulePath is the host path of the Wasm module.
+	ModulePath string `json:"modulePath"`
+	// CacheDir holds compiled modules by SHA-256, shared by all runners of a
+	// node so the second container of an image never compiles.
+	CacheDir string `json:"cacheDir"`
+	// Addr is the listen address (default DefaultAddr).
+	Addr string `json:"addr,omitempty"`
+	// Env holds the function's environment variables.
+	Env map[string]string `json:"env,omitempty"`
+	// SecretsDir is the host directory preopened at /var/openfaas/secrets.
+	SecretsDir string `json:"secretsDir,omitempty"`
+	// MemoryLimit caps each instance's linear memory in bytes (0 = engine default).
+	MemoryLimit int64 `json:"memoryLimit,omitempty"`
+	// Timeout is the wall time per request (0 = engine default).
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// MaxRequestBytes caps a request body (0 = DefaultMaxRequestBytes).
+	MaxRequestBytes int64 `json:"maxRequestBytes,omitempty"`
+	// MaxConcurrency bounds instances running at once (0 = engine default).
+	MaxConcurrency int `json:"maxConcurrency,omitempty"`
+	// AllowedHosts is the outbound HTTP allow-list of the faas_http module.
+	AllowedHosts []string `json:"allowedHosts,omitempty"`
+	// Warm selects warm instances for reactor modules.
+	Warm bool `json:"warm,omitempty"`
+}
+
+// WriteConfig stores cfg as JSON at path (mode 0600).
+//
+// # Errors
+// Errors encoding or writing the file.
+func WriteConfig(path string, cfg Config) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("write runner config %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("write runner config: %w", err)
+	}
+	return nil
+}
+
+// ReadConfig loads a Config written by WriteConfig.
+//
+// # Errors
+// Errors reading or decoding the file, or a config without ModulePath.
+func ReadConfig(path string) (Config, error) {
+	var cfg Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read runner config: %w", err)
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("read runner config %s: %w", path, err)
+	}
+	if cfg.ModulePath == "" {
+		return cfg, fmt.Errorf("read runner config %s: no module path", path)
+	}
+	return cfg, nil
+}

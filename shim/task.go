@@ -1,0 +1,206 @@
+package shim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/containerd/cgroups/v3/cgroup1"
+	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/mount"
+	"github.com/containerd/log"
+	"github.com/faas-wasm/faas-wasm/shim/runspec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Files the shim keeps in a container's bundle.
+const (
+	runnerConfigFile = "faaswasm-runner.json"
+	runnerPidFile    = "faaswasm-runner.pid"
+	rootfsDir        = "rootfs"
+)
+
+// taskState is where a task is in its life.
+type taskState int
+
+const (
+	stateCreated taskState = iota
+	stateRunning
+	stateStopped
+)
+
+// wasmTask is the one container a shim serves: a runner process created at
+// Create (held at its gate) and released at Start.
+type wasmTask struct {
+	id, bundle             string
+	stdin, stdout, stderr  string
+	spec                   *specs.Spec
+	mountedRootfs          string // unmounted at delete; "" if the shim mounted nothing
+	cg                     cgroup1.Cgroup
+	proc                   *spawned
+	pid                    int
+	exited                 chan struct{} // closed once the runner was reaped
+
+	mu         sync.Mutex
+	state      taskState
+	exitStatus uint32
+	exitedAt   time.Time
+}
+
+// createTask prepares the container: mounts the root filesystem, finds the
+// module, writes the runner config, creates the cgroup and starts the runner
+// held at its gate. On error everything made so far is undone.
+func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*types.Mount, stdin, stdout, stderr string) (t *wasmTask, err error) {
+	spec, err := loadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	t = &wasmTask{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, spec: spec, exited: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			t.release(ctx)
+		}
+	}()
+	root := specRootfs(spec, bundle)
+	if len(rootfs) > 0 {
+		root = filepath.Join(bundle, rootfsDir)
+		if err := os.MkdirAll(root, 0o711); err != nil {
+			return t, fmt.Errorf("rootfs: %w", err)
+		}
+		mounts := make([]mount.Mount, 0, len(rootfs))
+		for _, m := range rootfs {
+			mounts = append(mounts, mount.Mount{Type: m.Type, Source: m.Source, Options: m.Options})
+		}
+		if err := mount.All(mounts, root); err != nil {
+			return t, fmt.Errorf("mount rootfs: %w", err)
+		}
+		t.mountedRootfs = root
+	}
+	modulePath, err := findModule(spec, root)
+	if err != nil {
+		return t, err
+	}
+	cfgPath := filepath.Join(bundle, runnerConfigFile)
+	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {
+		return t, err
+	}
+	if p := cgroupsPath(spec); p != "" {
+		if t.cg, err = newCgroup(p, spec); err != nil {
+			return t, err
+		}
+	}
+	t.proc, err = spawn(spawnRequest{
+		path: s.runnerPath, args: []string{"-config", cfgPath}, dir: bundle,
+		stdout: stdout, stderr: stderr, spec: spec,
+	})
+	if err != nil {
+		return t, err
+	}
+	t.pid = t.proc.cmd.Process.Pid
+	go t.wait(s)
+	if t.cg != nil {
+		if err := t.cg.Add(cgroup1.Process{Pid: t.pid}); err != nil {
+			return t, fmt.Errorf("add runner to cgroup: %w", err)
+		}
+		if s.oom != nil {
+			if err := s.oom.Add(id, t.cg); err != nil {
+				log.G(ctx).WithError(err).Warn("faaswasm: no OOM events for this container")
+			}
+		}
+	}
+	if err := setOOMScore(t.pid, spec); err != nil {
+		log.G(ctx).WithError(err).Warn("faaswasm: cannot set oom_score_adj")
+	}
+	if err := os.WriteFile(filepath.Join(bundle, runnerPidFile), []byte(strconv.Itoa(t.pid)), 0o600); err != nil {
+		return t, fmt.Errorf("pid file: %w", err)
+	}
+	return t, nil
+}
+
+// wait reaps the runner, records its exit and publishes it.
+func (t *wasmTask) wait(s *Service) {
+	t.proc.cmd.Wait()
+	t.mu.Lock()
+	t.state = stateStopped
+	t.exitStatus = exitStatus(t.proc.cmd.ProcessState)
+	t.exitedAt = time.Now()
+	status, at := t.exitStatus, t.exitedAt
+	t.mu.Unlock()
+	close(t.exited)
+	s.publishExit(t.id, t.pid, status, at)
+}
+
+// start releases the runner from its gate.
+func (t *wasmTask) start() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch t.state {
+	case stateRunning:
+		return fmt.Errorf("start %s: already started: %w", t.id, errdefs.ErrFailedPrecondition)
+	case stateStopped:
+		return fmt.Errorf("start %s: the runner has exited: %w", t.id, errdefs.ErrFailedPrecondition)
+	}
+	if err := t.proc.gate.Close(); err != nil {
+		return fmt.Errorf("start %s: %w", t.id, err)
+	}
+	t.state = stateRunning
+	return nil
+}
+
+// kill signals the runner.
+func (t *wasmTask) kill(sig uint32) error {
+	select {
+	case <-t.exited:
+		return fmt.Errorf("kill %s: process already finished: %w", t.id, errdefs.ErrNotFound)
+	default:
+	}
+	if err := unix.Kill(t.pid, unix.Signal(sig)); err != nil {
+		if err == unix.ESRCH {
+			return fmt.Errorf("kill %s: process already finished: %w", t.id, errdefs.ErrNotFound)
+		}
+		return fmt.Errorf("kill %s: %w", t.id, err)
+	}
+	return nil
+}
+
+// snapshot returns the task's state, exit status and exit time.
+func (t *wasmTask) snapshot() (taskState, uint32, time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state, t.exitStatus, t.exitedAt
+}
+
+// release kills a runner still alive, then removes the cgroup, the rootfs
+// mount and the shim's files. Safe to call on a half-created task.
+func (t *wasmTask) release(ctx context.Context) {
+	if t.proc != nil {
+		select {
+		case <-t.exited:
+		default:
+			t.proc.gate.Close()
+			unix.Kill(t.pid, unix.SIGKILL)
+			<-t.exited
+		}
+	}
+	if err := deleteCgroup(t.cg); err != nil {
+		log.G(ctx).WithError(err).Warn("faaswasm: cgroup left behind")
+	}
+	cleanupBundle(ctx, t.bundle, t.mountedRootfs)
+}
+
+// cleanupBundle unmounts rootfs (if not "") and removes the shim's files.
+func cleanupBundle(ctx context.Context, bundle, rootfs string) {
+	if rootfs != "" {
+		if err := mount.UnmountAll(rootfs, unix.MNT_DETACH); err != nil {
+			log.G(ctx).WithError(err).Warn("faaswasm: rootfs still mounted")
+		}
+	}
+	os.Remove(filepath.Join(bundle, runnerConfigFile))
+	os.Remove(filepath.Join(bundle, runnerPidFile))
+}
