@@ -32,7 +32,7 @@ for c in kube-apiserver etcd containerd; do stop_proc "$c"; done
 
 # Shims our containerd started outlive it; they name our socket on their command line.
 for p in /proc/[0-9]*; do
-	cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+	cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
 	if [[ $cmd == *containerd-shim* && $cmd == *"-address $CONTAINERD_SOCK "* ]]; then
 		log "killing leftover shim ${p#/proc/}"
 		kill -KILL "${p#/proc/}" 2>/dev/null
@@ -71,7 +71,6 @@ done
 for br in "$BRIDGE" "$NODE_BRIDGE"; do
 	ip link show "$br" >/dev/null 2>&1 && ip link del "$br" && log "removed bridge $br"
 done
-rm -f /var/lib/cni/results/"$CNI_NETWORK"-*
 
 # /var/log/containers links into our pod logs (or left dangling by them).
 if [[ -d /var/log/containers ]]; then

@@ -30,7 +30,7 @@ BRIDGE=${FAAS_WASM_BRIDGE:-fwcni0}
 # it (pods must reach them; Endpoints may not be loopback) and no route leads to it from outside.
 NODE_IP=${FAAS_WASM_NODE_IP:-10.243.0.1}
 NODE_BRIDGE=${FAAS_WASM_NODE_BRIDGE:-fwnode0}
-CNI_NETWORK=faas-wasm
+CNI_NETWORK=faas-wasm-cluster
 # Loopback registries containerd pulls from over plain HTTP (space-separated host:port list).
 REGISTRIES=${FAAS_WASM_REGISTRIES:-127.0.0.1:5000 localhost:5000}
 # Extra containerd runtimes, "name=runtime_type" space-separated, e.g.

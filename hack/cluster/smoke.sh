@@ -110,6 +110,11 @@ for ip in $pod_ips; do
 	[[ $(curl -sf --max-time 5 "http://$ip:8080/_/health") == ok ]] || die "pod $ip health check failed"
 done
 
+# Pod logs go API server -> kubelet (TLS both ways): what the provider's log streaming needs.
+t=$(now)
+kubectl_admin -n "$NS" logs deployment/smoke | grep -q listening || die "pod logs lack the server's start line"
+mark "kubectl logs" "$(elapsed "$t")"
+
 # The Service endpoints can lag the pods' readiness by a moment.
 t=$(now)
 wait_for "ClusterIP $cluster_ip" 30 curl -sf --max-time 2 "http://$cluster_ip:8080/_/health"

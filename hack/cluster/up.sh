@@ -43,6 +43,14 @@ write_cni_config
 write_component_configs
 CFG=$STATE_DIR/config
 
+# A running component whose config file changed since it started is restarted.
+for pair in kubelet:kubelet.yaml kube-proxy:kube-proxy.yaml kube-scheduler:kube-scheduler.yaml; do
+	if [[ -n $(pid_of "${pair%%:*}") && $CFG/${pair#*:} -nt $PID_DIR/${pair%%:*}.pid ]]; then
+		log "${pair#*:} changed: restarting ${pair%%:*}"
+		stop_proc "${pair%%:*}"
+	fi
+done
+
 # containerd: restarted when its generated config changed since it started (running
 # containers survive a containerd restart).
 if [[ -n $(pid_of containerd) ]] && ! cmp -s "$CONTAINERD_DIR/config.toml" "$RUN_DIR/containerd.config.started"; then
@@ -53,8 +61,8 @@ shim_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 for d in $SHIM_DIRS; do shim_path=$d:$shim_path; done
 if [[ -z $(pid_of containerd) ]]; then
 	cp "$CONTAINERD_DIR/config.toml" "$RUN_DIR/containerd.config.started"
-	PATH=$shim_path start_proc containerd "$(command -v containerd)" --config "$CONTAINERD_DIR/config.toml"
 fi
+PATH=$shim_path start_proc containerd "$(command -v containerd)" --config "$CONTAINERD_DIR/config.toml"
 ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 wait_for containerd 30 ctr_ version
 if ! ctr_ images ls -q | grep -qxF "$PAUSE_IMAGE"; then
