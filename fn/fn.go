@@ -40,18 +40,18 @@ func registeredHandler() http.Handler {
 // Handler wraps a function handler the way every faas-wasm function is served:
 // GET or HEAD on [HealthPath] answers 200 "OK" without calling h, and every
 // response carries [DurationHeader], the seconds from the start of the request
-// to the moment h wrote its status.
+// to the moment the status was written.
 func Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &timedWriter{ResponseWriter: w, start: time.Now()}
 		if r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusOK)
+			tw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			tw.WriteHeader(http.StatusOK)
 			if r.Method == http.MethodGet {
-				_, _ = w.Write([]byte("OK"))
+				_, _ = tw.Write([]byte("OK"))
 			}
 			return
 		}
-		tw := &timedWriter{ResponseWriter: w, start: time.Now()}
 		h.ServeHTTP(tw, r)
 		tw.stamp()
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/builder"
+	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
 	"github.com/faas-wasm/faas-wasm/runtime/wasm"
 )
 
@@ -47,13 +48,20 @@ func TestNativeAndWasmAgree(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 	e := startServices(ctx, t)
-	b := builder.New()
+	shapes := []builder.Shape{builder.ShapeCommand, builder.ShapeReactor}
+	var opts []builder.Option
+	if _, err := snapshot.Install(ctx); err == nil {
+		opts = append(opts, builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) { return snapshot.Wizen(ctx, m) }))
+		shapes = append(shapes, builder.ShapeSnapshot)
+	} else {
+		t.Logf("Wizer unavailable, snapshot shape not tested: %v", err)
+	}
+	b := builder.New(opts...)
 	engine, err := wasm.NewEngine(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = engine.Close() })
-	shapes := []builder.Shape{builder.ShapeCommand, builder.ShapeReactor}
 	for _, in := range studyInputs {
 		t.Run(in.name, func(t *testing.T) {
 			pkg := "./functions/" + in.name
@@ -95,7 +103,7 @@ func TestNativeAndWasmAgree(t *testing.T) {
 			}
 		})
 	}
-	checkStoredUsers(t, e)
+	checkStoredUsers(t, e, 1+len(shapes))
 }
 
 // startServices serves Hamlet on loopback and starts the user store (with a
@@ -153,10 +161,10 @@ func startUserStore(ctx context.Context, t *testing.T) string {
 
 // checkStoredUsers checks that user-manager's records (one native, one per
 // Wasm shape) reached PostgreSQL through the store.
-func checkStoredUsers(t *testing.T, e env) {
+func checkStoredUsers(t *testing.T, e env, records int) {
 	base := strings.TrimSuffix(e.vars["USER_API_URL"], "/users")
 	var first map[string]any
-	for id := 1; id <= 3; id++ {
+	for id := 1; id <= records; id++ {
 		var u map[string]any
 		if err := json.Unmarshal([]byte(get(t, fmt.Sprintf("%s/users/%d", base, id))), &u); err != nil {
 			t.Fatal(err)
