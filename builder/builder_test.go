@@ -119,13 +119,19 @@ func TestMainPushesToRegistry(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, table)
 		}
 	}
-	for _, n := range []string{"prime-numbers-wasm"} {
-		kind, _, err := oci.Inspect(context.Background(), reg+"/"+n+":latest")
+	printed := map[string]string{}
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) == 7 {
+			printed[f[0]] = f[5]
+		}
+	}
+	for n, want := range map[string]oci.Kind{"prime-numbers": oci.KindContainer, "prime-numbers-wasm": oci.KindWasm} {
+		kind, info, err := oci.Inspect(context.Background(), reg+"/"+n+":latest")
 		if err != nil {
 			t.Fatalf("inspect pushed %s: %v", n, err)
 		}
-		if kind != oci.KindWasm {
-			t.Errorf("%s pushed as %v", n, kind)
+		if kind != want || info.Digest != printed[n] {
+			t.Errorf("%s pushed as %v digest %s; printed digest %q", n, kind, info.Digest, printed[n])
 		}
 	}
 	for _, f := range []string{"prime-numbers/function", "prime-numbers-wasm/function.wasm", "prime-numbers/oci/index.json"} {
