@@ -49,6 +49,9 @@ func (t messageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // the request line and a Content-Length (never chunked).
 func encodeRequest(req *http.Request) ([]byte, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
 		return nil, fmt.Errorf("faas_http: request needs an absolute URL")
 	}
 	out := req.Clone(req.Context())
