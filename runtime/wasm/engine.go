@@ -190,8 +190,8 @@ func (e *Engine) newLinker() (*wasmtime.Linker, error) {
 		return nil, fmt.Errorf("define wasi: %w", err)
 	}
 	l.AllowShadowing(true)
-	if err := defineClock(l); err != nil {
-		return nil, fmt.Errorf("define clock_time_get: %w", err)
+	if err := defineShadows(l); err != nil {
+		return nil, fmt.Errorf("define clock_time_get and poll_oneoff: %w", err)
 	}
 	l.AllowShadowing(false)
 	if err := defineHTTP(l); err != nil {

@@ -54,6 +54,7 @@ func TestHostileModules(t *testing.T) {
 		{"go", "do=bigout", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge"},
 		{"c", "do=bigout", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge"},
 		{"c", "do=trap", isTrap, "a trap"},
+		{"go", "do=sleep&ms=600000", func(err error) bool { return errors.Is(err, ErrTimeout) }, "ErrTimeout (asleep in poll_oneoff)"},
 		{"go", "do=logflood", func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }, "ErrResponseTooLarge (stderr)"},
 		{"go", "do=panic", isTrapOrExit, "an exit"},
 	}
@@ -134,15 +135,24 @@ func TestCancellation(t *testing.T) {
 	f := deploy(t, cmdGuest, Config{Timeout: time.Minute})
 	cases := []struct {
 		name   string
+		query  string
 		ctx    func() (context.Context, context.CancelFunc)
 		target []error
 	}{
-		{"cancel", func() (context.Context, context.CancelFunc) {
+		{"cancel", "do=loop", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			return ctx, cancel
 		}, []error{context.Canceled}},
-		{"deadline", func() (context.Context, context.CancelFunc) {
+		{"deadline", "do=loop", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, []error{ErrTimeout, context.DeadlineExceeded}},
+		{"cancel asleep", "do=sleep&ms=600000", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, []error{context.Canceled}},
+		{"deadline asleep", "do=sleep&ms=600000", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 100*time.Millisecond)
 		}, []error{ErrTimeout, context.DeadlineExceeded}},
 	}
@@ -151,7 +161,7 @@ func TestCancellation(t *testing.T) {
 			ctx, cancel := c.ctx()
 			defer cancel()
 			start := time.Now()
-			_, err := f.Invoke(ctx, &Request{RawQuery: "do=loop"})
+			_, err := f.Invoke(ctx, &Request{RawQuery: c.query})
 			for _, target := range c.target {
 				if !errors.Is(err, target) {
 					t.Errorf("got %v, want it to wrap %v", err, target)

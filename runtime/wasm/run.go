@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -56,6 +57,8 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	defer s.host.end()
 
 	env := requestEnv(req, f.env)
+	runtime.LockOSThread()
+	s.call.enter()
 	var mem uint64
 	var err error
 	switch {
@@ -66,6 +69,8 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	default:
 		mem, err = s.runFresh(envelope(env, req.Body), nil, nil)
 	}
+	s.call.leave()
+	runtime.UnlockOSThread()
 	stdout, fits, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
 	stderr := s.call.stderr()
 	f.emitStderr(stderr)

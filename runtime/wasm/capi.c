@@ -1,0 +1,327 @@
+// C half of the package's access to wasmtime's C API (see capi.go). The
+// wasmtime prototypes are declared here rather than taken from wasmtime's
+// headers, which live in the module cache outside any stable include path;
+// the tests exercise every one of them.
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capi.h"
+
+typedef struct wasmtime_context wasmtime_context_t;
+typedef struct wasmtime_error wasmtime_error_t;
+typedef struct wasmtime_caller wasmtime_caller_t;
+typedef struct wasm_trap_t wasm_trap_t;
+typedef struct wasm_valtype_t wasm_valtype_t;
+typedef struct wasm_functype_t wasm_functype_t;
+typedef struct wasmtime_pooling_allocation_config_t pool_config_t;
+typedef struct { size_t size; uint8_t *data; } byte_vec_t;
+typedef struct { size_t size; wasm_valtype_t **data; } valtype_vec_t;
+typedef union { int32_t i32; int64_t i64; uint8_t v128[16]; } val_raw_t;
+typedef struct { struct { uint64_t store_id; uint32_t p1; }; uint32_t p2; } memory_ref_t;
+typedef struct { uint8_t kind; union { memory_ref_t memory; uint8_t pad[24]; } of; } extern_t;
+
+extern pool_config_t *wasmtime_pooling_allocation_config_new(void);
+extern void wasmtime_pooling_allocation_config_delete(pool_config_t *);
+extern void wasmtime_pooling_allocation_config_total_memories_set(pool_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_tables_set(pool_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_core_instances_set(pool_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_component_instances_set(pool_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_gc_heaps_set(pool_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_max_memory_size_set(pool_config_t *, size_t);
+extern void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool_config_t *, size_t);
+extern void wasmtime_pooling_allocation_config_table_keep_resident_set(pool_config_t *, size_t);
+extern void wasmtime_pooling_allocation_strategy_set(wasm_config_t *, const pool_config_t *);
+extern void wasm_byte_vec_new_uninitialized(byte_vec_t *, size_t);
+extern void wasi_config_set_stdin_bytes(wasi_config_t *, byte_vec_t *);
+extern bool wasi_config_set_stdout_file(wasi_config_t *, const char *);
+extern bool wasi_config_set_stderr_file(wasi_config_t *, const char *);
+extern void wasmtime_store_epoch_deadline_callback(wasmtime_store_t *,
+	wasmtime_error_t *(*)(wasmtime_context_t *, void *, uint64_t *, uint8_t *), void *, void (*)(void *));
+extern wasmtime_error_t *wasmtime_error_new(const char *);
+extern wasm_trap_t *wasmtime_trap_new(const char *, size_t);
+extern wasmtime_error_t *wasmtime_linker_define_func_unchecked(wasmtime_linker_t *, const char *, size_t,
+	const char *, size_t, const wasm_functype_t *,
+	wasm_trap_t *(*)(void *, wasmtime_caller_t *, val_raw_t *, size_t), void *, void (*)(void *));
+extern void wasmtime_error_message(const wasmtime_error_t *, byte_vec_t *);
+extern void wasmtime_error_delete(wasmtime_error_t *);
+extern void wasm_byte_vec_delete(byte_vec_t *);
+extern bool wasmtime_caller_export_get(wasmtime_caller_t *, const char *, size_t, extern_t *);
+extern wasmtime_context_t *wasmtime_caller_context(wasmtime_caller_t *);
+extern uint8_t *wasmtime_memory_data(const wasmtime_context_t *, const memory_ref_t *);
+extern size_t wasmtime_memory_data_size(const wasmtime_context_t *, const memory_ref_t *);
+extern wasm_valtype_t *wasm_valtype_new(uint8_t);
+extern void wasm_valtype_vec_new(valtype_vec_t *, size_t, wasm_valtype_t *const[]);
+extern wasm_functype_t *wasm_functype_new(valtype_vec_t *, valtype_vec_t *);
+extern void wasm_functype_delete(wasm_functype_t *);
+
+// Offset added to CLOCK_MONOTONIC for guests: larger than any monotonic
+// reading a guest can have captured while being pre-initialised by Wizer
+// (whose WASI clock starts at zero), so time never runs backwards.
+#define FAAS_MONOTONIC_OFFSET 3600000000000ULL
+
+int64_t faas_now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static wasmtime_error_t *faas_epoch(wasmtime_context_t *cx, void *p, uint64_t *delta, uint8_t *kind) {
+	faas_call *c = p;
+	int stop = __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST);
+	if (stop == REASON_NONE) {
+		struct stat st;
+		int reason = REASON_NONE;
+		if (c->deadline_ns != 0 && faas_now() >= c->deadline_ns) reason = REASON_DEADLINE;
+		else if (fstat(c->out_fd, &st) == 0 && st.st_size > c->out_limit) reason = REASON_OVERFLOW;
+		else if (fstat(c->err_fd, &st) == 0 && st.st_size > c->err_limit) reason = REASON_LOG_OVERFLOW;
+		if (reason != REASON_NONE) {
+			int expected = REASON_NONE;
+			__atomic_compare_exchange_n(&c->stop, &expected, reason, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		}
+		stop = __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST);
+	}
+	if (stop != REASON_NONE) return wasmtime_error_new("faas-wasm: guest interrupted");
+	*delta = 1;
+	*kind = 0;
+	return NULL;
+}
+
+// guest_memory finds the caller's exported linear memory.
+static bool guest_memory(wasmtime_caller_t *caller, uint8_t **base, size_t *size) {
+	extern_t item;
+	if (!wasmtime_caller_export_get(caller, "memory", 6, &item) || item.kind != 3) return false;
+	wasmtime_context_t *cx = wasmtime_caller_context(caller);
+	*base = wasmtime_memory_data(cx, &item.of.memory);
+	*size = wasmtime_memory_data_size(cx, &item.of.memory);
+	return true;
+}
+
+static wasm_trap_t *faas_clock_time_get(void *env, wasmtime_caller_t *caller, val_raw_t *args, size_t n) {
+	int32_t id = args[0].i32;
+	uint32_t ptr = (uint32_t)args[2].i32;
+	struct timespec ts;
+	uint64_t v;
+	switch (id) {
+	case 0: clock_gettime(CLOCK_REALTIME, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
+	case 1: v = (uint64_t)faas_now() + FAAS_MONOTONIC_OFFSET; break;
+	case 2: clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
+	case 3: clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
+	default: args[0].i32 = 28; return NULL; // EINVAL
+	}
+	uint8_t *base;
+	size_t size;
+	if (!guest_memory(caller, &base, &size) || (uint64_t)ptr + 8 > size) {
+		args[0].i32 = 21;
+		return NULL;
+	}
+	memcpy(base + ptr, &v, 8);
+	args[0].i32 = 0;
+	return NULL;
+}
+
+static __thread faas_call *faas_current; // the call running on this thread
+
+void faas_enter(faas_call *c) { faas_current = c; }
+void faas_leave(void) { faas_current = NULL; }
+
+#define SUB_SIZE 48
+#define EVENT_SIZE 32
+#define SLEEP_SLICE_NS 2000000LL
+
+// clock_expiry converts a WASI clock subscription to a CLOCK_MONOTONIC time
+// (ns); false for a clock it does not know.
+static bool clock_expiry(const uint8_t *sub, int64_t now, int64_t *expiry) {
+	uint32_t id;
+	uint64_t timeout;
+	uint16_t flags;
+	memcpy(&id, sub + 16, 4);
+	memcpy(&timeout, sub + 24, 8);
+	memcpy(&flags, sub + 40, 2);
+	uint64_t rel = timeout;
+	if (flags & 1) { // abstime
+		uint64_t base;
+		if (id == 1) {
+			base = (uint64_t)now + FAAS_MONOTONIC_OFFSET;
+		} else if (id == 0) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			base = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+		} else {
+			return false;
+		}
+		rel = timeout > base ? timeout - base : 0;
+	} else if (id > 3) {
+		return false;
+	}
+	*expiry = rel > (uint64_t)(INT64_MAX - now) ? INT64_MAX : now + (int64_t)rel;
+	return true;
+}
+
+// faas_poll_oneoff shadows WASI's poll_oneoff so that a guest waiting on a
+// clock (Go's scheduler sleeping, time.Sleep) still honours its deadline and
+// cancellation: it sleeps in slices and traps once the call must stop, where
+// WASI's would block the thread for the whole timeout. Guests here have no
+// sockets: stdin is in memory and every other descriptor is a regular file
+// or directory, which poll reports ready at once, so fd subscriptions
+// complete immediately.
+static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, val_raw_t *args, size_t n) {
+	uint32_t in = (uint32_t)args[0].i32, out = (uint32_t)args[1].i32;
+	uint32_t nsubs = (uint32_t)args[2].i32, nevents_ptr = (uint32_t)args[3].i32;
+	uint8_t *mem;
+	size_t size;
+	if (!guest_memory(caller, &mem, &size)) { args[0].i32 = 21; return NULL; } // EFAULT
+	if (nsubs == 0) { args[0].i32 = 28; return NULL; }                       // EINVAL
+	if ((uint64_t)in + (uint64_t)nsubs * SUB_SIZE > size || (uint64_t)out + (uint64_t)nsubs * EVENT_SIZE > size ||
+	    (uint64_t)nevents_ptr + 4 > size) {
+		args[0].i32 = 21;
+		return NULL;
+	}
+	int64_t now = faas_now(), wake = INT64_MAX;
+	bool ready = false;
+	for (uint32_t i = 0; i < nsubs; i++) {
+		const uint8_t *sub = mem + in + (size_t)i * SUB_SIZE;
+		int64_t expiry;
+		if (sub[8] != 0 || !clock_expiry(sub, now, &expiry)) {
+			ready = true;
+		} else if (expiry < wake) {
+			wake = expiry;
+		}
+	}
+	faas_call *c = faas_current;
+	while (!ready && (now = faas_now()) < wake) {
+		if (c != NULL) {
+			if (__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) != REASON_NONE) break;
+			if (c->deadline_ns != 0 && now >= c->deadline_ns) {
+				faas_call_stop(c, REASON_DEADLINE);
+				break;
+			}
+		}
+		int64_t slice = wake - now;
+		if (slice > SLEEP_SLICE_NS) slice = SLEEP_SLICE_NS;
+		if (c != NULL && c->deadline_ns != 0 && c->deadline_ns - now < slice) slice = c->deadline_ns - now;
+		struct timespec ts = { .tv_sec = slice / 1000000000LL, .tv_nsec = slice % 1000000000LL };
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	}
+	if (c != NULL && __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) != REASON_NONE) {
+		static const char msg[] = "faas-wasm: guest interrupted while waiting";
+		return wasmtime_trap_new(msg, sizeof msg - 1);
+	}
+	now = faas_now();
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < nsubs; i++) {
+		const uint8_t *sub = mem + in + (size_t)i * SUB_SIZE;
+		uint8_t *ev = mem + out + (size_t)count * EVENT_SIZE;
+		int64_t expiry = 0;
+		uint16_t error = 0;
+		if (sub[8] == 0) {
+			if (!clock_expiry(sub, now, &expiry)) error = 28;
+			else if (expiry > now) continue;
+		} else if (sub[8] > 2) {
+			error = 28;
+		}
+		memset(ev, 0, EVENT_SIZE);
+		memcpy(ev, sub, 8);         // userdata
+		memcpy(ev + 8, &error, 2);  // error
+		ev[10] = sub[8];            // type
+		if (sub[8] == 1 || sub[8] == 2) {
+			uint64_t nbytes = 1;
+			memcpy(ev + 16, &nbytes, 8);
+		}
+		count++;
+	}
+	memcpy(mem + nevents_ptr, &count, 4);
+	args[0].i32 = 0;
+	return NULL;
+}
+
+static char *error_string(wasmtime_error_t *err) {
+	byte_vec_t msg;
+	wasmtime_error_message(err, &msg);
+	char *s = malloc(msg.size + 1);
+	memcpy(s, msg.data, msg.size);
+	s[msg.size] = 0;
+	wasm_byte_vec_delete(&msg);
+	wasmtime_error_delete(err);
+	return s;
+}
+
+static wasmtime_error_t *define_i32_func(wasmtime_linker_t *l, const char *name, const uint8_t *kinds, size_t nparams,
+	wasm_trap_t *(*cb)(void *, wasmtime_caller_t *, val_raw_t *, size_t)) {
+	wasm_valtype_t *ps[8];
+	for (size_t i = 0; i < nparams; i++) ps[i] = wasm_valtype_new(kinds[i]);
+	wasm_valtype_t *rs[1] = { wasm_valtype_new(0) };
+	valtype_vec_t params, results;
+	wasm_valtype_vec_new(&params, nparams, ps);
+	wasm_valtype_vec_new(&results, 1, rs);
+	wasm_functype_t *ty = wasm_functype_new(&params, &results);
+	wasmtime_error_t *err = wasmtime_linker_define_func_unchecked(l,
+		"wasi_snapshot_preview1", 22, name, strlen(name), ty, cb, NULL, NULL);
+	wasm_functype_delete(ty);
+	return err;
+}
+
+// faas_define_shadows defines clock_time_get and poll_oneoff in the linker,
+// which must allow shadowing. Returns an error message (to free) or NULL.
+char *faas_define_shadows(wasmtime_linker_t *l) {
+	static const uint8_t clock_params[] = { 0, 1, 0 };      // i32 i64 i32
+	static const uint8_t poll_params[] = { 0, 0, 0, 0 };    // i32 i32 i32 i32
+	wasmtime_error_t *err = define_i32_func(l, "clock_time_get", clock_params, 3, faas_clock_time_get);
+	if (err == NULL) err = define_i32_func(l, "poll_oneoff", poll_params, 4, faas_poll_oneoff);
+	return err == NULL ? NULL : error_string(err);
+}
+
+void faas_pooling(wasm_config_t *cfg, uint32_t slots, size_t max_memory, size_t keep_resident) {
+	pool_config_t *p = wasmtime_pooling_allocation_config_new();
+	wasmtime_pooling_allocation_config_total_memories_set(p, slots);
+	wasmtime_pooling_allocation_config_total_tables_set(p, slots);
+	wasmtime_pooling_allocation_config_total_core_instances_set(p, slots);
+	wasmtime_pooling_allocation_config_total_component_instances_set(p, 0);
+	wasmtime_pooling_allocation_config_total_gc_heaps_set(p, 0);
+	wasmtime_pooling_allocation_config_max_memory_size_set(p, max_memory);
+	wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, keep_resident);
+	wasmtime_pooling_allocation_config_table_keep_resident_set(p, 65536);
+	wasmtime_pooling_allocation_strategy_set(cfg, p);
+	wasmtime_pooling_allocation_config_delete(p);
+}
+
+faas_call *faas_call_new(int out_fd, int err_fd, int64_t err_limit) {
+	faas_call *c = calloc(1, sizeof(faas_call));
+	c->out_fd = out_fd;
+	c->err_fd = err_fd;
+	c->err_limit = err_limit;
+	return c;
+}
+
+void faas_call_arm(faas_call *c, int64_t deadline_ns, int64_t out_limit) {
+	c->deadline_ns = deadline_ns;
+	c->out_limit = out_limit;
+	__atomic_store_n(&c->stop, REASON_NONE, __ATOMIC_SEQ_CST);
+}
+
+void faas_call_stop(faas_call *c, int reason) {
+	int expected = REASON_NONE;
+	__atomic_compare_exchange_n(&c->stop, &expected, reason, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+int faas_call_reason(faas_call *c) { return __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST); }
+
+// faas_wasi_io gives w a copy of in as stdin and the memfds (by their
+// /proc/self/fd paths) as stdout and stderr. Returns false if a path cannot
+// be opened.
+bool faas_wasi_io(wasi_config_t *w, const void *in, size_t in_len, const char *out_path, const char *err_path) {
+	byte_vec_t v;
+	wasm_byte_vec_new_uninitialized(&v, in_len);
+	if (in_len > 0) memcpy(v.data, in, in_len);
+	wasi_config_set_stdin_bytes(w, &v);
+	return wasi_config_set_stdout_file(w, out_path) && wasi_config_set_stderr_file(w, err_path);
+}
+
+void faas_store_epoch(wasmtime_store_t *s, faas_call *c) {
+	wasmtime_store_epoch_deadline_callback(s, faas_epoch, c, NULL);
+}
