@@ -81,6 +81,10 @@ if [[ -d /var/log/containers ]]; then
 	done
 fi
 
+# The kubelet's device manager socket path is fixed, whatever its --root-dir.
+rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet 2>/dev/null
+
 # kubepods cgroups (cgroup v1: one tree per controller), leaves first; busy ones stay.
 for root in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
 	[[ -d $root ]] || continue
