@@ -182,12 +182,12 @@ static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, val_r
 		args[0].i32 = 21;
 		return NULL;
 	}
-	int64_t now = faas_now(), wake = INT64_MAX;
+	int64_t start = faas_now(), now = start, wake = INT64_MAX;
 	bool ready = false;
 	for (uint32_t i = 0; i < nsubs; i++) {
 		const uint8_t *sub = mem + in + (size_t)i * SUB_SIZE;
 		int64_t expiry;
-		if (sub[8] != 0 || !clock_expiry(sub, now, &expiry)) {
+		if (sub[8] != 0 || !clock_expiry(sub, start, &expiry)) {
 			ready = true;
 		} else if (expiry < wake) {
 			wake = expiry;
@@ -220,7 +220,7 @@ static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, val_r
 		int64_t expiry = 0;
 		uint16_t error = 0;
 		if (sub[8] == 0) {
-			if (!clock_expiry(sub, now, &expiry)) error = 28;
+			if (!clock_expiry(sub, start, &expiry)) error = 28;
 			else if (expiry > now) continue;
 		} else if (sub[8] > 2) {
 			error = 28;

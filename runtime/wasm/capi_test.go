@@ -130,3 +130,103 @@ func TestCAPIPoolingApplied(t *testing.T) {
 		t.Errorf("after the pool drained: %v", err)
 	}
 }
+
+// pollSub is one WASI subscription for pollModule: tag 0 = clock (id, timeout
+// in ns, abstime flag), 1 = fd_read on fd id.
+type pollSub struct {
+	tag, id int
+	timeout int64
+	abstime bool
+}
+
+// pollModule returns a module whose faas_handle calls poll_oneoff with subs
+// (userdata 7, 8, ...) and returns its errno, 90 if it did not report exactly
+// one event, 91 if that event's type is not wantType, 92 if its userdata is
+// not wantUserdata. An abstime monotonic timeout is relative to the clock
+// read at entry.
+func pollModule(t *testing.T, subs []pollSub, nsubs int, wantType, wantUserdata int) []byte {
+	var b strings.Builder
+	for i, s := range subs {
+		off := i * 48
+		timeout := fmt.Sprintf("(i64.const %d)", s.timeout)
+		flags := 0
+		if s.abstime {
+			timeout = fmt.Sprintf("(i64.add (i64.load (i32.const 512)) (i64.const %d))", s.timeout)
+			flags = 1
+		}
+		fmt.Fprintf(&b, `(i64.store (i32.const %d) (i64.const %d))
+    (i32.store8 (i32.const %d) (i32.const %d))
+    (i32.store (i32.const %d) (i32.const %d))
+    (i64.store (i32.const %d) %s)
+    (i32.store16 (i32.const %d) (i32.const %d))
+    `, off, 7+i, off+8, s.tag, off+16, s.id, off+24, timeout, off+40, flags)
+	}
+	return wat(t, fmt.Sprintf(`(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "faas_handle") (result i32)
+    (local $e i32)
+    (drop (call $clock (i32.const 1) (i64.const 0) (i32.const 512)))
+    %s
+    (local.set $e (call $poll (i32.const 0) (i32.const 128) (i32.const %d) (i32.const 256)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (if (i32.ne (i32.load (i32.const 256)) (i32.const 1)) (then (return (i32.const 90))))
+    (if (i32.ne (i32.load8_u (i32.const 138)) (i32.const %d)) (then (return (i32.const 91))))
+    (if (i64.ne (i64.load (i32.const 128)) (i64.const %d)) (then (return (i32.const 92))))
+    (i32.const 0)))`, b.String(), nsubs, wantType, wantUserdata))
+}
+
+func TestCAPIPollOneoff(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	cases := []struct {
+		name         string
+		subs         []pollSub
+		nsubs        int
+		wantType     int
+		wantUserdata int
+		wantCode     int
+		minTime      time.Duration
+		timeout      time.Duration
+		wantErr      error
+	}{
+		{name: "relative monotonic sleep", subs: []pollSub{{0, 1, 30 * ms, false}}, nsubs: 1, wantType: 0, wantUserdata: 7, minTime: 30 * time.Millisecond},
+		{name: "absolute monotonic sleep", subs: []pollSub{{0, 1, 40 * ms, true}}, nsubs: 1, wantType: 0, wantUserdata: 7, minTime: 40 * time.Millisecond},
+		{name: "realtime sleep", subs: []pollSub{{0, 0, 20 * ms, false}}, nsubs: 1, wantType: 0, wantUserdata: 7, minTime: 20 * time.Millisecond},
+		{name: "earliest of two clocks", subs: []pollSub{{0, 1, 10_000 * ms, false}, {0, 1, 20 * ms, false}}, nsubs: 2, wantType: 0, wantUserdata: 8, minTime: 20 * time.Millisecond},
+		{name: "fd is ready at once", subs: []pollSub{{1, 0, 0, false}, {0, 1, 10_000 * ms, false}}, nsubs: 2, wantType: 1, wantUserdata: 7},
+		{name: "no subscriptions", nsubs: 0, wantCode: 28},
+		{name: "unknown clock", subs: []pollSub{{0, 9, 0, false}}, nsubs: 1, wantType: 0, wantUserdata: 7},
+		{name: "too many subscriptions for memory", subs: []pollSub{{0, 1, 0, false}}, nsubs: 2000, wantCode: 21},
+		{name: "sleep past the deadline", subs: []pollSub{{0, 1, 600_000 * ms, false}}, nsubs: 1, timeout: 200 * time.Millisecond, wantErr: ErrTimeout},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := deploy(t, pollModule(t, c.subs, c.nsubs, c.wantType, c.wantUserdata), Config{Timeout: c.timeout})
+			start := time.Now()
+			_, err := call(f, "", "")
+			took := time.Since(start)
+			switch {
+			case c.wantErr != nil:
+				if !errors.Is(err, c.wantErr) {
+					t.Fatalf("got %v, want %v", err, c.wantErr)
+				}
+				if took > c.timeout+time.Second {
+					t.Errorf("stopped after %v, deadline %v", took, c.timeout)
+				}
+			case c.wantCode != 0:
+				if !errors.Is(err, &ExitError{Code: c.wantCode}) {
+					t.Fatalf("got %v, want errno %d", err, c.wantCode)
+				}
+			case err != nil:
+				t.Fatal(err)
+			}
+			if took < c.minTime {
+				t.Errorf("returned after %v, want at least %v", took, c.minTime)
+			}
+			if took > c.minTime+5*time.Second {
+				t.Errorf("returned after %v", took)
+			}
+		})
+	}
+}

@@ -16,7 +16,8 @@ const maxHeaderBlock = 64 << 10
 // describes. If stdout starts with a CGI header block — "Name: value" lines
 // ended by an empty line ("\n\n" or "\r\n\r\n") — the block is parsed: a
 // Status header ("201 Created" or "201") sets the status, a Location without
-// Status means 302, other headers are copied, and the rest is the body.
+// Status means 302, framing headers (Content-Length, Transfer-Encoding,
+// Connection) are dropped, other headers are copied, and the rest is the body.
 // Otherwise all of stdout is the body with status 200. Content-Type defaults
 // to defaultContentType. The returned body aliases stdout.
 //
@@ -35,6 +36,8 @@ func ParseCGIResponse(stdout []byte, defaultContentType string) (*Response, erro
 					return nil, err
 				}
 				resp.Status = code
+			case "Content-Length", "Transfer-Encoding", "Connection":
+				// Framing belongs to the HTTP layer, which knows the body.
 			default:
 				resp.Header.Add(kv[0], kv[1])
 			}

@@ -34,6 +34,8 @@ func TestParseCGIResponse(t *testing.T) {
 		{name: "blank first line", in: "\nbody", status: 200, body: "\nbody"},
 		{name: "json body", in: `{"a": 1}` + "\n\n", status: 200, body: `{"a": 1}` + "\n\n"},
 		{name: "repeated header", in: "Set-Cookie: a=1\nSet-Cookie: b=2\n\nx", status: 200, body: "x"},
+		{name: "framing dropped", in: "Content-Length: 99\nTransfer-Encoding: chunked\nConnection: close\nX-K: v\n\nab", status: 200,
+			body: "ab", header: map[string]string{"Content-Length": "", "Transfer-Encoding": "", "Connection": "", "X-K": "v"}},
 		{name: "bad status", in: "Status: abc\n\n", wantErr: true},
 		{name: "status out of range", in: "Status: 42\n\n", wantErr: true},
 		{name: "default content type", in: "x", status: 200, body: "x", defaultCT: "application/xml",

@@ -78,12 +78,12 @@ type Function struct {
 }
 
 // NewFunction prepares m to serve requests with cfg: one slot per unit of
-// MaxConcurrency, each with two memfds for the guest's stdout and stderr. It
-// creates no instance yet.
+// MaxConcurrency, each given two memfds for the guest's stdout and stderr on
+// first use. It creates no instance and does no I/O.
 //
 // # Errors
 // ErrNotFunction when cfg asks for warm mode on a command module; an error
-// when cfg has negative limits or the output memfds cannot be created.
+// when cfg has negative limits.
 func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 	id := cfg.Name
 	if cfg.Namespace != "" {
@@ -131,14 +131,7 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		f.contentType = ct
 	}
 	for range cfg.MaxConcurrency {
-		s, err := newSlot(f)
-		if err != nil {
-			for range len(f.slots) {
-				(<-f.slots).free()
-			}
-			return nil, fmt.Errorf("function %s: %w", id, err)
-		}
-		f.slots <- s
+		f.slots <- newSlot(f)
 	}
 	if n := e.slots.Add(int64(cfg.MaxConcurrency)); e.pooling && n > int64(e.opts.poolSize) {
 		e.log.Warn("wasm functions may run more instances at once than the pool holds; extra instantiations will fail",

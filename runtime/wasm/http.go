@@ -21,6 +21,7 @@ const maxHTTPHandles = 64
 type hostState struct {
 	fn        *Function
 	ctx       context.Context
+	deadline  time.Time // the call's wall-time deadline
 	maxBody   int64
 	responses map[int32]*hostResponse
 	next      int32
@@ -33,8 +34,8 @@ type hostResponse struct {
 	off  int
 }
 
-func (h *hostState) begin(ctx context.Context, maxBody int64) {
-	h.ctx, h.maxBody = ctx, maxBody
+func (h *hostState) begin(ctx context.Context, deadline time.Time, maxBody int64) {
+	h.ctx, h.deadline, h.maxBody = ctx, deadline, maxBody
 	h.responses = nil
 	h.lastErr = hostResponse{}
 }
@@ -142,7 +143,11 @@ func (h *hostState) request(msg []byte) int32 {
 	}
 	req.RequestURI = ""
 	req.Host = req.URL.Host
-	resp, err := h.fn.engine.opts.httpClient.Do(req.WithContext(h.ctx))
+	// A host call is out of reach of epoch interruption: bound it by the
+	// call's own deadline.
+	ctx, cancel := context.WithDeadline(h.ctx, h.deadline)
+	defer cancel()
+	resp, err := h.fn.engine.opts.httpClient.Do(req.WithContext(ctx))
 	if err != nil {
 		return h.fail(err.Error())
 	}

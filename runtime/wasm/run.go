@@ -11,8 +11,9 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// slot is one unit of a function's concurrency: the C-side call state and,
-// in warm mode, the instance reused by the calls it serves.
+// slot is one unit of a function's concurrency: the call state (created on
+// first use, so idle slots hold no file descriptors) and, in warm mode, the
+// instance reused by the calls it serves.
 type slot struct {
 	f    *Function
 	call *callState
@@ -24,18 +25,17 @@ type slot struct {
 	handle *wasmtime.Func
 }
 
-func newSlot(f *Function) (*slot, error) {
-	call, err := newCallState()
-	if err != nil {
-		return nil, err
-	}
-	return &slot{f: f, call: call, host: &hostState{fn: f}}, nil
+func newSlot(f *Function) *slot {
+	return &slot{f: f, host: &hostState{fn: f}}
 }
 
-// free drops the warm instance and the C state.
+// free drops the warm instance and the call state.
 func (s *slot) free() {
 	s.dropWarm()
-	s.call.free()
+	if s.call != nil {
+		s.call.free()
+		s.call = nil
+	}
 }
 
 // run executes one request on this slot and returns the guest's stdout.
@@ -46,6 +46,13 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, ctxFirst = d, true
 	}
+	if s.call == nil {
+		call, err := newCallState()
+		if err != nil {
+			return nil, err
+		}
+		s.call = call
+	}
 	if err := s.call.arm(deadline, f.cfg.MaxResponseBytes); err != nil {
 		return nil, fmt.Errorf("reset output: %w", err)
 	}
@@ -53,7 +60,7 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 		stop := context.AfterFunc(ctx, func() { s.call.stop(stopCancel) })
 		defer stop()
 	}
-	s.host.begin(ctx, f.cfg.MaxResponseBytes)
+	s.host.begin(ctx, deadline, f.cfg.MaxResponseBytes)
 	defer s.host.end()
 
 	env := requestEnv(req, f.env)
