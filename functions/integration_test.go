@@ -181,7 +181,7 @@ func checkStoredUsers(t *testing.T, e env, records int) {
 
 // startNative runs a function binary on a free loopback port and returns its
 // base URL; t.Cleanup sends SIGTERM and expects a clean exit.
-func startNative(t *testing.T, bin []byte, vars map[string]string) string {
+func startNative(t testing.TB, bin []byte, vars map[string]string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "function")
 	if err := os.WriteFile(path, bin, 0o755); err != nil {
@@ -205,7 +205,7 @@ func startNative(t *testing.T, bin []byte, vars map[string]string) string {
 }
 
 // stop sends SIGTERM and waits; a non-zero exit fails the test.
-func stop(t *testing.T, cmd *exec.Cmd) {
+func stop(t testing.TB, cmd *exec.Cmd) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -221,7 +221,7 @@ func stop(t *testing.T, cmd *exec.Cmd) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -231,7 +231,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitReady(t *testing.T, u string, limit time.Duration) {
+func waitReady(t testing.TB, u string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -246,7 +246,7 @@ func waitReady(t *testing.T, u string, limit time.Duration) {
 	t.Fatalf("%s not ready after %v", u, limit)
 }
 
-func get(t *testing.T, u string) string {
+func get(t testing.TB, u string) string {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
