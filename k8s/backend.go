@@ -1,0 +1,222 @@
+package k8s
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Labels and annotations the backend puts on the objects it manages.
+const (
+	// LabelManagedBy marks every Deployment, Service, Secret and pod the
+	// backend owns; objects without it are never changed.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is the value of LabelManagedBy.
+	ManagedBy = "faas-wasm"
+	// LabelApp carries the function's name, as OpenFaaS tooling expects.
+	LabelApp = "app"
+	// LabelRuntime records how the function runs: "wasm" or "container".
+	LabelRuntime = "faas-wasm/runtime"
+	// LabelNamespace marks a namespace as a function namespace.
+	LabelNamespace = "openfaas"
+	// AnnotationSpec holds the deployed FunctionDeployment as JSON, so
+	// status echoes exactly what was deployed.
+	AnnotationSpec = "faas-wasm/spec"
+	// FieldManager names the backend in server-side field ownership.
+	FieldManager = "faas-wasm"
+	// SecretsMountPath is where a function's secrets appear in its pods.
+	SecretsMountPath = "/var/openfaas/secrets"
+	// FunctionPort is the port every function replica serves on.
+	FunctionPort = 8080
+)
+
+// Backend runs functions as Kubernetes Deployments. Use New.
+type Backend struct {
+	client kubernetes.Interface
+	opts   options
+	log    *slog.Logger
+
+	factory     informers.SharedInformerFactory
+	nsFactory   informers.SharedInformerFactory
+	deployments appslisters.DeploymentLister
+	slices      discoverylisters.EndpointSliceLister
+	pods        corelisters.PodLister
+	secrets     corelisters.SecretLister
+	namespaces  corelisters.NamespaceLister
+
+	stats   *statsTable
+	proxies sync.Map // key "ns/name" → *proxy
+
+	cancel   context.CancelFunc
+	idleDone chan struct{}
+	closed   sync.Once
+}
+
+var _ provider.Backend = (*Backend)(nil)
+
+// New starts informers over client, waits for their caches and returns the
+// backend. The default function namespace is created (labelled openfaas=1)
+// when it does not exist.
+//
+// # Errors
+// When the caches do not sync within the sync timeout (the API server is
+// unreachable or access is denied).
+func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Backend, error) {
+	o := newOptions(opts)
+	managed := func(lo *metav1.ListOptions) { lo.LabelSelector = LabelManagedBy + "=" + ManagedBy }
+	factory := informers.NewSharedInformerFactoryWithOptions(client, o.resync, informers.WithTweakListOptions(managed))
+	nsFactory := informers.NewSharedInformerFactoryWithOptions(client, o.resync,
+		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = LabelNamespace + "=1" }))
+
+	secretInformer := factory.Core().V1().Secrets().Informer()
+	if err := secretInformer.SetTransform(dropSecretData); err != nil {
+		return nil, fmt.Errorf("k8s backend: secret informer: %w", err)
+	}
+	b := &Backend{
+		client:      client,
+		opts:        o,
+		log:         o.log,
+		factory:     factory,
+		nsFactory:   nsFactory,
+		deployments: factory.Apps().V1().Deployments().Lister(),
+		slices:      factory.Discovery().V1().EndpointSlices().Lister(),
+		pods:        factory.Core().V1().Pods().Lister(),
+		secrets:     factory.Core().V1().Secrets().Lister(),
+		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),
+		stats:       newStatsTable(),
+		idleDone:    make(chan struct{}),
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	factory.Start(runCtx.Done())
+	nsFactory.Start(runCtx.Done())
+
+	syncCtx, stop := context.WithTimeout(ctx, o.syncTimeout)
+	defer stop()
+	for typ, ok := range factory.WaitForCacheSync(syncCtx.Done()) {
+		if !ok {
+			b.shutdown()
+			return nil, fmt.Errorf("k8s backend: informer cache of %v did not sync within %s (API server unreachable or access denied): %w", typ, o.syncTimeout, provider.ErrUnavailable)
+		}
+	}
+	for typ, ok := range nsFactory.WaitForCacheSync(syncCtx.Done()) {
+		if !ok {
+			b.shutdown()
+			return nil, fmt.Errorf("k8s backend: informer cache of %v did not sync within %s: %w", typ, o.syncTimeout, provider.ErrUnavailable)
+		}
+	}
+	if err := b.ensureDefaultNamespace(ctx); err != nil {
+		o.log.Warn("default function namespace not ensured", "namespace", o.namespace, "err", err)
+	}
+	if o.idleInterval > 0 {
+		go b.idleLoop(runCtx)
+	} else {
+		close(b.idleDone)
+	}
+	o.log.Info("kubernetes backend ready", "namespace", o.namespace, "runtime_class", o.runtimeClass)
+	return b, nil
+}
+
+// NewFromKubeconfig builds a clientset from a kubeconfig file (the
+// in-cluster configuration when path is empty) and calls New.
+//
+// # Errors
+// When the configuration cannot be read; otherwise as New.
+func NewFromKubeconfig(ctx context.Context, path string, opts ...Option) (*Backend, error) {
+	cfg, err := RESTConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("k8s backend: client: %w", err)
+	}
+	return New(ctx, client, opts...)
+}
+
+// RESTConfig reads a kubeconfig file, or the in-cluster configuration when
+// path is empty. Requests carry the user agent "faas-wasm".
+//
+// # Errors
+// When the file cannot be read or parsed, or outside a cluster with an empty path.
+func RESTConfig(path string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if path == "" {
+		cfg, err = rest.InClusterConfig()
+	} else {
+		cfg, err = clientcmd.BuildConfigFromFlags("", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("k8s backend: kubeconfig %q: %w", path, err)
+	}
+	cfg.UserAgent = "faas-wasm"
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// Close stops the informers and the idle loop and closes idle connections
+// to function pods. It is safe to call more than once.
+func (b *Backend) Close(context.Context) error {
+	b.shutdown()
+	<-b.idleDone
+	return nil
+}
+
+func (b *Backend) shutdown() {
+	b.closed.Do(func() {
+		b.cancel()
+		b.factory.Shutdown()
+		b.nsFactory.Shutdown()
+		if t, ok := b.opts.transport.(interface{ CloseIdleConnections() }); ok {
+			t.CloseIdleConnections()
+		}
+	})
+}
+
+// Info describes the backend: provider "faas-wasm", orchestration "kubernetes".
+func (b *Backend) Info(context.Context) provider.ProviderInfo {
+	return provider.ProviderInfo{Name: "faas-wasm", Orchestration: "kubernetes", Version: b.opts.version}
+}
+
+// functionSelector selects the objects of one function.
+func functionSelector(name string) labels.Selector {
+	return labels.SelectorFromSet(labels.Set{provider.LabelFunction: name, LabelManagedBy: ManagedBy})
+}
+
+// dropSecretData keeps secret values out of the informer cache: only
+// metadata is needed to list secrets.
+func dropSecretData(obj any) (any, error) {
+	if s, ok := obj.(*corev1.Secret); ok {
+		s.Data, s.StringData = nil, nil
+	}
+	return obj, nil
+}
+
+// newTransport is the pooled keep-alive transport to function pods.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}

@@ -1,0 +1,55 @@
+// Package k8s is the Kubernetes backend of faas-wasm: it implements
+// provider.Backend with functions as Kubernetes workloads, through client-go.
+//
+// Each function is a Deployment and a ClusterIP Service (port 8080) named
+// like the function in its namespace, labelled faas_function=NAME, app=NAME,
+// app.kubernetes.io/managed-by=faas-wasm and faas-wasm/runtime=wasm|container.
+// The deployed FunctionDeployment is stored as JSON in the Deployment's
+// faas-wasm/spec annotation so that status echoes exactly what was deployed.
+// Pods get env fprocess (from envProcess) plus envVars, resources, a
+// read-only root filesystem when asked (with a writable /tmp), the listed
+// Kubernetes Secrets as one read-only projected volume at
+// /var/openfaas/secrets, readiness and liveness probes GET /_/health on 8080,
+// and a rolling update with maxUnavailable 0. Wasm functions (annotation
+// com.openfaas.runtime=wasm, or an image that oci.Inspect finds to be Wasm)
+// get runtimeClassName (WithRuntimeClass, default "faas-wasm") and run the
+// Wasm OCI image as the pod image; the node's containerd shim runs them.
+//
+// Reads come from informer caches (Deployments, EndpointSlices, Pods and
+// Secrets carrying the managed-by label; Namespaces labelled openfaas=1);
+// secret values are dropped from the cache. Writes go through the
+// clientset with field manager "faas-wasm" on copies of what was read.
+// Objects without the managed-by label are never changed: a Deployment of
+// another owner with a function's name makes Deploy fail with
+// provider.ErrAlreadyExists and Update, Scale and Delete answer
+// provider.ErrNotFound. Kubernetes errors are translated at this boundary:
+// NotFound → ErrNotFound, AlreadyExists/Conflict → ErrAlreadyExists,
+// Invalid/BadRequest → ErrInvalid, an unreachable API server → ErrUnavailable.
+//
+// Invocations go to a reverse proxy per function that spreads calls round
+// robin over the ready endpoints of the function's EndpointSlices (pod
+// IP:8080) through one pooled keep-alive transport. With no ready endpoint
+// Invoker returns provider.ErrUnavailable, and the HTTP layer scales the
+// function from zero. Idle functions labelled com.openfaas.scale.zero=true
+// are scaled to zero by a background loop. Invocation counts and last-use
+// times live in memory: a restarted provider starts counting from zero and
+// treats every function as just used.
+//
+// The package does not serve HTTP routes (see handlers/), does not build or
+// push images (see builder/ and oci/) and does not run Wasm (the node shim
+// does).
+//
+// # RBAC
+//
+// The least privilege the backend needs (k8s/rbac.yaml holds it as a
+// ClusterRole), cluster-wide because functions live in many namespaces:
+//
+//	apps/deployments              get list watch create update delete
+//	apps/deployments/scale        update
+//	""/services                   get create delete
+//	""/secrets                    get list watch create update delete
+//	""/pods                       get list watch
+//	""/pods/log                   get
+//	""/namespaces                 get list watch create update patch delete
+//	discovery.k8s.io/endpointslices  list watch
+package k8s

@@ -1,0 +1,200 @@
+package k8s
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Deploy creates a function's Deployment and ClusterIP Service with
+// com.openfaas.scale.min replicas (default 1). A Wasm function (annotation
+// com.openfaas.runtime=wasm, or a Wasm image) gets the backend's RuntimeClass.
+//
+// # Errors
+// provider.ErrAlreadyExists if the function exists or a Deployment or
+// Service of that name that faas-wasm does not manage is in the way;
+// provider.ErrNotFound for an unknown namespace or secret; provider.ErrInvalid
+// for unusable fields; provider.ErrUnavailable when the API server cannot be reached.
+func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) error {
+	ns := b.nsOrDefault(fn.Namespace)
+	d, err := b.prepare(ctx, fn, ns)
+	if err != nil {
+		return fmt.Errorf("deploy %s: %w", fn.Service, err)
+	}
+	created, err := b.client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{FieldManager: FieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("deploy %s: %w", fn.Service, b.clash(ctx, fn.Service, ns))
+	}
+	if err != nil {
+		return fmt.Errorf("deploy %s: %w", fn.Service, apiError(err))
+	}
+	if err := b.ensureService(ctx, created); err != nil {
+		return fmt.Errorf("deploy %s: %w", fn.Service, err)
+	}
+	b.stats.touch(ns, fn.Service, b.opts.now())
+	b.log.Info("function deployed", "function", fn.Service, "namespace", ns, "image", fn.Image,
+		"runtime", created.Labels[LabelRuntime], "replicas", *created.Spec.Replicas)
+	return nil
+}
+
+// Update replaces a function's Deployment spec, keeping its replica count
+// (clamped to the new scale bounds). Pods are replaced by a rolling update
+// that never drops below the ready replicas.
+//
+// # Errors
+// provider.ErrNotFound if the function does not exist; otherwise as Deploy.
+func (b *Backend) Update(ctx context.Context, fn provider.FunctionDeployment) error {
+	ns := b.nsOrDefault(fn.Namespace)
+	if _, err := b.ownDeployment(ctx, fn.Service, ns); err != nil {
+		return fmt.Errorf("update %s: %w", fn.Service, err)
+	}
+	want, err := b.prepare(ctx, fn, ns)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", fn.Service, err)
+	}
+	_, maxReplicas, _ := provider.ScaleBounds(fn.Labels, b.opts.maxReplicas)
+	var updated *appsv1.Deployment
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := b.ownDeployment(ctx, fn.Service, ns)
+		if err != nil {
+			return err
+		}
+		next := cur.DeepCopy()
+		next.Labels, next.Annotations = want.Labels, want.Annotations
+		replicas := min(int64(*cur.Spec.Replicas), int64(maxReplicas))
+		next.Spec.Replicas = ptr(int32(replicas))
+		next.Spec.Strategy = want.Spec.Strategy
+		next.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
+		next.Spec.Template = want.Spec.Template
+		updated, err = b.client.AppsV1().Deployments(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update %s: %w", fn.Service, apiError(err))
+	}
+	if err := b.ensureService(ctx, updated); err != nil {
+		return fmt.Errorf("update %s: %w", fn.Service, err)
+	}
+	b.log.Info("function updated", "function", fn.Service, "namespace", ns, "image", fn.Image)
+	return nil
+}
+
+// Delete removes a function's Deployment (its pods go with it) and Service.
+//
+// # Errors
+// provider.ErrNotFound if the function does not exist (or its Deployment is
+// not managed by faas-wasm).
+func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
+	ns := b.nsOrDefault(namespace)
+	d, err := b.ownDeployment(ctx, name, ns)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	policy := metav1.DeletePropagationBackground
+	err = b.client.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{
+		PropagationPolicy: &policy,
+		Preconditions:     &metav1.Preconditions{UID: &d.UID},
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", name, apiError(err))
+	}
+	svc, err := b.client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	if err == nil && svc.Labels[LabelManagedBy] == ManagedBy {
+		err = b.client.CoreV1().Services(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &svc.UID}})
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		// The Service is owned by the Deployment: the garbage collector removes it anyway.
+		b.log.Warn("function service not deleted", "function", name, "namespace", ns, "err", err)
+	}
+	b.stats.forget(ns, name)
+	b.proxies.Delete(ns + "/" + name)
+	b.log.Info("function deleted", "function", name, "namespace", ns)
+	return nil
+}
+
+// prepare checks a deployment request against the cluster and builds its
+// Deployment.
+func (b *Backend) prepare(ctx context.Context, fn provider.FunctionDeployment, ns string) (*appsv1.Deployment, error) {
+	if err := b.knownNamespace(ns); err != nil {
+		return nil, err
+	}
+	fn, minReplicas, err := normalize(fn, ns, b.opts.maxReplicas)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range fn.Secrets {
+		if _, err := b.client.CoreV1().Secrets(ns).Get(ctx, s, metav1.GetOptions{}); err != nil {
+			return nil, fmt.Errorf("secret %q: %w", s, apiError(err))
+		}
+	}
+	runtime := fn.Annotations[provider.AnnotationRuntime]
+	if runtime == "" {
+		if runtime, err = b.opts.inspect(ctx, fn.Image); err != nil {
+			// The cluster pulls images, maybe from where the provider cannot:
+			// run it as a container and let a pull failure show in status and logs.
+			b.log.Warn("image not inspected; deploying as a container", "function", fn.Service, "image", fn.Image, "err", err)
+			runtime = provider.RuntimeContainer
+		}
+	}
+	return buildDeployment(fn, runtime, b.opts.runtimeClass, int32(minReplicas))
+}
+
+// ensureService creates the function's Service when it is missing.
+//
+// # Errors
+// provider.ErrAlreadyExists when a Service of that name is not managed by faas-wasm.
+func (b *Backend) ensureService(ctx context.Context, d *appsv1.Deployment) error {
+	svc := buildService(d)
+	_, err := b.client.CoreV1().Services(d.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: FieldManager})
+	if !apierrors.IsAlreadyExists(err) {
+		return apiError(err)
+	}
+	cur, err := b.client.CoreV1().Services(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
+	if err != nil {
+		return apiError(err)
+	}
+	if cur.Labels[LabelManagedBy] != ManagedBy {
+		return fmt.Errorf("service %s/%s exists and is not managed by faas-wasm (the function's Deployment stays without a Service): %w",
+			d.Namespace, d.Name, provider.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// clash explains why a Deployment could not be created.
+func (b *Backend) clash(ctx context.Context, name, ns string) error {
+	cur, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err == nil && cur.Labels[LabelManagedBy] != ManagedBy {
+		return fmt.Errorf("deployment %s/%s exists and is not managed by faas-wasm; it is left untouched: %w", ns, name, provider.ErrAlreadyExists)
+	}
+	return fmt.Errorf("function %s.%s: %w", name, ns, provider.ErrAlreadyExists)
+}
+
+// ownDeployment reads a function's Deployment from the API server (not the
+// cache: writes must see the newest state).
+//
+// # Errors
+// provider.ErrNotFound when it does not exist or is not managed by faas-wasm.
+func (b *Backend) ownDeployment(ctx context.Context, name, ns string) (*appsv1.Deployment, error) {
+	d, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if d.Labels[LabelManagedBy] != ManagedBy || d.Labels[provider.LabelFunction] != name {
+		return nil, fmt.Errorf("deployment %s/%s is not a faas-wasm function: %w", ns, name, provider.ErrNotFound)
+	}
+	return d, nil
+}
+
+// nsOrDefault returns ns, or the default namespace when ns is empty.
+func (b *Backend) nsOrDefault(ns string) string {
+	if ns == "" {
+		return b.opts.namespace
+	}
+	return ns
+}

@@ -1,0 +1,139 @@
+package k8s
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Invoker returns the handler serving calls to a function: a reverse proxy
+// that spreads calls round robin over the ready endpoints of the function's
+// EndpointSlices (pod IP:8080) through one pooled keep-alive transport. It
+// counts invocations and records the last use for idle scale to zero.
+//
+// # Errors
+// provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
+// if it has no ready endpoint (the message names why pods are waiting, e.g.
+// an image pull failure).
+func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
+	ns := b.nsOrDefault(namespace)
+	d, err := b.deployments.Deployments(ns).Get(name)
+	if apierrors.IsNotFound(err) || (err == nil && d.Labels[provider.LabelFunction] != name) {
+		return nil, fmt.Errorf("invoke %s.%s: %w", name, ns, provider.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s.%s: %w", name, ns, err)
+	}
+	if len(b.endpoints(name, ns)) == 0 {
+		why := ""
+		if r := b.waitingReasons(name, ns); r != "" {
+			why = " (" + r + ")"
+		}
+		return nil, fmt.Errorf("invoke %s.%s: no ready replica%s: %w", name, ns, why, provider.ErrUnavailable)
+	}
+	key := ns + "/" + name
+	if p, ok := b.proxies.Load(key); ok {
+		return p.(*proxy), nil
+	}
+	p, _ := b.proxies.LoadOrStore(key, b.newProxy(name, ns))
+	return p.(*proxy), nil
+}
+
+// endpoints returns the addresses ("ip:8080") of a function's ready
+// endpoints, from the EndpointSlice cache.
+func (b *Backend) endpoints(name, ns string) []string {
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: name})
+	slices, err := b.slices.EndpointSlices(ns).List(sel)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range slices {
+		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		for _, ep := range s.Endpoints {
+			if (ep.Conditions.Ready != nil && !*ep.Conditions.Ready) || len(ep.Addresses) == 0 {
+				continue
+			}
+			out = append(out, net.JoinHostPort(ep.Addresses[0], strconv.Itoa(FunctionPort)))
+		}
+	}
+	return out
+}
+
+// waitingReasons describes why a function's pods are not running, e.g.
+// "pod fn-abc: ImagePullBackOff: Back-off pulling image ...".
+func (b *Backend) waitingReasons(name, ns string) string {
+	pods, err := b.pods.Pods(ns).List(functionSelector(name))
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, p := range pods {
+		for _, c := range p.Status.ContainerStatuses {
+			if w := c.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
+				out = append(out, fmt.Sprintf("pod %s: %s: %s", p.Name, w.Reason, w.Message))
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// proxy forwards calls to one function's ready endpoints.
+type proxy struct {
+	b        *Backend
+	name, ns string
+	next     atomic.Uint64
+	rp       *httputil.ReverseProxy
+}
+
+func (b *Backend) newProxy(name, ns string) *proxy {
+	p := &proxy{b: b, name: name, ns: ns}
+	p.rp = &httputil.ReverseProxy{
+		Transport: b.opts.transport,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.Host = ""
+			pr.SetXForwarded()
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			b.log.WarnContext(r.Context(), "function replica unreachable", "function", name, "namespace", ns, "replica", r.URL.Host, "err", err)
+			http.Error(w, "function "+name+" could not be reached: "+err.Error(), http.StatusBadGateway)
+		},
+	}
+	return p
+}
+
+// ServeHTTP sends the call to the next ready endpoint, round robin.
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := p.b.stats.get(p.ns, p.name, p.b.opts.now())
+	s.invocations.Add(1)
+	s.inflight.Add(1)
+	s.lastUsed.Store(p.b.opts.now().UnixNano())
+	defer func() {
+		s.lastUsed.Store(p.b.opts.now().UnixNano())
+		s.inflight.Add(-1)
+	}()
+	eps := p.b.endpoints(p.name, p.ns)
+	if len(eps) == 0 {
+		http.Error(w, "No endpoints available for: "+p.name+".", http.StatusServiceUnavailable)
+		return
+	}
+	target := eps[int((p.next.Add(1)-1)%uint64(len(eps)))]
+	u := *r.URL
+	u.Scheme, u.Host = "http", target
+	out := r.WithContext(r.Context())
+	out.URL = &u
+	p.rp.ServeHTTP(w, out)
+}

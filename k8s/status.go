@@ -1,0 +1,97 @@
+package k8s
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Function returns one function's status from the informer cache (no API
+// call): the deployed spec as stored on the Deployment, its replica counts,
+// creation time and the invocations this provider has served.
+//
+// # Errors
+// provider.ErrNotFound if the function or the namespace does not exist.
+func (b *Backend) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
+	ns := b.nsOrDefault(namespace)
+	if err := b.knownNamespace(ns); err != nil {
+		return provider.FunctionStatus{}, fmt.Errorf("function %s: %w", name, err)
+	}
+	d, err := b.deployments.Deployments(ns).Get(name)
+	if apierrors.IsNotFound(err) || (err == nil && d.Labels[provider.LabelFunction] != name) {
+		return provider.FunctionStatus{}, fmt.Errorf("function %s.%s: %w", name, ns, provider.ErrNotFound)
+	}
+	if err != nil {
+		return provider.FunctionStatus{}, fmt.Errorf("function %s: %w", name, err)
+	}
+	return b.status(d), nil
+}
+
+// Functions lists a namespace's functions from the informer cache, sorted
+// by name (an empty slice when none).
+//
+// # Errors
+// provider.ErrNotFound for an unknown namespace.
+func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
+	ns := b.nsOrDefault(namespace)
+	if err := b.knownNamespace(ns); err != nil {
+		return nil, fmt.Errorf("list functions: %w", err)
+	}
+	ds, err := b.deployments.Deployments(ns).List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("list functions in %s: %w", ns, err)
+	}
+	out := make([]provider.FunctionStatus, 0, len(ds))
+	for _, d := range ds {
+		if d.Labels[provider.LabelFunction] == d.Name {
+			out = append(out, b.status(d))
+		}
+	}
+	slices.SortFunc(out, func(a, b provider.FunctionStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// status builds a function's status from its cached Deployment. A
+// Deployment whose spec annotation is unreadable is described from its
+// object (image and labels) so it still shows up.
+func (b *Backend) status(d *appsv1.Deployment) provider.FunctionStatus {
+	fn, err := specOf(d)
+	if err != nil {
+		b.log.Warn("function spec unreadable; status from the Deployment", "err", err)
+		fn = provider.FunctionDeployment{Service: d.Name, Namespace: d.Namespace,
+			Labels: map[string]string{provider.LabelFunction: d.Name}}
+		if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
+			fn.Image = cs[0].Image
+		}
+	}
+	st := provider.FunctionStatus{
+		Name:                   d.Name,
+		Image:                  fn.Image,
+		Namespace:              d.Namespace,
+		EnvProcess:             fn.EnvProcess,
+		EnvVars:                fn.EnvVars,
+		Constraints:            fn.Constraints,
+		Secrets:                fn.Secrets,
+		Labels:                 fn.Labels,
+		Annotations:            fn.Annotations,
+		Limits:                 fn.Limits,
+		Requests:               fn.Requests,
+		ReadOnlyRootFilesystem: fn.ReadOnlyRootFilesystem,
+		AvailableReplicas:      uint64(max(d.Status.AvailableReplicas, 0)),
+		CreatedAt:              d.CreationTimestamp.Time,
+	}
+	if d.Spec.Replicas != nil {
+		st.Replicas = uint64(max(*d.Spec.Replicas, 0))
+	}
+	if s := b.stats.peek(d.Namespace, d.Name); s != nil {
+		st.InvocationCount = float64(s.invocations.Load())
+	}
+	return st
+}
