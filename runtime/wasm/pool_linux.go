@@ -7,18 +7,24 @@ import (
 )
 
 // poolingPossible checks that the address space the pooling allocator
-// reserves up front (a 4 GiB memory plus guards per slot) fits in the
-// process's RLIMIT_AS, since wasmtime aborts the process when the reservation
-// fails rather than returning an error.
+// reserves up front fits in the process's RLIMIT_AS, since wasmtime aborts
+// the process when the reservation fails rather than returning an error.
 func poolingPossible(slots int) error {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_AS, &lim); err != nil {
 		return fmt.Errorf("getrlimit: %w", err)
 	}
-	const perSlot = 8 << 30 // 4 GiB reservation + guard regions, rounded up
-	need := uint64(slots) * perSlot
-	if lim.Cur != unix.RLIM_INFINITY && lim.Cur < need+(1<<30) {
-		return fmt.Errorf("RLIMIT_AS %d bytes is below the %d bytes %d pool slots reserve", lim.Cur, need, slots)
+	return poolingFits(slots, lim.Cur)
+}
+
+// poolingFits reports whether slots pool slots (a 4 GiB memory reservation
+// plus guard regions each, rounded up to 8 GiB) and 1 GiB for everything
+// else fit in an address-space limit.
+func poolingFits(slots int, limit uint64) error {
+	const perSlot = 8 << 30
+	need := uint64(slots)*perSlot + 1<<30
+	if limit != unix.RLIM_INFINITY && limit < need {
+		return fmt.Errorf("RLIMIT_AS is %d bytes, below the %d bytes %d pool slots reserve", limit, need, slots)
 	}
 	return nil
 }
