@@ -21,14 +21,7 @@ func main() {
 		port = "8080"
 	}
 	host, _ := os.Hostname()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_/health", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "hello from %s\n", host)
-	})
-	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: ":" + port, Handler: newMux(host), ReadHeaderTimeout: 5 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -45,4 +38,16 @@ func main() {
 		slog.Error("serve", "err", err)
 		os.Exit(1)
 	}
+}
+
+// newMux answers /_/health with "ok" and everything else with a greeting naming host.
+func newMux(host string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/_/health", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "hello from %s\n", host)
+	})
+	return mux
 }
