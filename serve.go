@@ -13,6 +13,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/config"
 	"github.com/faas-wasm/faas-wasm/handlers"
+	"github.com/faas-wasm/faas-wasm/k8s"
 	"github.com/faas-wasm/faas-wasm/local"
 	"github.com/faas-wasm/faas-wasm/local/containers"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -90,8 +91,19 @@ const containerdNamespace = "openfaas-fn"
 
 // newBackend builds the backend the configuration asks for.
 func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backend, error) {
+	if cfg.Mode == config.ModeKubernetes {
+		b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig,
+			k8s.WithLogger(log),
+			k8s.WithNamespace(cfg.Namespace),
+			k8s.WithMaxReplicas(cfg.MaxReplicas),
+			k8s.WithVersion(provider.VersionInfo{SHA: commit, Release: version}))
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes backend: %w", err)
+		}
+		return b, nil
+	}
 	if cfg.Mode != config.ModeLocal {
-		return nil, fmt.Errorf("--mode %s: this build serves only the local mode", cfg.Mode)
+		return nil, fmt.Errorf("--mode %s: this build serves only the local and kubernetes modes", cfg.Mode)
 	}
 	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log))
 	if err != nil {
