@@ -6,8 +6,9 @@ package wasm
 //
 //   - the pooling instance allocator (wasmtime_pooling_allocation_strategy_set);
 //   - in-memory stdin (wasi_config_set_stdin_bytes); stdout and stderr go to
-//     per-slot memfds, because wasi_config_set_stdout_custom runs every write
-//     through a tokio worker thread (measured: 119 µs vs 37 µs per warm call);
+//     per-slot files (memfds, see outfile.go), because
+//     wasi_config_set_stdout_custom runs every write through a tokio worker
+//     thread (measured: 119 µs vs 37 µs per warm call);
 //   - an epoch-deadline callback (wasmtime_store_epoch_deadline_callback) that
 //     interrupts a guest when its wall-time deadline passes, when the caller
 //     cancels, or when its stdout or stderr grew past their limits;
@@ -33,14 +34,10 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
-	"io"
-	"os"
 	"time"
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"golang.org/x/sys/unix"
 )
 
 // Stop reasons recorded in a callState (REASON_* in capi.h).
@@ -85,60 +82,52 @@ func defineShadows(l *wasmtime.Linker) error {
 }
 
 // callState is the state of one instance slot: the C struct read by the
-// epoch callback and the memfds that receive the guest's stdout and stderr.
-// It is reused call after call.
+// epoch callback and the host functions, and the files that receive the
+// guest's stdout and stderr. It is reused call after call.
 type callState struct {
 	c        *C.faas_call
-	out, err *os.File
+	out, err *outputFile
 	outPath  *C.char
 	errPath  *C.char
 	errDirty bool // stderr may hold bytes from the last call
 }
 
 func newCallState() (*callState, error) {
-	out, err := memfd("faas-stdout")
+	out, err := newOutputFile("stdout", true)
 	if err != nil {
 		return nil, err
 	}
-	errf, err := memfd("faas-stderr")
+	errf, err := newOutputFile("stderr", true)
 	if err != nil {
-		out.Close()
+		out.close()
 		return nil, err
 	}
 	return &callState{
-		c:       C.faas_call_new(C.int(out.Fd()), C.int(errf.Fd()), C.int64_t(stderrLimit)),
+		c:       C.faas_call_new(C.int(out.f.Fd()), C.int(errf.f.Fd()), C.int64_t(stderrLimit)),
 		out:     out,
 		err:     errf,
-		outPath: C.CString(fmt.Sprintf("/proc/self/fd/%d", out.Fd())),
-		errPath: C.CString(fmt.Sprintf("/proc/self/fd/%d", errf.Fd())),
+		outPath: C.CString(out.path),
+		errPath: C.CString(errf.path),
 	}, nil
 }
 
-func memfd(name string) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
-	}
-	return os.NewFile(uintptr(fd), name), nil
-}
-
-// free releases the C memory and the memfds; no store may reference them.
+// free releases the C memory and the files; no store may reference them.
 func (s *callState) free() {
 	C.free(unsafe.Pointer(s.c))
 	C.free(unsafe.Pointer(s.outPath))
 	C.free(unsafe.Pointer(s.errPath))
-	s.out.Close()
-	s.err.Close()
+	s.out.close()
+	s.err.close()
 }
 
 // arm resets the state for a new call with a wall-clock deadline and a
 // response cap.
 func (s *callState) arm(deadline time.Time, maxResponse int64) error {
-	if err := s.out.Truncate(0); err != nil {
+	if err := s.out.truncate(); err != nil {
 		return err
 	}
 	if s.errDirty {
-		if err := s.err.Truncate(0); err != nil {
+		if err := s.err.truncate(); err != nil {
 			return err
 		}
 	}
@@ -155,41 +144,37 @@ func (s *callState) stop(reason int) { C.faas_call_stop(s.c, C.int(reason)) }
 // reason reports why the guest was stopped (stopNone if it was not).
 func (s *callState) reason() int { return int(C.faas_call_reason(s.c)) }
 
-// stdout returns what the guest wrote to stdout, or false if it wrote more
-// than limit bytes.
-func (s *callState) stdout(limit int64) ([]byte, bool, error) {
-	fi, err := s.out.Stat()
+// stdout returns what the guest wrote to stdout; overflow reports that it
+// wrote more than limit bytes (and nothing is read).
+func (s *callState) stdout(limit int64) (b []byte, overflow bool, err error) {
+	n, err := s.out.size()
 	if err != nil {
 		return nil, false, err
 	}
-	if fi.Size() > limit {
-		return nil, false, nil
+	if n > limit {
+		return nil, true, nil
 	}
-	b := make([]byte, fi.Size())
-	if _, err := s.out.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, false, err
-	}
-	return b, true, nil
+	b, err = s.out.readAt(0, n)
+	return b, false, err
 }
 
 // stderr returns what the guest wrote to stderr, or its last stderrKeep
 // bytes.
 func (s *callState) stderr() []byte {
-	fi, err := s.err.Stat()
+	n, err := s.err.size()
 	if err != nil {
 		return nil
 	}
-	if fi.Size() == 0 {
+	if n == 0 {
 		s.errDirty = false
 		return nil
 	}
-	off, n := int64(0), fi.Size()
+	off := int64(0)
 	if n > stderrKeep {
 		off, n = n-stderrKeep, stderrKeep
 	}
-	b := make([]byte, n)
-	m, _ := s.err.ReadAt(b, off)
-	return b[:m]
+	b, _ := s.err.readAt(off, n)
+	return b
 }
 
 // enter binds the calling OS thread to this state, for the host functions

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -226,6 +227,40 @@ func TestCAPIPollOneoff(t *testing.T) {
 			}
 			if took > c.minTime+5*time.Second {
 				t.Errorf("returned after %v", took)
+			}
+		})
+	}
+}
+
+func TestOutputFile(t *testing.T) {
+	for _, memfd := range []bool{true, false} {
+		t.Run(fmt.Sprint("memfd=", memfd), func(t *testing.T) {
+			o, err := newOutputFile("test", memfd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.temp == memfd {
+				t.Errorf("temp=%v with memfd=%v", o.temp, memfd)
+			}
+			// wasmtime writes through the path; the host reads through f.
+			if err := os.WriteFile(o.path, []byte("hello world"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := o.size(); err != nil || n != 11 {
+				t.Fatalf("size %d %v", n, err)
+			}
+			if b, err := o.readAt(6, 5); err != nil || string(b) != "world" {
+				t.Fatalf("readAt: %q %v", b, err)
+			}
+			if err := o.truncate(); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := o.size(); n != 0 {
+				t.Errorf("size after truncate %d", n)
+			}
+			o.close()
+			if _, err := os.Stat(o.path); o.temp && err == nil {
+				t.Error("temporary file left behind")
 			}
 		})
 	}

@@ -78,10 +78,10 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	}
 	s.call.leave()
 	runtime.UnlockOSThread()
-	stdout, fits, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
+	stdout, overflow, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
 	stderr := s.call.stderr()
 	f.emitStderr(stderr)
-	if err = s.classify(ctx, err, !fits, ctxFirst, mem, stderr); err != nil {
+	if err = s.classify(ctx, err, overflow, ctxFirst, mem, stderr); err != nil {
 		return nil, err
 	}
 	if readErr != nil {

@@ -1,0 +1,67 @@
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// outputFile receives a guest's stdout or stderr. wasmtime opens it again by
+// path for every call; the host reads it through f and truncates it before
+// the next call.
+type outputFile struct {
+	f    *os.File
+	path string
+	temp bool // a named temporary file, removed by close
+}
+
+// newOutputFile returns a memfd reached through /proc/self/fd (no disk, no
+// name), or, when memfd is false or memfds or /proc are unavailable, a
+// temporary file.
+func newOutputFile(name string, memfd bool) (*outputFile, error) {
+	if memfd {
+		if fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC); err == nil {
+			f := os.NewFile(uintptr(fd), name)
+			path := fmt.Sprintf("/proc/self/fd/%d", fd)
+			if _, err := os.Stat(path); err == nil {
+				return &outputFile{f: f, path: path}, nil
+			}
+			f.Close()
+		}
+	}
+	f, err := os.CreateTemp("", "faas-wasm-"+name+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("output file: %w", err)
+	}
+	return &outputFile{f: f, path: f.Name(), temp: true}, nil
+}
+
+func (o *outputFile) close() {
+	o.f.Close()
+	if o.temp {
+		os.Remove(o.path)
+	}
+}
+
+func (o *outputFile) truncate() error { return o.f.Truncate(0) }
+
+func (o *outputFile) size() (int64, error) {
+	fi, err := o.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// readAt reads n bytes from off.
+func (o *outputFile) readAt(off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	m, err := o.f.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b[:m], nil
+}
