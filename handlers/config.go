@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,9 @@ const (
 	// DefaultScaleFromZeroTimeout bounds how long an invocation waits for a
 	// scaled-to-zero function to become ready.
 	DefaultScaleFromZeroTimeout = 30 * time.Second
+	// DefaultMaxReplicas is the replica ceiling /system/alert assumes for a
+	// function without com.openfaas.scale.max.
+	DefaultMaxReplicas uint64 = 20
 )
 
 // Names of the credential files read by ReadCredentials.
@@ -41,6 +45,17 @@ type Config struct {
 	ScaleFromZeroTimeout time.Duration
 	// Logger receives server errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer is told about every /function/ call and scale from zero
+	// (metrics.Metrics); nil means none.
+	Observer Observer
+	// Metrics serves GET /metrics (Prometheus text). The route is not
+	// behind basic auth, as the OpenFaaS gateway's metrics port is open: it
+	// exposes function names and counts, never secrets. Nil answers 404.
+	Metrics http.Handler
+	// MaxReplicas is the replica ceiling /system/alert uses for functions
+	// without com.openfaas.scale.max (default DefaultMaxReplicas); the
+	// backend's own limit still applies.
+	MaxReplicas uint64
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +70,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.MaxReplicas == 0 {
+		c.MaxReplicas = DefaultMaxReplicas
 	}
 	return c
 }

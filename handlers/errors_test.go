@@ -45,6 +45,7 @@ var validRequests = map[string]string{
 	"delete-secret":    `{"name":"s"}`,
 	"create-namespace": `{}`,
 	"update-namespace": `{}`,
+	"alert":            `{"status":"firing","alerts":[{"status":"firing","labels":{"alertname":"APIHighInvocationRate","function_name":"echo"}}]}`,
 }
 
 // TestBackendErrorsOverRoutes makes the backend fail with each error class
@@ -61,7 +62,7 @@ func TestBackendErrorsOverRoutes(t *testing.T) {
 		{errors.New("disk on fire"), 500},
 	}
 	for _, r := range Routes() {
-		if r.Name == "info" || strings.HasPrefix(r.Name, "healthz") {
+		if r.Name == "info" || r.Name == "metrics" || strings.HasPrefix(r.Name, "healthz") {
 			continue
 		}
 		for _, c := range classes {

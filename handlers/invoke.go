@@ -43,9 +43,14 @@ const allowedInvokeMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD"
 // zero (one waker per function however many calls wait); if it is not
 // ready within Config.ScaleFromZeroTimeout the answer is 503
 // "No endpoints available for: NAME.".
+//
+// Each call that reaches an existing function is reported once to
+// Config.Observer with the status answered (503 when no replica became
+// ready); calls to unknown functions and bodies refused before the lookup
+// are not.
 func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 	cfg = cfg.withDefaults()
-	wk := newWaker(b, cfg.ScaleFromZeroTimeout, cfg.Logger)
+	wk := newWaker(b, cfg.ScaleFromZeroTimeout, cfg.Logger, cfg.Observer)
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if !invokeMethods[r.Method] {
@@ -65,12 +70,23 @@ func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 			writeError(w, r, cfg.Logger, fmt.Errorf("invoke: %w", err))
 			return
 		}
+		done := cfg.Observer.Invocation(target.name, target.namespace)
+		rec := &statusRecorder{ResponseWriter: w}
+		w, counted := rec, false
+		defer func() {
+			if counted {
+				done(rec.status())
+			} else {
+				done(0)
+			}
+		}()
 		body, length, err := limitBody(w, r, cfg.MaxBodyBytes)
 		if err != nil {
 			writeError(w, r, cfg.Logger, fmt.Errorf("invoke %s.%s: %w", target.name, target.namespace, err))
 			return
 		}
 		handler, err := wk.invoker(r.Context(), target.name, target.namespace)
+		counted = err == nil || !errors.Is(err, provider.ErrNotFound) && !errors.Is(err, provider.ErrInvalid)
 		if err != nil {
 			if errors.Is(err, provider.ErrUnavailable) {
 				cfg.Logger.WarnContext(r.Context(), "no ready replica", "function", target.name, "namespace", target.namespace, "err", err)

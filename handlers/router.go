@@ -51,7 +51,9 @@ var table = []routeEntry{
 	{Route{"create-namespace", http.MethodPost, "/system/namespace/{ns}", false, true}, h(MakeCreateNamespaceHandler)},
 	{Route{"update-namespace", http.MethodPut, "/system/namespace/{ns}", false, true}, h(MakeUpdateNamespaceHandler)},
 	{Route{"delete-namespace", http.MethodDelete, "/system/namespace/{ns}", false, true}, h(MakeDeleteNamespaceHandler)},
+	{Route{"alert", http.MethodPost, "/system/alert", false, true}, h(MakeAlertHandler)},
 	{Route{"healthz", http.MethodGet, "/healthz", false, false}, health},
+	{Route{"metrics", http.MethodGet, "/metrics", false, false}, h(MakeMetricsHandler)},
 	{Route{"healthz-head", http.MethodHead, "/healthz", false, false}, health},
 	{Route{"invoke", "", "/function/", true, false}, h(MakeInvokeHandler)},
 }

@@ -29,11 +29,12 @@ type waker struct {
 	b       provider.Backend
 	timeout time.Duration
 	log     *slog.Logger
+	obs     Observer
 	group   singleflight.Group
 }
 
-func newWaker(b provider.Backend, timeout time.Duration, log *slog.Logger) *waker {
-	return &waker{b: b, timeout: timeout, log: log}
+func newWaker(b provider.Backend, timeout time.Duration, log *slog.Logger, obs Observer) *waker {
+	return &waker{b: b, timeout: timeout, log: log, obs: obs}
 }
 
 // invoker returns the handler of a function, first waking it when the
@@ -48,7 +49,10 @@ func (wk *waker) invoker(ctx context.Context, name, ns string) (http.Handler, er
 		return h, err
 	}
 	ch := wk.group.DoChan(ns+"/"+name, func() (any, error) {
-		return nil, wk.wake(context.WithoutCancel(ctx), name, ns)
+		start := time.Now()
+		err := wk.wake(context.WithoutCancel(ctx), name, ns)
+		wk.obs.WokeFromZero(name, ns, time.Since(start), err)
+		return nil, err
 	})
 	select {
 	case res := <-ch:
