@@ -18,7 +18,9 @@ mark() { timings+=("$(printf '%-34s %6s s' "$1" "$2")"); }
 
 work=$(mktemp -d)
 reg_pid=
+hosts_made=
 cleanup() {
+	[[ -n $hosts_made ]] && rm -rf "$hosts_made"
 	kubectl_admin delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 	[[ -n $reg_pid ]] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
 	rm -rf "$work"
@@ -43,6 +45,7 @@ REG=$(awk '/^listening on/ { print $3 }' "$work/registry.log")
 hosts_dir=$STATE_DIR/containerd/certs.d/$REG
 if [[ ! -s $hosts_dir/hosts.toml ]]; then
 	mkdir -p "$hosts_dir"
+	hosts_made=$hosts_dir
 	printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REG" "$REG" >"$hosts_dir/hosts.toml"
 fi
 log "registry on $REG (pid $reg_pid)"
