@@ -1,0 +1,22 @@
+// Package bench is the side-by-side benchmark behind `faas-wasm bench`: it
+// deploys every function of a stack file in both variants (NAME as a
+// container, NAME-wasm as Wasm) through the OpenFaaS provider API and
+// measures artifact size, deploy → first 200, the first request after scale
+// to zero, serial latency over one connection (keep-alive off like the study,
+// and on), a rate-limited concurrent load (5 workers × 5 rps, the study's
+// setting), a bounded max-throughput run, and CPU and memory per replica. It
+// writes docs/benchmarks/<mode>.md (tables beside the study's numbers and the
+// Wasm/container ratio), SVG plots and a JSON file.
+//
+// The measuring code talks only to the provider API (any OpenFaaS gateway
+// works with --gateway) and to the image registry for sizes. In local mode
+// (--local, the default without --gateway) it also starts what a run needs:
+// an OCI registry on loopback, a private containerd when one can run, the
+// provider itself as a child process with a temporary state directory, the
+// Hamlet text server for fuzzysearch and PostgreSQL + cmd/userstore for
+// user-manager, and builds and pushes the stack's images.
+//
+// What it does not do: generate load anywhere but loopback and the addresses
+// the user names, run without bounds (every phase is bounded in count and
+// time), or tune the provider it measures.
+package bench

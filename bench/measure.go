@@ -1,0 +1,235 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Target is what the measuring code needs from the environment: the API
+// and, when available, meters. Nothing in it is specific to local mode.
+type Target struct {
+	// Client talks to the provider API.
+	Client *Client
+	// InsecureRegistry reaches non-loopback registries over plain HTTP.
+	InsecureRegistry bool
+	// Provider measures the provider process; nil when not available.
+	Provider Meter
+	// Replica returns the meter of a function's replicas; nil func or nil
+	// result when not available.
+	Replica func(name string, wasm bool) Meter
+	// Progress receives progress lines.
+	Progress *Progress
+}
+
+// VariantResult is everything measured for one variant of a function.
+type VariantResult struct {
+	// Name is the deployed function name.
+	Name string `json:"name"`
+	// Wasm reports whether this is the Wasm variant.
+	Wasm bool `json:"wasm"`
+	// Size is the artifact size from the registry.
+	Size *ArtifactSize `json:"size,omitempty"`
+	// FirstDeployMs is the first deploy → 200 (image pull, and for Wasm
+	// compilation into the cache, included).
+	FirstDeployMs float64 `json:"firstDeployMs,omitempty"`
+	// Deploy summarises the later deploy → first 200 rounds.
+	Deploy *LoadResult `json:"deploy,omitempty"`
+	// Cold summarises scale to zero → first 200 rounds.
+	Cold *LoadResult `json:"cold,omitempty"`
+	// Idle is the usage of the deployed, warm, idle function over a second.
+	Idle *Usage `json:"idle,omitempty"`
+	// SerialNoKeepAlive is one connection per request, one at a time.
+	SerialNoKeepAlive *LoadResult `json:"serialNoKeepAlive,omitempty"`
+	// SerialKeepAlive is one reused connection, one request at a time.
+	SerialKeepAlive *LoadResult `json:"serialKeepAlive,omitempty"`
+	// Concurrent is 5 workers × 5 rps, keep-alive off.
+	Concurrent *LoadResult `json:"concurrent,omitempty"`
+	// Max is the max-throughput run.
+	Max *LoadResult `json:"max,omitempty"`
+	// Errors lists what failed.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// readyTimeout bounds one wait for a function's first 200.
+const readyTimeout = 2 * time.Minute
+
+// MeasureVariant runs every phase of p for the deployment dep, invoked
+// with query, and leaves the function deleted.
+func MeasureVariant(ctx context.Context, t Target, p Profile, dep provider.FunctionDeployment, query string, wasm bool) *VariantResult {
+	r := &VariantResult{Name: dep.Service, Wasm: wasm}
+	fail := func(phase string, err error) {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", phase, err))
+		t.Progress.Warn(dep.Service, phase, err)
+	}
+	c := t.Client
+	url := c.FunctionURL(dep.Service, query)
+	t.Progress.Step(dep.Service, "artifact size")
+	if size, err := MeasureSize(ctx, dep.Image, t.InsecureRegistry); err != nil {
+		fail("size", err)
+	} else {
+		r.Size = &size
+	}
+	if err := c.Delete(ctx, dep.Service); err == nil {
+		t.Progress.Step(dep.Service, "removing a leftover deployment")
+		if err := c.WaitGone(ctx, dep.Service); err != nil {
+			fail("cleanup", err)
+			return r
+		}
+	}
+
+	var rounds []time.Duration
+	for i := 0; i <= p.DeployRounds && ctx.Err() == nil; i++ {
+		t.Progress.Step(dep.Service, fmt.Sprintf("deploy → first 200, round %d/%d", i, p.DeployRounds))
+		d, err := deployToFirst200(ctx, c, dep, url)
+		if err != nil {
+			fail("deploy", err)
+			c.Delete(context.WithoutCancel(ctx), dep.Service)
+			return r
+		}
+		if i == 0 {
+			r.FirstDeployMs = float64(d) / float64(time.Millisecond)
+		} else {
+			rounds = append(rounds, d)
+		}
+		if i < p.DeployRounds {
+			if err := deleteAndWait(ctx, c, dep.Service); err != nil {
+				fail("delete", err)
+				return r
+			}
+		}
+	}
+	r.Deploy = sampleResult(rounds, 0)
+	defer func() {
+		if err := deleteAndWait(context.WithoutCancel(ctx), c, dep.Service); err != nil {
+			fail("delete", err)
+		}
+	}()
+	if ctx.Err() != nil {
+		return r
+	}
+
+	var replica Meter
+	if t.Replica != nil {
+		replica = t.Replica(dep.Service, wasm)
+	}
+	t.Progress.Step(dep.Service, "idle usage")
+	r.Idle = measure(ctx, t.Provider, replica, func() { sleepCtx(ctx, time.Second) })
+
+	phase := func(label string, l Load) *LoadResult {
+		t.Progress.Step(dep.Service, fmt.Sprintf("%s (≤ %d requests, ≤ %s)", label, l.MaxRequests, l.MaxDuration))
+		var res LoadResult
+		res.Usage = measure(ctx, t.Provider, replica, func() { res = l.Run(ctx, url) })
+		if res.Errors > 0 {
+			t.Progress.Warn(dep.Service, label, fmt.Errorf("%d failed requests", res.Errors))
+		}
+		return &res
+	}
+	off, on := p.Serial, p.Serial
+	off.KeepAlive, on.KeepAlive = false, true
+	r.SerialNoKeepAlive = phase("serial, keep-alive off", off)
+	r.SerialKeepAlive = phase("serial, keep-alive on", on)
+	r.Concurrent = phase("concurrent 5 × 5 rps", p.Concurrent)
+	r.Max = phase(fmt.Sprintf("max throughput, %d workers", p.Max.Workers), p.Max)
+
+	var cold []time.Duration
+	for i := 1; i <= p.ColdRounds && ctx.Err() == nil; i++ {
+		t.Progress.Step(dep.Service, fmt.Sprintf("scale to zero → first 200, round %d/%d", i, p.ColdRounds))
+		d, err := coldStart(ctx, c, dep.Service, url)
+		if err != nil {
+			fail("scale from zero", err)
+			break
+		}
+		cold = append(cold, d)
+	}
+	r.Cold = sampleResult(cold, 0)
+	return r
+}
+
+// sampleResult wraps a small sample (deploy or cold rounds) as a LoadResult.
+func sampleResult(d []time.Duration, errs int) *LoadResult {
+	if len(d) == 0 {
+		return nil
+	}
+	return &LoadResult{Summary: Summarize(d, errs), Samples: Millis(d)}
+}
+
+// deployToFirst200 deploys dep and returns the time from the POST to the
+// first 200 of url. A 409 (the previous instance still being removed) is
+// retried and restarts the clock.
+func deployToFirst200(ctx context.Context, c *Client, dep provider.FunctionDeployment, url string) (time.Duration, error) {
+	deadline := time.Now().Add(readyTimeout)
+	var start time.Time
+	for {
+		start = time.Now()
+		err := c.Deploy(ctx, dep)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrStatus) || time.Now().After(deadline) {
+			return 0, err
+		}
+		if !sleepCtx(ctx, 50*time.Millisecond) {
+			return 0, ctx.Err()
+		}
+	}
+	return firstOK(ctx, url, deadline, start)
+}
+
+// coldStart scales name to zero, waits until no replica is available and
+// returns the time from the first request to the first 200.
+func coldStart(ctx context.Context, c *Client, name, url string) (time.Duration, error) {
+	if err := c.Scale(ctx, name, 0); err != nil {
+		return 0, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := c.WaitReplicas(wctx, name, 0); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	return firstOK(ctx, url, start.Add(readyTimeout), start)
+}
+
+// firstOK polls url (a fresh connection each time) until it answers 200 and
+// returns the time since start.
+func firstOK(ctx context.Context, url string, deadline, start time.Time) (time.Duration, error) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: readyTimeout}
+	defer client.CloseIdleConnections()
+	for {
+		_, err := Get(ctx, client, url)
+		if err == nil {
+			return time.Since(start), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("no 200 from %s within %s: %w", url, readyTimeout, err)
+		}
+		if !sleepCtx(ctx, 5*time.Millisecond) {
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// deleteAndWait deletes name and waits until the API no longer knows it.
+func deleteAndWait(ctx context.Context, c *Client, name string) error {
+	if err := c.Delete(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	return c.WaitGone(wctx, name)
+}
+
+// sleepCtx sleeps d unless ctx ends first; it reports whether it slept.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
