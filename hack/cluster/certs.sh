@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: variables are used by the scripts that source it
 # Certificate and kubeconfig generation for the test cluster (sourced by up.sh after lib.sh).
 # Everything is made with openssl, EC P-256 keys, one self-signed CA, and is only created when
 # missing, so running up.sh again keeps the same identities.

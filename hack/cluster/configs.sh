@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: variables are used by the scripts that source it
 # Configuration files of the test cluster's components (sourced by up.sh after lib.sh).
 # Each writer regenerates its file on every run but replaces it only when its content changed
 # (kube-proxy exits as soon as its config file is rewritten); up.sh restarts a running

@@ -93,7 +93,7 @@ for root in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
 done
 
 if [[ -s $STATE_DIR/sysctl.saved ]]; then
-	while IFS== read -r k v; do
+	while IFS='=' read -r k v; do
 		sysctl -qw "$k=$v" || log "could not restore $k=$v"
 	done <"$STATE_DIR/sysctl.saved"
 	log "restored sysctls: $(tr '\n' ' ' <"$STATE_DIR/sysctl.saved")"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: variables are used by the scripts that source it
 # Shared settings for the faas-wasm test cluster scripts (sourced, not executed).
 # Every path and range can be overridden from the environment.
 
