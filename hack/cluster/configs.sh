@@ -27,13 +27,7 @@ write_containerd_config() {
 	mkdir -p "$CONTAINERD_DIR/certs.d" "$RUN_DIR"
 	local reg
 	for reg in $REGISTRIES; do
-		mkdir -p "$CONTAINERD_DIR/certs.d/$reg"
-		write_if_changed "$CONTAINERD_DIR/certs.d/$reg/hosts.toml" <<TOML
-server = "http://$reg"
-
-[host."http://$reg"]
-  capabilities = ["pull", "resolve"]
-TOML
+		[[ -s $(registry_hosts_dir "$reg")/hosts.toml ]] || allow_http_registry "$reg"
 	done
 
 	{

@@ -118,4 +118,22 @@ wait_for() {
 	die "timed out after ${secs}s waiting for $what"
 }
 
+# registry_hosts_dir HOST:PORT: the containerd hosts.toml directory of a registry.
+registry_hosts_dir() { echo "$STATE_DIR/containerd/certs.d/$1"; }
+
+# allow_http_registry HOST:PORT: let containerd pull from that loopback registry over plain
+# HTTP. containerd reads these files on every pull: no restart needed.
+allow_http_registry() {
+	local host=${1%:*}
+	case $host in
+	127.* | localhost | "[::1]") ;;
+	*) die "$1 is not a loopback registry" ;;
+	esac
+	local dir
+	dir=$(registry_hosts_dir "$1")
+	mkdir -p "$dir"
+	printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$1" "$1" >"$dir/hosts.toml.tmp"
+	mv -f "$dir/hosts.toml.tmp" "$dir/hosts.toml"
+}
+
 kubectl_admin() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }

@@ -42,11 +42,9 @@ start_registry() {
 }
 start_registry 127.0.0.1:5000 || start_registry 127.0.0.1:0 || die "registry: $(cat "$work/registry.log")"
 REG=$(awk '/^listening on/ { print $3 }' "$work/registry.log")
-hosts_dir=$STATE_DIR/containerd/certs.d/$REG
-if [[ ! -s $hosts_dir/hosts.toml ]]; then
-	mkdir -p "$hosts_dir"
-	hosts_made=$hosts_dir
-	printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REG" "$REG" >"$hosts_dir/hosts.toml"
+if [[ ! -s $(registry_hosts_dir "$REG")/hosts.toml ]]; then
+	allow_http_registry "$REG"
+	hosts_made=$(registry_hosts_dir "$REG")
 fi
 log "registry on $REG (pid $reg_pid)"
 
