@@ -111,6 +111,7 @@ func BenchmarkAES(b *testing.B) {
 	native := nativeNS(func() { nativeAES(n) })
 	b.Logf("native AES loop: %.0f ns", native)
 	for _, c := range []benchCase{
+		{"go-command-fresh", func(testing.TB) []byte { return cmdGuest }, ModeFresh},
 		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
 		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
 	} {
@@ -125,26 +126,38 @@ func BenchmarkAES(b *testing.B) {
 	}
 }
 
-// BenchmarkModuleLoad is Compile on a cache hit: checksum the .cwasm and
-// memory-map it.
+// BenchmarkModuleLoad is Compile on a cache hit ("compile": sha256 of the
+// module bytes, then the cached .cwasm memory-mapped and inspected) and the
+// cache load alone ("deserialize": without hashing the bytes).
 func BenchmarkModuleLoad(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		guest []byte
 	}{{"go", cmdGuest}, {"c", cGuest}} {
-		b.Run(c.name, func(b *testing.B) {
-			e := testEngine(b)
-			m, err := e.Compile(context.Background(), c.guest)
-			if err != nil {
-				b.Fatal(err)
-			}
-			m.Close()
-			if fi, err := os.Stat(e.cachePath(m.Digest()[len("sha256:"):])); err == nil {
-				b.ReportMetric(float64(fi.Size())/1e6, "cwasm-MB")
-			}
-			b.ResetTimer()
+		e := testEngine(b)
+		m, err := e.Compile(context.Background(), c.guest)
+		if err != nil {
+			b.Fatal(err)
+		}
+		key := m.Digest()[len("sha256:"):]
+		m.Close()
+		fi, err := os.Stat(e.cachePath(key))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name+"-compile", func(b *testing.B) {
+			b.ReportMetric(float64(fi.Size())/1e6, "cwasm-MB")
 			for range b.N {
 				m, err := e.Compile(context.Background(), c.guest)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.Close()
+			}
+		})
+		b.Run(c.name+"-deserialize", func(b *testing.B) {
+			for range b.N {
+				m, err := e.load(key, c.guest)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -175,6 +188,36 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}
+
+// BenchmarkInstanceNoPool is BenchmarkInstance's fresh modes on an engine
+// without the pooling allocator, to show what pooling buys.
+func BenchmarkInstanceNoPool(b *testing.B) {
+	req := &Request{Method: "POST", Path: "/echo", RawQuery: "do=echo", Body: []byte("hello, world")}
+	native := nativeNS(func() { nativeEcho(req) })
+	e, err := NewEngine(testEngine(b).cacheDir, WithPooling(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	for _, c := range []benchCase{
+		{"go-command-fresh", func(testing.TB) []byte { return cmdGuest }, ModeFresh},
+		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
+		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m, err := e.Compile(context.Background(), c.guest(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := e.NewFunction(m, Config{Name: "nopool", MaxConcurrency: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { f.Close() })
+			benchInvoke(b, f, req, native)
 		})
 	}
 }

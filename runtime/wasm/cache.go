@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -82,18 +83,26 @@ func (e *Engine) load(key string, module []byte) (*Module, error) {
 }
 
 // loadCached memory-maps a cache entry after checking it against its
-// checksum file. A missing entry gives an error wrapping fs.ErrNotExist.
+// checksum file (once per file version per engine). A missing entry gives an
+// error wrapping fs.ErrNotExist.
 func (e *Engine) loadCached(path string) (*wasmtime.Module, error) {
 	want, err := os.ReadFile(path + ".sum")
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	id, err := fileIdentity(path)
 	if err != nil {
 		return nil, err
 	}
-	if got := checksum(data); got != strings.TrimSpace(string(want)) {
-		return nil, fmt.Errorf("checksum mismatch: file has %s, expected %s", got, strings.TrimSpace(string(want)))
+	if _, ok := e.verified.Load(id); !ok {
+		got, err := checksumFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if got != strings.TrimSpace(string(want)) {
+			return nil, fmt.Errorf("checksum mismatch: file has %s, expected %s", got, strings.TrimSpace(string(want)))
+		}
+		e.verified.Store(id, struct{}{})
 	}
 	mod, err := wasmtime.NewModuleDeserializeFile(e.engine, path)
 	if err != nil {
@@ -135,6 +144,39 @@ func (e *Engine) compile(digest string, module []byte, path string) (*wasmtime.M
 	return cached, nil
 }
 
+// fileIdentity names one version of a file: device, inode, size and
+// modification time. The cache never rewrites a file in place, so a new
+// version has a new identity.
+func fileIdentity(path string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return "", &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return fmt.Sprintf("%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec), nil
+}
+
+// checksumFile checksums a file through a read-only mapping (no copy).
+func checksumFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if fi.Size() == 0 {
+		return checksum(nil), nil
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return "", fmt.Errorf("mmap %s: %w", path, err)
+	}
+	defer unix.Munmap(data)
+	return checksum(data), nil
+}
+
 func checksum(data []byte) string {
 	return "crc32c:" + strconv.FormatUint(uint64(crc32.Checksum(data, castagnoli)), 16) + " size:" + strconv.Itoa(len(data))
 }
@@ -146,7 +188,10 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
