@@ -92,7 +92,7 @@ type Engine struct {
 	pooling  bool
 
 	group    singleflight.Group
-	verified sync.Map // identities (fileIdentity) of cache files whose checksum matched
+	verified sync.Map     // identities (fileIdentity) of cache files whose checksum matched
 	slots    atomic.Int64 // sum of MaxConcurrency over open functions
 	compiles atomic.Int64 // modules compiled from source (not loaded from cache)
 
