@@ -4,7 +4,10 @@ package fn
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"strings"
 )
 
 // previousKeys are the variables the last faas_handle call set, unset before
@@ -59,4 +62,39 @@ func faasHandle() (code int32) {
 		return 1
 	}
 	return 0
+}
+
+// warmupEnvelope is the request faasInit replays: a health check, which the
+// SDK answers without calling the function's handler.
+const warmupEnvelope = "REQUEST_METHOD=GET\nPATH_INFO=" + HealthPath + "\nQUERY_STRING=\nCONTENT_LENGTH=0\nHTTP_HOST=localhost\n\n"
+
+// faasInit is the snapshot-time initialiser (runtime/snapshot runs it after
+// _initialize when the module exports it): it sends one health check through
+// the whole SDK path — envelope, request, handler wrapper, CGI response — and
+// collects garbage, so every instance of the snapshot starts with that path's
+// lazy state and a settled heap. It never calls the function's own handler,
+// which may have side effects.
+//
+//go:wasmexport faas_init
+func faasInit() {
+	h := registeredHandler()
+	if h == nil {
+		return
+	}
+	vars, body, err := readEnvelope(strings.NewReader(warmupEnvelope))
+	if err != nil {
+		return
+	}
+	values := make(map[string]string, len(vars))
+	names := make([]string, 0, len(vars))
+	for _, kv := range vars {
+		values[kv[0]] = kv[1]
+		names = append(names, kv[0])
+	}
+	lookup := func(k string) (string, bool) {
+		v, ok := values[k]
+		return v, ok
+	}
+	_ = serveCGI(h, names, lookup, body, io.Discard)
+	runtime.GC()
 }
