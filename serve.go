@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/faas-wasm/faas-wasm/autoscale"
 	"github.com/faas-wasm/faas-wasm/config"
 	"github.com/faas-wasm/faas-wasm/handlers"
 	"github.com/faas-wasm/faas-wasm/k8s"
 	"github.com/faas-wasm/faas-wasm/local"
 	"github.com/faas-wasm/faas-wasm/local/containers"
+	"github.com/faas-wasm/faas-wasm/metrics"
 	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/runtime/wasm"
 )
@@ -46,12 +48,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	router := handlers.NewRouter(b, handlers.Config{
+	m := metrics.New()
+	mb := m.Wrap(b, log)
+	stopScaler, err := startAutoscaler(ctx, cfg, mb, m, log)
+	if err != nil {
+		return errors.Join(err, b.Close(context.Background()))
+	}
+	defer stopScaler()
+
+	router := handlers.NewRouter(mb, handlers.Config{
 		DefaultNamespace:     cfg.Namespace,
 		Auth:                 creds,
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		ScaleFromZeroTimeout: cfg.ScaleFromZero,
 		Logger:               log,
+		Observer:             m,
+		Metrics:              m.Handler(),
+		MaxReplicas:          cfg.MaxReplicas,
 	})
 	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
 		ReadHeader: cfg.ReadTimeout,
@@ -78,11 +91,37 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	stopScaler()
 	if cerr := b.Close(context.WithoutCancel(ctx)); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close backend: %w", cerr))
 	}
 	log.Info("faas-wasm stopped")
 	return err
+}
+
+// startAutoscaler runs the autoscaler over b with m as its load source
+// unless --autoscale=false. The returned function stops it and waits for
+// its loop to end; it may be called more than once.
+func startAutoscaler(ctx context.Context, cfg config.Config, b provider.Backend, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	if !cfg.Autoscale {
+		log.Info("autoscaler off (--autoscale=false)")
+		return func() {}, nil
+	}
+	as, err := autoscale.New(b, m,
+		autoscale.WithInterval(cfg.AutoscaleEvery),
+		autoscale.WithCooldown(cfg.ScaleDownDelay),
+		autoscale.WithMaxReplicas(cfg.MaxReplicas),
+		autoscale.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("autoscaler: %w", err)
+	}
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		as.Run(actx)
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // containerdNamespace is the containerd namespace holding container functions

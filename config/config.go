@@ -45,6 +45,9 @@ type Config struct {
 	Kubeconfig       string
 	LogLevel         string
 	LogFormat        string
+	Autoscale        bool
+	AutoscaleEvery   time.Duration
+	ScaleDownDelay   time.Duration
 }
 
 // EnvPrefix is the prefix of the environment variables that back the flags.
@@ -95,6 +98,9 @@ Flags (each also read from the environment variable shown):
 	fs.Uint64Var(&c.MaxReplicas, "max-replicas", 20, "highest replica count of any function")
 	fs.StringVar(&c.ContainerdSocket, "containerd-socket", "/run/containerd/containerd.sock", "containerd socket for container functions (local mode)")
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file (kubernetes mode; default in-cluster config)")
+	fs.BoolVar(&c.Autoscale, "autoscale", true, "scale functions on their measured load (labels com.openfaas.scale.*); false leaves replicas to the API and /system/alert")
+	fs.DurationVar(&c.AutoscaleEvery, "autoscale-interval", 2*time.Second, "how often the autoscaler measures load and scales")
+	fs.DurationVar(&c.ScaleDownDelay, "scale-down-cooldown", time.Minute, "how long after a scale-up the autoscaler waits before scaling down")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 
@@ -136,6 +142,8 @@ func (c Config) validate() error {
 		return errors.New("--max-replicas must be at least 1")
 	case c.FunctionTimeout <= 0 || c.ReadTimeout <= 0 || c.WriteTimeout <= 0:
 		return errors.New("timeouts must be positive")
+	case c.AutoscaleEvery <= 0 || c.ScaleDownDelay <= 0:
+		return errors.New("--autoscale-interval and --scale-down-cooldown must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}

@@ -20,6 +20,9 @@ func TestParseDefaults(t *testing.T) {
 	if c.Addr != ":8081" || c.Mode != ModeLocal || c.Namespace != "openfaas-fn" || c.BasicAuth {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if !c.Autoscale || c.AutoscaleEvery != 2*time.Second || c.ScaleDownDelay != time.Minute {
+		t.Fatalf("autoscaler defaults: on=%v every=%s cooldown=%s", c.Autoscale, c.AutoscaleEvery, c.ScaleDownDelay)
+	}
 	if !strings.HasSuffix(c.CacheDir, "cache") || !strings.HasPrefix(c.CacheDir, c.StateDir) {
 		t.Fatalf("cache dir %q not under state dir %q", c.CacheDir, c.StateDir)
 	}
@@ -57,6 +60,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 		{"bad format", []string{"--log-format", "xml"}, nil, "log-format"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
+		{"zero cooldown", []string{"--scale-down-cooldown", "0s"}, nil, "scale-down-cooldown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.args, env(tc.env), &bytes.Buffer{})
