@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "build":
 			return runBuild(ctx, args[1:], stdout)
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
 		case "registry":
 			return runRegistry(ctx, args[1:], stdout)
 		case "version":

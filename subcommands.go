@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/faas-wasm/faas-wasm/bench"
 	"github.com/faas-wasm/faas-wasm/builder"
 	"github.com/faas-wasm/faas-wasm/oci"
 )
@@ -14,4 +15,8 @@ func runBuild(ctx context.Context, args []string, stdout io.Writer) error {
 
 func runRegistry(ctx context.Context, args []string, stdout io.Writer) error {
 	return oci.Main(ctx, args, stdout)
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return bench.Main(ctx, args, stdout, stderr)
 }

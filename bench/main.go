@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// ErrUsage is wrapped by Main's errors for bad arguments.
+var ErrUsage = errors.New("usage")
+
+// Config is a parsed command line.
+type Config struct {
+	Gateway          string
+	Local            bool
+	Mode             string
+	Quick            bool
+	Functions        []string
+	Variants         string
+	Stack            string
+	Out              string
+	Namespace        string
+	User, Password   string
+	Registry         string
+	InsecureRegistry bool
+	ServicesHost     string
+	ContainerHost    string
+	HamletFile       string
+	ProviderBinary   string
+	DeployRounds     int
+	ColdRounds       int
+	SerialDuration   time.Duration
+	ConcurrentTime   time.Duration
+	MaxDuration      time.Duration
+}
+
+// Main runs `faas-wasm bench` with args (without the subcommand name):
+// progress goes to stderr, the list of written files to stdout.
+//
+// # Errors
+//
+// ErrUsage for bad flags; otherwise the first error that stops the run
+// (failures of single phases are recorded in the report instead).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := ParseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	files, err := Run(ctx, cfg, NewProgress(stderr))
+	for _, f := range files {
+		fmt.Fprintln(stdout, f)
+	}
+	return err
+}
+
+// ParseFlags parses the command line; flag.ErrHelp for --help.
+//
+// # Errors
+//
+// flag.ErrHelp, or ErrUsage wrapped with what is wrong.
+func ParseFlags(args []string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Gateway, "gateway", "", "provider API or OpenFaaS gateway to measure (default: run a provider in local mode)")
+	fs.BoolVar(&c.Local, "local", false, "start registry, containerd and the provider in local mode (default without --gateway)")
+	fs.StringVar(&c.Mode, "mode", "", "report name: local or kubernetes (default local with --local, else kubernetes)")
+	fs.BoolVar(&c.Quick, "quick", false, "smoke profile: few rounds, short loads, functions "+strings.Join(QuickFunctions, ",")+" unless --functions")
+	functions := fs.String("functions", "", "measure only these functions (comma separated base names, both variants)")
+	fs.StringVar(&c.Variants, "variants", "both", "both, container or wasm")
+	fs.StringVar(&c.Stack, "f", "stack.yml", "stack file (its directory is the repository root)")
+	fs.StringVar(&c.Out, "out", "docs/benchmarks", "directory of the report, plots and JSON")
+	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "function namespace")
+	fs.StringVar(&c.User, "user", os.Getenv("OPENFAAS_USER"), "basic-auth user for /system/* (env OPENFAAS_USER)")
+	fs.StringVar(&c.Password, "password", os.Getenv("OPENFAAS_PASSWORD"), "basic-auth password (env OPENFAAS_PASSWORD)")
+	fs.StringVar(&c.Registry, "registry", os.Getenv("REGISTRY"), "registry prefix of the stack's images with --gateway (env REGISTRY)")
+	fs.BoolVar(&c.InsecureRegistry, "insecure-registry", false, "reach a non-loopback registry over plain HTTP")
+	fs.StringVar(&c.ServicesHost, "services-host", "127.0.0.1", "address of this machine as the functions see it, with --gateway")
+	fs.StringVar(&c.ContainerHost, "container-host", "10.62.0.1", "address of this machine as local container functions see it (the CNI bridge's gateway)")
+	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/fuzzysearch/testdata/hamlet.txt)")
+	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default this program)")
+	fs.IntVar(&c.DeployRounds, "deploy-rounds", 0, "override the profile's deploy → first 200 rounds")
+	fs.IntVar(&c.ColdRounds, "cold-rounds", 0, "override the profile's scale to zero → first 200 rounds")
+	fs.DurationVar(&c.SerialDuration, "serial-duration", 0, "override the bound of each serial phase")
+	fs.DurationVar(&c.ConcurrentTime, "concurrent-duration", 0, "override the concurrent phase's duration (study: 1m)")
+	fs.DurationVar(&c.MaxDuration, "max-duration", 0, "override the max-throughput phase's duration")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("bench: %w: %v", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("bench: %w: unexpected arguments %q", ErrUsage, fs.Args())
+	}
+	if c.Gateway == "" {
+		c.Local = true
+	}
+	if c.Local && c.Gateway != "" {
+		return c, fmt.Errorf("bench: %w: --local and --gateway exclude each other", ErrUsage)
+	}
+	if c.Mode == "" {
+		c.Mode = "kubernetes"
+		if c.Local {
+			c.Mode = "local"
+		}
+	}
+	switch c.Variants {
+	case "both", "container", "wasm":
+	default:
+		return c, fmt.Errorf("bench: %w: --variants %q (both, container or wasm)", ErrUsage, c.Variants)
+	}
+	if *functions != "" {
+		for _, f := range strings.Split(*functions, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.Functions = append(c.Functions, f)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Profile returns the profile the configuration asks for.
+func (c Config) Profile() Profile {
+	p := FullProfile()
+	if c.Quick {
+		p = QuickProfile()
+	}
+	if len(c.Functions) > 0 {
+		p.Functions = c.Functions
+	}
+	if c.DeployRounds > 0 {
+		p.DeployRounds = c.DeployRounds
+	}
+	if c.ColdRounds > 0 {
+		p.ColdRounds = c.ColdRounds
+	}
+	if c.SerialDuration > 0 {
+		p.Serial.MaxDuration = c.SerialDuration
+	}
+	if c.ConcurrentTime > 0 {
+		p.Concurrent = studyConcurrent(c.ConcurrentTime)
+	}
+	if c.MaxDuration > 0 {
+		p.Max.MaxDuration = c.MaxDuration
+	}
+	return p
+}

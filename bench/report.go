@@ -1,0 +1,167 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteReport writes stem.json, stem.md and the stem-*.svg plots into dir
+// and returns their paths.
+//
+// # Errors
+//
+// File system errors.
+func WriteReport(dir, stem string, r *Results) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	var files []string
+	write := func(name string, data []byte) error {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		files = append(files, path)
+		return nil
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	if err := write(stem+".json", append(js, '\n')); err != nil {
+		return files, err
+	}
+	plots := Plots(r)
+	for _, p := range plots {
+		if err := write(stem+"-"+p.Name+".svg", p.SVG); err != nil {
+			return files, err
+		}
+	}
+	if err := write(stem+".md", []byte(Markdown(r, stem, plots))); err != nil {
+		return files, err
+	}
+	return files, nil
+}
+
+// Plot is one generated SVG chart.
+type Plot struct {
+	Name    string
+	Caption string
+	SVG     []byte
+}
+
+// variants returns the container and Wasm results of every function.
+func variants(r *Results) (names []string, cs, ws []*VariantResult) {
+	for _, f := range r.Functions {
+		names = append(names, f.Name)
+		cs = append(cs, f.Container)
+		ws = append(ws, f.Wasm)
+	}
+	return names, cs, ws
+}
+
+// Plots draws artifact sizes, deploy times and latency distributions.
+func Plots(r *Results) []Plot {
+	names, cs, ws := variants(r)
+	values := func(vs []*VariantResult, get func(*VariantResult) float64) []float64 {
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			if v != nil {
+				out[i] = get(v)
+			}
+		}
+		return out
+	}
+	samples := func(vs []*VariantResult, get func(*VariantResult) *LoadResult) [][]float64 {
+		out := make([][]float64, len(vs))
+		for i, v := range vs {
+			if v != nil && get(v) != nil {
+				out[i] = get(v).Samples
+			}
+		}
+		return out
+	}
+	size := func(v *VariantResult) float64 {
+		if v.Size == nil {
+			return 0
+		}
+		return float64(v.Size.Total) / 1000
+	}
+	dist := func(name, caption, unit string, get func(*VariantResult) *LoadResult) Plot {
+		return Plot{Name: name, Caption: caption, SVG: BoxPlot(caption, unit, names,
+			[]DistSeries{{"container", samples(cs, get)}, {"wasm", samples(ws, get)}})}
+	}
+	return []Plot{
+		{Name: "size", Caption: "Artifact size (manifest + config + layers)", SVG: BarChart("Artifact size (manifest + config + layers)", "KB", names,
+			[]Series{{"container", values(cs, size)}, {"wasm", values(ws, size)}})},
+		dist("deploy", "Deploy → first 200 (later rounds)", "ms", func(v *VariantResult) *LoadResult { return v.Deploy }),
+		dist("cold", "Scale to zero → first 200", "ms", func(v *VariantResult) *LoadResult { return v.Cold }),
+		dist("serial", "Serial latency, keep-alive off", "ms", func(v *VariantResult) *LoadResult { return v.SerialNoKeepAlive }),
+		dist("serial-keepalive", "Serial latency, keep-alive on", "ms", func(v *VariantResult) *LoadResult { return v.SerialKeepAlive }),
+		dist("concurrent", "Concurrent latency, 5 workers × 5 rps", "ms", func(v *VariantResult) *LoadResult { return v.Concurrent }),
+	}
+}
+
+// table renders a markdown table.
+func table(b *strings.Builder, header []string, rows [][]string) {
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+	for range header {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+// num formats v with precision digits, or "—" when not positive.
+func num(v float64, precision int) string {
+	if v <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.*f", precision, v)
+}
+
+// ratio formats wasm/container as "0.52×", or "—".
+func ratio(w, c float64) string {
+	if r := Ratio(w, c); r > 0 {
+		return fmt.Sprintf("%.2f×", r)
+	}
+	return "—"
+}
+
+// pick returns get(v) or 0 when v or the result is missing.
+func pick(v *VariantResult, get func(*VariantResult) *LoadResult, field func(*LoadResult) float64) float64 {
+	if v == nil || get(v) == nil {
+		return 0
+	}
+	return field(get(v))
+}
+
+func mean(l *LoadResult) float64 { return l.Mean }
+func p50(l *LoadResult) float64  { return l.P50 }
+func p99(l *LoadResult) float64  { return l.P99 }
+func sd(l *LoadResult) float64   { return l.Stddev }
+func rps(l *LoadResult) float64  { return l.RPS }
+func errs(l *LoadResult) float64 { return float64(l.Errors) }
+func count(l *LoadResult) float64 {
+	return float64(l.N)
+}
+
+func serialOff(v *VariantResult) *LoadResult  { return v.SerialNoKeepAlive }
+func serialOn(v *VariantResult) *LoadResult   { return v.SerialKeepAlive }
+func concurrent(v *VariantResult) *LoadResult { return v.Concurrent }
+func maxLoad(v *VariantResult) *LoadResult    { return v.Max }
+func deploy(v *VariantResult) *LoadResult     { return v.Deploy }
+func cold(v *VariantResult) *LoadResult       { return v.Cold }
+
+func sizeKB(v *VariantResult) float64 {
+	if v == nil || v.Size == nil {
+		return 0
+	}
+	return float64(v.Size.Total) / 1000
+}
