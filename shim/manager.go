@@ -153,6 +153,7 @@ func startDaemon(ctx context.Context, id, bundle string, opts shimlib.StartOpts)
 			return "", fmt.Errorf("start %s: socket: %w", id, err)
 		}
 	}
+	socket.SetUnlinkOnClose(false)
 	f, err := socket.File()
 	socket.Close()
 	if err != nil {

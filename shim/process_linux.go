@@ -46,7 +46,7 @@ func openOutput(path string) (*os.File, error) {
 	if path == "" {
 		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	}
-	return os.OpenFile(path, os.O_RDWR, 0)
+	return os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 }
 
 // spawn starts the runner inside the namespaces of req.spec: a namespace

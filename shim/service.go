@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/containerd/runtime"
 	shimlib "github.com/containerd/containerd/runtime/v2/shim"
 	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
 	"github.com/containerd/typeurl/v2"
 )
 
@@ -31,6 +32,7 @@ var empty = &ptypes.Empty{}
 // container. Every error it returns is translated to a gRPC status with
 // errdefs.ToGRPC, so containerd sees errdefs classes.
 type Service struct {
+	ctx        context.Context // the shim's, with its containerd namespace
 	publisher  shimlib.Publisher
 	sd         shutdown.Service
 	oom        oom.Watcher
@@ -51,7 +53,7 @@ func NewService(ctx context.Context, publisher shimlib.Publisher, sd shutdown.Se
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir()}
+	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir()}
 	if w, err := oomv1.New(publisher); err == nil {
 		s.oom = w
 		go w.Run(ctx)
@@ -60,6 +62,12 @@ func NewService(ctx context.Context, publisher shimlib.Publisher, sd shutdown.Se
 	}
 	sd.RegisterCallback(func(context.Context) error { return publisher.Close() })
 	return s, nil
+}
+
+// RegisterTTRPC registers the task API on server.
+func (s *Service) RegisterTTRPC(server *ttrpc.Server) error {
+	taskAPI.RegisterTaskService(server, s)
+	return nil
 }
 
 func (s *Service) get(id string) (*wasmTask, error) {
@@ -78,7 +86,7 @@ func (s *Service) publish(ctx context.Context, topic string, event interface{}) 
 }
 
 func (s *Service) publishExit(id string, pid int, status uint32, at time.Time) {
-	s.publish(context.Background(), runtime.TaskExitEventTopic, &eventstypes.TaskExit{
+	s.publish(s.ctx, runtime.TaskExitEventTopic, &eventstypes.TaskExit{
 		ContainerID: id, ID: id, Pid: uint32(pid), ExitStatus: status, ExitedAt: protobuf.ToTimestamp(at),
 	})
 }

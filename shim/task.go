@@ -38,14 +38,14 @@ const (
 // wasmTask is the one container a shim serves: a runner process created at
 // Create (held at its gate) and released at Start.
 type wasmTask struct {
-	id, bundle             string
-	stdin, stdout, stderr  string
-	spec                   *specs.Spec
-	mountedRootfs          string // unmounted at delete; "" if the shim mounted nothing
-	cg                     cgroup1.Cgroup
-	proc                   *spawned
-	pid                    int
-	exited                 chan struct{} // closed once the runner was reaped
+	id, bundle            string
+	stdin, stdout, stderr string
+	spec                  *specs.Spec
+	mountedRootfs         string // unmounted at delete; "" if the shim mounted nothing
+	cg                    cgroup1.Cgroup
+	proc                  *spawned
+	pid                   int
+	exited                chan struct{} // closed once the runner was reaped
 
 	mu         sync.Mutex
 	state      taskState
