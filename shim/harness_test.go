@@ -125,6 +125,7 @@ func startHarness() (*harness, error) {
 		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, filepath.Join(dir, "guest.wasm"), "./testdata/guest"},
 		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, filepath.Join(dir, "prime.wasm"), "../functions/prime-numbers"},
 		{[]string{"CGO_ENABLED=0", "GOOS=linux"}, filepath.Join(dir, "prime"), "../functions/prime-numbers"},
+		{[]string{"CGO_ENABLED=0", "GOOS=linux"}, filepath.Join(dir, "pause"), "./testdata/pause"},
 	}
 	for _, b := range builds {
 		if err := goBuild(b.env, b.out, b.pkg); err != nil {
@@ -197,7 +198,7 @@ func (h *harness) pushImages() error {
 	resolver := dockerremote.NewResolver(dockerremote.ResolverOptions{
 		Hosts: dockerremote.ConfigureDefaultRegistries(dockerremote.WithPlainHTTP(func(string) (bool, error) { return true, nil })),
 	})
-	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "prime-wasm": read("prime.wasm"), "trap": trap, "prime-native": read("prime")} {
+	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "prime-wasm": read("prime.wasm"), "trap": trap, "prime-native": read("prime"), "pause": read("pause")} {
 		built, err := buildImage(name, module)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", name, err)

@@ -6,9 +6,10 @@ import (
 )
 
 // buildImage makes the test image called name: a FROM-scratch container
-// image for "prime-native", a Wasm image (OCI layer form) otherwise.
+// image for "prime-native" and "pause", a Wasm image (OCI layer form)
+// otherwise.
 func buildImage(name string, module []byte) (v1.Image, error) {
-	if name == "prime-native" {
+	if name == "prime-native" || name == "pause" {
 		return oci.ContainerImage(module, oci.ContainerConfig{})
 	}
 	return oci.WasmImage(module, oci.FormOCILayer)

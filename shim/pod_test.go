@@ -1,0 +1,96 @@
+package shim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/namespaces"
+	coci "github.com/containerd/containerd/oci"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// parentExe is the file name of the executable of pid's parent.
+func parentExe(t *testing.T, pid uint32) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name in parentheses: state, ppid, ...
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	exe, err := os.Readlink("/proc/" + f[1] + "/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(exe)
+}
+
+// TestPodLikeCRI does what containerd's CRI plugin does for a pod whose
+// RuntimeClass maps to this shim: the sandbox (a pause container) and the
+// function container are both created with runtime io.containerd.faaswasm.v1
+// and the CRI annotations. The sandbox must run under runc's shim, the Wasm
+// container under ours (never grouped into runc's), in the sandbox's
+// network, IPC, UTS and PID namespaces.
+func TestPodLikeCRI(t *testing.T) {
+	h := requireHarness(t)
+	ctx := namespaces.WithNamespace(context.Background(), testNS)
+	podNet := netns(t)
+	sandbox := h.newContainer(t, "pod1", "pause", RuntimeType, podNet,
+		coci.WithAnnotations(map[string]string{AnnotationContainerType: containerTypeSandbox, AnnotationSandboxID: "pod1"}))
+	sbTask := startTask(t, sandbox, nil)
+	if exe := parentExe(t, sbTask.Pid()); exe != RuncShimBinary {
+		t.Fatalf("sandbox runs under %s, want %s", exe, RuncShimBinary)
+	}
+	proc := fmt.Sprintf("/proc/%d/ns/", sbTask.Pid())
+	fn := h.newContainer(t, "pod1-fn", "guest", RuntimeType, proc+"net",
+		coci.WithAnnotations(map[string]string{
+			AnnotationContainerType: "container", AnnotationSandboxID: "pod1",
+			AnnotationContainerName: "fn", AnnotationPodNamespace: "openfaas-fn",
+		}),
+		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: proc + "ipc"}),
+		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: proc + "uts"}),
+		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: proc + "pid"}))
+	var out syncBuffer
+	fnTask := startTask(t, fn, &out)
+	if exe := parentExe(t, fnTask.Pid()); exe != "containerd-shim-faaswasm-v1" {
+		t.Fatalf("Wasm container runs under %s", exe)
+	}
+	for _, ns := range []string{"net", "ipc", "uts", "pid"} {
+		a, _ := os.Readlink(proc + ns)
+		b, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", fnTask.Pid(), ns))
+		if a == "" || a != b {
+			t.Errorf("%s namespace: runner %q, sandbox %q", ns, b, a)
+		}
+	}
+	client := nsClient(podNet)
+	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if code, body := get(client, "POST", "/echo", "pod"); code != 200 || body != "pod" {
+		t.Fatalf("POST /echo = %d %q", code, body)
+	}
+
+	// Tear down like the kubelet: container first, then the sandbox.
+	for _, task := range []containerd.Task{fnTask, sbTask} {
+		ch, err := task.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := task.Kill(ctx, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := waitExit(t, ch); code != 0 {
+			t.Errorf("task %s exited %d after SIGTERM", task.ID(), code)
+		}
+		if _, err := task.Delete(ctx); err != nil {
+			t.Fatalf("delete %s: %v", task.ID(), err)
+		}
+	}
+}
