@@ -185,7 +185,7 @@ func (b *Backend) ownDeployment(ctx context.Context, name, ns string) (*appsv1.D
 	if err != nil {
 		return nil, apiError(err)
 	}
-	if d.Labels[LabelManagedBy] != ManagedBy || d.Labels[provider.LabelFunction] != name {
+	if !isFunction(d) {
 		return nil, fmt.Errorf("deployment %s/%s is not a faas-wasm function: %w", ns, name, provider.ErrNotFound)
 	}
 	return d, nil

@@ -29,7 +29,7 @@ import (
 func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
 	ns := b.nsOrDefault(namespace)
 	d, err := b.deployments.Deployments(ns).Get(name)
-	if apierrors.IsNotFound(err) || (err == nil && d.Labels[provider.LabelFunction] != name) {
+	if apierrors.IsNotFound(err) || (err == nil && !isFunction(d)) {
 		return nil, fmt.Errorf("invoke %s.%s: %w", name, ns, provider.ErrNotFound)
 	}
 	if err != nil {
@@ -50,7 +50,7 @@ func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handl
 	return p.(*proxy), nil
 }
 
-// endpoints returns the addresses ("ip:8080") of a function's ready
+// endpoints returns the addresses ("ip:port") of a function's ready
 // endpoints, from the EndpointSlice cache.
 func (b *Backend) endpoints(name, ns string) []string {
 	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: name})
@@ -63,14 +63,26 @@ func (b *Backend) endpoints(name, ns string) []string {
 		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
+		port := strconv.Itoa(slicePort(s))
 		for _, ep := range s.Endpoints {
 			if (ep.Conditions.Ready != nil && !*ep.Conditions.Ready) || len(ep.Addresses) == 0 {
 				continue
 			}
-			out = append(out, net.JoinHostPort(ep.Addresses[0], strconv.Itoa(FunctionPort)))
+			out = append(out, net.JoinHostPort(ep.Addresses[0], port))
 		}
 	}
 	return out
+}
+
+// slicePort is the port of an EndpointSlice's "http" port (the Service's
+// only one), FunctionPort when the slice names none.
+func slicePort(s *discoveryv1.EndpointSlice) int {
+	for _, p := range s.Ports {
+		if p.Port != nil && (p.Name == nil || *p.Name == "http") {
+			return int(*p.Port)
+		}
+	}
+	return FunctionPort
 }
 
 // waitingReasons describes why a function's pods are not running, e.g.

@@ -79,7 +79,7 @@ func (b *Backend) scaleIdle(ctx context.Context) {
 	}
 	now := b.opts.now()
 	for _, d := range ds {
-		if d.Spec.Replicas == nil || *d.Spec.Replicas == 0 || d.Labels[provider.LabelFunction] != d.Name {
+		if d.Spec.Replicas == nil || *d.Spec.Replicas == 0 || !isFunction(d) {
 			continue
 		}
 		fn, err := specOf(d)

@@ -25,7 +25,7 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 		return provider.FunctionStatus{}, fmt.Errorf("function %s: %w", name, err)
 	}
 	d, err := b.deployments.Deployments(ns).Get(name)
-	if apierrors.IsNotFound(err) || (err == nil && d.Labels[provider.LabelFunction] != name) {
+	if apierrors.IsNotFound(err) || (err == nil && !isFunction(d)) {
 		return provider.FunctionStatus{}, fmt.Errorf("function %s.%s: %w", name, ns, provider.ErrNotFound)
 	}
 	if err != nil {
@@ -50,12 +50,17 @@ func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.Fun
 	}
 	out := make([]provider.FunctionStatus, 0, len(ds))
 	for _, d := range ds {
-		if d.Labels[provider.LabelFunction] == d.Name {
+		if isFunction(d) {
 			out = append(out, b.status(d))
 		}
 	}
 	slices.SortFunc(out, func(a, b provider.FunctionStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// isFunction reports whether a Deployment is a function faas-wasm manages.
+func isFunction(d *appsv1.Deployment) bool {
+	return d.Labels[LabelManagedBy] == ManagedBy && d.Labels[provider.LabelFunction] == d.Name
 }
 
 // status builds a function's status from its cached Deployment. A
