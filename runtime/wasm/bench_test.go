@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,14 +49,25 @@ func nativeNS(fn func()) float64 {
 	return float64(time.Since(start).Nanoseconds()) / runs
 }
 
-// benchInvoke invokes f b.N times and reports p50/p99 latency and the ratio
-// of the mean to native (ns per native call).
+// cpuTime is the process's user+system CPU time: per-op CPU cost is less
+// disturbed than wall time when other processes load the machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchInvoke invokes f b.N times and reports p50/p99 latency, CPU time per
+// call and the ratio of the mean to native (ns per native call).
 func benchInvoke(b *testing.B, f *Function, req *Request, native float64) {
 	ctx := context.Background()
 	if _, err := f.Invoke(ctx, req); err != nil {
 		b.Fatal(err)
 	}
 	lat := make([]time.Duration, 0, b.N)
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -65,6 +77,7 @@ func benchInvoke(b *testing.B, f *Function, req *Request, native float64) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")

@@ -36,7 +36,7 @@
 // Modules are compiled once and cached ahead of time as cacheDir/<sha256>.cwasm
 // (with a CRC-32C in <sha256>.cwasm.sum), loaded with mmap; compiling never
 // happens on the request path. Instances come from wasmtime's pooling
-// allocator with copy-on-write memory initialisation; the first 16 MiB of each
+// allocator with copy-on-write memory initialisation; the first 4 MiB of each
 // pooled memory stay resident between instances (WithKeepResident), so a fresh
 // instance of a snapshot does not page-fault its way through the Go heap.
 // Finished instances are released by a background goroutine. stdin is handed
@@ -58,8 +58,10 @@
 // instances. wasmtime does not report a refused memory.grow, so ErrMemoryLimit
 // is inferred: a guest that died with its memory within a quarter of the limit
 // is taken to have died of it. The pool holds WithPoolSize instances across
-// all functions; instantiating beyond it fails (and NewFunction logs a warning
-// when the functions' MaxConcurrency add up to more).
+// all functions, running or waiting to be released (at most an eighth of the
+// pool waits; beyond that, instances are released inline); instantiating
+// beyond it fails, and NewFunction logs a warning when the functions'
+// MaxConcurrency add up to more.
 //
 // The only filesystem visible to a guest is the read-only preopen
 // /var/openfaas/secrets (an empty directory when the function has no

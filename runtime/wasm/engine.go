@@ -28,7 +28,7 @@ const (
 	DefaultPoolSize = 256
 	// DefaultKeepResident is how much of each pooled linear memory stays
 	// resident between instances (see WithKeepResident).
-	DefaultKeepResident = 16 << 20
+	DefaultKeepResident = 4 << 20
 	// DefaultEpochInterval is the period of the engine-wide epoch ticker,
 	// hence the precision of timeouts and cancellation.
 	DefaultEpochInterval = 2 * time.Millisecond
@@ -66,7 +66,9 @@ func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
 // memory stay mapped between instances (default DefaultKeepResident). Pages
 // kept resident are reset in place when an instance ends instead of being
 // unmapped, so the next instance does not page-fault on them: a fresh
-// snapshot instance of a Go guest then costs about what a warm call does.
+// snapshot instance of a Go echo guest then runs its request in ~60 µs of
+// CPU instead of ~200 µs. The reset moves that cost to the release, which
+// happens off the request path; total CPU per request stays about the same.
 // The price is resident memory: up to this much per pool slot ever used.
 // Ignored without pooling.
 func WithKeepResident(n uint64) Option { return func(o *options) { o.keepResident = n } }
@@ -163,7 +165,8 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 	e.stopTick = make(chan struct{})
 	e.tickDone = make(chan struct{})
 	go e.tick()
-	e.releases = make(chan release, 64)
+	// Stores waiting to be closed hold pool slots: keep that bounded.
+	e.releases = make(chan release, max(1, o.poolSize/8))
 	e.releaseDone = make(chan struct{})
 	go e.closeStores()
 	e.log.Debug("wasm engine ready", "cache", cacheDir, "pooling", e.pooling, "pool_size", o.poolSize)
