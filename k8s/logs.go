@@ -20,6 +20,9 @@ import (
 // logBuffer is how many lines may wait in a log channel.
 const logBuffer = 256
 
+// waitingPrefix starts the lines that say why a pod's container is not running.
+const waitingPrefix = "faas-wasm: "
+
 // maxLogLine is the longest log line read; longer lines are cut.
 const maxLogLine = 1 << 20
 
@@ -120,7 +123,7 @@ func (b *Backend) streamPod(ctx context.Context, req provider.LogRequest, pod st
 	sc.Buffer(make([]byte, 0, 64<<10), maxLogLine)
 	for sc.Scan() {
 		m := parseLogLine(sc.Text())
-		if (!since.IsZero() && !m.Timestamp.After(since) && !(after.IsZero() && m.Timestamp.Equal(since))) || ctx.Err() != nil {
+		if (!after.IsZero() && !m.Timestamp.After(after)) || (!req.Since.IsZero() && m.Timestamp.Before(req.Since)) {
 			continue
 		}
 		m.Name, m.Namespace, m.Instance = req.Name, req.Namespace, pod
@@ -151,11 +154,11 @@ func (b *Backend) podWaiting(ns, pod string) string {
 	}
 	for _, c := range p.Status.ContainerStatuses {
 		if w := c.State.Waiting; w != nil && w.Reason != "" {
-			return fmt.Sprintf("faas-wasm: container %s is waiting: %s: %s", c.Name, w.Reason, w.Message)
+			return fmt.Sprintf(waitingPrefix+"container %s is waiting: %s: %s", c.Name, w.Reason, w.Message)
 		}
 	}
 	if p.Status.Phase == corev1.PodPending {
-		return "faas-wasm: pod is pending: " + p.Status.Message
+		return waitingPrefix + "pod is pending: " + p.Status.Message
 	}
 	return ""
 }
@@ -206,7 +209,7 @@ func (b *Backend) followPod(ctx context.Context, req provider.LogRequest, pod st
 	var lastWhy string
 	for ctx.Err() == nil {
 		err := b.streamPod(ctx, req, pod, last, true, func(m provider.LogMessage) bool {
-			if strings.HasPrefix(m.Text, "faas-wasm: ") && m.Timestamp.After(last) && m.Instance == pod {
+			if strings.HasPrefix(m.Text, waitingPrefix) {
 				if m.Text == lastWhy {
 					return true
 				}
