@@ -88,34 +88,46 @@ start_proc() {
 	log "$name started (pid $!, log $LOG_DIR/$name.log)"
 }
 
-# stop_proc NAME [TIMEOUT]: SIGTERM the recorded pid, SIGKILL after TIMEOUT seconds (default 20).
+# stop_proc NAME [TIMEOUT]: SIGTERM the recorded pid and SIGKILL it after TIMEOUT seconds
+# (default 20; 0 sends SIGKILL at once), then wait until it is gone.
 stop_proc() {
 	local name=$1 timeout=${2:-20} pid i
 	pid=$(pid_of "$name")
 	if [[ -n $pid ]]; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < timeout * 10; i++)); do
-			[[ -d /proc/$pid ]] || break
-			sleep 0.1
-		done
+		if ((timeout > 0)); then
+			kill -TERM "$pid" 2>/dev/null || true
+			for ((i = 0; i < timeout * 10; i++)); do
+				[[ -d /proc/$pid ]] || break
+				sleep 0.1
+			done
+		fi
 		if [[ -d /proc/$pid ]]; then
-			log "$name (pid $pid) ignored SIGTERM, killing"
+			((timeout > 0)) && log "$name (pid $pid) still running after ${timeout} s, killing"
 			kill -KILL "$pid" 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				[[ -d /proc/$pid ]] || break
+				sleep 0.1
+			done
 		fi
 		log "$name stopped"
 	fi
 	rm -f "$PID_DIR/$name.pid"
 }
 
-# wait_for WHAT SECONDS CMD...: retry CMD every 0.2 s until it succeeds or time runs out.
+# wait_for WHAT SECONDS CMD...: retry CMD every 0.2 s until it succeeds or SECONDS of wall
+# time have passed. With WAIT_PROC=NAME set, give up early if component NAME is gone.
 wait_for() {
-	local what=$1 secs=$2 i
+	local what=$1 deadline=$((SECONDS + $2))
 	shift 2
-	for ((i = 0; i < secs * 5; i++)); do
+	while ((SECONDS < deadline)); do
 		"$@" >/dev/null 2>&1 && return 0
+		if [[ -n ${WAIT_PROC:-} && -z $(pid_of "$WAIT_PROC") ]]; then
+			tail -n 5 "$LOG_DIR/$WAIT_PROC.log" >&2 2>/dev/null
+			die "$WAIT_PROC exited while waiting for $what; see $LOG_DIR/$WAIT_PROC.log"
+		fi
 		sleep 0.2
 	done
-	die "timed out after ${secs}s waiting for $what"
+	die "timed out after $2 s waiting for $what"
 }
 
 # registry_hosts_dir HOST:PORT: the containerd hosts.toml directory of a registry.

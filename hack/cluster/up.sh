@@ -64,7 +64,7 @@ if [[ -z $(pid_of containerd) ]]; then
 fi
 PATH=$shim_path start_proc containerd "$(command -v containerd)" --config "$CONTAINERD_DIR/config.toml"
 ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
-wait_for containerd 30 ctr_ version
+WAIT_PROC=containerd wait_for containerd 30 ctr_ version
 if ! ctr_ images ls -q | grep -qxF "$PAUSE_IMAGE"; then
 	ctr_ images import "$IMAGE_DIR/pause.tar" >/dev/null
 	log "imported $PAUSE_IMAGE into containerd namespace k8s.io"
@@ -75,7 +75,7 @@ start_proc etcd "$BIN_DIR/etcd" --name faas-wasm --data-dir "$STATE_DIR/etcd" \
 	--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
 	--initial-cluster "faas-wasm=http://127.0.0.1:$ETCD_PEER_PORT" \
 	--unsafe-no-fsync --log-level warn
-wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
+WAIT_PROC=etcd wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
 
 P=$PKI_DIR
 start_proc kube-apiserver "$BIN_DIR/kube-apiserver" \
@@ -89,7 +89,7 @@ start_proc kube-apiserver "$BIN_DIR/kube-apiserver" \
 	--service-account-key-file "$P/sa.pub" --service-account-signing-key-file "$P/sa.key" \
 	--authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
 	--allow-privileged=true --anonymous-auth=false --profiling=false
-wait_for kube-apiserver 90 kubectl_admin get --raw /readyz
+WAIT_PROC=kube-apiserver wait_for kube-apiserver 120 kubectl_admin get --raw /readyz
 
 start_proc kube-controller-manager "$BIN_DIR/kube-controller-manager" \
 	--kubeconfig "$CFG/controller-manager.kubeconfig" \
@@ -117,7 +117,7 @@ handler: ${rc#*=}
 YAML
 done
 
-wait_for "node $NODE_NAME to register" 60 kubectl_admin get node "$NODE_NAME"
+WAIT_PROC=kubelet wait_for "node $NODE_NAME to register" 90 kubectl_admin get node "$NODE_NAME"
 kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=120s >/dev/null ||
 	die "node $NODE_NAME not Ready; see $LOG_DIR/kubelet.log"
 wait_for "default service account" 60 kubectl_admin get serviceaccount default
