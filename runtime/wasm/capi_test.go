@@ -265,3 +265,32 @@ func TestOutputFile(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolNotExhaustedByReleases(t *testing.T) {
+	// Instances awaiting release hold pool slots; a busy function on a small
+	// pool must not run out of them.
+	e := newEngineT(t, testEngine(t).cacheDir, WithPoolSize(4))
+	m, err := e.Compile(context.Background(), cGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := e.NewFunction(m, Config{Name: "busy", MaxConcurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				if _, err := call(f, "", "x"); err != nil {
+					t.Errorf("worker %d call %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

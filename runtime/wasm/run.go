@@ -219,7 +219,7 @@ func (s *slot) dropWarm() {
 // guest trap.
 type instantiateError struct{ err error }
 
-func (e *instantiateError) Error() string { return "instantiate: " + e.err.Error() }
+func (e *instantiateError) Error() string { return "instantiate: " + trapMessage(e.err.Error()) }
 func (e *instantiateError) Unwrap() error { return e.err }
 
 // callHandle calls faas_handle and turns a non-zero result into *ExitError.
