@@ -57,12 +57,15 @@ type Config struct {
 	AllowedHosts []string
 	// Mode selects fresh or warm instances for reactor modules.
 	Mode Mode
-	// Log receives each line the guest writes to stderr (may be nil).
+	// Log receives each line the guest wrote to stderr (may be nil). It is
+	// called after the guest stops, before Invoke returns, with at most the
+	// last 1 MiB of that call's stderr.
 	Log func(line string)
 }
 
 // Function is a module deployed with a Config. It is safe for concurrent use.
 type Function struct {
+	id          string // name.namespace, for errors
 	engine      *Engine
 	module      *Module
 	cfg         Config
@@ -119,6 +122,7 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 	}
 	cfg.AllowedHosts = hosts
 	f := &Function{
+		id:          id,
 		engine:      e,
 		module:      m,
 		cfg:         cfg,
@@ -158,28 +162,28 @@ func (f *Function) Invoke(ctx context.Context, req *Request) (*Response, error) 
 	f.mu.RLock()
 	if f.closed {
 		f.mu.RUnlock()
-		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, ErrClosed)
+		return nil, fmt.Errorf("invoke %s: %w", f.id, ErrClosed)
 	}
 	defer f.mu.RUnlock()
 	var s *slot
 	select {
 	case s = <-f.slots:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("invoke %s: waiting for a free instance: %w", f.cfg.Name, context.Cause(ctx))
+		return nil, fmt.Errorf("invoke %s: waiting for a free instance: %w", f.id, context.Cause(ctx))
 	case <-f.done:
-		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, ErrClosed)
+		return nil, fmt.Errorf("invoke %s: %w", f.id, ErrClosed)
 	}
 	defer func() { f.slots <- s }()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, context.Cause(ctx))
+		return nil, fmt.Errorf("invoke %s: %w", f.id, context.Cause(ctx))
 	}
 	stdout, err := s.run(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, err)
+		return nil, fmt.Errorf("invoke %s: %w", f.id, err)
 	}
 	resp, err := ParseCGIResponse(stdout, f.contentType)
 	if err != nil {
-		return nil, fmt.Errorf("invoke %s: %w", f.cfg.Name, err)
+		return nil, fmt.Errorf("invoke %s: %w", f.id, err)
 	}
 	return resp, nil
 }

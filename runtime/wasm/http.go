@@ -55,7 +55,7 @@ func (h *hostState) get(handle int32) *hostResponse {
 
 // fail records msg as the error message the guest reads from handle -1.
 func (h *hostState) fail(msg string) int32 {
-	h.fn.engine.log.Debug("faas_http refused", "function", h.fn.cfg.Name, "reason", msg)
+	h.fn.engine.log.Debug("faas_http refused", "function", h.fn.id, "reason", msg)
 	h.lastErr = hostResponse{data: []byte("faas_http: " + msg)}
 	return -1
 }
