@@ -103,11 +103,6 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 		engine.Close()
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
-	// The module's bytes (megabytes for a Go guest) are garbage now that the
-	// compiled form is mapped from the cache: give their pages back to the
-	// node instead of waiting for the scavenger.
-	code = nil
-	debug.FreeOSMemory()
 	r.log.Info("module loaded", "function", cfg.Name, "digest", r.module.Digest(),
 		"shape", r.module.Shape().String(), "mode", mode.String(), "took", time.Since(start).Round(time.Microsecond))
 	return r, nil
@@ -129,6 +124,11 @@ func (r *Runner) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	r.log.Info("serving", "function", r.cfg.Name, "addr", l.Addr().String())
+	// The module's bytes (megabytes for a Go guest) read by New are garbage
+	// now that the compiled form is mapped from the cache: give their pages
+	// back to the node now, off the path to the first response, instead of
+	// waiting for the scavenger.
+	go debug.FreeOSMemory()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", r.cfg.Name, err)
