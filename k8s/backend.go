@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,6 +19,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -63,6 +65,7 @@ type Backend struct {
 
 	stats   *statsTable
 	proxies sync.Map // key "ns/name" → *proxy
+	specs   sync.Map // key "ns/name" → *decodedSpec
 
 	cancel   context.CancelFunc
 	idleDone chan struct{}
@@ -102,6 +105,11 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),
 		stats:       newStatsTable(),
 		idleDone:    make(chan struct{}),
+	}
+	if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		DeleteFunc: b.forgetDeleted,
+	}); err != nil {
+		return nil, fmt.Errorf("k8s backend: deployment informer: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
@@ -194,6 +202,22 @@ func (b *Backend) shutdown() {
 // Info describes the backend: provider "faas-wasm", orchestration "kubernetes".
 func (b *Backend) Info(context.Context) provider.ProviderInfo {
 	return provider.ProviderInfo{Name: "faas-wasm", Orchestration: "kubernetes", Version: b.opts.version}
+}
+
+// forgetDeleted drops the in-memory state of a Deployment that is gone,
+// however it was deleted (by Delete, kubectl, or with its namespace).
+func (b *Backend) forgetDeleted(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	d, ok := obj.(*appsv1.Deployment)
+	if !ok {
+		return
+	}
+	key := d.Namespace + "/" + d.Name
+	b.specs.Delete(key)
+	b.proxies.Delete(key)
+	b.stats.forget(d.Namespace, d.Name)
 }
 
 // functionSelector selects the objects of one function.

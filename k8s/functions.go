@@ -112,8 +112,6 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 		// The Service is owned by the Deployment: the garbage collector removes it anyway.
 		b.log.Warn("function service not deleted", "function", name, "namespace", ns, "err", err)
 	}
-	b.stats.forget(ns, name)
-	b.proxies.Delete(ns + "/" + name)
 	b.log.Info("function deleted", "function", name, "namespace", ns)
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // Function returns one function's status from the informer cache (no API
-// call): the deployed spec as stored on the Deployment, its replica counts,
+// call). The status's maps and slices are shared with the cache: read them
+// only: the deployed spec as stored on the Deployment, its replica counts,
 // creation time and the invocations this provider has served.
 //
 // # Errors
@@ -35,7 +36,8 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 }
 
 // Functions lists a namespace's functions from the informer cache, sorted
-// by name (an empty slice when none).
+// by name (an empty slice when none). The statuses' maps and slices are
+// shared with the cache: read them only.
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
@@ -67,7 +69,7 @@ func isFunction(d *appsv1.Deployment) bool {
 // Deployment whose spec annotation is unreadable is described from its
 // object (image and labels) so it still shows up.
 func (b *Backend) status(d *appsv1.Deployment) provider.FunctionStatus {
-	fn, err := specOf(d)
+	fn, err := b.cachedSpec(d)
 	if err != nil {
 		b.log.Warn("function spec unreadable; status from the Deployment", "err", err)
 		fn = provider.FunctionDeployment{Service: d.Name, Namespace: d.Namespace,
@@ -99,4 +101,27 @@ func (b *Backend) status(d *appsv1.Deployment) provider.FunctionStatus {
 		st.InvocationCount = float64(s.invocations.Load())
 	}
 	return st
+}
+
+// decodedSpec is a Deployment's spec annotation and its decoded form.
+type decodedSpec struct {
+	raw string
+	fn  provider.FunctionDeployment
+}
+
+// cachedSpec decodes a Deployment's spec annotation once per change: lists
+// of 1,000 functions would otherwise spend most of their time in JSON.
+// The returned maps and slices are shared: read them only.
+func (b *Backend) cachedSpec(d *appsv1.Deployment) (provider.FunctionDeployment, error) {
+	key := d.Namespace + "/" + d.Name
+	raw := d.Annotations[AnnotationSpec]
+	if v, ok := b.specs.Load(key); ok && v.(*decodedSpec).raw == raw {
+		return v.(*decodedSpec).fn, nil
+	}
+	fn, err := specOf(d)
+	if err != nil {
+		return fn, err
+	}
+	b.specs.Store(key, &decodedSpec{raw: raw, fn: fn})
+	return fn, nil
 }
