@@ -29,13 +29,14 @@ func studyConcurrent(d time.Duration) Load {
 }
 
 // FullProfile is the profile of a publishable run: 20 deploy rounds, the
-// study's one-minute concurrent load, 30 s serial phases.
+// study's one-minute concurrent load, serial phases of ≤ 2000 requests or
+// 20 s (the study's were 5 minutes; the flags can lengthen them).
 func FullProfile() Profile {
 	return Profile{
 		Name:         "full",
 		DeployRounds: 20,
-		ColdRounds:   10,
-		Serial:       Load{Workers: 1, MaxRequests: 3000, MaxDuration: 30 * time.Second},
+		ColdRounds:   5,
+		Serial:       Load{Workers: 1, MaxRequests: 2000, MaxDuration: 20 * time.Second},
 		Concurrent:   studyConcurrent(time.Minute),
 		Max:          Load{Workers: 8, KeepAlive: true, MaxRequests: 50000, MaxDuration: 10 * time.Second},
 	}

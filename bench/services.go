@@ -66,6 +66,10 @@ func (s *Services) startUserstore(ctx context.Context, repo, dir, listen string)
 	if err := pgserver.Available(); err != nil {
 		return err
 	}
+	// PostgreSQL runs as its own user, which must traverse dir.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
 	bin := filepath.Join(dir, "userstore")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/userstore")
 	build.Dir = repo
@@ -83,7 +87,13 @@ func (s *Services) startUserstore(ctx context.Context, repo, dir, listen string)
 		return err
 	}
 	s.userstore, s.userPort = c, port
-	return waitHTTP(ctx, c, fmt.Sprintf("http://127.0.0.1:%d/healthz", port), time.Minute)
+	if err := waitHTTP(ctx, c, fmt.Sprintf("http://127.0.0.1:%d/healthz", port), time.Minute); err != nil {
+		log, _ := os.ReadFile(c.log.Name())
+		s.userstore.stop(10 * time.Second)
+		s.userstore = nil
+		return fmt.Errorf("%w: %s", err, tail(string(log), 600))
+	}
+	return nil
 }
 
 // HamletURL returns the text's URL as seen from host (an address of this
@@ -115,4 +125,12 @@ func (s *Services) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop hamlet server: %w", err)
 	}
 	return nil
+}
+
+// tail returns at most the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
