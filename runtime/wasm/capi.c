@@ -102,6 +102,8 @@ static bool guest_memory(wasmtime_caller_t *caller, uint8_t **base, size_t *size
 	return true;
 }
 
+// faas_clock_time_get shadows WASI's clock_time_get: realtime is the host's;
+// monotonic is CLOCK_MONOTONIC + FAAS_MONOTONIC_OFFSET.
 static wasm_trap_t *faas_clock_time_get(void *env, wasmtime_caller_t *caller, val_raw_t *args, size_t n) {
 	int32_t id = args[0].i32;
 	uint32_t ptr = (uint32_t)args[2].i32;
@@ -110,9 +112,10 @@ static wasm_trap_t *faas_clock_time_get(void *env, wasmtime_caller_t *caller, va
 	switch (id) {
 	case 0: clock_gettime(CLOCK_REALTIME, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
 	case 1: v = (uint64_t)faas_now() + FAAS_MONOTONIC_OFFSET; break;
-	case 2: clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
-	case 3: clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); v = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec; break;
-	default: args[0].i32 = 28; return NULL; // EINVAL
+	// CPU-time clocks would expose the host process's (or thread's) CPU
+	// time, shared by every function: not supported.
+	case 2: case 3: args[0].i32 = 58; return NULL; // ENOTSUP
+	default: args[0].i32 = 28; return NULL;        // EINVAL
 	}
 	uint8_t *base;
 	size_t size;
