@@ -9,7 +9,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATE_DIR ?= $(HOME)/.local/share/faas-wasm
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all deps build run test vet fmt-check fuzz bench clean
+.PHONY: all deps build run test vet fmt-check fuzz bench clean cluster-up cluster-down cluster-smoke
 
 all: build
 
@@ -42,3 +42,14 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# A real single-node Kubernetes cluster for the kubernetes-mode tests (see hack/cluster/README.md).
+# The binaries are built once from the Go module proxy and cached outside the repository.
+cluster-up:
+	./hack/cluster/up.sh
+
+cluster-down:
+	./hack/cluster/down.sh
+
+cluster-smoke:
+	./hack/cluster/smoke.sh
