@@ -41,14 +41,17 @@
 // instance of a snapshot does not page-fault its way through the Go heap.
 // Finished instances are released by a background goroutine. stdin is handed
 // to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
-// slot. These are reached through one small cgo file (capi.go) calling
+// slot. These are reached through a small cgo layer (capi.go, capi.c) calling
 // wasmtime's C API, because wasmtime-go does not expose them.
 //
 // The guest's monotonic clock (clock_time_get, implemented in C) is the host's
 // CLOCK_MONOTONIC plus one hour: continuous across snapshot and request,
 // across instances and across warm calls. WASI's own clock restarts at zero
 // for every WASI context, which makes times captured during pre-initialisation
-// appear to lie in the future.
+// appear to lie in the future. poll_oneoff is implemented in C too, so that a
+// guest asleep (time.Sleep, an idle Go scheduler) still stops at its deadline
+// or when the caller cancels; WASI's would block the thread for the whole
+// sleep, out of reach of epoch interruption.
 //
 // # Limits and capabilities
 //
