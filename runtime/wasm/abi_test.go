@@ -12,12 +12,13 @@ import (
 
 func TestABIEcho(t *testing.T) {
 	for _, g := range goGuests() {
-		for _, mode := range []Mode{ModeFresh, ModeWarm} {
+		modes := []Mode{ModeFresh, ModeWarm}
+		if g.name == "command" {
+			modes = modes[:1] // TestWarmNeedsReactor covers the refusal
+		}
+		for _, mode := range modes {
 			t.Run(g.name+"/"+mode.String(), func(t *testing.T) {
 				guest := g.bytes(t)
-				if mode == ModeWarm && g.name == "command" {
-					t.Skip("warm mode is for reactors; TestWarmNeedsReactor covers the refusal")
-				}
 				f := deploy(t, guest, Config{Env: map[string]string{"MY_VAR": "from-env", "Http_Path": "/overridden"}, Mode: mode})
 				for i, body := range []string{"hello", "", strings.Repeat("x", 100000)} {
 					ctx := context.Background()
@@ -206,5 +207,16 @@ func TestWarmNeedsReactor(t *testing.T) {
 	}
 	if _, err := e.NewFunction(m, Config{Name: "w", Mode: ModeWarm}); !errors.Is(err, ErrNotFunction) {
 		t.Errorf("warm command module: got %v, want ErrNotFunction", err)
+	}
+}
+
+func TestMemoryLimitBelowModule(t *testing.T) {
+	e := testEngine(t)
+	m, err := e.Compile(context.Background(), snapshotGuestT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.NewFunction(m, Config{Name: "tiny", MemoryLimit: 1 << 20}); !errors.Is(err, ErrMemoryLimit) {
+		t.Errorf("1 MiB limit for a Go snapshot: got %v, want ErrMemoryLimit", err)
 	}
 }

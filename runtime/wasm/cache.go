@@ -79,7 +79,7 @@ func (e *Engine) load(key string, module []byte) (*Module, error) {
 		mod.Close()
 		return nil, fmt.Errorf("compile %s: %w", digest, err)
 	}
-	return &Module{digest: digest, shape: shape, mod: mod, engine: e}, nil
+	return &Module{digest: digest, shape: shape, minMemory: minMemory(mod), mod: mod, engine: e}, nil
 }
 
 // loadCached memory-maps a cache entry after checking it against its

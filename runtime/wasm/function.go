@@ -85,8 +85,9 @@ type Function struct {
 // first use. It creates no instance and does no I/O.
 //
 // # Errors
-// ErrNotFunction when cfg asks for warm mode on a command module; an error
-// when cfg has negative limits.
+// ErrNotFunction when cfg asks for warm mode on a command module;
+// ErrMemoryLimit when cfg.MemoryLimit is below the module's initial memory;
+// an error when cfg has negative limits.
 func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 	id := cfg.Name
 	if cfg.Namespace != "" {
@@ -104,6 +105,10 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 	}
 	if cfg.MemoryLimit > maxLinearMemory {
 		cfg.MemoryLimit = maxLinearMemory
+	}
+	if uint64(cfg.MemoryLimit) < m.minMemory {
+		return nil, fmt.Errorf("function %s: memory limit %d bytes is below the %d bytes the module starts with: %w",
+			id, cfg.MemoryLimit, m.minMemory, ErrMemoryLimit)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout

@@ -37,10 +37,11 @@ func (s Shape) String() string {
 // Module is a compiled function module, ready to instantiate. It is safe for
 // concurrent use and may back any number of Functions.
 type Module struct {
-	digest string
-	shape  Shape
-	mod    *wasmtime.Module
-	engine *Engine
+	digest    string
+	shape     Shape
+	minMemory uint64 // bytes of linear memory at instantiation
+	mod       *wasmtime.Module
+	engine    *Engine
 }
 
 // Digest returns "sha256:<hex>" of the module's bytes.
@@ -54,6 +55,18 @@ const (
 	wasiModule = "wasi_snapshot_preview1"
 	httpModule = "faas_http"
 )
+
+// minMemory returns the initial size in bytes of the module's defined
+// memories.
+func minMemory(mod *wasmtime.Module) uint64 {
+	var n uint64
+	for _, ex := range mod.Exports() {
+		if mt := ex.Type().MemoryType(); mt != nil {
+			n = max(n, mt.Minimum()*64<<10)
+		}
+	}
+	return n
+}
 
 // inspect decides a compiled module's shape and checks that every import is
 // one the host provides.
