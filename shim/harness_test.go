@@ -213,6 +213,20 @@ func (h *harness) pushImages() error {
 		}
 		h.images[name] = pulled
 	}
+	// The CNCF Wasm artifact has no layer containerd can unpack: fetch only.
+	art, err := oci.WasmImage(read("guest.wasm"), oci.FormArtifact)
+	if err != nil {
+		return err
+	}
+	ref := host + "/guest-artifact:1"
+	if _, err := oci.Push(ctx, art, ref); err != nil {
+		return fmt.Errorf("push artifact: %w", err)
+	}
+	pulled, err := h.client.Pull(ctx, ref, containerd.WithResolver(resolver))
+	if err != nil {
+		return fmt.Errorf("pull artifact: %w", err)
+	}
+	h.images["guest-artifact"] = pulled
 	return nil
 }
 

@@ -278,7 +278,7 @@ func Register() {
 			if err != nil {
 				return nil, err
 			}
-			return NewService(ic.Context, pp.(shimlib.Publisher), ss.(shutdown.Service))
+			return NewService(ic.Context, ic.Address, pp.(shimlib.Publisher), ss.(shutdown.Service))
 		},
 	})
 }

@@ -12,6 +12,7 @@ import (
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 	tasktypes "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/pkg/oom"
 	oomv1 "github.com/containerd/containerd/pkg/oom/v1"
 	"github.com/containerd/containerd/pkg/shutdown"
@@ -38,22 +39,31 @@ type Service struct {
 	oom        oom.Watcher
 	runnerPath string
 	cacheDir   string
+	address    string // containerd's gRPC socket, for images' Wasm layers
+	namespace  string
 
 	mu   sync.Mutex
 	task *wasmTask
 }
 
-// NewService returns the task service of a shim daemon. The publisher is
-// closed when the shim shuts down (otherwise containerd 1.6 waits 5 s for it).
+// NewService returns the task service of a shim daemon; ctx carries the
+// shim's containerd namespace and address is containerd's gRPC socket. The
+// publisher is closed when the shim shuts down (otherwise containerd 1.6
+// waits 5 s for it).
 //
 // # Errors
-// Errors locating the runner binary (see RunnerPath).
-func NewService(ctx context.Context, publisher shimlib.Publisher, sd shutdown.Service) (*Service, error) {
+// Errors locating the runner binary (see RunnerPath); a ctx without namespace.
+func NewService(ctx context.Context, address string, publisher shimlib.Publisher, sd shutdown.Service) (*Service, error) {
 	runnerPath, err := RunnerPath()
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir()}
+	ns, err := namespaces.NamespaceRequired(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("task service: %w", err)
+	}
+	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(),
+		address: address, namespace: ns}
 	if w, err := oomv1.New(publisher); err == nil {
 		s.oom = w
 		go w.Run(ctx)

@@ -53,20 +53,6 @@ func isSandbox(s *specs.Spec) bool {
 	return s.Annotations[AnnotationContainerType] == containerTypeSandbox
 }
 
-// namespacePath returns the path of the namespace of type t the container
-// must join, or "" when the spec asks for none (or for a new one).
-func namespacePath(s *specs.Spec, t specs.LinuxNamespaceType) string {
-	if s.Linux == nil {
-		return ""
-	}
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == t {
-			return ns.Path
-		}
-	}
-	return ""
-}
-
 // memoryLimit returns the cgroup memory limit of the spec (0 = none).
 func memoryLimit(s *specs.Spec) int64 {
 	if s.Linux == nil || s.Linux.Resources == nil || s.Linux.Resources.Memory == nil ||
@@ -74,6 +60,27 @@ func memoryLimit(s *specs.Spec) int64 {
 		return 0
 	}
 	return *s.Linux.Resources.Memory.Limit
+}
+
+// runnerReserve is the part of a container's memory limit kept for the
+// runner itself (Go runtime, wasmtime, mapped code) rather than given to the
+// module's linear memory.
+const runnerReserve = 32 << 20
+
+// linearMemoryLimit derives the per-instance linear memory limit from the
+// container's cgroup limit (0 = none): the limit minus runnerReserve, or half
+// of it for small limits, so a greedy module is refused memory (a 500) before
+// the kernel's OOM killer stops the whole container. The cgroup stays the
+// hard bound for all instances together.
+func linearMemoryLimit(cgroupLimit int64) int64 {
+	switch {
+	case cgroupLimit <= 0:
+		return 0
+	case cgroupLimit > 2*runnerReserve:
+		return cgroupLimit - runnerReserve
+	default:
+		return cgroupLimit / 2
+	}
 }
 
 // cgroupsPath returns the spec's cgroup path ("" = none).
@@ -138,7 +145,7 @@ func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) runspec
 		CacheDir:    cacheDir,
 		Env:         env,
 		SecretsDir:  secretsDir(s),
-		MemoryLimit: memoryLimit(s),
+		MemoryLimit: linearMemoryLimit(memoryLimit(s)),
 		Timeout:     functionTimeout(env),
 		Warm:        strings.EqualFold(strings.TrimSpace(s.Annotations[AnnotationMode]), "warm"),
 	}

@@ -84,7 +84,13 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 	}
 	modulePath, err := findModule(spec, root)
 	if err != nil {
-		return t, err
+		// Not in the root filesystem: a Wasm OCI artifact keeps its module
+		// in a layer that containerd cannot unpack.
+		fromImage, ierr := moduleFromImage(ctx, s.address, s.namespace, id, s.cacheDir)
+		if ierr != nil {
+			return t, fmt.Errorf("%w (nor in the image's layers: %v)", err, ierr)
+		}
+		modulePath = fromImage
 	}
 	cfgPath := filepath.Join(bundle, runnerConfigFile)
 	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {

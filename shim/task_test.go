@@ -205,3 +205,33 @@ func uintToString(v uint64) string {
 	}
 	return string(b[i:])
 }
+
+// TestArtifactImage runs the CNCF Wasm artifact form: no root filesystem,
+// the module is read from the image's application/wasm layer in
+// containerd's content store.
+func TestArtifactImage(t *testing.T) {
+	h := requireHarness(t)
+	ctx := namespaces.WithNamespace(context.Background(), testNS)
+	nsPath := netns(t)
+	c, err := h.client.NewContainer(ctx, "artifact", containerd.WithImage(h.images["guest-artifact"]),
+		containerd.WithNewSpec(coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: nsPath})),
+		containerd.WithRuntime(RuntimeType, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if task, err := c.Task(ctx, nil); err == nil {
+			task.Delete(ctx, containerd.WithProcessKill)
+		}
+		c.Delete(ctx)
+	})
+	var out syncBuffer
+	startTask(t, c, &out)
+	client := nsClient(nsPath)
+	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), h.logTail())
+	}
+	if code, body := get(client, "POST", "/echo", "artifact"); code != 200 || body != "artifact" {
+		t.Fatalf("POST /echo = %d %q", code, body)
+	}
+}
