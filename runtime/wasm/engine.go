@@ -100,6 +100,9 @@ type Engine struct {
 
 	stopTick chan struct{}
 	tickDone chan struct{}
+	active   atomic.Int64  // calls running guest code; the ticker sleeps at 0
+	ticks    atomic.Int64  // epochs advanced
+	wake     chan struct{} // wakes the ticker when active leaves 0
 
 	// Finished stores are closed by a background goroutine, off the request
 	// path: releasing an instance resets its memory (tens of µs).
@@ -164,6 +167,7 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 	e.linker = linker
 	e.stopTick = make(chan struct{})
 	e.tickDone = make(chan struct{})
+	e.wake = make(chan struct{}, 1)
 	go e.tick()
 	// Stores waiting to be closed hold pool slots: keep that bounded.
 	e.releases = make(chan release, max(1, o.poolSize/8))
@@ -204,21 +208,44 @@ func (e *Engine) newLinker() (*wasmtime.Linker, error) {
 	return l, nil
 }
 
-// tick advances the engine's epoch; running guests check their deadline and
-// cancellation flag at every tick.
+// tick advances the engine's epoch while guests run; they check their
+// deadline, cancellation and output limits at every tick. An idle engine does
+// not tick.
 func (e *Engine) tick() {
 	defer close(e.tickDone)
 	t := time.NewTicker(e.opts.epochInterval)
 	defer t.Stop()
 	for {
+		if e.active.Load() == 0 {
+			t.Stop()
+			select {
+			case <-e.stopTick:
+				return
+			case <-e.wake:
+			}
+			t.Reset(e.opts.epochInterval)
+		}
 		select {
 		case <-e.stopTick:
 			return
 		case <-t.C:
 			e.engine.IncrementEpoch()
+			e.ticks.Add(1)
 		}
 	}
 }
+
+// callStarted and callEnded bracket guest execution for the ticker.
+func (e *Engine) callStarted() {
+	if e.active.Add(1) == 1 {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) callEnded() { e.active.Add(-1) }
 
 // closeStores closes released stores until Close.
 func (e *Engine) closeStores() {

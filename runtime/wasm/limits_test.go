@@ -228,3 +228,33 @@ func TestClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+func TestTickerSleepsWhenIdle(t *testing.T) {
+	e := newEngineT(t, testEngine(t).cacheDir, WithPoolSize(4))
+	m, err := e.Compile(context.Background(), cGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := e.NewFunction(m, Config{Name: "ticks", Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	time.Sleep(50 * time.Millisecond)
+	if n := e.ticks.Load(); n != 0 {
+		t.Errorf("idle engine ticked %d times", n)
+	}
+	if _, err := call(f, "do=loop", ""); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("loop: %v", err)
+	}
+	busy := e.ticks.Load()
+	if busy < 10 {
+		t.Errorf("%d ticks during a 200 ms call", busy)
+	}
+	time.Sleep(20 * time.Millisecond)
+	before := e.ticks.Load()
+	time.Sleep(50 * time.Millisecond)
+	if after := e.ticks.Load(); after != before {
+		t.Errorf("engine kept ticking after the call: %d -> %d", before, after)
+	}
+}

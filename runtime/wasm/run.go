@@ -64,6 +64,7 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	defer s.host.end()
 
 	env := requestEnv(req, f.env)
+	f.engine.callStarted()
 	runtime.LockOSThread()
 	s.call.enter()
 	var mem uint64
@@ -78,6 +79,7 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	}
 	s.call.leave()
 	runtime.UnlockOSThread()
+	f.engine.callEnded()
 	stdout, overflow, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
 	stderr := s.call.stderr()
 	f.emitStderr(stderr)
