@@ -56,8 +56,8 @@
 // # Limits and capabilities
 //
 // Each function has a linear-memory limit (store limiter), a wall-time limit
-// (epoch interruption driven by one engine-wide ticker; the caller's context
-// cancels too), a response size cap and a bound on concurrently running
+// (epoch interruption driven by one engine-wide ticker, which runs only while
+// guests run; the caller's context cancels too), a response size cap and a bound on concurrently running
 // instances. wasmtime does not report a refused memory.grow, so ErrMemoryLimit
 // is inferred: a guest that died with its memory within a quarter of the limit
 // is taken to have died of it. The pool holds WithPoolSize instances across
