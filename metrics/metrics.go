@@ -45,7 +45,7 @@ type Metrics struct {
 	scale   *prometheus.HistogramVec
 	wake    *prometheus.HistogramVec
 
-	mu  sync.Mutex
+	mu  sync.RWMutex
 	fns map[string]*fnStats // by "name.namespace"
 }
 
@@ -58,6 +58,15 @@ type fnStats struct {
 	busy     time.Duration // integral of inflight over time, up to mark
 	mark     time.Time
 	last     time.Time // when the latest call began or ended
+	byCode   map[int]instruments
+	dead     bool // removed from Metrics.fns; calls must look up its successor
+}
+
+// instruments are the series of one function and status code, looked up
+// once rather than on every call.
+type instruments struct {
+	total   prometheus.Counter
+	seconds prometheus.Observer
 }
 
 // advance brings the busy integral up to now; the caller holds s.mu.
@@ -127,19 +136,18 @@ func Key(name, namespace string) string { return name + "." + namespace }
 func (m *Metrics) Invocation(name, namespace string) (done func(code int)) {
 	key := Key(name, namespace)
 	start := m.now()
-	m.mu.Lock()
-	s := m.fns[key]
-	if s == nil {
-		s = &fnStats{}
-		m.fns[key] = s
-	}
+	s := m.stats(key)
 	s.mu.Lock()
+	for s.dead { // dropped between lookup and lock: take its successor
+		s.mu.Unlock()
+		s = m.stats(key)
+		s.mu.Lock()
+	}
 	s.advance(start)
 	s.inflight++
 	s.started++
 	s.last = start
 	s.mu.Unlock()
-	m.mu.Unlock()
 	return func(code int) {
 		end := m.now()
 		if code == 0 {
@@ -150,6 +158,7 @@ func (m *Metrics) Invocation(name, namespace string) (done func(code int)) {
 			s.started--
 			if s.started == 0 && m.fns[key] == s {
 				delete(m.fns, key)
+				s.dead = true
 			}
 			s.mu.Unlock()
 			m.mu.Unlock()
@@ -160,11 +169,36 @@ func (m *Metrics) Invocation(name, namespace string) (done func(code int)) {
 		s.inflight--
 		s.done++
 		s.last = end
+		ins, ok := s.byCode[code]
+		if !ok {
+			c := strconv.Itoa(code)
+			ins = instruments{m.total.WithLabelValues(key, c), m.seconds.WithLabelValues(key, c)}
+			if s.byCode == nil {
+				s.byCode = map[int]instruments{}
+			}
+			s.byCode[code] = ins
+		}
 		s.mu.Unlock()
-		c := strconv.Itoa(code)
-		m.total.WithLabelValues(key, c).Inc()
-		m.seconds.WithLabelValues(key, c).Observe(end.Sub(start).Seconds())
+		ins.total.Inc()
+		ins.seconds.Observe(end.Sub(start).Seconds())
 	}
+}
+
+// stats returns the fnStats of key, creating it.
+func (m *Metrics) stats(key string) *fnStats {
+	m.mu.RLock()
+	s := m.fns[key]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.fns[key]; s == nil {
+		s = &fnStats{}
+		m.fns[key] = s
+	}
+	return s
 }
 
 // WokeFromZero records one scale from zero of name.namespace that took d;
@@ -196,9 +230,9 @@ type Load struct {
 // function never called).
 func (m *Metrics) Load(name, namespace string) Load {
 	now := m.now()
-	m.mu.Lock()
+	m.mu.RLock()
 	s := m.fns[Key(name, namespace)]
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	if s == nil {
 		return Load{At: now}
 	}
@@ -212,7 +246,12 @@ func (m *Metrics) Load(name, namespace string) Load {
 func (m *Metrics) Forget(name, namespace string) {
 	key := Key(name, namespace)
 	m.mu.Lock()
-	delete(m.fns, key)
+	if s := m.fns[key]; s != nil {
+		s.mu.Lock()
+		s.dead = true
+		s.mu.Unlock()
+		delete(m.fns, key)
+	}
 	m.mu.Unlock()
 	match := prometheus.Labels{labelFunction: key}
 	m.total.DeletePartialMatch(match)
@@ -243,7 +282,7 @@ func (c callCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c callCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
+	c.m.mu.RLock()
 	type row struct {
 		key     string
 		started uint64
@@ -255,7 +294,7 @@ func (c callCollector) Collect(ch chan<- prometheus.Metric) {
 		rows = append(rows, row{key, s.started, s.inflight})
 		s.mu.Unlock()
 	}
-	c.m.mu.Unlock()
+	c.m.mu.RUnlock()
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(startedDesc, prometheus.CounterValue, float64(r.started), r.key)
 		ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(r.flying), r.key)
