@@ -1,0 +1,341 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/faas-wasm/faas-wasm/builder"
+	"github.com/faas-wasm/faas-wasm/handlers"
+	"github.com/faas-wasm/faas-wasm/k8s"
+	"github.com/faas-wasm/faas-wasm/oci"
+)
+
+// cluster is what a test needs of the real cluster: an admin client, a
+// loopback registry containerd pulls from, a pausable path to the API
+// server for the provider, and a function namespace of its own.
+type cluster struct {
+	admin     kubernetes.Interface
+	restCfg   *rest.Config
+	api       *tcpProxy
+	registry  string
+	namespace string
+	root      string
+}
+
+// newCluster skips the test without FAAS_WASM_KUBECONFIG; otherwise it
+// starts a registry and an API server proxy, all stopped when the test ends.
+func newCluster(t *testing.T, namespace string) *cluster {
+	t.Helper()
+	path := os.Getenv("FAAS_WASM_KUBECONFIG")
+	if path == "" {
+		t.Skip("FAAS_WASM_KUBECONFIG is not set: no cluster to test against (hack/cluster/up.sh)")
+	}
+	cfg, err := k8s.RESTConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{admin: admin, restCfg: cfg, namespace: namespace, root: root}
+	c.registry = startRegistry(t, filepath.Dir(path))
+	u, err := url.Parse(cfg.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.api = startProxy(t, u.Host)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := admin.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil {
+			t.Logf("delete namespace %s: %v", namespace, err)
+		}
+	})
+	return c
+}
+
+// providerConfig is the admin configuration routed through the pausable proxy.
+func (c *cluster) providerConfig() *rest.Config {
+	cfg := rest.CopyConfig(c.restCfg)
+	u, _ := url.Parse(cfg.Host)
+	cfg.TLSClientConfig.ServerName = u.Hostname()
+	cfg.Host = "https://" + c.api.addr
+	return cfg
+}
+
+// startRegistry serves an in-memory OCI registry on loopback and tells the
+// cluster's containerd (hosts.toml under the cluster state directory) to
+// pull from it over plain HTTP.
+func startRegistry(t *testing.T, stateDir string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0))), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	host := ln.Addr().String()
+	dir := filepath.Join(stateDir, "containerd", "certs.d", host)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "http://"+host, "http://"+host)
+	if err := os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(hosts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return host
+}
+
+// pushFunction builds a stack.yml function's container image and pushes it.
+func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag string) string {
+	t.Helper()
+	stack, err := builder.LoadStack(filepath.Join(c.root, "stack.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := stack.Functions[name]
+	if !ok {
+		t.Fatalf("stack.yml has no function %s", name)
+	}
+	a, err := builder.New().Build(ctx, c.root, name, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.push(ctx, t, a.Img, name, tag)
+}
+
+// pushBinary builds main package pkg natively into a FROM-scratch image and pushes it.
+func (c *cluster) pushBinary(ctx context.Context, t *testing.T, pkg, name, tag string) string {
+	t.Helper()
+	bin, err := builder.New().Native(ctx, c.root, pkg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := oci.ContainerImage(bin, oci.ContainerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.push(ctx, t, img, name, tag)
+}
+
+func (c *cluster) push(ctx context.Context, t *testing.T, img v1.Image, name, tag string) string {
+	t.Helper()
+	ref := c.registry + "/e2e/" + name + ":" + tag
+	if _, err := oci.Push(ctx, img, ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// provider is the faas-wasm provider API served in-process with the
+// Kubernetes backend, on a loopback port.
+type provider struct {
+	url     string
+	backend *k8s.Backend
+	srv     *http.Server
+}
+
+// startProvider starts a provider talking to the cluster through the proxy.
+func (c *cluster) startProvider(t *testing.T) *provider {
+	t.Helper()
+	client, err := kubernetes.NewForConfig(c.providerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &testWriter{t: t}
+	t.Cleanup(w.stop)
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	b, err := k8s.New(context.Background(), client, k8s.WithNamespace(c.namespace), k8s.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := handlers.NewRouter(b, handlers.Config{DefaultNamespace: c.namespace, ScaleFromZeroTimeout: 90 * time.Second, Logger: logger})
+	p := &provider{url: "http://" + ln.Addr().String(), backend: b, srv: &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}}
+	go p.srv.Serve(ln)
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop stops serving and closes the backend; it is safe to call twice.
+func (p *provider) stop() {
+	p.srv.Close()
+	p.backend.Close(context.Background())
+}
+
+// call sends a request to the provider and returns the status, headers and body.
+func (p *provider) call(t *testing.T, method, path string, body any) (int, http.Header, string) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = strings.NewReader(string(data))
+	}
+	req, err := http.NewRequest(method, p.url+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(data)
+}
+
+// expect calls the provider and fails the test unless the status is want.
+func (p *provider) expect(t *testing.T, want int, method, path string, body any) string {
+	t.Helper()
+	code, _, out := p.call(t, method, path, body)
+	if code != want {
+		t.Fatalf("%s %s = %d %q, want %d", method, path, code, out, want)
+	}
+	return out
+}
+
+// waitFor polls cond every 200 ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// tcpProxy forwards TCP connections to a target; paused, it drops every
+// connection and refuses new ones, as an API server that is down would.
+type tcpProxy struct {
+	addr   string
+	target string
+	mu     sync.Mutex
+	paused bool
+	conns  map[net.Conn]struct{}
+}
+
+func startProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]struct{}{}}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.setPaused(true)
+	})
+	return p
+}
+
+func (p *tcpProxy) serve(c net.Conn) {
+	p.mu.Lock()
+	if p.paused {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.conns[c] = struct{}{}
+	p.mu.Unlock()
+	defer p.drop(c)
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	defer p.drop(up)
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+}
+
+func (p *tcpProxy) drop(c net.Conn) {
+	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
+// setPaused pauses (dropping every open connection) or resumes the proxy.
+func (p *tcpProxy) setPaused(paused bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = paused
+	if paused {
+		for c := range p.conns {
+			c.Close()
+		}
+	}
+}
+
+// testWriter sends provider logs to the test log until stopped.
+type testWriter struct {
+	t    *testing.T
+	mu   sync.Mutex
+	done bool
+}
+
+func (w *testWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
+	return len(b), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
