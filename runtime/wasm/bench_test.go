@@ -234,3 +234,25 @@ func BenchmarkInstanceNoPool(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAsyncRelease is the fresh snapshot echo with instances released
+// in the background (WithAsyncRelease) rather than before Invoke returns.
+func BenchmarkAsyncRelease(b *testing.B) {
+	req := &Request{Method: "POST", Path: "/echo", RawQuery: "do=echo", Body: []byte("hello, world")}
+	native := nativeNS(func() { nativeEcho(req) })
+	e, err := NewEngine(testEngine(b).cacheDir, WithAsyncRelease(true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	m, err := e.Compile(context.Background(), snapshotGuestT(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := e.NewFunction(m, Config{Name: "async", MaxConcurrency: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	benchInvoke(b, f, req, native)
+}

@@ -269,7 +269,7 @@ func TestOutputFile(t *testing.T) {
 func TestPoolNotExhaustedByReleases(t *testing.T) {
 	// Instances awaiting release hold pool slots; a busy function on a small
 	// pool must not run out of them.
-	e := newEngineT(t, testEngine(t).cacheDir, WithPoolSize(4))
+	e := newEngineT(t, testEngine(t).cacheDir, WithPoolSize(4), WithAsyncRelease(true))
 	m, err := e.Compile(context.Background(), cGuest)
 	if err != nil {
 		t.Fatal(err)

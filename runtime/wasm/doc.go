@@ -39,7 +39,8 @@
 // allocator with copy-on-write memory initialisation; the first 4 MiB of each
 // pooled memory stay resident between instances (WithKeepResident), so a fresh
 // instance of a snapshot does not page-fault its way through the Go heap.
-// Finished instances are released by a background goroutine. stdin is handed
+// Finished instances are released before Invoke returns, or by a background
+// goroutine with WithAsyncRelease. stdin is handed
 // to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
 // slot. These are reached through a small cgo layer (capi.go, capi.c) calling
 // wasmtime's C API, because wasmtime-go does not expose them.
@@ -61,10 +62,10 @@
 // instances. wasmtime does not report a refused memory.grow, so ErrMemoryLimit
 // is inferred: a guest that died with its memory within a quarter of the limit
 // is taken to have died of it. The pool holds WithPoolSize instances across
-// all functions, running or waiting to be released (at most an eighth of the
-// pool waits; beyond that, instances are released inline); instantiating
-// beyond it fails, and NewFunction logs a warning when the functions'
-// MaxConcurrency add up to more.
+// all functions, running or (WithAsyncRelease) waiting to be released — at
+// most an eighth of the pool waits, beyond that instances are released
+// inline; instantiating beyond it fails, and NewFunction logs a warning when
+// the functions' MaxConcurrency add up to more.
 //
 // The only filesystem visible to a guest is the read-only preopen
 // /var/openfaas/secrets (an empty directory when the function has no
