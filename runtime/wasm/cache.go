@@ -28,7 +28,8 @@ var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 // there with an atomic write. Concurrent calls for the same bytes compile
 // once. A cache file that fails its checksum or that wasmtime rejects is
 // rebuilt. Compile is slow for a cache miss (seconds for a Go module): call it
-// at deploy time, never per request.
+// at deploy time, never per request. When ctx ends first Compile returns, and
+// the compilation already started completes in the background into the cache.
 //
 // # Errors
 // ErrInvalidModule for bytes that are not a WebAssembly module; ErrNotFunction
