@@ -86,7 +86,10 @@ func TestParseFlags(t *testing.T) {
 		{"functions override", []string{"--quick", "--functions", "aes, n-body"}, false,
 			func(c Config) bool { return strings.Join(c.Profile().Functions, ",") == "aes,n-body" }},
 		{"overrides", []string{"--deploy-rounds", "2", "--concurrent-duration", "10s"}, false,
-			func(c Config) bool { p := c.Profile(); return p.DeployRounds == 2 && p.Concurrent.MaxDuration == 10*time.Second }},
+			func(c Config) bool {
+				p := c.Profile()
+				return p.DeployRounds == 2 && p.Concurrent.MaxDuration == 10*time.Second
+			}},
 		{"local and gateway", []string{"--local", "--gateway", "http://x"}, true, nil},
 		{"bad variants", []string{"--variants", "rust"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},
