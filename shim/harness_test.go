@@ -198,7 +198,10 @@ func (h *harness) pushImages() error {
 	resolver := dockerremote.NewResolver(dockerremote.ResolverOptions{
 		Hosts: dockerremote.ConfigureDefaultRegistries(dockerremote.WithPlainHTTP(func(string) (bool, error) { return true, nil })),
 	})
-	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "prime-wasm": read("prime.wasm"), "trap": trap, "prime-native": read("prime"), "pause": read("pause")} {
+	// guest-unique differs from guest by a custom section naming this run,
+	// so its compiled form is never in the (persistent) test cache.
+	unique := withCustomSection(read("guest.wasm"), "faas-wasm-test-run", fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()))
+	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "guest-unique": unique, "prime-wasm": read("prime.wasm"), "trap": trap, "prime-native": read("prime"), "pause": read("pause")} {
 		built, err := buildImage(name, module)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", name, err)

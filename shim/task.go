@@ -96,6 +96,9 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {
 		return t, err
 	}
+	if err := s.precompile(ctx, modulePath, cfgPath); err != nil {
+		return t, err
+	}
 	if p := cgroupsPath(spec); p != "" {
 		if t.cg, err = newCgroup(p, spec); err != nil {
 			return t, err

@@ -235,3 +235,32 @@ func TestArtifactImage(t *testing.T) {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
 }
+
+// TestFirstStartUnderSmallMemoryLimit starts a module that no cache holds in
+// a container limited to 64 MiB: compiling it needs more than that, so the
+// shim must compile outside the container's cgroup, and the container must
+// then serve within its limit.
+func TestFirstStartUnderSmallMemoryLimit(t *testing.T) {
+	h := requireHarness(t)
+	ctx := namespaces.WithNamespace(context.Background(), testNS)
+	nsPath := netns(t)
+	c := h.newContainer(t, "small", "guest-unique", RuntimeType, nsPath, coci.WithMemoryLimit(64<<20))
+	var out syncBuffer
+	task := startTask(t, c, &out)
+	ch, err := task.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := nsClient(nsPath)
+	if err := waitStatus(client, "/_/health", 60*time.Second); err != nil {
+		select {
+		case st := <-ch:
+			t.Fatalf("runner exited %d: %v\n%s", st.ExitCode(), err, out.String())
+		default:
+		}
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if code, body := get(client, "POST", "/echo", "small"); code != 200 || body != "small" {
+		t.Fatalf("POST /echo = %d %q", code, body)
+	}
+}

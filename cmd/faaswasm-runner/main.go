@@ -3,11 +3,12 @@
 // namespaces and cgroup; it is not meant to be started by hand except for
 // debugging.
 //
-// Usage: faaswasm-runner -config PATH [-gate-fd N]
+// Usage: faaswasm-runner -config PATH [-gate-fd N] [-precompile]
 //
 // With -gate-fd the runner first reads that descriptor until EOF, so the shim
 // can place it in the container's cgroup before it allocates anything.
-// SIGTERM and SIGINT stop it gracefully (exit 0).
+// SIGTERM and SIGINT stop it gracefully (exit 0). With -precompile it only
+// compiles the module into the node's cache and exits.
 package main
 
 import (
@@ -29,9 +30,16 @@ import (
 func main() {
 	configPath := flag.String("config", "", "runner config (JSON) written by the shim")
 	gateFD := flag.Int("gate-fd", -1, "descriptor to read until EOF before starting")
+	precompile := flag.Bool("precompile", false, "compile the module into the cache and exit")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*configPath, *gateFD, log); err != nil {
+	var err error
+	if *precompile {
+		err = compileOnly(*configPath, log)
+	} else {
+		err = run(*configPath, *gateFD, log)
+	}
+	if err != nil {
 		log.Error("faaswasm-runner failed", "err", err)
 		os.Exit(1)
 	}
@@ -64,4 +72,15 @@ func run(configPath string, gateFD int, log *slog.Logger) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return r.Serve(ctx, l, 10*time.Second)
+}
+
+func compileOnly(configPath string, log *slog.Logger) error {
+	cfg, err := runspec.ReadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	_, err = runner.Precompile(ctx, cfg, runner.WithLogger(log))
+	return err
 }

@@ -216,3 +216,38 @@ func statusOf(err error) int {
 		return http.StatusInternalServerError
 	}
 }
+
+// Precompile compiles cfg's module into cfg.CacheDir (a no-op when it is
+// cached) and returns its digest. The shim runs it, through
+// faaswasm-runner -precompile, outside the container's cgroup: compiling a
+// Go module needs far more memory than serving it, and a small pod memory
+// limit must not OOM-kill the first start of a function on a node.
+//
+// # Errors
+// As New.
+func Precompile(ctx context.Context, cfg runspec.Config, opts ...Option) (string, error) {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	code, err := os.ReadFile(cfg.ModulePath)
+	if err != nil {
+		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+	}
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithPooling(false))
+	if err != nil {
+		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+	}
+	defer engine.Close()
+	start := time.Now()
+	m, err := engine.Compile(ctx, code)
+	if err != nil {
+		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+	}
+	defer m.Close()
+	o.logger.Info("module compiled", "function", cfg.Name, "digest", m.Digest(), "took", time.Since(start).Round(time.Millisecond))
+	return m.Digest(), nil
+}
