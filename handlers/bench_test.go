@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/metrics"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -34,12 +35,15 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // process (no network), so the difference is the HTTP layer's overhead.
 func BenchmarkInvokeOverhead(b *testing.B) {
 	router := NewRouter(trivialBackend{h: okHandler}, Config{Logger: slog.New(slog.DiscardHandler)})
+	measured := NewRouter(trivialBackend{h: okHandler}, Config{Logger: slog.New(slog.DiscardHandler),
+		Observer: metrics.New(metrics.WithProcessMetrics(false))})
 	for _, bc := range []struct {
 		name, path string
 		h          http.Handler
 	}{
 		{"direct", "/api?x=1", okHandler},
 		{"router", "/function/echo.openfaas-fn/api?x=1", router},
+		{"router+metrics", "/function/echo.openfaas-fn/api?x=1", measured},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
