@@ -57,7 +57,7 @@ func StartLocal(ctx context.Context, withContainers bool) (*Local, error) {
 	l.stopReg = cancel
 	go func() { l.regDone <- oci.ServeRegistry(rctx, l.registry, filepath.Join(dir, "registry")) }()
 	if err := waitHTTP(ctx, nil, "http://"+l.registry+"/v2/", 10*time.Second); err != nil {
-		l.Stop(context.WithoutCancel(ctx))
+		l.Stop(context.WithoutCancel(ctx), "")
 		return nil, fmt.Errorf("local registry: %w", err)
 	}
 	if withContainers {
@@ -164,15 +164,19 @@ func (l *Local) ProviderPID() int {
 func (l *Local) ProviderLog() string { return filepath.Join(l.dir, "provider.log") }
 
 // Stop stops the provider, removes leftover containers, stops containerd
-// and the registry and removes the temporary directory (keepLogs copies
-// nothing; logs go with it).
+// and the registry, copies the provider's and containerd's logs into
+// logDir (unless empty) and removes the temporary directory.
 //
 // # Errors
 //
-// Removing the temporary directory.
-func (l *Local) Stop(ctx context.Context) error {
+// Copying the logs or removing the temporary directory.
+func (l *Local) Stop(ctx context.Context, logDir string) error {
 	l.provider.stop(30 * time.Second)
 	l.stopContainerd()
+	var err error
+	if logDir != "" {
+		err = copyLogs(logDir, filepath.Join(l.dir, "provider.log"), filepath.Join(l.dir, "containerd", "containerd.log"))
+	}
 	if l.stopReg != nil {
 		l.stopReg()
 		select {
@@ -181,7 +185,27 @@ func (l *Local) Stop(ctx context.Context) error {
 		}
 	}
 	unmountBelow(l.dir)
-	return os.RemoveAll(l.dir)
+	return errors.Join(err, os.RemoveAll(l.dir))
+}
+
+// copyLogs copies the files that exist into dir.
+func copyLogs(dir string, files ...string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("copy logs: %w", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+	}
+	return nil
 }
 
 // stopContainerd kills and removes the provider's leftover containers with

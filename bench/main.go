@@ -32,6 +32,7 @@ type Config struct {
 	ContainerHost    string
 	HamletFile       string
 	ProviderBinary   string
+	Logs             string
 	DeployRounds     int
 	ColdRounds       int
 	SerialDuration   time.Duration
@@ -84,6 +85,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.ContainerHost, "container-host", "10.62.0.1", "address of this machine as local container functions see it (the CNI bridge's gateway)")
 	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/fuzzysearch/testdata/hamlet.txt)")
 	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default this program)")
+	fs.StringVar(&c.Logs, "logs", "", "copy the local provider's, containerd's and userstore's logs into this directory at the end")
 	fs.IntVar(&c.DeployRounds, "deploy-rounds", 0, "override the profile's deploy → first 200 rounds")
 	fs.IntVar(&c.ColdRounds, "cold-rounds", 0, "override the profile's scale to zero → first 200 rounds")
 	fs.DurationVar(&c.SerialDuration, "serial-duration", 0, "override the bound of each serial phase")

@@ -87,7 +87,7 @@ func headline(b *strings.Builder, r *Results) {
 		})
 	}
 	rows = append(rows, []string{"study (all)", "", "", "", "", "", "", "", "", "1721", "824",
-		ratio(StudyDeployWasmS, StudyDeployContainerS), "8780–8920 (Go)", "122–753", "≈ 0.014–0.015×"})
+		ratio(StudyDeployWasmS, StudyDeployContainerS), "8780–8920 (Go)", "122–753", "65–75× smaller"})
 	table(b, []string{"function", "serial C", "serial W", "W/C", "study W/C", "conc. C", "conc. W", "W/C", "study W/C",
 		"deploy C", "deploy W", "W/C", "size C", "size W", "W/C"}, rows)
 }

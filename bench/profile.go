@@ -51,11 +51,11 @@ var QuickFunctions = []string{"aes", "prime-numbers", "fuzzysearch", "user-manag
 func QuickProfile() Profile {
 	return Profile{
 		Name:         "quick",
-		DeployRounds: 3,
-		ColdRounds:   2,
-		Serial:       Load{Workers: 1, MaxRequests: 200, MaxDuration: 3 * time.Second},
-		Concurrent:   studyConcurrent(5 * time.Second),
-		Max:          Load{Workers: 4, KeepAlive: true, MaxRequests: 5000, MaxDuration: 2 * time.Second},
+		DeployRounds: 2,
+		ColdRounds:   1,
+		Serial:       Load{Workers: 1, MaxRequests: 200, MaxDuration: 2 * time.Second},
+		Concurrent:   studyConcurrent(4 * time.Second),
+		Max:          Load{Workers: 4, KeepAlive: true, MaxRequests: 5000, MaxDuration: time.Second},
 		Functions:    QuickFunctions,
 	}
 }

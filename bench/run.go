@@ -69,7 +69,9 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		}
 		defer func() {
 			progress.Step("local", "stopping provider, containerd and registry")
-			l.Stop(context.WithoutCancel(ctx))
+			if err := l.Stop(context.WithoutCancel(ctx), cfg.Logs); err != nil {
+				progress.Warn("local", "stop", err)
+			}
 		}()
 		res.Notes = append(res.Notes, l.Notes...)
 		wantC = wantC && l.Containers()
@@ -142,7 +144,11 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	defer services.Stop(context.WithoutCancel(ctx))
+	defer func() {
+		if err := services.Stop(context.WithoutCancel(ctx), cfg.Logs); err != nil {
+			progress.Warn("services", "stop", err)
+		}
+	}()
 	res.Notes = append(res.Notes, services.Notes...)
 
 	stack, _, err := selectVariants(stackPath, p.Functions, wantC, wantW)

@@ -111,16 +111,22 @@ func (s *Services) UserAPIURL(host string) string {
 	return fmt.Sprintf("http://%s/users", net.JoinHostPort(host, strconv.Itoa(s.userPort)))
 }
 
-// Stop stops userstore (which stops its PostgreSQL) and the Hamlet server.
+// Stop stops userstore (which stops its PostgreSQL) and the Hamlet server,
+// and copies userstore's log into logDir unless it is empty.
 //
 // # Errors
 //
-// The Hamlet server's shutdown error.
-func (s *Services) Stop(ctx context.Context) error {
+// The Hamlet server's shutdown error, or copying the log.
+func (s *Services) Stop(ctx context.Context, logDir string) error {
 	if s == nil {
 		return nil
 	}
 	s.userstore.stop(30 * time.Second)
+	if s.userstore != nil && logDir != "" {
+		if err := copyLogs(logDir, s.userstore.log.Name()); err != nil {
+			return err
+		}
+	}
 	if err := s.hamlet.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("stop hamlet server: %w", err)
 	}
