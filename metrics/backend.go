@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -45,7 +46,7 @@ func (b *Backend) Function(ctx context.Context, name, namespace string) (provide
 	if err != nil {
 		return st, err
 	}
-	st.InvocationCount = float64(b.m.Load(st.Name, st.Namespace).Invocations)
+	st.InvocationCount = float64(b.m.Load(st.Name, cmp.Or(st.Namespace, namespace)).Invocations)
 	return st, nil
 }
 
@@ -61,7 +62,7 @@ func (b *Backend) Functions(ctx context.Context, namespace string) ([]provider.F
 	}
 	out := make([]provider.FunctionStatus, len(list))
 	for i, st := range list {
-		st.InvocationCount = float64(b.m.Load(st.Name, st.Namespace).Invocations)
+		st.InvocationCount = float64(b.m.Load(st.Name, cmp.Or(st.Namespace, namespace)).Invocations)
 		out[i] = st
 	}
 	return out, nil
@@ -81,11 +82,12 @@ func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas ui
 	if err := b.Backend.Scale(ctx, name, namespace, replicas); err != nil {
 		return err
 	}
+	ns := cmp.Or(st.Namespace, namespace)
 	switch {
 	case replicas > st.Replicas:
-		b.m.observeScale(name, st.Namespace, "up", b.m.now().Sub(start))
+		b.m.observeScale(name, ns, "up", b.m.now().Sub(start))
 	case replicas < st.Replicas:
-		b.m.observeScale(name, st.Namespace, "down", b.m.now().Sub(start))
+		b.m.observeScale(name, ns, "down", b.m.now().Sub(start))
 	}
 	return nil
 }
