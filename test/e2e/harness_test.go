@@ -338,4 +338,3 @@ func (w *testWriter) stop() {
 	w.done = true
 	w.mu.Unlock()
 }
-
