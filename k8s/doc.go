@@ -48,7 +48,7 @@
 //	apps/deployments/scale        update
 //	""/services                   get create delete
 //	""/secrets                    get list watch create update delete
-//	""/pods                       get list watch
+//	""/pods                       list watch
 //	""/pods/log                   get
 //	""/namespaces                 get list watch create update patch delete
 //	discovery.k8s.io/endpointslices  list watch

@@ -119,7 +119,7 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 // prepare checks a deployment request against the cluster and builds its
 // Deployment.
 func (b *Backend) prepare(ctx context.Context, fn provider.FunctionDeployment, ns string) (*appsv1.Deployment, error) {
-	if err := b.knownNamespace(ns); err != nil {
+	if err := b.writableNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
 	fn, minReplicas, err := normalize(fn, ns, b.opts.maxReplicas)

@@ -149,6 +149,21 @@ func (b *Backend) knownNamespace(ns string) error {
 	return nil
 }
 
+// writableNamespace checks that ns is a function namespace before a write:
+// in the cache, or else at the API server (a namespace created a moment ago
+// may not have reached the cache yet).
+//
+// # Errors
+// provider.ErrNotFound when it is not; provider.ErrUnavailable when the API
+// server cannot be asked.
+func (b *Backend) writableNamespace(ctx context.Context, ns string) error {
+	if b.knownNamespace(ns) == nil {
+		return nil
+	}
+	_, err := b.ownNamespace(ctx, ns)
+	return err
+}
+
 // ensureDefaultNamespace creates the default function namespace, or labels
 // it openfaas=1 when it exists without the label.
 func (b *Backend) ensureDefaultNamespace(ctx context.Context) error {

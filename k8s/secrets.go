@@ -47,7 +47,7 @@ func (b *Backend) CreateSecret(ctx context.Context, s provider.Secret) error {
 	if err := provider.ValidateName("secret", s.Name); err != nil {
 		return fmt.Errorf("create secret: %w", err)
 	}
-	if err := b.knownNamespace(ns); err != nil {
+	if err := b.writableNamespace(ctx, ns); err != nil {
 		return fmt.Errorf("create secret %s: %w", s.Name, err)
 	}
 	sec := &corev1.Secret{
