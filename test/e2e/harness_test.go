@@ -21,9 +21,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/faas-wasm/faas-wasm/builder"
 	"github.com/faas-wasm/faas-wasm/handlers"
@@ -41,6 +43,8 @@ type cluster struct {
 	registry  string
 	namespace string
 	root      string
+	// user is who the provider acts as: bound to k8s/rbac.yaml only.
+	user string
 }
 
 // newCluster skips the test without FAAS_WASM_KUBECONFIG; otherwise it
@@ -70,6 +74,8 @@ func newCluster(t *testing.T, namespace string) *cluster {
 		t.Fatal(err)
 	}
 	c.api = startProxy(t, u.Host)
+	c.user = "faas-wasm-e2e:" + namespace
+	grantRBAC(t, admin, filepath.Join(root, "k8s", "rbac.yaml"), namespace, c.user)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -86,7 +92,40 @@ func (c *cluster) providerConfig() *rest.Config {
 	u, _ := url.Parse(cfg.Host)
 	cfg.TLSClientConfig.ServerName = u.Hostname()
 	cfg.Host = "https://" + c.api.addr
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: c.user}
 	return cfg
+}
+
+// grantRBAC creates the ClusterRole of rbac.yaml (under a name of the
+// test's own) and binds it to user, so the provider runs with exactly the
+// documented privileges. Both are deleted when the test ends.
+func grantRBAC(t *testing.T, admin kubernetes.Interface, path, name, user string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(data, &role); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	role.Name = name
+	ctx := context.Background()
+	if _, err := admin.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	if _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+		admin.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 }
 
 // startRegistry serves an in-memory OCI registry on loopback and tells the
