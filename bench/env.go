@@ -9,23 +9,37 @@ import (
 	"time"
 )
 
-// Environment is where a run took place.
+// Environment is where and when a run took place.
 type Environment struct {
-	Mode        string `json:"mode"`
-	Profile     string `json:"profile"`
-	Gateway     string `json:"gateway"`
-	CPU         string `json:"cpu"`
-	Cores       int    `json:"cores"`
-	MemTotal    string `json:"memTotal"`
-	Kernel      string `json:"kernel"`
-	OS          string `json:"os"`
-	Go          string `json:"go"`
-	Provider    string `json:"provider"`
-	Containerd  string `json:"containerd,omitempty"`
-	Commit      string `json:"commit"`
+	// Mode is the report's mode (local or kubernetes).
+	Mode string `json:"mode"`
+	// Profile is full or quick.
+	Profile string `json:"profile"`
+	// Gateway is the API measured.
+	Gateway string `json:"gateway"`
+	// CPU is the model name from /proc/cpuinfo.
+	CPU string `json:"cpu"`
+	// Cores is the number of logical CPUs.
+	Cores int `json:"cores"`
+	// MemTotal is from /proc/meminfo.
+	MemTotal string `json:"memTotal"`
+	// Kernel is the kernel release.
+	Kernel string `json:"kernel"`
+	// OS is PRETTY_NAME from /etc/os-release.
+	OS string `json:"os"`
+	// Go is the Go version the benchmark was built with.
+	Go string `json:"go"`
+	// Provider is what /system/info reports.
+	Provider string `json:"provider"`
+	// Containerd is the private containerd's version (local mode).
+	Containerd string `json:"containerd,omitempty"`
+	// Commit is the checkout's git commit.
+	Commit string `json:"commit"`
+	// LoadAverage is /proc/loadavg at the start.
 	LoadAverage string `json:"loadAverage"`
-	Started     string `json:"started"`
-	Finished    string `json:"finished,omitempty"`
+	// Started and Finished are RFC 3339 UTC times.
+	Started  string `json:"started"`
+	Finished string `json:"finished,omitempty"`
 }
 
 // Describe collects the machine's description; repo is the git checkout

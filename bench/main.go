@@ -14,30 +14,49 @@ import (
 // ErrUsage is wrapped by Main's errors for bad arguments.
 var ErrUsage = errors.New("usage")
 
-// Config is a parsed command line.
+// Config is a parsed command line (see ParseFlags for each flag's meaning).
 type Config struct {
-	Gateway          string
-	Local            bool
-	Mode             string
-	Quick            bool
-	Functions        []string
-	Variants         string
-	Stack            string
-	Out              string
-	Namespace        string
-	User, Password   string
-	Registry         string
+	// Gateway is the API to measure; empty runs a local provider.
+	Gateway string
+	// Local starts registry, containerd and provider itself.
+	Local bool
+	// Mode names the report (local or kubernetes).
+	Mode string
+	// Quick selects the smoke profile.
+	Quick bool
+	// Functions restricts the run to these base names.
+	Functions []string
+	// Variants is both, container or wasm.
+	Variants string
+	// Stack is the stack file; its directory is the repository root.
+	Stack string
+	// Out is the report directory.
+	Out string
+	// Namespace is the function namespace.
+	Namespace string
+	// User and Password are the basic-auth credentials of /system/*.
+	User, Password string
+	// Registry is the image registry prefix with --gateway.
+	Registry string
+	// InsecureRegistry reaches a non-loopback registry over plain HTTP.
 	InsecureRegistry bool
-	ServicesHost     string
-	ContainerHost    string
-	HamletFile       string
-	ProviderBinary   string
-	Logs             string
-	DeployRounds     int
-	ColdRounds       int
-	SerialDuration   time.Duration
-	ConcurrentTime   time.Duration
-	MaxDuration      time.Duration
+	// ServicesHost is this machine's address as functions see it (--gateway).
+	ServicesHost string
+	// ContainerHost is this machine's address as local containers see it.
+	ContainerHost string
+	// HamletFile is the text fuzzysearch fetches.
+	HamletFile string
+	// ProviderBinary is the faas-wasm binary run as the local provider.
+	ProviderBinary string
+	// Logs is where the local children's logs are copied at the end.
+	Logs string
+	// DeployRounds, ColdRounds, SerialDuration, ConcurrentTime and
+	// MaxDuration override the profile when positive.
+	DeployRounds   int
+	ColdRounds     int
+	SerialDuration time.Duration
+	ConcurrentTime time.Duration
+	MaxDuration    time.Duration
 }
 
 // Main runs `faas-wasm bench` with args (without the subcommand name):

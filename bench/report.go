@@ -48,9 +48,12 @@ func WriteReport(dir, stem string, r *Results) ([]string, error) {
 
 // Plot is one generated SVG chart.
 type Plot struct {
-	Name    string
+	// Name is the file name's suffix (stem-Name.svg).
+	Name string
+	// Caption is the chart's title.
 	Caption string
-	SVG     []byte
+	// SVG is the document.
+	SVG []byte
 }
 
 // variants returns the container and Wasm results of every function.

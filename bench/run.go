@@ -18,17 +18,23 @@ import (
 
 // Results is everything one run measured; it is also the JSON file.
 type Results struct {
-	Environment Environment       `json:"environment"`
-	Profile     Profile           `json:"profile"`
-	Functions   []*FunctionResult `json:"functions"`
+	// Environment describes the machine and the run.
+	Environment Environment `json:"environment"`
+	// Profile is what was asked for.
+	Profile Profile `json:"profile"`
+	// Functions are the results, in stack order.
+	Functions []*FunctionResult `json:"functions"`
 	// Notes explain what was left out and why.
 	Notes []string `json:"notes,omitempty"`
 }
 
 // FunctionResult pairs the two variants of one of the study's functions.
 type FunctionResult struct {
-	Name      string         `json:"name"`
-	Query     string         `json:"query"`
+	// Name is the base name (the container variant's).
+	Name string `json:"name"`
+	// Query is the study's input.
+	Query string `json:"query"`
+	// Container and Wasm are the variants' results (nil when not measured).
 	Container *VariantResult `json:"container,omitempty"`
 	Wasm      *VariantResult `json:"wasm,omitempty"`
 }

@@ -10,13 +10,17 @@ import (
 
 // Series is one named set of values, one per group of a chart.
 type Series struct {
-	Name   string
+	// Name is the legend entry.
+	Name string
+	// Values has one value per group.
 	Values []float64
 }
 
 // DistSeries is one named set of samples, one sample per group.
 type DistSeries struct {
-	Name    string
+	// Name is the legend entry.
+	Name string
+	// Samples has one sample per group.
 	Samples [][]float64
 }
 
