@@ -70,10 +70,14 @@ func (e *Engine) load(key string, module []byte) (*Module, error) {
 		e.log.Warn("wasm cache entry unusable, recompiling", "digest", digest, "err", err)
 		mod = nil
 	}
+	cached := mod != nil
 	if mod == nil {
 		if mod, err = e.compile(digest, module, path); err != nil {
 			return nil, err
 		}
+	}
+	if e.opts.observer != nil {
+		e.opts.observer.ModuleLoaded(cached)
 	}
 	shape, err := inspect(mod)
 	if err != nil {

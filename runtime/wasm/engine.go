@@ -48,6 +48,7 @@ type options struct {
 	epochInterval time.Duration
 	httpClient    *http.Client
 	asyncRelease  bool
+	observer      Observer
 }
 
 // WithLogger sets the engine's logger (default slog.Default()).

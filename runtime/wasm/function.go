@@ -163,7 +163,10 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 //     guest wrote more than 16 MiB to stderr in one call;
 //   - ctx's error when it ended while waiting or running;
 //   - ErrClosed after Close.
-func (f *Function) Invoke(ctx context.Context, req *Request) (*Response, error) {
+func (f *Function) Invoke(ctx context.Context, req *Request) (_ *Response, err error) {
+	if o := f.engine.opts.observer; o != nil {
+		defer func() { o.GuestCallDone(f.id, Outcome(err)) }()
+	}
 	f.mu.RLock()
 	if f.closed {
 		f.mu.RUnlock()
