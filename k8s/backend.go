@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -76,13 +77,15 @@ var _ provider.Backend = (*Backend)(nil)
 
 // New starts informers over client, waits for their caches and returns the
 // backend. The default function namespace is created (labelled openfaas=1)
-// when it does not exist.
+// when it does not exist. client-go's own messages (klog, which is
+// process-wide) go to the backend's logger from then on.
 //
 // # Errors
 // When the caches do not sync within the sync timeout (the API server is
 // unreachable or access is denied).
 func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Backend, error) {
 	o := newOptions(opts)
+	klog.SetSlogLogger(o.log.With("component", "client-go"))
 	managed := func(lo *metav1.ListOptions) { lo.LabelSelector = LabelManagedBy + "=" + ManagedBy }
 	factory := informers.NewSharedInformerFactoryWithOptions(client, o.resync, informers.WithTweakListOptions(managed))
 	nsFactory := informers.NewSharedInformerFactoryWithOptions(client, o.resync,
