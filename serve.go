@@ -43,12 +43,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("basic auth: %w", err)
 		}
 	}
-	b, err := newBackend(ctx, cfg, log)
+	m := metrics.New()
+	b, err := newBackend(ctx, cfg, log, m)
 	if err != nil {
 		return err
 	}
-
-	m := metrics.New()
 	mb := m.Wrap(b, log)
 	stopScaler, err := startAutoscaler(ctx, cfg, mb, m, log)
 	if err != nil {
@@ -128,8 +127,9 @@ func startAutoscaler(ctx context.Context, cfg config.Config, b provider.Backend,
 // in local mode.
 const containerdNamespace = "openfaas-fn"
 
-// newBackend builds the backend the configuration asks for.
-func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backend, error) {
+// newBackend builds the backend the configuration asks for; m observes its
+// Wasm engine (module cache, guest call outcomes).
+func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (backend, error) {
 	if cfg.Mode == config.ModeKubernetes {
 		b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig,
 			k8s.WithLogger(log),
@@ -144,7 +144,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (backe
 	if cfg.Mode != config.ModeLocal {
 		return nil, fmt.Errorf("--mode %s: this build serves only the local and kubernetes modes", cfg.Mode)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log))
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
 	if err != nil {
 		return nil, fmt.Errorf("wasm engine: %w", err)
 	}

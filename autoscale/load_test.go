@@ -19,6 +19,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/autoscale"
 	"github.com/faas-wasm/faas-wasm/local"
 	"github.com/faas-wasm/faas-wasm/local/containers"
+	"github.com/faas-wasm/faas-wasm/metrics"
 	"github.com/faas-wasm/faas-wasm/oci"
 	"github.com/faas-wasm/faas-wasm/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -35,6 +36,7 @@ type figure struct {
 	wake, wakeCall time.Duration // scale from zero alone; the whole waking call
 	nextCall       time.Duration // the call after it, on the woken replica
 	calls          int64
+	rig            *rig
 }
 
 // TestAutoscaleUnderLoad drives a Wasm function and, when the host's
@@ -49,11 +51,6 @@ func TestAutoscaleUnderLoad(t *testing.T) {
 	}
 	dir := tempDir(t)
 	module := buildGuest(t, "slow", filepath.Join(dir, "slow.wasm"), "GOOS=wasip1", "GOARCH=wasm")
-	engine, err := wasm.NewEngine(filepath.Join(dir, "cache"), wasm.WithLogger(quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.Close() })
 	reg := ocitest.NewRegistry(t)
 	img, err := oci.WasmImage(module, oci.FormOCILayer)
 	if err != nil {
@@ -65,7 +62,25 @@ func TestAutoscaleUnderLoad(t *testing.T) {
 	figures := map[string]figure{}
 
 	t.Run("wasm", func(t *testing.T) {
-		figures["wasm"] = exercise(t, newRig(t, engine), reg+"/fn/slow:1", 30*time.Second)
+		m := metrics.New(metrics.WithProcessMetrics(false))
+		figures["wasm"] = exercise(t, newRig(t, newEngine(t, dir, m), m), reg+"/fn/slow:1", 30*time.Second)
+		// A second engine on the same cache, as after a restart, loads the
+		// module from the cache.
+		restarted := newEngine(t, dir, m)
+		if _, err := restarted.Compile(context.Background(), module); err != nil {
+			t.Fatal(err)
+		}
+		fams := scrape(t, figures["wasm"].rig)
+		if v, _ := value(fams, "faaswasm_wasm_module_cache_total", map[string]string{"result": "miss"}); v != 1 {
+			t.Errorf("module cache misses %v, want 1 (the module compiled once for both functions)", v)
+		}
+		if v, _ := value(fams, "faaswasm_wasm_module_cache_total", map[string]string{"result": "hit"}); v != 1 {
+			t.Errorf("module cache hits %v, want 1 (the restarted engine)", v)
+		}
+		ok := map[string]string{"function_name": "slow." + provider.DefaultNamespace, "outcome": wasm.OutcomeOK}
+		if v, _ := value(fams, "faaswasm_wasm_guest_calls_total", ok); v != float64(figures["wasm"].calls) {
+			t.Errorf("guest calls ok %v, want %d as counted by the router", v, figures["wasm"].calls)
+		}
 	})
 	t.Run("container", func(t *testing.T) {
 		connect := hostContainers(t, dir)
@@ -77,7 +92,9 @@ func TestAutoscaleUnderLoad(t *testing.T) {
 		if _, err := oci.Push(context.Background(), ctr, reg+"/fn/slowweb:1"); err != nil {
 			t.Fatal(err)
 		}
-		figures["container"] = exercise(t, newRig(t, engine, local.WithContainers(connect)), reg+"/fn/slowweb:1", 90*time.Second)
+		m := metrics.New(metrics.WithProcessMetrics(false))
+		engine := newEngine(t, dir, m)
+		figures["container"] = exercise(t, newRig(t, engine, m, local.WithContainers(connect)), reg+"/fn/slowweb:1", 90*time.Second)
 	})
 
 	w, okW := figures["wasm"]
@@ -125,7 +142,7 @@ func hostContainers(t *testing.T, dir string) local.ConnectContainers {
 // runs the scale cycle on them; limit bounds each wait for replicas.
 func exercise(t *testing.T, r *rig, image string, limit time.Duration) figure {
 	ctx := context.Background()
-	var f figure
+	f := figure{rig: r}
 	for _, fn := range []struct {
 		name   string
 		labels map[string]string

@@ -59,7 +59,19 @@ type rig struct {
 	url string
 }
 
-func newRig(t *testing.T, engine *wasm.Engine, opts ...local.Option) *rig {
+// newEngine makes a Wasm engine observed by m, caching under dir; it is
+// closed at cleanup, after the rigs made later in the same test.
+func newEngine(t *testing.T, dir string, m *metrics.Metrics) *wasm.Engine {
+	t.Helper()
+	engine, err := wasm.NewEngine(filepath.Join(dir, "cache"), wasm.WithLogger(quiet()), wasm.WithObserver(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
+	return engine
+}
+
+func newRig(t *testing.T, engine *wasm.Engine, m *metrics.Metrics, opts ...local.Option) *rig {
 	t.Helper()
 	ctx := context.Background()
 	opts = append([]local.Option{local.WithLogger(quiet()), local.WithMaxReplicas(rigMax),
@@ -69,7 +81,6 @@ func newRig(t *testing.T, engine *wasm.Engine, opts ...local.Option) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(context.Background()) })
-	m := metrics.New(metrics.WithProcessMetrics(false))
 	mb := m.Wrap(b, quiet())
 	as, err := autoscale.New(mb, m, autoscale.WithInterval(rigInterval), autoscale.WithCooldown(rigCooldown),
 		autoscale.WithMaxReplicas(rigMax), autoscale.WithLogger(quiet()))

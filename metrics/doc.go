@@ -17,6 +17,12 @@
 //	faaswasm_service_available_replicas{function_name}      gauge
 //	faaswasm_scale_seconds{function_name,direction}         histogram of Backend.Scale calls
 //	faaswasm_scale_from_zero_seconds{function_name,outcome} histogram of wake-ups
+//	faaswasm_wasm_module_cache_total{result}                counter: AOT cache hit or miss
+//	faaswasm_wasm_guest_calls_total{function_name,outcome}  counter: ok, trap, exit, timeout, ...
+//
+// The last two are fed by the Wasm engine when Metrics is its observer
+// (runtime/wasm.WithObserver); in Kubernetes mode the guests run in pods
+// and these stay empty in the provider.
 //
 // function_name is "NAME.NAMESPACE" as in OpenFaaS. For a Wasm function in
 // local mode a call in flight is a guest instance running, so the in-flight

@@ -45,6 +45,8 @@ type Metrics struct {
 	scale   *prometheus.HistogramVec
 	wake    *prometheus.HistogramVec
 
+	moduleCache, guestCalls *prometheus.CounterVec
+
 	mu  sync.RWMutex
 	fns map[string]*fnStats // by "name.namespace"
 }
@@ -111,7 +113,8 @@ func New(opts ...Option) *Metrics {
 		}, []string{labelFunction, labelOutcome}),
 		fns: map[string]*fnStats{},
 	}
-	m.reg.MustRegister(m.total, m.seconds, m.scale, m.wake, callCollector{m})
+	m.moduleCache, m.guestCalls = newWasmVecs()
+	m.reg.MustRegister(m.total, m.seconds, m.scale, m.wake, m.moduleCache, m.guestCalls, callCollector{m})
 	if o.process {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -258,6 +261,7 @@ func (m *Metrics) Forget(name, namespace string) {
 	m.seconds.DeletePartialMatch(match)
 	m.scale.DeletePartialMatch(match)
 	m.wake.DeletePartialMatch(match)
+	m.guestCalls.DeletePartialMatch(match)
 }
 
 // observeScale records a Scale call that moved name.namespace up or down.

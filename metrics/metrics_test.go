@@ -260,6 +260,35 @@ func TestBackendWrapper(t *testing.T) {
 	}
 }
 
+func TestWasmObserver(t *testing.T) {
+	m := New(WithProcessMetrics(false))
+	m.ModuleLoaded(false)
+	m.ModuleLoaded(true)
+	m.ModuleLoaded(true)
+	m.GuestCallDone("echo.dev", "ok")
+	m.GuestCallDone("echo.dev", "trap")
+	m.GuestCallDone("echo.dev", "trap")
+	fams := scrape(t, m.Handler())
+	for _, tc := range []struct {
+		family string
+		labels map[string]string
+		want   float64
+	}{
+		{"faaswasm_wasm_module_cache_total", map[string]string{"result": "miss"}, 1},
+		{"faaswasm_wasm_module_cache_total", map[string]string{"result": "hit"}, 2},
+		{"faaswasm_wasm_guest_calls_total", map[string]string{"function_name": "echo.dev", "outcome": "ok"}, 1},
+		{"faaswasm_wasm_guest_calls_total", map[string]string{"function_name": "echo.dev", "outcome": "trap"}, 2},
+	} {
+		if s, ok := sample(fams, tc.family, tc.labels); !ok || s.GetCounter().GetValue() != tc.want {
+			t.Errorf("%s%v = %v, want %g", tc.family, tc.labels, s, tc.want)
+		}
+	}
+	m.Forget("echo", "dev")
+	if _, ok := sample(scrape(t, m.Handler()), "faaswasm_wasm_guest_calls_total", map[string]string{"function_name": "echo.dev"}); ok {
+		t.Fatal("guest calls of a forgotten function still exported")
+	}
+}
+
 func TestConcurrentCalls(t *testing.T) {
 	m := New(WithProcessMetrics(false))
 	var wg sync.WaitGroup
