@@ -33,10 +33,10 @@
 //
 // A function labelled com.openfaas.scale.zero=true with no call in flight
 // and no call for com.openfaas.scale.zero-duration (and no increase of
-// replicas for as long) is scaled to zero. The local backend has its own idle
-// loop on the same labels; both only ever scale an idle function to zero and
-// Scale(0) is idempotent, so whichever acts first wins and the other finds
-// nothing to do. The autoscaler never scales a function up from zero: a
+// replicas for as long) is scaled to zero. The local and Kubernetes
+// backends have idle loops of their own on the same labels; all of them only
+// ever scale an idle function to zero and Scale(0) is idempotent, so
+// whichever acts first wins and the others find nothing to do. The autoscaler never scales a function up from zero: a
 // function at zero is skipped until a call wakes it (handlers/wake.go scales
 // it to min and waits for readiness). The one window where the two could
 // disagree is a scale-down to min decided from a status read just before the
