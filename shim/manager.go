@@ -226,7 +226,7 @@ func (m Manager) Stop(ctx context.Context, id string) (shimlib.StopStatus, error
 	}
 	st := shimlib.StopStatus{ExitedAt: time.Now(), ExitStatus: 128 + int(unix.SIGKILL)}
 	if b, err := os.ReadFile(filepath.Join(bundle, runnerPidFile)); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 && isRunner(pid) {
 			st.Pid = pid
 			if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 				return st, fmt.Errorf("delete %s: kill runner %d: %w", id, pid, err)
@@ -242,6 +242,13 @@ func (m Manager) Stop(ctx context.Context, id string) (shimlib.StopStatus, error
 	}
 	cleanupBundle(ctx, bundle, root)
 	return st, nil
+}
+
+// isRunner reports whether pid still runs the runner binary (the pid file
+// may be older than a reused pid).
+func isRunner(pid int) bool {
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return err == nil && filepath.Base(strings.TrimSuffix(exe, " (deleted)")) == RunnerBinary
 }
 
 func delegateStop(ctx context.Context, id, bundle, bin string) (shimlib.StopStatus, error) {

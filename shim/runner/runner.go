@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -71,7 +72,7 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger))
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithPoolSize(poolSize(cfg)))
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
@@ -106,6 +107,18 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 	r.log.Info("module loaded", "function", cfg.Name, "digest", r.module.Digest(),
 		"shape", r.module.Shape().String(), "mode", mode.String(), "took", time.Since(start).Round(time.Microsecond))
 	return r, nil
+}
+
+// poolSize sizes the pooling allocator for this one function instead of the
+// engine's node-wide default: twice its concurrency (instances being
+// released still hold a slot for a moment), at least 8. Fewer slots make
+// the engine start faster and reserve less address space.
+func poolSize(cfg runspec.Config) int {
+	n := cfg.MaxConcurrency
+	if n <= 0 {
+		n = 2 * runtime.GOMAXPROCS(0)
+	}
+	return max(8, 2*n)
 }
 
 func (r *Runner) guestLine(line string) {
