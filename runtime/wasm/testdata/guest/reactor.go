@@ -33,13 +33,16 @@ func faasHandle() int32 {
 	return int32(handle(os.Stdout, in))
 }
 
-// faasInit is the pre-initialisation hook for Wizer: it runs the request path
-// once into io.Discard so the snapshot starts warm.
+// faasInit is the pre-initialisation hook for Wizer: it runs request paths
+// once into io.Discard so the snapshot starts warm, including lazy
+// initialisation such as crypto's self-tests.
 //
 //go:wasmexport faas_init
 func faasInit() {
-	os.Setenv("QUERY_STRING", "do=echo")
-	handle(io.Discard, []byte("warm-up"))
+	for _, q := range []string{"do=echo", "do=aes&n=1"} {
+		os.Setenv("QUERY_STRING", q)
+		handle(io.Discard, []byte("warm-up"))
+	}
 	os.Clearenv()
 	counter = 0
 }
