@@ -15,6 +15,10 @@ import (
 // Deploy creates a function's Deployment and ClusterIP Service with
 // com.openfaas.scale.min replicas (default 1). A Wasm function (annotation
 // com.openfaas.runtime=wasm, or a Wasm image) gets the backend's RuntimeClass.
+// Without the annotation the image is inspected in its registry; when the
+// provider cannot read it (the cluster may pull from where the provider
+// cannot), it is deployed as a container and a pull failure shows in the
+// function's logs and in Invoker's error.
 //
 // # Errors
 // provider.ErrAlreadyExists if the function exists or a Deployment or
@@ -35,6 +39,12 @@ func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 		return fmt.Errorf("deploy %s: %w", fn.Service, apiError(err))
 	}
 	if err := b.ensureService(ctx, created); err != nil {
+		// Without its Service the function is unusable: take the Deployment back.
+		derr := b.client.AppsV1().Deployments(ns).Delete(ctx, fn.Service, metav1.DeleteOptions{
+			Preconditions: &metav1.Preconditions{UID: &created.UID}})
+		if derr != nil && !apierrors.IsNotFound(derr) {
+			b.log.Error("deployment of a failed deploy not removed", "function", fn.Service, "namespace", ns, "err", derr)
+		}
 		return fmt.Errorf("deploy %s: %w", fn.Service, err)
 	}
 	b.stats.touch(ns, fn.Service, b.opts.now())

@@ -120,7 +120,8 @@ func TestDeployErrors(t *testing.T) {
 	ctx := context.Background()
 	foreign := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "nginx", Namespace: provider.DefaultNamespace,
 		Labels: map[string]string{"app": "nginx"}}}
-	c := newFake(foreign)
+	foreignSvc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: provider.DefaultNamespace}}
+	c := newFake(foreign, foreignSvc)
 	b := newBackend(t, c)
 	deployed(t, b, provider.FunctionDeployment{Service: "exists", Image: "img:1"})
 	tests := []struct {
@@ -129,6 +130,7 @@ func TestDeployErrors(t *testing.T) {
 		want error
 	}{
 		{"clash with a foreign deployment", provider.FunctionDeployment{Service: "nginx", Image: "img:1"}, provider.ErrAlreadyExists},
+		{"clash with a foreign service", provider.FunctionDeployment{Service: "web", Image: "img:1"}, provider.ErrAlreadyExists},
 		{"function exists", provider.FunctionDeployment{Service: "exists", Image: "img:1"}, provider.ErrAlreadyExists},
 		{"unknown namespace", provider.FunctionDeployment{Service: "f", Image: "img:1", Namespace: "nope"}, provider.ErrNotFound},
 		{"unknown secret", provider.FunctionDeployment{Service: "f", Image: "img:1", Secrets: []string{"nope"}}, provider.ErrNotFound},
@@ -144,6 +146,9 @@ func TestDeployErrors(t *testing.T) {
 				t.Fatalf("Deploy = %v, want %v", err, tt.want)
 			}
 		})
+	}
+	if _, err := c.AppsV1().Deployments(provider.DefaultNamespace).Get(ctx, "web", metav1.GetOptions{}); err == nil {
+		t.Error("deployment of a deploy refused for a service clash left behind")
 	}
 	d, err := c.AppsV1().Deployments(provider.DefaultNamespace).Get(ctx, "nginx", metav1.GetOptions{})
 	if err != nil || !reflect.DeepEqual(d.Labels, foreign.Labels) || d.Annotations[AnnotationSpec] != "" {
