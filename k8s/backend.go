@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -59,7 +58,7 @@ type Backend struct {
 	factory     informers.SharedInformerFactory
 	nsFactory   informers.SharedInformerFactory
 	deployments appslisters.DeploymentLister
-	slices      discoverylisters.EndpointSliceLister
+	slices      cache.Indexer // EndpointSlices, indexed by indexService
 	pods        corelisters.PodLister
 	secrets     corelisters.SecretLister
 	namespaces  corelisters.NamespaceLister
@@ -91,6 +90,10 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 	nsFactory := informers.NewSharedInformerFactoryWithOptions(client, o.resync,
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = LabelNamespace + "=1" }))
 
+	sliceInformer := factory.Discovery().V1().EndpointSlices().Informer()
+	if err := sliceInformer.AddIndexers(cache.Indexers{indexService: serviceIndex}); err != nil {
+		return nil, fmt.Errorf("k8s backend: endpoint slice informer: %w", err)
+	}
 	secretInformer := factory.Core().V1().Secrets().Informer()
 	if err := secretInformer.SetTransform(dropSecretData); err != nil {
 		return nil, fmt.Errorf("k8s backend: secret informer: %w", err)
@@ -102,7 +105,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 		factory:     factory,
 		nsFactory:   nsFactory,
 		deployments: factory.Apps().V1().Deployments().Lister(),
-		slices:      factory.Discovery().V1().EndpointSlices().Lister(),
+		slices:      sliceInformer.GetIndexer(),
 		pods:        factory.Core().V1().Pods().Lister(),
 		secrets:     factory.Core().V1().Secrets().Lister(),
 		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),

@@ -3,9 +3,15 @@ package k8s
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -66,4 +72,52 @@ func BenchmarkFunction(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkInvoke measures a call through a function's proxy to a loopback
+// replica against the same call made directly (the proxy's own cost: the
+// endpoint lookup in the EndpointSlice cache, counting and reverse proxying).
+func BenchmarkInvoke(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	b.Cleanup(srv.Close)
+	host, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	port, _ := strconv.Atoi(p)
+	c := newFake()
+	be := newBackend(b, c)
+	deployed(b, be, provider.FunctionDeployment{Service: "f", Image: "img:1"})
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "f-1", Namespace: provider.DefaultNamespace, Labels: map[string]string{
+			discoveryv1.LabelServiceName: "f", LabelManagedBy: ManagedBy}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(port))}},
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{host}}},
+	}
+	if _, err := c.DiscoveryV1().EndpointSlices(s.Namespace).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	eventually(b, "endpoint", func() bool { return len(be.endpoints("f", provider.DefaultNamespace)) == 1 })
+	h, err := be.Invoker(context.Background(), "f", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("direct", func(b *testing.B) {
+		client := &http.Client{Transport: newTransport()}
+		for b.Loop() {
+			resp, err := client.Get(srv.URL + "/")
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("proxy", func(b *testing.B) {
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != 200 {
+				b.Fatal(rec.Code)
+			}
+		}
+	})
 }

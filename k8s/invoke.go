@@ -12,7 +12,6 @@ import (
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -53,13 +52,16 @@ func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handl
 // endpoints returns the addresses ("ip:port") of a function's ready
 // endpoints, from the EndpointSlice cache.
 func (b *Backend) endpoints(name, ns string) []string {
-	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: name})
-	slices, err := b.slices.EndpointSlices(ns).List(sel)
+	objs, err := b.slices.ByIndex(indexService, ns+"/"+name)
 	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, s := range slices {
+	for _, obj := range objs {
+		s, ok := obj.(*discoveryv1.EndpointSlice)
+		if !ok {
+			continue
+		}
 		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
@@ -72,6 +74,18 @@ func (b *Backend) endpoints(name, ns string) []string {
 		}
 	}
 	return out
+}
+
+// indexService is the EndpointSlice index by "namespace/service".
+const indexService = "service"
+
+// serviceIndex files an EndpointSlice under its namespace and Service.
+func serviceIndex(obj any) ([]string, error) {
+	s, ok := obj.(*discoveryv1.EndpointSlice)
+	if !ok || s.Labels[discoveryv1.LabelServiceName] == "" {
+		return nil, nil
+	}
+	return []string{s.Namespace + "/" + s.Labels[discoveryv1.LabelServiceName]}, nil
 }
 
 // slicePort is the port of an EndpointSlice's "http" port (the Service's
