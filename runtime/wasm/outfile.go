@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // outputFile receives a guest's stdout or stderr. wasmtime opens it again by
@@ -23,9 +21,8 @@ type outputFile struct {
 // temporary file.
 func newOutputFile(name string, memfd bool) (*outputFile, error) {
 	if memfd {
-		if fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC); err == nil {
-			f := os.NewFile(uintptr(fd), name)
-			path := fmt.Sprintf("/proc/self/fd/%d", fd)
+		if f, err := memfdCreate(name); err == nil {
+			path := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 			if _, err := os.Stat(path); err == nil {
 				return &outputFile{f: f, path: path}, nil
 			}
