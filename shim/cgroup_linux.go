@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // newCgroup creates (or loads) the container's cgroup v1 at path with the
@@ -35,6 +37,27 @@ func deleteCgroup(cg cgroup1.Cgroup) error {
 		return fmt.Errorf("delete cgroup: %w", err)
 	}
 	return nil
+}
+
+// killCgroup SIGKILLs whatever still runs in cg, then removes it, retrying
+// until timeout while dying processes leave it.
+func killCgroup(cg cgroup1.Cgroup, timeout time.Duration) error {
+	if cg == nil {
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		if procs, err := cg.Processes(cgroup1.Memory, false); err == nil {
+			for _, p := range procs {
+				unix.Kill(p.Pid, unix.SIGKILL)
+			}
+		}
+		err := deleteCgroup(cg)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // loadCgroup returns the existing cgroup at path, or nil when there is none.

@@ -242,6 +242,18 @@ func (h *harness) logTail() string {
 	return string(b)
 }
 
+// logMatching returns containerd's log lines that contain s.
+func (h *harness) logMatching(s string) string {
+	b, _ := os.ReadFile(filepath.Join(h.dir, "containerd.log"))
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func (h *harness) stop() {
 	if h.client != nil {
 		ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), testNS), 30*time.Second)

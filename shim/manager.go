@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/containerd/protobuf"
 	"github.com/containerd/containerd/protobuf/proto"
 	shimlib "github.com/containerd/containerd/runtime/v2/shim"
+	"github.com/containerd/log"
 	"golang.org/x/sys/unix"
 )
 
@@ -231,10 +232,13 @@ func (m Manager) Stop(ctx context.Context, id string) (shimlib.StopStatus, error
 			if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 				return st, fmt.Errorf("delete %s: kill runner %d: %w", id, pid, err)
 			}
+			waitGone(pid, 5*time.Second)
 		}
 	}
 	if spec, err := loadSpec(bundle); err == nil {
-		deleteCgroup(loadCgroup(cgroupsPath(spec)))
+		if err := killCgroup(loadCgroup(cgroupsPath(spec)), 5*time.Second); err != nil {
+			log.G(ctx).WithError(err).Warn("faaswasm: cgroup left behind")
+		}
 	}
 	root := filepath.Join(bundle, rootfsDir)
 	if _, err := os.Stat(root); err != nil {
@@ -249,6 +253,23 @@ func (m Manager) Stop(ctx context.Context, id string) (shimlib.StopStatus, error
 func isRunner(pid int) bool {
 	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 	return err == nil && filepath.Base(strings.TrimSuffix(exe, " (deleted)")) == RunnerBinary
+}
+
+// waitGone waits until pid has exited (gone or a zombie, either way out of
+// its cgroup) or timeout passes.
+func waitGone(pid int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] == "Z" {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func delegateStop(ctx context.Context, id, bundle, bin string) (shimlib.StopStatus, error) {

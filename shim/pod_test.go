@@ -94,3 +94,46 @@ func TestPodLikeCRI(t *testing.T) {
 		}
 	}
 }
+
+// TestShimKilled kills a Wasm container's shim daemon: containerd must run
+// the shim binary's delete action, which kills the orphaned runner and
+// removes its cgroup and rootfs mount, and report the task as exited.
+func TestShimKilled(t *testing.T) {
+	h := requireHarness(t)
+	ctx := namespaces.WithNamespace(context.Background(), testNS)
+	nsPath := netns(t)
+	c := h.newContainer(t, "crash", "guest", RuntimeType, nsPath)
+	task := startTask(t, c, nil)
+	if err := waitStatus(nsClient(nsPath), "/_/health", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	runner := int(task.Pid())
+	shimPid := ppid(runner)
+	if err := syscall.Kill(shimPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, runnerErr := os.Stat(fmt.Sprintf("/proc/%d", runner))
+		_, cgErr := os.Stat("/sys/fs/cgroup/memory/" + testNS + "/crash")
+		st, err := task.Status(ctx)
+		if os.IsNotExist(runnerErr) && os.IsNotExist(cgErr) && (err != nil || st.Status == containerd.Stopped) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the shim died: runner alive=%v, cgroup present=%v, status %v %v\n%s",
+				runnerErr == nil, cgErr == nil, st, err, h.logMatching("crash")+cgroupDebug("crash"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func cgroupDebug(id string) string {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + testNS + "/" + id)
+	out := ""
+	for _, d := range dirs {
+		procs, _ := os.ReadFile(d + "/cgroup.procs")
+		out += fmt.Sprintf("\n%s procs=%q", d, procs)
+	}
+	return out
+}
