@@ -165,6 +165,8 @@ func TestEndToEndBadInput(t *testing.T) {
 		{"image does not exist", http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "x", Image: registry + "/missing:1", Annotations: wasm}, http.StatusBadRequest, "not found"},
 		{"registry unreachable", http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "x", Image: ocitest.ClosedAddr(t) + "/echo:1", Annotations: wasm}, http.StatusBadRequest, "unreachable"},
 		{"container without containerd", http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "x", Image: ref, Annotations: map[string]string{provider.AnnotationRuntime: provider.RuntimeContainer}}, http.StatusNotImplemented, "containerd"},
+		{"memory limit below the module's needs", http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "x", Image: ref, Annotations: wasm, Limits: &provider.FunctionResources{Memory: "64Ki"}}, http.StatusBadRequest, "memory"},
+		{"memory limit not a quantity", http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "x", Image: ref, Annotations: wasm, Limits: &provider.FunctionResources{Memory: "lots"}}, http.StatusBadRequest, "memory"},
 		{"body too large", http.MethodPost, "/function/good", strings.Repeat("x", 4096), http.StatusRequestEntityTooLarge, ""},
 		{"scale bad json", http.MethodPost, "/system/scale-function/good", `[`, http.StatusBadRequest, ""},
 		{"delete empty name", http.MethodDelete, "/system/functions", provider.DeleteFunctionRequest{}, http.StatusBadRequest, ""},

@@ -64,7 +64,7 @@ func (p programAdapter) instantiate(cfg replicaConfig) (wasmReplica, error) {
 		MemoryLimit: cfg.MemoryLimit, Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
 		MaxConcurrency: cfg.MaxConcurrency, AllowedHosts: cfg.AllowedHosts, Mode: mode, Log: cfg.Log,
 	})
-	if errors.Is(err, wasm.ErrNotFunction) {
+	if errors.Is(err, wasm.ErrNotFunction) || errors.Is(err, wasm.ErrMemoryLimit) {
 		return nil, fmt.Errorf("%w: %w", err, provider.ErrInvalid)
 	}
 	if err != nil {
