@@ -27,7 +27,7 @@ func BenchmarkInvoke(b *testing.B) {
 		shape = builder.ShapeSnapshot
 	}
 	bld := builder.New(opts...)
-	engine, err := wasm.NewEngine(b.TempDir())
+	engine, err := wasm.NewEngine(engineCache(b))
 	if err != nil {
 		b.Fatal(err)
 	}
