@@ -65,7 +65,13 @@ func TestWasmShapes(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	allowed := strings.TrimPrefix(upstream.URL, "http://")
 
-	engine, err := wasm.NewEngine(t.TempDir())
+	cache := t.TempDir()
+	if dir, err := os.UserCacheDir(); err == nil {
+		// Compiled modules keyed by digest: unchanged guests are not
+		// compiled again on the next run.
+		cache = filepath.Join(dir, "faas-wasm", "fn-test-engine-cache")
+	}
+	engine, err := wasm.NewEngine(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
