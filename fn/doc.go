@@ -17,7 +17,11 @@
 //     faas_handle: each call reads the stdin envelope (variables, empty line,
 //     body), sets the variables with os.Setenv, runs the handler and writes the
 //     response to stdout. In that shape main.main never runs, so the handler
-//     must be registered from an init function with [Register].
+//     must be registered from an init function with [Register]. The reactor
+//     also exports faas_init, which runtime/snapshot runs at build time: it
+//     sends one health check through the SDK (never through the function's
+//     own handler) and collects garbage, so every instance of the snapshot
+//     starts warm.
 //
 // Under wasip1 the package also gives http.DefaultClient a RoundTripper over
 // the host module faas_http, so http.Get, http.Post and
