@@ -1,0 +1,79 @@
+package reliability
+
+import (
+	"context"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/faas-wasm/faas-wasm/oci"
+)
+
+// Built once by TestMain.
+var (
+	binPath       string // the faas-wasm binary
+	neighbourWasm []byte // testdata/neighbour
+	hostileWasm   []byte // testdata/hostile
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "faas-wasm-reliability-")
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	// The non-root test runs the binary as nobody.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		log.Print(err)
+		return 1
+	}
+	binPath = filepath.Join(dir, "faas-wasm")
+	if out, err := exec.Command("go", "build", "-o", binPath, "github.com/faas-wasm/faas-wasm").CombinedOutput(); err != nil {
+		log.Printf("build faas-wasm: %v\n%s", err, out)
+		return 1
+	}
+	for name, dst := range map[string]*[]byte{"neighbour": &neighbourWasm, "hostile": &hostileWasm} {
+		out := filepath.Join(dir, name+".wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/"+name)
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			log.Printf("build guest %s: %v\n%s", name, err, b)
+			return 1
+		}
+		if *dst, err = os.ReadFile(out); err != nil {
+			log.Print(err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// pushWasm pushes module to registry as repo:1 and returns the reference.
+func pushWasm(t testing.TB, registry, repo string, module []byte) string {
+	t.Helper()
+	img, err := oci.WasmImage(module, oci.FormOCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := registry + "/" + repo + ":1"
+	if _, err := oci.Push(context.Background(), img, ref); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	return ref
+}
+
+// scale returns RELIABILITY_SCALE (default 1), the multiplier of load counts.
+func scale() int {
+	if n, err := strconv.Atoi(os.Getenv("RELIABILITY_SCALE")); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
