@@ -1,0 +1,220 @@
+// Command nodeinstaller is the entrypoint of faas-wasm's node-installer
+// image, run by the chart's privileged DaemonSet on every node labelled for
+// Wasm functions. It copies containerd-shim-faaswasm-v1 and faaswasm-runner
+// from the image to the node (through the node's root filesystem mounted at
+// -host-root), creates the node's compiled-module cache directory, registers
+// the CRI runtime (runtime_type io.containerd.faaswasm.v1) in containerd's
+// configuration (version 1, 2 or 3 syntax), optionally restarts containerd through systemd, then waits
+// for SIGTERM so that the DaemonSet pod stays running.
+//
+// It does not uninstall anything when stopped, does not edit a containerd
+// configuration it cannot parse as TOML tables (it only appends a table, once)
+// and does not restart containerd unless asked (-restart systemd).
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Binaries are the files the installer copies from its source directory.
+var Binaries = []string{"containerd-shim-faaswasm-v1", "faaswasm-runner"}
+
+// runtimeType is the containerd runtime v2 type of the faas-wasm shim.
+const runtimeType = "io.containerd.faaswasm.v1"
+
+var configVersion = regexp.MustCompile(`(?m)^\s*version\s*=\s*([23])\b`)
+
+var runtimeName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Plan is what one installation does; paths other than Source are paths on
+// the node, resolved under HostRoot.
+type Plan struct {
+	// Source is the image directory holding Binaries.
+	Source string
+	// HostRoot is where the node's root filesystem is mounted ("/" to
+	// install on the machine the installer runs on).
+	HostRoot string
+	// BinDir is the node directory the binaries go to; it must be on
+	// containerd's PATH (containerd 1.6 ignores runtime_path).
+	BinDir string
+	// CacheDir is the node's compiled-module cache, created mode 0700.
+	CacheDir string
+	// RuntimeName is the CRI runtime name, the RuntimeClass handler.
+	RuntimeName string
+	// Config, when set, is containerd's config.toml: the runtime table is
+	// appended to it once.
+	Config string
+	// DropIn, when set, is a file that holds only the runtime table; it is
+	// rewritten when its content differs (for setups that assemble
+	// containerd's configuration from fragments).
+	DropIn string
+}
+
+// Result tells what an installation changed.
+type Result struct {
+	// Installed lists the binaries that were written (absent or different).
+	Installed []string
+	// Registered is true when a configuration file was changed, i.e.
+	// containerd must be restarted to load the runtime.
+	Registered bool
+}
+
+func (p Plan) host(path string) string { return filepath.Join(p.HostRoot, path) }
+
+// Validate checks the plan before anything is touched.
+//
+// # Errors
+// A description of the first bad field.
+func (p Plan) Validate() error {
+	switch {
+	case !runtimeName.MatchString(p.RuntimeName):
+		return fmt.Errorf("runtime name %q: want a DNS label", p.RuntimeName)
+	case p.Source == "" || p.HostRoot == "":
+		return errors.New("source and host root are required")
+	}
+	for flag, v := range map[string]string{"bin-dir": p.BinDir, "cache-dir": p.CacheDir} {
+		if !filepath.IsAbs(v) {
+			return fmt.Errorf("%s %q: want an absolute node path", flag, v)
+		}
+	}
+	for flag, v := range map[string]string{"config": p.Config, "drop-in": p.DropIn} {
+		if v != "" && !filepath.IsAbs(v) {
+			return fmt.Errorf("%s %q: want an absolute node path", flag, v)
+		}
+	}
+	return nil
+}
+
+// Table is the containerd CRI runtime table for the shim in the syntax of
+// a containerd configuration of the given version: 1 (plugins.cri, old
+// containerd 1.x), 2 (containerd 1.x) or 3 (containerd 2.x).
+func (p Plan) Table(version int) string {
+	var header string
+	switch version {
+	case 1:
+		header = "[plugins.cri.containerd.runtimes." + p.RuntimeName + "]"
+	case 3:
+		header = fmt.Sprintf("[plugins.%q.containerd.runtimes.%s]", "io.containerd.cri.v1.runtime", p.RuntimeName)
+	default:
+		header = fmt.Sprintf("[plugins.%q.containerd.runtimes.%s]", "io.containerd.grpc.v1.cri", p.RuntimeName)
+	}
+	return header + "\n" +
+		"  runtime_type = \"" + runtimeType + "\"\n" +
+		"  pod_annotations = [\"com.openfaas.wasm.*\"]\n" +
+		"  container_annotations = [\"com.openfaas.wasm.*\"]\n"
+}
+
+// Install carries out the plan. It is idempotent: unchanged binaries are not
+// rewritten and the runtime is registered once.
+//
+// # Errors
+// Invalid plans, a missing source binary, and file system failures, each
+// naming the path involved.
+func Install(p Plan) (Result, error) {
+	var res Result
+	if err := p.Validate(); err != nil {
+		return res, fmt.Errorf("install: %w", err)
+	}
+	binDir := p.host(p.BinDir)
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return res, fmt.Errorf("install: %w", err)
+	}
+	for _, b := range Binaries {
+		changed, err := installBinary(filepath.Join(p.Source, b), filepath.Join(binDir, b))
+		if err != nil {
+			return res, fmt.Errorf("install %s: %w", b, err)
+		}
+		if changed {
+			res.Installed = append(res.Installed, filepath.Join(p.BinDir, b))
+		}
+	}
+	cache := p.host(p.CacheDir)
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return res, fmt.Errorf("install: cache dir: %w", err)
+	}
+	if err := os.Chmod(cache, 0o700); err != nil {
+		return res, fmt.Errorf("install: cache dir: %w", err)
+	}
+	if p.Config != "" {
+		changed, err := appendTable(p.host(p.Config), p)
+		if err != nil {
+			return res, fmt.Errorf("install: register runtime in %s: %w", p.Config, err)
+		}
+		res.Registered = res.Registered || changed
+	}
+	if p.DropIn != "" {
+		changed, err := writeIfDifferent(p.host(p.DropIn), []byte("# Written by the faas-wasm node installer.\n"+p.Table(2)), 0o644)
+		if err != nil {
+			return res, fmt.Errorf("install: drop-in %s: %w", p.DropIn, err)
+		}
+		res.Registered = res.Registered || changed
+	}
+	return res, nil
+}
+
+// installBinary copies src to dst (mode 0755) unless dst already has the
+// same content; it writes beside dst and renames, so a running shim keeps
+// its old inode.
+func installBinary(src, dst string) (bool, error) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return false, err
+	}
+	return writeIfDifferent(dst, data, 0o755)
+}
+
+func writeIfDifferent(path string, data []byte, mode fs.FileMode) (bool, error) {
+	old, err := os.ReadFile(path)
+	if err == nil && bytes.Equal(old, data) {
+		return false, os.Chmod(path, mode)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return false, err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, path)
+}
+
+// appendTable appends the runtime table to a containerd config.toml unless
+// a table of that runtime name is already there. An absent or empty file
+// becomes a version 2 configuration.
+func appendTable(path string, p Plan) (bool, error) {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	text := string(old)
+	if strings.TrimSpace(text) == "" {
+		text = "version = 2\n"
+	}
+	version := 1
+	if m := configVersion.FindStringSubmatch(text); m != nil {
+		version = int(m[1][0] - '0')
+	}
+	table := p.Table(version)
+	header := table[:strings.IndexByte(table, '\n')]
+	if strings.Contains(text, header) {
+		return false, nil
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	text += "\n# Added by the faas-wasm node installer: Wasm functions (RuntimeClass handler " + p.RuntimeName + ").\n" + table
+	return writeIfDifferent(path, []byte(text), 0o644)
+}
