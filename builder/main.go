@@ -37,7 +37,7 @@ var ErrUsage = errors.New("usage")
 //
 // # Errors
 //
-// ErrUsage for bad flags, the stack's, build's and push's errors otherwise;
+// flag.ErrHelp for -h/--help (usage printed to stdout), ErrUsage for bad flags, the stack's, build's and push's errors otherwise;
 // Main stops at the first failing function.
 func Main(ctx context.Context, args []string, stdout io.Writer, opts ...Option) error {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
@@ -51,6 +51,9 @@ func Main(ctx context.Context, args []string, stdout io.Writer, opts ...Option) 
 	quiet := fs.Bool("quiet", false, "do not log progress to stderr")
 	noSnapshot := fs.Bool("no-snapshot", false, "build snapshot entries in the command shape (no Wizer)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return fmt.Errorf("build: %w: %v", ErrUsage, err)
 	}
 	if fs.NArg() > 0 {

@@ -1,7 +1,10 @@
 package builder
 
 import (
+	"context"
 	"errors"
+	"flag"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +91,16 @@ func TestRehome(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMainHelp(t *testing.T) {
+	var out strings.Builder
+	err := Main(context.Background(), []string{"--help"}, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Main(--help) = %v, want flag.ErrHelp so the command exits 0", err)
+	}
+	if !strings.Contains(out.String(), "-push") {
+		t.Fatalf("usage lacks -push: %q", out.String())
 	}
 }
