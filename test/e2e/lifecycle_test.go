@@ -200,6 +200,31 @@ func TestLifecycle(t *testing.T) {
 	step("bad input", func(t *testing.T) {
 		badInput(ctx, t, c, p, images["probe"])
 	})
+	step("namespaces", func(t *testing.T) {
+		extra := ns + "-x"
+		t.Cleanup(func() { c.admin.CoreV1().Namespaces().Delete(context.Background(), extra, metav1.DeleteOptions{}) })
+		p.expect(t, 202, "POST", "/system/namespace/"+extra, fw.FunctionNamespace{Name: extra, Labels: map[string]string{"team": "x"}})
+		p.expect(t, 409, "POST", "/system/namespace/"+extra, fw.FunctionNamespace{Name: extra})
+		p.expect(t, 202, "PUT", "/system/namespace/"+extra, fw.FunctionNamespace{Name: extra, Annotations: map[string]string{"owner": "e2e"}})
+		waitFor(t, 30*time.Second, "namespace listed", func() bool {
+			return strings.Contains(p.expect(t, 200, "GET", "/system/namespaces", nil), `"`+extra+`"`)
+		})
+		var got fw.FunctionNamespace
+		json.Unmarshal([]byte(p.expect(t, 200, "GET", "/system/namespace/"+extra, nil)), &got)
+		if got.Annotations["owner"] != "e2e" || got.Labels["openfaas"] != "1" {
+			t.Errorf("namespace %+v", got)
+		}
+		p.expect(t, 202, "POST", "/system/functions", fw.FunctionDeployment{Service: "probe", Image: probe.Image, Namespace: extra})
+		waitFor(t, 2*time.Minute, "probe in the new namespace", func() bool {
+			code, _, body := p.call(t, "GET", "/function/probe."+extra, nil)
+			return code == 200 && strings.HasPrefix(body, "probe-")
+		})
+		p.expect(t, 404, "DELETE", "/system/namespace/kube-system", nil)
+		p.expect(t, 202, "DELETE", "/system/namespace/"+extra, nil)
+		waitFor(t, 30*time.Second, "namespace unlisted", func() bool {
+			return !strings.Contains(p.expect(t, 200, "GET", "/system/namespaces", nil), `"`+extra+`"`)
+		})
+	})
 	step("invocation overhead", func(t *testing.T) {
 		overhead(ctx, t, c, p)
 	})
