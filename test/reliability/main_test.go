@@ -15,8 +15,12 @@ import (
 // Built once by TestMain.
 var (
 	binPath       string // the faas-wasm binary
-	neighbourWasm []byte // testdata/neighbour
+	neighbourWasm []byte // testdata/neighbour, a command module
+	reactorWasm   []byte // testdata/neighbour, a reactor (faas_handle)
 	hostileWasm   []byte // testdata/hostile
+	// cacheDir is the compiled-module cache shared by the providers of
+	// the tests run as root, so each module compiles once.
+	cacheDir string
 )
 
 func TestMain(m *testing.M) {
@@ -40,15 +44,25 @@ func run(m *testing.M) int {
 		log.Printf("build faas-wasm: %v\n%s", err, out)
 		return 1
 	}
-	for name, dst := range map[string]*[]byte{"neighbour": &neighbourWasm, "hostile": &hostileWasm} {
-		out := filepath.Join(dir, name+".wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/"+name)
+	cacheDir = filepath.Join(dir, "cache")
+	for _, g := range []struct {
+		src, out string
+		dst      *[]byte
+		flags    []string
+	}{
+		{"neighbour", "neighbour.wasm", &neighbourWasm, nil},
+		{"neighbour", "reactor.wasm", &reactorWasm, []string{"-buildmode=c-shared", "-tags=faasreactor"}},
+		{"hostile", "hostile.wasm", &hostileWasm, nil},
+	} {
+		out := filepath.Join(dir, g.out)
+		args := append(append([]string{"build", "-trimpath"}, g.flags...), "-o", out, "./testdata/"+g.src)
+		cmd := exec.Command("go", args...)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			log.Printf("build guest %s: %v\n%s", name, err, b)
+			log.Printf("build guest %s: %v\n%s", g.out, err, b)
 			return 1
 		}
-		if *dst, err = os.ReadFile(out); err != nil {
+		if *g.dst, err = os.ReadFile(out); err != nil {
 			log.Print(err)
 			return 1
 		}

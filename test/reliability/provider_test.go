@@ -44,6 +44,9 @@ func startProvider(t *testing.T, stateDir string, args ...string) *proc {
 func startProviderCmd(t *testing.T, stateDir string, adjust func(*exec.Cmd), args ...string) *proc {
 	t.Helper()
 	base := []string{"--addr", "127.0.0.1:0", "--state-dir", stateDir, "--autoscale=false"}
+	if !hasFlag(args, "--cache-dir") {
+		base = append(base, "--cache-dir", cacheDir)
+	}
 	if !hasFlag(args, "--containerd-socket") {
 		base = append(base, "--containerd-socket", filepath.Join(stateDir, "no-containerd.sock"))
 	}
