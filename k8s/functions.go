@@ -54,7 +54,8 @@ func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 }
 
 // Update replaces a function's Deployment spec, keeping its replica count
-// (clamped to the new scale bounds). Pods are replaced by a rolling update
+// (clamped to the new com.openfaas.scale.max; a function scaled to zero
+// stays at zero). Pods are replaced by a rolling update
 // that never drops below the ready replicas.
 //
 // # Errors

@@ -5,7 +5,8 @@
 # (someone else's) is used and left running.
 #
 # Env: E2E_RUN (go test -run pattern, default all), FAAS_WASM_E2E_LIST (e.g. 100,1000 to also
-# measure list latency), E2E_TIMEOUT (default 30m). Needs root (the cluster does).
+# measure list latency), FAAS_WASM_E2E_WASM (1 runs the Wasm test; default: on when the shim is
+# registered in the cluster's containerd), E2E_TIMEOUT (default 30m). Needs root (the cluster does).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 state=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}
@@ -17,6 +18,10 @@ if ! [[ -s $kubeconfig ]] || ! "$kubectl" --kubeconfig "$kubeconfig" get --raw /
 	started=1
 	trap './hack/cluster/down.sh' EXIT
 	./hack/cluster/up.sh
+fi
+# The Wasm test needs the shim registered in the cluster's containerd (hack/shim/cluster.sh).
+if [[ -z ${FAAS_WASM_E2E_WASM:-} ]] && grep -qs 'containerd.runtimes.faaswasm\]' "$state/containerd/config.toml"; then
+	export FAAS_WASM_E2E_WASM=1
 fi
 FAAS_WASM_KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -v -timeout "${E2E_TIMEOUT:-30m}" \
 	-run "${E2E_RUN:-.}" ./test/e2e/
