@@ -3,6 +3,7 @@ package k8s
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -91,12 +92,34 @@ func (b *Backend) podLines(ctx context.Context, req provider.LogRequest, pod str
 		out = append(out, m)
 		return true
 	})
+	if m, ok := waitingLine(err, req, pod, b.opts.now()); ok {
+		out = append(out, m)
+	}
 	return out, err
+}
+
+// waitingError says why a pod has no log to stream yet (its container is
+// waiting, e.g. for an image that cannot be pulled).
+type waitingError struct{ why string }
+
+func (e *waitingError) Error() string { return e.why }
+
+// waitingLine turns a waitingError into a log line of the pod; ok is false
+// for any other error.
+func waitingLine(err error, req provider.LogRequest, pod string, now time.Time) (provider.LogMessage, bool) {
+	var w *waitingError
+	if !errors.As(err, &w) {
+		return provider.LogMessage{}, false
+	}
+	return provider.LogMessage{Name: req.Name, Namespace: req.Namespace, Instance: pod, Timestamp: now.UTC(), Text: w.why}, true
 }
 
 // streamPod reads one pod's log through the API and calls send for each
 // line newer than after and req.Since, until the stream ends or send
 // returns false.
+//
+// # Errors
+// A *waitingError when the pod's container is not running; API errors.
 func (b *Backend) streamPod(ctx context.Context, req provider.LogRequest, pod string, after time.Time, follow bool,
 	send func(provider.LogMessage) bool) error {
 	opts := &corev1.PodLogOptions{Container: req.Name, Timestamps: true, Follow: follow}
@@ -113,7 +136,7 @@ func (b *Backend) streamPod(ctx context.Context, req provider.LogRequest, pod st
 	if err != nil {
 		if apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
 			if why := b.podWaiting(req.Namespace, pod); why != "" {
-				send(provider.LogMessage{Name: req.Name, Namespace: req.Namespace, Instance: pod, Timestamp: b.opts.now().UTC(), Text: why})
+				return &waitingError{why: why}
 			}
 		}
 		return apiError(err)
@@ -209,13 +232,6 @@ func (b *Backend) followPod(ctx context.Context, req provider.LogRequest, pod st
 	var lastWhy string
 	for ctx.Err() == nil {
 		err := b.streamPod(ctx, req, pod, last, true, func(m provider.LogMessage) bool {
-			if strings.HasPrefix(m.Text, waitingPrefix) {
-				if m.Text == lastWhy {
-					return true
-				}
-				lastWhy = m.Text
-				return send(m)
-			}
 			if m.Timestamp.After(last) {
 				last = m.Timestamp
 			}
@@ -223,6 +239,12 @@ func (b *Backend) followPod(ctx context.Context, req provider.LogRequest, pod st
 		})
 		if ctx.Err() != nil {
 			return
+		}
+		if m, ok := waitingLine(err, req, pod, b.opts.now()); ok && m.Text != lastWhy {
+			lastWhy = m.Text
+			if !send(m) {
+				return
+			}
 		}
 		if _, gone := b.pods.Pods(req.Namespace).Get(pod); apierrors.IsNotFound(gone) {
 			return

@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -112,4 +113,47 @@ func TestLogs(t *testing.T) {
 		for range ch {
 		}
 	})
+}
+
+func TestWaitingLine(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	b := newBackend(t, c)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "f-1", Namespace: provider.DefaultNamespace, Labels: map[string]string{
+			provider.LabelFunction: "f", LabelManagedBy: ManagedBy}},
+		Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "f", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "not found"}},
+		}}},
+	}
+	if _, err := c.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "pod cached", func() bool { return b.podWaiting(provider.DefaultNamespace, "f-1") != "" })
+	req := provider.LogRequest{Name: "f", Namespace: provider.DefaultNamespace}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"waiting", &waitingError{why: b.podWaiting(provider.DefaultNamespace, "f-1")}, true},
+		{"wrapped waiting", fmt.Errorf("stream: %w", &waitingError{why: "x"}), true},
+		{"other error", errors.New("boom"), false},
+		{"no error", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := waitingLine(tt.err, req, "f-1", now)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			if ok && (m.Instance != "f-1" || m.Name != "f" || !m.Timestamp.Equal(now) || m.Text == "") {
+				t.Errorf("line %+v", m)
+			}
+		})
+	}
+	if got, want := b.podWaiting(provider.DefaultNamespace, "f-1"), "faas-wasm: container f is waiting: ErrImagePull: not found"; got != want {
+		t.Errorf("podWaiting = %q, want %q", got, want)
+	}
 }
