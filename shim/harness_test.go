@@ -70,7 +70,7 @@ func requireHarness(t testing.TB) *harness {
 			skipReason = "shim tests need root"
 			return
 		}
-		for _, b := range []string{"containerd", RuncShimBinary, "ip"} {
+		for _, b := range []string{"containerd", "containerd-shim-runc-v2", "ip"} {
 			if _, err := exec.LookPath(b); err != nil {
 				skipReason = b + " is not installed"
 				return

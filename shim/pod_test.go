@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,20 +37,32 @@ func parentExe(t *testing.T, pid uint32) string {
 // TestPodLikeCRI does what containerd's CRI plugin does for a pod whose
 // RuntimeClass maps to this shim: the sandbox (a pause container) and the
 // function container are both created with runtime io.containerd.faaswasm.v1
-// and the CRI annotations. The sandbox must run under runc's shim, the Wasm
-// container under ours (never grouped into runc's), in the sandbox's
-// network, IPC, UTS and PID namespaces.
+// and the CRI annotations. Both must be served by one daemon of this shim
+// (never by runc's), the sandbox chrooted in its image with new IPC, UTS and
+// PID namespaces and its hostname, the Wasm container's runner in the
+// sandbox's network, IPC, UTS and PID namespaces.
 func TestPodLikeCRI(t *testing.T) {
 	h := requireHarness(t)
 	ctx := namespaces.WithNamespace(context.Background(), testNS)
 	podNet := netns(t)
 	sandbox := h.newContainer(t, "pod1", "pause", RuntimeType, podNet,
-		coci.WithAnnotations(map[string]string{AnnotationContainerType: containerTypeSandbox, AnnotationSandboxID: "pod1"}))
+		coci.WithAnnotations(map[string]string{AnnotationContainerType: containerTypeSandbox, AnnotationSandboxID: "pod1"}),
+		coci.WithHostname("pod1-host"))
 	sbTask := startTask(t, sandbox, nil)
-	if exe := parentExe(t, sbTask.Pid()); exe != RuncShimBinary {
-		t.Fatalf("sandbox runs under %s, want %s", exe, RuncShimBinary)
+	if exe := parentExe(t, sbTask.Pid()); exe != "containerd-shim-faaswasm-v1" {
+		t.Fatalf("sandbox runs under %s", exe)
+	}
+	if root, err := os.Readlink(fmt.Sprintf("/proc/%d/root", sbTask.Pid())); err != nil || !strings.HasSuffix(root, "/pod1/rootfs") {
+		t.Fatalf("sandbox root = %q, %v; want the bundle's rootfs", root, err)
 	}
 	proc := fmt.Sprintf("/proc/%d/ns/", sbTask.Pid())
+	for _, ns := range []string{"ipc", "uts", "pid"} {
+		a, _ := os.Readlink(proc + ns)
+		b, _ := os.Readlink("/proc/self/ns/" + ns)
+		if a == "" || a == b {
+			t.Errorf("sandbox %s namespace %q is not new (test process: %q)", ns, a, b)
+		}
+	}
 	fn := h.newContainer(t, "pod1-fn", "guest", RuntimeType, proc+"net",
 		coci.WithAnnotations(map[string]string{
 			AnnotationContainerType: "container", AnnotationSandboxID: "pod1",
@@ -59,8 +73,11 @@ func TestPodLikeCRI(t *testing.T) {
 		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: proc + "pid"}))
 	var out syncBuffer
 	fnTask := startTask(t, fn, &out)
-	if exe := parentExe(t, fnTask.Pid()); exe != "containerd-shim-faaswasm-v1" {
-		t.Fatalf("Wasm container runs under %s", exe)
+	if a, b := ppid(int(fnTask.Pid())), ppid(int(sbTask.Pid())); a != b {
+		t.Fatalf("Wasm container's shim %d is not the sandbox's %d", a, b)
+	}
+	if host := hostnameOf(t, int(fnTask.Pid())); host != "pod1-host" {
+		t.Errorf("hostname in the pod's UTS namespace = %q", host)
 	}
 	for _, ns := range []string{"net", "ipc", "uts", "pid"} {
 		a, _ := os.Readlink(proc + ns)
@@ -93,6 +110,16 @@ func TestPodLikeCRI(t *testing.T) {
 			t.Fatalf("delete %s: %v", task.ID(), err)
 		}
 	}
+}
+
+// hostnameOf reads the hostname of pid's UTS namespace.
+func hostnameOf(t *testing.T, pid int) string {
+	t.Helper()
+	out, err := exec.Command("nsenter", "-t", strconv.Itoa(pid), "-u", "hostname").Output()
+	if err != nil {
+		t.Fatalf("nsenter: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // TestShimKilled kills a Wasm container's shim daemon: containerd must run

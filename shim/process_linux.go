@@ -24,19 +24,25 @@ var nsFlags = []struct {
 	{specs.MountNamespace, unix.CLONE_NEWNS},
 }
 
-// spawnRequest describes one runner process.
+// spawnRequest describes one container process: the runner of a Wasm
+// container, or a pod sandbox's pause binary.
 type spawnRequest struct {
-	path           string   // runner binary
+	path           string   // binary (inside chroot when set)
 	args           []string // after argv[0]
-	dir            string   // working directory
-	stdout, stderr string   // FIFOs ("" = /dev/null)
+	env            []string
+	dir            string // working directory (inside chroot when set)
+	chroot         string // root filesystem to run in ("" = the host's)
+	cred           *syscall.Credential
+	gate           bool   // hold the process until spawned.gate is closed (runner only)
+	stdout, stderr string // FIFOs ("" = /dev/null)
 	spec           *specs.Spec
 }
 
-// spawned is a started runner that waits on its gate before doing anything.
+// spawned is a started process; gate (runner only, else nil) is the write
+// end of its gate pipe: closing it lets the runner go on.
 type spawned struct {
 	cmd  *exec.Cmd
-	gate *os.File // write end: closing it lets the runner go on
+	gate *os.File
 }
 
 // openOutput opens a stdio FIFO for the runner. It is opened read-write so
@@ -49,11 +55,12 @@ func openOutput(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 }
 
-// spawn starts the runner inside the namespaces of req.spec: a namespace
+// spawn starts a process inside the namespaces of req.spec: a namespace
 // given by path is joined with setns on a locked OS thread that then forks,
 // so the whole child lives in it (Go's other threads never change); a
-// namespace requested without a path is created by clone flags. The runner
-// is passed the read end of a gate pipe as fd 3 (-gate-fd 3).
+// namespace requested without a path is created by clone flags. With
+// req.gate the process gets the read end of a gate pipe as fd 3 and
+// "-gate-fd 3" in its arguments.
 func spawn(req spawnRequest) (*spawned, error) {
 	stdout, err := openOutput(req.stdout)
 	if err != nil {
@@ -65,19 +72,21 @@ func spawn(req spawnRequest) (*spawned, error) {
 		return nil, fmt.Errorf("open stderr: %w", err)
 	}
 	defer stderr.Close()
-	gateR, gateW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("gate pipe: %w", err)
+	args := req.args
+	var gateR, gateW *os.File
+	if req.gate {
+		if gateR, gateW, err = os.Pipe(); err != nil {
+			return nil, fmt.Errorf("gate pipe: %w", err)
+		}
+		defer gateR.Close()
+		args = append(append([]string(nil), args...), "-gate-fd", "3")
 	}
-	defer gateR.Close()
-
-	cmd := exec.Command(req.path, append(req.args, "-gate-fd", strconv.Itoa(3))...)
-	cmd.Dir = req.dir
+	cmd := &exec.Cmd{Path: req.path, Args: append([]string{req.path}, args...), Dir: req.dir, Env: req.env}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.ExtraFiles = []*os.File{gateR}
-	// A clean environment: Go picks GOMAXPROCS from the cgroup CPU limit.
-	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if gateR != nil {
+		cmd.ExtraFiles = []*os.File{gateR}
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Chroot: req.chroot, Credential: req.cred}
 	var join []struct {
 		path string
 		flag int
@@ -120,8 +129,10 @@ func spawn(req spawnRequest) (*spawned, error) {
 		done <- cmd.Start()
 	}()
 	if err := <-done; err != nil {
-		gateW.Close()
-		return nil, fmt.Errorf("start runner: %w", err)
+		if gateW != nil {
+			gateW.Close()
+		}
+		return nil, fmt.Errorf("start %s: %w", req.path, err)
 	}
 	return &spawned{cmd: cmd, gate: gateW}, nil
 }
@@ -144,4 +155,33 @@ func setOOMScore(pid int, s *specs.Spec) error {
 		return nil
 	}
 	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(*s.Process.OOMScoreAdj)), 0)
+}
+
+// setHostname sets name in the (new) UTS namespace of pid, from a locked
+// OS thread that joins it and is then discarded.
+func setHostname(pid int, name string) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/uts", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWUTS); err != nil {
+			done <- err
+			return
+		}
+		done <- unix.Sethostname([]byte(name))
+	}()
+	return <-done
+}
+
+// credential is the spec's user for the sandbox process (nil = root).
+func credential(s *specs.Spec) *syscall.Credential {
+	if s.Process == nil || (s.Process.User.UID == 0 && s.Process.User.GID == 0 && len(s.Process.User.AdditionalGids) == 0) {
+		return nil
+	}
+	return &syscall.Credential{Uid: s.Process.User.UID, Gid: s.Process.User.GID, Groups: s.Process.User.AdditionalGids}
 }

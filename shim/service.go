@@ -29,8 +29,9 @@ var _ taskAPI.TaskService = (*Service)(nil)
 
 var empty = &ptypes.Empty{}
 
-// Service is the task API of one shim daemon; it serves exactly one Wasm
-// container. Every error it returns is translated to a gRPC status with
+// Service is the task API of one shim daemon; it serves the containers of
+// one pod (its sandbox and its Wasm containers), or one container outside
+// Kubernetes. Every error it returns is translated to a gRPC status with
 // errdefs.ToGRPC, so containerd sees errdefs classes.
 type Service struct {
 	ctx        context.Context // the shim's, with its containerd namespace
@@ -42,8 +43,8 @@ type Service struct {
 	address    string // containerd's gRPC socket, for images' Wasm layers
 	namespace  string
 
-	mu   sync.Mutex
-	task *wasmTask
+	mu    sync.Mutex
+	tasks map[string]*wasmTask
 }
 
 // NewService returns the task service of a shim daemon; ctx carries the
@@ -63,7 +64,7 @@ func NewService(ctx context.Context, address string, publisher shimlib.Publisher
 		return nil, fmt.Errorf("task service: %w", err)
 	}
 	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(),
-		address: address, namespace: ns}
+		address: address, namespace: ns, tasks: map[string]*wasmTask{}}
 	if w, err := oomv1.New(publisher); err == nil {
 		s.oom = w
 		go w.Run(ctx)
@@ -83,10 +84,11 @@ func (s *Service) RegisterTTRPC(server *ttrpc.Server) error {
 func (s *Service) get(id string) (*wasmTask, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.task == nil || s.task.id != id {
+	t, ok := s.tasks[id]
+	if !ok || t == nil {
 		return nil, fmt.Errorf("task %s: %w", id, errdefs.ErrNotFound)
 	}
-	return s.task, nil
+	return t, nil
 }
 
 func (s *Service) publish(ctx context.Context, topic string, event interface{}) {
@@ -115,15 +117,23 @@ func (s *Service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*ta
 		return nil, notImplemented("restoring a checkpoint")
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.task != nil {
-		return nil, errdefs.ToGRPCf(errdefs.ErrAlreadyExists, "faaswasm: this shim already serves task %s", s.task.id)
+	if _, ok := s.tasks[r.ID]; ok {
+		s.mu.Unlock()
+		return nil, errdefs.ToGRPCf(errdefs.ErrAlreadyExists, "faaswasm: task %s exists", r.ID)
 	}
+	s.tasks[r.ID] = nil // reserved while it is created
+	s.mu.Unlock()
 	t, err := s.createTask(ctx, r.ID, r.Bundle, r.Rootfs, r.Stdin, r.Stdout, r.Stderr)
+	s.mu.Lock()
+	if err != nil {
+		delete(s.tasks, r.ID)
+	} else {
+		s.tasks[r.ID] = t
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return nil, errdefs.ToGRPC(fmt.Errorf("create %s: %w", r.ID, err))
 	}
-	s.task = t
 	s.publish(ctx, runtime.TaskCreateEventTopic, &eventstypes.TaskCreate{
 		ContainerID: r.ID, Bundle: r.Bundle, Rootfs: r.Rootfs, Pid: uint32(t.pid),
 		IO: &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr},
@@ -163,7 +173,7 @@ func (s *Service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 	t.release(ctx)
 	_, status, at := t.snapshot()
 	s.mu.Lock()
-	s.task = nil
+	delete(s.tasks, r.ID)
 	s.mu.Unlock()
 	s.publish(ctx, runtime.TaskDeleteEventTopic, &eventstypes.TaskDelete{
 		ContainerID: r.ID, ID: r.ID, Pid: uint32(t.pid), ExitStatus: status, ExitedAt: protobuf.ToTimestamp(at),
@@ -273,10 +283,10 @@ func (s *Service) Connect(ctx context.Context, r *taskAPI.ConnectRequest) (*task
 	return resp, nil
 }
 
-// Shutdown stops the shim daemon once its task has been deleted.
+// Shutdown stops the shim daemon once all its tasks have been deleted.
 func (s *Service) Shutdown(ctx context.Context, r *taskAPI.ShutdownRequest) (*ptypes.Empty, error) {
 	s.mu.Lock()
-	busy := s.task != nil
+	busy := len(s.tasks) > 0
 	s.mu.Unlock()
 	if !busy {
 		s.sd.Shutdown()

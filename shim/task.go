@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 // Files the shim keeps in a container's bundle.
 const (
 	runnerConfigFile = "faaswasm-runner.json"
-	runnerPidFile    = "faaswasm-runner.pid"
+	pidFile          = "faaswasm.pid"
 	rootfsDir        = "rootfs"
 )
 
@@ -35,9 +34,11 @@ const (
 	stateStopped
 )
 
-// wasmTask is the one container a shim serves: a runner process created at
-// Create (held at its gate) and released at Start.
+// wasmTask is one container of the pod the shim serves: a Wasm container's
+// runner, created at Create (held at its gate) and released at Start, or the
+// pod sandbox's pause process, running from Create.
 type wasmTask struct {
+	sandbox               bool
 	id, bundle            string
 	stdin, stdout, stderr string
 	spec                  *specs.Spec
@@ -53,69 +54,50 @@ type wasmTask struct {
 	exitedAt   time.Time
 }
 
-// createTask prepares the container: mounts the root filesystem, finds the
-// module, writes the runner config, creates the cgroup and starts the runner
-// held at its gate. On error everything made so far is undone.
+// createTask prepares the container and starts its process: for a pod
+// sandbox the image's pause binary (see sandboxProcess), for anything else a
+// runner held at its gate (see runnerProcess). It mounts the root
+// filesystem and creates the cgroup first. On error everything made so far
+// is undone.
 func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*types.Mount, stdin, stdout, stderr string) (t *wasmTask, err error) {
 	spec, err := loadSpec(bundle)
 	if err != nil {
 		return nil, err
 	}
-	t = &wasmTask{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, spec: spec, exited: make(chan struct{})}
+	t = &wasmTask{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, spec: spec,
+		sandbox: isSandbox(spec), exited: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			t.release(ctx)
 		}
 	}()
-	root := specRootfs(spec, bundle)
-	if len(rootfs) > 0 {
-		root = filepath.Join(bundle, rootfsDir)
-		if err := os.MkdirAll(root, 0o711); err != nil {
-			return t, fmt.Errorf("rootfs: %w", err)
-		}
-		mounts := make([]mount.Mount, 0, len(rootfs))
-		for _, m := range rootfs {
-			mounts = append(mounts, mount.Mount{Type: m.Type, Source: m.Source, Options: m.Options})
-		}
-		if err := mount.All(mounts, root); err != nil {
-			return t, fmt.Errorf("mount rootfs: %w", err)
-		}
-		t.mountedRootfs = root
-	}
-	modulePath, err := findModule(spec, root)
+	root, err := t.mountRootfs(rootfs)
 	if err != nil {
-		// Not in the root filesystem: a Wasm OCI artifact keeps its module
-		// in a layer that containerd cannot unpack.
-		fromImage, ierr := moduleFromImage(ctx, s.address, s.namespace, id, s.cacheDir)
-		if ierr != nil {
-			return t, fmt.Errorf("%w (nor in the image's layers: %v)", err, ierr)
-		}
-		modulePath = fromImage
-	}
-	cfgPath := filepath.Join(bundle, runnerConfigFile)
-	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {
 		return t, err
 	}
-	if err := s.precompile(ctx, modulePath, cfgPath); err != nil {
+	var req spawnRequest
+	if t.sandbox {
+		req, err = sandboxProcess(spec, root)
+	} else {
+		req, err = s.runnerProcess(ctx, id, bundle, spec, root)
+	}
+	if err != nil {
 		return t, err
 	}
+	req.stdout, req.stderr, req.spec = stdout, stderr, spec
 	if p := cgroupsPath(spec); p != "" {
 		if t.cg, err = newCgroup(p, spec); err != nil {
 			return t, err
 		}
 	}
-	t.proc, err = spawn(spawnRequest{
-		path: s.runnerPath, args: []string{"-config", cfgPath}, dir: bundle,
-		stdout: stdout, stderr: stderr, spec: spec,
-	})
-	if err != nil {
+	if t.proc, err = spawn(req); err != nil {
 		return t, err
 	}
 	t.pid = t.proc.cmd.Process.Pid
 	go t.wait(s)
 	if t.cg != nil {
 		if err := t.cg.Add(cgroup1.Process{Pid: t.pid}); err != nil {
-			return t, fmt.Errorf("add runner to cgroup: %w", err)
+			return t, fmt.Errorf("add process to cgroup: %w", err)
 		}
 		if s.oom != nil {
 			if err := s.oom.Add(id, t.cg); err != nil {
@@ -123,13 +105,97 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 			}
 		}
 	}
+	if t.sandbox && spec.Hostname != "" && newNamespace(spec, specs.UTSNamespace) {
+		if err := setHostname(t.pid, spec.Hostname); err != nil {
+			return t, fmt.Errorf("hostname: %w", err)
+		}
+	}
 	if err := setOOMScore(t.pid, spec); err != nil {
 		log.G(ctx).WithError(err).Warn("faaswasm: cannot set oom_score_adj")
 	}
-	if err := os.WriteFile(filepath.Join(bundle, runnerPidFile), []byte(strconv.Itoa(t.pid)), 0o600); err != nil {
+	if err := writePidFile(filepath.Join(bundle, pidFile), t.pid); err != nil {
 		return t, fmt.Errorf("pid file: %w", err)
 	}
 	return t, nil
+}
+
+// mountRootfs mounts the container's root filesystem into the bundle, if
+// containerd passed mounts, and returns the root to use ("" = none).
+func (t *wasmTask) mountRootfs(rootfs []*types.Mount) (string, error) {
+	if len(rootfs) == 0 {
+		return specRootfs(t.spec, t.bundle), nil
+	}
+	root := filepath.Join(t.bundle, rootfsDir)
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return "", fmt.Errorf("rootfs: %w", err)
+	}
+	mounts := make([]mount.Mount, 0, len(rootfs))
+	for _, m := range rootfs {
+		mounts = append(mounts, mount.Mount{Type: m.Type, Source: m.Source, Options: m.Options})
+	}
+	if err := mount.All(mounts, root); err != nil {
+		return "", fmt.Errorf("mount rootfs: %w", err)
+	}
+	t.mountedRootfs = root
+	return root, nil
+}
+
+// runnerProcess finds the module, writes the runner config, compiles the
+// module into the node cache if needed, and describes the gated runner.
+func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *specs.Spec, root string) (spawnRequest, error) {
+	modulePath, err := findModule(spec, root)
+	if err != nil {
+		// Not in the root filesystem: a Wasm OCI artifact keeps its module
+		// in a layer that containerd cannot unpack.
+		fromImage, ierr := moduleFromImage(ctx, s.address, s.namespace, id, s.cacheDir)
+		if ierr != nil {
+			return spawnRequest{}, fmt.Errorf("%w (nor in the image's layers: %v)", err, ierr)
+		}
+		modulePath = fromImage
+	}
+	cfgPath := filepath.Join(bundle, runnerConfigFile)
+	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {
+		return spawnRequest{}, err
+	}
+	if err := s.precompile(ctx, modulePath, cfgPath); err != nil {
+		return spawnRequest{}, err
+	}
+	// A clean environment: Go picks GOMAXPROCS from the cgroup CPU limit.
+	return spawnRequest{path: s.runnerPath, args: []string{"-config", cfgPath}, dir: bundle, gate: true,
+		env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}, nil
+}
+
+// sandboxProcess describes a pod sandbox's process: the spec's program (the
+// pause binary) run chrooted in the image's root filesystem, as the spec's
+// user, in the namespaces the spec asks for. Unlike runc it applies no
+// seccomp profile and keeps the capability bounding set: the pause binary
+// is the cluster's own sandbox image and runs no workload.
+func sandboxProcess(spec *specs.Spec, root string) (spawnRequest, error) {
+	if spec.Process == nil || len(spec.Process.Args) == 0 || !filepath.IsAbs(spec.Process.Args[0]) {
+		return spawnRequest{}, fmt.Errorf("sandbox: the spec names no absolute program: %w", errdefs.ErrInvalidArgument)
+	}
+	if root == "" {
+		return spawnRequest{}, fmt.Errorf("sandbox: no root filesystem: %w", errdefs.ErrInvalidArgument)
+	}
+	dir := spec.Process.Cwd
+	if dir == "" {
+		dir = "/"
+	}
+	return spawnRequest{path: spec.Process.Args[0], args: spec.Process.Args[1:], env: spec.Process.Env,
+		dir: dir, chroot: root, cred: credential(spec)}, nil
+}
+
+// newNamespace reports whether the spec asks for a new namespace of type t.
+func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path == ""
+		}
+	}
+	return false
 }
 
 // wait reaps the runner, records its exit and publishes it.
@@ -155,8 +221,10 @@ func (t *wasmTask) start() error {
 	case stateStopped:
 		return fmt.Errorf("start %s: the runner has exited: %w", t.id, errdefs.ErrFailedPrecondition)
 	}
-	if err := t.proc.gate.Close(); err != nil {
-		return fmt.Errorf("start %s: %w", t.id, err)
+	if t.proc.gate != nil {
+		if err := t.proc.gate.Close(); err != nil {
+			return fmt.Errorf("start %s: %w", t.id, err)
+		}
 	}
 	t.state = stateRunning
 	return nil
@@ -192,7 +260,9 @@ func (t *wasmTask) release(ctx context.Context) {
 		select {
 		case <-t.exited:
 		default:
-			t.proc.gate.Close()
+			if t.proc.gate != nil {
+				t.proc.gate.Close()
+			}
 			unix.Kill(t.pid, unix.SIGKILL)
 			<-t.exited
 		}
@@ -211,5 +281,5 @@ func cleanupBundle(ctx context.Context, bundle, rootfs string) {
 		}
 	}
 	os.Remove(filepath.Join(bundle, runnerConfigFile))
-	os.Remove(filepath.Join(bundle, runnerPidFile))
+	os.Remove(filepath.Join(bundle, pidFile))
 }
