@@ -46,6 +46,41 @@ func (b *Backend) load() error {
 			return err
 		}
 	}
+	return b.pruneMounts()
+}
+
+// pruneMounts removes the secret mounts of functions that have no record.
+// A crash between writing a function's secrets and saving its record leaves
+// them behind, with copies of secret values that would outlive the secrets.
+func (b *Backend) pruneMounts() error {
+	root := filepath.Join(b.dir, "mounts")
+	nss, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, nsEntry := range nss {
+		if !nsEntry.IsDir() {
+			continue
+		}
+		n := b.namespaces[nsEntry.Name()]
+		fns, err := os.ReadDir(filepath.Join(root, nsEntry.Name()))
+		if err != nil {
+			return err
+		}
+		for _, fe := range fns {
+			if n != nil && n.functions[fe.Name()] != nil {
+				continue
+			}
+			path := filepath.Join(root, nsEntry.Name(), fe.Name())
+			b.log.Info("removing the secrets mount of a function that was never saved", "path", path)
+			if err := os.RemoveAll(path); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
