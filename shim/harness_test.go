@@ -62,7 +62,8 @@ func TestMain(m *testing.M) {
 }
 
 // requireHarness returns the shared harness, skipping when containerd
-// cannot run here (not root, no containerd/runc shim binary).
+// cannot run here (not root, no containerd, runc's shim for the native
+// comparison, or ip).
 func requireHarness(t testing.TB) *harness {
 	t.Helper()
 	harnessOnce.Do(func() {

@@ -48,7 +48,7 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 }
 
 // isSandbox reports whether the spec is a CRI pod sandbox (the pause
-// container), which this shim hands to runc.
+// container), which this shim runs without a Wasm module.
 func isSandbox(s *specs.Spec) bool {
 	return s.Annotations[AnnotationContainerType] == containerTypeSandbox
 }

@@ -1,7 +1,8 @@
 // Command containerd-shim-faaswasm-v1 is faas-wasm's containerd runtime v2
 // shim (runtime type io.containerd.faaswasm.v1): it runs a Wasm container's
-// module with runtime/wasm in a separate faaswasm-runner process, and hands
-// CRI pod sandboxes to containerd-shim-runc-v2. See package shim.
+// module with runtime/wasm in a separate faaswasm-runner process, and holds
+// the pod sandbox's namespaces with the pod's pause binary, one daemon per
+// pod. See package shim.
 //
 // containerd starts it; install it on containerd's PATH with
 // hack/shim/install.sh.
