@@ -86,6 +86,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		err = srv.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Closing the connections cancels the contexts of the calls
+			// still running, so the guests stop and the backend closes.
+			log.Warn("shutdown timeout reached: cancelling the requests still in flight", "timeout", cfg.ShutdownTimeout)
+			err = srv.Close()
+		}
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

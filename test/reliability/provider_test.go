@@ -123,7 +123,7 @@ func (p *proc) kill() {
 func (p *proc) terminate(t *testing.T, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(sigterm); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -244,3 +244,6 @@ func tail(s string, n int) string {
 	}
 	return "…" + s[len(s)-n:]
 }
+
+// sigterm is the signal of a graceful stop.
+const sigterm = syscall.SIGTERM
