@@ -133,7 +133,7 @@ deploy prime-wasm "$reg/chart-e2e/prime-wasm:$tag" wasm || die "deploy Wasm func
 deploy prime-native "$reg/chart-e2e/prime-native:$tag" container || die "deploy container function"
 declare -A answer
 for f in prime-wasm prime-native; do
-	for _ in $(seq 120); do
+	for _ in $(seq 240); do
 		out=$(curl -s -m 10 -w '\n%{http_code}' "$api/function/$f.$fns?n=50" || true)
 		[[ ${out##*$'\n'} == 200 ]] && break
 		sleep 1
