@@ -2,6 +2,7 @@ package charttest
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -29,6 +30,9 @@ func TestNonDefaultValues(t *testing.T) {
 			typed(t, m, "Service", "faas-wasm-provider", &svc)
 			if svc.Spec.Ports[0].Port != 8081 {
 				t.Errorf("provider Service port %d", svc.Spec.Ports[0].Port)
+			}
+			if !strings.Contains(m.Notes, "svc/faas-wasm-provider port 8081") || strings.Contains(m.Notes, "svc/gateway") {
+				t.Errorf("NOTES:\n%s", m.Notes)
 			}
 		}},
 		{"own runtime class and handler", Release{}, set("runtimeClass.name", "wasm-spin", "runtimeClass.handler", "spin", "runtimeClass.nodeSelector", map[string]any{"faas-wasm/runtime": nil}), func(t *testing.T, m *Manifest) {
