@@ -94,6 +94,22 @@ func TestPodLikeCRI(t *testing.T) {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
 
+	// The kubelet restarts a container as a new container in the same
+	// sandbox: it must join the pod's running daemon and serve again.
+	if _, err := fnTask.Delete(ctx, containerd.WithProcessKill); err != nil {
+		t.Fatal(err)
+	}
+	restarted := h.newContainer(t, "pod1-fn-2", "guest", RuntimeType, proc+"net",
+		coci.WithAnnotations(map[string]string{AnnotationContainerType: "container", AnnotationSandboxID: "pod1"}),
+		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: proc + "pid"}))
+	fnTask = startTask(t, restarted, nil)
+	if a, b := ppid(int(fnTask.Pid())), ppid(int(sbTask.Pid())); a != b {
+		t.Fatalf("restarted container's shim %d is not the pod's %d", a, b)
+	}
+	if err := waitStatus(client, "/echo", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
 	// Tear down like the kubelet: container first, then the sandbox.
 	for _, task := range []containerd.Task{fnTask, sbTask} {
 		ch, err := task.Wait(ctx)
