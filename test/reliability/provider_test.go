@@ -30,7 +30,8 @@ type proc struct {
 	err    error // exit status, valid after done
 }
 
-var servingRE = regexp.MustCompile(`faas-wasm serving"? addr=(\S+)`)
+// servingRE finds the listening address in the text or JSON log line.
+var servingRE = regexp.MustCompile(`faas-wasm serving"?(?: addr=|,"addr":")([^\s"]+)`)
 
 // startProvider runs the binary with a loopback address, stateDir and no
 // containerd (unless args name a socket), and waits until it serves.
