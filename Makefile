@@ -9,7 +9,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATE_DIR ?= $(HOME)/.local/share/faas-wasm
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all deps build run test vet fmt-check fuzz bench clean cluster-up cluster-down cluster-smoke
+.PHONY: all deps build run test vet fmt-check fuzz bench clean cluster-up cluster-down cluster-smoke e2e chart-test
 
 all: build
 
@@ -53,3 +53,11 @@ cluster-down:
 
 cluster-smoke:
 	./hack/cluster/smoke.sh
+
+# Kubernetes end-to-end tests on the real cluster (starts and stops its own cluster when none runs).
+e2e:
+	./test/e2e/run.sh
+
+# The Helm chart rendered and linted with Helm's Go library (a separate Go module).
+chart-test:
+	./hack/chart-test.sh

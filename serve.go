@@ -140,6 +140,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig,
 			k8s.WithLogger(log),
 			k8s.WithNamespace(cfg.Namespace),
+			k8s.WithRuntimeClass(cfg.RuntimeClass),
 			k8s.WithMaxReplicas(cfg.MaxReplicas),
 			k8s.WithVersion(provider.VersionInfo{SHA: commit, Release: version}))
 		if err != nil {

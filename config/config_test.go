@@ -34,12 +34,16 @@ func TestParseEnvAndFlags(t *testing.T) {
 		"FAAS_WASM_BASIC_AUTH":       "true",
 		"FAAS_WASM_FUNCTION_TIMEOUT": "5s",
 		"FAAS_WASM_STATE_DIR":        "/tmp/s",
+		"FAAS_WASM_RUNTIME_CLASS":    "spin",
 	}), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:9000" {
 		t.Errorf("flag must win over env: addr %q", c.Addr)
+	}
+	if c.RuntimeClass != "spin" {
+		t.Errorf("runtime class %q, want spin from the environment", c.RuntimeClass)
 	}
 	if !c.BasicAuth || c.FunctionTimeout != 5*time.Second || c.StateDir != "/tmp/s" || c.CacheDir != "/tmp/s/cache" {
 		t.Errorf("env not applied: %+v", c)
