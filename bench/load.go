@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -43,7 +44,7 @@ type LoadResult struct {
 }
 
 // maxKeptSamples bounds the samples a LoadResult keeps for plots and JSON.
-const maxKeptSamples = 2000
+const maxKeptSamples = 1000
 
 // Run performs the load phase with GET requests to url; only 200 answers
 // count as successes, everything else (and transport errors) as errors.
@@ -134,14 +135,13 @@ func Get(ctx context.Context, client *http.Client, url string) (time.Duration, e
 	return d, nil
 }
 
-// thin keeps at most n values of v, evenly spaced.
+// thin keeps at most n values of v, evenly spaced, rounded to the
+// microsecond.
 func thin(v []float64, n int) []float64 {
-	if len(v) <= n {
-		return v
-	}
-	out := make([]float64, n)
-	for i := range n {
-		out[i] = v[i*len(v)/n]
+	m := min(len(v), n)
+	out := make([]float64, m)
+	for i := range m {
+		out[i] = math.Round(v[i*len(v)/m]*1000) / 1000
 	}
 	return out
 }

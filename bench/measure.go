@@ -41,6 +41,9 @@ type VariantResult struct {
 	Deploy *LoadResult `json:"deploy,omitempty"`
 	// Cold summarises scale to zero → first 200 rounds.
 	Cold *LoadResult `json:"cold,omitempty"`
+	// Before is the usage over a second before the first deploy (the
+	// provider's baseline, with whatever earlier variants left behind).
+	Before *Usage `json:"before,omitempty"`
 	// Idle is the usage of the deployed, warm, idle function over a second.
 	Idle *Usage `json:"idle,omitempty"`
 	// SerialNoKeepAlive is one connection per request, one at a time.
@@ -81,6 +84,9 @@ func MeasureVariant(ctx context.Context, t Target, p Profile, dep provider.Funct
 			return r
 		}
 	}
+
+	t.Progress.Step(dep.Service, "baseline usage")
+	r.Before = measure(ctx, t.Provider, nil, func() { sleepCtx(ctx, time.Second) })
 
 	var rounds []time.Duration
 	for i := 0; i <= p.DeployRounds && ctx.Err() == nil; i++ {

@@ -27,7 +27,7 @@ func WriteReport(dir, stem string, r *Results) ([]string, error) {
 		files = append(files, path)
 		return nil
 	}
-	js, err := json.MarshalIndent(r, "", "  ")
+	js, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Series is one named set of values, one per group of a chart.
@@ -162,7 +163,7 @@ func BoxPlot(title, unit string, groups []string, series []DistSeries) []byte {
 	for e := lmin; e <= lmax; e++ {
 		v := math.Pow(10, e)
 		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.0f" y="%.1f" text-anchor="end">%s</text>`+"\n",
-			padL, padL+plotW, y(v), y(v), padL-6, y(v)+4, esc(formatTick(v)))
+			padL, padL+plotW, y(v), y(v), padL-6, y(v)+4, strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	gw := plotW / float64(max(len(groups), 1))
 	bw := gw * 0.8 / float64(max(len(series), 1))

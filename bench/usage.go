@@ -110,7 +110,9 @@ func (s *sampler) end(ctx context.Context) *Reading {
 	r := &Reading{Source: s.m.Source(), MaxRSSBytes: max(s.maxRSS, rss1)}
 	switch elapsed := time.Since(s.start).Seconds(); {
 	case s.cpu0 >= 0 && s.err0 == nil && err1 == nil && elapsed > 0:
-		r.Cores = (cpu1 - s.cpu0) / elapsed
+		// A process that ends during the phase takes its CPU time with it;
+		// never report less than nothing.
+		r.Cores = max(0, (cpu1-s.cpu0)/elapsed)
 	case s.coreN > 0:
 		r.Cores = s.coreSum / float64(s.coreN)
 	}

@@ -8,11 +8,14 @@ import (
 // usageSection reports CPU and memory per variant.
 func usageSection(b *strings.Builder, r *Results) {
 	b.WriteString("## CPU and memory\n\n")
-	b.WriteString("Idle = the deployed, warm function over one second; under load = during the concurrent phase; max = during " +
+	b.WriteString("Before deploy = the provider alone, over one second before the variant's first deploy (it keeps what " +
+		"earlier variants left: compiled modules, pooled memory, Go heap, so compare idle with it rather than across rows). " +
+		"Idle = the deployed, warm function over one second; under load = during the concurrent phase; max = during " +
 		"the max-throughput phase. Provider = the provider process (in local mode it runs Wasm functions in-process and proxies " +
 		"to containers, so it carries both variants' routing); replicas = the container's processes below their containerd " +
 		"shim (or FunctionStatus.usage with --gateway). Cores = CPU seconds / wall seconds; RSS = the highest sample " +
-		"(every 250 ms).\n\n")
+		"(every 250 ms). Replica numbers sum every process below the shims, short-lived runc helpers included, so treat " +
+		"them as indicative.\n\n")
 	cores := func(rd *Reading) string {
 		if rd == nil {
 			return "—"
@@ -51,12 +54,12 @@ func usageSection(b *strings.Builder, r *Results) {
 				mx = v.Max.Usage
 			}
 			rows = append(rows, []string{f.Name, v.Name,
-				mib(prov(v.Idle)), mib(rep(v.Idle)),
+				mib(prov(v.Before)), mib(prov(v.Idle)), mib(rep(v.Idle)),
 				cores(prov(conc)), cores(rep(conc)), mib(prov(conc)), mib(rep(conc)),
 				cores(prov(mx)), cores(rep(mx))})
 		}
 	}
-	table(b, []string{"function", "variant", "idle provider MiB", "idle replicas MiB", "load provider cores", "load replica cores",
+	table(b, []string{"function", "variant", "provider MiB before deploy", "idle provider MiB", "idle replicas MiB", "load provider cores", "load replica cores",
 		"load provider MiB", "load replicas MiB", "max provider cores", "max replica cores"}, rows)
 }
 
