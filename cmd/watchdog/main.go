@@ -58,9 +58,14 @@ func serve(ctx context.Context, cfg config, logger *log.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on port %s: %w", cfg.port, err)
 	}
+	// A request may take exec_timeout to send its body and as long again
+	// for its process to run and its answer to be written.
 	srv := &http.Server{
 		Handler:           newHandler(cfg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.execTimeout,
+		WriteTimeout:      2*cfg.execTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	logger.Printf("Listening on port: %s", cfg.port)
 	errc := make(chan error, 1)
