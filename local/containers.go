@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/faas-wasm/faas-wasm/local/containers"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -33,7 +34,7 @@ func connectContainers(ctx context.Context, o *options) {
 	if o.connect == nil || o.containers != nil {
 		return
 	}
-	r := &containerRunner{logs: map[string]func(instance, text string){}, adopted: map[string]bool{}}
+	r := &containerRunner{logs: map[string]func(instance, text string){}, adopted: map[string]bool{}, timeout: o.timeout}
 	m, err := o.connect(ctx, r.sink)
 	if err != nil {
 		o.log.Warn("container functions disabled", "err", err)
@@ -73,7 +74,8 @@ func (r *containerRunner) removeOrphans(ctx context.Context, log *slog.Logger) {
 
 // containerRunner adapts a containers.Manager to Runner.
 type containerRunner struct {
-	m *containers.Manager
+	m       *containers.Manager
+	timeout time.Duration // of one call, as for Wasm functions
 
 	mu      sync.RWMutex
 	logs    map[string]func(instance, text string) // "ns/name" → Deployment.Log
@@ -150,7 +152,20 @@ func (r *containerRunner) Handler(name, ns string) (http.Handler, error) {
 	if _, ready := r.Replicas(name, ns); ready == 0 {
 		return nil, fmt.Errorf("container function %q has no ready replica: %w", name, provider.ErrUnavailable)
 	}
-	return r.m.Handler(name, ns), nil
+	return callTimeout(r.timeout, r.m.Handler(name, ns)), nil
+}
+
+// callTimeout bounds a call by d: past it the call's context ends and the
+// proxy gives up on the replica (504). d <= 0 leaves h unbounded.
+func callTimeout(d time.Duration, h http.Handler) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func (r *containerRunner) Replicas(name, ns string) (uint64, uint64) {

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httputil"
@@ -29,6 +30,10 @@ func (m *Manager) Handler(name, namespace string) http.Handler {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			addr, _ := r.Context().Value(targetKey{}).(string)
 			m.log.Warn("proxy to replica failed", "function", name, "namespace", namespace, "addr", addr, "err", err)
+			if errors.Is(err, context.DeadlineExceeded) {
+				http.Error(w, fmt.Sprintf("function %s.%s timed out: %v", name, namespace, err), http.StatusGatewayTimeout)
+				return
+			}
 			http.Error(w, fmt.Sprintf("cannot reach a replica of %s.%s: %v", name, namespace, err), http.StatusBadGateway)
 		},
 	}

@@ -36,7 +36,8 @@ func TestContainerLoadAndReplicaKill(t *testing.T) {
 	}
 	marker := "reliability-" + randHex(t)
 	ref := pushBox(t, ocitest.NewRegistry(t), marker)
-	p := startProvider(t, t.TempDir(), "--containerd-socket", hostContainerd)
+	p := startProvider(t, t.TempDir(), "--containerd-socket", hostContainerd,
+		"--function-timeout", "3s", "--read-timeout", "2s", "--write-timeout", "2s")
 	name := "rel-" + marker[len(marker)-8:]
 	code, body, err := p.call(http.MethodPost, "/system/functions", provider.FunctionDeployment{
 		Service: name, Image: ref,
@@ -67,6 +68,16 @@ func TestContainerLoadAndReplicaKill(t *testing.T) {
 	t.Logf("container function, 2 replicas, c=50: %v; provider VmRSS %d -> %d KiB", res, rss, p.rssKiB(t))
 	if res.errs != 0 {
 		t.Fatalf("container load: %d errors: %v", res.errs, res.firstErrs)
+	}
+
+	// A call the container never answers is bounded by the provider's
+	// timeouts (function 3 s; read and write 2 s each).
+	start := time.Now()
+	code, body, err = p.call(http.MethodGet, "/function/"+name+"?sleep=60s", nil)
+	hung := time.Since(start)
+	t.Logf("container call sleeping 60 s: %d %.100q %v after %v", code, body, err, hung.Round(time.Millisecond))
+	if err != nil || code != http.StatusGatewayTimeout || hung > 6*time.Second {
+		t.Errorf("a hanging container call: %d %v after %v, want 504 after about the 3 s function timeout", code, err, hung)
 	}
 
 	stop := steadyLoad(10, url, "ok")

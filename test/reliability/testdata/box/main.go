@@ -1,5 +1,6 @@
 // Command box is the container function of the reliability tests: a static
-// HTTP server on :8080 answering "ok <hostname>". Its arguments are ignored;
+// HTTP server on :8080 answering "ok <hostname>", after sleeping for the
+// duration in ?sleep= if given. Its arguments are ignored;
 // the tests pass a marker there to find its processes.
 package main
 
@@ -17,6 +18,9 @@ func main() {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+				time.Sleep(d)
+			}
 			fmt.Fprintf(w, "ok %s", host)
 		}),
 	}
