@@ -32,6 +32,7 @@ vet:
 test: deps fmt-check vet
 	./hack/containerd/start.sh
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	./hack/chart-test.sh
 	./hack/fuzz-smoke.sh
 
 fuzz:
@@ -56,7 +57,7 @@ cluster-smoke:
 
 # Kubernetes end-to-end tests on the real cluster (starts and stops its own cluster when none runs).
 e2e:
-	./test/e2e/run.sh
+	./hack/e2e.sh
 
 # The Helm chart rendered and linted with Helm's Go library (a separate Go module).
 chart-test:
