@@ -16,6 +16,11 @@
 #      pod runs with the RuntimeClass and that both answer the same through /function/;
 #   6. always: restores the node files the installer replaced, stops the registry and runs
 #      hack/cluster/down.sh.
+# SHARED=1 uses a cluster someone else started and leaves it running and as it was: the node
+# installer writes into a private directory and a drop-in containerd does not read (its copy and
+# registration are checked, containerd is not restarted), Wasm pods use the shim and RuntimeClass
+# faas-wasm already there, the chart's RuntimeClass is created as chart-e2e-wasm (handler
+# faaswasm) and checked with a plain Wasm pod; everything applied is deleted afterwards.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +35,9 @@ fns=chart-e2e-fn
 log() { echo "chart/cluster: $(date +%T) $*"; }
 die() { echo "chart/cluster: FAIL: $*" >&2; exit 1; }
 
+shared=${SHARED:-0}
 for i in $(seq 30); do
+	[[ $shared == 1 ]] && break
 	pgrep -f "$cache/kube-apiserver" >/dev/null || break
 	((i < 30)) || die "a cluster someone else started is still running after 30 minutes"
 	log "a cluster is running and is not ours: waiting ($i/30)"
@@ -41,7 +48,12 @@ work=$(mktemp -d)
 reg_pid=
 backup=$work/backup
 mkdir -p "$backup"
-node_files=(/usr/local/bin/containerd-shim-faaswasm-v1 /usr/local/bin/faaswasm-runner "$dropins/faaswasm.toml")
+bindir=/usr/local/bin dropin=$dropins/faaswasm.toml rcname=faas-wasm
+if [[ $shared == 1 ]]; then
+	private=/var/lib/faas-wasm-chart-e2e
+	bindir=$private/bin dropin=$private/containerd.d/faaswasm.toml rcname=chart-e2e-wasm
+fi
+node_files=("$bindir/containerd-shim-faaswasm-v1" "$bindir/faaswasm-runner" "$dropin")
 for f in "${node_files[@]}"; do
 	[[ -e $f ]] && cp -p "$f" "$backup/$(basename "$f")"
 done
@@ -52,21 +64,37 @@ cleanup() {
 		"$kubectl" logs -n "$ns" -l app.kubernetes.io/component=provider --tail=30 2>/dev/null || true
 		"$kubectl" logs -n "$ns" -l app.kubernetes.io/component=node-installer --tail=30 2>/dev/null || true
 	fi
-	"$repo/hack/cluster/down.sh" >"$work/down.log" 2>&1 || { cat "$work/down.log"; log "down.sh failed"; }
-	for f in "${node_files[@]}"; do
-		if [[ -e $backup/$(basename "$f") ]]; then cp -p "$backup/$(basename "$f")" "$f"; else rm -f "$f"; fi
-	done
+	if [[ $shared == 1 ]]; then
+		[[ -f $work/manifest.yaml ]] && "$kubectl" delete --ignore-not-found --wait=false -f "$work/manifest.yaml" >/dev/null 2>&1
+		"$kubectl" delete namespace "$ns" "$fns" --ignore-not-found --wait=false >/dev/null 2>&1
+		if [[ ${unlabel:-0} == 1 ]]; then
+			for node in $("$kubectl" get nodes -o name); do "$kubectl" label "$node" faas-wasm/runtime- >/dev/null 2>&1; done
+		fi
+		rm -rf "$private"
+	else
+		"$repo/hack/cluster/down.sh" >"$work/down.log" 2>&1 || { cat "$work/down.log"; log "down.sh failed"; }
+		for f in "${node_files[@]}"; do
+			if [[ -e $backup/$(basename "$f") ]]; then cp -p "$backup/$(basename "$f")" "$f"; else rm -f "$f"; fi
+		done
+	fi
 	if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
 	rm -rf "$work"
-	log "cluster down, node files restored (exit $rc)"
+	log "cleaned up (shared=$shared, exit $rc)"
 }
 trap cleanup EXIT
 
 t0=$(date +%s)
-log "starting the cluster"
-"$repo/hack/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "up.sh"; }
-"$kubectl" delete runtimeclass --all >/dev/null
-log "cluster up in $(($(date +%s) - t0)) s"
+if [[ $shared == 1 ]]; then
+	"$kubectl" get --raw /readyz >/dev/null || die "SHARED=1: no running cluster"
+	[[ -n $("$kubectl" get nodes -o jsonpath='{.items[0].metadata.labels.faas-wasm/runtime}') ]] || unlabel=1
+	"$kubectl" get runtimeclass faas-wasm >/dev/null || die "SHARED=1: the cluster has no RuntimeClass faas-wasm (run hack/shim/cluster.sh)"
+	log "using the running cluster (shared: left running)"
+else
+	log "starting the cluster"
+	"$repo/hack/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "up.sh"; }
+	"$kubectl" delete runtimeclass --all >/dev/null
+	log "cluster up in $(($(date +%s) - t0)) s"
+fi
 
 if ! curl -fsS "http://$reg/v2/" >/dev/null 2>&1; then
 	"$cache/imgtool" registry -addr "$reg" >"$work/registry.log" 2>&1 &
@@ -95,7 +123,9 @@ log "rendering the chart (gateway disabled) and applying it"
 	--set provider.logFormat=text \
 	--set nodeInstaller.image="$reg/chart-e2e/node-installer:$tag" \
 	--set nodeInstaller.containerdConfig= \
-	--set nodeInstaller.dropIn="$dropins/faaswasm.toml" \
+	--set nodeInstaller.dropIn="$dropin" \
+	--set nodeInstaller.binDir="$bindir" \
+	--set runtimeClass.name="$rcname" \
 	--set nodeInstaller.restart=none) >"$work/manifest.yaml"
 for node in $("$kubectl" get nodes -o name); do "$kubectl" label --overwrite "$node" faas-wasm/runtime=true >/dev/null; done
 "$kubectl" create namespace "$ns" >/dev/null
@@ -105,14 +135,18 @@ t1=$(date +%s)
 "$kubectl" -n "$ns" rollout status daemonset/faas-wasm-node-installer --timeout=180s >/dev/null || die "node installer not Ready"
 log "node installer Ready in $(($(date +%s) - t1)) s"
 for f in "${node_files[@]}"; do [[ -s $f ]] || die "$f not installed on the node"; done
-cmp -s "$work/img/shim/faaswasm-runner" /usr/local/bin/faaswasm-runner || die "node runner differs from the image's"
-grep -q 'runtime_type = "io.containerd.faaswasm.v1"' "$dropins/faaswasm.toml" || die "runtime not registered"
-"$repo/hack/cluster/up.sh" >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; die "up.sh (containerd restart)"; }
-log "containerd restarted with the installer's runtime table"
+cmp -s "$work/img/shim/faaswasm-runner" "$bindir/faaswasm-runner" || die "node runner differs from the image's"
+grep -q 'runtime_type = "io.containerd.faaswasm.v1"' "$dropin" || die "runtime not registered"
+if [[ $shared == 1 ]]; then
+	log "installer copied the shim to $bindir and wrote $dropin (containerd not restarted: shared cluster)"
+else
+	"$repo/hack/cluster/up.sh" >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; die "up.sh (containerd restart)"; }
+	log "containerd restarted with the installer's runtime table"
+fi
 
 "$kubectl" -n "$ns" rollout status deployment/faas-wasm --timeout=180s >/dev/null || die "provider not Ready"
 log "provider Ready in $(($(date +%s) - t1)) s since apply"
-handler=$("$kubectl" get runtimeclass faas-wasm -o jsonpath='{.handler}/{.scheduling.nodeSelector}')
+handler=$("$kubectl" get runtimeclass "$rcname" -o jsonpath='{.handler}/{.scheduling.nodeSelector}')
 [[ $handler == 'faaswasm/{"faas-wasm/runtime":"true"}' ]] || die "RuntimeClass: $handler"
 
 ip=$("$kubectl" -n "$ns" get pod -l app.kubernetes.io/component=provider -o jsonpath='{.items[0].status.podIP}')
@@ -148,4 +182,26 @@ rc=$("$kubectl" -n "$fns" get pod -l faas_function=prime-wasm -o jsonpath='{.ite
 rt=$("$kubectl" -n "$fns" get pod -l faas_function=prime-native -o jsonpath='{.items[0].spec.runtimeClassName}')
 [[ -z $rt ]] || die "container pod has runtimeClassName $rt"
 log "Wasm pod runs with RuntimeClass faas-wasm (shim), container pod with the default runtime; same answer"
+if [[ $shared == 1 ]]; then
+	"$kubectl" apply -n "$fns" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rc-check
+spec:
+  runtimeClassName: $rcname
+  automountServiceAccountToken: false
+  containers:
+  - name: fn
+    image: $reg/chart-e2e/prime-wasm:$tag
+    imagePullPolicy: IfNotPresent
+    readinessProbe:
+      httpGet: {path: /_/health, port: 8080}
+      periodSeconds: 1
+YAML
+	"$kubectl" wait -n "$fns" pod/rc-check --for=condition=Ready --timeout=240s >/dev/null || die "pod with RuntimeClass $rcname not Ready"
+	pip=$("$kubectl" get pod -n "$fns" rc-check -o jsonpath='{.status.podIP}')
+	[[ $(curl -fsS -m 10 "http://$pip:8080/?n=50") == "${answer[prime-wasm]}" ]] || die "pod with RuntimeClass $rcname answers differently"
+	log "the chart's RuntimeClass $rcname (handler faaswasm) runs a Wasm pod that answers the same"
+fi
 log "PASS in $(($(date +%s) - t0)) s"
