@@ -116,7 +116,7 @@ OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build
 "$work/imgpush" -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
 
 log "rendering the chart (gateway disabled) and applying it"
-(cd "$here" && go run ./cmd/render -chart ../chart -name faas-wasm -namespace "$ns" \
+(cd "$here" && go run ./cmd/render -chart ../chart -name chart-e2e -namespace "$ns" \
 	--set gateway.enabled=false \
 	--set functionNamespace="$fns" \
 	--set provider.image="$reg/chart-e2e/faas-wasm:$tag" \
@@ -132,7 +132,7 @@ for node in $("$kubectl" get nodes -o name); do "$kubectl" label --overwrite "$n
 "$kubectl" apply -f "$work/manifest.yaml" | sed 's/^/  /'
 
 t1=$(date +%s)
-"$kubectl" -n "$ns" rollout status daemonset/faas-wasm-node-installer --timeout=180s >/dev/null || die "node installer not Ready"
+"$kubectl" -n "$ns" rollout status daemonset/chart-e2e-faas-wasm-node-installer --timeout=180s >/dev/null || die "node installer not Ready"
 log "node installer Ready in $(($(date +%s) - t1)) s"
 for f in "${node_files[@]}"; do [[ -s $f ]] || die "$f not installed on the node"; done
 cmp -s "$work/img/shim/faaswasm-runner" "$bindir/faaswasm-runner" || die "node runner differs from the image's"
@@ -144,7 +144,7 @@ else
 	log "containerd restarted with the installer's runtime table"
 fi
 
-"$kubectl" -n "$ns" rollout status deployment/faas-wasm --timeout=180s >/dev/null || die "provider not Ready"
+"$kubectl" -n "$ns" rollout status deployment/chart-e2e-faas-wasm --timeout=180s >/dev/null || die "provider not Ready"
 log "provider Ready in $(($(date +%s) - t1)) s since apply"
 handler=$("$kubectl" get runtimeclass "$rcname" -o jsonpath='{.handler}/{.scheduling.nodeSelector}')
 [[ $handler == 'faaswasm/{"faas-wasm/runtime":"true"}' ]] || die "RuntimeClass: $handler"
