@@ -83,7 +83,14 @@ func TestLifecycle(t *testing.T) {
 		}
 	})
 	step("status echoes the deployment", func(t *testing.T) {
-		st := status(t, "probe")
+		// The Deployment's status reaches the informer cache a moment after the
+		// first 200 (the endpoint is ready before the Deployment controller
+		// counts the replica available).
+		var st fw.FunctionStatus
+		waitFor(t, 30*time.Second, "probe counted available", func() bool {
+			st = status(t, "probe")
+			return st.AvailableReplicas == 1
+		})
 		if st.Image != probe.Image || st.EnvVars["mode"] != "e2e" || !slices.Equal(st.Secrets, probe.Secrets) ||
 			st.Annotations["team"] != "e2e" || st.Labels[fw.LabelFunction] != "probe" || st.Requests == nil ||
 			st.Requests.Memory != "16Mi" || !st.ReadOnlyRootFilesystem || st.Replicas != 1 || st.AvailableReplicas != 1 || st.CreatedAt.IsZero() {
