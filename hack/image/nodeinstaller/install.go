@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -160,14 +161,80 @@ func Install(p Plan) (Result, error) {
 }
 
 // installBinary copies src to dst (mode 0755) unless dst already has the
-// same content; it writes beside dst and renames, so a running shim keeps
-// its old inode.
+// same content; it streams (the runner is tens of MiB and the installer runs
+// under a small memory limit), writes beside dst and renames, so a running
+// shim keeps its old inode.
 func installBinary(src, dst string) (bool, error) {
-	data, err := os.ReadFile(src)
+	same, err := sameContent(src, dst)
+	if err != nil || same {
+		if err == nil {
+			err = os.Chmod(dst, 0o755)
+		}
+		return false, err
+	}
+	in, err := os.Open(src)
 	if err != nil {
 		return false, err
 	}
-	return writeIfDifferent(dst, data, 0o755)
+	defer in.Close()
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".new")
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return false, err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return false, err
+	}
+	if err := out.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, dst)
+}
+
+// sameContent tells whether dst exists with the bytes of src, comparing in
+// small chunks.
+func sameContent(src, dst string) (bool, error) {
+	a, err := os.Open(src)
+	if err != nil {
+		return false, err
+	}
+	defer a.Close()
+	b, err := os.Open(dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	defer b.Close()
+	sa, err := a.Stat()
+	if err != nil {
+		return false, err
+	}
+	sb, err := b.Stat()
+	if err != nil || sa.Size() != sb.Size() {
+		return false, err
+	}
+	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		n, errA := io.ReadFull(a, bufA)
+		m, errB := io.ReadFull(b, bufB[:n])
+		if m != n || !bytes.Equal(bufA[:n], bufB[:m]) {
+			return false, nil
+		}
+		if errors.Is(errA, io.EOF) || errors.Is(errA, io.ErrUnexpectedEOF) {
+			return true, nil
+		}
+		if errA != nil {
+			return false, errA
+		}
+		if errB != nil {
+			return false, errB
+		}
+	}
 }
 
 func writeIfDifferent(path string, data []byte, mode fs.FileMode) (bool, error) {
