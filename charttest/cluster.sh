@@ -141,6 +141,9 @@ if [[ $shared == 1 ]]; then
 	log "installer copied the shim to $bindir and wrote $dropin (containerd not restarted: shared cluster)"
 else
 	"$repo/hack/cluster/up.sh" >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; die "up.sh (containerd restart)"; }
+	# up.sh puts its own RuntimeClasses back: make the chart's the only one again.
+	"$kubectl" delete runtimeclass --all >/dev/null
+	"$kubectl" apply -f "$work/manifest.yaml" >/dev/null
 	log "containerd restarted with the installer's runtime table"
 fi
 
