@@ -2,8 +2,6 @@ package local
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -57,25 +55,7 @@ func normalize(d provider.FunctionDeployment, ns string, maxReplicas uint64) (pr
 			return d, limits{}, err
 		}
 	}
-	out := d
-	out.Namespace = ns
-	out.EnvVars = maps.Clone(d.EnvVars)
-	out.Annotations = maps.Clone(d.Annotations)
-	out.Constraints = slices.Clone(d.Constraints)
-	out.Secrets = slices.Clone(d.Secrets)
-	out.Labels = maps.Clone(d.Labels)
-	if out.Labels == nil {
-		out.Labels = map[string]string{}
-	}
-	out.Labels[provider.LabelFunction] = d.Service
-	if d.Limits != nil {
-		c := *d.Limits
-		out.Limits = &c
-	}
-	if d.Requests != nil {
-		c := *d.Requests
-		out.Requests = &c
-	}
+	out := d.Normalized(ns)
 	return out, l, nil
 }
 
