@@ -2,7 +2,8 @@
 // and as native WebAssembly. See README.md.
 //
 // Subcommands: none (serve the provider API), build (build function images),
-// registry (a small OCI registry for local use), version.
+// registry (a small OCI registry for local use), bench (the side-by-side
+// benchmark), version.
 package main
 
 import (

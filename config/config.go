@@ -71,6 +71,7 @@ Usage:
   faas-wasm [flags]                 serve the provider API
   faas-wasm build -f stack.yml      build container and Wasm images of functions (see build --help)
   faas-wasm registry                run a small OCI registry for local use (see registry --help)
+  faas-wasm bench                   benchmark every function as container and Wasm (see bench --help)
   faas-wasm version                 print the version
 
 Flags (each also read from the environment variable shown):
