@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/runtime/wasm"
 )
 
 // wasmFunc is one deployed Wasm function: its compiled module and its
@@ -123,20 +124,7 @@ func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("function %s: %v", fn.name, err), code)
 		return
 	}
-	h := w.Header()
-	for k, v := range resp.Header {
-		h[k] = v
-	}
-	if h.Get("X-Duration-Seconds") == "" {
-		h.Set("X-Duration-Seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
-	status := resp.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-	w.Write(resp.Body)
+	wasm.WriteResponse(w, resp.Status, resp.Header, resp.Body, time.Since(start))
 }
 
 // invokeStatus maps an invocation error to the status answered.

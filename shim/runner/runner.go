@@ -11,7 +11,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 
@@ -202,20 +201,7 @@ func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("function %s: %v", r.cfg.Name, err), code)
 		return
 	}
-	h := w.Header()
-	for k, v := range resp.Header {
-		h[k] = v
-	}
-	if h.Get("X-Duration-Seconds") == "" {
-		h.Set("X-Duration-Seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
-	status := resp.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-	w.Write(resp.Body)
+	wasm.WriteResponse(w, resp.Status, resp.Header, resp.Body, time.Since(start))
 }
 
 // statusOf maps an invocation error to the HTTP status answered.
