@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -185,36 +184,6 @@ func TestScaleFromZero(t *testing.T) {
 				t.Fatalf("scale calls %v, want %v", got, tc.wantScale)
 			}
 		})
-	}
-}
-
-// TestScaleFromZeroRescalesAfterRace is the regression test for a wake-up
-// that decided not to scale (replicas were requested but not ready) while a
-// scale to zero then removed them: the waiting call, and a later call that
-// joins the same wake-up, must be answered, not left until the timeout.
-func TestScaleFromZeroRescalesAfterRace(t *testing.T) {
-	e := newEnv(t, Config{ScaleFromZeroTimeout: 3 * time.Second})
-	e.deploy("echo", "", map[string]string{provider.LabelScaleMin: "0"})
-	e.fb.mu.Lock()
-	fn := e.fb.functions[key("echo", provider.DefaultNamespace)]
-	fn.status.Replicas, fn.readyAt = 1, time.Now().Add(time.Hour) // requested, never getting ready
-	e.fb.mu.Unlock()
-	first := make(chan int, 1)
-	go func() {
-		resp, _ := e.do("POST", "/function/echo", "first")
-		first <- resp.StatusCode
-	}()
-	time.Sleep(100 * time.Millisecond)
-	if err := e.fb.Scale(context.Background(), "echo", provider.DefaultNamespace, 0); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	resp, body := e.do("POST", "/function/echo", "second")
-	if resp.StatusCode != 200 || <-first != 200 {
-		t.Fatalf("second call %d %q; calls must be answered after the race", resp.StatusCode, body)
-	}
-	if waited := time.Since(start); waited > 2*time.Second {
-		t.Fatalf("second call waited %s: the wake-up did not scale up again", waited)
 	}
 }
 

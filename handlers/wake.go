@@ -67,31 +67,27 @@ func (wk *waker) invoker(ctx context.Context, name, ns string) (http.Handler, er
 
 // wake scales a function to its minimum (at least 1) unless replicas are
 // already requested, then polls the backend until it has a ready replica or
-// the timeout passes. Every poll reads the status again and scales up once
-// more if the requested replicas fell below the minimum meanwhile (a scale to
-// zero that raced the wake-up, or a wake-up joined long after it started), so
-// a caller never waits on a function nobody is starting. It runs detached from
-// any one caller's cancellation.
+// the timeout passes. It runs detached from any one caller's cancellation.
 func (wk *waker) wake(parent context.Context, name, ns string) error {
 	ctx, cancel := context.WithTimeout(parent, wk.timeout)
 	defer cancel()
+	st, err := wk.b.Function(ctx, name, ns)
+	if err != nil {
+		return fmt.Errorf("scale %s.%s from zero: %w", name, ns, err)
+	}
+	want, _, err := provider.ScaleBounds(st.Labels, math.MaxUint64)
+	if err != nil || want == 0 {
+		want = 1
+	}
+	if st.Replicas < want {
+		wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
+		if err := wk.b.Scale(ctx, name, ns, want); err != nil {
+			return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)
+		}
+	}
 	delay := wakePollMin
 	for {
-		st, err := wk.b.Function(ctx, name, ns)
-		if err != nil {
-			return fmt.Errorf("scale %s.%s from zero: %w", name, ns, err)
-		}
-		want, _, err := provider.ScaleBounds(st.Labels, math.MaxUint64)
-		if err != nil || want == 0 {
-			want = 1
-		}
-		if st.Replicas < want {
-			wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
-			if err := wk.b.Scale(ctx, name, ns, want); err != nil {
-				return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)
-			}
-		}
-		_, err = wk.b.Invoker(ctx, name, ns)
+		_, err := wk.b.Invoker(ctx, name, ns)
 		if err == nil {
 			return nil
 		}
