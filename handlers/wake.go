@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -22,19 +21,38 @@ const (
 	wakePollMax = 100 * time.Millisecond
 )
 
+// errNoCallerWaits ends a wake-up whose callers have all gone.
+var errNoCallerWaits = errors.New("no caller waits any more")
+
 // waker scales functions from zero on demand. Concurrent callers of one
-// function share a single wake-up (singleflight), so a burst of calls
-// causes one Scale, not one per call.
+// function share a single wake-up, so a burst of calls causes one Scale,
+// not one per call. A wake-up lives only while a caller waits for it: when
+// the last one leaves it is cancelled (it must not scale a function up
+// again after it was scaled to zero on purpose), and the next call starts a
+// fresh one instead of joining a stale one. A caller has gone when its
+// request context ends; Go's server notices a vanished client of a request
+// with a body only once the body is read, so such a wake-up may run on to
+// its timeout.
 type waker struct {
 	b       provider.Backend
 	timeout time.Duration
 	log     *slog.Logger
 	obs     Observer
-	group   singleflight.Group
+
+	mu      sync.Mutex
+	running map[string]*wakeup
+}
+
+// wakeup is one function's wake-up in progress.
+type wakeup struct {
+	done    chan struct{}
+	err     error // set before done is closed
+	waiters int   // guarded by waker.mu
+	cancel  context.CancelFunc
 }
 
 func newWaker(b provider.Backend, timeout time.Duration, log *slog.Logger, obs Observer) *waker {
-	return &waker{b: b, timeout: timeout, log: log, obs: obs}
+	return &waker{b: b, timeout: timeout, log: log, obs: obs, running: map[string]*wakeup{}}
 }
 
 // invoker returns the handler of a function, first waking it when the
@@ -48,45 +66,73 @@ func (wk *waker) invoker(ctx context.Context, name, ns string) (http.Handler, er
 	if !errors.Is(err, provider.ErrUnavailable) {
 		return h, err
 	}
-	ch := wk.group.DoChan(ns+"/"+name, func() (any, error) {
-		start := time.Now()
-		err := wk.wake(context.WithoutCancel(ctx), name, ns)
-		wk.obs.WokeFromZero(name, ns, time.Since(start), err)
-		return nil, err
-	})
+	key := ns + "/" + name
+	w := wk.join(key, name, ns)
 	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
+	case <-w.done:
+		if w.err != nil {
+			return nil, w.err
 		}
 	case <-ctx.Done():
+		wk.leave(key, w)
 		return nil, fmt.Errorf("wait for %s.%s to scale from zero: %v: %w", name, ns, ctx.Err(), provider.ErrUnavailable)
 	}
 	return wk.b.Invoker(ctx, name, ns)
 }
 
-// wake scales a function to its minimum (at least 1) unless replicas are
-// already requested, then polls the backend until it has a ready replica or
-// the timeout passes. It runs detached from any one caller's cancellation.
-func (wk *waker) wake(parent context.Context, name, ns string) error {
-	ctx, cancel := context.WithTimeout(parent, wk.timeout)
-	defer cancel()
-	st, err := wk.b.Function(ctx, name, ns)
-	if err != nil {
-		return fmt.Errorf("scale %s.%s from zero: %w", name, ns, err)
+// join adds the caller to the function's running wake-up, starting one
+// when none runs.
+func (wk *waker) join(key, name, ns string) *wakeup {
+	wk.mu.Lock()
+	defer wk.mu.Unlock()
+	if w, ok := wk.running[key]; ok {
+		w.waiters++
+		return w
 	}
-	want, _, err := provider.ScaleBounds(st.Labels, math.MaxUint64)
-	if err != nil || want == 0 {
-		want = 1
-	}
-	if st.Replicas < want {
-		wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
-		if err := wk.b.Scale(ctx, name, ns, want); err != nil {
-			return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)
+	ctx, cancel := context.WithTimeout(context.Background(), wk.timeout)
+	w := &wakeup{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	wk.running[key] = w
+	go func() {
+		start := time.Now()
+		err := wk.wake(ctx, name, ns)
+		cancel()
+		wk.mu.Lock()
+		if wk.running[key] == w {
+			delete(wk.running, key)
 		}
+		wk.mu.Unlock()
+		wk.obs.WokeFromZero(name, ns, time.Since(start), err)
+		w.err = err
+		close(w.done)
+	}()
+	return w
+}
+
+// leave removes a caller whose context ended; the last one to leave
+// cancels the wake-up and forgets it, so later calls start afresh.
+func (wk *waker) leave(key string, w *wakeup) {
+	wk.mu.Lock()
+	defer wk.mu.Unlock()
+	w.waiters--
+	if w.waiters > 0 {
+		return
 	}
+	w.cancel()
+	if wk.running[key] == w {
+		delete(wk.running, key)
+	}
+}
+
+// wake polls the backend until the function has a ready replica, and
+// whenever it sees no replica requested — at the start, or after a race
+// with a scale to zero — scales it to its minimum (at least 1). It ends
+// with an error when ctx ends: the timeout passed or no caller waits.
+func (wk *waker) wake(ctx context.Context, name, ns string) error {
 	delay := wakePollMin
 	for {
+		if err := wk.request(ctx, name, ns); err != nil {
+			return err
+		}
 		_, err := wk.b.Invoker(ctx, name, ns)
 		if err == nil {
 			return nil
@@ -96,9 +142,33 @@ func (wk *waker) wake(parent context.Context, name, ns string) error {
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("scale %s.%s from zero: %w: %w", name, ns, errNoCallerWaits, provider.ErrUnavailable)
+			}
 			return fmt.Errorf("%s.%s has no ready replica %s after scaling from zero: %w", name, ns, wk.timeout, provider.ErrUnavailable)
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, wakePollMax)
 	}
+}
+
+// request scales the function to its minimum (at least 1) when no replica
+// is requested.
+func (wk *waker) request(ctx context.Context, name, ns string) error {
+	st, err := wk.b.Function(ctx, name, ns)
+	if err != nil {
+		return fmt.Errorf("scale %s.%s from zero: %w", name, ns, err)
+	}
+	if st.Replicas > 0 {
+		return nil
+	}
+	want, _, err := provider.ScaleBounds(st.Labels, math.MaxUint64)
+	if err != nil || want == 0 {
+		want = 1
+	}
+	wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
+	if err := wk.b.Scale(ctx, name, ns, want); err != nil {
+		return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)
+	}
+	return nil
 }
