@@ -210,6 +210,16 @@ func (a *Autoscaler) step(ctx context.Context, key, ns string, st provider.Funct
 	if d.replicas == st.Replicas {
 		return nil
 	}
+	// The list may be stale by now: someone (an API call, a wake-up from
+	// zero) may have scaled the function since. Acting on the old count
+	// would overwrite their decision — for example bring back a replica
+	// just scaled to zero on purpose — so skip this pass instead.
+	if now, err := a.b.Function(ctx, st.Name, ns); err != nil || now.Replicas != st.Replicas {
+		if err == nil {
+			s.replicas = now.Replicas
+		}
+		return nil
+	}
 	a.o.log.InfoContext(ctx, "autoscaling", "function", st.Name, "namespace", ns,
 		"from", st.Replicas, "to", d.replicas, "reason", d.reason, "load", d.load)
 	if err := a.b.Scale(ctx, st.Name, ns, d.replicas); err != nil {

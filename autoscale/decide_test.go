@@ -142,6 +142,42 @@ func TestReconcileReportsScaleErrors(t *testing.T) {
 	}
 }
 
+// TestScaleSkipsWhenStatusChanged is the regression test for a race the
+// benchmark hit: a pass listed a function, the function was then scaled to
+// zero through the API, and the pass scaled it from its stale list —
+// bringing back replicas removed on purpose.
+func TestScaleSkipsWhenStatusChanged(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	fb := newFakeBackend()
+	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
+	src := newFakeLoad(clock)
+	a, err := New(fb, src, WithClock(clock.Now), WithLogger(discard()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src.rate("fn", 10, 0, 0) // a load that asks for more replicas
+	clock.Advance(DefaultInterval)
+	fb.beforeFunction = func() { fb.set("fn", 0) } // the API call lands between list and scale
+	if err := a.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fb.replicas("fn"); got != 0 || len(fb.scales) != 0 {
+		t.Fatalf("replicas %d after scale calls %v; want 0 and no scale: the pass acted on a stale list", got, fb.scales)
+	}
+	fb.beforeFunction = nil
+	fb.set("fn", 1)
+	clock.Advance(DefaultInterval)
+	if err := a.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fb.replicas("fn"); got <= 1 {
+		t.Fatalf("replicas %d: with a fresh status the load must scale the function up", got)
+	}
+}
+
 func TestNewRejects(t *testing.T) {
 	fb, src := newFakeBackend(), newFakeLoad(&fakeClock{})
 	for _, tc := range []struct {

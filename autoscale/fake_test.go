@@ -19,6 +19,8 @@ type fakeBackend struct {
 	fns    map[string]*provider.FunctionStatus // by name (namespace provider.DefaultNamespace)
 	scales []uint64
 	fail   error
+	// beforeFunction, when set, runs at the start of each Function call.
+	beforeFunction func()
 }
 
 func newFakeBackend() *fakeBackend {
@@ -60,6 +62,19 @@ func (f *fakeBackend) Functions(_ context.Context, ns string) ([]provider.Functi
 		out = append(out, *st)
 	}
 	return out, nil
+}
+
+func (f *fakeBackend) Function(_ context.Context, name, _ string) (provider.FunctionStatus, error) {
+	if f.beforeFunction != nil {
+		f.beforeFunction()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.fns[name]
+	if !ok {
+		return provider.FunctionStatus{}, fmt.Errorf("function %s: %w", name, provider.ErrNotFound)
+	}
+	return *st, nil
 }
 
 func (f *fakeBackend) Scale(_ context.Context, name, _ string, n uint64) error {
