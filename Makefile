@@ -9,7 +9,7 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATE_DIR ?= $(HOME)/.local/share/faas-wasm
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all deps build run test vet fmt-check fuzz bench clean cluster-up cluster-down cluster-smoke e2e chart-test
+.PHONY: all deps build run test vet fmt-check fuzz bench bench-k8s clean cluster-up cluster-down cluster-smoke e2e chart-test
 
 all: build
 
@@ -40,6 +40,11 @@ fuzz:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# The side-by-side benchmark on the Kubernetes test cluster (docs/benchmarks/kubernetes.md);
+# BENCH_ARGS=--quick for a smoke run.
+bench-k8s:
+	./hack/bench-k8s.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

@@ -42,6 +42,16 @@ type Config struct {
 	InsecureRegistry bool
 	// ServicesHost is this machine's address as functions see it (--gateway).
 	ServicesHost string
+	// ContainerdSocket, with --gateway, is the containerd of the single
+	// node running the functions on this machine: replicas are measured
+	// through /proc of the processes below its shims.
+	ContainerdSocket string
+	// ProviderPID, with --gateway, is the provider's process on this
+	// machine, measured through /proc.
+	ProviderPID int
+	// Notes are added to the report as given (for example how the
+	// provider was started).
+	Notes []string
 	// ContainerHost is this machine's address as local containers see it.
 	ContainerHost string
 	// HamletFile is the text fuzzysearch fetches.
@@ -101,6 +111,12 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.Registry, "registry", os.Getenv("REGISTRY"), "registry prefix of the stack's images with --gateway (env REGISTRY)")
 	fs.BoolVar(&c.InsecureRegistry, "insecure-registry", false, "reach a non-loopback registry over plain HTTP")
 	fs.StringVar(&c.ServicesHost, "services-host", "127.0.0.1", "address of this machine as the functions see it, with --gateway")
+	fs.StringVar(&c.ContainerdSocket, "containerd-socket", "", "with --gateway: socket of the containerd of the single node on this machine that runs the functions; replicas' CPU and memory are read from /proc below its shims (default: the provider's FunctionStatus.usage)")
+	fs.IntVar(&c.ProviderPID, "provider-pid", 0, "with --gateway: process ID of the provider on this machine, measured through /proc")
+	fs.Func("note", "a line added to the report's notes (repeatable)", func(v string) error {
+		c.Notes = append(c.Notes, v)
+		return nil
+	})
 	fs.StringVar(&c.ContainerHost, "container-host", "10.62.0.1", "address of this machine as local container functions see it (the CNI bridge's gateway)")
 	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/fuzzysearch/testdata/hamlet.txt)")
 	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default this program)")
@@ -124,6 +140,9 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	}
 	if c.Local && c.Gateway != "" {
 		return c, fmt.Errorf("bench: %w: --local and --gateway exclude each other", ErrUsage)
+	}
+	if c.Local && (c.ContainerdSocket != "" || c.ProviderPID != 0) {
+		return c, fmt.Errorf("bench: %w: --containerd-socket and --provider-pid need --gateway (local mode starts its own)", ErrUsage)
 	}
 	if c.Mode == "" {
 		c.Mode = "kubernetes"

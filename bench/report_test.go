@@ -90,6 +90,12 @@ func TestParseFlags(t *testing.T) {
 				p := c.Profile()
 				return p.DeployRounds == 2 && p.Concurrent.MaxDuration == 10*time.Second
 			}},
+		{"node containerd and notes", []string{"--gateway", "http://x", "--containerd-socket", "/run/c.sock", "--provider-pid", "42", "--note", "a", "--note", "b"}, false,
+			func(c Config) bool {
+				return c.ContainerdSocket == "/run/c.sock" && c.ProviderPID == 42 && strings.Join(c.Notes, "|") == "a|b"
+			}},
+		{"provider pid needs gateway", []string{"--provider-pid", "42"}, true, nil},
+		{"containerd socket needs gateway", []string{"--containerd-socket", "/run/c.sock"}, true, nil},
 		{"local and gateway", []string{"--local", "--gateway", "http://x"}, true, nil},
 		{"bad variants", []string{"--variants", "rust"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},

@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	if hamlet == "" {
 		hamlet = filepath.Join(repo, "functions", "fuzzysearch", "testdata", "hamlet.txt")
 	}
-	res := &Results{Profile: p}
+	res := &Results{Profile: p, Notes: cfg.Notes}
 	wantC, wantW := cfg.Variants != "wasm", cfg.Variants != "container"
 
 	var (
@@ -124,6 +124,15 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		}
 		target.Client = NewClient(strings.TrimSuffix(cfg.Gateway, "/"), cfg.User, cfg.Password, cfg.Namespace)
 		target.Replica = func(name string, _ bool) Meter { return StatusMeter{Client: target.Client, Name: name} }
+		if pid := cfg.ProviderPID; pid > 0 {
+			target.Provider = ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
+		}
+		if socket = cfg.ContainerdSocket; socket != "" {
+			target.Replica = func(string, bool) Meter {
+				return ProcMeter{Name: "/proc of the processes below the node containerd's shims (pause process included)",
+					PIDs: func() []int { return ShimChildren(socket) }}
+			}
+		}
 		if ip := net.ParseIP(cfg.ServicesHost); ip == nil || !ip.IsLoopback() {
 			listen = "0.0.0.0"
 		}

@@ -12,8 +12,9 @@ func usageSection(b *strings.Builder, r *Results) {
 		"earlier variants left: compiled modules, pooled memory, Go heap, so compare idle with it rather than across rows). " +
 		"Idle = the deployed, warm function over one second; under load = during the concurrent phase; max = during " +
 		"the max-throughput phase. Provider = the provider process (in local mode it runs Wasm functions in-process and proxies " +
-		"to containers, so it carries both variants' routing); replicas = the container's processes below their containerd " +
-		"shim (or FunctionStatus.usage with --gateway). Cores = CPU seconds / wall seconds; RSS = the highest sample " +
+		"to containers, so it carries both variants' routing); replicas = the processes below the containerd shims: a container's " +
+		"processes, and on Kubernetes also the Wasm runner and the pause process (with --gateway and no --containerd-socket, " +
+		"FunctionStatus.usage). Cores = CPU seconds / wall seconds; RSS = the highest sample " +
 		"(every 250 ms). Replica numbers sum every process below the shims, short-lived runc helpers included, so treat " +
 		"them as indicative.\n\n")
 	cores := func(rd *Reading) string {
