@@ -96,7 +96,11 @@ func (b *Backend) Update(ctx context.Context, fn provider.FunctionDeployment) er
 	return nil
 }
 
-// Delete removes a function's Deployment (its pods go with it) and Service.
+// Delete removes a function's Service at once and its Deployment in the
+// foreground: the Deployment stays, marked as being deleted, until its pods
+// are gone. Meanwhile the function is no longer listed or invocable, and a
+// deploy of the same name is refused (ErrAlreadyExists) rather than letting
+// the old pods answer for the new function.
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist (or its Deployment is
@@ -107,7 +111,7 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
-	policy := metav1.DeletePropagationBackground
+	policy := metav1.DeletePropagationForeground
 	err = b.client.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{
 		PropagationPolicy: &policy,
 		Preconditions:     &metav1.Preconditions{UID: &d.UID},
@@ -178,6 +182,9 @@ func (b *Backend) ensureService(ctx context.Context, d *appsv1.Deployment) error
 // clash explains why a Deployment could not be created.
 func (b *Backend) clash(ctx context.Context, name, ns string) error {
 	cur, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err == nil && cur.Labels[LabelManagedBy] == ManagedBy && cur.DeletionTimestamp != nil {
+		return fmt.Errorf("function %s.%s is still being deleted (its pods are stopping); deploy it again once it is gone: %w", name, ns, provider.ErrAlreadyExists)
+	}
 	if err == nil && cur.Labels[LabelManagedBy] != ManagedBy {
 		return fmt.Errorf("deployment %s/%s exists and is not managed by faas-wasm; it is left untouched: %w", ns, name, provider.ErrAlreadyExists)
 	}
@@ -193,6 +200,9 @@ func (b *Backend) ownDeployment(ctx context.Context, name, ns string) (*appsv1.D
 	d, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, apiError(err)
+	}
+	if d.DeletionTimestamp != nil && d.Labels[LabelManagedBy] == ManagedBy {
+		return nil, fmt.Errorf("function %s.%s is being deleted: %w", name, ns, provider.ErrNotFound)
 	}
 	if !isFunction(d) {
 		return nil, fmt.Errorf("deployment %s/%s is not a faas-wasm function: %w", ns, name, provider.ErrNotFound)

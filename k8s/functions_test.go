@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -200,4 +202,58 @@ func TestUpdateKeepsReplicasAndDeleteRemoves(t *testing.T) {
 		_, err := b.Function(ctx, "f", "")
 		return errors.Is(err, provider.ErrNotFound)
 	})
+}
+
+// TestDeleteInForeground: Delete asks for foreground propagation, and a
+// function whose Deployment is still being deleted (its pods stopping) is
+// neither listed nor invocable, and cannot be deployed again or updated —
+// so the old pods never answer for a new function of the same name.
+func TestDeleteInForeground(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	b := newBackend(t, c)
+	fn := provider.FunctionDeployment{Service: "f", Image: "img:1"}
+	deployed(t, b, fn)
+	if err := b.Delete(ctx, "f", ""); err != nil {
+		t.Fatal(err)
+	}
+	var policy *metav1.DeletionPropagation
+	for _, a := range c.Actions() {
+		if del, ok := a.(k8stesting.DeleteAction); ok && a.GetResource().Resource == "deployments" {
+			policy = del.GetDeleteOptions().PropagationPolicy
+		}
+	}
+	if policy == nil || *policy != metav1.DeletePropagationForeground {
+		t.Fatalf("deployment deleted with propagation %v, want Foreground", policy)
+	}
+
+	deployed(t, b, fn)
+	d, err := c.AppsV1().Deployments(provider.DefaultNamespace).Get(ctx, "f", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := metav1.Now()
+	d.DeletionTimestamp = &now // what the API server shows while the pods stop
+	if _, err := c.AppsV1().Deployments(provider.DefaultNamespace).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "function hidden while being deleted", func() bool {
+		_, err := b.Function(ctx, "f", "")
+		return errors.Is(err, provider.ErrNotFound)
+	})
+	if list, err := b.Functions(ctx, ""); err != nil || len(list) != 0 {
+		t.Errorf("Functions = %v, %v; want none while f is being deleted", list, err)
+	}
+	if _, err := b.Invoker(ctx, "f", ""); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Invoker = %v, want ErrNotFound", err)
+	}
+	if err := b.Deploy(ctx, fn); !errors.Is(err, provider.ErrAlreadyExists) || !strings.Contains(err.Error(), "being deleted") {
+		t.Errorf("Deploy = %v, want ErrAlreadyExists saying it is being deleted", err)
+	}
+	if err := b.Update(ctx, fn); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Update = %v, want ErrNotFound", err)
+	}
+	if err := b.Scale(ctx, "f", "", 2); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Scale = %v, want ErrNotFound", err)
+	}
 }

@@ -60,9 +60,10 @@ func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.Fun
 	return out, nil
 }
 
-// isFunction reports whether a Deployment is a function faas-wasm manages.
+// isFunction reports whether a Deployment is a function faas-wasm manages;
+// one being deleted is not any more.
 func isFunction(d *appsv1.Deployment) bool {
-	return d.Labels[LabelManagedBy] == ManagedBy && d.Labels[provider.LabelFunction] == d.Name
+	return d.Labels[LabelManagedBy] == ManagedBy && d.Labels[provider.LabelFunction] == d.Name && d.DeletionTimestamp == nil
 }
 
 // status builds a function's status from its cached Deployment. A
