@@ -84,6 +84,7 @@ type upFigure struct {
 	stopped        time.Time     // when the load was asked to stop
 	down, gone     time.Duration // load stop → min requested; → one pod left
 	calls, non200  int64
+	rate           float64 // calls answered per second under load
 }
 
 // TestKubernetesAutoscale runs the real provider binary in kubernetes mode
@@ -129,9 +130,9 @@ func TestKubernetesAutoscale(t *testing.T) {
 	}
 	for _, fn := range []kindFn{wasm, container} {
 		g := figs[fn.kind]
-		t.Logf("BENCH k8s autoscale %-9s 1→%d requested %7v, %d available %7v | back to 1 requested %7v after the load, one pod left %7v (cool-down %v) | %d calls (c%d, %d not 200)",
+		t.Logf("BENCH k8s autoscale %-9s 1→%d requested %7v, %d available %7v | back to 1 requested %7v after the load, one pod left %7v (cool-down %v) | %d calls (c%d, %.0f/s, %d not 200)",
 			fn.kind, asMax, g.decided.Round(time.Millisecond), asMax, g.ready.Round(time.Millisecond),
-			g.down.Round(time.Millisecond), g.gone.Round(time.Millisecond), asCooldown, g.calls, asWorkers, g.non200)
+			g.down.Round(time.Millisecond), g.gone.Round(time.Millisecond), asCooldown, g.calls, asWorkers, g.rate, g.non200)
 	}
 	w, k := figs["wasm"], figs["container"]
 	t.Logf("BENCH k8s autoscale 1→%d available: wasm %v, container %v, container/wasm %.2f× (requested: %.2f×)",
@@ -165,6 +166,7 @@ func (c *cluster) scaleUp(ctx context.Context, t *testing.T, f *fnClient, fn str
 	})
 	stopped, err := l.stop()
 	g.stopped, g.calls, g.non200 = stopped, l.calls.Load(), l.non200.Load()
+	g.rate = float64(g.calls) / time.Since(l.start).Seconds()
 	if err != nil {
 		t.Fatalf("load on %s: %v", fn, err)
 	}
