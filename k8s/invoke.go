@@ -2,10 +2,13 @@ package k8s
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,8 +21,12 @@ import (
 
 // Invoker returns the handler serving calls to a function: a reverse proxy
 // that spreads calls round robin over the ready endpoints of the function's
-// EndpointSlices (pod IP:8080) through one pooled keep-alive transport. It
-// counts invocations and records the last use for idle scale to zero.
+// EndpointSlices (pod IP:8080) through one pooled keep-alive transport. A
+// call whose connection to the chosen replica cannot be made (refused, no
+// route: the replica died before its endpoint was dropped) goes to another
+// ready replica, at most 3 in all; a call that reached a replica, or whose
+// body was read, is never resent. It counts invocations and records the
+// last use for idle scale to zero.
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
@@ -117,7 +124,14 @@ func (b *Backend) waitingReasons(name, ns string) string {
 	return strings.Join(out, "; ")
 }
 
-// proxy forwards calls to one function's ready endpoints.
+// maxAttempts bounds how many replicas one call is offered to when dialing
+// them fails.
+const maxAttempts = 3
+
+// proxy forwards calls to one function's ready endpoints. It is also the
+// reverse proxy's transport: a call whose dial failed (refused, no route,
+// timeout) never reached the replica, so it is offered to another ready
+// one, up to maxAttempts replicas in all, unless its body was already read.
 type proxy struct {
 	b        *Backend
 	name, ns string
@@ -128,7 +142,7 @@ type proxy struct {
 func (b *Backend) newProxy(name, ns string) *proxy {
 	p := &proxy{b: b, name: name, ns: ns}
 	p.rp = &httputil.ReverseProxy{
-		Transport: b.opts.transport,
+		Transport: p,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.Host = ""
 			pr.SetXForwarded()
@@ -151,15 +165,87 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.lastUsed.Store(p.b.opts.now().UnixNano())
 		s.inflight.Add(-1)
 	}()
-	eps := p.b.endpoints(p.name, p.ns)
-	if len(eps) == 0 {
+	target := p.pick(nil)
+	if target == "" {
 		http.Error(w, "No endpoints available for: "+p.name+".", http.StatusServiceUnavailable)
 		return
 	}
-	target := eps[int((p.next.Add(1)-1)%uint64(len(eps)))]
 	u := *r.URL
 	u.Scheme, u.Host = "http", target
 	out := r.WithContext(r.Context())
 	out.URL = &u
 	p.rp.ServeHTTP(w, out)
 }
+
+// pick returns the next ready endpoint, round robin, skipping those in
+// tried; "" when none is left.
+func (p *proxy) pick(tried []string) string {
+	var eps []string
+	for _, ep := range p.b.endpoints(p.name, p.ns) {
+		if !slices.Contains(tried, ep) {
+			eps = append(eps, ep)
+		}
+	}
+	if len(eps) == 0 {
+		return ""
+	}
+	return eps[int((p.next.Add(1)-1)%uint64(len(eps)))]
+}
+
+// RoundTrip sends req to the replica its URL names; when dialing it fails
+// and the body was not touched, it offers req to another ready replica.
+func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body *untouchedBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &untouchedBody{rc: req.Body}
+	}
+	host := req.URL.Host
+	var tried []string
+	for {
+		out := req.WithContext(req.Context())
+		u := *req.URL
+		u.Host = host
+		out.URL = &u
+		if body != nil {
+			out.Body = body
+		}
+		resp, err := p.b.opts.transport.RoundTrip(out)
+		if err == nil {
+			return resp, nil
+		}
+		tried = append(tried, host)
+		if !dialFailed(err) || (body != nil && body.touched.Load()) || req.Context().Err() != nil || len(tried) >= maxAttempts {
+			return nil, err
+		}
+		next := p.pick(tried)
+		if next == "" {
+			return nil, err
+		}
+		p.b.log.WarnContext(req.Context(), "function replica not reachable; retrying on another", "function", p.name,
+			"namespace", p.ns, "replica", host, "next", next, "err", err)
+		host = next
+	}
+}
+
+// dialFailed tells whether err is a failure to connect: the request was
+// never sent.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// untouchedBody passes a request body through and records whether anyone
+// read from it. Close does nothing: the transport closes a body when a
+// dial fails, and the body may still be sent to another replica; the
+// reverse proxy closes the request's own body when the call ends.
+type untouchedBody struct {
+	rc      io.ReadCloser
+	touched atomic.Bool
+}
+
+func (b *untouchedBody) Read(p []byte) (int, error) {
+	b.touched.Store(true)
+	return b.rc.Read(p)
+}
+
+func (b *untouchedBody) Close() error { return nil }

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,5 +186,135 @@ func TestInvokerNamesWaitingReason(t *testing.T) {
 	}
 	if want := "pod bad-1: ImagePullBackOff: Back-off pulling image"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not name %q", err, want)
+	}
+}
+
+// countingReplica serves on ip:port; cut, it closes each connection after
+// reading the request (the request reached it, no answer came back).
+type countingReplica struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (r *countingReplica) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.bodies)
+}
+
+func listenReplica(t *testing.T, addr string, cut bool) (*countingReplica, int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("listen %s: %v", addr, err)
+	}
+	r := &countingReplica{}
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.bodies = append(r.bodies, string(b))
+		r.mu.Unlock()
+		if cut {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		io.WriteString(w, "ok "+string(b))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return r, int32(n)
+}
+
+// bodyReadingTransport reads one byte of the body of every request to
+// host before handing it to the real transport.
+type bodyReadingTransport struct {
+	http.RoundTripper
+	host string
+}
+
+func (tr bodyReadingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.URL.Hostname() == tr.host {
+		req.Body.Read(make([]byte, 1))
+	}
+	return tr.RoundTripper.RoundTrip(req)
+}
+
+// TestInvokerRetriesFailedDial: with real loopback listeners on one port —
+// a live replica on 127.0.0.1, nothing on 127.0.0.2 (connection refused)
+// and a replica on 127.0.0.3 that drops every connection after reading the
+// request — a refused call moves to another replica with its body intact,
+// a call that reached a replica is never resent, and a body already read
+// is not resent either.
+func TestInvokerRetriesFailedDial(t *testing.T) {
+	live, port := listenReplica(t, "127.0.0.1:0", false)
+	cutter, _ := listenReplica(t, "127.0.0.3:"+strconv.Itoa(int(port)), true)
+	for _, tc := range []struct {
+		name      string
+		endpoints []string
+		transport http.RoundTripper
+		// Of 10 GETs then 10 POSTs: how many answer 200 and how many
+		// requests each replica sees.
+		want200, liveGets, cutGets int
+	}{
+		{"refused dial goes to the live replica", []string{"127.0.0.1", "127.0.0.2"}, nil, 20, 20, 0},
+		{"refused twice goes to the live replica", []string{"127.0.0.2", "127.0.0.4", "127.0.0.1"}, nil, 20, 20, 0},
+		// Round robin over two replicas: every other call reaches the cutting one.
+		{"a request that reached a replica is not resent", []string{"127.0.0.1", "127.0.0.3"}, nil, 10, 10, 10},
+		{"every replica refuses", []string{"127.0.0.2", "127.0.0.4"}, nil, 0, 0, 0},
+		// GETs have no body: all move on; every other POST meets the reading transport.
+		{"a body already read is not resent", []string{"127.0.0.1", "127.0.0.2"},
+			bodyReadingTransport{newTransport(), "127.0.0.2"}, 15, 15, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFake()
+			var opts []Option
+			if tc.transport != nil {
+				opts = append(opts, WithTransport(tc.transport))
+			}
+			b := newBackend(t, c, opts...)
+			deployed(t, b, provider.FunctionDeployment{Service: "fn", Image: "img:1"})
+			ready := map[string]bool{}
+			for _, ip := range tc.endpoints {
+				ready[ip] = true
+			}
+			setEndpoints(t, c, "fn", port, ready)
+			eventually(t, "endpoints", func() bool { return len(b.endpoints("fn", provider.DefaultNamespace)) == len(tc.endpoints) })
+			h, err := b.Invoker(context.Background(), "fn", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			liveBefore, cutBefore := len(live.got()), len(cutter.got())
+			ok := 0
+			for _, method := range []string{http.MethodGet, http.MethodPost} {
+				for i := range 10 {
+					body := ""
+					if method == http.MethodPost {
+						body = "payload-" + strconv.Itoa(i)
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, httptest.NewRequest(method, "/", strings.NewReader(body)))
+					switch rec.Code {
+					case http.StatusOK:
+						ok++
+						if rec.Body.String() != "ok "+body {
+							t.Errorf("%s %d answered %q, want %q", method, i, rec.Body.String(), "ok "+body)
+						}
+					case http.StatusBadGateway:
+					default:
+						t.Errorf("%s %d: status %d %q", method, i, rec.Code, rec.Body.String())
+					}
+				}
+			}
+			liveGot, cutGot := len(live.got())-liveBefore, len(cutter.got())-cutBefore
+			if ok != tc.want200 || liveGot != tc.liveGets || cutGot != tc.cutGets {
+				t.Errorf("%d calls answered 200, the live replica saw %d, the cutting one %d; want %d, %d, %d",
+					ok, liveGot, cutGot, tc.want200, tc.liveGets, tc.cutGets)
+			}
+		})
 	}
 }
