@@ -82,6 +82,9 @@ func (m *Manager) pull(ctx context.Context, ref string) (containerd.Image, error
 	}
 	img, err := m.client.Pull(ctx, ref, containerd.WithResolver(res), containerd.WithPlatformMatcher(platforms.Default()))
 	if err != nil {
+		if daemonGone(err) {
+			return nil, unavailable("pull image "+ref, err)
+		}
 		if errdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("image %s has no manifest for %s: %v: %w", ref, platforms.DefaultString(), err, errors.Join(ErrPlatform, provider.ErrImage))
 		}
@@ -91,6 +94,9 @@ func (m *Manager) pull(ctx context.Context, ref string) (containerd.Image, error
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	if err := img.Unpack(ctx, m.opts.snapshotter); err != nil {
+		if daemonGone(err) {
+			return nil, unavailable("unpack image "+ref, err)
+		}
 		return nil, fmt.Errorf("unpack image %s: %v: %w", ref, err, provider.ErrImage)
 	}
 	return img, nil
@@ -112,6 +118,9 @@ func (m *Manager) image(ctx context.Context, ref string) (containerd.Image, erro
 func checkPlatform(ctx context.Context, img containerd.Image) error {
 	cfg, err := img.Spec(ctx)
 	if err != nil {
+		if daemonGone(err) {
+			return unavailable("read image config", err)
+		}
 		if errdefs.IsNotFound(err) {
 			return fmt.Errorf("no manifest for %s: %v: %w", platforms.DefaultString(), err, errors.Join(ErrPlatform, provider.ErrImage))
 		}

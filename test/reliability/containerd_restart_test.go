@@ -204,6 +204,12 @@ func TestContainerdRestartUnderProvider(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	bin := d.cmd.Path
 	d.stop()
+	// A deploy while containerd is away is the daemon's fault, not the
+	// request's: 503 (retry), never 400 (regression: it was 400).
+	code, body, err := p.call(http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "while-down", Image: ref, Annotations: container})
+	if err != nil || code != http.StatusServiceUnavailable {
+		t.Errorf("deploy while containerd is stopped = %d %q %v, want 503", code, body, err)
+	}
 	time.Sleep(time.Second)
 	d.start(t, bin)
 	time.Sleep(500 * time.Millisecond)
@@ -219,6 +225,9 @@ func TestContainerdRestartUnderProvider(t *testing.T) {
 		code, body, err := p.call(http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "after", Image: ref, Annotations: container})
 		if err == nil && code == http.StatusAccepted {
 			break
+		}
+		if code == http.StatusBadRequest {
+			t.Fatalf("deploy while containerd reconnects answered 400 %q: the request is fine, want 503 until it is back", body)
 		}
 		if time.Since(restarted) > 60*time.Second {
 			t.Fatalf("no deploy through the restarted containerd within 60 s: %d %q %v", code, body, err)
