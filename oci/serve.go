@@ -64,7 +64,11 @@ func serveRegistry(ctx context.Context, ln net.Listener, dir string) error {
 		slog.Warn("registry: listening beyond loopback without authentication or TLS", "addr", ln.Addr().String())
 	}
 	defer closeStore()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Bounds generous enough for pushing and pulling large layers over
+	// loopback, short enough that a stalled client cannot hold a
+	// connection for ever.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -132,7 +132,21 @@ func (r *Runner) guestLine(line string) {
 // # Errors
 // Errors of the HTTP server other than its orderly shutdown.
 func (r *Runner) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// A request may take the function's timeout to send its body and as
+	// long again to run and be written; idle keep-alive connections from
+	// the provider's proxy are closed after two minutes.
+	perCall := r.cfg.Timeout
+	if perCall <= 0 {
+		perCall = wasm.DefaultTimeout
+	}
+	srv := &http.Server{
+		Handler:           r.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       perCall,
+		WriteTimeout:      2*perCall + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	r.log.Info("serving", "function", r.cfg.Name, "addr", l.Addr().String())

@@ -145,3 +145,35 @@ func TestNewRejectsNonModule(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestServeDropsStalledClient: a client that sends headers and then stalls
+// in its body does not hold the connection beyond the function's timeout.
+func TestServeDropsStalledClient(t *testing.T) {
+	r, err := New(context.Background(), runspec.Config{Name: "g", ModulePath: guestModule(t), CacheDir: cacheDir(), Timeout: 500 * time.Millisecond},
+		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go r.Serve(ctx, l, time.Second)
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a part"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	io.Copy(io.Discard, conn) // returns when the server closes the connection
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("stalled client held the connection for %s; want it dropped after the 500 ms timeout", waited)
+	}
+}
