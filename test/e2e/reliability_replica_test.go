@@ -102,6 +102,9 @@ func TestKubernetesReplicaKill(t *testing.T) {
 			t.Logf("BENCH kubernetes replica kill, %s (3 replicas, c=%d, GET %s): %v; EndpointSlice dropped the replica %s after the kill, 3 ready again after %s; errors before the kill %d, from the kill to the drop+%s %d, after %d; served after the drop %.0f req/s",
 				tc.name, concurrency, query, res, dropped.Sub(killed).Round(time.Millisecond), replaced.Sub(killed).Round(time.Millisecond),
 				before, watchLag, during, after, perSec)
+			for _, e := range firstDuring {
+				t.Logf("error between the kill and the drop: %s", strings.TrimSpace(e))
+			}
 			if before != 0 {
 				t.Errorf("%d errors before the kill: %v", before, firstBefore)
 			}
