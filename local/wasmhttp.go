@@ -3,7 +3,6 @@ package local
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -85,26 +84,8 @@ func (fn *wasmFunc) pick() *slot {
 // ServeHTTP runs one call on a replica and writes its answer.
 func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var body []byte
-	var err error
-	if r.Body != nil {
-		var src io.Reader = r.Body
-		if fn.o.maxRequestBytes > 0 {
-			src = io.LimitReader(r.Body, fn.o.maxRequestBytes+1)
-		}
-		body, err = io.ReadAll(src)
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		http.Error(w, fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit), http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err != nil {
-		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
-		return
-	}
-	if fn.o.maxRequestBytes > 0 && int64(len(body)) > fn.o.maxRequestBytes {
-		http.Error(w, fmt.Sprintf("request body larger than %d bytes", fn.o.maxRequestBytes), http.StatusRequestEntityTooLarge)
+	body, ok := wasm.ReadBody(w, r, fn.o.maxRequestBytes)
+	if !ok {
 		return
 	}
 	s := fn.pick()

@@ -1,8 +1,11 @@
 package wasm
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,6 +35,46 @@ func TestWriteResponse(t *testing.T) {
 			}
 			if tc.header != nil && rec.Header().Get("X-Guest") != "1" {
 				t.Fatal("guest header lost")
+			}
+		})
+	}
+}
+
+// errReader fails every read.
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestReadBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		body     io.Reader
+		limit    int64
+		wantOK   bool
+		wantCode int
+		wantBody string
+	}{
+		{"no limit", strings.NewReader("hello"), 0, true, 0, "hello"},
+		{"at the limit", strings.NewReader("hello"), 5, true, 0, "hello"},
+		{"over the limit", strings.NewReader("hello!"), 5, false, http.StatusRequestEntityTooLarge, "larger than 5 bytes"},
+		{"read fails", errReader{}, 5, false, http.StatusBadRequest, "connection reset"},
+		{"no body", nil, 5, true, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/", tc.body)
+			if tc.body == nil {
+				req.Body = nil
+			}
+			rec := httptest.NewRecorder()
+			body, ok := ReadBody(rec, req, tc.limit)
+			if ok != tc.wantOK {
+				t.Fatalf("ok = %v, want %v (answer %d %q)", ok, tc.wantOK, rec.Code, rec.Body.String())
+			}
+			if ok && string(body) != tc.wantBody {
+				t.Fatalf("body %q, want %q", body, tc.wantBody)
+			}
+			if !ok && (rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantBody)) {
+				t.Fatalf("answered %d %q, want %d containing %q", rec.Code, rec.Body.String(), tc.wantCode, tc.wantBody)
 			}
 		})
 	}

@@ -195,14 +195,8 @@ func (r *Runner) Handler() http.Handler {
 
 func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxRequestBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		http.Error(w, fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit), http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err != nil {
-		http.Error(w, fmt.Sprintf("reading the request body: %v", err), http.StatusBadRequest)
+	body, ok := wasm.ReadBody(w, req, r.cfg.MaxRequestBytes)
+	if !ok {
 		return
 	}
 	resp, err := r.fn.Invoke(req.Context(), &wasm.Request{
