@@ -141,6 +141,9 @@ func startLoad(c, n int, url, want string) *loader {
 				l.mu.Lock()
 				l.res.calls = append(l.res.calls, o)
 				l.mu.Unlock()
+				if o.err != nil {
+					time.Sleep(10 * time.Millisecond) // a refused call returns at once: do not spin
+				}
 			}
 		}()
 	}

@@ -1,0 +1,200 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	fw "github.com/faas-wasm/faas-wasm/provider"
+)
+
+// TestKubernetesProviderKill SIGKILLs the provider binary (a) while 10
+// workers create 30 secrets and 30 functions that mount them, after about
+// 10 deploys were acknowledged, and (b) while 10 workers call a function.
+// After each restart: every acknowledged secret exists and every
+// acknowledged deploy is listed, has its Deployment and Service and
+// answers 200 with its secret; every deploy that was not acknowledged is
+// absent or complete — a re-POST gives 202 or 409, a PUT then succeeds and
+// the function answers — so nothing is left half-written beyond repair
+// through the API. Calls started after the restart must all succeed.
+func TestKubernetesProviderKill(t *testing.T) {
+	const (
+		jobs    = 30
+		workers = 10
+		killAt  = 10
+	)
+	c := newCluster(t, testNamespace("kill"))
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	image := c.pushBinary(ctx, t, "./test/e2e/testdata/probe", "probe", time.Now().Format("150405.000"))
+	p := c.startBinary(t, "--autoscale=false")
+	api := p.api()
+	name := func(i int) string { return fmt.Sprintf("fn-%02d", i) }
+	value := func(i int) string { return fmt.Sprintf("value-%02d", i) }
+	deployment := func(i int) fw.FunctionDeployment {
+		return fw.FunctionDeployment{Service: name(i), Image: image, Secrets: []string{name(i)},
+			Requests: &fw.FunctionResources{Memory: "8Mi", CPU: "5m"}}
+	}
+
+	// (a) SIGKILL during deploys.
+	var mu sync.Mutex
+	secretAcked, deployAcked := map[int]bool{}, map[int]bool{}
+	var acks atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)); i <= jobs; i = int(next.Add(1)) {
+				if code, err := post(api.url+"/system/secrets", fw.Secret{Name: name(i), Value: value(i)}); err != nil || code != http.StatusAccepted {
+					return
+				}
+				mu.Lock()
+				secretAcked[i] = true
+				mu.Unlock()
+				if code, err := post(api.url+"/system/functions", deployment(i)); err != nil || code != http.StatusAccepted {
+					return
+				}
+				mu.Lock()
+				deployAcked[i] = true
+				mu.Unlock()
+				acks.Add(1)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(2 * time.Minute); acks.Load() < killAt && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.kill(t)
+	wg.Wait()
+	restarted := time.Now()
+	p.start(t)
+	t.Logf("provider restarted and healthy in %s", time.Since(restarted).Round(time.Millisecond))
+
+	var secrets []fw.Secret
+	if err := json.Unmarshal([]byte(api.expect(t, http.StatusOK, http.MethodGet, "/system/secrets", nil)), &secrets); err != nil {
+		t.Fatal(err)
+	}
+	var list []fw.FunctionStatus
+	if err := json.Unmarshal([]byte(api.expect(t, http.StatusOK, http.MethodGet, "/system/functions", nil)), &list); err != nil {
+		t.Fatal(err)
+	}
+	haveSecret, listed := map[string]bool{}, map[string]bool{}
+	for _, s := range secrets {
+		haveSecret[s.Name] = true
+	}
+	for _, st := range list {
+		listed[st.Name] = true
+	}
+	var absent, complete, halfWritten, repostConflict int
+	for i := 1; i <= jobs; i++ {
+		n := name(i)
+		_, derr := c.admin.AppsV1().Deployments(c.namespace).Get(ctx, n, metav1.GetOptions{})
+		_, serr := c.admin.CoreV1().Services(c.namespace).Get(ctx, n, metav1.GetOptions{})
+		for _, err := range []error{derr, serr} {
+			if err != nil && !apierrors.IsNotFound(err) {
+				t.Fatal(err)
+			}
+		}
+		if secretAcked[i] && !haveSecret[n] {
+			t.Errorf("acknowledged secret %s lost", n)
+		}
+		if deployAcked[i] {
+			if !listed[n] || derr != nil || serr != nil {
+				t.Errorf("acknowledged deploy %s: listed %v, Deployment %v, Service %v", n, listed[n], derr, serr)
+			}
+			continue
+		}
+		switch {
+		case derr != nil && serr != nil:
+			absent++
+		case derr == nil && serr == nil:
+			complete++
+		default:
+			halfWritten++
+		}
+		// Not acknowledged: whatever was left must be completed through the API.
+		if code := repost(t, api, "/system/secrets", fw.Secret{Name: n, Value: value(i)}); code == http.StatusConflict {
+			api.expect(t, http.StatusAccepted, http.MethodPut, "/system/secrets", fw.Secret{Name: n, Value: value(i)})
+		}
+		if code := repost(t, api, "/system/functions", deployment(i)); code == http.StatusConflict {
+			repostConflict++
+			api.expect(t, http.StatusAccepted, http.MethodPut, "/system/functions", deployment(i))
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	answering := time.Now()
+	for i := 1; i <= jobs; i++ {
+		waitFor(t, 3*time.Minute, name(i)+" answering with its secret", func() bool {
+			code, _, body := api.call(t, http.MethodGet, "/function/"+name(i)+"?secret="+name(i), nil)
+			return code == http.StatusOK && body == value(i)
+		})
+	}
+	t.Logf("BENCH kubernetes provider SIGKILL during %d deploys (%d workers): killed after %d acknowledged deploys; %d acknowledged secrets and %d acknowledged deploys, 0 lost (listed, Deployment + Service, answering with the secret); not acknowledged: %d absent, %d complete, %d half-written (Deployment without Service), re-POST 409 then PUT for %d; all %d answering %s after the restart",
+		jobs, workers, killAt, len(secretAcked), len(deployAcked), absent, complete, halfWritten, repostConflict, jobs,
+		time.Since(answering).Round(time.Millisecond))
+
+	// (b) SIGKILL during invocations.
+	const fn = "fn-01"
+	l := startLoad(workers, 0, api.url+"/function/"+fn+"?secret="+fn, value(1))
+	time.Sleep(time.Second)
+	killed := time.Now()
+	p.kill(t)
+	p.start(t)
+	healthy := time.Now()
+	time.Sleep(2 * time.Second)
+	res := l.stop()
+	cut, _ := res.errs(time.Time{}, killed)
+	during, _ := res.errs(killed, healthy)
+	after, first := res.errs(healthy, time.Time{})
+	t.Logf("BENCH kubernetes provider SIGKILL under c=%d load: %v; down %s (kill to healthy); failed calls: in flight at the kill %d, sent while down %d, after the restart %d; served after the restart %d calls",
+		workers, res, healthy.Sub(killed).Round(time.Millisecond), cut, during, after, res.served(healthy, time.Now()))
+	if cut > workers {
+		t.Errorf("%d calls started before the kill failed; at most the %d in flight may", cut, workers)
+	}
+	if after != 0 {
+		t.Errorf("%d calls failed after the restart: %v", after, first)
+	}
+	if res.served(healthy, time.Now()) == 0 {
+		t.Error("no call served after the restart")
+	}
+}
+
+// post sends a JSON body and returns the status, or the error of a call
+// the killed provider cut.
+func post(url string, body any) (int, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := loadClient.Post(url, "application/json", bytes.NewReader(data))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// repost POSTs body again and fails the test unless the answer is 202 or 409.
+func repost(t *testing.T, api *provider, path string, body any) int {
+	t.Helper()
+	code, _, out := api.call(t, http.MethodPost, path, body)
+	if code != http.StatusAccepted && code != http.StatusConflict {
+		t.Fatalf("re-POST %s = %d %q, want 202 or 409", path, code, out)
+	}
+	return code
+}
