@@ -1,0 +1,159 @@
+package containerdtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/namespaces"
+)
+
+func TestNewUnavailable(t *testing.T) {
+	for _, required := range []string{"no-such-program-fwtest", "/no/such/file-fwtest"} {
+		t.Run(required, func(t *testing.T) {
+			d, err := New("fwcdt", WithRequired(required))
+			if !errors.Is(err, ErrUnavailable) {
+				if d != nil {
+					d.Close()
+				}
+				t.Fatalf("New with %s missing = %v, want ErrUnavailable", required, err)
+			}
+		})
+	}
+}
+
+// A private daemon answers, stops (its socket then refuses), starts again
+// on the same state, and Close deletes its dir.
+func TestDaemonStopStartClose(t *testing.T) {
+	d, err := New("fwcdt")
+	if errors.Is(err, ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			d.Close()
+		}
+	})
+	version := func() error {
+		c, err := d.Client(containerd.WithTimeout(time.Second))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Version(context.Background())
+		return err
+	}
+	if err := version(); err != nil {
+		t.Fatalf("fresh daemon: %v", err)
+	}
+	c, err := d.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.NamespaceService().Create(namespaces.WithNamespace(context.Background(), "fwcdt-kept"), "fwcdt-kept", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	d.Stop()
+	if _, err := net.Dial("unix", d.Socket()); err == nil {
+		t.Fatal("socket still accepts after Stop")
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = d.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nss, err := c.NamespaceService().List(context.Background())
+	c.Close()
+	if err != nil || len(nss) != 1 || nss[0] != "fwcdt-kept" {
+		t.Fatalf("namespaces after restart = %v %v, want [fwcdt-kept]", nss, err)
+	}
+
+	d.Close()
+	closed = true
+	if _, err := os.Stat(d.Dir()); !os.IsNotExist(err) {
+		t.Fatalf("dir after Close: %v", err)
+	}
+}
+
+// reapStale deletes the dir of a run whose daemon is gone, and leaves a
+// young one (a run that may be starting its daemon).
+func TestReapStale(t *testing.T) {
+	prefix := fmt.Sprintf("fwcdtstale%d-", os.Getpid())
+	mk := func(age time.Duration) string {
+		dir, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		cfg := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-age)
+		if err := os.Chtimes(cfg, old, old); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	stale, young := mk(time.Hour), mk(0)
+	reapStale(prefix)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale dir kept: %v", err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("young dir removed: %v", err)
+	}
+}
+
+func TestFreeSubnet(t *testing.T) {
+	seen := map[string]bool{}
+	for range 3 {
+		s, err := FreeSubnet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, subnet, err := net.ParseCIDR(s)
+		if err != nil {
+			t.Fatalf("FreeSubnet = %q: %v", s, err)
+		}
+		if ones, _ := subnet.Mask.Size(); ones != 24 || hostUses(subnet) {
+			t.Fatalf("FreeSubnet = %s: not a free /24", s)
+		}
+		if seen[s] {
+			t.Fatalf("FreeSubnet gave %s twice", s)
+		}
+		seen[s] = true
+	}
+}
+
+func TestBufferConcurrent(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(b.String()); n != 800 {
+		t.Fatalf("%d bytes, want 800", n)
+	}
+}
