@@ -317,16 +317,24 @@ func (p *binProvider) logContains(t *testing.T, parts ...string) bool {
 	return false
 }
 
-// median of ds (which it sorts); 0 for none.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// median of xs (which it sorts); 0 for none.
+func median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	slices.Sort(ds)
-	if n := len(ds); n%2 == 0 {
-		return (ds[n/2-1] + ds[n/2]) / 2
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
 	}
-	return ds[len(ds)/2]
+	return xs[len(xs)/2]
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // ratio is a/b, 0 when b is 0.
