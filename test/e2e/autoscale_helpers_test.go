@@ -166,10 +166,10 @@ func (c *cluster) pods(ctx context.Context, name string) int {
 	return len(l.Items)
 }
 
-// poll checks cond every 200 ms until it holds (true) or timeout passes
+// pollUntil checks cond every 200 ms until it holds (true) or timeout passes
 // (false). API errors inside cond should read as "not yet": another
 // engineer's test may restart the API server for a few seconds.
-func poll(timeout time.Duration, cond func() bool) bool {
+func pollUntil(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -200,10 +200,10 @@ func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// sample finds the sample of family whose labels include want; ok is false
+// metricSample finds the sample of family whose labels include want; ok is false
 // when there is none. Counters and gauges give their value, histograms
 // their sample count.
-func sample(fams map[string]*dto.MetricFamily, family string, want map[string]string) (float64, bool) {
+func metricSample(fams map[string]*dto.MetricFamily, family string, want map[string]string) (float64, bool) {
 	fam := fams[family]
 	if fam == nil {
 		return 0, false
@@ -261,18 +261,18 @@ func (c *cluster) checkCounts(ctx context.Context, t *testing.T, p *binProvider,
 		}
 		for code, n := range codes {
 			labels := map[string]string{"function_name": key, "code": fmt.Sprint(code)}
-			if v, _ := sample(fams, "gateway_function_invocation_total", labels); v != float64(n) {
+			if v, _ := metricSample(fams, "gateway_function_invocation_total", labels); v != float64(n) {
 				t.Errorf("gateway_function_invocation_total%v = %v, want %d", labels, v, n)
 			}
-			if v, _ := sample(fams, "gateway_functions_seconds", labels); v != float64(n) {
+			if v, _ := metricSample(fams, "gateway_functions_seconds", labels); v != float64(n) {
 				t.Errorf("gateway_functions_seconds%v has %v samples, want %d", labels, v, n)
 			}
 		}
 		one := map[string]string{"function_name": key}
-		if v, _ := sample(fams, "gateway_function_invocation_started", one); v != float64(total) {
+		if v, _ := metricSample(fams, "gateway_function_invocation_started", one); v != float64(total) {
 			t.Errorf("gateway_function_invocation_started{%s} = %v, want %d", key, v, total)
 		}
-		if v, ok := sample(fams, "gateway_function_invocation_inflight", one); !ok || v != 0 {
+		if v, ok := metricSample(fams, "gateway_function_invocation_inflight", one); !ok || v != 0 {
 			t.Errorf("gateway_function_invocation_inflight{%s} = %v (present %v), want 0", key, v, ok)
 		}
 		var st fw.FunctionStatus
@@ -283,15 +283,15 @@ func (c *cluster) checkCounts(ctx context.Context, t *testing.T, p *binProvider,
 			t.Errorf("%s: invocationCount = %v, want %d", fn, st.InvocationCount, total)
 		}
 		var last string
-		if !poll(15*time.Second, func() bool {
+		if !pollUntil(15*time.Second, func() bool {
 			spec, avail, err := c.replicas(ctx, fn)
 			if err != nil {
 				last = err.Error()
 				return false
 			}
 			now := scrapeMetrics(t, p.url)
-			gs, _ := sample(now, "gateway_service_count", one)
-			ga, _ := sample(now, "faaswasm_service_available_replicas", one)
+			gs, _ := metricSample(now, "gateway_service_count", one)
+			ga, _ := metricSample(now, "faaswasm_service_available_replicas", one)
 			last = fmt.Sprintf("gateway_service_count %v, faaswasm_service_available_replicas %v; Deployment %d requested, %d available", gs, ga, spec, avail)
 			return gs == float64(spec) && ga == float64(avail)
 		}) {
@@ -317,8 +317,8 @@ func (p *binProvider) logContains(t *testing.T, parts ...string) bool {
 	return false
 }
 
-// median of xs (which it sorts); 0 for none.
-func median[T ~int64 | ~float64](xs []T) T {
+// medianOf is the median of xs (which it sorts); 0 for none.
+func medianOf[T ~int64 | ~float64](xs []T) T {
 	if len(xs) == 0 {
 		return 0
 	}
@@ -329,16 +329,16 @@ func median[T ~int64 | ~float64](xs []T) T {
 	return xs[len(xs)/2]
 }
 
-// latest returns the later of a and b.
-func latest(a, b time.Time) time.Time {
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
 	}
 	return a
 }
 
-// ratio is a/b, 0 when b is 0.
-func ratio(a, b time.Duration) float64 {
+// ratioOf is a/b, 0 when b is 0.
+func ratioOf(a, b time.Duration) float64 {
 	if b == 0 {
 		return 0
 	}

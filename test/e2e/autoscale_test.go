@@ -56,9 +56,9 @@ func (c *cluster) pushKinds(ctx context.Context, t *testing.T) (wasm, container 
 	return wasm, container
 }
 
-// deploy creates the functions with their labels and waits until each
+// deployKinds creates the functions with their labels and waits until each
 // answers 200 through /function/ (calls tallied by f).
-func deploy(ctx context.Context, t *testing.T, p *binProvider, f *fnClient, fns []kindFn, labels []map[string]string) {
+func deployKinds(ctx context.Context, t *testing.T, p *binProvider, f *fnClient, fns []kindFn, labels []map[string]string) {
 	t.Helper()
 	start := time.Now()
 	for i, fn := range fns {
@@ -66,7 +66,7 @@ func deploy(ctx context.Context, t *testing.T, p *binProvider, f *fnClient, fns 
 			Service: fn.name, Image: fn.image, Limits: fn.limits, Labels: maps.Clone(labels[i])})
 	}
 	for _, fn := range fns {
-		if !poll(3*time.Minute, func() bool {
+		if !pollUntil(3*time.Minute, func() bool {
 			code, err := f.call(ctx, fn.name, "?n=1000")
 			if err != nil {
 				t.Fatal(err)
@@ -112,7 +112,7 @@ func TestKubernetesAutoscale(t *testing.T) {
 		autoscale.LabelScaleType: autoscale.TypeCapacity, autoscale.LabelScaleTarget: "1"}
 	cpuLabels := map[string]string{fw.LabelScaleMin: "1", fw.LabelScaleMax: "2",
 		autoscale.LabelScaleType: autoscale.TypeCPU, autoscale.LabelScaleTarget: "1"}
-	deploy(ctx, t, p, f, []kindFn{wasm, container, cpu}, []map[string]string{capacity, capacity, cpuLabels})
+	deployKinds(ctx, t, p, f, []kindFn{wasm, container, cpu}, []map[string]string{capacity, capacity, cpuLabels})
 
 	figs := map[string][]*upFigure{}
 	for round := range asRounds {
@@ -144,7 +144,7 @@ func TestKubernetesAutoscale(t *testing.T) {
 	}
 	w, k := med["wasm"], med["container"]
 	t.Logf("BENCH k8s autoscale 1→%d available (median): wasm %v, container %v, container/wasm %.2f× (requested: %.2f×)",
-		asMax, w.ready.Round(time.Millisecond), k.ready.Round(time.Millisecond), ratio(k.ready, w.ready), ratio(k.decided, w.decided))
+		asMax, w.ready.Round(time.Millisecond), k.ready.Round(time.Millisecond), ratioOf(k.ready, w.ready), ratioOf(k.decided, w.decided))
 	c.checkCounts(ctx, t, p, f, wasm.name, container.name, cpu.name)
 }
 
@@ -170,7 +170,7 @@ func medianFigure(gs []*upFigure) upFigure {
 		down, gone = append(down, g.down), append(gone, g.gone)
 		rate = append(rate, g.rate)
 	}
-	return upFigure{decided: median(decided), ready: median(ready), down: median(down), gone: median(gone), rate: median(rate)}
+	return upFigure{decided: medianOf(decided), ready: medianOf(ready), down: medianOf(down), gone: medianOf(gone), rate: medianOf(rate)}
 }
 
 // scaleUp loads fn with workers callers until want (its max) replicas are available
@@ -182,7 +182,7 @@ func (c *cluster) scaleUp(ctx context.Context, t *testing.T, f *fnClient, fn str
 	l := f.startLoad(fn, asQuery, workers, asLoadLimit)
 	t.Cleanup(func() { l.stop() })
 	var peak int32
-	ok := poll(asLoadLimit, func() bool {
+	ok := pollUntil(asLoadLimit, func() bool {
 		spec, avail, err := c.replicas(ctx, fn)
 		if err != nil {
 			return false
@@ -224,9 +224,9 @@ func (c *cluster) scaleDown(ctx context.Context, t *testing.T, figs map[string]*
 	const margin = 45 * time.Second
 	var last time.Time
 	for _, g := range figs {
-		last = latest(last, g.stopped)
+		last = later(last, g.stopped)
 	}
-	poll(time.Until(last.Add(asCooldown+margin+time.Minute)), func() bool {
+	pollUntil(time.Until(last.Add(asCooldown+margin+time.Minute)), func() bool {
 		done := true
 		for fn, g := range figs {
 			if g.gone > 0 {
@@ -279,13 +279,13 @@ func TestKubernetesScaleToZero(t *testing.T) {
 	t.Cleanup(f.close)
 	zero := map[string]string{fw.LabelScaleZero: "true", fw.LabelScaleZeroDuration: zeroAfter.String()}
 	kinds := []kindFn{wasm, container}
-	deploy(ctx, t, p, f, kinds, []map[string]string{zero, zero})
+	deployKinds(ctx, t, p, f, kinds, []map[string]string{zero, zero})
 
 	lastCall := map[string]time.Time{wasm.name: time.Now(), container.name: time.Now()}
 	wakes := map[string][]time.Duration{}
 	for round := range zeroRounds {
 		toZero, gone := map[string]time.Duration{}, map[string]time.Duration{}
-		if !poll(90*time.Second, func() bool {
+		if !pollUntil(90*time.Second, func() bool {
 			for _, fn := range kinds {
 				if gone[fn.name] > 0 {
 					continue
@@ -327,22 +327,22 @@ func TestKubernetesScaleToZero(t *testing.T) {
 	}
 	for _, fn := range kinds {
 		ds := wakes[fn.kind]
-		t.Logf("BENCH k8s scale from zero %-9s median %v over %d rounds %v", fn.kind, median(ds).Round(time.Millisecond), len(ds), ds)
+		t.Logf("BENCH k8s scale from zero %-9s median %v over %d rounds %v", fn.kind, medianOf(ds).Round(time.Millisecond), len(ds), ds)
 	}
-	w, k := median(wakes["wasm"]), median(wakes["container"])
+	w, k := medianOf(wakes["wasm"]), medianOf(wakes["container"])
 	t.Logf("BENCH k8s scale from zero → 200 (median): wasm %v, container %v, container/wasm %.2f×",
-		w.Round(time.Millisecond), k.Round(time.Millisecond), ratio(k, w))
+		w.Round(time.Millisecond), k.Round(time.Millisecond), ratioOf(k, w))
 
 	c.checkCounts(ctx, t, p, f, wasm.name, container.name)
 	fams := scrapeMetrics(t, p.url)
 	for _, fn := range kinds {
 		key := map[string]string{"function_name": fn.name + "." + ns, "outcome": "ready"}
 		// The first call after deploy may have waited for readiness too.
-		if n, _ := sample(fams, "faaswasm_scale_from_zero_seconds", key); n < zeroRounds || n > zeroRounds+1 {
+		if n, _ := metricSample(fams, "faaswasm_scale_from_zero_seconds", key); n < zeroRounds || n > zeroRounds+1 {
 			t.Errorf("faaswasm_scale_from_zero_seconds%v has %v samples, want %d or %d", key, n, zeroRounds, zeroRounds+1)
 		}
 		key["outcome"] = "failed"
-		if n, _ := sample(fams, "faaswasm_scale_from_zero_seconds", key); n != 0 {
+		if n, _ := metricSample(fams, "faaswasm_scale_from_zero_seconds", key); n != 0 {
 			t.Errorf("faaswasm_scale_from_zero_seconds%v has %v samples, want none", key, n)
 		}
 	}
