@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -170,30 +171,41 @@ func (l *loader) stop() *loadResult {
 // fixedLoad sends n GETs to url with c workers.
 func fixedLoad(c, n int, url, want string) *loadResult { return startLoad(c, n, url, want).wait() }
 
-// deployReady deploys fn through p and waits until the cluster lists
-// replicas ready endpoints and the function answers 200 through p; it
-// returns that answer.
+// deployReady deploys fn through p with a fixed number of replicas and
+// waits until it is ready (waitReady); it returns the function's answer.
 func deployReady(ctx context.Context, t *testing.T, c *cluster, p *provider, fn fw.FunctionDeployment, replicas int, query string) string {
 	t.Helper()
-	if replicas > 0 {
-		if fn.Labels == nil {
-			fn.Labels = map[string]string{}
-		}
-		fn.Labels[fw.LabelScaleMin] = strconv.Itoa(replicas)
-		fn.Labels[fw.LabelScaleMax] = strconv.Itoa(replicas)
+	deploy(t, p, fn, replicas)
+	return waitReady(ctx, t, c, p, fn.Service, replicas, query)
+}
+
+// deploy POSTs fn with its replica count pinned (scale min = max = replicas).
+func deploy(t *testing.T, p *provider, fn fw.FunctionDeployment, replicas int) {
+	t.Helper()
+	fn.Labels = maps.Clone(fn.Labels)
+	if fn.Labels == nil {
+		fn.Labels = map[string]string{}
 	}
-	start := time.Now()
+	fn.Labels[fw.LabelScaleMin] = strconv.Itoa(replicas)
+	fn.Labels[fw.LabelScaleMax] = strconv.Itoa(replicas)
 	p.expect(t, http.StatusAccepted, http.MethodPost, "/system/functions", fn)
-	waitFor(t, 3*time.Minute, fmt.Sprintf("%s with %d ready endpoints", fn.Service, replicas), func() bool {
-		return len(c.podAddrs(ctx, t, fn.Service)) == replicas
+}
+
+// waitReady waits until the cluster lists replicas ready endpoints of
+// function name and it answers 200 through p; it returns that answer.
+func waitReady(ctx context.Context, t *testing.T, c *cluster, p *provider, name string, replicas int, query string) string {
+	t.Helper()
+	start := time.Now()
+	waitFor(t, 3*time.Minute, fmt.Sprintf("%s with %d ready endpoints", name, replicas), func() bool {
+		return len(c.podAddrs(ctx, t, name)) == replicas
 	})
 	var answer string
-	waitFor(t, time.Minute, fn.Service+" answering 200", func() bool {
-		code, _, body := p.call(t, http.MethodGet, "/function/"+fn.Service+query, nil)
+	waitFor(t, time.Minute, name+" answering 200", func() bool {
+		code, _, body := p.call(t, http.MethodGet, "/function/"+name+query, nil)
 		answer = body
 		return code == http.StatusOK
 	})
-	t.Logf("%s: %d replicas ready and answering after %s", fn.Service, replicas, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: %d replicas ready and answering %s after the wait began", name, replicas, time.Since(start).Round(time.Millisecond))
 	return answer
 }
 

@@ -1,0 +1,135 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/faas-wasm/faas-wasm/oci"
+	fw "github.com/faas-wasm/faas-wasm/provider"
+)
+
+// TestKubernetesHostileWasm runs test/reliability's hostile guest as a
+// Wasm function on the cluster (exec_timeout 3s, 64Mi, no allowed hosts)
+// beside a neighbour
+// Wasm function under steady load (4 workers), both through the provider
+// binary. Each misbehaviour, twice, must end in bounded time with a clear
+// error and leave the hostile function answering its next caller; the
+// neighbour must not fail a single call, and the hostile pod must not be
+// restarted.
+func TestKubernetesHostileWasm(t *testing.T) {
+	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
+		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
+	}
+	c := newCluster(t, testNamespace("hostile"))
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	tag := time.Now().Format("150405.000")
+	neighbour := c.pushWasmGuest(ctx, t, "./test/reliability/testdata/neighbour", "neighbour", tag)
+	hostile := c.pushWasmGuest(ctx, t, "./test/reliability/testdata/hostile", "hostile", tag)
+	p := c.startBinary(t, "--autoscale=false")
+	api := p.api()
+	fns := []fw.FunctionDeployment{
+		{Service: "neighbour", Image: neighbour},
+		{Service: "hostile", Image: hostile, EnvVars: map[string]string{"exec_timeout": "3s"}, Limits: &fw.FunctionResources{Memory: "64Mi"}},
+	}
+	for _, fn := range fns {
+		deploy(t, api, fn, 1)
+	}
+	for _, fn := range fns {
+		waitReady(ctx, t, c, api, fn.Service, 1, "")
+	}
+
+	l := startLoad(4, 0, api.url+"/function/neighbour", "ok ")
+	stopped := false
+	defer func() {
+		if !stopped {
+			l.stop()
+		}
+	}()
+	for _, tc := range []struct {
+		do    string
+		code  int
+		says  string // lower case, must appear in the answer
+		never string // must not appear in the answer
+	}{
+		{"loop", http.StatusGatewayTimeout, "timed out", ""},
+		{"mem", http.StatusInternalServerError, "memory", ""},
+		{"recurse", http.StatusInternalServerError, "trap", ""},
+		{"panic", http.StatusInternalServerError, "exited with code 2", ""},
+		{"exit", http.StatusInternalServerError, "exited with code 3", ""},
+		{"files", http.StatusOK, "denied /etc/passwd", "LEAKED"},
+		// The API server's node address: reachable from pods, not in the (empty) allowed hosts.
+		{"net&url=https://10.243.0.1:6443/version", http.StatusForbidden, "allowed-hosts", "REACHED"},
+	} {
+		t.Run(strings.Split(tc.do, "&")[0], func(t *testing.T) {
+			for round := range 2 {
+				start := time.Now()
+				code, _, body := api.call(t, http.MethodGet, "/function/hostile?do="+tc.do, nil)
+				took := time.Since(start)
+				t.Logf("do=%s round %d -> %d in %s: %.160q", tc.do, round, code, took.Round(time.Millisecond), body)
+				if code != tc.code || !strings.Contains(strings.ToLower(body), tc.says) || tc.never != "" && strings.Contains(body, tc.never) {
+					t.Errorf("do=%s = %d %.160q, want %d saying %q", tc.do, code, body, tc.code, tc.says)
+				}
+				if took > 15*time.Second {
+					t.Errorf("do=%s took %s", tc.do, took)
+				}
+				if code, _, body := api.call(t, http.MethodGet, "/function/hostile", nil); code != http.StatusOK || body != "harmless" {
+					t.Errorf("hostile function after do=%s: %d %.120q", tc.do, code, body)
+				}
+			}
+		})
+	}
+	res := l.stop()
+	stopped = true
+	n, first := res.errs(time.Time{}, time.Time{})
+	pods, err := c.admin.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: fw.LabelFunction + "=hostile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := int32(0)
+	for _, pod := range pods.Items {
+		for _, cs := range pod.Status.ContainerStatuses {
+			restarts += cs.RestartCount
+		}
+	}
+	t.Logf("BENCH kubernetes hostile Wasm (loop, mem, recurse, panic, exit, files, net; twice each) beside a Wasm neighbour under c=4 load: neighbour %v; hostile pods %d, restarts %d",
+		res, len(pods.Items), restarts)
+	if n != 0 || len(res.calls) == 0 {
+		t.Errorf("neighbour: %d errors in %d calls: %v", n, len(res.calls), first)
+	}
+	if len(pods.Items) != 1 || restarts != 0 {
+		t.Errorf("hostile function: %d pods, %d container restarts; want 1 pod never restarted", len(pods.Items), restarts)
+	}
+}
+
+// pushWasmGuest builds main package pkg for wasip1 and pushes it as a Wasm
+// image (one OCI layer), as the builder does for a function.
+func (c *cluster) pushWasmGuest(ctx context.Context, t *testing.T, pkg, name, tag string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = c.root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	module, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := oci.WasmImage(module, oci.FormOCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.push(ctx, t, img, name, tag)
+}
