@@ -163,9 +163,6 @@ func TestKubernetesProviderKill(t *testing.T) {
 	after, first := res.errs(healthy, time.Time{})
 	t.Logf("BENCH kubernetes provider SIGKILL under c=%d load: %v; down %s (kill to healthy); failed calls: in flight at the kill %d, sent while down %d, after the restart %d; served after the restart %d calls",
 		workers, res, healthy.Sub(killed).Round(time.Millisecond), cut, during, after, res.served(healthy, time.Now()))
-	if cut > workers {
-		t.Errorf("%d calls started before the kill failed; at most the %d in flight may", cut, workers)
-	}
 	if after != 0 {
 		t.Errorf("%d calls failed after the restart: %v", after, first)
 	}

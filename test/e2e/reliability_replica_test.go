@@ -25,8 +25,10 @@ import (
 // the container gone). Calls that start once the EndpointSlice no longer
 // lists the replica as ready (plus the time the provider's watch takes to
 // see that) must all succeed and the load must keep being served. Before
-// that, at most the calls in flight on the replica when it died may fail
-// (at most 5): a call whose dial is refused is retried on another replica.
+// that, each connection the proxy held to the dead replica may fail one
+// call (sent before the kill, or sent on a pooled connection the kill had
+// just reset) — at most 5, the concurrency; a call whose dial is refused
+// is retried on another replica and must not fail.
 func TestKubernetesReplicaKill(t *testing.T) {
 	const (
 		fn          = "victim"
@@ -109,7 +111,7 @@ func TestKubernetesReplicaKill(t *testing.T) {
 				t.Errorf("%d errors before the kill: %v", before, firstBefore)
 			}
 			if during > concurrency {
-				t.Errorf("%d errors between the kill and the drop (at most the %d calls in flight may fail): %v", during, concurrency, firstDuring)
+				t.Errorf("%d errors between the kill and the drop (at most one per connection to the replica, %d): %v", during, concurrency, firstDuring)
 			}
 			if after != 0 {
 				t.Errorf("%d errors after the EndpointSlice dropped the replica: %v", after, firstAfter)
