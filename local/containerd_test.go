@@ -3,18 +3,17 @@ package local
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/namespaces"
 
+	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
 	"github.com/faas-wasm/faas-wasm/local/containers"
 	"github.com/faas-wasm/faas-wasm/oci"
 	"github.com/faas-wasm/faas-wasm/oci/ocitest"
@@ -24,140 +23,28 @@ import (
 // containerdNamespace is the containerd namespace the test's manager uses.
 const containerdNamespace = "faas-wasm-local-test"
 
-// startContainerd runs a containerd daemon of the test's own (root, state
-// and socket under a temp dir) and returns its socket. Cleanup removes its
-// containers, stops it and unmounts what is left, also when the test fails.
-// It skips when the machine cannot run containers.
+// startContainerd runs a private containerd (containerdtest) for the test
+// and returns its socket and dir; it is purged, stopped and deleted at
+// cleanup, also when the test fails. It skips when the machine cannot run
+// containers.
 func startContainerd(t *testing.T) (socket, dir string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("containerd needs root")
-	}
-	for _, bin := range []string{"containerd", "runc"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed (hack/containerd/install.sh)", bin)
-		}
-	}
-	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
-		t.Skip("CNI plugins not installed (containernetworking-plugins)")
-	}
-	dir, err := os.MkdirTemp("", "fwlocal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	socket = filepath.Join(dir, "containerd.sock")
-	cfg := fmt.Sprintf(`version = 2
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), socket, socket+".ttrpc")
-	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		purge(socket)
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		unmountBelow(dir)
-		os.RemoveAll(dir)
-		os.Remove(filepath.Join("/run/containerd/runc", containerdNamespace))
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := containerd.New(socket, containerd.WithTimeout(time.Second))
-		if err == nil {
-			_, err = c.Version(ctx)
-			c.Close()
-			if err == nil {
-				return socket, dir
-			}
-		}
-		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
-			t.Fatalf("containerd did not answer: %v\n%s", err, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// purge kills and deletes the test namespace's containers.
-func purge(socket string) {
-	c, err := containerd.New(socket, containerd.WithTimeout(2*time.Second))
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	cctx, cancel := context.WithTimeout(namespaces.WithNamespace(ctx, containerdNamespace), time.Minute)
-	defer cancel()
-	list, _ := c.Containers(cctx)
-	for _, ctr := range list {
-		if task, err := ctr.Task(cctx, nil); err == nil {
-			task.Delete(cctx, containerd.WithProcessKill)
-		}
-		ctr.Delete(cctx, containerd.WithSnapshotCleanup)
-	}
-}
-
-// unmountBelow detaches every mount point under dir, deepest first.
-func unmountBelow(dir string) {
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	var points []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			points = append(points, f[4])
-		}
-	}
-	for i := len(points) - 1; i >= 0; i-- {
-		syscall.Unmount(points[i], syscall.MNT_DETACH)
-	}
+	d := containerdtest.Run(t, "fwlocal", containerdtest.WithRequired("runc", "/usr/lib/cni/bridge"))
+	return d.Socket(), d.Dir()
 }
 
 // testBridge returns a CNI network with a bridge and a /24 of its own; the
 // bridge is deleted at cleanup.
 func testBridge(t *testing.T, dir string) containers.Network {
 	t.Helper()
-	inUse := func(subnet *net.IPNet) bool {
-		addrs, _ := net.InterfaceAddrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && (subnet.Contains(ipn.IP) || ipn.Contains(subnet.IP)) {
-				return true
-			}
-		}
-		return false
+	subnet, err := containerdtest.FreeSubnet()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range 200 {
-		s := fmt.Sprintf("10.%d.%d.0/24", 150+(os.Getpid()+i)%90, (os.Getpid()/90+i)%250)
-		if _, ipn, _ := net.ParseCIDR(s); !inUse(ipn) {
-			bridge := fmt.Sprintf("fwl%d", os.Getpid()%1000000)
-			t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
-			return containers.Network{Name: "fwl-" + bridge, Bridge: bridge, Subnet: s,
-				IPAMDir: filepath.Join(dir, "ipam"), NoIPMasq: true}
-		}
-	}
-	t.Fatal("no free /24 for the test network")
-	return containers.Network{}
+	bridge := fmt.Sprintf("fwl%d", os.Getpid()%1000000)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
+	return containers.Network{Name: "fwl-" + bridge, Bridge: bridge, Subnet: subnet,
+		IPAMDir: filepath.Join(dir, "ipam"), NoIPMasq: true}
 }
 
 // TestContainerAndWasmSideBySide runs a container function through

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -9,10 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,21 +21,20 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	coci "github.com/containerd/containerd/oci"
 	dockerremote "github.com/containerd/containerd/remotes/docker"
-	"github.com/faas-wasm/faas-wasm/oci"
 	"github.com/google/go-containerregistry/pkg/registry"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
+	"github.com/faas-wasm/faas-wasm/oci"
 )
 
-// harness is a private containerd (own root, state, socket, config) whose
-// PATH holds freshly built containerd-shim-faaswasm-v1 and faaswasm-runner,
-// plus a loopback registry with the test images, pulled into testNS. It is
-// shared by the package's tests, started on first use and stopped by
-// TestMain even when tests fail; containerd dies with the test binary.
+// harness is a private containerd (containerdtest) whose PATH holds
+// freshly built containerd-shim-faaswasm-v1 and faaswasm-runner, plus a
+// loopback registry with the test images, pulled into testNS. It is shared
+// by the package's tests, started on first use and stopped by TestMain even
+// when tests fail; containerd dies with the test binary.
 type harness struct {
-	dir      string
-	socket   string
-	cmd      *exec.Cmd
+	*containerdtest.Daemon
 	client   *containerd.Client
 	registry *httptest.Server
 	images   map[string]containerd.Image
@@ -67,17 +65,10 @@ func TestMain(m *testing.M) {
 func requireHarness(t testing.TB) *harness {
 	t.Helper()
 	harnessOnce.Do(func() {
-		if os.Geteuid() != 0 {
-			skipReason = "shim tests need root"
-			return
-		}
-		for _, b := range []string{"containerd", "containerd-shim-runc-v2", "ip"} {
-			if _, err := exec.LookPath(b); err != nil {
-				skipReason = b + " is not installed"
-				return
-			}
-		}
 		testEnv, harnessErr = startHarness()
+		if errors.Is(harnessErr, containerdtest.ErrUnavailable) {
+			skipReason = harnessErr.Error()
+		}
 	})
 	if skipReason != "" {
 		t.Skip(skipReason)
@@ -108,12 +99,13 @@ func testCacheDir() string {
 }
 
 func startHarness() (*harness, error) {
-	dir, err := os.MkdirTemp("", "fwshim")
+	d, err := containerdtest.New("fwshim", containerdtest.WithRequired("containerd-shim-runc-v2", "ip"),
+		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir()))
 	if err != nil {
 		return nil, err
 	}
-	h := &harness{dir: dir, socket: filepath.Join(dir, "containerd.sock"), images: map[string]containerd.Image{}}
-	bin := filepath.Join(dir, "bin")
+	h := &harness{Daemon: d, images: map[string]containerd.Image{}}
+	dir, bin := d.Dir(), d.BinDir()
 	builds := []struct {
 		env      []string
 		out, pkg string
@@ -130,53 +122,8 @@ func startHarness() (*harness, error) {
 			return h, err
 		}
 	}
-	cfg := fmt.Sprintf(`version = 2
-root = %[1]q
-state = %[2]q
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = %[3]q
-[ttrpc]
-  address = %[4]q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), h.socket, h.socket+".ttrpc")
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if h.client, err = d.Client(containerd.WithDefaultNamespace(testNS)); err != nil {
 		return h, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
-	if err != nil {
-		return h, err
-	}
-	defer logf.Close()
-	h.cmd = exec.Command("containerd", "--config", cfgPath)
-	h.cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), EnvCacheDir+"="+testCacheDir())
-	h.cmd.Stdout, h.cmd.Stderr = logf, logf
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	// Pdeathsig fires when the forking *thread* exits, and the tests'
-	// namespace dialers discard threads: fork from a thread kept for life.
-	started := make(chan error)
-	go func() {
-		runtime.LockOSThread()
-		started <- h.cmd.Start()
-		select {}
-	}()
-	if err := <-started; err != nil {
-		return h, fmt.Errorf("start containerd: %w", err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := containerd.New(h.socket, containerd.WithTimeout(time.Second), containerd.WithDefaultNamespace(testNS))
-		if err == nil {
-			if _, err = c.Version(context.Background()); err == nil {
-				h.client = c
-				break
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			return h, fmt.Errorf("containerd did not answer: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	h.registry = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	return h, h.pushImages()
@@ -188,7 +135,7 @@ func (h *harness) pushImages() error {
 		return err
 	}
 	read := func(name string) []byte {
-		b, _ := os.ReadFile(filepath.Join(h.dir, name))
+		b, _ := os.ReadFile(filepath.Join(h.Dir(), name))
 		return b
 	}
 	host := strings.TrimPrefix(h.registry.URL, "http://")
@@ -233,7 +180,7 @@ func (h *harness) pushImages() error {
 
 // logTail returns the end of containerd's log (which holds the shims' logs).
 func (h *harness) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(h.dir, "containerd.log"))
+	b, _ := os.ReadFile(h.LogPath())
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}
@@ -242,7 +189,7 @@ func (h *harness) logTail() string {
 
 // logMatching returns containerd's log lines that contain s.
 func (h *harness) logMatching(s string) string {
-	b, _ := os.ReadFile(filepath.Join(h.dir, "containerd.log"))
+	b, _ := os.ReadFile(h.LogPath())
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.Contains(l, s) {
@@ -252,52 +199,16 @@ func (h *harness) logMatching(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// stop closes the client and the registry, then the daemon, which deletes
+// every container, the temp dir and the cgroup parent named after testNS.
 func (h *harness) stop() {
 	if h.client != nil {
-		ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), testNS), 30*time.Second)
-		if list, err := h.client.Containers(ctx); err == nil {
-			for _, c := range list {
-				if task, err := c.Task(ctx, nil); err == nil {
-					task.Delete(ctx, containerd.WithProcessKill)
-				}
-				c.Delete(ctx, containerd.WithSnapshotCleanup)
-			}
-		}
-		cancel()
 		h.client.Close()
 	}
 	if h.registry != nil {
 		h.registry.Close()
 	}
-	if h.cmd != nil && h.cmd.Process != nil {
-		h.cmd.Process.Signal(syscall.SIGTERM)
-		h.cmd.Wait()
-	}
-	unmountUnder(h.dir)
-	os.RemoveAll(h.dir)
-	// The containers' cgroups are gone; their parent, named after testNS,
-	// is not (runc leaves it too).
-	parents, _ := filepath.Glob("/sys/fs/cgroup/*/" + testNS)
-	for _, p := range parents {
-		os.Remove(p)
-	}
-}
-
-// unmountUnder lazily unmounts every mount point below dir, deepest first.
-func unmountUnder(dir string) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
-	var points []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			points = append(points, f[4])
-		}
-	}
-	for i := len(points) - 1; i >= 0; i-- {
-		unix.Unmount(points[i], unix.MNT_DETACH)
-	}
+	h.Close()
 }
 
 // newContainer creates a container of image with runtime rt in the network
@@ -313,12 +224,7 @@ func (h *harness) newContainer(t testing.TB, id, image, rt, nsPath string, opts 
 	if err != nil {
 		t.Fatalf("new container %s: %v", id, err)
 	}
-	t.Cleanup(func() {
-		if task, err := c.Task(ctx, nil); err == nil {
-			task.Delete(ctx, containerd.WithProcessKill)
-		}
-		c.Delete(ctx, containerd.WithSnapshotCleanup)
-	})
+	t.Cleanup(func() { _ = containerdtest.DeleteContainer(ctx, c) })
 	return c
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	coci "github.com/containerd/containerd/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
 // parentExe is the file name of the executable of pid's parent.
@@ -71,7 +73,7 @@ func TestPodLikeCRI(t *testing.T) {
 		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: proc + "ipc"}),
 		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: proc + "uts"}),
 		coci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: proc + "pid"}))
-	var out syncBuffer
+	var out syncbuf.Buffer
 	fnTask := startTask(t, fn, &out)
 	if a, b := ppid(int(fnTask.Pid())), ppid(int(sbTask.Pid())); a != b {
 		t.Fatalf("Wasm container's shim %d is not the sandbox's %d", a, b)

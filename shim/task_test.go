@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	coci "github.com/containerd/containerd/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
 // waitExit waits for the task's exit status (30 s at most).
@@ -42,7 +44,7 @@ func TestWasmContainer(t *testing.T) {
 		coci.WithEnv([]string{"GREETING=hi there", "exec_timeout=1s"}),
 		coci.WithMounts([]specs.Mount{{Destination: secretsPath, Type: "bind", Source: secrets, Options: []string{"rbind", "ro"}}}),
 		coci.WithMemoryLimit(256<<20))
-	var out syncBuffer
+	var out syncbuf.Buffer
 	task := startTask(t, c, &out)
 	client := nsClient(nsPath)
 	if err := waitStatus(client, "/_/health", 60*time.Second); err != nil {
@@ -155,7 +157,7 @@ func TestTrappingModule(t *testing.T) {
 	h := requireHarness(t)
 	nsPath := netns(t)
 	c := h.newContainer(t, "trap", "trap", RuntimeType, nsPath)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	startTask(t, c, &out)
 	client := nsClient(nsPath)
 	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
@@ -225,7 +227,7 @@ func TestArtifactImage(t *testing.T) {
 		}
 		c.Delete(ctx)
 	})
-	var out syncBuffer
+	var out syncbuf.Buffer
 	startTask(t, c, &out)
 	client := nsClient(nsPath)
 	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
@@ -245,7 +247,7 @@ func TestFirstStartUnderSmallMemoryLimit(t *testing.T) {
 	ctx := namespaces.WithNamespace(context.Background(), testNS)
 	nsPath := netns(t)
 	c := h.newContainer(t, "small", "guest-unique", RuntimeType, nsPath, coci.WithMemoryLimit(64<<20))
-	var out syncBuffer
+	var out syncbuf.Buffer
 	task := startTask(t, c, &out)
 	ch, err := task.Wait(ctx)
 	if err != nil {

@@ -94,6 +94,10 @@ func New(dirPrefix string, opts ...Option) (*Daemon, error) {
 		return nil, fmt.Errorf("containerd dir: %w", err)
 	}
 	d := &Daemon{dir: dir, socket: filepath.Join(dir, "containerd.sock"), config: filepath.Join(dir, "config.toml"), bin: bin, env: o.env}
+	if err := os.Mkdir(d.BinDir(), 0o755); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("containerd bin dir: %w", err)
+	}
 	cfg := fmt.Sprintf(config, filepath.Join(dir, "root"), filepath.Join(dir, "state"), d.socket, d.socket+".ttrpc")
 	if err := os.WriteFile(d.config, []byte(cfg), 0o600); err != nil {
 		d.Close()
@@ -129,6 +133,11 @@ func (d *Daemon) Socket() string { return d.socket }
 // it (it is deleted by Close).
 func (d *Daemon) Dir() string { return d.dir }
 
+// BinDir returns a dir that stands first on the daemon's PATH (and so its
+// shims'): a test puts the shims and runtimes it builds there. The daemon
+// looks a shim up when it starts a task, so they may come after New.
+func (d *Daemon) BinDir() string { return filepath.Join(d.dir, "bin") }
+
 // LogPath returns the file that holds the daemon's output (and so its
 // shims' logs) across restarts.
 func (d *Daemon) LogPath() string { return filepath.Join(d.dir, "containerd.log") }
@@ -160,7 +169,8 @@ func (d *Daemon) Start() error {
 	}
 	defer logf.Close()
 	cmd := exec.Command(d.bin, "--config", d.config)
-	cmd.Env = append(os.Environ(), d.env...)
+	cmd.Env = append(os.Environ(), "PATH="+d.BinDir()+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, d.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := startFromLockedThread(cmd); err != nil {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -138,22 +137,5 @@ func TestFreeSubnet(t *testing.T) {
 			t.Fatalf("FreeSubnet gave %s twice", s)
 		}
 		seen[s] = true
-	}
-}
-
-func TestBufferConcurrent(t *testing.T) {
-	var b Buffer
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 100 {
-				_, _ = b.Write([]byte("x"))
-				_ = b.String()
-			}
-		})
-	}
-	wg.Wait()
-	if n := len(b.String()); n != 800 {
-		t.Fatalf("%d bytes, want 800", n)
 	}
 }

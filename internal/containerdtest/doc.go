@@ -1,7 +1,7 @@
 // Package containerdtest starts a private containerd for tests: its own
-// root, state, socket, config and log under a temp dir, with runc (or any
-// shim on the PATH it is given) as runtime, so a test can stop, restart and
-// fill it without disturbing the host's containerd or other test runs.
+// root, state, socket, config and log under a temp dir, with runc or a shim
+// the test builds into its BinDir as runtime, so a test can stop, restart
+// and fill it without disturbing the host's containerd or other test runs.
 //
 // It cleans up after itself even when tests fail: Close (registered with
 // t.Cleanup by Run, or called from TestMain for a daemon shared by a

@@ -9,7 +9,9 @@ type options struct {
 }
 
 // WithEnv adds KEY=value entries to the daemon's environment (and so to its
-// shims'), for example a PATH that holds a shim built by the test.
+// shims'), for example a cache dir a shim reads. Later entries win over
+// earlier ones and over the test's environment; a PATH given here replaces
+// the one that holds BinDir.
 func WithEnv(env ...string) Option {
 	return func(o *options) { o.env = append(o.env, env...) }
 }

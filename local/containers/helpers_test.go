@@ -1,7 +1,6 @@
 package containers
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,8 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/namespaces"
+
+	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
 // logLine is one line delivered to the log sink.
@@ -46,30 +47,12 @@ func (r *recorder) matching(substr string) []logLine {
 	return out
 }
 
-// syncBuffer is a goroutine-safe buffer for the manager's own log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testManager is a Manager on the shared daemon with its own containerd
 // namespace, network and state dir.
 type testManager struct {
 	*Manager
 	rec  *recorder
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	opts []Option
 	ns   string
 }
@@ -84,7 +67,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 	state := t.TempDir()
 	network := testNetwork(t, state)
 	nsSeq++
-	tm := &testManager{rec: &recorder{}, log: &syncBuffer{}, ns: fmt.Sprintf("fwt%d-%d", os.Getpid(), nsSeq)}
+	tm := &testManager{rec: &recorder{}, log: &syncbuf.Buffer{}, ns: fmt.Sprintf("fwt%d-%d", os.Getpid(), nsSeq)}
 	tm.opts = append([]Option{
 		WithNamespace(tm.ns),
 		WithNetwork(network),
@@ -93,7 +76,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 		WithStopTimeout(2 * time.Second),
 		WithLogger(slog.New(slog.NewTextHandler(tm.log, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}, extra...)
-	m, err := New(context.Background(), h.socket, tm.opts...)
+	m, err := New(context.Background(), h.Socket(), tm.opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -102,7 +85,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 		if t.Failed() {
 			t.Logf("manager log:\n%s", tm.log.String())
 		}
-		client, err := containerd.New(h.socket)
+		client, err := h.Client()
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
 			return
@@ -119,7 +102,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 		for _, r := range reps {
 			r.detachWatchers()
 		}
-		purgeNamespace(ctx, client)
+		containerdtest.PurgeNamespace(ctx, client)
 		_ = m.Close()
 	})
 	return tm
@@ -128,7 +111,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 // reopen returns a second manager with the same options (a provider restart).
 func (tm *testManager) reopen(t testing.TB) *Manager {
 	t.Helper()
-	m, err := New(context.Background(), env.socket, tm.opts...)
+	m, err := New(context.Background(), env.Socket(), tm.opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -39,7 +39,7 @@ const (
 // images with the project's image builder (oci) and pushes them to the
 // loopback registry.
 func (h *harness) buildImages() error {
-	bin := filepath.Join(h.dir, "bin")
+	bin := h.BinDir()
 	watchdog, err := goBuild(bin, "watchdog", "github.com/faas-wasm/faas-wasm/cmd/watchdog")
 	if err != nil {
 		return err

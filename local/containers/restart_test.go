@@ -66,8 +66,8 @@ func TestContainerdRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, m.Manager, "echo", "fn", 1)
-	h.stopDaemon()
-	if err := h.startDaemon(); err != nil {
+	h.Stop()
+	if err := h.Start(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "replica followed again", func() bool {
