@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func hamlet(t testing.TB) []byte {
@@ -46,17 +48,9 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("HAMLET_URL", tt.url)
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-			if tt.wantStatus != 200 {
+			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
+			if !ok {
 				return
-			}
-			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
 			}
 			if res.Search != tt.wantSearch || res.Matches == 0 || !strings.Contains(mustJSON(t, res.Best), tt.wantBest) {
 				t.Errorf("result %+v, want a best match %q", res, tt.wantBest)

@@ -1,10 +1,9 @@
 package function
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func TestHandle(t *testing.T) {
@@ -22,17 +21,9 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-			if tt.wantStatus != 200 {
+			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
+			if !ok {
 				return
-			}
-			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
 			}
 			if !res.Solved || res.Unknowns != tt.wantN || len(res.First) != tt.wantFirst {
 				t.Errorf("result %+v", res)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func TestHandle(t *testing.T) {
@@ -19,11 +21,7 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
+			rec := handlertest.Do(t, Handle, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil), tt.wantStatus)
 			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
 				t.Errorf("body\n%s\nwant\n%s", rec.Body, tt.wantBody)
 			}

@@ -1,11 +1,10 @@
 package function
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func TestHandle(t *testing.T) {
@@ -25,17 +24,9 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-			if tt.wantStatus != 200 {
+			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
+			if !ok {
 				return
-			}
-			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
 			}
 			if !slices.Equal(res.Primes, tt.wantPrimes) || res.Count != len(tt.wantPrimes) {
 				t.Errorf("primes %v, want %v", res.Primes, tt.wantPrimes)

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func TestHandle(t *testing.T) {
@@ -46,22 +48,14 @@ func TestHandle(t *testing.T) {
 			mu.Lock()
 			stored = nil
 			mu.Unlock()
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
+			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
 			mu.Lock()
 			defer mu.Unlock()
 			if len(stored) != tt.wantStored {
 				t.Fatalf("store got %d users, want %d", len(stored), tt.wantStored)
 			}
-			if tt.wantStatus != 200 {
+			if !ok {
 				return
-			}
-			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
 			}
 			if res.Stored != tt.wantStored || len(res.Users) != tt.wantStored || res.Users[0] != stored[0] {
 				t.Errorf("result %+v, stored %+v", res, stored)

@@ -1,12 +1,13 @@
 package function
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
 func TestHandle(t *testing.T) {
@@ -29,18 +30,11 @@ func TestHandle(t *testing.T) {
 			if tt.text != "" {
 				target += "?text=" + url.QueryEscape(tt.text)
 			}
-			rec := httptest.NewRecorder()
-			Handle(rec, httptest.NewRequest(http.MethodPost, target, strings.NewReader(tt.body)))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
+			rec := handlertest.Do(t, Handle, httptest.NewRequest(http.MethodPost, target, strings.NewReader(tt.body)), tt.wantStatus)
 			if tt.wantStatus != 200 {
 				return
 			}
-			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
-			}
+			res := handlertest.Decode[Result](t, rec)
 			if res.Code != tt.wantCode {
 				t.Errorf("result %+v, want code %s", res, tt.wantCode)
 			}
