@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/faas-wasm/faas-wasm/internal/idle"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -58,16 +59,7 @@ func (b *Backend) setScale(ctx context.Context, name, ns string, replicas int32)
 // has never seen called counts as used when the provider first sees it.
 func (b *Backend) idleLoop(ctx context.Context) {
 	defer close(b.idleDone)
-	t := time.NewTicker(b.opts.idleInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			b.scaleIdle(ctx)
-		}
-	}
+	idle.Loop(ctx, b.opts.idleInterval, b.scaleIdle)
 }
 
 // scaleIdle scales every idle function to zero once.
@@ -91,7 +83,7 @@ func (b *Backend) scaleIdle(ctx context.Context) {
 			continue
 		}
 		s := b.stats.get(d.Namespace, d.Name, now)
-		if s.inflight.Load() > 0 || now.Sub(time.Unix(0, s.lastUsed.Load())) < after {
+		if !idle.Due(after, uint64(*d.Spec.Replicas), s.inflight.Load(), time.Unix(0, s.lastUsed.Load()), now) {
 			continue
 		}
 		if err := b.setScale(ctx, d.Name, d.Namespace, 0); err != nil {

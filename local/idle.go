@@ -3,22 +3,15 @@ package local
 import (
 	"context"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/idle"
 )
 
 // idleLoop scales to zero the functions labelled com.openfaas.scale.zero=true
 // that have not been called for their com.openfaas.scale.zero-duration.
 func (b *Backend) idleLoop(ctx context.Context) {
 	defer close(b.idleDone)
-	t := time.NewTicker(b.opts.idleInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			b.scaleIdle(ctx)
-		}
-	}
+	idle.Loop(ctx, b.opts.idleInterval, b.scaleIdle)
 }
 
 // scaleIdle scales every idle function to zero.
@@ -28,17 +21,17 @@ func (b *Backend) scaleIdle(ctx context.Context) {
 		name, ns string
 	}
 	now := b.opts.now()
-	var idle []candidate
+	var due []candidate
 	b.mu.RLock()
 	for ns, n := range b.namespaces {
 		for name, f := range n.functions {
 			if isIdle(f, now) {
-				idle = append(idle, candidate{f, name, ns})
+				due = append(due, candidate{f, name, ns})
 			}
 		}
 	}
 	b.mu.RUnlock()
-	for _, c := range idle {
+	for _, c := range due {
 		c.f.op.Lock()
 		b.mu.RLock()
 		still := isIdle(c.f, b.opts.now())
@@ -56,8 +49,5 @@ func (b *Backend) scaleIdle(ctx context.Context) {
 
 // isIdle reports whether f should be scaled to zero; the caller holds b.mu.
 func isIdle(f *function, now time.Time) bool {
-	if f.idleAfter <= 0 || f.replicas == 0 || f.inflight.Load() > 0 {
-		return false
-	}
-	return now.Sub(time.Unix(0, f.lastUsed.Load())) >= f.idleAfter
+	return idle.Due(f.idleAfter, f.replicas, f.inflight.Load(), time.Unix(0, f.lastUsed.Load()), now)
 }
