@@ -3,12 +3,12 @@ package k8s
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -46,28 +46,10 @@ func TestScale(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for idle scale to zero.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestIdleScaleToZero(t *testing.T) {
 	ctx := context.Background()
 	c := newFake()
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	b := newBackend(t, c, WithClock(clk.Now))
 	idle := map[string]string{provider.LabelScaleZero: "true", provider.LabelScaleZeroDuration: "10m"}
 	deployed(t, b, provider.FunctionDeployment{Service: "idle", Image: "img:1", Labels: idle})
@@ -89,7 +71,7 @@ func TestIdleScaleToZero(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			clk.advance(s.advance)
+			clk.Advance(s.advance)
 			if s.use != "" {
 				b.stats.touch(provider.DefaultNamespace, s.use, clk.Now())
 			}
@@ -109,11 +91,11 @@ func TestIdleScaleToZero(t *testing.T) {
 
 func TestIdleLoopRuns(t *testing.T) {
 	c := newFake()
-	clk := &clock{now: time.Now()}
+	clk := testclock.New(time.Now())
 	b := newBackend(t, c, WithClock(clk.Now), WithIdleInterval(10*time.Millisecond))
 	deployed(t, b, provider.FunctionDeployment{Service: "f", Image: "img:1",
 		Labels: map[string]string{provider.LabelScaleZero: "true", provider.LabelScaleZeroDuration: "1m"}})
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	eventually(t, "scaled to zero by the loop", func() bool {
 		st, err := b.Function(context.Background(), "f", "")
 		return err == nil && st.Replicas == 0

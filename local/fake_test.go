@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -156,24 +155,6 @@ func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, o
 	}
 	t.Cleanup(func() { b.Close(context.Background()) })
 	return &fixture{b: b, eng: eng, reg: reg, dir: dir}
-}
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // fakeRunner is a Runner that only counts replicas, for benchmarks and

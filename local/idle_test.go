@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 func TestIdleScaleToZero(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f := newFixture(t, WithClock(clock.Now), WithIdleInterval(2*time.Millisecond))
 	d := echoSpec("sleepy")
 	d.Labels = map[string]string{provider.LabelScaleZero: "true", provider.LabelScaleZeroDuration: "1m"}
@@ -22,10 +23,10 @@ func TestIdleScaleToZero(t *testing.T) {
 		return st.AvailableReplicas
 	}
 
-	clock.Add(50 * time.Second)
+	clock.Advance(50 * time.Second)
 	h, _ := f.b.Invoker(ctx, "sleepy", "")
 	call(t, h, "GET", "/", "")
-	clock.Add(50 * time.Second) // 100s since deploy, 50s since the call
+	clock.Advance(50 * time.Second) // 100s since deploy, 50s since the call
 	time.Sleep(20 * time.Millisecond)
 	if replicas("sleepy") != 1 {
 		t.Fatal("scaled to zero although called 50s ago")
@@ -41,7 +42,7 @@ func TestIdleScaleToZero(t *testing.T) {
 		h.ServeHTTP(discard{}, req)
 	}()
 	waitFor(t, func() bool { return f.b.wasmBusy("sleepy") == 1 })
-	clock.Add(10 * time.Minute)
+	clock.Advance(10 * time.Minute)
 	time.Sleep(20 * time.Millisecond)
 	if replicas("sleepy") != 1 {
 		t.Fatal("scaled to zero with a call in flight")
@@ -49,7 +50,7 @@ func TestIdleScaleToZero(t *testing.T) {
 	cancel()
 	wg.Wait()
 
-	clock.Add(61 * time.Second)
+	clock.Advance(61 * time.Second)
 	waitFor(t, func() bool {
 		st, _ := f.b.Function(ctx, "sleepy", "")
 		return st.Replicas == 0 && st.AvailableReplicas == 0
