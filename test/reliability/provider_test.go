@@ -13,10 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
 // proc is one faas-wasm process started by a test; it is killed when the
@@ -25,7 +26,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	url    string
 	addr   string
-	output *lockedBuffer // stdout and stderr
+	output *syncbuf.Buffer // stdout and stderr
 	done   chan struct{}
 	err    error // exit status, valid after done
 }
@@ -58,7 +59,7 @@ func startProviderCmd(t *testing.T, stateDir string, adjust func(*exec.Cmd), arg
 	}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	p := &proc{cmd: cmd, output: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, output: &syncbuf.Buffer{}, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func startProviderCmd(t *testing.T, stateDir string, adjust func(*exec.Cmd), arg
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
-			p.output.write(sc.Text() + "\n")
+			_, _ = p.output.WriteString(sc.Text() + "\n")
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addr <- m[1]:
@@ -219,24 +220,6 @@ func (p *proc) decode(t *testing.T, path string, v any) {
 	if err := json.Unmarshal([]byte(p.expect(t, http.StatusOK, http.MethodGet, path, nil)), v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
-}
-
-// lockedBuffer collects process output for concurrent readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) write(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func tail(s string, n int) string {
