@@ -21,7 +21,7 @@ bin=bin/faas-wasm
 ns=${FAAS_WASM_BENCH_NAMESPACE:-openfaas-fn}
 work=$(mktemp -d /tmp/faas-wasm-bench-k8s-XXXXXX)
 kubectl_() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { local p; while :; do p=$((20000 + RANDOM % 20000)); ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
 
 pids=()
 started_cluster=
