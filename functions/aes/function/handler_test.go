@@ -7,29 +7,18 @@ import (
 )
 
 func TestHandle(t *testing.T) {
-	tests := []struct {
-		query      string
-		wantStatus int
-		wantLen    int64
-	}{
-		{"length=1000&iterations=100", 200, 1000},
-		{"", 200, 1000},
-		{"length=16&iterations=1&seed=7", 200, 16},
-		{"length=0", 400, 0},
-		{"iterations=x", 400, 0},
-		{"seed=-2", 400, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
-			if !ok {
-				return
-			}
-			if !res.OK || res.Length != tt.wantLen || len(res.Digest) != 64 {
-				t.Errorf("result %+v", res)
-			}
-		})
-	}
+	handlertest.Run(t, Handle, []handlertest.Case[int64]{
+		{Query: "length=1000&iterations=100", Status: 200, Want: 1000},
+		{Query: "", Status: 200, Want: 1000},
+		{Query: "length=16&iterations=1&seed=7", Status: 200, Want: 16},
+		{Query: "length=0", Status: 400},
+		{Query: "iterations=x", Status: 400},
+		{Query: "seed=-2", Status: 400},
+	}, func(t *testing.T, wantLen int64, res Result) {
+		if !res.OK || res.Length != wantLen || len(res.Digest) != 64 {
+			t.Errorf("result %+v", res)
+		}
+	})
 }
 
 func TestRunDeterministic(t *testing.T) {

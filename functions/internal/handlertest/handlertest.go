@@ -1,6 +1,7 @@
 // Package handlertest drives a study function's HTTP handler in its unit
 // tests: one request through an httptest recorder, the status checked, and
-// the JSON answer decoded into the function's result type.
+// the JSON answer decoded into the function's result type; Run does that
+// for a table of queries.
 //
 // It asserts nothing about the result itself (each function's test does)
 // and starts no server: handlers are called directly. Only the tests of
@@ -47,4 +48,26 @@ func Get[T any](tb testing.TB, h http.HandlerFunc, query string, wantStatus int)
 		return res, false
 	}
 	return Decode[T](tb, rec), true
+}
+
+// Case is one row of a handler's table test: GET /?Query must answer
+// Status, and a 200 answer must hold what Want describes.
+type Case[W any] struct {
+	Query  string
+	Status int
+	Want   W
+}
+
+// Run runs each case as a subtest named by its query: it sends the query
+// to h through Get and, for a 200 answer, calls check with the case's Want
+// and the decoded result.
+func Run[T, W any](t *testing.T, h http.HandlerFunc, cases []Case[W], check func(t *testing.T, want W, got T)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Query, func(t *testing.T) {
+			if got, ok := Get[T](t, h, c.Query, c.Status); ok {
+				check(t, c.Want, got)
+			}
+		})
+	}
 }

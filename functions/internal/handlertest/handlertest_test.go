@@ -72,3 +72,21 @@ func TestGet(t *testing.T) {
 		})
 	}
 }
+
+// Run calls check once per 200 case, with that case's Want and the answer.
+func TestRun(t *testing.T) {
+	var checked []string
+	Run(t, echo, []Case[string]{
+		{"n=1", 200, "1"},
+		{"", 400, "unused"},
+		{"n=22", 200, "22"},
+	}, func(t *testing.T, want string, got answer) {
+		if got.N != want {
+			t.Errorf("n = %q, want %q", got.N, want)
+		}
+		checked = append(checked, want)
+	})
+	if len(checked) != 2 || checked[0] != "1" || checked[1] != "22" {
+		t.Fatalf("checked %v, want [1 22]", checked)
+	}
+}

@@ -6,30 +6,24 @@ import (
 	"github.com/faas-wasm/faas-wasm/functions/internal/handlertest"
 )
 
+// solution is what a linear-equations answer must hold.
+type solution struct {
+	unknowns int64
+	first    int
+}
+
 func TestHandle(t *testing.T) {
-	tests := []struct {
-		query      string
-		wantStatus int
-		wantN      int64
-		wantFirst  int
-	}{
-		{"unknowns=128", 200, 128, 5},
-		{"", 200, 128, 5},
-		{"unknowns=2&seed=1", 200, 2, 2},
-		{"unknowns=0", 400, 0, 0},
-		{"unknowns=99999", 400, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
-			if !ok {
-				return
-			}
-			if !res.Solved || res.Unknowns != tt.wantN || len(res.First) != tt.wantFirst {
-				t.Errorf("result %+v", res)
-			}
-		})
-	}
+	handlertest.Run(t, Handle, []handlertest.Case[solution]{
+		{Query: "unknowns=128", Status: 200, Want: solution{128, 5}},
+		{Query: "", Status: 200, Want: solution{128, 5}},
+		{Query: "unknowns=2&seed=1", Status: 200, Want: solution{2, 2}},
+		{Query: "unknowns=0", Status: 400},
+		{Query: "unknowns=99999", Status: 400},
+	}, func(t *testing.T, want solution, res Result) {
+		if !res.Solved || res.Unknowns != want.unknowns || len(res.First) != want.first {
+			t.Errorf("result %+v", res)
+		}
+	})
 }
 
 func BenchmarkSolve(b *testing.B) {

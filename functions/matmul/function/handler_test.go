@@ -11,28 +11,17 @@ import (
 )
 
 func TestHandle(t *testing.T) {
-	tests := []struct {
-		query      string
-		wantStatus int
-		wantDim    int64
-	}{
-		{"dimensions=50", 200, 50},
-		{"", 200, 50},
-		{"dimensions=3&seed=5", 200, 3},
-		{"dimensions=0", 400, 0},
-		{"dimensions=5000", 400, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
-			if !ok {
-				return
-			}
-			if res.Dimensions != tt.wantDim || res.Trace == "" || res.Sum == "" {
-				t.Errorf("result %+v", res)
-			}
-		})
-	}
+	handlertest.Run(t, Handle, []handlertest.Case[int64]{
+		{Query: "dimensions=50", Status: 200, Want: 50},
+		{Query: "", Status: 200, Want: 50},
+		{Query: "dimensions=3&seed=5", Status: 200, Want: 3},
+		{Query: "dimensions=0", Status: 400},
+		{Query: "dimensions=5000", Status: 400},
+	}, func(t *testing.T, wantDim int64, res Result) {
+		if res.Dimensions != wantDim || res.Trace == "" || res.Sum == "" {
+			t.Errorf("result %+v", res)
+		}
+	})
 }
 
 // TestMultiplyAgainstNaive compares gonum's product with a triple loop over

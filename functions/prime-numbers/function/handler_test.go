@@ -9,30 +9,19 @@ import (
 
 func TestHandle(t *testing.T) {
 	first25 := []int{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97}
-	tests := []struct {
-		query      string
-		wantStatus int
-		wantPrimes []int
-	}{
-		{"n=100", 200, first25},
-		{"", 200, first25},
-		{"n=2", 200, []int{2}},
-		{"n=1", 200, []int{}},
-		{"n=97", 200, first25},
-		{"n=-5", 400, nil},
-		{"n=100000000", 400, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			res, ok := handlertest.Get[Result](t, Handle, tt.query, tt.wantStatus)
-			if !ok {
-				return
-			}
-			if !slices.Equal(res.Primes, tt.wantPrimes) || res.Count != len(tt.wantPrimes) {
-				t.Errorf("primes %v, want %v", res.Primes, tt.wantPrimes)
-			}
-		})
-	}
+	handlertest.Run(t, Handle, []handlertest.Case[[]int]{
+		{Query: "n=100", Status: 200, Want: first25},
+		{Query: "", Status: 200, Want: first25},
+		{Query: "n=2", Status: 200, Want: []int{2}},
+		{Query: "n=1", Status: 200, Want: []int{}},
+		{Query: "n=97", Status: 200, Want: first25},
+		{Query: "n=-5", Status: 400},
+		{Query: "n=100000000", Status: 400},
+	}, func(t *testing.T, want []int, res Result) {
+		if !slices.Equal(res.Primes, want) || res.Count != len(want) {
+			t.Errorf("primes %v, want %v", res.Primes, want)
+		}
+	})
 }
 
 func TestPrimesCount(t *testing.T) {
