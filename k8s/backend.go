@@ -139,6 +139,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 	if err := b.ensureDefaultNamespace(ctx); err != nil {
 		o.log.Warn("default function namespace not ensured", "namespace", o.namespace, "err", err)
 	}
+	go b.restoreServices(runCtx)
 	if o.idleInterval > 0 {
 		go b.idleLoop(runCtx)
 	} else {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -137,6 +138,23 @@ type proxy struct {
 	name, ns string
 	next     atomic.Uint64
 	rp       *httputil.ReverseProxy
+	lastWarn atomic.Int64 // unix nanoseconds of the last warning logged
+}
+
+// warnEvery bounds the proxy's warnings: a replica that died under load
+// fails every call sent to it until its endpoint is dropped, and one line
+// per call would flood the log. Lines in between go to debug.
+const warnEvery = 5 * time.Second
+
+// warn logs msg at warning level at most once per warnEvery, else at debug.
+func (p *proxy) warn(ctx context.Context, msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := p.lastWarn.Load()
+	if now-last >= int64(warnEvery) && p.lastWarn.CompareAndSwap(last, now) {
+		p.b.log.WarnContext(ctx, msg, args...)
+		return
+	}
+	p.b.log.DebugContext(ctx, msg, args...)
 }
 
 func (b *Backend) newProxy(name, ns string) *proxy {
@@ -148,7 +166,7 @@ func (b *Backend) newProxy(name, ns string) *proxy {
 			pr.SetXForwarded()
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			b.log.WarnContext(r.Context(), "function replica unreachable", "function", name, "namespace", ns, "replica", r.URL.Host, "err", err)
+			p.warn(r.Context(), "function replica unreachable", "function", name, "namespace", ns, "replica", r.URL.Host, "err", err)
 			http.Error(w, "function "+name+" could not be reached: "+err.Error(), http.StatusBadGateway)
 		},
 	}
@@ -221,7 +239,7 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 		if next == "" {
 			return nil, err
 		}
-		p.b.log.WarnContext(req.Context(), "function replica not reachable; retrying on another", "function", p.name,
+		p.warn(req.Context(), "function replica not reachable; retrying on another", "function", p.name,
 			"namespace", p.ns, "replica", host, "next", next, "err", err)
 		host = next
 	}

@@ -1,9 +1,11 @@
 package k8s
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -316,5 +318,20 @@ func TestInvokerRetriesFailedDial(t *testing.T) {
 					ok, liveGot, cutGot, tc.want200, tc.liveGets, tc.cutGets)
 			}
 		})
+	}
+}
+
+// TestProxyWarningsBounded: a dead replica fails every call sent to it
+// until its endpoint is dropped; the proxy warns once per warnEvery, not
+// once per call.
+func TestProxyWarningsBounded(t *testing.T) {
+	var buf bytes.Buffer
+	b := &Backend{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	p := &proxy{b: b, name: "f", ns: provider.DefaultNamespace}
+	for range 100 {
+		p.warn(context.Background(), "function replica unreachable")
+	}
+	if warns, debugs := strings.Count(buf.String(), "level=WARN"), strings.Count(buf.String(), "level=DEBUG"); warns != 1 || debugs != 99 {
+		t.Fatalf("%d warnings and %d debug lines for 100 failures, want 1 and 99", warns, debugs)
 	}
 }
