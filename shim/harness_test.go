@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,18 +42,12 @@ type harness struct {
 // cgroups), unique so a crashed earlier run cannot collide.
 var testNS = fmt.Sprintf("fwshimtest-%d", os.Getpid())
 
-var (
-	harnessOnce sync.Once
-	testEnv     *harness
-	harnessErr  error
-	skipReason  string
-)
+// shared is the package's harness.
+var shared = containerdtest.NewShared(startHarness, (*harness).stop)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testEnv != nil {
-		testEnv.stop()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
@@ -64,19 +56,7 @@ func TestMain(m *testing.M) {
 // comparison, or ip).
 func requireHarness(t testing.TB) *harness {
 	t.Helper()
-	harnessOnce.Do(func() {
-		testEnv, harnessErr = startHarness()
-		if errors.Is(harnessErr, containerdtest.ErrUnavailable) {
-			skipReason = harnessErr.Error()
-		}
-	})
-	if skipReason != "" {
-		t.Skip(skipReason)
-	}
-	if harnessErr != nil {
-		t.Fatalf("shim test harness: %v", harnessErr)
-	}
-	return testEnv
+	return shared.Get(t)
 }
 
 func goBuild(env []string, out, pkg string) error {
@@ -98,6 +78,9 @@ func testCacheDir() string {
 	return filepath.Join(base, "faas-wasm", "shim-test-cache")
 }
 
+// startHarness starts the daemon with the freshly built shim and runner on
+// its PATH and the registry, and pulls the test images; on failure it stops
+// what it started.
 func startHarness() (*harness, error) {
 	d, err := containerdtest.New("fwshim", containerdtest.WithRequired("containerd-shim-runc-v2", "ip"),
 		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir()))
@@ -105,6 +88,10 @@ func startHarness() (*harness, error) {
 		return nil, err
 	}
 	h := &harness{Daemon: d, images: map[string]containerd.Image{}}
+	fail := func(err error) (*harness, error) {
+		h.stop()
+		return nil, err
+	}
 	dir, bin := d.Dir(), d.BinDir()
 	builds := []struct {
 		env      []string
@@ -119,14 +106,17 @@ func startHarness() (*harness, error) {
 	}
 	for _, b := range builds {
 		if err := goBuild(b.env, b.out, b.pkg); err != nil {
-			return h, err
+			return fail(err)
 		}
 	}
 	if h.client, err = d.Client(containerd.WithDefaultNamespace(testNS)); err != nil {
-		return h, err
+		return fail(err)
 	}
 	h.registry = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	return h, h.pushImages()
+	if err := h.pushImages(); err != nil {
+		return fail(err)
+	}
+	return h, nil
 }
 
 func (h *harness) pushImages() error {

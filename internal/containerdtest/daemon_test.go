@@ -139,3 +139,61 @@ func TestFreeSubnet(t *testing.T) {
 		seen[s] = true
 	}
 }
+
+// Shared starts once however many tests ask, skips on ErrUnavailable,
+// fails on other errors, and Close stops only what started.
+func TestShared(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantSkip  bool
+		wantFail  bool
+		wantStops int
+	}{
+		{"started", nil, false, false, 1},
+		{"unavailable", fmt.Errorf("%w: not here", ErrUnavailable), true, false, 0},
+		{"broken", errors.New("boom"), false, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			starts, stops := 0, 0
+			s := NewShared(func() (int, error) { starts++; return 7, tt.err }, func(int) { stops++ })
+			for range 2 {
+				var got int
+				skipped, failed := outcome(t, func(tb testing.TB) { got = s.Get(tb) })
+				if skipped != tt.wantSkip || failed != tt.wantFail || (tt.err == nil && got != 7) {
+					t.Fatalf("Get = %d, skipped %v failed %v", got, skipped, failed)
+				}
+			}
+			s.Close()
+			s.Close()
+			if starts != 1 || stops != tt.wantStops {
+				t.Fatalf("%d starts, %d stops; want 1, %d", starts, stops, tt.wantStops)
+			}
+		})
+	}
+}
+
+// outcomeTB records a Skip or Fatal instead of ending the test.
+type outcomeTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (o *outcomeTB) Helper()               { /* nothing to mark */ }
+func (o *outcomeTB) Skip(...any)           { o.skipped = true; panic(o) }
+func (o *outcomeTB) Fatalf(string, ...any) { o.failed = true; panic(o) }
+
+// outcome runs f with an outcomeTB and reports whether it skipped or failed.
+func outcome(t *testing.T, f func(tb testing.TB)) (skipped, failed bool) {
+	o := &outcomeTB{TB: t}
+	func() {
+		defer func() {
+			if p := recover(); p != nil && p != o {
+				panic(p)
+			}
+		}()
+		f(o)
+	}()
+	return o.skipped, o.failed
+}

@@ -1,7 +1,6 @@
 package containers
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/containerd/containerd"
@@ -31,21 +29,14 @@ type harness struct {
 	images   map[string]string // test image name -> reference
 }
 
-var (
-	harnessOnce sync.Once
-	env         *harness // the running harness, nil when skipped or failed
-	started     *harness // what startHarness created, for stop
-	skipReason  string
-	harnessErr  error
-)
+// shared is the package's harness.
+var shared = containerdtest.NewShared(startHarness, (*harness).stop)
 
 // TestMain stops the harness, if a test started it, after all tests ran
 // (also when they failed).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if started != nil {
-		started.stop()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
@@ -54,43 +45,29 @@ func TestMain(m *testing.M) {
 // containerd binary) and fails it when the harness does not come up.
 func requireHarness(tb testing.TB) *harness {
 	tb.Helper()
-	harnessOnce.Do(func() {
-		started, skipReason, harnessErr = startHarness()
-		if harnessErr == nil {
-			env = started
-		}
-	})
-	if harnessErr != nil {
-		tb.Fatalf("containerd test harness: %v", harnessErr)
-	}
-	if env == nil {
-		tb.Skip(skipReason)
-	}
-	return env
+	return shared.Get(tb)
 }
 
-// startHarness returns (nil, reason, nil) when the tests must skip: not
-// root, or no containerd binary.
-func startHarness() (*harness, string, error) {
+// startHarness starts the daemon and the registry and pushes the test
+// images; on failure it stops what it started.
+func startHarness() (*harness, error) {
 	reapStaleRuns()
 	d, err := containerdtest.New("fwct")
-	if errors.Is(err, containerdtest.ErrUnavailable) {
-		return nil, err.Error(), nil
-	}
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	h := &harness{Daemon: d}
 	h.registry = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	h.host = strings.TrimPrefix(h.registry.URL, "http://")
 	if err := h.buildImages(); err != nil {
-		return h, "", err
+		h.stop()
+		return nil, err
 	}
-	return h, "", nil
+	return h, nil
 }
 
 // stop closes the registry and the daemon (which deletes every container
-// and the temp dir). Safe to call on a partial harness.
+// and the temp dir).
 func (h *harness) stop() {
 	if h.registry != nil {
 		h.registry.Close()

@@ -111,7 +111,7 @@ func newTestManager(t testing.TB, extra ...Option) *testManager {
 // reopen returns a second manager with the same options (a provider restart).
 func (tm *testManager) reopen(t testing.TB) *Manager {
 	t.Helper()
-	m, err := New(context.Background(), env.Socket(), tm.opts...)
+	m, err := New(context.Background(), requireHarness(t).Socket(), tm.opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -89,7 +89,7 @@ func TestContainerdRestart(t *testing.T) {
 func killTask(t *testing.T, m *Manager, id string) {
 	t.Helper()
 	ctx := m.ctx(context.Background())
-	c, err := env.client(t).LoadContainer(ctx, id)
+	c, err := requireHarness(t).client(t).LoadContainer(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
