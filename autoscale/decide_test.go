@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -87,7 +88,7 @@ func TestDecisions(t *testing.T) {
 			phases: []phase{p(10*time.Second, 500, 50, 2)}, noScaling: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+			clock := testclock.New(time.Unix(1_700_000_000, 0))
 			fb := newFakeBackend()
 			fb.add(provider.FunctionStatus{Name: "fn", Labels: tc.labels, Replicas: tc.initial, Usage: tc.usage})
 			src := newFakeLoad(clock)
@@ -123,7 +124,7 @@ func TestDecisions(t *testing.T) {
 }
 
 func TestReconcileReportsScaleErrors(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	fb := newFakeBackend()
 	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
 	src := newFakeLoad(clock)
@@ -147,7 +148,7 @@ func TestReconcileReportsScaleErrors(t *testing.T) {
 // zero through the API, and the pass scaled it from its stale list —
 // bringing back replicas removed on purpose.
 func TestScaleSkipsWhenStatusChanged(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	fb := newFakeBackend()
 	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
 	src := newFakeLoad(clock)
@@ -179,7 +180,7 @@ func TestScaleSkipsWhenStatusChanged(t *testing.T) {
 }
 
 func TestNewRejects(t *testing.T) {
-	fb, src := newFakeBackend(), newFakeLoad(&fakeClock{})
+	fb, src := newFakeBackend(), newFakeLoad(testclock.New(time.Time{}))
 	for _, tc := range []struct {
 		name string
 		opts []Option
@@ -203,7 +204,7 @@ func TestNewRejects(t *testing.T) {
 
 func TestRunStopsWithContext(t *testing.T) {
 	fb := newFakeBackend()
-	a, err := New(fb, newFakeLoad(&fakeClock{}), WithInterval(time.Millisecond), WithLogger(discard()))
+	a, err := New(fb, newFakeLoad(testclock.New(time.Time{})), WithInterval(time.Millisecond), WithLogger(discard()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/metrics"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -92,29 +93,11 @@ func (f *fakeBackend) Scale(_ context.Context, name, _ string, n uint64) error {
 	return nil
 }
 
-// fakeClock is a manual clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fakeLoad integrates per-function call rates over the fake clock: a
 // function receiving rps calls per second with conc calls in flight on
 // average accumulates Invocations and Busy accordingly.
 type fakeLoad struct {
-	clock *fakeClock
+	clock *testclock.Clock
 	mu    sync.Mutex
 	fns   map[string]*fakeFnLoad
 }
@@ -126,7 +109,9 @@ type fakeFnLoad struct {
 	inv       float64
 }
 
-func newFakeLoad(c *fakeClock) *fakeLoad { return &fakeLoad{clock: c, fns: map[string]*fakeFnLoad{}} }
+func newFakeLoad(c *testclock.Clock) *fakeLoad {
+	return &fakeLoad{clock: c, fns: map[string]*fakeFnLoad{}}
+}
 
 func (l *fakeLoad) get(name string) *fakeFnLoad {
 	f := l.fns[name]

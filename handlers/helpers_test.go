@@ -1,48 +1,29 @@
 package handlers
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
-
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testEnv is a router over a fake backend served on a loopback httptest server.
 type testEnv struct {
 	t   *testing.T
 	fb  *fakeBackend
 	srv *httptest.Server
-	log *lockedBuffer
+	log *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, cfg Config) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, fb: newFakeBackend(), log: &lockedBuffer{}}
+	e := &testEnv{t: t, fb: newFakeBackend(), log: &syncbuf.Buffer{}}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
