@@ -39,10 +39,13 @@ type spawnRequest struct {
 }
 
 // spawned is a started process; gate (runner only, else nil) is the write
-// end of its gate pipe: closing it lets the runner go on.
+// end of its gate pipe: closing it lets the runner go on. ready (runner
+// only) is the read end of its ready pipe: the runner writes to it once it
+// listens, and it reads EOF when the runner exits first.
 type spawned struct {
-	cmd  *exec.Cmd
-	gate *os.File
+	cmd   *exec.Cmd
+	gate  *os.File
+	ready *os.File
 }
 
 // openOutput opens a stdio FIFO for the runner. It is opened read-write so
@@ -60,7 +63,8 @@ func openOutput(path string) (*os.File, error) {
 // so the whole child lives in it (Go's other threads never change); a
 // namespace requested without a path is created by clone flags. With
 // req.gate the process gets the read end of a gate pipe as fd 3 and
-// "-gate-fd 3" in its arguments.
+// "-gate-fd 3" in its arguments, and the write end of a ready pipe as fd 4
+// and "-ready-fd 4".
 func spawn(req spawnRequest) (*spawned, error) {
 	stdout, err := openOutput(req.stdout)
 	if err != nil {
@@ -73,18 +77,23 @@ func spawn(req spawnRequest) (*spawned, error) {
 	}
 	defer stderr.Close()
 	args := req.args
-	var gateR, gateW *os.File
+	var gateR, gateW, readyR, readyW *os.File
 	if req.gate {
 		if gateR, gateW, err = os.Pipe(); err != nil {
 			return nil, fmt.Errorf("gate pipe: %w", err)
 		}
 		defer gateR.Close()
-		args = append(append([]string(nil), args...), "-gate-fd", "3")
+		if readyR, readyW, err = os.Pipe(); err != nil {
+			gateW.Close()
+			return nil, fmt.Errorf("ready pipe: %w", err)
+		}
+		defer readyW.Close()
+		args = append(append([]string(nil), args...), "-gate-fd", "3", "-ready-fd", "4")
 	}
 	cmd := &exec.Cmd{Path: req.path, Args: append([]string{req.path}, args...), Dir: req.dir, Env: req.env}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if gateR != nil {
-		cmd.ExtraFiles = []*os.File{gateR}
+		cmd.ExtraFiles = []*os.File{gateR, readyW}
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Chroot: req.chroot, Credential: req.cred}
 	var join []struct {
@@ -131,10 +140,11 @@ func spawn(req spawnRequest) (*spawned, error) {
 	if err := <-done; err != nil {
 		if gateW != nil {
 			gateW.Close()
+			readyR.Close()
 		}
 		return nil, fmt.Errorf("start %s: %w", req.path, err)
 	}
-	return &spawned{cmd: cmd, gate: gateW}, nil
+	return &spawned{cmd: cmd, gate: gateW, ready: readyR}, nil
 }
 
 // exitStatus is the container exit status of a waited process: its exit

@@ -2,7 +2,9 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -211,23 +213,55 @@ func (t *wasmTask) wait(s *Service) {
 	s.publishExit(t.id, t.pid, status, at)
 }
 
-// start releases the runner from its gate.
+// readyTimeout bounds how long Start waits for a released runner to
+// listen (it loads a module that Create already compiled: milliseconds).
+const readyTimeout = 30 * time.Second
+
+// start releases the runner from its gate and returns once it listens, so
+// a started Wasm container serves at once: its pod needs no readiness
+// probe. A runner that exits before listening is not a Start error: its
+// exit is reported like any other, with the reason in the container log.
 func (t *wasmTask) start() error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	switch t.state {
 	case stateRunning:
+		t.mu.Unlock()
 		return fmt.Errorf("start %s: already started: %w", t.id, errdefs.ErrFailedPrecondition)
 	case stateStopped:
+		t.mu.Unlock()
 		return fmt.Errorf("start %s: the runner has exited: %w", t.id, errdefs.ErrFailedPrecondition)
 	}
 	if t.proc.gate != nil {
 		if err := t.proc.gate.Close(); err != nil {
+			t.mu.Unlock()
 			return fmt.Errorf("start %s: %w", t.id, err)
 		}
 	}
 	t.state = stateRunning
-	return nil
+	ready := t.proc.ready
+	t.mu.Unlock()
+	if ready == nil {
+		return nil
+	}
+	defer ready.Close()
+	return waitReady(t.id, ready, readyTimeout)
+}
+
+// waitReady waits until the runner writes to its ready pipe or closes it.
+func waitReady(id string, ready *os.File, timeout time.Duration) error {
+	if err := ready.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return fmt.Errorf("start %s: ready pipe: %w", id, err)
+	}
+	var b [1]byte
+	_, err := ready.Read(b[:])
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("start %s: the runner is not listening %s after its release: %w", id, timeout, errdefs.ErrUnavailable)
+	default:
+		return fmt.Errorf("start %s: ready pipe: %w", id, err)
+	}
 }
 
 // kill signals the runner.
@@ -262,6 +296,9 @@ func (t *wasmTask) release(ctx context.Context) {
 		default:
 			if t.proc.gate != nil {
 				t.proc.gate.Close()
+			}
+			if t.proc.ready != nil {
+				t.proc.ready.Close()
 			}
 			unix.Kill(t.pid, unix.SIGKILL)
 			<-t.exited

@@ -3,10 +3,12 @@
 // namespaces and cgroup; it is not meant to be started by hand except for
 // debugging.
 //
-// Usage: faaswasm-runner -config PATH [-gate-fd N] [-precompile]
+// Usage: faaswasm-runner -config PATH [-gate-fd N] [-ready-fd N] [-precompile]
 //
 // With -gate-fd the runner first reads that descriptor until EOF, so the shim
-// can place it in the container's cgroup before it allocates anything.
+// can place it in the container's cgroup before it allocates anything. With
+// -ready-fd it writes one byte to that descriptor once it listens, so the
+// shim's Start can return only when the function serves.
 // SIGTERM and SIGINT stop it gracefully (exit 0). With -precompile it only
 // compiles the module into the node's cache and exits.
 package main
@@ -30,6 +32,7 @@ import (
 func main() {
 	configPath := flag.String("config", "", "runner config (JSON) written by the shim")
 	gateFD := flag.Int("gate-fd", -1, "descriptor to read until EOF before starting")
+	readyFD := flag.Int("ready-fd", -1, "descriptor to write one byte to, then close, once listening")
 	precompile := flag.Bool("precompile", false, "compile the module into the cache and exit")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -37,7 +40,7 @@ func main() {
 	if *precompile {
 		err = compileOnly(*configPath, log)
 	} else {
-		err = run(*configPath, *gateFD, log)
+		err = run(*configPath, *gateFD, *readyFD, log)
 	}
 	if err != nil {
 		log.Error("faaswasm-runner failed", "err", err)
@@ -45,7 +48,7 @@ func main() {
 	}
 }
 
-func run(configPath string, gateFD int, log *slog.Logger) error {
+func run(configPath string, gateFD, readyFD int, log *slog.Logger) error {
 	// The container's stdout/stderr are FIFOs; a reader going away must not
 	// kill the runner.
 	signal.Ignore(syscall.SIGPIPE)
@@ -70,6 +73,12 @@ func run(configPath string, gateFD int, log *slog.Logger) error {
 	l, err := net.Listen("tcp", r.Addr())
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if readyFD >= 0 {
+		// Connections queue from now on: tell the shim, whose Start returns then.
+		ready := os.NewFile(uintptr(readyFD), "ready")
+		ready.Write([]byte{1})
+		ready.Close()
 	}
 	return r.Serve(ctx, l, 10*time.Second)
 }
