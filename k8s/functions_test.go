@@ -68,15 +68,8 @@ func TestDeployBuildsDeploymentAndService(t *testing.T) {
 				t.Errorf("no runtimeClassName, want %q", tt.runtimeClass)
 			}
 			ctr := pod.Containers[0]
-			if ctr.Image != tt.fn.Image || ctr.LivenessProbe.HTTPGet.Path != "/_/health" || ctr.LivenessProbe.HTTPGet.Port.IntValue() != 8080 {
-				t.Errorf("container image %q liveness %+v", ctr.Image, ctr.LivenessProbe.HTTPGet)
-			}
-			// A Wasm container serves once started (the shim's Start waits
-			// for the runner to listen): no readiness probe to wait for.
-			if wasm := tt.runtimeClass != ""; wasm != (ctr.ReadinessProbe == nil) {
-				t.Errorf("readiness probe %+v for a wasm=%v function", ctr.ReadinessProbe, wasm)
-			} else if !wasm && (ctr.ReadinessProbe.HTTPGet.Path != "/_/health" || ctr.ReadinessProbe.HTTPGet.Port.IntValue() != 8080) {
-				t.Errorf("readiness %+v", ctr.ReadinessProbe.HTTPGet)
+			if ctr.Image != tt.fn.Image || ctr.ReadinessProbe.HTTPGet.Path != "/_/health" || ctr.ReadinessProbe.HTTPGet.Port.IntValue() != 8080 {
+				t.Errorf("container image %q readiness %+v", ctr.Image, ctr.ReadinessProbe.HTTPGet)
 			}
 			svc, err := c.CoreV1().Services(provider.DefaultNamespace).Get(ctx, tt.fn.Service, metav1.GetOptions{})
 			if err != nil {

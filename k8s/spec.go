@@ -163,10 +163,6 @@ func buildDeployment(fn provider.FunctionDeployment, runtime, runtimeClass strin
 	}
 	if runtime == provider.RuntimeWasm {
 		pod.RuntimeClassName = &runtimeClass
-		// Our shim's Start returns only once the runner listens, so a
-		// started Wasm container already serves: a readiness probe would
-		// only delay it by up to its period (1 s). Liveness still applies.
-		pod.Containers[0].ReadinessProbe = nil
 	}
 	addVolumes(&pod, fn)
 	maxUnavailable, maxSurge := intstr.FromInt32(0), intstr.FromInt32(1)

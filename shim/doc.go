@@ -22,7 +22,7 @@
 // and PID namespaces), with clone flags for those it asks to be new. Once
 // the runner is in the cgroup the gate opens at Start, and Start returns
 // once the runner listens (it writes to a ready pipe): a started Wasm
-// container serves at once, so its pod needs no readiness probe. The runner writes to
+// container serves at once. The runner writes to
 // the container's stdout and stderr FIFOs (opened read-write, so a vanished
 // reader never breaks them); module stderr lines and the runner's own
 // messages therefore land in the container log. The shim reaps its

@@ -218,8 +218,7 @@ func (t *wasmTask) wait(s *Service) {
 const readyTimeout = 30 * time.Second
 
 // start releases the runner from its gate and returns once it listens, so
-// a started Wasm container serves at once: its pod needs no readiness
-// probe. A runner that exits before listening is not a Start error: its
+// a started Wasm container serves at once. A runner that exits before listening is not a Start error: its
 // exit is reported like any other, with the reason in the container log.
 func (t *wasmTask) start() error {
 	t.mu.Lock()

@@ -48,7 +48,7 @@ func TestWasmContainer(t *testing.T) {
 	task := startTask(t, c, &out)
 	client := nsClient(nsPath)
 	// Start returns once the runner listens: the first call is answered
-	// without waiting (the pod needs no readiness probe).
+	// without waiting.
 	if code, body := get(client, "GET", "/_/health", ""); code != http.StatusOK {
 		t.Fatalf("health right after Start = %d %q, want 200 at once\ncontainer output:\n%s", code, body, out.String())
 	}
