@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -22,8 +21,9 @@ import (
 type Option func(*options)
 
 type options struct {
-	logger   *slog.Logger
-	guestLog io.Writer
+	logger       *slog.Logger
+	guestLog     io.Writer
+	keepResident uint64
 }
 
 // WithLogger sets where the runner's own messages go (default slog.Default()).
@@ -32,6 +32,11 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithGuestLog sets where the module's stderr lines go, one per line
 // (default os.Stderr).
 func WithGuestLog(w io.Writer) Option { return func(o *options) { o.guestLog = w } }
+
+// WithKeepResident sets how much of each pooled linear memory stays resident
+// between instances (see wasm.WithKeepResident), instead of the size the
+// runner derives from the config (see New).
+func WithKeepResident(n uint64) Option { return func(o *options) { o.keepResident = n } }
 
 // Runner serves one function module over HTTP.
 type Runner struct {
@@ -46,6 +51,11 @@ type Runner struct {
 
 // New compiles (or loads from cfg.CacheDir) the module at cfg.ModulePath and
 // prepares it to serve with cfg's limits.
+//
+// The runner's engine serves this one function, so its pooling allocator is
+// sized for it: a few slots (see poolSize) that keep up to
+// DefaultKeepResident bytes of linear memory resident between instances,
+// less under a memory limit (see keepResident).
 //
 // # Errors
 // Errors reading the module, wasm.ErrInvalidModule or wasm.ErrNotFunction for
@@ -71,7 +81,11 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithPoolSize(poolSize(cfg)))
+	if o.keepResident == 0 {
+		o.keepResident = keepResident(cfg)
+	}
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger),
+		wasm.WithPoolSize(poolSize(cfg)), wasm.WithKeepResident(o.keepResident))
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
@@ -104,20 +118,9 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
 	r.log.Info("module loaded", "function", cfg.Name, "digest", r.module.Digest(),
-		"shape", r.module.Shape().String(), "mode", mode.String(), "took", time.Since(start).Round(time.Microsecond))
+		"shape", r.module.Shape().String(), "mode", mode.String(), "keep_resident", o.keepResident,
+		"took", time.Since(start).Round(time.Microsecond))
 	return r, nil
-}
-
-// poolSize sizes the pooling allocator for this one function instead of the
-// engine's node-wide default: twice its concurrency (instances being
-// released still hold a slot for a moment), at least 8. Fewer slots make
-// the engine start faster and reserve less address space.
-func poolSize(cfg runspec.Config) int {
-	n := cfg.MaxConcurrency
-	if n <= 0 {
-		n = 2 * runtime.GOMAXPROCS(0)
-	}
-	return max(8, 2*n)
 }
 
 func (r *Runner) guestLine(line string) {
