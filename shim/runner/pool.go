@@ -16,12 +16,12 @@ import (
 // instance copy-on-write faults the rest of the snapshot and the heap pages
 // it touches (each fault a page copy plus a TLB shootdown across cores), and
 // every release gives them back with madvise. Keeping the whole working set
-// resident turns both into an in-place reset of the dirtied pages. Measured
-// with faaswasm-runner on 2 cores, 4 keep-alive workers (see
-// BenchmarkRunnerInvoke): prime-numbers ~1.5 → ~1.0 ms CPU per request,
-// whatlang ~3.7 → ~2.2 ms, matmul ~2.4 → ~1.5 ms, linear-equations
-// unchanged; resident memory grows only by the pages guests really touch
-// (+6 MiB for prime-numbers with 4 slots in use).
+// resident turns both into an in-place reset. Measured with
+// faaswasm-runner on a shared 2-core host, 4 keep-alive workers (see also
+// BenchmarkRunnerInvoke), CPU per request: prime-numbers 1.2–1.6 → 0.9–1.1
+// ms, matmul 2.4 → 1.5–1.8 ms, whatlang 3.1–3.7 → 2.1–3.0 ms,
+// linear-equations unchanged; resident memory grows only by the pages
+// guests touch (+6 MiB for prime-numbers with 4 slots in use).
 const DefaultKeepResident = 32 << 20
 
 // poolSize sizes the pooling allocator for this one function instead of the
