@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,6 +34,7 @@ type echo struct {
 	EnvFunction string `json:"env_function"`
 	Fetched     string `json:"fetched"`
 	FetchError  string `json:"fetch_error"`
+	HeapBytes   uint64 `json:"heap_bytes"`
 }
 
 // buildGuest compiles fn/internal/testguest for wasip1 with extra flags.
@@ -117,7 +119,45 @@ func TestWasmShapes(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = f.Close() })
 			checkGuest(ctx, t, f, upstream.URL)
+			if sh.mode == wasm.ModeWarm {
+				checkWarmHeapFlat(ctx, t, f)
+			}
 		})
+	}
+}
+
+// checkWarmHeapFlat is the regression test for a leak of warm instances:
+// the SDK unset the last call's variables and set the new ones, and Go
+// never reuses an unset variable's slot, so every call grew the guest's
+// environment table. Thousands of calls with changing headers must leave
+// the guest's heap where it was.
+func checkWarmHeapFlat(ctx context.Context, t *testing.T, f *wasm.Function) {
+	t.Helper()
+	heap := func() uint64 {
+		resp, err := f.Invoke(ctx, &wasm.Request{Method: "GET", Path: "/", RawQuery: "heap=1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e echo
+		if err := json.Unmarshal(resp.Body, &e); err != nil || e.HeapBytes == 0 {
+			t.Fatalf("heap answer %s: %v", resp.Body, err)
+		}
+		return e.HeapBytes
+	}
+	calls := func(n int) {
+		for i := range n {
+			h := http.Header{}
+			h.Set(fmt.Sprintf("X-Call-%d", i%7), strings.Repeat("v", 64))
+			if _, err := f.Invoke(ctx, &wasm.Request{Method: "POST", Path: "/p", Header: h, Body: []byte("x")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	calls(200)
+	before := heap()
+	calls(3000)
+	if after := heap(); after > before+256<<10 {
+		t.Errorf("warm instance heap grew from %d to %d bytes over 3000 calls: a per-call leak", before, after)
 	}
 }
 

@@ -5,7 +5,8 @@
 // Query: status (response status), fetch (a URL to GET through
 // http.DefaultClient, or through a client of its own over fn.Transport when
 // client=own; its status and body are echoed), panic (any value makes the
-// handler panic).
+// handler panic), heap (any value: collect garbage and report the heap in
+// use, to test that warm instances do not grow).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -33,6 +35,7 @@ type Echo struct {
 	EnvFunction string `json:"env_function"`
 	Fetched     string `json:"fetched,omitempty"`
 	FetchError  string `json:"fetch_error,omitempty"`
+	HeapBytes   uint64 `json:"heap_bytes,omitempty"`
 }
 
 func handle(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +48,12 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host,
 		XTest: r.Header.Get("X-Test"), ContentType: r.Header.Get("Content-Type"), Body: string(body),
 		EnvPath: os.Getenv("Http_Path"), EnvXTest: os.Getenv("Http_X_Test"), EnvFunction: os.Getenv("FUNCTION_VAR"),
+	}
+	if q.Get("heap") != "" {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		e.HeapBytes = ms.HeapAlloc
 	}
 	if u := q.Get("fetch"); u != "" {
 		client := http.DefaultClient
