@@ -228,10 +228,10 @@ func startTask(t testing.TB, c containerd.Container, out io.Writer) containerd.T
 	}
 	task, err := c.NewTask(ctx, creator)
 	if err != nil {
-		t.Fatalf("new task %s: %v", c.ID(), err)
+		t.Fatalf("new task %s: %v\ncontainerd and shim log:\n%s", c.ID(), err, requireHarness(t).logTail())
 	}
 	if err := task.Start(ctx); err != nil {
-		t.Fatalf("start task %s: %v", c.ID(), err)
+		t.Fatalf("start task %s: %v\ncontainerd and shim log:\n%s", c.ID(), err, requireHarness(t).logTail())
 	}
 	return task
 }
