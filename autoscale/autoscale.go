@@ -214,9 +214,9 @@ func (a *Autoscaler) step(ctx context.Context, key, ns string, st provider.Funct
 	// zero) may have scaled the function since. Acting on the old count
 	// would overwrite their decision — for example bring back a replica
 	// just scaled to zero on purpose — so skip this pass instead.
-	if now, err := a.b.Function(ctx, st.Name, ns); err != nil || now.Replicas != st.Replicas {
+	if fresh, err := a.b.Function(ctx, st.Name, ns); err != nil || fresh.Replicas != st.Replicas {
 		if err == nil {
-			s.replicas = now.Replicas
+			s.replicas = fresh.Replicas
 		}
 		return nil
 	}

@@ -123,7 +123,10 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
-func TestReconcileReportsScaleErrors(t *testing.T) {
+// oneFunctionPassed returns an autoscaler over one function "fn" (target 1,
+// 1 replica, no load yet) after its first pass, with its backend, load and clock.
+func oneFunctionPassed(t *testing.T) (*Autoscaler, *fakeBackend, *fakeLoad, *testclock.Clock) {
+	t.Helper()
 	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	fb := newFakeBackend()
 	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
@@ -135,6 +138,11 @@ func TestReconcileReportsScaleErrors(t *testing.T) {
 	if err := a.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return a, fb, src, clock
+}
+
+func TestReconcileReportsScaleErrors(t *testing.T) {
+	a, fb, src, clock := oneFunctionPassed(t)
 	fb.fail = errors.New("disk on fire")
 	src.rate("fn", 10, 0, 0)
 	clock.Advance(DefaultInterval)
@@ -148,17 +156,7 @@ func TestReconcileReportsScaleErrors(t *testing.T) {
 // zero through the API, and the pass scaled it from its stale list —
 // bringing back replicas removed on purpose.
 func TestScaleSkipsWhenStatusChanged(t *testing.T) {
-	clock := testclock.New(time.Unix(1_700_000_000, 0))
-	fb := newFakeBackend()
-	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
-	src := newFakeLoad(clock)
-	a, err := New(fb, src, WithClock(clock.Now), WithLogger(discard()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Reconcile(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a, fb, src, clock := oneFunctionPassed(t)
 	src.rate("fn", 10, 0, 0) // a load that asks for more replicas
 	clock.Advance(DefaultInterval)
 	fb.beforeFunction = func() { fb.set("fn", 0) } // the API call lands between list and scale

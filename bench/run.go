@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		}
 		target.Client = NewClient(l.APIURL(), "", "", cfg.Namespace)
 		pid := l.ProviderPID()
-		target.Provider = ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
+		target.Provider = providerMeter(pid)
 		target.Replica = func(string, bool) Meter { return nil }
 		if wantC {
 			target.Replica = func(_ string, wasm bool) Meter {
@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		target.Client = NewClient(strings.TrimSuffix(cfg.Gateway, "/"), cfg.User, cfg.Password, cfg.Namespace)
 		target.Replica = func(name string, _ bool) Meter { return StatusMeter{Client: target.Client, Name: name} }
 		if pid := cfg.ProviderPID; pid > 0 {
-			target.Provider = ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
+			target.Provider = providerMeter(pid)
 		}
 		if socket = cfg.ContainerdSocket; socket != "" {
 			target.Replica = func(string, bool) Meter {
@@ -208,6 +208,11 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		return files, fmt.Errorf("bench: %w", err)
 	}
 	return files, ctx.Err()
+}
+
+// providerMeter measures the provider process pid through /proc.
+func providerMeter(pid int) Meter {
+	return ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
 }
 
 // reportName is the file stem: the mode, with "-quick" for smoke runs so

@@ -89,7 +89,7 @@ func database(ctx context.Context, dir string) (string, error) {
 		return url, nil
 	}
 	var mod struct{ Dir string }
-	out, err := goCmd(ctx, "", "mod", "download", "-json", "golang.org/x/vulndb@"+vulndbVersion)
+	out, err := goCmd(ctx, "mod", "download", "-json", "golang.org/x/vulndb@"+vulndbVersion)
 	if err != nil {
 		return "", fmt.Errorf("download the vulnerability data: %w", err)
 	}
@@ -98,7 +98,7 @@ func database(ctx context.Context, dir string) (string, error) {
 	}
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
-	if _, err := goCmd(ctx, "", "run", "golang.org/x/vulndb/cmd/indexdb@"+vulndbVersion,
+	if _, err := goCmd(ctx, "run", "golang.org/x/vulndb/cmd/indexdb@"+vulndbVersion,
 		"-vulns", filepath.Join(mod.Dir, "data", "osv"), "-out", tmp); err != nil {
 		return "", fmt.Errorf("index the vulnerability data: %w", err)
 	}
@@ -115,7 +115,7 @@ func database(ctx context.Context, dir string) (string, error) {
 // (vulnerabilities found) is not an error here: the policy decides.
 func govulncheck(ctx context.Context, db string, pkgs []string) ([]byte, error) {
 	args := append([]string{"run", "golang.org/x/vuln/cmd/govulncheck@" + vulnVersion, "-db", db, "-format", "json"}, pkgs...)
-	out, err := goCmd(ctx, "", args...)
+	out, err := goCmd(ctx, args...)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 3 {
 		return out, nil
@@ -123,9 +123,8 @@ func govulncheck(ctx context.Context, db string, pkgs []string) ([]byte, error) 
 	return out, err
 }
 
-func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func goCmd(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

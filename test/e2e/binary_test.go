@@ -166,13 +166,19 @@ func (p *binProvider) pid() int {
 	return p.cmd.Process.Pid
 }
 
+// take returns the running process (nil when stopped) and forgets it.
+func (p *binProvider) take() *exec.Cmd {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := p.cmd
+	p.cmd = nil
+	return cmd
+}
+
 // kill sends SIGKILL and reaps the process.
 func (p *binProvider) kill(t *testing.T) {
 	t.Helper()
-	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd := p.take()
 	if cmd == nil {
 		return
 	}
@@ -183,10 +189,7 @@ func (p *binProvider) kill(t *testing.T) {
 // stop sends SIGTERM, waits up to 40 s, then kills.
 func (p *binProvider) stop(t *testing.T) {
 	t.Helper()
-	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd := p.take()
 	if cmd == nil {
 		return
 	}
