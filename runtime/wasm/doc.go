@@ -36,7 +36,7 @@
 // Modules are compiled once and cached ahead of time as cacheDir/<sha256>.cwasm
 // (with a CRC-32C in <sha256>.cwasm.sum), loaded with mmap; compiling never
 // happens on the request path. Instances come from wasmtime's pooling
-// allocator with copy-on-write memory initialisation; the first 4 MiB of each
+// allocator with copy-on-write memory initialisation; the first 8 MiB of each
 // pooled memory stay resident between instances (WithKeepResident), so a fresh
 // instance of a snapshot does not page-fault its way through the Go heap.
 // Finished instances are released before Invoke returns, or by a background

@@ -10,18 +10,18 @@ import (
 // DefaultKeepResident is how much of each pooled linear memory a runner keeps
 // resident between instances when no memory limit makes it smaller.
 //
-// The engine's own default (wasm.DefaultKeepResident, 4 MiB) suits a
-// provider serving many functions from one pool. A runner serves one, and a
-// Go guest's snapshot alone is 5–6 MiB: with 4 MiB kept, every fresh
-// instance copy-on-write faults the rest of the snapshot and the heap pages
-// it touches (each fault a page copy plus a TLB shootdown across cores), and
-// every release gives them back with madvise. Keeping the whole working set
-// resident turns both into an in-place reset. Measured with
-// faaswasm-runner on a shared 2-core host, 4 keep-alive workers (see also
-// BenchmarkRunnerInvoke), CPU per request: prime-numbers 1.2–1.6 → 0.9–1.1
-// ms, matmul 2.4 → 1.5–1.8 ms, whatlang 3.1–3.7 → 2.1–3.0 ms,
-// linear-equations unchanged; resident memory grows only by the pages
-// guests touch (+6 MiB for prime-numbers with 4 slots in use).
+// A Go guest's snapshot alone is 5–6 MiB: with the engine's old default of
+// 4 MiB kept, every fresh instance copy-on-write faulted the rest of the
+// snapshot and the heap pages it touched (each fault a page copy plus a TLB
+// shootdown across cores), and every release gave them back with madvise.
+// Keeping the whole working set resident turns both into an in-place reset.
+// Measured with faaswasm-runner on a shared 2-core host, 4 keep-alive
+// workers (BenchmarkRunnerInvoke), CPU per request: prime-numbers 1.2–1.6 →
+// 0.9–1.1 ms, matmul 2.4 → 1.5–1.8 ms, whatlang 3.1–3.7 → 2.1–3.0 ms,
+// linear-equations unchanged; resident memory grows only by the pages guests
+// touch (+6 MiB for prime-numbers with 4 slots in use). The engine's default
+// is now 8 MiB, which holds the study functions' working sets as well; a
+// runner serves one function, so it keeps room for larger heaps.
 const DefaultKeepResident = 32 << 20
 
 // poolSize sizes the pooling allocator for this one function instead of the

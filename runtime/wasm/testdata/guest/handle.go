@@ -90,6 +90,9 @@ func handle(w io.Writer, body []byte) int {
 	case "aes":
 		n, _ := strconv.Atoi(q.Get("n"))
 		fmt.Fprint(w, aesLoop(n))
+	case "touch":
+		kb, _ := strconv.Atoi(q.Get("kb"))
+		fmt.Fprint(w, touch(kb))
 	case "loop":
 		for {
 			counter++
@@ -135,4 +138,16 @@ func aesLoop(n int) string {
 		c.Encrypt(block, block)
 	}
 	return hex.EncodeToString(block)
+}
+
+// touch allocates kb KiB and writes every 4 KiB page of it, the way a
+// handler's working set grows its heap; it returns the sum of a byte per page.
+func touch(kb int) int {
+	b := make([]byte, kb<<10)
+	sum := 0
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = byte(i >> 12)
+		sum += int(b[i])
+	}
+	return sum
 }
