@@ -48,6 +48,7 @@ func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 		return fmt.Errorf("deploy %s: %w", fn.Service, err)
 	}
 	b.stats.touch(ns, fn.Service, b.opts.now())
+	b.awaitCache(ctx, "deployment "+ns+"/"+fn.Service, created.ResourceVersion, b.cachedDeployment(ns, fn.Service))
 	b.log.Info("function deployed", "function", fn.Service, "namespace", ns, "image", fn.Image,
 		"runtime", created.Labels[LabelRuntime], "replicas", *created.Spec.Replicas)
 	return nil
@@ -92,6 +93,7 @@ func (b *Backend) Update(ctx context.Context, fn provider.FunctionDeployment) er
 	if err := b.ensureService(ctx, updated); err != nil {
 		return fmt.Errorf("update %s: %w", fn.Service, err)
 	}
+	b.awaitCache(ctx, "deployment "+ns+"/"+fn.Service, updated.ResourceVersion, b.cachedDeployment(ns, fn.Service))
 	b.log.Info("function updated", "function", fn.Service, "namespace", ns, "image", fn.Image)
 	return nil
 }
@@ -127,6 +129,7 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 		// The Service is owned by the Deployment: the garbage collector removes it anyway.
 		b.log.Warn("function service not deleted", "function", name, "namespace", ns, "err", err)
 	}
+	b.awaitCache(ctx, "deployment "+ns+"/"+name, "", b.cachedDeployment(ns, name))
 	b.log.Info("function deleted", "function", name, "namespace", ns)
 	return nil
 }

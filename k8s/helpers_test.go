@@ -2,12 +2,15 @@ package k8s
 
 import (
 	"context"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -17,12 +20,26 @@ import (
 )
 
 // newFake returns a fake clientset holding objs (plus the default function
-// namespace) whose deployments/scale subresource updates the Deployment's
-// replicas, as the API server does; the fake tracker does not.
+// namespace) that behaves like the API server where the fake tracker does
+// not: every created or updated object gets a new resource version, and the
+// deployments/scale subresource updates the Deployment's replicas and
+// answers with its new version.
 func newFake(objs ...runtime.Object) *fake.Clientset {
 	objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: provider.DefaultNamespace, Labels: map[string]string{LabelNamespace: "1"}}})
 	c := fake.NewClientset(objs...)
+	var version atomic.Uint64
+	next := func() string { return strconv.FormatUint(version.Add(1), 10) }
+	for _, verb := range []string{"create", "update"} {
+		c.PrependReactor(verb, "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if o, ok := a.(interface{ GetObject() runtime.Object }); ok {
+				if m, err := meta.Accessor(o.GetObject()); err == nil {
+					m.SetResourceVersion(next())
+				}
+			}
+			return false, nil, nil
+		})
+	}
 	c.PrependReactor("update", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if a.GetSubresource() != "scale" {
 			return false, nil, nil
@@ -34,9 +51,12 @@ func newFake(objs ...runtime.Object) *fake.Clientset {
 		}
 		d := obj.(*appsv1.Deployment).DeepCopy()
 		d.Spec.Replicas = &s.Spec.Replicas
+		d.ResourceVersion = next()
 		if err := c.Tracker().Update(appsv1.SchemeGroupVersion.WithResource("deployments"), d, a.GetNamespace()); err != nil {
 			return true, nil, err
 		}
+		s = s.DeepCopy()
+		s.ResourceVersion = d.ResourceVersion
 		return true, s, nil
 	})
 	return c

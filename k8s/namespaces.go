@@ -67,12 +67,13 @@ func (b *Backend) CreateNamespace(ctx context.Context, ns provider.FunctionNames
 	if err := provider.ValidateName("namespace", ns.Name); err != nil {
 		return fmt.Errorf("create namespace: %w", err)
 	}
-	_, err := b.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+	created, err := b.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: ns.Name, Labels: namespaceLabels(ns.Labels), Annotations: maps.Clone(ns.Annotations),
 	}}, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil {
 		return fmt.Errorf("create namespace %q: %w", ns.Name, apiError(err))
 	}
+	b.awaitCache(ctx, "namespace "+ns.Name, created.ResourceVersion, b.cachedNamespace(ns.Name))
 	b.log.Info("namespace created", "namespace", ns.Name)
 	return nil
 }
@@ -91,9 +92,11 @@ func (b *Backend) UpdateNamespace(ctx context.Context, ns provider.FunctionNames
 	next.Labels = namespaceLabels(ns.Labels)
 	next.Labels[labelMetadataName] = ns.Name
 	next.Annotations = maps.Clone(ns.Annotations)
-	if _, err := b.client.CoreV1().Namespaces().Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
+	updated, err := b.client.CoreV1().Namespaces().Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
 		return fmt.Errorf("update namespace %q: %w", ns.Name, apiError(err))
 	}
+	b.awaitCache(ctx, "namespace "+ns.Name, updated.ResourceVersion, b.cachedNamespace(ns.Name))
 	return nil
 }
 
@@ -115,6 +118,7 @@ func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete namespace %q: %w", name, apiError(err))
 	}
+	b.awaitCache(ctx, "namespace "+name, "", b.cachedNamespace(name))
 	b.log.Info("namespace deleted", "namespace", name)
 	return nil
 }

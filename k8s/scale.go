@@ -49,8 +49,12 @@ func (b *Backend) setScale(ctx context.Context, name, ns string, replicas int32)
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
 	}
-	_, err := b.client.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{FieldManager: FieldManager})
-	return apiError(err)
+	s, err := b.client.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return apiError(err)
+	}
+	b.awaitCache(ctx, "deployment "+ns+"/"+name, s.ResourceVersion, b.cachedDeployment(ns, name))
+	return nil
 }
 
 // idleLoop scales to zero, every idle interval, the functions labelled

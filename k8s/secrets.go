@@ -55,9 +55,11 @@ func (b *Backend) CreateSecret(ctx context.Context, s provider.Secret) error {
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{s.Name: s.Data()},
 	}
-	if _, err := b.client.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{FieldManager: FieldManager}); err != nil {
+	created, err := b.client.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{FieldManager: FieldManager})
+	if err != nil {
 		return fmt.Errorf("create secret %s: %w", s.Name, apiError(err))
 	}
+	b.awaitCache(ctx, "secret "+ns+"/"+s.Name, created.ResourceVersion, b.cachedSecret(ns, s.Name))
 	b.log.Info("secret created", "secret", s.Name, "namespace", ns)
 	return nil
 }
@@ -69,6 +71,7 @@ func (b *Backend) CreateSecret(ctx context.Context, s provider.Secret) error {
 // provider.ErrNotFound if the secret does not exist or is not managed by faas-wasm.
 func (b *Backend) UpdateSecret(ctx context.Context, s provider.Secret) error {
 	ns := b.nsOrDefault(s.Namespace)
+	var updated *corev1.Secret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := b.ownSecret(ctx, s.Name, ns)
 		if err != nil {
@@ -77,12 +80,13 @@ func (b *Backend) UpdateSecret(ctx context.Context, s provider.Secret) error {
 		next := cur.DeepCopy()
 		next.Data = map[string][]byte{s.Name: s.Data()}
 		next.StringData = nil
-		_, err = b.client.CoreV1().Secrets(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
+		updated, err = b.client.CoreV1().Secrets(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("update secret %s: %w", s.Name, apiError(err))
 	}
+	b.awaitCache(ctx, "secret "+ns+"/"+s.Name, updated.ResourceVersion, b.cachedSecret(ns, s.Name))
 	b.log.Info("secret updated", "secret", s.Name, "namespace", ns)
 	return nil
 }
@@ -101,6 +105,7 @@ func (b *Backend) DeleteSecret(ctx context.Context, name, namespace string) erro
 	if err != nil {
 		return fmt.Errorf("delete secret %s: %w", name, apiError(err))
 	}
+	b.awaitCache(ctx, "secret "+ns+"/"+name, "", b.cachedSecret(ns, name))
 	b.log.Info("secret deleted", "secret", name, "namespace", ns)
 	return nil
 }
