@@ -66,6 +66,10 @@ func (wk *waker) invoker(ctx context.Context, name, ns string) (http.Handler, er
 	if !errors.Is(err, provider.ErrUnavailable) {
 		return h, err
 	}
+	if ctx.Err() != nil {
+		// The caller has gone already: nobody would use the replica.
+		return nil, fmt.Errorf("%s.%s is at zero and the caller has gone: %v: %w", name, ns, ctx.Err(), provider.ErrUnavailable)
+	}
 	key := ns + "/" + name
 	w := wk.join(key, name, ns)
 	select {

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"testing"
@@ -81,5 +83,27 @@ func TestWakeEndsWhenCallersLeave(t *testing.T) {
 	}
 	if got := e.fb.scaleCalls(); !slices.Equal(got, []uint64{0, 1}) {
 		t.Fatalf("scale calls %v, want [0 1]", got)
+	}
+}
+
+// TestWakeNotForGoneCaller: a call whose client has already gone when it
+// finds the function at zero starts no wake-up. The benchmark's
+// scale-to-zero rounds saw functions woken right after their scale to zero
+// by calls of the previous phase that had been abandoned.
+func TestWakeNotForGoneCaller(t *testing.T) {
+	e := newEnv(t, Config{ScaleFromZeroTimeout: time.Minute})
+	e.deploy("echo", "", map[string]string{provider.LabelScaleMin: "0"})
+	if err := e.fb.Scale(context.Background(), "echo", provider.DefaultNamespace, 0); err != nil {
+		t.Fatal(err)
+	}
+	wk := newWaker(e.fb, time.Minute, slog.New(slog.DiscardHandler), nopObserver{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := wk.invoker(ctx, "echo", provider.DefaultNamespace); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("invoker for a gone caller: %v, want ErrUnavailable", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := e.fb.scaleCalls(); !slices.Equal(got, []uint64{0}) {
+		t.Fatalf("scale calls %v, want only the explicit scale to 0", got)
 	}
 }
