@@ -244,7 +244,13 @@ func BenchmarkInstanceNoPool(b *testing.B) {
 func BenchmarkAsyncRelease(b *testing.B) {
 	req := &Request{Method: "POST", Path: "/echo", RawQuery: "do=echo", Body: []byte("hello, world")}
 	native := nativeNS(func() { nativeEcho(req) })
-	e, err := NewEngine(testEngine(b).cacheDir, WithAsyncRelease(true))
+	benchInvoke(b, snapshotOnEngine(b, "async", WithAsyncRelease(true)), req, native)
+}
+
+// snapshotOnEngine makes a one-slot function of the snapshot guest on an
+// engine of its own, configured by opts, closed when b ends.
+func snapshotOnEngine(b *testing.B, name string, opts ...Option) *Function {
+	e, err := NewEngine(testEngine(b).cacheDir, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -253,12 +259,12 @@ func BenchmarkAsyncRelease(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := e.NewFunction(m, Config{Name: "async", MaxConcurrency: 1})
+	f, err := e.NewFunction(m, Config{Name: name, MaxConcurrency: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	benchInvoke(b, f, req, native)
+	return f
 }
 
 // BenchmarkKeepResident is a fresh snapshot instance per call whose handler
@@ -271,21 +277,7 @@ func BenchmarkKeepResident(b *testing.B) {
 	native := nativeNS(func() { touchPages(2048) })
 	for _, keep := range []uint64{4 << 20, DefaultKeepResident} {
 		b.Run(fmt.Sprintf("keep-%dMiB", keep>>20), func(b *testing.B) {
-			e, err := NewEngine(testEngine(b).cacheDir, WithKeepResident(keep))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { e.Close() })
-			m, err := e.Compile(context.Background(), snapshotGuestT(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			f, err := e.NewFunction(m, Config{Name: "keep", MaxConcurrency: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { f.Close() })
-			benchInvoke(b, f, req, native)
+			benchInvoke(b, snapshotOnEngine(b, "keep", WithKeepResident(keep)), req, native)
 		})
 	}
 }
