@@ -1,4 +1,6 @@
 //! The CGI side of the Wasm command form, as pure functions: request from
+// Used by the Wasm form (and tests); natively only the tests call it.
+#![cfg_attr(not(target_os = "wasi"), allow(dead_code))]
 //! variables + body, response to a CGI header block + body.
 
 use crate::{util, Request, Response};
@@ -32,7 +34,7 @@ pub(crate) fn request_from_cgi(vars: &[(String, String)], mut body: Vec<u8>) -> 
         set(&mut headers, "Content-Type", ct);
     }
     if let Some(cl) = lookup("CONTENT_LENGTH") {
-        let n: usize = cl.trim().parse().map_err(|_| format!("CONTENT_LENGTH {:?}: not a length", cl))?;
+        let n: usize = cl.trim().parse().map_err(|_| format!("CONTENT_LENGTH \"{}\": not a length", cl))?;
         body.truncate(n);
         set(&mut headers, "Content-Length", cl.trim());
     }

@@ -61,15 +61,15 @@ pub(crate) struct Url<'a> {
 pub(crate) fn parse_url(url: &str) -> Result<Url<'_>, String> {
     let (scheme, rest) = match url.find("://") {
         Some(i) => (&url[..i], &url[i + 3..]),
-        None => return Err(format!("url {:?}: need an absolute http:// URL", url)),
+        None => return Err(format!("url \"{}\": need an absolute http:// URL", url)),
     };
     if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return Err(format!("url {:?}: scheme must be http or https", url));
+        return Err(format!("url \"{}\": scheme must be http or https", url));
     }
     let end = rest.find(|c| c == '/' || c == '?' || c == '#').unwrap_or(rest.len());
     let authority = &rest[..end];
     if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
-        return Err(format!("url {:?}: bad host", url));
+        return Err(format!("url \"{}\": bad host", url));
     }
     let mut target = rest[end..].split('#').next().unwrap_or("").to_string();
     if !target.starts_with('/') {
@@ -127,16 +127,16 @@ pub(crate) fn parse_response(raw: &[u8], head_request: bool) -> Result<ClientRes
     let mut parts = status_line.splitn(3, ' ');
     let proto = parts.next().unwrap_or("");
     if !proto.starts_with("HTTP/1.") {
-        return Err(format!("bad status line {:?}", status_line));
+        return Err(format!("bad status line \"{}\"", status_line));
     }
     let status: u16 = parts
         .next()
         .and_then(|s| s.parse().ok())
         .filter(|s| (100..=999).contains(s))
-        .ok_or_else(|| format!("bad status line {:?}", status_line))?;
+        .ok_or_else(|| format!("bad status line \"{}\"", status_line))?;
     let mut headers = Vec::new();
     for line in lines {
-        let i = line.find(':').ok_or_else(|| format!("bad header line {:?}", line))?;
+        let i = line.find(':').ok_or_else(|| format!("bad header line \"{}\"", line))?;
         headers.push((line[..i].trim().to_string(), line[i + 1..].trim().to_string()));
     }
     let rest = &raw[end.1..];
@@ -146,7 +146,7 @@ pub(crate) fn parse_response(raw: &[u8], head_request: bool) -> Result<ClientRes
     } else if get("Transfer-Encoding").map_or(false, |te| te.to_ascii_lowercase().contains("chunked")) {
         dechunk(rest)?
     } else if let Some(cl) = get("Content-Length") {
-        let n: usize = cl.parse().map_err(|_| format!("bad Content-Length {:?}", cl))?;
+        let n: usize = cl.parse().map_err(|_| format!("bad Content-Length \"{}\"", cl))?;
         if rest.len() < n {
             return Err(format!("body truncated: {} of {} bytes", rest.len(), n));
         }
@@ -167,7 +167,7 @@ fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, String> {
         let eol = find(b, b"\r\n").ok_or("chunked body: missing chunk size")?;
         let size_line = std::str::from_utf8(&b[..eol]).map_err(|_| "chunked body: bad size")?;
         let size_hex = size_line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("chunked body: bad size {:?}", size_hex))?;
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("chunked body: bad size \"{}\"", size_hex))?;
         b = &b[eol + 2..];
         if size == 0 {
             return Ok(out); // trailers, if any, are ignored
@@ -225,14 +225,12 @@ mod transport {
         if !u.scheme.eq_ignore_ascii_case("http") {
             return Err(format!("{}: only http:// URLs natively", u.full));
         }
-        let addr = if u.authority.rsplit(':').next().map_or(false, |p| p.chars().all(|c| c.is_ascii_digit()))
-            && !u.authority.ends_with(']')
-            && u.authority.contains(':')
-        {
-            u.authority.to_string()
-        } else {
-            format!("{}:80", u.authority)
+        // host:port as written, or host with the default port ([v6] literals too).
+        let has_port = match u.authority.rfind(']') {
+            Some(i) => u.authority[i..].contains(':'),
+            None => u.authority.contains(':'),
         };
+        let addr = if has_port { u.authority.to_string() } else { format!("{}:80", u.authority) };
         let err = |e: std::io::Error| format!("{} {}: {}", method, u.full, e);
         let mut conn = TcpStream::connect(addr.as_str()).map_err(err)?;
         conn.set_read_timeout(Some(Duration::from_secs(60))).map_err(err)?;

@@ -116,6 +116,7 @@ pub(crate) fn env_duration(name: &str, def: Duration) -> Duration {
 }
 
 /// Reason phrase of the common status codes, "" for others.
+#[cfg_attr(not(target_os = "wasi"), allow(dead_code))]
 pub(crate) fn status_text(code: u16) -> &'static str {
     match code {
         100 => "Continue",
