@@ -1,7 +1,8 @@
 //! The CGI side of the Wasm command form, as pure functions: request from
+//! variables + body, response to a CGI header block + body.
+
 // Used by the Wasm form (and tests); natively only the tests call it.
 #![cfg_attr(not(target_os = "wasi"), allow(dead_code))]
-//! variables + body, response to a CGI header block + body.
 
 use crate::{util, Request, Response};
 

@@ -1,0 +1,84 @@
+/*
+ * faaswasm.h — the faas-wasm function SDK for C (C11).
+ *
+ * One handler, two builds of the same faaswasm.c:
+ *   - wasm32-wasi (clang --target=wasm32-wasi, wasi-libc): a command module of
+ *     the faas-wasm ABI (docs/abi.md). fw_run reads the request from the CGI
+ *     variables and stdin, calls the handler once, writes a CGI header block
+ *     and the body to stdout.
+ *   - natively (any POSIX cc): fw_run serves HTTP/1.1 on :8080 (env PORT)
+ *     with keep-alive, one process per connection (fork), Content-Length
+ *     request bodies only (chunked bodies get 411), GET/HEAD /_/health, and a
+ *     bounded drain on SIGTERM (env drain_timeout, default 10 s).
+ *
+ * In both forms /_/health answers 200 "OK" without calling the handler and
+ * every response carries X-Duration-Seconds. Nothing here is thread-safe:
+ * one request is handled at a time per process.
+ */
+#ifndef FAASWASM_H
+#define FAASWASM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The request. Strings are NUL-terminated and live until the handler returns.
+ * query is the raw (URL-encoded) query string without '?', "" when none. */
+typedef struct {
+  const char *method, *path, *query;
+  const char *body;   /* NUL-terminated too, for convenience */
+  size_t body_len;
+} fw_request;
+
+/* A handler answers with fw_respond and returns 0. A non-zero return without
+ * a response means failure: the Wasm module exits 1 (the host answers 500),
+ * the native server answers 500. Returning 0 without fw_respond sends 200
+ * with an empty body. */
+typedef int (*fw_handler)(const fw_request *req);
+
+/* The first value of request header `name` (case-insensitive), or NULL. */
+const char *fw_header(const fw_request *req, const char *name);
+
+/* The first value of query parameter `key`, URL-decoded (+ and %XX) into
+ * buf (at most size-1 bytes, NUL-terminated); returns buf, or NULL when the
+ * parameter is absent. */
+char *fw_query_param(const fw_request *req, const char *key, char *buf, size_t size);
+
+/* Queues a response header for the next fw_respond (at most 32 per response;
+ * CR/LF in values become spaces). Framing headers are ignored. */
+void fw_add_header(const char *name, const char *value);
+
+/* Sends the response: status, Content-Type (omitted when NULL or ""), the
+ * queued headers and len bytes of body. Only the first call per request
+ * counts. */
+void fw_respond(int status, const char *content_type, const void *body, size_t len);
+
+/* Runs the function; call it from main and return its result. Wasm: handles
+ * the one request and returns 0 (1 on failure). Native: serves until SIGTERM
+ * or SIGINT, returns 0 after a clean drain, 1 when it cannot listen or the
+ * drain timed out. */
+int fw_run(fw_handler handler);
+
+/* Outbound HTTP/1.1 (Wasm: host module faas_http, only to hosts in the
+ * com.openfaas.wasm.allowed-hosts annotation, http:// and https://; native:
+ * a plain socket, http:// only). headers is "Name: value\r\n"-terminated
+ * lines or NULL. Returns 0 and fills out (status, body) on success; returns
+ * -1 on failure with status 0 and body holding the error message. Free with
+ * fw_http_free in both cases. */
+typedef struct {
+  int status;
+  const char *body;   /* NUL-terminated */
+  size_t body_len;
+  char *raw_;         /* owns the memory */
+} fw_http_response;
+
+int fw_http(const char *method, const char *url, const char *headers,
+            const void *body, size_t body_len, fw_http_response *out);
+void fw_http_free(fw_http_response *resp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
