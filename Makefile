@@ -8,6 +8,9 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATE_DIR ?= $(HOME)/.local/share/faas-wasm
 TEST_TIMEOUT ?= 30m
+# The Go modules of the repository: the provider, the fn SDK, the functions (with their test
+# services) and the provider tests' Go guests.
+MODULES   := . fn functions test/guests
 
 .PHONY: all deps build run test vet fmt-check fuzz bench bench-k8s vulncheck clean cluster-up cluster-down cluster-smoke e2e chart-test
 
@@ -27,11 +30,13 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 test: deps fmt-check vet
 	./hack/containerd/start.sh
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd fn && $(GO) test -count=1 ./...
+	cd functions && $(GO) test -count=1 ./...
 	./hack/chart-test.sh
 	./hack/fuzz-smoke.sh
 	$(GO) run ./hack/vulncheck

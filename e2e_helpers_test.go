@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		wasmPath := filepath.Join(buildRoot, "echo.wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", wasmPath, "./testdata/e2e/echo")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", wasmPath, ".")
+		cmd.Dir = filepath.Join("test", "guests", "echo")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			log.Printf("build echo guest: %v\n%s", err, out)

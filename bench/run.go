@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	repo := filepath.Dir(stackPath)
 	hamlet := cfg.HamletFile
 	if hamlet == "" {
-		hamlet = filepath.Join(repo, "functions", "fuzzysearch", "testdata", "hamlet.txt")
+		hamlet = filepath.Join(repo, "functions", "testdata", "hamlet.txt")
 	}
 	res := &Results{Profile: p, Notes: cfg.Notes}
 	wantC, wantW := cfg.Variants != "wasm", cfg.Variants != "container"

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/cmd/userstore/pgserver"
 )
 
 // Services are the backends two of the study's functions call: the Hamlet
@@ -63,18 +62,15 @@ func StartServices(ctx context.Context, repo, dir, listen string, hamletFile str
 }
 
 func (s *Services) startUserstore(ctx context.Context, repo, dir, listen string) error {
-	if err := pgserver.Available(); err != nil {
-		return err
-	}
 	// PostgreSQL runs as its own user, which must traverse dir.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
 	bin := filepath.Join(dir, "userstore")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/userstore")
-	build.Dir = repo
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join(repo, "functions", "services", "userstore")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build cmd/userstore: %w: %s", err, out)
+		return fmt.Errorf("build functions/services/userstore: %w: %s", err, out)
 	}
 	port, err := freePort(listen)
 	if err != nil {

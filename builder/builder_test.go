@@ -31,10 +31,10 @@ func TestBuildReproducible(t *testing.T) {
 		wantShape Shape
 		wantMagic []byte
 	}{
-		{"container", Function{Handler: "./functions/prime-numbers", Image: "x/p"}, "container", "", []byte("\x7fELF")},
-		{"wasm command", Function{Handler: "./functions/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "command"}}, "wasm", ShapeCommand, []byte("\x00asm")},
-		{"wasm reactor artifact", Function{Handler: "./functions/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor", FormAnnotation: "artifact"}}, "wasm", ShapeReactor, []byte("\x00asm")},
-		{"snapshot without wizer falls back", Function{Handler: "./functions/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "wasm", ShapeCommand, []byte("\x00asm")},
+		{"container", Function{Handler: "./functions/go/prime-numbers", Image: "x/p"}, "container", "", []byte("\x7fELF")},
+		{"wasm command", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "command"}}, "wasm", ShapeCommand, []byte("\x00asm")},
+		{"wasm reactor artifact", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor", FormAnnotation: "artifact"}}, "wasm", ShapeReactor, []byte("\x00asm")},
+		{"snapshot without wizer falls back", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "wasm", ShapeCommand, []byte("\x00asm")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +66,7 @@ func TestBuildWithWizer(t *testing.T) {
 	var got []byte
 	wizer := func(_ context.Context, m []byte) ([]byte, error) { got = m; return append([]byte{}, m...), nil }
 	b := New(WithWizer(wizer))
-	a, err := b.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}})
+	a, err := b.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestBuildWithWizer(t *testing.T) {
 		t.Fatalf("shape %s; wizer saw %d bytes, artifact %d", a.Shape, len(got), len(a.Raw))
 	}
 	failing := New(WithWizer(func(context.Context, []byte) ([]byte, error) { return nil, errBoom }))
-	if _, err := failing.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}); !errors.Is(err, errBoom) {
+	if _, err := failing.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}); !errors.Is(err, errBoom) {
 		t.Fatalf("err = %v, want the Wizer's error", err)
 	}
 }
@@ -89,8 +89,8 @@ func TestBuildErrors(t *testing.T) {
 		want error
 	}{
 		{"no such package", Function{Handler: "./functions/does-not-exist", Image: "x"}, ErrBuild},
-		{"bad form", Function{Handler: "./functions/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", FormAnnotation: "zip"}}, ErrStack},
-		{"bad shape", Function{Handler: "./functions/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "daemon"}}, ErrStack},
+		{"bad form", Function{Handler: "./functions/go/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", FormAnnotation: "zip"}}, ErrStack},
+		{"bad shape", Function{Handler: "./functions/go/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "daemon"}}, ErrStack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

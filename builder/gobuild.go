@@ -35,7 +35,7 @@ var ErrBuild = errors.New("go build failed")
 var reproducible = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="}
 
 // Native builds the main package pkg (a path relative to dir, such as
-// ./functions/aes) as a static Linux binary for goarch ("" means the
+// ./functions/go/aes) as a static Linux binary for goarch ("" means the
 // host's) and returns its bytes.
 //
 // # Errors
@@ -85,8 +85,10 @@ func (b *Builder) Wasm(ctx context.Context, dir, pkg string, shape Shape) ([]byt
 	return nil, "", fmt.Errorf("%w: unknown module shape %q", ErrStack, shape)
 }
 
-// goBuild runs go build in dir with extra environment and flags, writing
-// into a temporary directory, and returns the output file's bytes.
+// goBuild runs go build in the package's own directory (dir joined with
+// pkg), so a function builds inside whatever Go module holds it, with extra
+// environment and flags, writing into a temporary directory, and returns the
+// output file's bytes.
 func (b *Builder) goBuild(ctx context.Context, dir, pkg string, env, flags []string) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "faas-wasm-build-")
 	if err != nil {
@@ -96,9 +98,9 @@ func (b *Builder) goBuild(ctx context.Context, dir, pkg string, env, flags []str
 	out := filepath.Join(tmp, "out")
 	args := append([]string{"build"}, reproducible...)
 	args = append(args, flags...)
-	args = append(args, "-o", out, pkg)
+	args = append(args, "-o", out, ".")
 	cmd := exec.CommandContext(ctx, b.goBin, args...)
-	cmd.Dir = dir
+	cmd.Dir = filepath.Join(dir, pkg)
 	cmd.Env = append(os.Environ(), env...)
 	var output bytes.Buffer
 	cmd.Stdout = &output

@@ -109,8 +109,8 @@ log "building and pushing images (tag $tag)"
 OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build.err" | sed 's/^/  /' ||
 	{ cat "$work/build.err"; die "hack/image/build.sh"; }
 (cd "$repo" &&
-	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/prime.wasm" ./functions/prime-numbers &&
-	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/prime" ./functions/prime-numbers &&
+	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
+	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
 	go build -o "$work/imgpush" ./hack/shim/imgpush)
 "$work/imgpush" -wasm "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
 "$work/imgpush" -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null

@@ -23,7 +23,7 @@ reproducers() {
 fuzz_once() {
   local pkg=$1 target=$2 before after
   before=$(reproducers "$pkg" "$target")
-  if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+  if go test -C "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1; then
     return 0
   fi
   cat "$log"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing faas-wasm needs on a Debian 12 machine, idempotently:
-# Debian packages (containerd, runc, CNI plugins, clang + wasi-libc for C test guests,
-# PostgreSQL for the user-manager benchmark) and the Go modules. Safe to run again.
+# Debian packages (containerd, runc, CNI plugins, clang + wasi-libc for C test guests and
+# sdk/c, PostgreSQL for the user-manager benchmark, rustc/cargo + the wasm32-wasi std + hyper/tokio
+# sources for sdk/rust) and the Go modules. Safe to run again.
 set -euo pipefail
 
 packages=(containerd runc containernetworking-plugins iptables clang lld wasi-libc
-  libclang-rt-14-dev-wasm32 postgresql)
+  libclang-rt-14-dev-wasm32 postgresql
+  rustc cargo libstd-rust-dev-wasm32 librust-hyper-dev librust-tokio-dev)
 # Wizer (snapshots of Go guests) comes from the npm registry: npm is needed, from any source
 # (Debian's nodejs + npm, or a Node.js build that bundles npm).
 command -v npm >/dev/null || packages+=(nodejs npm)
@@ -25,4 +27,4 @@ if ((${#missing[@]})); then
 fi
 
 command -v go >/dev/null || { echo "install-deps: Go is required (1.26 or later)" >&2; exit 1; }
-go mod download
+for m in . fn functions test/guests; do (cd "$m" && go mod download); done

@@ -60,7 +60,8 @@ func requireHarness(t testing.TB) *harness {
 }
 
 func goBuild(env []string, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Dir = pkg
 	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
@@ -100,8 +101,8 @@ func startHarness() (*harness, error) {
 		{nil, filepath.Join(bin, "containerd-shim-faaswasm-v1"), "../cmd/containerd-shim-faaswasm-v1"},
 		{nil, filepath.Join(bin, RunnerBinary), "../cmd/faaswasm-runner"},
 		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, filepath.Join(dir, "guest.wasm"), "./testdata/guest"},
-		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, filepath.Join(dir, "prime.wasm"), "../functions/prime-numbers"},
-		{[]string{"CGO_ENABLED=0", "GOOS=linux"}, filepath.Join(dir, "prime"), "../functions/prime-numbers"},
+		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, filepath.Join(dir, "prime.wasm"), "../functions/go/prime-numbers"},
+		{[]string{"CGO_ENABLED=0", "GOOS=linux"}, filepath.Join(dir, "prime"), "../functions/go/prime-numbers"},
 		{[]string{"CGO_ENABLED=0", "GOOS=linux"}, filepath.Join(dir, "pause"), "./testdata/pause"},
 	}
 	for _, b := range builds {

@@ -34,9 +34,9 @@ trap cleanup EXIT
 
 log "building modules and binaries"
 (cd "$repo" &&
-	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/prime.wasm" ./functions/prime-numbers &&
+	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
 	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/guest.wasm" ./shim/testdata/guest &&
-	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/prime" ./functions/prime-numbers &&
+	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
 	go build -o "$work/imgpush" ./hack/shim/imgpush &&
 	go build -o "$work/podbench" ./hack/shim/podbench)
 

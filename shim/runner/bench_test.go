@@ -39,7 +39,7 @@ func primeModule(b *testing.B) string {
 		bld := builder.New(builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) {
 			return snapshot.Wizen(ctx, m)
 		}))
-		code, shape, err := bld.Wasm(ctx, "../..", "./functions/prime-numbers", builder.ShapeSnapshot)
+		code, shape, err := bld.Wasm(ctx, "../..", "./functions/go/prime-numbers", builder.ShapeSnapshot)
 		if err != nil {
 			prime.err = err
 			return

@@ -38,7 +38,7 @@ func TestLifecycle(t *testing.T) {
 	images := map[string]string{
 		"prime-numbers": c.pushFunction(ctx, t, "prime-numbers", tag),
 		"whatlang":      c.pushFunction(ctx, t, "whatlang", tag),
-		"probe":         c.pushBinary(ctx, t, "./test/e2e/testdata/probe", "probe", tag),
+		"probe":         c.pushBinary(ctx, t, "./test/guests/probe", "probe", tag),
 	}
 	p := c.startProvider(t)
 	top := t

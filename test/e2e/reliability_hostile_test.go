@@ -34,8 +34,8 @@ func TestKubernetesHostileWasm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	tag := time.Now().Format("150405.000")
-	neighbour := c.pushWasmGuest(ctx, t, "./test/reliability/testdata/neighbour", "neighbour", tag)
-	hostile := c.pushWasmGuest(ctx, t, "./test/reliability/testdata/hostile", "hostile", tag)
+	neighbour := c.pushWasmGuest(ctx, t, "./test/guests/neighbour", "neighbour", tag)
+	hostile := c.pushWasmGuest(ctx, t, "./test/guests/hostile", "hostile", tag)
 	p := c.startBinary(t, "--autoscale=false")
 	api := p.api()
 	fns := []fw.FunctionDeployment{
@@ -117,8 +117,8 @@ func TestKubernetesHostileWasm(t *testing.T) {
 func (c *cluster) pushWasmGuest(ctx context.Context, t *testing.T, pkg, name, tag string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name+".wasm")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = c.root
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = filepath.Join(c.root, pkg)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)

@@ -37,7 +37,7 @@ func TestKubernetesProviderKill(t *testing.T) {
 	c := newCluster(t, testNamespace("kill"))
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	image := c.pushBinary(ctx, t, "./test/e2e/testdata/probe", "probe", time.Now().Format("150405.000"))
+	image := c.pushBinary(ctx, t, "./test/guests/probe", "probe", time.Now().Format("150405.000"))
 	p := c.startBinary(t, "--autoscale=false")
 	api := p.api()
 	name := func(i int) string { return fmt.Sprintf("fn-%02d", i) }

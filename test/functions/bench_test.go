@@ -37,8 +37,8 @@ func BenchmarkInvoke(b *testing.B) {
 		{"matmul", "dimensions=50"},
 		{"aes", "length=1000&iterations=100"},
 	} {
-		pkg := "./functions/" + in.name
-		bin, err := bld.Native(ctx, "..", pkg, "")
+		pkg := "./functions/go/" + in.name
+		bin, err := bld.Native(ctx, repoRoot, pkg, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func BenchmarkInvoke(b *testing.B) {
 				resp.Body.Close()
 			}
 		})
-		module, got, err := bld.Wasm(ctx, "..", pkg, shape)
+		module, got, err := bld.Wasm(ctx, repoRoot, pkg, shape)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,9 +1,8 @@
-// Package functions holds the nine functions of the study (see
-// functions/README.md): each directory is a main package built with the fn
-// SDK both as a native container binary and as a Wasm module, with the
-// behaviour in its package function.
+// Package functions tests the study's functions (functions/, a Go module of
+// its own) and the fn SDK's Wasm shapes from the provider's side: every
+// function built both ways by the builder, the native binary run as a real
+// process and the module through runtime/wasm, both answering the study's
+// inputs identically; and the SDK's test guest in every shape and mode.
 //
-// This package itself has no code; its tests build every function both
-// ways, run the native binary as a real process and the module through
-// runtime/wasm, and check that both answer the study's inputs identically.
+// The package has no code outside its tests.
 package functions

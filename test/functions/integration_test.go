@@ -12,15 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/builder"
-	"github.com/faas-wasm/faas-wasm/cmd/userstore/pgserver"
 	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
 	"github.com/faas-wasm/faas-wasm/runtime/wasm"
 )
@@ -37,6 +34,9 @@ var studyInputs = []struct{ name, query string }{
 	{"whatlang", "text=" + url.QueryEscape("The quick brown fox jumps over the lazy dog")},
 	{"user-manager", "entries=1"},
 }
+
+// repoRoot is the repository root, where functions/ lives.
+const repoRoot = "../.."
 
 // env are the variables the functions need, pointing at loopback services.
 type env struct {
@@ -70,8 +70,8 @@ func TestNativeAndWasmAgree(t *testing.T) {
 	t.Cleanup(func() { _ = engine.Close() })
 	for _, in := range studyInputs {
 		t.Run(in.name, func(t *testing.T) {
-			pkg := "./functions/" + in.name
-			bin, err := b.Native(ctx, "..", pkg, "")
+			pkg := "./functions/go/" + in.name
+			bin, err := b.Native(ctx, repoRoot, pkg, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestNativeAndWasmAgree(t *testing.T) {
 			native := get(t, base+"/?"+in.query)
 			nativeTook := time.Since(start)
 			for _, shape := range shapes {
-				module, _, err := b.Wasm(ctx, "..", pkg, shape)
+				module, _, err := b.Wasm(ctx, repoRoot, pkg, shape)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -129,7 +129,7 @@ func engineCache(t testing.TB) string {
 // stand-in. It returns the functions' environment.
 func startServices(ctx context.Context, t *testing.T) env {
 	t.Helper()
-	text, err := os.ReadFile(filepath.Join("fuzzysearch", "testdata", "hamlet.txt"))
+	text, err := os.ReadFile(filepath.Join(repoRoot, "functions", "testdata", "hamlet.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,15 +145,12 @@ func startServices(ctx context.Context, t *testing.T) env {
 	}
 }
 
-// startUserStore builds and runs cmd/userstore with -pgdata in a temporary
-// directory and returns its base URL (or memoryStore's without PostgreSQL).
+// startUserStore builds and runs functions/services/userstore with -pgdata
+// in a temporary directory and returns its base URL. It needs Debian's
+// PostgreSQL 15 (make test installs it).
 func startUserStore(ctx context.Context, t *testing.T) string {
 	t.Helper()
-	if err := pgserver.Available(); err != nil {
-		t.Logf("user-manager talks to an in-memory stand-in, not PostgreSQL: %v", err)
-		return memoryStore(t)
-	}
-	bin, err := builder.New().Native(ctx, "..", "./cmd/userstore", "")
+	bin, err := builder.New().Native(ctx, repoRoot, "./functions/services/userstore", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,41 +173,6 @@ func startUserStore(ctx context.Context, t *testing.T) string {
 	base := "http://" + addr
 	waitReady(t, base+"/healthz", 60*time.Second)
 	return base
-}
-
-// memoryStore is the user store's HTTP contract kept in memory, for machines
-// without PostgreSQL.
-func memoryStore(t *testing.T) string {
-	var mu sync.Mutex
-	var users []json.RawMessage
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /users", func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(r.Body)
-		if err != nil || !json.Valid(b) {
-			http.Error(w, "bad user", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		users = append(users, b)
-		id := len(users)
-		mu.Unlock()
-		w.Header().Set("Location", fmt.Sprintf("/users/%d", id))
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write(b)
-	})
-	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.Atoi(r.PathValue("id"))
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil || id < 1 || id > len(users) {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write(users[id-1])
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // checkStoredUsers checks that user-manager's records (one native, one per
@@ -315,39 +277,4 @@ func get(t testing.TB, u string) string {
 		t.Fatalf("GET %s: %d %v %s", u, resp.StatusCode, resp.Header, b)
 	}
 	return string(b)
-}
-
-func TestMemoryStore(t *testing.T) {
-	base := memoryStore(t)
-	resp, err := http.Post(base+"/users", "application/json", strings.NewReader(`{"email":"a@b"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") != "/users/1" {
-		t.Fatalf("POST: %d %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	if resp, err = http.Post(base+"/users", "application/json", strings.NewReader(`{`)); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("bad JSON: %d", resp.StatusCode)
-	}
-	tests := []struct {
-		path       string
-		wantStatus int
-	}{{"/users/1", 200}, {"/users/2", 404}, {"/users/x", 404}}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			resp, err := http.Get(base + tt.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status %d", resp.StatusCode)
-			}
-		})
-	}
 }

@@ -1,6 +1,6 @@
 //go:build !wasip1
 
-package fn_test
+package functions_test
 
 import (
 	"context"
@@ -44,6 +44,7 @@ func buildGuest(t *testing.T, flags ...string) []byte {
 	args := append([]string{"build", "-trimpath", "-o", out}, flags...)
 	args = append(args, "./internal/testguest")
 	cmd := exec.Command("go", args...)
+	cmd.Dir = filepath.Join(repoRoot, "fn")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %v: %v\n%s", flags, err, b)

@@ -15,9 +15,9 @@ import (
 // Built once by TestMain.
 var (
 	binPath       string // the faas-wasm binary
-	neighbourWasm []byte // testdata/neighbour, a command module
-	reactorWasm   []byte // testdata/neighbour, a reactor (faas_handle)
-	hostileWasm   []byte // testdata/hostile
+	neighbourWasm []byte // test/guests/neighbour, a command module
+	reactorWasm   []byte // test/guests/neighbour, a reactor (faas_handle)
+	hostileWasm   []byte // test/guests/hostile
 	// cacheDir is the compiled-module cache shared by the providers of
 	// the tests run as root, so each module compiles once.
 	cacheDir string
@@ -55,8 +55,9 @@ func run(m *testing.M) int {
 		{"hostile", "hostile.wasm", &hostileWasm, nil},
 	} {
 		out := filepath.Join(dir, g.out)
-		args := append(append([]string{"build", "-trimpath"}, g.flags...), "-o", out, "./testdata/"+g.src)
+		args := append(append([]string{"build", "-trimpath"}, g.flags...), "-o", out, ".")
 		cmd := exec.Command("go", args...)
+		cmd.Dir = filepath.Join("..", "guests", g.src)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			log.Printf("build guest %s: %v\n%s", g.out, err, b)

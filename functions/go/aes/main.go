@@ -6,7 +6,7 @@ package main
 
 import (
 	"github.com/faas-wasm/faas-wasm/fn"
-	"github.com/faas-wasm/faas-wasm/functions/aes/function"
+	"github.com/faas-wasm/faas-wasm/functions/go/aes/function"
 )
 
 func init() { fn.Register(function.Handle) }

@@ -6,7 +6,7 @@ package main
 
 import (
 	"github.com/faas-wasm/faas-wasm/fn"
-	"github.com/faas-wasm/faas-wasm/functions/linear-equations/function"
+	"github.com/faas-wasm/faas-wasm/functions/go/linear-equations/function"
 )
 
 func init() { fn.Register(function.Handle) }

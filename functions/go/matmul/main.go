@@ -6,7 +6,7 @@ package main
 
 import (
 	"github.com/faas-wasm/faas-wasm/fn"
-	"github.com/faas-wasm/faas-wasm/functions/matmul/function"
+	"github.com/faas-wasm/faas-wasm/functions/go/matmul/function"
 )
 
 func init() { fn.Register(function.Handle) }

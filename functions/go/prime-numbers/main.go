@@ -6,7 +6,7 @@ package main
 
 import (
 	"github.com/faas-wasm/faas-wasm/fn"
-	"github.com/faas-wasm/faas-wasm/functions/prime-numbers/function"
+	"github.com/faas-wasm/faas-wasm/functions/go/prime-numbers/function"
 )
 
 func init() { fn.Register(function.Handle) }

@@ -6,7 +6,7 @@ package main
 
 import (
 	"github.com/faas-wasm/faas-wasm/fn"
-	"github.com/faas-wasm/faas-wasm/functions/user-manager/function"
+	"github.com/faas-wasm/faas-wasm/functions/go/user-manager/function"
 )
 
 func init() { fn.Register(function.Handle) }

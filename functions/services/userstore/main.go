@@ -28,7 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/cmd/userstore/pgserver"
+	"github.com/faas-wasm/faas-wasm/functions/services/userstore/pgserver"
 )
 
 // errNoDatabase is returned by run when no database was configured.

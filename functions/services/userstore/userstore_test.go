@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/cmd/userstore/pgserver"
+	"github.com/faas-wasm/faas-wasm/functions/services/userstore/pgserver"
 )
 
 // startStore starts a private PostgreSQL server and opens a Store on it;

@@ -14,7 +14,7 @@ import (
 
 func hamlet(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "hamlet.txt"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "hamlet.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,22 @@
+module github.com/faas-wasm/faas-wasm/functions
+
+go 1.26.0
+
+require (
+	github.com/abadojack/whatlanggo v1.0.1
+	github.com/brianvoe/gofakeit/v7 v7.18.2
+	github.com/faas-wasm/faas-wasm/fn v0.0.0
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/lithammer/fuzzysearch v1.1.8
+	gonum.org/v1/gonum v0.17.0
+)
+
+require (
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+)
+
+replace github.com/faas-wasm/faas-wasm/fn => ../fn
