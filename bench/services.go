@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
 )
 
 // Services are the backends two of the study's functions call: the Hamlet
