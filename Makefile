@@ -20,7 +20,7 @@ deps:
 	./hack/install-deps.sh
 
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/faas-wasm
 
 run: deps build
 	./hack/containerd/start.sh

@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -trimpath -o "$bin" .
+go build -trimpath -o "$bin" ./cmd/faas-wasm
 if ! [[ -s $KUBECONFIG_ADMIN ]] || ! kubectl_ get --raw /readyz >/dev/null 2>&1; then
 	started_cluster=1
 fi

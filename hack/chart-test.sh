@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # The Helm chart's checks (what `make chart-test` should run):
-#   - gofmt, go vet and go test of the separate module charttest/ (chart rendered with Helm's Go
+#   - gofmt, go vet and go test of the separate module test/chart/ (chart rendered with Helm's Go
 #     library for default and other values, exact RBAC, RuntimeClass, DaemonSet, provider flags,
 #     schema rejections, helm lint --strict equivalent, every value documented);
 #   - go vet and go test of hack/image (image builder and node installer);
-#   - with CLUSTER=1 also charttest/cluster.sh: the chart on the real test cluster (root; starts
+#   - with CLUSTER=1 also test/chart/cluster.sh: the chart on the real test cluster (root; starts
 #     and always stops its own cluster, waits while someone else's is running).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-out=$(gofmt -l charttest hack/image)
+out=$(gofmt -l test/chart hack/image)
 [[ -z $out ]] || { echo "gofmt needed:"; echo "$out"; exit 1; }
-(cd charttest && go vet ./... && go test -count=1 ./...)
+(cd test/chart && go vet ./... && go test -count=1 ./...)
 go vet ./hack/image/... && go test -count=1 ./hack/image/...
 if [[ ${CLUSTER:-0} == 1 ]]; then
-	charttest/cluster.sh
+	test/chart/cluster.sh
 fi

@@ -12,7 +12,7 @@ import (
 	"context"
 
 	shimlib "github.com/containerd/containerd/runtime/v2/shim"
-	"github.com/faas-wasm/faas-wasm/shim"
+	"github.com/faas-wasm/faas-wasm/internal/shim"
 )
 
 func main() {

@@ -25,8 +25,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/shim/runner"
-	"github.com/faas-wasm/faas-wasm/shim/runspec"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runner"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
 func main() {

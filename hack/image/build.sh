@@ -21,7 +21,7 @@ commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)
 static=(-trimpath -tags netgo,osusergo -ldflags "-s -w -X main.version=$version -X main.commit=$commit -linkmode external -extldflags -static")
 cd "$repo"
 log "building the provider, the shim, the runner and the node installer"
-go build "${static[@]}" -o "$out/faas-wasm" .
+go build "${static[@]}" -o "$out/faas-wasm" ./cmd/faas-wasm
 go build -trimpath -tags netgo,osusergo -ldflags "-s -w -linkmode external -extldflags -static" -o "$out/shim/faaswasm-runner" ./cmd/faaswasm-runner
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/shim/containerd-shim-faaswasm-v1" ./cmd/containerd-shim-faaswasm-v1
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/nodeinstaller" ./hack/image/nodeinstaller

@@ -35,7 +35,7 @@ trap cleanup EXIT
 log "building modules and binaries"
 (cd "$repo" &&
 	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
-	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/guest.wasm" ./shim/testdata/guest &&
+	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/guest.wasm" ./internal/shim/testdata/guest &&
 	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
 	go build -o "$work/imgpush" ./hack/shim/imgpush &&
 	go build -o "$work/podbench" ./hack/shim/podbench)

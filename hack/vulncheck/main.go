@@ -15,7 +15,7 @@
 //
 //	go run ./hack/vulncheck [-strict] [-cache DIR] [packages]
 //
-// It does not audit the separate modules (hack/k8s-tools, charttest): they
+// It does not audit the separate modules (hack/k8s-tools, test/chart): they
 // build test tools and are not shipped.
 package main
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/autoscale"
+	"github.com/faas-wasm/faas-wasm/internal/autoscale"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -27,10 +27,10 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/faas-wasm/faas-wasm/builder"
-	"github.com/faas-wasm/faas-wasm/handlers"
-	"github.com/faas-wasm/faas-wasm/k8s"
-	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
+	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
 // cluster is what a test needs of the real cluster: an admin client, a

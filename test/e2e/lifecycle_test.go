@@ -21,7 +21,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/faas-wasm/faas-wasm/k8s"
+	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 

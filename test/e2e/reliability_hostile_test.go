@@ -14,7 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 

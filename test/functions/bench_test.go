@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/builder"
-	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
-	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
 // BenchmarkInvoke compares one call of a few CPU-light and CPU-heavy

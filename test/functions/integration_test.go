@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/builder"
-	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
-	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
 // studyInputs are the query strings of the study (paper.md).

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/runtime/snapshot"
-	"github.com/faas-wasm/faas-wasm/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
 // echo mirrors testguest's answer.

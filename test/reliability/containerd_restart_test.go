@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/oci"
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

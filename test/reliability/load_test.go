@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
 // Built once by TestMain.
@@ -40,7 +40,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	binPath = filepath.Join(dir, "faas-wasm")
-	if out, err := exec.Command("go", "build", "-o", binPath, "github.com/faas-wasm/faas-wasm").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", binPath, "github.com/faas-wasm/faas-wasm/cmd/faas-wasm").CombinedOutput(); err != nil {
 		log.Printf("build faas-wasm: %v\n%s", err, out)
 		return 1
 	}

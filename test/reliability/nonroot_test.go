@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -20,7 +20,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/faas-wasm/faas-wasm/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 

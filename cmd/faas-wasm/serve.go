@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/faas-wasm/faas-wasm/internal/autoscale"
+	"github.com/faas-wasm/faas-wasm/internal/config"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
+	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
+	"github.com/faas-wasm/faas-wasm/internal/backend/local"
+	"github.com/faas-wasm/faas-wasm/internal/backend/local/containers"
+	"github.com/faas-wasm/faas-wasm/internal/metrics"
+	"github.com/faas-wasm/faas-wasm/provider"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+)
+
+// backend is a provider.Backend that must be closed on shutdown.
+type backend interface {
+	provider.Backend
+	Close(ctx context.Context) error
+}
+
+// serve parses the flags, builds the backend and serves the provider API
+// until ctx ends, then drains in-flight requests and closes the backend.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := config.Parse(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+
+	var creds *handlers.Credentials
+	if cfg.BasicAuth {
+		if creds, err = handlers.ReadCredentials(cfg.SecretMountPath); err != nil {
+			return fmt.Errorf("basic auth: %w", err)
+		}
+	}
+	m := metrics.New()
+	b, err := newBackend(ctx, cfg, log, m)
+	if err != nil {
+		return err
+	}
+	mb := m.Wrap(b, log)
+	stopScaler, err := startAutoscaler(ctx, cfg, mb, m, log)
+	if err != nil {
+		return errors.Join(err, b.Close(context.Background()))
+	}
+	defer stopScaler()
+
+	router := handlers.NewRouter(mb, handlers.Config{
+		DefaultNamespace:     cfg.Namespace,
+		Auth:                 creds,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		ScaleFromZeroTimeout: cfg.ScaleFromZero,
+		Logger:               log,
+		Observer:             m,
+		Metrics:              m.Handler(),
+		MaxReplicas:          cfg.MaxReplicas,
+	})
+	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
+		ReadHeader: cfg.ReadTimeout,
+		Request:    cfg.ReadTimeout + cfg.WriteTimeout + cfg.FunctionTimeout,
+	}, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
+	}
+	log.Info("faas-wasm serving", "addr", ln.Addr().String(), "mode", cfg.Mode, "version", version,
+		"state_dir", cfg.StateDir, "basic_auth", cfg.BasicAuth)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		err = srv.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Closing the connections cancels the contexts of the calls
+			// still running, so the guests stop and the backend closes.
+			log.Warn("shutdown timeout reached: cancelling the requests still in flight", "timeout", cfg.ShutdownTimeout)
+			err = srv.Close()
+		}
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	stopScaler()
+	if cerr := b.Close(context.WithoutCancel(ctx)); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close backend: %w", cerr))
+	}
+	log.Info("faas-wasm stopped")
+	return err
+}
+
+// startAutoscaler runs the autoscaler over b with m as its load source
+// unless --autoscale=false. The returned function stops it and waits for
+// its loop to end; it may be called more than once.
+func startAutoscaler(ctx context.Context, cfg config.Config, b provider.Backend, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	if !cfg.Autoscale {
+		log.Info("autoscaler off (--autoscale=false)")
+		return func() {}, nil
+	}
+	as, err := autoscale.New(b, m,
+		autoscale.WithInterval(cfg.AutoscaleEvery),
+		autoscale.WithCooldown(cfg.ScaleDownDelay),
+		autoscale.WithMaxReplicas(cfg.MaxReplicas),
+		autoscale.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("autoscaler: %w", err)
+	}
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		as.Run(actx)
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// containerdNamespace is the containerd namespace holding container functions
+// in local mode.
+const containerdNamespace = "openfaas-fn"
+
+// newBackend builds the backend the configuration asks for; m observes its
+// Wasm engine (module cache, guest call outcomes).
+func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (backend, error) {
+	if cfg.Mode == config.ModeKubernetes {
+		b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig,
+			k8s.WithLogger(log),
+			k8s.WithNamespace(cfg.Namespace),
+			k8s.WithRuntimeClass(cfg.RuntimeClass),
+			k8s.WithMaxReplicas(cfg.MaxReplicas),
+			k8s.WithVersion(provider.VersionInfo{SHA: commit, Release: version}))
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes backend: %w", err)
+		}
+		return b, nil
+	}
+	if cfg.Mode != config.ModeLocal {
+		return nil, fmt.Errorf("--mode %s: this build serves only the local and kubernetes modes", cfg.Mode)
+	}
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
+	if err != nil {
+		return nil, fmt.Errorf("wasm engine: %w", err)
+	}
+	b, err := local.New(ctx, cfg.StateDir, engine,
+		local.WithLogger(log),
+		local.WithDefaultNamespace(cfg.Namespace),
+		local.WithTimeout(cfg.FunctionTimeout),
+		local.WithMaxReplicas(cfg.MaxReplicas),
+		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
+		local.WithVersion(provider.VersionInfo{SHA: commit, Release: version}),
+		local.WithContainers(func(ctx context.Context, sink containers.LogSink) (*containers.Manager, error) {
+			return containers.New(ctx, cfg.ContainerdSocket,
+				containers.WithNamespace(containerdNamespace),
+				containers.WithStateDir(filepath.Join(cfg.StateDir, "containers")),
+				containers.WithLogSink(sink),
+				containers.WithLogger(log))
+		}),
+	)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("local backend: %w", err), engine.Close())
+	}
+	return localBackend{b, engine}, nil
+}
+
+// localBackend closes the Wasm engine after the backend that uses it.
+type localBackend struct {
+	*local.Backend
+	engine *wasm.Engine
+}
+
+func (l localBackend) Close(ctx context.Context) error {
+	return errors.Join(l.Backend.Close(ctx), l.engine.Close())
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Level()}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// Results is everything one run measured; it is also the JSON file.
+type Results struct {
+	// Environment describes the machine and the run.
+	Environment Environment `json:"environment"`
+	// Profile is what was asked for.
+	Profile Profile `json:"profile"`
+	// Functions are the results, in stack order.
+	Functions []*FunctionResult `json:"functions"`
+	// Notes explain what was left out and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// FunctionResult pairs the two variants of one of the study's functions.
+type FunctionResult struct {
+	// Name is the base name (the container variant's).
+	Name string `json:"name"`
+	// Query is the study's input.
+	Query string `json:"query"`
+	// Container and Wasm are the variants' results (nil when not measured).
+	Container *VariantResult `json:"container,omitempty"`
+	Wasm      *VariantResult `json:"wasm,omitempty"`
+}
+
+// Run performs a whole benchmark and writes the report; it returns the
+// files written.
+//
+// # Errors
+//
+// Failures to load the stack, set up the environment or write the
+// report; single phases that fail are recorded in the results instead.
+func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) {
+	p := cfg.Profile()
+	stackPath, err := filepath.Abs(cfg.Stack)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	repo := filepath.Dir(stackPath)
+	hamlet := cfg.HamletFile
+	if hamlet == "" {
+		hamlet = filepath.Join(repo, "functions", "testdata", "hamlet.txt")
+	}
+	res := &Results{Profile: p, Notes: cfg.Notes}
+	wantC, wantW := cfg.Variants != "wasm", cfg.Variants != "container"
+
+	var (
+		target        = Target{Progress: progress, InsecureRegistry: cfg.InsecureRegistry}
+		containerHost = cfg.ServicesHost
+		wasmHost      = cfg.ServicesHost
+		listen        = "127.0.0.1"
+		socket        string
+	)
+	if cfg.Local {
+		progress.Step("local", "starting registry and containerd")
+		l, err := StartLocal(ctx, wantC)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer func() {
+			progress.Step("local", "stopping provider, containerd and registry")
+			if err := l.Stop(context.WithoutCancel(ctx), cfg.Logs); err != nil {
+				progress.Warn("local", "stop", err)
+			}
+		}()
+		res.Notes = append(res.Notes, l.Notes...)
+		wantC = wantC && l.Containers()
+		socket = l.ContainerdSocket()
+		os.Setenv("REGISTRY", l.Registry())
+		wasmHost, containerHost = "127.0.0.1", cfg.ContainerHost
+		if wantC {
+			listen = "0.0.0.0"
+		}
+		_, names, err := selectVariants(stackPath, p.Functions, wantC, wantW)
+		if err != nil {
+			return nil, err
+		}
+		progress.Step("local", fmt.Sprintf("building and pushing %d images to %s", len(names), l.Registry()))
+		if err := builder.Main(ctx, []string{"-f", stackPath, "--push", l.Registry(), "--only", strings.Join(names, ","), "--quiet"}, io.Discard); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		bin := cfg.ProviderBinary
+		if bin == "" {
+			if bin, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("bench: provider binary: %w", err)
+			}
+		}
+		progress.Step("local", "starting the provider")
+		if err := l.StartProvider(ctx, bin); err != nil {
+			return nil, fmt.Errorf("bench: provider (log %s): %w", l.ProviderLog(), err)
+		}
+		target.Client = NewClient(l.APIURL(), "", "", cfg.Namespace)
+		pid := l.ProviderPID()
+		target.Provider = providerMeter(pid)
+		target.Replica = func(string, bool) Meter { return nil }
+		if wantC {
+			target.Replica = func(_ string, wasm bool) Meter {
+				if wasm {
+					return nil
+				}
+				return ProcMeter{Name: "/proc of the processes below the containerd shims",
+					PIDs: func() []int { return ShimChildren(socket) }}
+			}
+		}
+	} else {
+		if cfg.Registry != "" {
+			os.Setenv("REGISTRY", cfg.Registry)
+		}
+		target.Client = NewClient(strings.TrimSuffix(cfg.Gateway, "/"), cfg.User, cfg.Password, cfg.Namespace)
+		target.Replica = func(name string, _ bool) Meter { return StatusMeter{Client: target.Client, Name: name} }
+		if pid := cfg.ProviderPID; pid > 0 {
+			target.Provider = providerMeter(pid)
+		}
+		if socket = cfg.ContainerdSocket; socket != "" {
+			target.Replica = func(string, bool) Meter {
+				return ProcMeter{Name: "/proc of the processes below the node containerd's shims (pause process included)",
+					PIDs: func() []int { return ShimChildren(socket) }}
+			}
+		}
+		if ip := net.ParseIP(cfg.ServicesHost); ip == nil || !ip.IsLoopback() {
+			listen = "0.0.0.0"
+		}
+	}
+	if !wantC && cfg.Variants != "wasm" {
+		res.Notes = append(res.Notes, "container variants were not measured")
+	}
+
+	env := Describe(ctx, repo, socket)
+	env.Mode, env.Profile, env.Gateway = cfg.Mode, p.Name, target.Client.Base()
+	if info, err := target.Client.Info(ctx); err == nil {
+		env.Provider = fmt.Sprintf("%s %s (%s), orchestration %s", info.Name, info.Version.Release, info.Version.SHA, info.Orchestration)
+	} else {
+		return nil, fmt.Errorf("bench: provider API at %s: %w", target.Client.Base(), err)
+	}
+
+	svcDir, err := os.MkdirTemp("", "faas-wasm-bench-svc-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(svcDir)
+	progress.Step("services", "starting the Hamlet server and PostgreSQL + userstore")
+	services, err := StartServices(ctx, repo, svcDir, listen, hamlet)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		if err := services.Stop(context.WithoutCancel(ctx), cfg.Logs); err != nil {
+			progress.Warn("services", "stop", err)
+		}
+	}()
+	res.Notes = append(res.Notes, services.Notes...)
+
+	stack, _, err := selectVariants(stackPath, p.Functions, wantC, wantW)
+	if err != nil {
+		return nil, err
+	}
+	bases := baseNames(stack, p.Functions)
+	progress.SetTotal(len(bases) * (boolInt(wantC) + boolInt(wantW)))
+	for _, base := range bases {
+		fr := &FunctionResult{Name: base, Query: StudyInputs[base]}
+		res.Functions = append(res.Functions, fr)
+		for _, wasm := range []bool{false, true} {
+			name := base
+			if wasm {
+				name += "-wasm"
+			}
+			fn, ok := stack.Functions[name]
+			if !ok || (wasm && !wantW) || (!wasm && !wantC) || ctx.Err() != nil {
+				continue
+			}
+			host := containerHost
+			if wasm {
+				host = wasmHost
+			}
+			dep := deployment(name, fn, services, host)
+			progress.Next()
+			vr := MeasureVariant(ctx, target, p, dep, fr.Query, wasm)
+			if wasm {
+				fr.Wasm = vr
+			} else {
+				fr.Container = vr
+			}
+		}
+	}
+	env.Finished = time.Now().UTC().Format(time.RFC3339)
+	res.Environment = env
+	if ctx.Err() != nil {
+		res.Notes = append(res.Notes, "the run was interrupted: "+ctx.Err().Error())
+	}
+	files, err := WriteReport(cfg.Out, reportName(cfg.Mode, p.Name), res)
+	if err != nil {
+		return files, fmt.Errorf("bench: %w", err)
+	}
+	return files, ctx.Err()
+}
+
+// providerMeter measures the provider process pid through /proc.
+func providerMeter(pid int) Meter {
+	return ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
+}
+
+// reportName is the file stem: the mode, with "-quick" for smoke runs so
+// they never overwrite a full report.
+func reportName(mode, profile string) string {
+	if profile == "quick" {
+		return mode + "-quick"
+	}
+	return mode
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// selectVariants loads the stack and returns the entries to build for the
+// base names (all of the stack's when empty).
+//
+// # Errors
+//
+// Stack loading errors; ErrUsage for a base name the stack lacks.
+func selectVariants(path string, bases []string, container, wasm bool) (*builder.Stack, []string, error) {
+	stack, err := builder.LoadStack(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	var names []string
+	for _, b := range baseNames(stack, bases) {
+		if _, ok := stack.Functions[b]; !ok {
+			if _, okw := stack.Functions[b+"-wasm"]; !okw {
+				return nil, nil, fmt.Errorf("bench: %w: no function %s in %s", ErrUsage, b, path)
+			}
+		}
+		if _, ok := stack.Functions[b]; ok && container {
+			names = append(names, b)
+		}
+		if _, ok := stack.Functions[b+"-wasm"]; ok && wasm {
+			names = append(names, b+"-wasm")
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil, fmt.Errorf("bench: %w: nothing to measure", ErrUsage)
+	}
+	return stack, names, nil
+}
+
+// baseNames returns want, or every base name of the stack (names without
+// the -wasm suffix), sorted.
+func baseNames(stack *builder.Stack, want []string) []string {
+	if len(want) > 0 {
+		return want
+	}
+	var out []string
+	for _, n := range stack.Names() {
+		if b := strings.TrimSuffix(n, "-wasm"); !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// deployment turns a stack entry into a deployment request, pointing the
+// service URLs the study's functions use at the benchmark's own services
+// as seen from host (and allowing those hosts for Wasm).
+func deployment(name string, fn builder.Function, s *Services, host string) provider.FunctionDeployment {
+	d := provider.FunctionDeployment{Service: name, Image: fn.Image, Secrets: fn.Secrets,
+		EnvVars: map[string]string{}, Labels: fn.Labels, Annotations: map[string]string{}}
+	for k, v := range fn.Environment {
+		d.EnvVars[k] = v
+	}
+	for k, v := range fn.Annotations {
+		d.Annotations[k] = v
+	}
+	if fn.Limits != nil {
+		d.Limits = &provider.FunctionResources{Memory: fn.Limits.Memory, CPU: fn.Limits.CPU}
+	}
+	if fn.Requests != nil {
+		d.Requests = &provider.FunctionResources{Memory: fn.Requests.Memory, CPU: fn.Requests.CPU}
+	}
+	var hosts []string
+	for key, u := range map[string]string{"HAMLET_URL": s.HamletURL(host), "USER_API_URL": s.UserAPIURL(host)} {
+		if _, ok := d.EnvVars[key]; !ok || u == "" {
+			continue
+		}
+		d.EnvVars[key] = u
+		if pu, err := url.Parse(u); err == nil {
+			hosts = append(hosts, pu.Host)
+		}
+	}
+	if _, ok := d.Annotations[provider.AnnotationAllowedHosts]; ok && len(hosts) > 0 {
+		slices.Sort(hosts)
+		d.Annotations[provider.AnnotationAllowedHosts] = strings.Join(hosts, ",")
+	}
+	return d
+}

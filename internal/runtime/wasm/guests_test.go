@@ -1,0 +1,152 @@
+package wasm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+)
+
+// Test guests, built from testdata in TestMain (cached by source hash under
+// the user cache dir). snapshotGuest is built on first use (it needs Wizer).
+var (
+	cmdGuest     []byte // Go command module
+	reactorGuest []byte // Go reactor module (faas_handle + _initialize)
+	cGuest       []byte // C command module
+
+	snapOnce  sync.Once
+	snapGuest []byte
+	snapErr   error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if cmdGuest, err = buildGo("testdata/guest", false); err == nil {
+		if reactorGuest, err = buildGo("testdata/guest", true); err == nil {
+			cGuest, err = buildC("testdata/cguest/guest.c")
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building test guests:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// snapshotGuestT returns the reactor guest pre-initialised by Wizer.
+func snapshotGuestT(t testing.TB) []byte {
+	t.Helper()
+	snapOnce.Do(func() {
+		key := "snapshot-v2-" + snapshot.WizerVersion + "-" + hex.EncodeToString(sum(reactorGuest))[:32]
+		snapGuest, snapErr = cached(key, func(out string) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			b, err := snapshot.Wizen(ctx, reactorGuest)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, b, 0o644)
+		})
+	})
+	if snapErr != nil {
+		t.Fatalf("snapshot guest: %v", snapErr)
+	}
+	return snapGuest
+}
+
+func sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+func hashSources(paths ...string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", runtime.Version())
+	sort.Strings(paths)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// cached returns the artifact named key from the test cache, building it
+// with build(outPath) when missing.
+func cached(key string, build func(out string) error) ([]byte, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "faas-wasm", "testguests")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, key+".wasm")
+	if b, err := os.ReadFile(path); err == nil {
+		return b, nil
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := build(tmp); err != nil {
+		os.Remove(tmp)
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
+
+func buildGo(dir string, reactor bool) ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	key, err := hashSources(files...)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"build", "-trimpath", "-o"}
+	tail := []string{"./" + dir}
+	kind := "command"
+	if reactor {
+		kind = "reactor"
+		tail = append([]string{"-tags", "reactor", "-buildmode=c-shared"}, tail...)
+	}
+	return cached("go-"+kind+"-"+key, func(out string) error {
+		abs, err := filepath.Abs(out)
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command("go", append(append(args, abs), tail...)...)
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s (%s): %w: %s", dir, kind, err, out)
+		}
+		return nil
+	})
+}
+
+func buildC(file string) ([]byte, error) {
+	key, err := hashSources(file)
+	if err != nil {
+		return nil, err
+	}
+	return cached("c-"+key, func(out string) error {
+		cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-o", out, file)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("clang %s: %w: %s", file, err, b)
+		}
+		return nil
+	})
+}

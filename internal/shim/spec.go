@@ -1,0 +1,165 @@
+package shim
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Annotations read from the OCI spec.
+const (
+	// AnnotationContainerType is set by containerd's CRI plugin to
+	// "sandbox" for the pod sandbox and "container" for the pod's containers.
+	AnnotationContainerType = "io.kubernetes.cri.container-type"
+	// AnnotationSandboxID names the pod sandbox a CRI container belongs to.
+	AnnotationSandboxID = "io.kubernetes.cri.sandbox-id"
+	// AnnotationContainerName is the CRI container's name.
+	AnnotationContainerName = "io.kubernetes.cri.container-name"
+	// AnnotationPodNamespace is the pod's Kubernetes namespace.
+	AnnotationPodNamespace = "io.kubernetes.cri.sandbox-namespace"
+	// AnnotationAllowedHosts lists hosts the module may call through faas_http.
+	AnnotationAllowedHosts = "com.openfaas.wasm.allowed-hosts"
+	// AnnotationMode selects "warm" instances for reactor modules.
+	AnnotationMode = "com.openfaas.wasm.mode"
+	// AnnotationMaxConcurrency bounds the instances running at once.
+	AnnotationMaxConcurrency = "com.openfaas.wasm.max-concurrency"
+
+	containerTypeSandbox = "sandbox"
+)
+
+// loadSpec reads the OCI runtime spec of a bundle.
+func loadSpec(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("decode spec of %s: %w", bundle, err)
+	}
+	return &s, nil
+}
+
+// isSandbox reports whether the spec is a CRI pod sandbox (the pause
+// container), which this shim runs without a Wasm module.
+func isSandbox(s *specs.Spec) bool {
+	return s.Annotations[AnnotationContainerType] == containerTypeSandbox
+}
+
+// memoryLimit returns the cgroup memory limit of the spec (0 = none).
+func memoryLimit(s *specs.Spec) int64 {
+	if s.Linux == nil || s.Linux.Resources == nil || s.Linux.Resources.Memory == nil ||
+		s.Linux.Resources.Memory.Limit == nil || *s.Linux.Resources.Memory.Limit < 0 {
+		return 0
+	}
+	return *s.Linux.Resources.Memory.Limit
+}
+
+// runnerReserve is the part of a container's memory limit kept for the
+// runner itself (Go runtime, wasmtime, mapped code) rather than given to the
+// module's linear memory.
+const runnerReserve = 32 << 20
+
+// linearMemoryLimit derives the per-instance linear memory limit from the
+// container's cgroup limit (0 = none): the limit minus runnerReserve, or half
+// of it for small limits, so a greedy module is refused memory (a 500) before
+// the kernel's OOM killer stops the whole container. The cgroup stays the
+// hard bound for all instances together.
+func linearMemoryLimit(cgroupLimit int64) int64 {
+	switch {
+	case cgroupLimit <= 0:
+		return 0
+	case cgroupLimit > 2*runnerReserve:
+		return cgroupLimit - runnerReserve
+	default:
+		return cgroupLimit / 2
+	}
+}
+
+// cgroupsPath returns the spec's cgroup path ("" = none).
+func cgroupsPath(s *specs.Spec) string {
+	if s.Linux == nil {
+		return ""
+	}
+	return s.Linux.CgroupsPath
+}
+
+// secretsDir returns the host directory mounted at /var/openfaas/secrets.
+func secretsDir(s *specs.Spec) string {
+	for _, m := range s.Mounts {
+		if filepath.Clean(m.Destination) == secretsPath && m.Source != "" {
+			return m.Source
+		}
+	}
+	return ""
+}
+
+// processEnv turns the spec's "KEY=value" list into a map (later wins).
+func processEnv(s *specs.Spec) map[string]string {
+	env := map[string]string{}
+	if s.Process == nil {
+		return env
+	}
+	for _, kv := range s.Process.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// functionTimeout reads the classic watchdog's exec_timeout (a Go duration
+// or whole seconds) from env; 0 when absent or malformed.
+func functionTimeout(env map[string]string) time.Duration {
+	v := strings.TrimSpace(env["exec_timeout"])
+	if v == "" {
+		return 0
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return 0
+}
+
+// runnerConfig derives the runner's configuration from the spec.
+func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) runspec.Config {
+	env := processEnv(s)
+	name := s.Annotations[AnnotationContainerName]
+	if name == "" {
+		name = id
+	}
+	cfg := runspec.Config{
+		Name:        name,
+		Namespace:   s.Annotations[AnnotationPodNamespace],
+		ModulePath:  modulePath,
+		CacheDir:    cacheDir,
+		Env:         env,
+		SecretsDir:  secretsDir(s),
+		MemoryLimit: linearMemoryLimit(memoryLimit(s)),
+		Timeout:     functionTimeout(env),
+		Warm:        strings.EqualFold(strings.TrimSpace(s.Annotations[AnnotationMode]), "warm"),
+	}
+	if n, err := strconv.Atoi(s.Annotations[AnnotationMaxConcurrency]); err == nil && n > 0 {
+		cfg.MaxConcurrency = n
+	}
+	for _, h := range strings.Split(s.Annotations[AnnotationAllowedHosts], ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+		}
+	}
+	return cfg
+}
+
+// secretsPath is where OpenFaaS mounts a function's secrets, and where the
+// runner preopens them for the module.
+const secretsPath = "/var/openfaas/secrets"

@@ -1,0 +1,89 @@
+package shim
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestRunnerConfig(t *testing.T) {
+	limit := int64(128 << 20)
+	negative := int64(-1)
+	for _, tc := range []struct {
+		name string
+		spec specs.Spec
+		want runspec.Config
+	}{
+		{
+			name: "plain ctr container",
+			spec: specs.Spec{Process: &specs.Process{Env: []string{"PATH=/bin", "A=b=c"}}},
+			want: runspec.Config{Name: "id1", ModulePath: "/m.wasm", CacheDir: "/cache",
+				Env: map[string]string{"PATH": "/bin", "A": "b=c"}},
+		},
+		{
+			name: "CRI container with limits, secrets and annotations",
+			spec: specs.Spec{
+				Process: &specs.Process{Env: []string{"exec_timeout=20s", "content_type=application/json"}},
+				Mounts: []specs.Mount{
+					{Destination: "/etc/hosts", Source: "/var/lib/kubelet/pods/x/etc-hosts"},
+					{Destination: "/var/openfaas/secrets/", Source: "/var/lib/kubelet/pods/x/volumes/secrets"},
+				},
+				Linux: &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}},
+				Annotations: map[string]string{
+					AnnotationContainerName: "figlet", AnnotationPodNamespace: "openfaas-fn",
+					AnnotationAllowedHosts: " api.example.com, 10.0.0.1:8080 ,", AnnotationMode: "Warm",
+					AnnotationMaxConcurrency: "8",
+				},
+			},
+			want: runspec.Config{Name: "figlet", Namespace: "openfaas-fn", ModulePath: "/m.wasm", CacheDir: "/cache",
+				Env:        map[string]string{"exec_timeout": "20s", "content_type": "application/json"},
+				SecretsDir: "/var/lib/kubelet/pods/x/volumes/secrets", MemoryLimit: 96 << 20,
+				Timeout: 20 * time.Second, MaxConcurrency: 8, AllowedHosts: []string{"api.example.com", "10.0.0.1:8080"}, Warm: true},
+		},
+		{
+			name: "unlimited memory, timeout in seconds, bad concurrency",
+			spec: specs.Spec{
+				Process:     &specs.Process{Env: []string{"exec_timeout=7"}},
+				Linux:       &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &negative}}},
+				Annotations: map[string]string{AnnotationMaxConcurrency: "many"},
+			},
+			want: runspec.Config{Name: "id1", ModulePath: "/m.wasm", CacheDir: "/cache",
+				Env: map[string]string{"exec_timeout": "7"}, Timeout: 7 * time.Second},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runnerConfig("id1", &tc.spec, "/m.wasm", "/cache")
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("runnerConfig =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsSandbox(t *testing.T) {
+	s := &specs.Spec{
+		Annotations: map[string]string{AnnotationContainerType: "sandbox"},
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
+			{Type: specs.NetworkNamespace, Path: "/var/run/netns/cni-1"}, {Type: specs.PIDNamespace},
+		}},
+	}
+	if !isSandbox(s) {
+		t.Error("sandbox not recognised")
+	}
+	if isSandbox(&specs.Spec{Annotations: map[string]string{AnnotationContainerType: "container"}}) {
+		t.Error("container taken for a sandbox")
+	}
+}
+
+func TestLinearMemoryLimit(t *testing.T) {
+	for _, tc := range []struct{ cgroup, want int64 }{
+		{0, 0}, {-1, 0}, {48 << 20, 24 << 20}, {64 << 20, 32 << 20}, {256 << 20, 224 << 20},
+	} {
+		if got := linearMemoryLimit(tc.cgroup); got != tc.want {
+			t.Errorf("linearMemoryLimit(%d) = %d, want %d", tc.cgroup, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The chart on the real test cluster of hack/cluster (needs root):
+#   1. waits (up to 30 min) while a cluster someone else started is running, then starts its own
+#      (hack/cluster/up.sh) and deletes the RuntimeClass up.sh makes, so the chart's is the only one;
+#   2. builds the provider and node-installer images (hack/image/build.sh) and the study's
+#      prime-numbers function as Wasm and as a static binary, pushes them to a throwaway
+#      loopback registry the cluster pulls from (hack/cluster/add-registry.sh);
+#   3. renders the chart with Helm's Go library (cmd/render) with the gateway disabled (its image
+#      cannot be pulled here) and the node installer writing the cluster's containerd drop-in,
+#      labels the node, applies the manifests with kubectl;
+#   4. checks the node installer becomes Ready (shim installed, runtime registered), restarts the
+#      cluster's containerd through up.sh to load the runtime, checks the provider becomes Ready
+#      and the RuntimeClass is the chart's;
+#   5. deploys prime-numbers as a Wasm function and as a container function through the
+#      in-cluster provider's API (pod IP, basic auth from the chart's Secret), checks the Wasm
+#      pod runs with the RuntimeClass and that both answer the same through /function/;
+#   6. always: restores the node files the installer replaced, stops the registry and runs
+#      hack/cluster/down.sh.
+# SHARED=1 uses a cluster someone else started and leaves it running and as it was: the node
+# installer writes into a private directory and a drop-in containerd does not read (its copy and
+# registration are checked, containerd is not restarted), Wasm pods use the shim already
+# registered there as runtime faaswasm through the chart's RuntimeClass, created as
+# chart-e2e-wasm (runtimeClass.name, passed to the provider); everything applied is deleted.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/bin
+export KUBECONFIG=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}/admin.kubeconfig
+kubectl=$cache/kubectl
+dropins=${FAAS_WASM_CONTAINERD_DROPINS:-/etc/faas-wasm-cluster/containerd.d}
+reg=${CHART_REGISTRY:-127.0.0.1:5077}
+ns=chart-e2e
+fns=chart-e2e-fn
+log() { echo "chart/cluster: $(date +%T) $*"; }
+die() { echo "chart/cluster: FAIL: $*" >&2; exit 1; }
+
+shared=${SHARED:-0}
+for i in $(seq 30); do
+	[[ $shared == 1 ]] && break
+	pgrep -f "$cache/kube-apiserver" >/dev/null || break
+	((i < 30)) || die "a cluster someone else started is still running after 30 minutes"
+	log "a cluster is running and is not ours: waiting ($i/30)"
+	sleep 60
+done
+
+work=$(mktemp -d)
+reg_pid=
+backup=$work/backup
+mkdir -p "$backup"
+bindir=/usr/local/bin dropin=$dropins/faaswasm.toml rcname=faas-wasm
+if [[ $shared == 1 ]]; then
+	private=/var/lib/faas-wasm-chart-e2e
+	bindir=$private/bin dropin=$private/containerd.d/faaswasm.toml rcname=chart-e2e-wasm
+fi
+node_files=("$bindir/containerd-shim-faaswasm-v1" "$bindir/faaswasm-runner" "$dropin")
+for f in "${node_files[@]}"; do
+	[[ -e $f ]] && cp -p "$f" "$backup/$(basename "$f")"
+done
+cleanup() {
+	local rc=$?
+	if ((rc != 0)); then
+		"$kubectl" get pods -A -o wide 2>/dev/null || true
+		"$kubectl" logs -n "$ns" -l app.kubernetes.io/component=provider --tail=30 2>/dev/null || true
+		"$kubectl" logs -n "$ns" -l app.kubernetes.io/component=node-installer --tail=30 2>/dev/null || true
+	fi
+	if [[ $shared == 1 ]]; then
+		[[ -f $work/manifest.yaml ]] && "$kubectl" delete --ignore-not-found --wait=false -f "$work/manifest.yaml" >/dev/null 2>&1
+		"$kubectl" delete namespace "$ns" "$fns" --ignore-not-found --wait=false >/dev/null 2>&1
+		if [[ ${unlabel:-0} == 1 ]]; then
+			for node in $("$kubectl" get nodes -o name); do "$kubectl" label "$node" faas-wasm/runtime- >/dev/null 2>&1; done
+		fi
+		rm -rf "$private"
+	else
+		"$repo/hack/cluster/down.sh" >"$work/down.log" 2>&1 || { cat "$work/down.log"; log "down.sh failed"; }
+		for f in "${node_files[@]}"; do
+			if [[ -e $backup/$(basename "$f") ]]; then cp -p "$backup/$(basename "$f")" "$f"; else rm -f "$f"; fi
+		done
+	fi
+	if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+	log "cleaned up (shared=$shared, exit $rc)"
+}
+trap cleanup EXIT
+
+t0=$(date +%s)
+if [[ $shared == 1 ]]; then
+	"$kubectl" get --raw /readyz >/dev/null || die "SHARED=1: no running cluster"
+	[[ -n $("$kubectl" get nodes -o jsonpath='{.items[0].metadata.labels.faas-wasm/runtime}') ]] || unlabel=1
+	"$kubectl" get runtimeclass faas-wasm >/dev/null || die "SHARED=1: the cluster has no RuntimeClass faas-wasm (run hack/shim/cluster.sh)"
+	log "using the running cluster (shared: left running)"
+else
+	log "starting the cluster"
+	"$repo/hack/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "up.sh"; }
+	"$kubectl" delete runtimeclass --all >/dev/null
+	log "cluster up in $(($(date +%s) - t0)) s"
+fi
+
+if ! curl -fsS "http://$reg/v2/" >/dev/null 2>&1; then
+	"$cache/imgtool" registry -addr "$reg" >"$work/registry.log" 2>&1 &
+	reg_pid=$!
+	for _ in $(seq 50); do grep -q '^listening on' "$work/registry.log" && break; sleep 0.1; done
+	grep -q '^listening on' "$work/registry.log" || die "registry: $(cat "$work/registry.log")"
+fi
+"$repo/hack/cluster/add-registry.sh" "$reg" >/dev/null
+
+tag=$(date +%s)
+log "building and pushing images (tag $tag)"
+OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build.err" | sed 's/^/  /' ||
+	{ cat "$work/build.err"; die "hack/image/build.sh"; }
+(cd "$repo" &&
+	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
+	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
+	go build -o "$work/imgpush" ./hack/shim/imgpush)
+"$work/imgpush" -wasm "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
+"$work/imgpush" -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
+
+log "rendering the chart (gateway disabled) and applying it"
+(cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \
+	--set gateway.enabled=false \
+	--set functionNamespace="$fns" \
+	--set provider.image="$reg/chart-e2e/faas-wasm:$tag" \
+	--set provider.logFormat=text \
+	--set nodeInstaller.image="$reg/chart-e2e/node-installer:$tag" \
+	--set nodeInstaller.containerdConfig= \
+	--set nodeInstaller.dropIn="$dropin" \
+	--set nodeInstaller.binDir="$bindir" \
+	--set runtimeClass.name="$rcname" \
+	--set nodeInstaller.restart=none) >"$work/manifest.yaml"
+for node in $("$kubectl" get nodes -o name); do "$kubectl" label --overwrite "$node" faas-wasm/runtime=true >/dev/null; done
+"$kubectl" create namespace "$ns" >/dev/null
+"$kubectl" apply -f "$work/manifest.yaml" | sed 's/^/  /'
+
+t1=$(date +%s)
+"$kubectl" -n "$ns" rollout status daemonset/chart-e2e-faas-wasm-node-installer --timeout=180s >/dev/null || die "node installer not Ready"
+log "node installer Ready in $(($(date +%s) - t1)) s"
+for f in "${node_files[@]}"; do [[ -s $f ]] || die "$f not installed on the node"; done
+cmp -s "$work/img/shim/faaswasm-runner" "$bindir/faaswasm-runner" || die "node runner differs from the image's"
+grep -q 'runtime_type = "io.containerd.faaswasm.v1"' "$dropin" || die "runtime not registered"
+if [[ $shared == 1 ]]; then
+	log "installer copied the shim to $bindir and wrote $dropin (containerd not restarted: shared cluster)"
+else
+	"$repo/hack/cluster/up.sh" >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; die "up.sh (containerd restart)"; }
+	# up.sh puts its own RuntimeClasses back: make the chart's the only one again.
+	"$kubectl" delete runtimeclass --all >/dev/null
+	"$kubectl" apply -f "$work/manifest.yaml" >/dev/null
+	log "containerd restarted with the installer's runtime table"
+fi
+
+"$kubectl" -n "$ns" rollout status deployment/chart-e2e-faas-wasm --timeout=180s >/dev/null || die "provider not Ready"
+log "provider Ready in $(($(date +%s) - t1)) s since apply"
+handler=$("$kubectl" get runtimeclass "$rcname" -o jsonpath='{.handler}/{.scheduling.nodeSelector}')
+[[ $handler == 'faaswasm/{"faas-wasm/runtime":"true"}' ]] || die "RuntimeClass: $handler"
+
+ip=$("$kubectl" -n "$ns" get pod -l app.kubernetes.io/component=provider -o jsonpath='{.items[0].status.podIP}')
+pass=$("$kubectl" -n "$ns" get secret basic-auth -o jsonpath='{.data.basic-auth-password}' | base64 -d)
+api=http://$ip:8081
+code=$(curl -s -o /dev/null -w '%{http_code}' "$api/system/functions?namespace=$fns")
+[[ $code == 401 ]] || die "GET /system/functions without credentials: $code, want 401"
+curl -fsS -u "admin:$pass" "$api/system/info" >/dev/null || die "/system/info with the chart's credentials"
+log "provider API at $api answers; basic auth from the chart's Secret"
+
+deploy() { # name image runtime
+	curl -fsS -u "admin:$pass" -X POST "$api/system/functions" -H 'Content-Type: application/json' -d @- <<JSON
+{"service":"$1","image":"$2","namespace":"$fns","annotations":{"com.openfaas.runtime":"$3"},"labels":{"com.openfaas.scale.min":"1"}}
+JSON
+}
+t2=$(date +%s)
+deploy prime-wasm "$reg/chart-e2e/prime-wasm:$tag" wasm || die "deploy Wasm function"
+deploy prime-native "$reg/chart-e2e/prime-native:$tag" container || die "deploy container function"
+declare -A answer
+for f in prime-wasm prime-native; do
+	for _ in $(seq 240); do
+		out=$(curl -s -m 10 -w '\n%{http_code}' "$api/function/$f.$fns?n=50" || true)
+		[[ ${out##*$'\n'} == 200 ]] && break
+		sleep 1
+	done
+	[[ ${out##*$'\n'} == 200 ]] || die "$f: ${out}"
+	answer[$f]=${out%$'\n'*}
+	log "$f answers 200 through the in-cluster provider ($(($(date +%s) - t2)) s after deploy): ${answer[$f]:0:80}"
+done
+[[ ${answer[prime-wasm]} == "${answer[prime-native]}" ]] || die "Wasm and container answers differ"
+rc=$("$kubectl" -n "$fns" get pod -l faas_function=prime-wasm -o jsonpath='{.items[0].spec.runtimeClassName}')
+[[ $rc == "$rcname" ]] || die "Wasm pod runtimeClassName '$rc', want $rcname"
+rt=$("$kubectl" -n "$fns" get pod -l faas_function=prime-native -o jsonpath='{.items[0].spec.runtimeClassName}')
+[[ -z $rt ]] || die "container pod has runtimeClassName $rt"
+log "Wasm pod runs with the chart's RuntimeClass $rcname (shim), container pod with the default runtime; same answer"
+log "PASS in $(($(date +%s) - t0)) s"
