@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // BenchmarkInvokeOverhead measures what the provider adds to a Wasm

@@ -12,14 +12,14 @@ import (
 	"path/filepath"
 
 	"github.com/faas-wasm/faas-wasm/internal/autoscale"
-	"github.com/faas-wasm/faas-wasm/internal/config"
-	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local/containers"
+	"github.com/faas-wasm/faas-wasm/internal/config"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // backend is a provider.Backend that must be closed on shutdown.

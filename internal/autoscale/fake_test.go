@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
+	"github.com/faas-wasm/faas-wasm/internal/testclock"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 

@@ -22,8 +22,8 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // hostContainerd is the socket `make test` starts containerd on.

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/autoscale"
-	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // Settings of the load test: a short autoscaler interval and cool-down so

@@ -16,8 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
-	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
 // ErrUsage is wrapped by Main's errors for bad arguments.

@@ -27,9 +27,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	"github.com/faas-wasm/faas-wasm/internal/builder"
 	"github.com/faas-wasm/faas-wasm/internal/handlers"
-	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // benchBackend deploys n functions with realistic specs on a fake runner.

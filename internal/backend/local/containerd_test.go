@@ -13,8 +13,8 @@ import (
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/namespaces"
 
-	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local/containers"
+	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/provider"

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // New returns the local backend keeping its state under stateDir and

@@ -15,8 +15,8 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
-	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
