@@ -3,6 +3,7 @@
 
 GO        ?= go
 BIN       := bin/faas-wasm
+TOOLS_BIN := bin/faas-wasm-tools
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
@@ -21,6 +22,7 @@ deps:
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/faas-wasm
+	$(GO) build -trimpath -o $(TOOLS_BIN) ./cmd/faas-wasm-tools
 
 run: deps build
 	./hack/containerd/start.sh

@@ -40,6 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 go build -trimpath -o "$bin" ./cmd/faas-wasm
+go build -trimpath -o "$(dirname "$bin")/faas-wasm-tools" ./cmd/faas-wasm-tools
 if ! [[ -s $KUBECONFIG_ADMIN ]] || ! kubectl_ get --raw /readyz >/dev/null 2>&1; then
 	started_cluster=1
 fi

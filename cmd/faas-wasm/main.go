@@ -1,9 +1,9 @@
 // Command faas-wasm is an OpenFaaS provider that runs functions as containers
 // and as native WebAssembly. See README.md.
 //
-// Subcommands: none (serve the provider API), build (build function images),
-// registry (a small OCI registry for local use), bench (the side-by-side
-// benchmark), version.
+// Subcommands: none (serve the provider API), version; the developer verbs
+// build, new, bench and registry run faas-wasm-tools (cmd/faas-wasm-tools),
+// so the provider binary links no builder, benchmark or registry code.
 package main
 
 import (
@@ -38,13 +38,10 @@ func main() {
 // run dispatches to a subcommand or serves the provider.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		if toolVerbs[args[0]] {
+			return execTools(args[0], args[1:])
+		}
 		switch args[0] {
-		case "build":
-			return runBuild(ctx, args[1:], stdout)
-		case "bench":
-			return runBench(ctx, args[1:], stdout, stderr)
-		case "registry":
-			return runRegistry(ctx, args[1:], stdout)
 		case "version":
 			fmt.Fprintf(stdout, "faas-wasm %s (%s)\n", version, commit)
 			return nil

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/registry"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -108,7 +108,7 @@ func TestPushToLoopbackRegistry(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- oci.ServeRegistry(ctx, addr, "") }()
+	go func() { done <- registry.Serve(ctx, addr, "") }()
 	t.Cleanup(func() { cancel(); <-done })
 	for i := 0; ; i++ {
 		if r, err := http.Get("http://" + addr + "/v2/"); err == nil {

@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// TestQuickLocalEndToEnd builds faas-wasm and runs `faas-wasm bench --quick`
+// TestQuickLocalEndToEnd builds faas-wasm and faas-wasm-tools side by side
+// and runs `faas-wasm bench --quick` (which runs faas-wasm-tools bench)
 // in local mode on one function with tiny bounds, then checks that the
 // report, the JSON and the plots are complete and well-formed (not the
 // timings).
@@ -22,9 +23,11 @@ func TestQuickLocalEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "faas-wasm")
-	build := exec.Command("go", "build", "-o", bin, "github.com/faas-wasm/faas-wasm/cmd/faas-wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build faas-wasm: %v\n%s", err, out)
+	for _, cmd := range []string{"faas-wasm", "faas-wasm-tools"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "github.com/faas-wasm/faas-wasm/cmd/"+cmd)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", cmd, err, out)
+		}
 	}
 	out := filepath.Join(dir, "report")
 	cmd := exec.CommandContext(t.Context(), bin, "bench", "--quick", "--functions", "prime-numbers", "-f", "../../stack.yml",

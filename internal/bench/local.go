@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/registry"
 )
 
 // containerNamespace is the containerd namespace the provider uses for
@@ -55,7 +55,7 @@ func StartLocal(ctx context.Context, withContainers bool) (*Local, error) {
 	l.registry = "127.0.0.1:" + strconv.Itoa(port)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.stopReg = cancel
-	go func() { l.regDone <- oci.ServeRegistry(rctx, l.registry, filepath.Join(dir, "registry")) }()
+	go func() { l.regDone <- registry.Serve(rctx, l.registry, filepath.Join(dir, "registry")) }()
 	if err := waitHTTP(ctx, nil, "http://"+l.registry+"/v2/", 10*time.Second); err != nil {
 		l.Stop(context.WithoutCancel(ctx), "")
 		return nil, fmt.Errorf("local registry: %w", err)

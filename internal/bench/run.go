@@ -95,14 +95,11 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		if err := builder.Main(ctx, []string{"-f", stackPath, "--push", l.Registry(), "--only", strings.Join(names, ","), "--quiet"}, io.Discard); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		bin := cfg.ProviderBinary
-		if bin == "" {
-			if bin, err = os.Executable(); err != nil {
-				return nil, fmt.Errorf("bench: provider binary: %w", err)
-			}
+		if cfg.ProviderBinary == "" {
+			return nil, fmt.Errorf("bench: %w: no provider binary to run in local mode", ErrUsage)
 		}
 		progress.Step("local", "starting the provider")
-		if err := l.StartProvider(ctx, bin); err != nil {
+		if err := l.StartProvider(ctx, cfg.ProviderBinary); err != nil {
 			return nil, fmt.Errorf("bench: provider (log %s): %w", l.ProviderLog(), err)
 		}
 		target.Client = NewClient(l.APIURL(), "", "", cfg.Namespace)

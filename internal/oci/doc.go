@@ -3,8 +3,8 @@
 // It tells Wasm images from container images without downloading layers
 // (Inspect), downloads the module of a Wasm image (PullWasm), builds
 // reproducible Wasm and FROM-scratch container images without Docker
-// (WasmImage, ContainerImage), pushes them (Push, PushIndex) and serves a
-// small registry for development and tests (ServeRegistry, Main).
+// (WasmImage, ContainerImage) and pushes them (Push, PushIndex). The
+// development registry is package registry.
 //
 // Two Wasm image forms are read and built: an OCI image whose single layer
 // holds /function.wasm with entrypoint /function.wasm and platform

@@ -1,11 +1,9 @@
-package oci
+package registry
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,9 +12,11 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
-// ServeRegistry serves an OCI distribution registry (go-containerregistry's
+// Serve serves an OCI distribution registry (go-containerregistry's
 // pkg/registry: no authentication, no TLS) on addr until ctx ends, then
 // shuts it down and returns nil.
 //
@@ -27,16 +27,16 @@ import (
 //
 // # Errors
 // Listening failures, an unusable dir, or the server failing.
-func ServeRegistry(ctx context.Context, addr, dir string) error {
+func Serve(ctx context.Context, addr, dir string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("registry: listen %s: %w", addr, err)
 	}
-	return serveRegistry(ctx, ln, dir)
+	return ServeListener(ctx, ln, dir)
 }
 
 // registryHandler returns the registry's HTTP handler, storing as
-// ServeRegistry describes for dir, and what to close when done.
+// Serve describes for dir, and what to close when done.
 func registryHandler(dir string) (http.Handler, func() error, error) {
 	logger := slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug)
 	if dir == "" {
@@ -54,13 +54,18 @@ func registryHandler(dir string) (http.Handler, func() error, error) {
 	return store, store.Close, nil
 }
 
-func serveRegistry(ctx context.Context, ln net.Listener, dir string) error {
+// ServeListener is Serve on a listener the caller opened
+// (so it can print the address first); ln is closed when it returns.
+//
+// # Errors
+// As Serve.
+func ServeListener(ctx context.Context, ln net.Listener, dir string) error {
 	h, closeStore, err := registryHandler(dir)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !IsLoopback(host) {
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !oci.IsLoopback(host) {
 		slog.Warn("registry: listening beyond loopback without authentication or TLS", "addr", ln.Addr().String())
 	}
 	defer closeStore()
@@ -86,50 +91,4 @@ func serveRegistry(ctx context.Context, ln net.Listener, dir string) error {
 		return fmt.Errorf("registry: %w", err)
 	}
 	return nil
-}
-
-const registryUsage = `Usage: faas-wasm registry [--addr HOST:PORT] [--dir DIR]
-
-Serves an OCI registry (no authentication, no TLS) for development and tests,
-until interrupted. Images pushed to a loopback registry are pulled by
-faas-wasm over plain HTTP.
-
-Flags:
-`
-
-// Main runs the "faas-wasm registry" subcommand: args are the flags after
-// the subcommand's name (--addr, default 127.0.0.1:5000; --dir, default
-// empty: in memory). It prints the address it listens on to stdout and
-// serves until ctx ends. --help prints the usage and returns nil.
-//
-// # Errors
-// Bad flags, or as ServeRegistry.
-func Main(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	addr := fs.String("addr", "127.0.0.1:5000", "address to listen on")
-	dir := fs.String("dir", "", "directory for blobs and manifests (empty: keep them in memory)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), registryUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("registry: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("registry: unexpected arguments %q", fs.Args())
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("registry: listen %s: %w", *addr, err)
-	}
-	storage := "in memory"
-	if *dir != "" {
-		storage = "under " + *dir
-	}
-	fmt.Fprintf(stdout, "registry listening on http://%s (storage %s)\n", ln.Addr(), storage)
-	return serveRegistry(ctx, ln, *dir)
 }

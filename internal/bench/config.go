@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrUsage is wrapped by the errors of a configuration that cannot run
+// (bad flags, a function the stack lacks).
+var ErrUsage = errors.New("usage")
+
+// Config is what one benchmark run measures and how (the faas-wasm bench
+// command line, see `faas-wasm bench --help` for each field's flag).
+type Config struct {
+	// Gateway is the API to measure; empty runs a local provider.
+	Gateway string
+	// Local starts registry, containerd and provider itself.
+	Local bool
+	// Mode names the report (local or kubernetes).
+	Mode string
+	// Quick selects the smoke profile.
+	Quick bool
+	// Functions restricts the run to these base names.
+	Functions []string
+	// Variants is both, container or wasm.
+	Variants string
+	// Stack is the stack file; its directory is the repository root.
+	Stack string
+	// Out is the report directory.
+	Out string
+	// Namespace is the function namespace.
+	Namespace string
+	// User and Password are the basic-auth credentials of /system/*.
+	User, Password string
+	// Registry is the image registry prefix with --gateway.
+	Registry string
+	// InsecureRegistry reaches a non-loopback registry over plain HTTP.
+	InsecureRegistry bool
+	// ServicesHost is this machine's address as functions see it (--gateway).
+	ServicesHost string
+	// ContainerdSocket, with --gateway, is the containerd of the single
+	// node running the functions on this machine: replicas are measured
+	// through /proc of the processes below its shims.
+	ContainerdSocket string
+	// ProviderPID, with --gateway, is the provider's process on this
+	// machine, measured through /proc.
+	ProviderPID int
+	// Notes are added to the report as given (for example how the
+	// provider was started).
+	Notes []string
+	// ContainerHost is this machine's address as local containers see it.
+	ContainerHost string
+	// HamletFile is the text fuzzysearch fetches.
+	HamletFile string
+	// ProviderBinary is the faas-wasm binary run as the local provider
+	// (required in local mode).
+	ProviderBinary string
+	// Logs is where the local children's logs are copied at the end.
+	Logs string
+	// DeployRounds, ColdRounds, SerialDuration, ConcurrentTime and
+	// MaxDuration override the profile when positive.
+	DeployRounds   int
+	ColdRounds     int
+	SerialDuration time.Duration
+	ConcurrentTime time.Duration
+	MaxDuration    time.Duration
+}
+
+// Profile returns the profile the configuration asks for.
+func (c Config) Profile() Profile {
+	p := FullProfile()
+	if c.Quick {
+		p = QuickProfile()
+	}
+	if len(c.Functions) > 0 {
+		p.Functions = c.Functions
+	}
+	if c.DeployRounds > 0 {
+		p.DeployRounds = c.DeployRounds
+	}
+	if c.ColdRounds > 0 {
+		p.ColdRounds = c.ColdRounds
+	}
+	if c.SerialDuration > 0 {
+		p.Serial.MaxDuration = c.SerialDuration
+	}
+	if c.ConcurrentTime > 0 {
+		p.Concurrent = studyConcurrent(c.ConcurrentTime)
+	}
+	if c.MaxDuration > 0 {
+		p.Max.MaxDuration = c.MaxDuration
+	}
+	return p
+}
