@@ -4,12 +4,30 @@
 // from the image to the node (through the node's root filesystem mounted at
 // -host-root), creates the node's compiled-module cache directory, registers
 // the CRI runtime (runtime_type io.containerd.faaswasm.v1) in containerd's
-// configuration (version 1, 2 or 3 syntax), optionally restarts containerd through systemd, then waits
-// for SIGTERM so that the DaemonSet pod stays running.
+// configuration, optionally restarts containerd through systemd, then waits
+// for SIGTERM so that the DaemonSet pod stays running. It is the only node
+// installer of the repository: hack/shim/cluster.sh runs it (-host-root /
+// -oneshot) to put the shim into the test cluster.
+//
+// The runtime table follows the configuration's version: version 2
+// (containerd 1.6/1.7) gets
+//
+//	[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.faaswasm]
+//
+// version 3 (containerd 2.x) gets
+//
+//	[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.faaswasm]
+//
+// and version 1 (no version line, old containerd 1.x) plugins.cri…. An empty
+// or absent configuration (and a drop-in) takes the version from the node's
+// `containerd --version` (2.x: 3, else 2) unless -config-version says.
+// Registering is idempotent: an existing table of the runtime is brought to
+// the wanted keys in place, and a re-run changes nothing (see Register).
 //
 // It does not uninstall anything when stopped, does not edit a containerd
-// configuration it cannot parse as TOML tables (it only appends a table, once)
-// and does not restart containerd unless asked (-restart systemd).
+// configuration it cannot read as TOML statements or where the runtime is
+// defined with dotted keys or inline tables, and does not restart
+// containerd unless asked (-restart systemd).
 package main
 
 import (
@@ -21,16 +39,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 )
 
 // Binaries are the files the installer copies from its source directory.
 var Binaries = []string{"containerd-shim-faaswasm-v1", "faaswasm-runner"}
-
-// runtimeType is the containerd runtime v2 type of the faas-wasm shim.
-const runtimeType = "io.containerd.faaswasm.v1"
-
-var configVersion = regexp.MustCompile(`(?m)^\s*version\s*=\s*([23])\b`)
 
 var runtimeName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
@@ -56,6 +68,13 @@ type Plan struct {
 	// rewritten when its content differs (for setups that assemble
 	// containerd's configuration from fragments).
 	DropIn string
+	// ConfigVersion is the configuration syntax to write (1, 2 or 3); 0
+	// detects it (see ChooseVersion). A drop-in takes Config's version when
+	// Config is set.
+	ConfigVersion int
+	// ContainerdMajor reports the node's containerd major version, for
+	// detection; nil or an error counts as unknown.
+	ContainerdMajor func() (int, error)
 }
 
 // Result tells what an installation changed.
@@ -65,6 +84,12 @@ type Result struct {
 	// Registered is true when a configuration file was changed, i.e.
 	// containerd must be restarted to load the runtime.
 	Registered bool
+	// Version is the configuration syntax written (0 when no configuration
+	// or drop-in was asked for).
+	Version int
+	// Warnings are things the operator should know (CRI plugin disabled,
+	// an earlier installer's misplaced table removed, unknown containerd).
+	Warnings []string
 }
 
 func (p Plan) host(path string) string { return filepath.Join(p.HostRoot, path) }
@@ -91,25 +116,6 @@ func (p Plan) Validate() error {
 		}
 	}
 	return nil
-}
-
-// Table is the containerd CRI runtime table for the shim in the syntax of
-// a containerd configuration of the given version: 1 (plugins.cri, old
-// containerd 1.x), 2 (containerd 1.x) or 3 (containerd 2.x).
-func (p Plan) Table(version int) string {
-	var header string
-	switch version {
-	case 1:
-		header = "[plugins.cri.containerd.runtimes." + p.RuntimeName + "]"
-	case 3:
-		header = fmt.Sprintf("[plugins.%q.containerd.runtimes.%s]", "io.containerd.cri.v1.runtime", p.RuntimeName)
-	default:
-		header = fmt.Sprintf("[plugins.%q.containerd.runtimes.%s]", "io.containerd.grpc.v1.cri", p.RuntimeName)
-	}
-	return header + "\n" +
-		"  runtime_type = \"" + runtimeType + "\"\n" +
-		"  pod_annotations = [\"com.openfaas.wasm.*\"]\n" +
-		"  container_annotations = [\"com.openfaas.wasm.*\"]\n"
 }
 
 // Install carries out the plan. It is idempotent: unchanged binaries are not
@@ -143,15 +149,56 @@ func Install(p Plan) (Result, error) {
 	if err := os.Chmod(cache, 0o700); err != nil {
 		return res, fmt.Errorf("install: cache dir: %w", err)
 	}
+	if p.Config == "" && p.DropIn == "" {
+		return res, nil
+	}
+	major := 0
+	if p.ConfigVersion == 0 && p.ContainerdMajor != nil {
+		m, err := p.ContainerdMajor()
+		if err != nil {
+			res.Warnings = append(res.Warnings, "containerd version unknown: "+err.Error())
+		}
+		major = m
+	}
 	if p.Config != "" {
-		changed, err := appendTable(p.host(p.Config), p)
+		path := p.host(p.Config)
+		old, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, fmt.Errorf("install: %w", err)
+		}
+		mode := fs.FileMode(0o644)
+		if fi, err := os.Stat(path); err == nil {
+			mode = fi.Mode().Perm()
+		}
+		version, err := ChooseVersion(string(old), p.ConfigVersion, major)
+		if err != nil {
+			return res, fmt.Errorf("install: %s: %w", p.Config, err)
+		}
+		text, warnings, changed, err := Register(string(old), version, p.RuntimeName)
 		if err != nil {
 			return res, fmt.Errorf("install: register runtime in %s: %w", p.Config, err)
 		}
-		res.Registered = res.Registered || changed
+		res.Version = version
+		res.Warnings = append(res.Warnings, warnings...)
+		if changed {
+			if _, err := writeIfDifferent(path, []byte(text), mode); err != nil {
+				return res, fmt.Errorf("install: register runtime in %s: %w", p.Config, err)
+			}
+			res.Registered = true
+		}
 	}
 	if p.DropIn != "" {
-		changed, err := writeIfDifferent(p.host(p.DropIn), []byte("# Written by the faas-wasm node installer.\n"+p.Table(2)), 0o644)
+		version := res.Version
+		if version == 0 {
+			v, err := ChooseVersion("", p.ConfigVersion, major)
+			if err != nil {
+				return res, fmt.Errorf("install: drop-in %s: %w", p.DropIn, err)
+			}
+			version = v
+		}
+		res.Version = version
+		body := fmt.Sprintf("# Written by the faas-wasm node installer (containerd configuration version %d syntax).\n", version) + Table(version, p.RuntimeName)
+		changed, err := writeIfDifferent(p.host(p.DropIn), []byte(body), 0o644)
 		if err != nil {
 			return res, fmt.Errorf("install: drop-in %s: %w", p.DropIn, err)
 		}
@@ -256,32 +303,4 @@ func writeIfDifferent(path string, data []byte, mode fs.FileMode) (bool, error) 
 		return false, err
 	}
 	return true, os.Rename(tmp, path)
-}
-
-// appendTable appends the runtime table to a containerd config.toml unless
-// a table of that runtime name is already there. An absent or empty file
-// becomes a version 2 configuration.
-func appendTable(path string, p Plan) (bool, error) {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, err
-	}
-	text := string(old)
-	if strings.TrimSpace(text) == "" {
-		text = "version = 2\n"
-	}
-	version := 1
-	if m := configVersion.FindStringSubmatch(text); m != nil {
-		version = int(m[1][0] - '0')
-	}
-	table := p.Table(version)
-	header := table[:strings.IndexByte(table, '\n')]
-	if strings.Contains(text, header) {
-		return false, nil
-	}
-	if !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
-	text += "\n# Added by the faas-wasm node installer: Wasm functions (RuntimeClass handler " + p.RuntimeName + ").\n" + table
-	return writeIfDifferent(path, []byte(text), 0o644)
 }

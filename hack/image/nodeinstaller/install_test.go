@@ -87,7 +87,7 @@ func TestInstallDropInAndUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	drop, err := os.ReadFile(filepath.Join(p.HostRoot, p.DropIn))
-	if err != nil || !strings.Contains(string(drop), p.Table(2)) {
+	if err != nil || !strings.Contains(string(drop), Table(2, p.RuntimeName)) {
 		t.Fatalf("drop-in %q %v", drop, err)
 	}
 	// A new image version replaces only the binary that changed.
@@ -131,8 +131,8 @@ func TestRunOneshot(t *testing.T) {
 	p := fixture(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	args := []string{"-source", p.Source, "-host-root", p.HostRoot, "-drop-in", "/etc/c.d/x.toml", "-oneshot"}
-	os.Remove(marker)
-	t.Cleanup(func() { os.Remove(marker) })
+	os.Remove(readyFile)
+	t.Cleanup(func() { os.Remove(readyFile) })
 	if err := run(append(args, "-check"), log, io.Discard); err == nil {
 		t.Fatal("-check passed before an installation")
 	}

@@ -10,12 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
-// marker is written when the installation succeeded; -check (the
+// readyFile is written when the installation succeeded; -check (the
 // DaemonSet's readiness probe) tests for it.
-const marker = "/tmp/faas-wasm-installed"
+const readyFile = "/tmp/faas-wasm-installed"
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -39,6 +43,7 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 	fs.StringVar(&p.RuntimeName, "runtime-name", "faaswasm", "CRI runtime name (the RuntimeClass handler)")
 	fs.StringVar(&p.Config, "containerd-config", "", "node path of containerd's config.toml to register the runtime in")
 	fs.StringVar(&p.DropIn, "drop-in", "", "node path of a configuration fragment holding only the runtime table")
+	fs.IntVar(&p.ConfigVersion, "config-version", 0, "containerd configuration syntax to write: 1, 2 (containerd 1.x) or 3 (containerd 2.x); 0 detects it from the configuration and `containerd --version`")
 	restart := fs.String("restart", "none", "after a configuration change: none, or systemd (systemctl restart containerd in the node's root)")
 	check := fs.Bool("check", false, "exit 0 when an installation has finished in this container (readiness probe)")
 	oneshot := fs.Bool("oneshot", false, "exit after installing instead of waiting for SIGTERM")
@@ -46,22 +51,24 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 		return err
 	}
 	if *check {
-		_, err := os.Stat(marker)
+		_, err := os.Stat(readyFile)
 		return err
 	}
 	if *restart != "none" && *restart != "systemd" {
 		return fmt.Errorf("-restart %q: want none or systemd", *restart)
 	}
+	p.ContainerdMajor = func() (int, error) { return containerdMajor(p.HostRoot) }
 	res, err := Install(p)
 	if err != nil {
 		return err
 	}
-	log.Info("shim installed", "changed", res.Installed, "runtime", p.RuntimeName, "registered", res.Registered, "bin_dir", p.BinDir)
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
+	log.Info("shim installed", "changed", res.Installed, "runtime", p.RuntimeName, "registered", res.Registered, "config_version", res.Version, "bin_dir", p.BinDir)
 	if res.Registered {
 		if *restart == "systemd" {
-			cmd := exec.Command("/bin/systemctl", "restart", "containerd")
-			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: p.HostRoot}
-			cmd.Dir = "/"
+			cmd := hostCommand(p.HostRoot, "/bin/systemctl", "restart", "containerd")
 			if b, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("restart containerd: %w: %s", err, b)
 			}
@@ -70,8 +77,8 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 			log.Warn("runtime registered; containerd must be restarted to load it")
 		}
 	}
-	if err := os.WriteFile(marker, nil, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", marker, err)
+	if err := os.WriteFile(readyFile, nil, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", readyFile, err)
 	}
 	if *oneshot {
 		return nil
@@ -81,4 +88,50 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 	<-ctx.Done()
 	log.Info("node installer stopping; the shim stays installed")
 	return nil
+}
+
+// hostCommand runs a node binary (an absolute path in the node's root) inside
+// the node's root filesystem.
+func hostCommand(hostRoot, bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	if filepath.Clean(hostRoot) != "/" {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: hostRoot}
+	}
+	cmd.Dir = "/"
+	return cmd
+}
+
+// containerdBinaries are where nodes keep containerd.
+var containerdBinaries = []string{"/usr/bin/containerd", "/usr/local/bin/containerd", "/bin/containerd", "/usr/sbin/containerd", "/usr/local/sbin/containerd", "/opt/bin/containerd"}
+
+// containerdMajor runs the node's `containerd --version` and returns the
+// major version.
+func containerdMajor(hostRoot string) (int, error) {
+	for _, bin := range containerdBinaries {
+		if _, err := os.Stat(filepath.Join(hostRoot, bin)); err != nil {
+			continue
+		}
+		out, err := hostCommand(hostRoot, bin, "--version").Output()
+		if err != nil {
+			return 0, fmt.Errorf("%s --version: %w", bin, err)
+		}
+		return parseContainerdMajor(string(out))
+	}
+	return 0, fmt.Errorf("no containerd binary in %v", containerdBinaries)
+}
+
+var versionField = regexp.MustCompile(`^v?(\d+)\.\d+`)
+
+// parseContainerdMajor reads the major version from `containerd --version`
+// output: "containerd <package> <version> <revision>", e.g.
+// "containerd github.com/containerd/containerd/v2 v2.1.0 061792f" or
+// "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1".
+func parseContainerdMajor(out string) (int, error) {
+	f := strings.Fields(out)
+	if len(f) >= 3 {
+		if m := versionField.FindStringSubmatch(f[2]); m != nil {
+			return strconv.Atoi(m[1])
+		}
+	}
+	return 0, fmt.Errorf("cannot read a version from %q", strings.TrimSpace(out))
 }
