@@ -15,25 +15,22 @@
 #      node's address, and replicas measured through /proc below the node containerd's shims.
 # Needs root (the cluster does).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. hack/cluster/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"
+# shellcheck disable=SC2034 # read by log() in hack/lib.sh
+LOG_PREFIX=bench-k8s
+cd "$REPO_ROOT"
 bin=bin/faas-wasm
 ns=${FAAS_WASM_BENCH_NAMESPACE:-openfaas-fn}
 work=$(mktemp -d /tmp/faas-wasm-bench-k8s-XXXXXX)
-kubectl_() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
-free_port() { local p; while :; do p=$((20000 + RANDOM % 20000)); ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
 
 pids=()
 started_cluster=
 cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
+	stop_pid "${pids[@]}"
 	if [[ -n $started_cluster ]]; then
 		./hack/cluster/down.sh
 	elif [[ -s $KUBECONFIG_ADMIN ]]; then
-		kubectl_ delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+		kubectl_admin delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 	fi
 	rm -rf "$work"
 }
@@ -41,19 +38,17 @@ trap cleanup EXIT
 
 go build -trimpath -o "$bin" ./cmd/faas-wasm
 go build -trimpath -o "$(dirname "$bin")/faas-wasm-tools" ./cmd/faas-wasm-tools
-if ! [[ -s $KUBECONFIG_ADMIN ]] || ! kubectl_ get --raw /readyz >/dev/null 2>&1; then
-	started_cluster=1
-fi
+cluster_ready || started_cluster=1
 ./hack/shim/cluster.sh
 
 registry=127.0.0.1:$(free_port)
 "$bin" registry --addr "$registry" --dir "$work/registry" >"$work/registry.log" 2>&1 &
 pids+=($!)
 ./hack/cluster/add-registry.sh "$registry"
-echo "bench-k8s: building and pushing stack.yml to $registry"
+log "building and pushing stack.yml to $registry"
 "$bin" build -f stack.yml --push "$registry" --quiet
 
-kubectl_ create namespace "$ns" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+kubectl_admin create namespace "$ns" --dry-run=client -o yaml | kubectl_admin apply -f - >/dev/null
 api=127.0.0.1:$(free_port)
 "$bin" --mode kubernetes --kubeconfig "$KUBECONFIG_ADMIN" --addr "$api" --namespace "$ns" \
 	--autoscale=false --log-level warn >"$work/provider.log" 2>&1 &

@@ -6,12 +6,12 @@
 # and left running. Needs root; the Kubernetes binaries are built once and cached
 # (hack/cluster/build.sh, ~20 min the first time).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-state=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}
-kubectl=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/bin/kubectl
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LOG_PREFIX=e2e
+cd "$REPO_ROOT"
 
-if [[ -s $state/admin.kubeconfig ]] && "$kubectl" --kubeconfig "$state/admin.kubeconfig" get --raw /readyz >/dev/null 2>&1; then
-	echo "e2e: using the cluster that is already running"
+if cluster_ready; then
+	log "using the cluster that is already running"
 else
 	trap './hack/cluster/down.sh' EXIT
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test cluster's binaries from the Go module proxy (hack/k8s-tools, a separate Go
 # module) and the local pause image, into a cache outside the repository keyed by version:
-#   ${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/{bin,images}
+#   ${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-$K8S_VERSION/{bin,images}
+# (the versions are hack/k8s-tools/go.mod's, see hack/lib.sh).
 # Idempotent: does nothing when every binary and image is already there.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,8 +23,10 @@ if ((${#missing[@]})); then
 	done
 	vpkgs=(k8s.io/component-base/version k8s.io/client-go/pkg/version)
 	ldflags="-s -w"
+	minor=${K8S_VERSION#v1.}
+	minor=${minor%%.*}
 	for p in "${vpkgs[@]}"; do
-		ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=34"
+		ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
 		ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 	done
 	start=$SECONDS

@@ -1,14 +1,12 @@
 # shellcheck shell=bash disable=SC2034 # sourced: variables are used by the scripts that source it
-# Shared settings for the faas-wasm test cluster scripts (sourced, not executed).
-# Every path and range can be overridden from the environment.
+# Settings and helpers of the faas-wasm test cluster scripts (sourced, not executed), on top of
+# hack/lib.sh (versions, cache and state paths, log/die, kubectl_admin). Every path and range
+# can be overridden from the environment.
 
-K8S_VERSION=v1.34.4
-ETCD_VERSION=v3.6.4
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOOLS_DIR=$(cd "$HACK_DIR/../k8s-tools" && pwd)
-CACHE_DIR=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-$K8S_VERSION
-BIN_DIR=$CACHE_DIR/bin
-IMAGE_DIR=$CACHE_DIR/images
+# shellcheck source=../lib.sh
+. "$HACK_DIR/../lib.sh"
+TOOLS_DIR=$K8S_TOOLS_DIR
 
 # Binaries build.sh produces (one `go build`), all into $BIN_DIR.
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
@@ -17,10 +15,8 @@ TOOL_BINARIES=(etcd pause smokeserver imgtool criclean)
 # Sandbox image: built locally, imported into containerd namespace k8s.io, never pulled.
 PAUSE_IMAGE=${FAAS_WASM_PAUSE_IMAGE:-faas-wasm.local/pause:1}
 
-STATE_DIR=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}
 RUN_DIR=${FAAS_WASM_CLUSTER_RUN:-/run/faas-wasm-cluster}
 CONTAINERD_SOCK=$RUN_DIR/containerd.sock
-KUBECONFIG_ADMIN=$STATE_DIR/admin.kubeconfig
 NODE_NAME=${FAAS_WASM_NODE_NAME:-faas-wasm-node}
 POD_CIDR=${FAAS_WASM_POD_CIDR:-10.244.0.0/16}
 NODE_POD_CIDR=${FAAS_WASM_NODE_POD_CIDR:-10.244.0.0/24}
@@ -38,9 +34,9 @@ REGISTRIES=${FAAS_WASM_REGISTRIES:-127.0.0.1:5000 localhost:5000}
 # "faaswasm=io.containerd.faaswasm.v1"; their shims must be on PATH or in $SHIM_DIRS.
 EXTRA_RUNTIMES=${FAAS_WASM_RUNTIMES:-}
 SHIM_DIRS=${FAAS_WASM_SHIM_DIRS:-}
-# Drop-in containerd config fragments (*.toml, version 2 tables such as
-# [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.NAME]) appended to the generated config.
-CONTAINERD_DROPINS=${FAAS_WASM_CONTAINERD_DROPINS:-/etc/faas-wasm-cluster/containerd.d}
+# Drop-in containerd config fragments in $CONTAINERD_DROPINS (hack/lib.sh; *.toml, version 2
+# tables such as [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.NAME]) are appended to
+# the generated config.
 # RuntimeClasses created at start, "class=handler" space-separated.
 RUNTIME_CLASSES=${FAAS_WASM_RUNTIME_CLASSES:-faas-wasm=faaswasm}
 API_PORT=${FAAS_WASM_API_PORT:-6443}
@@ -51,9 +47,6 @@ case $STATE_DIR:$RUN_DIR in
 /?*/*:/?*/* | /?*:/?*) ;;
 *) echo "state/run dirs must be absolute and not /: $STATE_DIR $RUN_DIR" >&2 && exit 1 ;;
 esac
-
-log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 PID_DIR=$RUN_DIR/pids
 LOG_DIR=$STATE_DIR/logs
@@ -147,5 +140,3 @@ allow_http_registry() {
 	printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$1" "$1" >"$dir/hosts.toml.tmp"
 	mv -f "$dir/hosts.toml.tmp" "$dir/hosts.toml"
 }
-
-kubectl_admin() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }

@@ -22,26 +22,17 @@ hosts_made=
 cleanup() {
 	[[ -n $hosts_made ]] && rm -rf "$hosts_made"
 	kubectl_admin delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-	[[ -n $reg_pid ]] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+	stop_pid "$reg_pid"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 # Registry: the preconfigured 127.0.0.1:5000 if free, else any port plus a hosts.toml for it
 # (containerd reads registry host configs on every pull, no restart needed).
-start_registry() {
-	"$BIN_DIR/imgtool" registry -addr "$1" >"$work/registry.log" 2>&1 &
-	reg_pid=$!
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^listening on' "$work/registry.log" && return 0
-		kill -0 "$reg_pid" 2>/dev/null || { reg_pid=; return 1; }
-		sleep 0.1
-	done
-	return 1
-}
-start_registry 127.0.0.1:5000 || start_registry 127.0.0.1:0 || die "registry: $(cat "$work/registry.log")"
-REG=$(awk '/^listening on/ { print $3 }' "$work/registry.log")
+start_registry 127.0.0.1:5000 "$work/registry.log" || start_registry 127.0.0.1:0 "$work/registry.log" ||
+	die "registry: $(cat "$work/registry.log")"
+reg_pid=$REGISTRY_PID
+REG=$REGISTRY_ADDR
 if [[ ! -s $(registry_hosts_dir "$REG")/hosts.toml ]]; then
 	allow_http_registry "$REG"
 	hosts_made=$(registry_hosts_dir "$REG")

@@ -2,6 +2,8 @@
 # Installs containerd, runc and the CNI plugins from Debian if any is missing.
 # Idempotent: does nothing when all three are present. Needs root to install.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+LOG_PREFIX=containerd/install
 
 missing=()
 command -v containerd >/dev/null || missing+=(containerd)
@@ -11,9 +13,8 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "containerd/install: missing ${missing[*]}; run as root or install them" >&2
-  exit 1
+  die "missing ${missing[*]}; run as root or install them"
 fi
-echo "containerd/install: installing ${missing[*]}"
+log "installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

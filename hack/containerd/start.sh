@@ -9,6 +9,8 @@
 # Without root it only reports what is missing (the Wasm side of faas-wasm
 # works without containerd) and exits 0.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+LOG_PREFIX=containerd/start
 
 socket=${CONTAINERD_SOCKET:-/run/containerd/containerd.sock}
 pidfile=${CONTAINERD_PIDFILE:-/run/faas-wasm-containerd.pid}
@@ -23,8 +25,8 @@ if command -v ctr >/dev/null && answering; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "containerd/start: containerd is not answering on $socket and starting it needs root;" \
-    "container functions will be unavailable (Wasm functions still work)" >&2
+  log "containerd is not answering on $socket and starting it needs root;" \
+    "container functions will be unavailable (Wasm functions still work)"
   exit 0
 fi
 
@@ -34,7 +36,7 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
   systemctl start containerd
 else
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "containerd/start: containerd (pid $(cat "$pidfile")) runs but does not answer yet"
+    log "containerd (pid $(cat "$pidfile")) runs but does not answer yet"
   else
     mkdir -p "$(dirname "$socket")" "$(dirname "$logfile")"
     args=()
@@ -43,7 +45,7 @@ else
     fi
     nohup containerd "${args[@]}" >>"$logfile" 2>&1 </dev/null &
     echo $! >"$pidfile"
-    echo "containerd/start: started containerd (pid $!, log $logfile)"
+    log "started containerd (pid $!, log $logfile)"
   fi
 fi
 
@@ -53,5 +55,4 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-echo "containerd/start: containerd does not answer on $socket after 10 s; see $logfile" >&2
-exit 1
+die "containerd does not answer on $socket after 10 s; see $logfile"

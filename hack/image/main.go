@@ -1,10 +1,17 @@
-// Command image builds faas-wasm's own container images with package oci —
-// no Docker, no base image — and pushes them to a registry or writes them
-// as a tarball for `ctr images import`:
+// Command image is the image tool of the repository's scripts: it builds
+// faas-wasm's own container images and test functions' images with package
+// oci — no Docker, no base image — and pushes them to a registry or writes
+// them as a tarball for `ctr images import`:
 //
 //	go run ./hack/image -kind provider -bin faas-wasm -ref 127.0.0.1:5000/faas-wasm:dev
 //	go run ./hack/image -kind node-installer -bin nodeinstaller -shim-dir DIR -ref ...
+//	go run ./hack/image -kind wasm -bin f.wasm [-artifact] -ref 127.0.0.1:5000/fn:1
+//	go run ./hack/image -kind binary -bin fn -ref 127.0.0.1:5000/fn-native:1
 //
+// A wasm image holds the module in the OCI layer form (/function.wasm) or,
+// with -artifact, the CNCF Wasm artifact form; a binary image is a
+// FROM-scratch image of a static binary, the container twin of a Wasm test
+// function.
 // The provider image holds the (statically linked) faas-wasm binary as its
 // entrypoint, the CA bundle for HTTPS registries, HOME=/tmp and user 65532.
 // The node-installer image holds the installer as its entrypoint and the
@@ -50,8 +57,9 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
-	kind := fs.String("kind", "provider", "provider or node-installer")
-	bin := fs.String("bin", "", "the image's entrypoint binary (faas-wasm, or the node installer)")
+	kind := fs.String("kind", "provider", "provider, node-installer, wasm or binary")
+	bin := fs.String("bin", "", "the image's content: its entrypoint binary (faas-wasm, the node installer, a static function binary) or, for -kind wasm, the module")
+	artifact := fs.Bool("artifact", false, "wasm: the CNCF Wasm artifact form instead of the OCI layer form")
 	shimDir := fs.String("shim-dir", "", "node-installer: directory holding containerd-shim-faaswasm-v1 and faaswasm-runner")
 	ca := fs.String("ca-bundle", caBundle, "provider: CA bundle to ship at "+caBundle+" (empty: none)")
 	ref := fs.String("ref", "", "push to this image reference")
@@ -72,8 +80,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		img, err = providerImage(binary, *ca)
 	case "node-installer":
 		img, err = installerImage(binary, *shimDir)
+	case "wasm":
+		form := oci.FormOCILayer
+		if *artifact {
+			form = oci.FormArtifact
+		}
+		img, err = oci.WasmImage(binary, form)
+	case "binary":
+		img, err = oci.ContainerImage(binary, oci.ContainerConfig{})
 	default:
-		return fmt.Errorf("-kind %q: want provider or node-installer", *kind)
+		return fmt.Errorf("-kind %q: want provider, node-installer, wasm or binary", *kind)
 	}
 	if err != nil {
 		return err

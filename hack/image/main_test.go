@@ -70,6 +70,8 @@ func TestImages(t *testing.T) {
 			map[string]int64{"/function": 0o755, caBundle: 0o644}, "65532:65532", []string{"HOME=/tmp", "SSL_CERT_FILE=" + caBundle}},
 		{"node-installer", []string{"-kind", "node-installer", "-bin", bin, "-shim-dir", filepath.Join(dir, "shim")},
 			map[string]int64{"/function": 0o755, "/faas-wasm/containerd-shim-faaswasm-v1": 0o644, "/faas-wasm/faaswasm-runner": 0o644}, "", nil},
+		{"binary", []string{"-kind", "binary", "-bin", bin},
+			map[string]int64{"/function": 0o755}, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +142,38 @@ func TestPushToLoopbackRegistry(t *testing.T) {
 	d, _ := img.Digest()
 	if !strings.Contains(out.String(), d.String()) {
 		t.Errorf("printed %q, registry has %s", out.String(), d)
+	}
+}
+
+// TestWasmImage checks both Wasm forms carry the module as they should.
+func TestWasmImage(t *testing.T) {
+	module := filepath.Join(t.TempDir(), "f.wasm")
+	if err := os.WriteFile(module, []byte("\x00asm\x01\x00\x00\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, artifact := range []bool{false, true} {
+		tarPath := filepath.Join(t.TempDir(), "img.tar")
+		args := []string{"-kind", "wasm", "-bin", module, "-tar", tarPath}
+		if artifact {
+			args = append(args, "-artifact")
+		}
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out); err != nil {
+			t.Fatalf("artifact=%v: %v", artifact, err)
+		}
+		if !strings.HasPrefix(out.String(), "wasm sha256:") {
+			t.Errorf("output %q", out.String())
+		}
+		if artifact {
+			continue // a Docker tarball cannot carry the artifact's manifest; pushing can
+		}
+		img, err := tarball.ImageFromPath(tarPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := files(t, img); got["/function.wasm"] == 0 {
+			t.Errorf("OCI layer form lacks /function.wasm: %v", got)
+		}
 	}
 }
 

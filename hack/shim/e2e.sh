@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of the Wasm shim on the test cluster (run hack/shim/cluster.sh first):
-#   1. builds functions/prime-numbers as Wasm and natively, and the shim tests' guest module;
+#   1. builds functions/go/prime-numbers as Wasm and natively, and the shim tests' guest module;
 #   2. serves a throwaway registry (hack/cluster's imgtool) on 127.0.0.1:5000, or reuses one
-#      already there, and pushes the images (hack/shim/imgpush);
+#      already there, and pushes the images (hack/image);
 #   3. a Wasm pod with runtimeClassName faas-wasm: Ready, invoked from the node, its logs hold
 #      the runner's and the module's lines, a looping request is cut off (504) and an exiting
 #      one reported (500) while the pod stays Ready with no restart;
@@ -10,47 +10,41 @@
 #      for the Wasm and the container variant, and RSS per pod, medians printed.
 # Needs root on the node. Exits non-zero on the first failure.
 set -euo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/bin
-export KUBECONFIG=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}/admin.kubeconfig
-kubectl=$cache/kubectl
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+LOG_PREFIX=shim/e2e
+repo=$REPO_ROOT
+export KUBECONFIG=$KUBECONFIG_ADMIN
+kubectl=$KUBECTL
 rounds=${ROUNDS:-20}
 ns=shim-e2e
-log() { echo "shim/e2e: $*"; }
-die() { echo "shim/e2e: FAIL: $*" >&2; exit 1; }
 
 work=$(mktemp -d)
-reg_pid=
+REGISTRY_PID=
 cleanup() {
-	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-	if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
+	kubectl_admin delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+	stop_pid "$REGISTRY_PID"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$kubectl" get --raw /readyz >/dev/null || die "cluster not ready: run hack/shim/cluster.sh"
+cluster_ready || die "cluster not ready: run hack/shim/cluster.sh"
 
 log "building modules and binaries"
 (cd "$repo" &&
 	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
 	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$work/guest.wasm" ./internal/shim/testdata/guest &&
 	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
-	go build -o "$work/imgpush" ./hack/shim/imgpush &&
+	go build -o "$work/image" ./hack/image &&
 	go build -o "$work/podbench" ./hack/shim/podbench)
 
 reg=127.0.0.1:5000
 if ! curl -fsS "http://$reg/v2/" >/dev/null 2>&1; then
-	"$cache/imgtool" registry -addr "$reg" >"$work/registry.log" 2>&1 &
-	reg_pid=$!
-	for _ in $(seq 50); do grep -q '^listening on' "$work/registry.log" && break; sleep 0.1; done
-	grep -q '^listening on' "$work/registry.log" || die "registry: $(cat "$work/registry.log")"
+	start_registry "$reg" "$work/registry.log" || die "registry: $(cat "$work/registry.log")"
 fi
 tag=$(date +%s)
-for img in prime-wasm:"$tag":-wasm:prime.wasm guest-wasm:"$tag":-wasm:guest.wasm prime-native:"$tag":-bin:prime; do
-	IFS=: read -r name t flag file <<<"$img"
-	"$work/imgpush" "$flag" "$work/$file" -ref "$reg/shim-e2e/$name:$t" >/dev/null
+for img in prime-wasm:wasm:prime.wasm guest-wasm:wasm:guest.wasm prime-native:binary:prime; do
+	IFS=: read -r name kind file <<<"$img"
+	"$work/image" -kind "$kind" -bin "$work/$file" -ref "$reg/shim-e2e/$name:$tag" >/dev/null
 done
 log "pushed images to $reg/shim-e2e (tag $tag)"
 

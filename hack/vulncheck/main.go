@@ -11,7 +11,7 @@
 //     toolchain (the machine's Go is fixed), and one with no fix released
 //     is reported; neither fails the audit unless -strict is given.
 //
-// Usage (from the repository root; hack/vulncheck.sh wraps it):
+// Usage (from the repository root; `make vulncheck` runs it):
 //
 //	go run ./hack/vulncheck [-strict] [-cache DIR] [packages]
 //

@@ -118,13 +118,13 @@ func envOf(env []corev1.EnvVar) map[string]string {
 	return out
 }
 
-// TestRBACMatchesBackend: the chart grants exactly what k8s/rbac.yaml (the
+// TestRBACMatchesBackend: the chart grants exactly what internal/backend/k8s/rbac.yaml (the
 // backend's documented least privilege) lists, to the provider only.
 func TestRBACMatchesBackend(t *testing.T) {
 	var want rbacv1.ClusterRole
 	readYAML(t, "../../internal/backend/k8s/rbac.yaml", &want)
 	if len(want.Rules) == 0 {
-		t.Fatal("k8s/rbac.yaml has no rules")
+		t.Fatal("internal/backend/k8s/rbac.yaml has no rules")
 	}
 	for _, rel := range []Release{{}, {Name: "edge", Namespace: "faas"}} {
 		t.Run(rel.Name+"/"+rel.Namespace, func(t *testing.T) {

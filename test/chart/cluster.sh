@@ -22,18 +22,17 @@
 # registered there as runtime faaswasm through the chart's RuntimeClass, created as
 # chart-e2e-wasm (runtimeClass.name, passed to the provider); everything applied is deleted.
 set -euo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/bin
-export KUBECONFIG=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}/admin.kubeconfig
-kubectl=$cache/kubectl
-dropins=${FAAS_WASM_CONTAINERD_DROPINS:-/etc/faas-wasm-cluster/containerd.d}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../../hack/lib.sh"
+LOG_PREFIX=chart/cluster
+repo=$REPO_ROOT
+cache=$BIN_DIR
+export KUBECONFIG=$KUBECONFIG_ADMIN
+kubectl=$KUBECTL
+dropins=$CONTAINERD_DROPINS
 reg=${CHART_REGISTRY:-127.0.0.1:5077}
 ns=chart-e2e
 fns=chart-e2e-fn
-log() { echo "chart/cluster: $(date +%T) $*"; }
-die() { echo "chart/cluster: FAIL: $*" >&2; exit 1; }
 
 shared=${SHARED:-0}
 for i in $(seq 30); do
@@ -45,7 +44,7 @@ for i in $(seq 30); do
 done
 
 work=$(mktemp -d)
-reg_pid=
+REGISTRY_PID=
 backup=$work/backup
 mkdir -p "$backup"
 bindir=/usr/local/bin dropin=$dropins/faaswasm.toml rcname=faas-wasm
@@ -77,7 +76,7 @@ cleanup() {
 			if [[ -e $backup/$(basename "$f") ]]; then cp -p "$backup/$(basename "$f")" "$f"; else rm -f "$f"; fi
 		done
 	fi
-	if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
+	stop_pid "$REGISTRY_PID"
 	rm -rf "$work"
 	log "cleaned up (shared=$shared, exit $rc)"
 }
@@ -97,10 +96,7 @@ else
 fi
 
 if ! curl -fsS "http://$reg/v2/" >/dev/null 2>&1; then
-	"$cache/imgtool" registry -addr "$reg" >"$work/registry.log" 2>&1 &
-	reg_pid=$!
-	for _ in $(seq 50); do grep -q '^listening on' "$work/registry.log" && break; sleep 0.1; done
-	grep -q '^listening on' "$work/registry.log" || die "registry: $(cat "$work/registry.log")"
+	start_registry "$reg" "$work/registry.log" || die "registry: $(cat "$work/registry.log")"
 fi
 "$repo/hack/cluster/add-registry.sh" "$reg" >/dev/null
 
@@ -111,9 +107,9 @@ OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build
 (cd "$repo" &&
 	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
 	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
-	go build -o "$work/imgpush" ./hack/shim/imgpush)
-"$work/imgpush" -wasm "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
-"$work/imgpush" -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
+	go build -o "$work/image" ./hack/image)
+"$work/image" -kind wasm -bin "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
+"$work/image" -kind binary -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
 
 log "rendering the chart (gateway disabled) and applying it"
 (cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \

@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 state=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}
 kubeconfig=$state/admin.kubeconfig
-kubectl=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-v1.34.4/bin/kubectl
+. hack/lib.sh # K8S_VERSION and the cluster's kubectl ($KUBECTL)
+kubectl=$KUBECTL
 
 started=
 if ! [[ -s $kubeconfig ]] || ! "$kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then

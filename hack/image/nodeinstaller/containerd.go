@@ -19,7 +19,7 @@ const marker = "# Added by the faas-wasm node installer"
 // criPlugin is the plugin holding the CRI runtimes in each containerd
 // configuration version: 1 (containerd 1.x, no version line), 2 (containerd
 // 1.x; containerd 2.x converts it on load) and 3 (containerd 2.x), see
-// containerd's docs/cri/config.md.
+// https://github.com/containerd/containerd/blob/main/docs/cri/config.md.
 var criPlugin = map[int]string{
 	1: "cri",
 	2: "io.containerd.grpc.v1.cri",
