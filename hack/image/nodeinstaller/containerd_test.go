@@ -309,6 +309,19 @@ func TestParseContainerdMajor(t *testing.T) {
 	}
 }
 
+// TestContainerdMajorHere asks this machine's containerd, when it has one
+// (the test cluster's nodes run containerd 1.6).
+func TestContainerdMajorHere(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/containerd"); err != nil {
+		t.Skip("no /usr/bin/containerd")
+	}
+	m, err := containerdMajor("/")
+	if err != nil || m < 1 {
+		t.Errorf("containerdMajor = %d, %v", m, err)
+	}
+	t.Logf("containerd major version %d", m)
+}
+
 // TestInstallContainerd2 runs a whole installation against a node with
 // containerd 2.x: the configuration and the drop-in get version 3 tables.
 func TestInstallContainerd2(t *testing.T) {
@@ -336,9 +349,11 @@ func TestInstallContainerd2(t *testing.T) {
 	if !strings.Contains(string(drop), v3Header) {
 		t.Errorf("drop-in:\n%s", drop)
 	}
+	asked := 0
+	p.ContainerdMajor = func() (int, error) { asked++; return 2, nil }
 	res, err = Install(p)
-	if err != nil || res.Registered {
-		t.Errorf("second Install = %+v, %v", res, err)
+	if err != nil || res.Registered || len(res.Warnings) != 0 || asked != 0 {
+		t.Errorf("second Install = %+v, %v; containerd asked %d times (the version line settles it)", res, err, asked)
 	}
 	// An unknown containerd version with an empty configuration: version 2,
 	// which both containerd 1.x and 2.x read.

@@ -152,13 +152,20 @@ func Install(p Plan) (Result, error) {
 	if p.Config == "" && p.DropIn == "" {
 		return res, nil
 	}
-	major := 0
-	if p.ConfigVersion == 0 && p.ContainerdMajor != nil {
+	// The node's containerd version, asked only when the syntax is not
+	// settled by the flag or the configuration's version line.
+	major, asked := 0, false
+	majorFor := func(doc string) int {
+		if v, err := ConfigVersion(doc); asked || p.ConfigVersion != 0 || v != 0 || err != nil || p.ContainerdMajor == nil {
+			return major
+		}
+		asked = true
 		m, err := p.ContainerdMajor()
 		if err != nil {
 			res.Warnings = append(res.Warnings, "containerd version unknown: "+err.Error())
 		}
 		major = m
+		return major
 	}
 	if p.Config != "" {
 		path := p.host(p.Config)
@@ -170,7 +177,7 @@ func Install(p Plan) (Result, error) {
 		if fi, err := os.Stat(path); err == nil {
 			mode = fi.Mode().Perm()
 		}
-		version, err := ChooseVersion(string(old), p.ConfigVersion, major)
+		version, err := ChooseVersion(string(old), p.ConfigVersion, majorFor(string(old)))
 		if err != nil {
 			return res, fmt.Errorf("install: %s: %w", p.Config, err)
 		}
@@ -190,7 +197,7 @@ func Install(p Plan) (Result, error) {
 	if p.DropIn != "" {
 		version := res.Version
 		if version == 0 {
-			v, err := ChooseVersion("", p.ConfigVersion, major)
+			v, err := ChooseVersion("", p.ConfigVersion, majorFor(""))
 			if err != nil {
 				return res, fmt.Errorf("install: drop-in %s: %w", p.DropIn, err)
 			}
