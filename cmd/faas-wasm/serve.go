@@ -178,12 +178,12 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 
 // localBackend closes the Wasm engine after the backend that uses it.
 type localBackend struct {
-	*local.Backend
+	*local.Host
 	engine *wasm.Engine
 }
 
 func (l localBackend) Close(ctx context.Context) error {
-	return errors.Join(l.Backend.Close(ctx), l.engine.Close())
+	return errors.Join(l.Host.Close(ctx), l.engine.Close())
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

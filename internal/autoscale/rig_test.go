@@ -53,8 +53,8 @@ func buildGuest(t *testing.T, dir, dst string, env ...string) []byte {
 // rig is the provider as serve() assembles it: a real local backend under
 // metrics, the autoscaler, and the router on a loopback server.
 type rig struct {
-	b   *local.Backend
-	mb  *metrics.Backend
+	b   *local.Host
+	mb  *metrics.Instrumented
 	m   *metrics.Metrics
 	url string
 }

@@ -14,26 +14,26 @@ import (
 // scrapeTimeout bounds the backend calls made while serving /metrics.
 const scrapeTimeout = 5 * time.Second
 
-// Backend decorates a provider.Backend: statuses carry invocationCount from
+// Instrumented decorates a provider.Backend: statuses carry invocationCount from
 // Metrics, Scale calls are timed, Delete forgets the function's series.
 // Every other method is the wrapped backend's.
-type Backend struct {
+type Instrumented struct {
 	provider.Backend
 	m *Metrics
 }
 
-var _ provider.Backend = (*Backend)(nil)
+var _ provider.Backend = (*Instrumented)(nil)
 
 // Wrap returns b decorated with m, and registers in m the replica gauges
 // (gateway_service_count, faaswasm_service_available_replicas) read from b
 // at each scrape. Call it once per Metrics. log receives scrape failures
 // (nil means slog.Default()).
-func (m *Metrics) Wrap(b provider.Backend, log *slog.Logger) *Backend {
+func (m *Metrics) Wrap(b provider.Backend, log *slog.Logger) *Instrumented {
 	if log == nil {
 		log = slog.Default()
 	}
 	m.reg.MustRegister(replicaCollector{b: b, log: log})
-	return &Backend{Backend: b, m: m}
+	return &Instrumented{Backend: b, m: m}
 }
 
 // Function returns the wrapped backend's status with invocationCount set
@@ -41,7 +41,7 @@ func (m *Metrics) Wrap(b provider.Backend, log *slog.Logger) *Backend {
 //
 // # Errors
 // As the wrapped backend: provider.ErrNotFound for an unknown function or namespace.
-func (b *Backend) Function(ctx context.Context, name, namespace string) (provider.FunctionStatus, error) {
+func (b *Instrumented) Function(ctx context.Context, name, namespace string) (provider.FunctionStatus, error) {
 	st, err := b.Backend.Function(ctx, name, namespace)
 	if err != nil {
 		return st, err
@@ -55,7 +55,7 @@ func (b *Backend) Function(ctx context.Context, name, namespace string) (provide
 //
 // # Errors
 // As the wrapped backend: provider.ErrNotFound for an unknown namespace.
-func (b *Backend) Functions(ctx context.Context, namespace string) ([]provider.FunctionStatus, error) {
+func (b *Instrumented) Functions(ctx context.Context, namespace string) ([]provider.FunctionStatus, error) {
 	list, err := b.Backend.Functions(ctx, namespace)
 	if err != nil {
 		return list, err
@@ -73,7 +73,7 @@ func (b *Backend) Functions(ctx context.Context, namespace string) ([]provider.F
 //
 // # Errors
 // As the wrapped backend: provider.ErrNotFound if the function does not exist.
-func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
+func (b *Instrumented) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
 	st, err := b.Backend.Function(ctx, name, namespace)
 	if err != nil {
 		return b.Backend.Scale(ctx, name, namespace, replicas)
@@ -96,7 +96,7 @@ func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas ui
 //
 // # Errors
 // As the wrapped backend: provider.ErrNotFound if the function does not exist.
-func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
+func (b *Instrumented) Delete(ctx context.Context, name, namespace string) error {
 	if err := b.Backend.Delete(ctx, name, namespace); err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@
 // is the time to load new replicas (instantiate and, in warm mode,
 // initialise them), since the local backend scales Wasm synchronously.
 //
-// Backend (from Wrap) decorates a provider.Backend so that status reports
+// Instrumented (from Wrap) decorates a provider.Backend so that status reports
 // invocationCount from these counters, and forgets a function's series when
 // it is deleted. Load gives the autoscaler the same data: calls in flight,
 // calls finished and the time integral of calls in flight.

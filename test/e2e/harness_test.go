@@ -198,7 +198,7 @@ func (c *cluster) push(ctx context.Context, t *testing.T, img v1.Image, name, ta
 // Kubernetes backend, on a loopback port.
 type provider struct {
 	url     string
-	backend *k8s.Backend
+	backend *k8s.Cluster
 	srv     *http.Server
 }
 

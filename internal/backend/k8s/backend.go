@@ -49,8 +49,8 @@ const (
 	FunctionPort = 8080
 )
 
-// Backend runs functions as Kubernetes Deployments. Use New.
-type Backend struct {
+// Cluster runs functions as Kubernetes Deployments. Use New.
+type Cluster struct {
 	client kubernetes.Interface
 	opts   options
 	log    *slog.Logger
@@ -72,7 +72,7 @@ type Backend struct {
 	closed   sync.Once
 }
 
-var _ provider.Backend = (*Backend)(nil)
+var _ provider.Backend = (*Cluster)(nil)
 
 // New starts informers over client, waits for their caches and returns the
 // backend. The default function namespace is created (labelled openfaas=1)
@@ -82,7 +82,7 @@ var _ provider.Backend = (*Backend)(nil)
 // # Errors
 // When the caches do not sync within the sync timeout (the API server is
 // unreachable or access is denied).
-func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Backend, error) {
+func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cluster, error) {
 	o := newOptions(opts)
 	klog.SetSlogLogger(o.log.With("component", "client-go"))
 	managed := func(lo *metav1.ListOptions) { lo.LabelSelector = LabelManagedBy + "=" + ManagedBy }
@@ -98,7 +98,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 	if err := secretInformer.SetTransform(dropSecretData); err != nil {
 		return nil, fmt.Errorf("k8s backend: secret informer: %w", err)
 	}
-	b := &Backend{
+	b := &Cluster{
 		client:      client,
 		opts:        o,
 		log:         o.log,
@@ -154,7 +154,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Bac
 //
 // # Errors
 // When the configuration cannot be read; otherwise as New.
-func NewFromKubeconfig(ctx context.Context, path string, opts ...Option) (*Backend, error) {
+func NewFromKubeconfig(ctx context.Context, path string, opts ...Option) (*Cluster, error) {
 	cfg, err := RESTConfig(path)
 	if err != nil {
 		return nil, err
@@ -189,13 +189,13 @@ func RESTConfig(path string) (*rest.Config, error) {
 
 // Close stops the informers and the idle loop and closes idle connections
 // to function pods. It is safe to call more than once.
-func (b *Backend) Close(context.Context) error {
+func (b *Cluster) Close(context.Context) error {
 	b.shutdown()
 	<-b.idleDone
 	return nil
 }
 
-func (b *Backend) shutdown() {
+func (b *Cluster) shutdown() {
 	b.closed.Do(func() {
 		b.cancel()
 		b.factory.Shutdown()
@@ -207,13 +207,13 @@ func (b *Backend) shutdown() {
 }
 
 // Info describes the backend: provider "faas-wasm", orchestration "kubernetes".
-func (b *Backend) Info(context.Context) provider.ProviderInfo {
+func (b *Cluster) Info(context.Context) provider.ProviderInfo {
 	return provider.ProviderInfo{Name: "faas-wasm", Orchestration: "kubernetes", Version: b.opts.version}
 }
 
 // forgetDeleted drops the in-memory state of a Deployment that is gone,
 // however it was deleted (by Delete, kubectl, or with its namespace).
-func (b *Backend) forgetDeleted(obj any) {
+func (b *Cluster) forgetDeleted(obj any) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}

@@ -19,7 +19,7 @@ import (
 )
 
 // functionsBackend returns a backend whose cache holds n functions.
-func functionsBackend(b *testing.B, n int) *Backend {
+func functionsBackend(b *testing.B, n int) *Cluster {
 	b.Helper()
 	objs := make([]runtime.Object, 0, n)
 	for i := range n {

@@ -19,7 +19,7 @@ const cacheWait = 2 * time.Second
 // "": shows the object gone or being deleted), for at most cacheWait or
 // until ctx ends. A client's GET right after its POST, PUT or DELETE then
 // sees what it did.
-func (b *Backend) awaitCache(ctx context.Context, what, rv string, get func() (metav1.Object, error)) {
+func (b *Cluster) awaitCache(ctx context.Context, what, rv string, get func() (metav1.Object, error)) {
 	deadline := time.Now().Add(cacheWait)
 	for {
 		obj, err := get()
@@ -51,14 +51,14 @@ func atLeast(got, want string) bool {
 
 // The cached objects awaitCache polls.
 
-func (b *Backend) cachedDeployment(ns, name string) func() (metav1.Object, error) {
+func (b *Cluster) cachedDeployment(ns, name string) func() (metav1.Object, error) {
 	return func() (metav1.Object, error) { return b.deployments.Deployments(ns).Get(name) }
 }
 
-func (b *Backend) cachedSecret(ns, name string) func() (metav1.Object, error) {
+func (b *Cluster) cachedSecret(ns, name string) func() (metav1.Object, error) {
 	return func() (metav1.Object, error) { return b.secrets.Secrets(ns).Get(name) }
 }
 
-func (b *Backend) cachedNamespace(name string) func() (metav1.Object, error) {
+func (b *Cluster) cachedNamespace(name string) func() (metav1.Object, error) {
 	return func() (metav1.Object, error) { return b.namespaces.Get(name) }
 }

@@ -25,7 +25,7 @@ import (
 // Service of that name that faas-wasm does not manage is in the way;
 // provider.ErrNotFound for an unknown namespace or secret; provider.ErrInvalid
 // for unusable fields; provider.ErrUnavailable when the API server cannot be reached.
-func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) error {
+func (b *Cluster) Deploy(ctx context.Context, fn provider.FunctionDeployment) error {
 	ns := b.nsOrDefault(fn.Namespace)
 	d, err := b.prepare(ctx, fn, ns)
 	if err != nil {
@@ -61,7 +61,7 @@ func (b *Backend) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist; otherwise as Deploy.
-func (b *Backend) Update(ctx context.Context, fn provider.FunctionDeployment) error {
+func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) error {
 	ns := b.nsOrDefault(fn.Namespace)
 	if _, err := b.ownDeployment(ctx, fn.Service, ns); err != nil {
 		return fmt.Errorf("update %s: %w", fn.Service, err)
@@ -107,7 +107,7 @@ func (b *Backend) Update(ctx context.Context, fn provider.FunctionDeployment) er
 // # Errors
 // provider.ErrNotFound if the function does not exist (or its Deployment is
 // not managed by faas-wasm).
-func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
+func (b *Cluster) Delete(ctx context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
 	d, err := b.ownDeployment(ctx, name, ns)
 	if err != nil {
@@ -136,7 +136,7 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 
 // prepare checks a deployment request against the cluster and builds its
 // Deployment.
-func (b *Backend) prepare(ctx context.Context, fn provider.FunctionDeployment, ns string) (*appsv1.Deployment, error) {
+func (b *Cluster) prepare(ctx context.Context, fn provider.FunctionDeployment, ns string) (*appsv1.Deployment, error) {
 	if err := b.writableNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (b *Backend) prepare(ctx context.Context, fn provider.FunctionDeployment, n
 //
 // # Errors
 // provider.ErrAlreadyExists when a Service of that name is not managed by faas-wasm.
-func (b *Backend) ensureService(ctx context.Context, d *appsv1.Deployment) error {
+func (b *Cluster) ensureService(ctx context.Context, d *appsv1.Deployment) error {
 	svc := buildService(d)
 	_, err := b.client.CoreV1().Services(d.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: FieldManager})
 	if !apierrors.IsAlreadyExists(err) {
@@ -183,7 +183,7 @@ func (b *Backend) ensureService(ctx context.Context, d *appsv1.Deployment) error
 }
 
 // clash explains why a Deployment could not be created.
-func (b *Backend) clash(ctx context.Context, name, ns string) error {
+func (b *Cluster) clash(ctx context.Context, name, ns string) error {
 	cur, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err == nil && cur.Labels[LabelManagedBy] == ManagedBy && cur.DeletionTimestamp != nil {
 		return fmt.Errorf("function %s.%s is still being deleted (its pods are stopping); deploy it again once it is gone: %w", name, ns, provider.ErrAlreadyExists)
@@ -199,7 +199,7 @@ func (b *Backend) clash(ctx context.Context, name, ns string) error {
 //
 // # Errors
 // provider.ErrNotFound when it does not exist or is not managed by faas-wasm.
-func (b *Backend) ownDeployment(ctx context.Context, name, ns string) (*appsv1.Deployment, error) {
+func (b *Cluster) ownDeployment(ctx context.Context, name, ns string) (*appsv1.Deployment, error) {
 	d, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, apiError(err)
@@ -214,7 +214,7 @@ func (b *Backend) ownDeployment(ctx context.Context, name, ns string) (*appsv1.D
 }
 
 // nsOrDefault returns ns, or the default namespace when ns is empty.
-func (b *Backend) nsOrDefault(ns string) string {
+func (b *Cluster) nsOrDefault(ns string) string {
 	if ns == "" {
 		return b.opts.namespace
 	}

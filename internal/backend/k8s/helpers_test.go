@@ -64,7 +64,7 @@ func newFake(objs ...runtime.Object) *fake.Clientset {
 
 // newBackend starts a backend over c with idle scale to zero off unless
 // opts turn it on; it is closed when the test ends.
-func newBackend(t testing.TB, c *fake.Clientset, opts ...Option) *Backend {
+func newBackend(t testing.TB, c *fake.Clientset, opts ...Option) *Cluster {
 	t.Helper()
 	opts = append([]Option{
 		WithIdleInterval(0),
@@ -91,7 +91,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // deployed deploys fn and waits until the cache shows it.
-func deployed(t testing.TB, b *Backend, fn provider.FunctionDeployment) {
+func deployed(t testing.TB, b *Cluster, fn provider.FunctionDeployment) {
 	t.Helper()
 	if err := b.Deploy(context.Background(), fn); err != nil {
 		t.Fatalf("Deploy %s: %v", fn.Service, err)

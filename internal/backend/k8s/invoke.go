@@ -33,7 +33,7 @@ import (
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
 // if it has no ready endpoint (the message names why pods are waiting, e.g.
 // an image pull failure).
-func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
+func (b *Cluster) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
 	ns := b.nsOrDefault(namespace)
 	d, err := b.deployments.Deployments(ns).Get(name)
 	if apierrors.IsNotFound(err) || (err == nil && !isFunction(d)) {
@@ -59,7 +59,7 @@ func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handl
 
 // endpoints returns the addresses ("ip:port") of a function's ready
 // endpoints, from the EndpointSlice cache.
-func (b *Backend) endpoints(name, ns string) []string {
+func (b *Cluster) endpoints(name, ns string) []string {
 	objs, err := b.slices.ByIndex(indexService, ns+"/"+name)
 	if err != nil {
 		return nil
@@ -109,7 +109,7 @@ func slicePort(s *discoveryv1.EndpointSlice) int {
 
 // waitingReasons describes why a function's pods are not running, e.g.
 // "pod fn-abc: ImagePullBackOff: Back-off pulling image ...".
-func (b *Backend) waitingReasons(name, ns string) string {
+func (b *Cluster) waitingReasons(name, ns string) string {
 	pods, err := b.pods.Pods(ns).List(functionSelector(name))
 	if err != nil {
 		return ""
@@ -134,7 +134,7 @@ const maxAttempts = 3
 // timeout) never reached the replica, so it is offered to another ready
 // one, up to maxAttempts replicas in all, unless its body was already read.
 type proxy struct {
-	b        *Backend
+	b        *Cluster
 	name, ns string
 	next     atomic.Uint64
 	rp       *httputil.ReverseProxy
@@ -157,7 +157,7 @@ func (p *proxy) warn(ctx context.Context, msg string, args ...any) {
 	p.b.log.DebugContext(ctx, msg, args...)
 }
 
-func (b *Backend) newProxy(name, ns string) *proxy {
+func (b *Cluster) newProxy(name, ns string) *proxy {
 	p := &proxy{b: b, name: name, ns: ns}
 	p.rp = &httputil.ReverseProxy{
 		Transport: p,

@@ -326,7 +326,7 @@ func TestInvokerRetriesFailedDial(t *testing.T) {
 // once per call.
 func TestProxyWarningsBounded(t *testing.T) {
 	var buf bytes.Buffer
-	b := &Backend{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	b := &Cluster{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	p := &proxy{b: b, name: "f", ns: provider.DefaultNamespace}
 	for range 100 {
 		p.warn(context.Background(), "function replica unreachable")

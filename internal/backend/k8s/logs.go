@@ -36,7 +36,7 @@ const maxLogLine = 1 << 20
 //
 // # Errors
 // provider.ErrNotFound for an unknown function or namespace.
-func (b *Backend) Logs(ctx context.Context, req provider.LogRequest) (<-chan provider.LogMessage, error) {
+func (b *Cluster) Logs(ctx context.Context, req provider.LogRequest) (<-chan provider.LogMessage, error) {
 	req.Namespace = b.nsOrDefault(req.Namespace)
 	if _, err := b.Function(ctx, req.Name, req.Namespace); err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
@@ -69,7 +69,7 @@ func (b *Backend) Logs(ctx context.Context, req provider.LogRequest) (<-chan pro
 }
 
 // functionPods returns the names of a function's pods (only req.Instance when set).
-func (b *Backend) functionPods(req provider.LogRequest) []string {
+func (b *Cluster) functionPods(req provider.LogRequest) []string {
 	pods, err := b.pods.Pods(req.Namespace).List(functionSelector(req.Name))
 	if err != nil {
 		return nil
@@ -86,7 +86,7 @@ func (b *Backend) functionPods(req provider.LogRequest) []string {
 
 // podLines reads the stored lines of one pod newer than after (and
 // req.Since). A container that is not running yields one line saying why.
-func (b *Backend) podLines(ctx context.Context, req provider.LogRequest, pod string, after time.Time) ([]provider.LogMessage, error) {
+func (b *Cluster) podLines(ctx context.Context, req provider.LogRequest, pod string, after time.Time) ([]provider.LogMessage, error) {
 	var out []provider.LogMessage
 	err := b.streamPod(ctx, req, pod, after, false, func(m provider.LogMessage) bool {
 		out = append(out, m)
@@ -120,7 +120,7 @@ func waitingLine(err error, req provider.LogRequest, pod string, now time.Time) 
 //
 // # Errors
 // A *waitingError when the pod's container is not running; API errors.
-func (b *Backend) streamPod(ctx context.Context, req provider.LogRequest, pod string, after time.Time, follow bool,
+func (b *Cluster) streamPod(ctx context.Context, req provider.LogRequest, pod string, after time.Time, follow bool,
 	send func(provider.LogMessage) bool) error {
 	opts := &corev1.PodLogOptions{Container: req.Name, Timestamps: true, Follow: follow}
 	since := req.Since
@@ -170,7 +170,7 @@ func parseLogLine(line string) provider.LogMessage {
 }
 
 // podWaiting describes why a pod's containers are not running, or "".
-func (b *Backend) podWaiting(ns, pod string) string {
+func (b *Cluster) podWaiting(ns, pod string) string {
 	p, err := b.pods.Pods(ns).Get(pod)
 	if err != nil {
 		return ""
@@ -187,7 +187,7 @@ func (b *Backend) podWaiting(ns, pod string) string {
 }
 
 // follow streams the logs of a function's pods, old and new, until ctx ends.
-func (b *Backend) follow(ctx context.Context, req provider.LogRequest, out chan<- provider.LogMessage) {
+func (b *Cluster) follow(ctx context.Context, req provider.LogRequest, out chan<- provider.LogMessage) {
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()
@@ -227,7 +227,7 @@ func (b *Backend) follow(ctx context.Context, req provider.LogRequest, out chan<
 // followPod follows one pod's log, reopening the stream after a container
 // restart or an API error, until the pod is gone or ctx ends. A reason for
 // waiting is sent once per change.
-func (b *Backend) followPod(ctx context.Context, req provider.LogRequest, pod string, send func(provider.LogMessage) bool) {
+func (b *Cluster) followPod(ctx context.Context, req provider.LogRequest, pod string, send func(provider.LogMessage) bool) {
 	var last time.Time
 	var lastWhy string
 	for ctx.Err() == nil {

@@ -20,7 +20,7 @@ const labelMetadataName = "kubernetes.io/metadata.name"
 
 // Namespaces lists the function namespaces, sorted: those labelled
 // openfaas=1 and not terminating, and always the default one.
-func (b *Backend) Namespaces(context.Context) ([]string, error) {
+func (b *Cluster) Namespaces(context.Context) ([]string, error) {
 	list, err := b.namespaces.List(labels.Everything())
 	if err != nil {
 		return nil, fmt.Errorf("list namespaces: %w", err)
@@ -40,7 +40,7 @@ func (b *Backend) Namespaces(context.Context) ([]string, error) {
 //
 // # Errors
 // provider.ErrNotFound if it does not exist or is not a function namespace.
-func (b *Backend) Namespace(ctx context.Context, name string) (provider.FunctionNamespace, error) {
+func (b *Cluster) Namespace(ctx context.Context, name string) (provider.FunctionNamespace, error) {
 	n, err := b.namespaces.Get(name)
 	if apierrors.IsNotFound(err) && name == b.opts.namespace {
 		n, err = b.client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
@@ -63,7 +63,7 @@ func (b *Backend) Namespace(ctx context.Context, name string) (provider.Function
 // # Errors
 // provider.ErrAlreadyExists if a namespace of that name exists (function
 // namespace or not); provider.ErrInvalid for a bad name or label.
-func (b *Backend) CreateNamespace(ctx context.Context, ns provider.FunctionNamespace) error {
+func (b *Cluster) CreateNamespace(ctx context.Context, ns provider.FunctionNamespace) error {
 	if err := provider.ValidateName("namespace", ns.Name); err != nil {
 		return fmt.Errorf("create namespace: %w", err)
 	}
@@ -83,7 +83,7 @@ func (b *Backend) CreateNamespace(ctx context.Context, ns provider.FunctionNames
 //
 // # Errors
 // provider.ErrNotFound if it does not exist or is not a function namespace.
-func (b *Backend) UpdateNamespace(ctx context.Context, ns provider.FunctionNamespace) error {
+func (b *Cluster) UpdateNamespace(ctx context.Context, ns provider.FunctionNamespace) error {
 	cur, err := b.ownNamespace(ctx, ns.Name)
 	if err != nil {
 		return fmt.Errorf("update namespace %q: %w", ns.Name, err)
@@ -106,7 +106,7 @@ func (b *Backend) UpdateNamespace(ctx context.Context, ns provider.FunctionNames
 // # Errors
 // provider.ErrNotFound if it does not exist or is not a function namespace;
 // provider.ErrInvalid for the default namespace.
-func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
+func (b *Cluster) DeleteNamespace(ctx context.Context, name string) error {
 	if name == b.opts.namespace {
 		return fmt.Errorf("delete namespace %q: the default namespace cannot be deleted: %w", name, provider.ErrInvalid)
 	}
@@ -127,7 +127,7 @@ func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
 //
 // # Errors
 // provider.ErrNotFound when it does not exist, is terminating or is not labelled openfaas=1.
-func (b *Backend) ownNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+func (b *Cluster) ownNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
 	n, err := b.client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, apiError(err)
@@ -142,7 +142,7 @@ func (b *Backend) ownNamespace(ctx context.Context, name string) (*corev1.Namesp
 //
 // # Errors
 // provider.ErrNotFound when it is not.
-func (b *Backend) knownNamespace(ns string) error {
+func (b *Cluster) knownNamespace(ns string) error {
 	if ns == b.opts.namespace {
 		return nil
 	}
@@ -160,7 +160,7 @@ func (b *Backend) knownNamespace(ns string) error {
 // # Errors
 // provider.ErrNotFound when it is not; provider.ErrUnavailable when the API
 // server cannot be asked.
-func (b *Backend) writableNamespace(ctx context.Context, ns string) error {
+func (b *Cluster) writableNamespace(ctx context.Context, ns string) error {
 	if b.knownNamespace(ns) == nil {
 		return nil
 	}
@@ -170,7 +170,7 @@ func (b *Backend) writableNamespace(ctx context.Context, ns string) error {
 
 // ensureDefaultNamespace creates the default function namespace, or labels
 // it openfaas=1 when it exists without the label.
-func (b *Backend) ensureDefaultNamespace(ctx context.Context) error {
+func (b *Cluster) ensureDefaultNamespace(ctx context.Context) error {
 	ns := b.opts.namespace
 	if n, err := b.namespaces.Get(ns); err == nil && n.Labels[LabelNamespace] == "1" {
 		return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// Option configures a Backend.
+// Option configures a Cluster.
 type Option func(*options)
 
 type options struct {

@@ -15,7 +15,7 @@ import (
 // unreachable. Functions that have EndpointSlices (so a Service) are
 // skipped; for the others ensureService creates the Service or finds it.
 // It runs once, in the background, after the caches have synced.
-func (b *Backend) restoreServices(ctx context.Context) {
+func (b *Cluster) restoreServices(ctx context.Context) {
 	all, err := b.deployments.List(labels.Everything())
 	if err != nil {
 		return
@@ -34,13 +34,13 @@ func (b *Backend) restoreServices(ctx context.Context) {
 }
 
 // hasSlices reports whether the cache holds an EndpointSlice of d's Service.
-func (b *Backend) hasSlices(d *appsv1.Deployment) bool {
+func (b *Cluster) hasSlices(d *appsv1.Deployment) bool {
 	objs, err := b.slices.ByIndex(indexService, d.Namespace+"/"+d.Name)
 	return err == nil && len(objs) > 0
 }
 
 // restoreService creates d's Service when it is missing and logs it.
-func (b *Backend) restoreService(ctx context.Context, d *appsv1.Deployment) error {
+func (b *Cluster) restoreService(ctx context.Context, d *appsv1.Deployment) error {
 	_, err := b.client.CoreV1().Services(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
 	if !apierrors.IsNotFound(err) {
 		return apiError(err)

@@ -20,7 +20,7 @@ import (
 // # Errors
 // provider.ErrNotFound if the function does not exist;
 // provider.ErrUnavailable when the API server cannot be reached.
-func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
+func (b *Cluster) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
 	ns := b.nsOrDefault(namespace)
 	d, err := b.ownDeployment(ctx, name, ns)
 	if err != nil {
@@ -44,7 +44,7 @@ func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas ui
 }
 
 // setScale writes the scale subresource unconditionally.
-func (b *Backend) setScale(ctx context.Context, name, ns string, replicas int32) error {
+func (b *Cluster) setScale(ctx context.Context, name, ns string, replicas int32) error {
 	s := &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
@@ -61,13 +61,13 @@ func (b *Backend) setScale(ctx context.Context, name, ns string, replicas int32)
 // com.openfaas.scale.zero=true that were not called for their
 // com.openfaas.scale.zero-duration (default 15m). A function this provider
 // has never seen called counts as used when the provider first sees it.
-func (b *Backend) idleLoop(ctx context.Context) {
+func (b *Cluster) idleLoop(ctx context.Context) {
 	defer close(b.idleDone)
 	idle.Loop(ctx, b.opts.idleInterval, b.scaleIdle)
 }
 
 // scaleIdle scales every idle function to zero once.
-func (b *Backend) scaleIdle(ctx context.Context) {
+func (b *Cluster) scaleIdle(ctx context.Context) {
 	ds, err := b.deployments.List(labels.Everything())
 	if err != nil {
 		b.log.Error("idle scan", "err", err)

@@ -19,7 +19,7 @@ import (
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
-func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.SecretRef, error) {
+func (b *Cluster) Secrets(_ context.Context, namespace string) ([]provider.SecretRef, error) {
 	ns := b.nsOrDefault(namespace)
 	if err := b.knownNamespace(ns); err != nil {
 		return nil, fmt.Errorf("list secrets: %w", err)
@@ -42,7 +42,7 @@ func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.Secre
 // # Errors
 // provider.ErrAlreadyExists if a Secret of that name exists;
 // provider.ErrNotFound for an unknown namespace; provider.ErrInvalid for a bad name.
-func (b *Backend) CreateSecret(ctx context.Context, s provider.Secret) error {
+func (b *Cluster) CreateSecret(ctx context.Context, s provider.Secret) error {
 	ns := b.nsOrDefault(s.Namespace)
 	if err := provider.ValidateName("secret", s.Name); err != nil {
 		return fmt.Errorf("create secret: %w", err)
@@ -69,7 +69,7 @@ func (b *Backend) CreateSecret(ctx context.Context, s provider.Secret) error {
 //
 // # Errors
 // provider.ErrNotFound if the secret does not exist or is not managed by faas-wasm.
-func (b *Backend) UpdateSecret(ctx context.Context, s provider.Secret) error {
+func (b *Cluster) UpdateSecret(ctx context.Context, s provider.Secret) error {
 	ns := b.nsOrDefault(s.Namespace)
 	var updated *corev1.Secret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -95,7 +95,7 @@ func (b *Backend) UpdateSecret(ctx context.Context, s provider.Secret) error {
 //
 // # Errors
 // provider.ErrNotFound if the secret does not exist or is not managed by faas-wasm.
-func (b *Backend) DeleteSecret(ctx context.Context, name, namespace string) error {
+func (b *Cluster) DeleteSecret(ctx context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
 	cur, err := b.ownSecret(ctx, name, ns)
 	if err != nil {
@@ -114,7 +114,7 @@ func (b *Backend) DeleteSecret(ctx context.Context, name, namespace string) erro
 //
 // # Errors
 // provider.ErrNotFound when it does not exist or is not managed by faas-wasm.
-func (b *Backend) ownSecret(ctx context.Context, name, ns string) (*corev1.Secret, error) {
+func (b *Cluster) ownSecret(ctx context.Context, name, ns string) (*corev1.Secret, error) {
 	s, err := b.client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, apiError(err)

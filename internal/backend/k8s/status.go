@@ -20,7 +20,7 @@ import (
 //
 // # Errors
 // provider.ErrNotFound if the function or the namespace does not exist.
-func (b *Backend) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
+func (b *Cluster) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
 	ns := b.nsOrDefault(namespace)
 	if err := b.knownNamespace(ns); err != nil {
 		return provider.FunctionStatus{}, fmt.Errorf("function %s: %w", name, err)
@@ -41,7 +41,7 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
-func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
+func (b *Cluster) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
 	ns := b.nsOrDefault(namespace)
 	if err := b.knownNamespace(ns); err != nil {
 		return nil, fmt.Errorf("list functions: %w", err)
@@ -69,7 +69,7 @@ func isFunction(d *appsv1.Deployment) bool {
 // status builds a function's status from its cached Deployment. A
 // Deployment whose spec annotation is unreadable is described from its
 // object (image and labels) so it still shows up.
-func (b *Backend) status(d *appsv1.Deployment) provider.FunctionStatus {
+func (b *Cluster) status(d *appsv1.Deployment) provider.FunctionStatus {
 	fn, err := b.cachedSpec(d)
 	if err != nil {
 		b.log.Warn("function spec unreadable; status from the Deployment", "err", err)
@@ -113,7 +113,7 @@ type decodedSpec struct {
 // cachedSpec decodes a Deployment's spec annotation once per change: lists
 // of 1,000 functions would otherwise spend most of their time in JSON.
 // The returned maps and slices are shared: read them only.
-func (b *Backend) cachedSpec(d *appsv1.Deployment) (provider.FunctionDeployment, error) {
+func (b *Cluster) cachedSpec(d *appsv1.Deployment) (provider.FunctionDeployment, error) {
 	key := d.Namespace + "/" + d.Name
 	raw := d.Annotations[AnnotationSpec]
 	if v, ok := b.specs.Load(key); ok && v.(*decodedSpec).raw == raw {

@@ -15,15 +15,15 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-var _ provider.Backend = (*Backend)(nil)
+var _ provider.Backend = (*Host)(nil)
 
-// Backend is the local, single-host provider.Backend. Create it with New and
+// Host is the local, single-host provider.Backend: Wasm functions in-process, container functions through containerd. Create it with New and
 // stop it with Close.
-type Backend struct {
+type Host struct {
 	opts options
 	dir  string
 	log  *slog.Logger
-	wasm Runner
+	wasm Driver
 	// inspect returns the runtime an image needs (provider.RuntimeWasm or
 	// provider.RuntimeContainer).
 	inspect func(ctx context.Context, ref string) (string, error)
@@ -45,7 +45,7 @@ type namespace struct {
 }
 
 // namespace finds a namespace that is not being deleted; the caller holds b.mu.
-func (b *Backend) namespace(name string) (*namespace, bool) {
+func (b *Host) namespace(name string) (*namespace, bool) {
 	n, ok := b.namespaces[name]
 	if !ok || n.deleting {
 		return nil, false
@@ -84,13 +84,13 @@ type record struct {
 }
 
 // newBackend loads the state under dir, restores every function through its
-// runner and starts the idle scale-to-zero loop.
-func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(context.Context, string) (string, error), o options) (*Backend, error) {
+// driver and starts the idle scale-to-zero loop.
+func newBackend(ctx context.Context, dir string, wasm Driver, inspect func(context.Context, string) (string, error), o options) (*Host, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}
 	connectContainers(ctx, &o)
-	b := &Backend{
+	b := &Host{
 		opts:       o,
 		dir:        dir,
 		log:        o.log,
@@ -106,7 +106,7 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 		return nil, fmt.Errorf("load state from %s: %w", dir, err)
 	}
 	b.restore(ctx)
-	if cr, ok := o.containers.(*containerRunner); ok {
+	if cr, ok := o.containers.(*containerDriver); ok {
 		cr.removeOrphans(ctx, b.log)
 	}
 	idleCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -119,30 +119,30 @@ func newBackend(ctx context.Context, dir string, wasm Runner, inspect func(conte
 // new Backend on the same directory restores the functions.
 //
 // # Errors
-// An error when a runner could not stop its replicas.
-func (b *Backend) Close(ctx context.Context) error {
+// An error when a driver could not stop its replicas.
+func (b *Host) Close(ctx context.Context) error {
 	b.stopIdle()
 	<-b.idleDone
 	var errs []error
 	if err := b.wasm.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("close wasm runner: %w", err))
+		errs = append(errs, fmt.Errorf("close wasm driver: %w", err))
 	}
 	if c := b.opts.containers; c != nil {
 		if err := c.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("close container runner: %w", err))
+			errs = append(errs, fmt.Errorf("close container driver: %w", err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // Info describes the backend: provider "faas-wasm", orchestration "local".
-func (b *Backend) Info(context.Context) provider.ProviderInfo {
+func (b *Host) Info(context.Context) provider.ProviderInfo {
 	return provider.ProviderInfo{Name: "faas-wasm", Orchestration: "local", Version: b.opts.version}
 }
 
-// runner returns the runner of a runtime, or an error wrapping
+// driver returns the driver of a runtime, or an error wrapping
 // provider.ErrNotImplemented naming what is missing.
-func (b *Backend) runner(runtime string) (Runner, error) {
+func (b *Host) driver(runtime string) (Driver, error) {
 	switch runtime {
 	case provider.RuntimeWasm:
 		return b.wasm, nil
@@ -159,7 +159,7 @@ func (b *Backend) runner(runtime string) (Runner, error) {
 }
 
 // lookup finds a function; the caller holds b.mu.
-func (b *Backend) lookup(name, ns string) (*function, error) {
+func (b *Host) lookup(name, ns string) (*function, error) {
 	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
@@ -172,7 +172,7 @@ func (b *Backend) lookup(name, ns string) (*function, error) {
 }
 
 // current reports whether f is still the deployed function name in ns.
-func (b *Backend) current(f *function, name, ns string) bool {
+func (b *Host) current(f *function, name, ns string) bool {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	got, err := b.lookup(name, ns)
@@ -180,22 +180,22 @@ func (b *Backend) current(f *function, name, ns string) bool {
 }
 
 // logFunc returns the Deployment.Log callback of a function.
-func (b *Backend) logFunc(f *function, name, ns string) func(instance, text string) {
+func (b *Host) logFunc(f *function, name, ns string) func(instance, text string) {
 	return func(instance, text string) {
 		f.logs.add(logLine(name, ns, instance, text, b.opts.now()))
 	}
 }
 
 // Paths of the state directory.
-func (b *Backend) namespacePath(ns string) string {
+func (b *Host) namespacePath(ns string) string {
 	return filepath.Join(b.dir, "namespaces", ns+".json")
 }
-func (b *Backend) functionPath(name, ns string) string {
+func (b *Host) functionPath(name, ns string) string {
 	return filepath.Join(b.dir, "functions", ns, name+".json")
 }
-func (b *Backend) secretPath(name, ns string) string {
+func (b *Host) secretPath(name, ns string) string {
 	return filepath.Join(b.dir, "secrets", ns, name)
 }
-func (b *Backend) mountDir(name, ns string) string {
+func (b *Host) mountDir(name, ns string) string {
 	return filepath.Join(b.dir, "mounts", ns, name)
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// benchBackend deploys n functions with realistic specs on a fake runner.
-func benchBackend(b *testing.B, n int) *Backend {
+// benchBackend deploys n functions with realistic specs on a fake driver.
+func benchBackend(b *testing.B, n int) *Host {
 	b.Helper()
 	o := defaultOptions()
 	o.log = discardLogger()
@@ -68,7 +68,7 @@ func BenchmarkInvoke(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { be.Close(context.Background()) })
-	w := be.wasm.(*wasmRunner)
+	w := be.wasm.(*wasmDriver)
 	w.pull = func(context.Context, string) ([]byte, error) { return module, nil }
 	d := provider.FunctionDeployment{Service: "echo", Image: "echo", Annotations: map[string]string{provider.AnnotationRuntime: "wasm"}}
 	if err := be.Deploy(context.Background(), d); err != nil {

@@ -76,7 +76,7 @@ func TestContainerAndWasmSideBySide(t *testing.T) {
 			containers.WithLogger(discardLogger()))
 	}
 	stateDir := filepath.Join(dir, "provider")
-	open := func() *Backend {
+	open := func() *Host {
 		b, err := New(ctx, stateDir, engine, WithLogger(discardLogger()), WithContainers(connect))
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +84,7 @@ func TestContainerAndWasmSideBySide(t *testing.T) {
 		t.Cleanup(func() { b.Close(ctx) })
 		return b
 	}
-	ready := func(b *Backend, name string) {
+	ready := func(b *Host, name string) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
@@ -98,7 +98,7 @@ func TestContainerAndWasmSideBySide(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	instances := func(b *Backend) map[string]bool {
+	instances := func(b *Host) map[string]bool {
 		out := map[string]bool{}
 		for _, m := range collect(t, b, provider.LogRequest{Name: "web"}) {
 			if strings.HasPrefix(m.Text, "served ") {

@@ -50,7 +50,7 @@ func TestContainerSpec(t *testing.T) {
 }
 
 func TestContainerLogSink(t *testing.T) {
-	r := &containerRunner{logs: map[string]func(string, string){}, adopted: map[string]bool{}}
+	r := &containerDriver{logs: map[string]func(string, string){}, adopted: map[string]bool{}}
 	var got []string
 	r.logs["team/web"] = func(instance, text string) { got = append(got, instance+":"+text) }
 	r.sink("web", "team", "web-abc", "hello")

@@ -5,7 +5,7 @@
 // pulls the function's OCI image, compiles the module once (the engine keeps
 // an ahead-of-time cache) and loads the requested number of replicas, each a
 // loaded wasm.Function with its own concurrency slots. Container functions
-// are handed to a Runner given with WithContainerRunner; without one, a
+// are handed to a Driver given with WithContainerDriver; without one, a
 // container deploy fails with provider.ErrNotImplemented.
 //
 // Namespaces, secrets and function specs are kept in memory and persisted

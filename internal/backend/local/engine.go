@@ -16,13 +16,13 @@ import (
 // module is read from the copy kept under stateDir (pulled again only if that
 // copy is gone), and compiled through the engine's AOT cache. A function that
 // cannot be started is kept and reported (log line, 0 available replicas),
-// never dropped. The engine must outlive the Backend; its cache directory is
+// never dropped. The engine must outlive the Host; its cache directory is
 // best placed under stateDir too (e.g. stateDir/cache).
 //
 // # Errors
 // provider.ErrInvalid when engine is nil or an option is invalid; an error
 // when stateDir cannot be created or read.
-func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Option) (*Backend, error) {
+func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Option) (*Host, error) {
 	if engine == nil {
 		return nil, fmt.Errorf("local backend: no wasm engine: %w", provider.ErrInvalid)
 	}
@@ -30,11 +30,11 @@ func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("local backend: %w", err)
 	}
-	w := newWasmRunner(engineAdapter{engine}, ociPull(o.registry), filepath.Join(stateDir, "wasm"), &o)
+	w := newWasmDriver(engineAdapter{engine}, ociPull(o.registry), filepath.Join(stateDir, "wasm"), &o)
 	return newBackend(ctx, stateDir, w, ociInspect(o.registry), o)
 }
 
-// engineAdapter fits runtime/wasm to the wasmEngine view of the runner and
+// engineAdapter fits runtime/wasm to the wasmEngine view of the driver and
 // translates its errors into provider and invocation error classes.
 type engineAdapter struct{ e *wasm.Engine }
 

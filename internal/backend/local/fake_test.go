@@ -129,7 +129,7 @@ func (r *fakeRegistry) pull(_ context.Context, ref string) ([]byte, error) {
 
 // fixture is a backend over fakes, on a state directory.
 type fixture struct {
-	b   *Backend
+	b   *Host
 	eng *fakeEngine
 	reg *fakeRegistry
 	dir string
@@ -148,7 +148,7 @@ func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, o
 	if err != nil {
 		t.Fatalf("options: %v", err)
 	}
-	w := newWasmRunner(eng, reg.pull, filepath.Join(dir, "wasm"), &o)
+	w := newWasmDriver(eng, reg.pull, filepath.Join(dir, "wasm"), &o)
 	b, err := newBackend(context.Background(), dir, w, reg.inspect, o)
 	if err != nil {
 		t.Fatalf("newBackend: %v", err)
@@ -157,8 +157,8 @@ func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, o
 	return &fixture{b: b, eng: eng, reg: reg, dir: dir}
 }
 
-// fakeRunner is a Runner that only counts replicas, for benchmarks and
-// tests of what sits above a runner.
+// fakeRunner is a Driver that only counts replicas, for benchmarks and
+// tests of what sits above a driver.
 type fakeRunner struct {
 	mu   sync.Mutex
 	fns  map[string]uint64

@@ -18,8 +18,8 @@ import (
 // an unknown namespace, provider.ErrInvalid for an unknown secret or unusable
 // fields, provider.ErrImage when the image cannot be pulled or is not a
 // usable function, provider.ErrNotImplemented for a container function
-// without a container runner.
-func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) error {
+// without a container driver.
+func (b *Host) Deploy(ctx context.Context, d provider.FunctionDeployment) error {
 	ns := b.nsOrDefault(d.Namespace)
 	spec, l, err := normalize(d, ns, b.opts.maxReplicas)
 	if err != nil {
@@ -71,7 +71,7 @@ func (b *Backend) Deploy(ctx context.Context, d provider.FunctionDeployment) err
 
 // startNew writes the secrets, starts the replicas and persists a new
 // function, undoing each step when a later one fails.
-func (b *Backend) startNew(ctx context.Context, f *function, name, ns string) error {
+func (b *Host) startNew(ctx context.Context, f *function, name, ns string) error {
 	b.mu.RLock()
 	n, ok := b.namespace(ns)
 	var err error
@@ -96,7 +96,7 @@ func (b *Backend) startNew(ctx context.Context, f *function, name, ns string) er
 // resyncMount rewrites a function's secrets once it is visible to secret
 // updates, so an update that raced the deploy is not missed; the caller
 // holds b.mu.
-func (b *Backend) resyncMount(n *namespace, f *function, name, ns string) {
+func (b *Host) resyncMount(n *namespace, f *function, name, ns string) {
 	if len(f.spec.Secrets) == 0 || f.gone {
 		return
 	}
@@ -107,7 +107,7 @@ func (b *Backend) resyncMount(n *namespace, f *function, name, ns string) {
 
 // checkDeploy checks the namespace and the secrets a spec names; the caller
 // holds b.mu.
-func (b *Backend) checkDeploy(spec provider.FunctionDeployment, ns string) (*namespace, error) {
+func (b *Host) checkDeploy(spec provider.FunctionDeployment, ns string) (*namespace, error) {
 	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
@@ -121,7 +121,7 @@ func (b *Backend) checkDeploy(spec provider.FunctionDeployment, ns string) (*nam
 }
 
 // chooseRuntime returns the runtime the annotation names, else the image's kind.
-func (b *Backend) chooseRuntime(ctx context.Context, spec provider.FunctionDeployment) (string, error) {
+func (b *Host) chooseRuntime(ctx context.Context, spec provider.FunctionDeployment) (string, error) {
 	if rt := spec.Annotations[provider.AnnotationRuntime]; rt != "" {
 		return rt, nil
 	}
@@ -135,7 +135,7 @@ func (b *Backend) chooseRuntime(ctx context.Context, spec provider.FunctionDeplo
 // # Errors
 // provider.ErrNotFound if the function or namespace does not exist;
 // otherwise as Deploy.
-func (b *Backend) Update(ctx context.Context, d provider.FunctionDeployment) error {
+func (b *Host) Update(ctx context.Context, d provider.FunctionDeployment) error {
 	ns := b.nsOrDefault(d.Namespace)
 	spec, l, err := normalize(d, ns, b.opts.maxReplicas)
 	if err != nil {
@@ -169,7 +169,7 @@ func (b *Backend) Update(ctx context.Context, d provider.FunctionDeployment) err
 
 // replace swaps f to spec: secrets, replicas, then the record. The caller
 // holds f.op.
-func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spec provider.FunctionDeployment, runtime string, l limits) error {
+func (b *Host) replace(ctx context.Context, f *function, name, ns string, spec provider.FunctionDeployment, runtime string, l limits) error {
 	b.mu.RLock()
 	old, oldRuntime, replicas := f.spec, f.runtime, clampReplicas(f.replicas, l)
 	n, ok := b.namespace(ns)
@@ -200,7 +200,7 @@ func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spe
 		return err
 	}
 	if oldRuntime != runtime {
-		if r, err := b.runner(oldRuntime); err == nil {
+		if r, err := b.driver(oldRuntime); err == nil {
 			if err := r.Remove(ctx, name, ns); err != nil {
 				b.log.Error("removing replicas of the previous runtime", "function", name, "namespace", ns, "err", err)
 			}
@@ -221,7 +221,7 @@ func (b *Backend) replace(ctx context.Context, f *function, name, ns string, spe
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist.
-func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
+func (b *Host) Delete(ctx context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
@@ -251,7 +251,7 @@ func (b *Backend) Delete(ctx context.Context, name, namespace string) error {
 
 // dropFunction stops a function and removes what it kept on disk: its
 // record, its secrets directory and its replicas; it ends its log followers.
-func (b *Backend) dropFunction(ctx context.Context, f *function, name, ns string) {
+func (b *Host) dropFunction(ctx context.Context, f *function, name, ns string) {
 	b.removeReplicas(ctx, f, name, ns)
 	if err := removeFile(b.functionPath(name, ns)); err != nil {
 		b.log.Error("removing function record", "function", name, "namespace", ns, "err", err)
@@ -268,8 +268,8 @@ func (b *Backend) dropFunction(ctx context.Context, f *function, name, ns string
 	f.logs.close()
 }
 
-func (b *Backend) removeReplicas(ctx context.Context, f *function, name, ns string) {
-	r, err := b.runner(f.runtime)
+func (b *Host) removeReplicas(ctx context.Context, f *function, name, ns string) {
+	r, err := b.driver(f.runtime)
 	if err != nil {
 		return
 	}
@@ -279,7 +279,7 @@ func (b *Backend) removeReplicas(ctx context.Context, f *function, name, ns stri
 }
 
 // nsOrDefault returns ns, or the default namespace when ns is empty.
-func (b *Backend) nsOrDefault(ns string) string {
+func (b *Host) nsOrDefault(ns string) string {
 	if ns == "" {
 		return b.opts.namespace
 	}

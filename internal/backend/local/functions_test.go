@@ -78,7 +78,7 @@ func TestDeployErrors(t *testing.T) {
 			Annotations: map[string]string{provider.AnnotationRuntime: "jvm"}}, provider.ErrInvalid, "jvm"},
 		{"bad memory", provider.FunctionDeployment{Service: "echo", Image: "echo:1",
 			Limits: &provider.FunctionResources{Memory: "lots"}}, provider.ErrInvalid, "lots"},
-		{"container without runner", provider.FunctionDeployment{Service: "echo", Image: "ctr/nginx:1"}, provider.ErrNotImplemented, "containerd"},
+		{"container without driver", provider.FunctionDeployment{Service: "echo", Image: "ctr/nginx:1"}, provider.ErrNotImplemented, "containerd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -117,21 +117,21 @@ func TestDeployConflictAndOthersKeepServing(t *testing.T) {
 
 func TestContainerRunner(t *testing.T) {
 	r := newFakeRunner()
-	f := newFixture(t, WithContainerRunner(r))
+	f := newFixture(t, WithContainerDriver(r))
 	d := provider.FunctionDeployment{Service: "web", Image: "ctr/nginx:1", Labels: map[string]string{provider.LabelScaleMin: "2"}}
 	wantErr(t, f.b.Deploy(ctx, d), nil)
 	if r.last.Replicas != 2 || r.last.SecretsDir == "" || r.last.Spec.Labels[provider.LabelFunction] != "web" {
-		t.Fatalf("runner got %+v", r.last)
+		t.Fatalf("driver got %+v", r.last)
 	}
 	st, _ := f.b.Function(ctx, "web", "")
 	if st.AvailableReplicas != 2 {
 		t.Fatalf("available = %d", st.AvailableReplicas)
 	}
-	// Switching runtime by annotation moves the function to the Wasm runner.
+	// Switching runtime by annotation moves the function to the Wasm driver.
 	d.Image, d.Annotations = "echo:1", map[string]string{provider.AnnotationRuntime: "wasm"}
 	wantErr(t, f.b.Update(ctx, d), nil)
 	if n, _ := r.Replicas("web", provider.DefaultNamespace); n != 0 {
-		t.Fatalf("container runner still runs %d replicas", n)
+		t.Fatalf("container driver still runs %d replicas", n)
 	}
 	h, err := f.b.Invoker(ctx, "web", "")
 	wantErr(t, err, nil)
@@ -230,7 +230,7 @@ func TestHandlerFollowsUpdate(t *testing.T) {
 }
 
 // Warm mode is refused at deploy time for a function starting at zero
-// replicas too, because the runner loads one replica to check the config.
+// replicas too, because the driver loads one replica to check the config.
 func TestDeployChecksConfigWithZeroReplicas(t *testing.T) {
 	f := newFixture(t)
 	d := echoSpec("echo")

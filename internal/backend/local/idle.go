@@ -9,13 +9,13 @@ import (
 
 // idleLoop scales to zero the functions labelled com.openfaas.scale.zero=true
 // that have not been called for their com.openfaas.scale.zero-duration.
-func (b *Backend) idleLoop(ctx context.Context) {
+func (b *Host) idleLoop(ctx context.Context) {
 	defer close(b.idleDone)
 	idle.Loop(ctx, b.opts.idleInterval, b.scaleIdle)
 }
 
 // scaleIdle scales every idle function to zero.
-func (b *Backend) scaleIdle(ctx context.Context) {
+func (b *Host) scaleIdle(ctx context.Context) {
 	type candidate struct {
 		f        *function
 		name, ns string

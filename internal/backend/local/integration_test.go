@@ -82,7 +82,7 @@ func push(t *testing.T, module []byte, form oci.WasmForm, ref string) {
 
 // serve puts a function behind a real loopback HTTP server, asking the
 // backend for the function's handler on every request as the HTTP layer does.
-func serve(t *testing.T, b *Backend, name string) string {
+func serve(t *testing.T, b *Host, name string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, err := b.Invoker(r.Context(), name, "")

@@ -14,7 +14,7 @@ import (
 // # Errors
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
 // if it has no ready replica (scale it up and ask again).
-func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
+func (b *Host) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
@@ -30,7 +30,7 @@ func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handl
 	if loadErr != nil {
 		return nil, fmt.Errorf("invoke %s: no replica (%v): %w", name, loadErr, provider.ErrUnavailable)
 	}
-	r, err := b.runner(runtime)
+	r, err := b.driver(runtime)
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", name, err)
 	}
@@ -45,7 +45,7 @@ func (b *Backend) Invoker(_ context.Context, name, namespace string) (http.Handl
 type counted struct {
 	f    *function
 	next http.Handler
-	b    *Backend
+	b    *Host
 }
 
 func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +65,7 @@ func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 // # Errors
 // provider.ErrNotFound for an unknown function or namespace.
-func (b *Backend) Logs(ctx context.Context, req provider.LogRequest) (<-chan provider.LogMessage, error) {
+func (b *Host) Logs(ctx context.Context, req provider.LogRequest) (<-chan provider.LogMessage, error) {
 	ns := b.nsOrDefault(req.Namespace)
 	b.mu.RLock()
 	f, err := b.lookup(req.Name, ns)

@@ -160,8 +160,8 @@ func TestInvokeLeastBusyAndDrain(t *testing.T) {
 }
 
 // wasmBusy sums the in-flight calls of a Wasm function's replicas.
-func (b *Backend) wasmBusy(name string) int64 {
-	fn, err := b.wasm.(*wasmRunner).get(name, provider.DefaultNamespace)
+func (b *Host) wasmBusy(name string) int64 {
+	fn, err := b.wasm.(*wasmDriver).get(name, provider.DefaultNamespace)
 	if err != nil {
 		return -1
 	}
@@ -192,7 +192,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // collect reads a non-following log stream to its end.
-func collect(t *testing.T, b *Backend, req provider.LogRequest) []provider.LogMessage {
+func collect(t *testing.T, b *Host, req provider.LogRequest) []provider.LogMessage {
 	t.Helper()
 	ch, err := b.Logs(ctx, req)
 	wantErr(t, err, nil)

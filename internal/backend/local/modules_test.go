@@ -39,7 +39,7 @@ func TestModuleStoreSharesAndCollects(t *testing.T) {
 	if n := len(blobs(t, f.dir)); n != 0 {
 		t.Fatalf("%d blobs with no function left", n)
 	}
-	w := f.b.wasm.(*wasmRunner)
+	w := f.b.wasm.(*wasmDriver)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if len(w.progs) != 0 {

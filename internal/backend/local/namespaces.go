@@ -13,7 +13,7 @@ import (
 )
 
 // Namespaces lists the function namespaces, sorted.
-func (b *Backend) Namespaces(context.Context) ([]string, error) {
+func (b *Host) Namespaces(context.Context) ([]string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	out := make([]string, 0, len(b.namespaces))
@@ -30,7 +30,7 @@ func (b *Backend) Namespaces(context.Context) ([]string, error) {
 //
 // # Errors
 // provider.ErrNotFound if it does not exist.
-func (b *Backend) Namespace(_ context.Context, name string) (provider.FunctionNamespace, error) {
+func (b *Host) Namespace(_ context.Context, name string) (provider.FunctionNamespace, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n, ok := b.namespace(name)
@@ -44,7 +44,7 @@ func (b *Backend) Namespace(_ context.Context, name string) (provider.FunctionNa
 //
 // # Errors
 // provider.ErrAlreadyExists if it exists; provider.ErrInvalid for a bad name.
-func (b *Backend) CreateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
+func (b *Host) CreateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
 	if err := provider.ValidateName("namespace", ns.Name); err != nil {
 		return fmt.Errorf("create namespace: %w", err)
 	}
@@ -66,7 +66,7 @@ func (b *Backend) CreateNamespace(_ context.Context, ns provider.FunctionNamespa
 //
 // # Errors
 // provider.ErrNotFound if it does not exist.
-func (b *Backend) UpdateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
+func (b *Host) UpdateNamespace(_ context.Context, ns provider.FunctionNamespace) error {
 	ns = copyNamespace(ns)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -86,7 +86,7 @@ func (b *Backend) UpdateNamespace(_ context.Context, ns provider.FunctionNamespa
 // # Errors
 // provider.ErrNotFound if it does not exist; provider.ErrInvalid for the
 // default namespace.
-func (b *Backend) DeleteNamespace(ctx context.Context, name string) error {
+func (b *Host) DeleteNamespace(ctx context.Context, name string) error {
 	if name == provider.DefaultNamespace || name == b.opts.namespace {
 		return fmt.Errorf("delete namespace %q: the default namespace cannot be deleted: %w", name, provider.ErrInvalid)
 	}

@@ -92,7 +92,7 @@ func TestDeployIntoNamespaceDeletedMeanwhile(t *testing.T) {
 	f := newFixture(t)
 	wantErr(t, f.b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "team"}), nil)
 	started, release := make(chan struct{}), make(chan struct{})
-	w := f.b.wasm.(*wasmRunner)
+	w := f.b.wasm.(*wasmDriver)
 	pull := w.pull
 	w.pull = func(ctx context.Context, ref string) ([]byte, error) {
 		close(started)

@@ -9,7 +9,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// Option configures a Backend.
+// Option configures a Host.
 type Option func(*options)
 
 type options struct {
@@ -22,7 +22,7 @@ type options struct {
 	concurrency      int
 	now              func() time.Time
 	idleInterval     time.Duration
-	containers       Runner
+	containers       Driver
 	connect          ConnectContainers
 	containersErr    error // why connect failed
 	version          provider.VersionInfo
@@ -111,10 +111,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // 10s; 0 or less keeps the default).
 func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
-// WithContainerRunner enables container functions run by r (Backend.Close
-// closes it). WithContainers wires the containerd-based runner; without
+// WithContainerDriver enables container functions run by r (Backend.Close
+// closes it). WithContainers wires the containerd-based driver; without
 // either, a container deploy fails with provider.ErrNotImplemented.
-func WithContainerRunner(r Runner) Option { return func(o *options) { o.containers = r } }
+func WithContainerDriver(r Driver) Option { return func(o *options) { o.containers = r } }
 
 // WithVersion sets the version Info reports.
 func WithVersion(v provider.VersionInfo) Option { return func(o *options) { o.version = v } }

@@ -14,7 +14,7 @@ import (
 
 // load reads namespaces, secret names and function records from disk.
 // openfaas-fn and the configured default namespace are created when missing.
-func (b *Backend) load() error {
+func (b *Host) load() error {
 	err := readJSONDir(b.log, filepath.Join(b.dir, "namespaces"), func() any { return new(provider.FunctionNamespace) },
 		func(name string, v any) {
 			if err := provider.ValidateName("namespace", name); err != nil {
@@ -52,7 +52,7 @@ func (b *Backend) load() error {
 // pruneMounts removes the secret mounts of functions that have no record.
 // A crash between writing a function's secrets and saving its record leaves
 // them behind, with copies of secret values that would outlive the secrets.
-func (b *Backend) pruneMounts() error {
+func (b *Host) pruneMounts() error {
 	root := filepath.Join(b.dir, "mounts")
 	nss, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -84,7 +84,7 @@ func (b *Backend) pruneMounts() error {
 	return nil
 }
 
-func (b *Backend) loadSecrets(ns string, n *namespace) error {
+func (b *Host) loadSecrets(ns string, n *namespace) error {
 	dir := filepath.Join(b.dir, "secrets", ns)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -107,7 +107,7 @@ func (b *Backend) loadSecrets(ns string, n *namespace) error {
 	return nil
 }
 
-func (b *Backend) loadFunctions(ns string, n *namespace) error {
+func (b *Host) loadFunctions(ns string, n *namespace) error {
 	return readJSONDir(b.log, filepath.Join(b.dir, "functions", ns), func() any { return new(record) },
 		func(name string, v any) {
 			rec := v.(*record)
@@ -133,7 +133,7 @@ func (b *Backend) loadFunctions(ns string, n *namespace) error {
 // cannot be restored (image gone, runtime missing) is kept with its error
 // logged and written to its own log, so it is reported rather than dropped;
 // Scale retries it.
-func (b *Backend) restore(ctx context.Context) {
+func (b *Host) restore(ctx context.Context) {
 	for ns, n := range b.namespaces {
 		for name, f := range n.functions {
 			f.lastUsed.Store(b.opts.now().UnixNano())
@@ -149,9 +149,9 @@ func (b *Backend) restore(ctx context.Context) {
 	}
 }
 
-// runFunction deploys f's spec through its runner with the given replicas.
-func (b *Backend) runFunction(ctx context.Context, f *function, name, ns string, replicas uint64, restore bool) error {
-	r, err := b.runner(f.runtime)
+// runFunction deploys f's spec through its driver with the given replicas.
+func (b *Host) runFunction(ctx context.Context, f *function, name, ns string, replicas uint64, restore bool) error {
+	r, err := b.driver(f.runtime)
 	if err != nil {
 		return err
 	}
@@ -164,13 +164,13 @@ func (b *Backend) runFunction(ctx context.Context, f *function, name, ns string,
 	})
 }
 
-func (b *Backend) reportLoadError(f *function, name, ns string, err error) {
+func (b *Host) reportLoadError(f *function, name, ns string, err error) {
 	b.log.Error("function could not be started; kept with no replicas", "function", name, "namespace", ns, "err", err)
 	f.logs.add(logLine(name, ns, "faas-wasm", "function could not be started: "+err.Error(), b.opts.now()))
 }
 
 // saveFunction persists f; the caller holds f.op.
-func (b *Backend) saveFunction(f *function, name, ns string, spec provider.FunctionDeployment, replicas uint64) error {
+func (b *Host) saveFunction(f *function, name, ns string, spec provider.FunctionDeployment, replicas uint64) error {
 	rec := record{Spec: spec, Runtime: f.runtime, CreatedAt: f.createdAt, Replicas: replicas}
 	if err := writeJSON(b.functionPath(name, ns), rec); err != nil {
 		return fmt.Errorf("save function %s: %w", name, err)
@@ -181,7 +181,7 @@ func (b *Backend) saveFunction(f *function, name, ns string, spec provider.Funct
 // writeMount makes the function's secret directory hold exactly the named
 // secrets that exist in the namespace. Each file is replaced atomically, so
 // a running function never reads half a secret.
-func (b *Backend) writeMount(name, ns string, want []string, have map[string]struct{}) error {
+func (b *Host) writeMount(name, ns string, want []string, have map[string]struct{}) error {
 	dir := b.mountDir(name, ns)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("secrets of %s: %w", name, err)

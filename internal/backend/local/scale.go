@@ -15,7 +15,7 @@ import (
 // # Errors
 // provider.ErrNotFound if the function does not exist; errors wrapping
 // provider.ErrImage or provider.ErrNotImplemented when replicas cannot start.
-func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
+func (b *Host) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	f, err := b.lookup(name, ns)
@@ -35,7 +35,7 @@ func (b *Backend) Scale(ctx context.Context, name, namespace string, replicas ui
 }
 
 // scaleLocked scales f; the caller holds f.op.
-func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string, replicas uint64) error {
+func (b *Host) scaleLocked(ctx context.Context, f *function, name, ns string, replicas uint64) error {
 	b.mu.RLock()
 	replicas = min(replicas, f.max)
 	spec, loadErr := f.spec, f.loadErr
@@ -50,8 +50,8 @@ func (b *Backend) scaleLocked(ctx context.Context, f *function, name, ns string,
 	case loadErr != nil:
 		err = b.runFunction(ctx, f, name, ns, replicas, true)
 	default:
-		var r Runner
-		if r, err = b.runner(f.runtime); err == nil {
+		var r Driver
+		if r, err = b.driver(f.runtime); err == nil {
 			err = r.Scale(ctx, name, ns, replicas)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
-func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.SecretRef, error) {
+func (b *Host) Secrets(_ context.Context, namespace string) ([]provider.SecretRef, error) {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -34,7 +34,7 @@ func (b *Backend) Secrets(_ context.Context, namespace string) ([]provider.Secre
 // # Errors
 // provider.ErrAlreadyExists if it exists; provider.ErrNotFound for an unknown
 // namespace; provider.ErrInvalid for a bad name.
-func (b *Backend) CreateSecret(_ context.Context, s provider.Secret) error {
+func (b *Host) CreateSecret(_ context.Context, s provider.Secret) error {
 	ns := b.nsOrDefault(s.Namespace)
 	if err := provider.ValidateName("secret", s.Name); err != nil {
 		return fmt.Errorf("create secret: %w", err)
@@ -61,7 +61,7 @@ func (b *Backend) CreateSecret(_ context.Context, s provider.Secret) error {
 //
 // # Errors
 // provider.ErrNotFound if the secret or the namespace does not exist.
-func (b *Backend) UpdateSecret(_ context.Context, s provider.Secret) error {
+func (b *Host) UpdateSecret(_ context.Context, s provider.Secret) error {
 	ns := b.nsOrDefault(s.Namespace)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -80,7 +80,7 @@ func (b *Backend) UpdateSecret(_ context.Context, s provider.Secret) error {
 //
 // # Errors
 // provider.ErrNotFound if the secret or the namespace does not exist.
-func (b *Backend) DeleteSecret(_ context.Context, name, namespace string) error {
+func (b *Host) DeleteSecret(_ context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -97,7 +97,7 @@ func (b *Backend) DeleteSecret(_ context.Context, name, namespace string) error 
 }
 
 // secretNamespace finds the namespace holding a secret; the caller holds b.mu.
-func (b *Backend) secretNamespace(name, ns string) (*namespace, error) {
+func (b *Host) secretNamespace(name, ns string) (*namespace, error) {
 	n, ok := b.namespace(ns)
 	if !ok {
 		return nil, fmt.Errorf("namespace %q: %w", ns, provider.ErrNotFound)
@@ -110,7 +110,7 @@ func (b *Backend) secretNamespace(name, ns string) (*namespace, error) {
 
 // refreshMounts rewrites the secret directory of every function using the
 // secret; the caller holds b.mu.
-func (b *Backend) refreshMounts(n *namespace, ns, secret string) error {
+func (b *Host) refreshMounts(n *namespace, ns, secret string) error {
 	for name, f := range n.functions {
 		if f.gone || !slices.Contains(f.spec.Secrets, secret) {
 			continue

@@ -14,7 +14,7 @@ import (
 //
 // # Errors
 // provider.ErrNotFound if the function or the namespace does not exist.
-func (b *Backend) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
+func (b *Host) Function(_ context.Context, name, namespace string) (provider.FunctionStatus, error) {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -31,7 +31,7 @@ func (b *Backend) Function(_ context.Context, name, namespace string) (provider.
 //
 // # Errors
 // provider.ErrNotFound for an unknown namespace.
-func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
+func (b *Host) Functions(_ context.Context, namespace string) ([]provider.FunctionStatus, error) {
 	ns := b.nsOrDefault(namespace)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -51,7 +51,7 @@ func (b *Backend) Functions(_ context.Context, namespace string) ([]provider.Fun
 // slices and resources are the stored spec's own: specs are replaced whole,
 // never changed in place, so sharing them is safe as long as callers only
 // read them (the contract of Function and Functions).
-func (b *Backend) status(f *function, name, ns string) provider.FunctionStatus {
+func (b *Host) status(f *function, name, ns string) provider.FunctionStatus {
 	s := &f.spec
 	st := provider.FunctionStatus{
 		Name:                   name,
@@ -70,7 +70,7 @@ func (b *Backend) status(f *function, name, ns string) provider.FunctionStatus {
 		Replicas:               f.replicas,
 		CreatedAt:              f.createdAt,
 	}
-	if r, err := b.runner(f.runtime); err == nil && f.loadErr == nil {
+	if r, err := b.driver(f.runtime); err == nil && f.loadErr == nil {
 		_, st.AvailableReplicas = r.Replicas(name, ns)
 	}
 	return st

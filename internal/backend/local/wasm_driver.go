@@ -16,7 +16,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// The narrow view of the Wasm engine the runner uses, so its logic can be
+// The narrow view of the Wasm engine the driver uses, so its logic can be
 // tested with a fake; engine.go adapts runtime/wasm to it.
 type (
 	// wasmEngine compiles modules. Errors wrap provider.ErrImage when the
@@ -71,9 +71,9 @@ type (
 	}
 )
 
-// wasmRunner runs Wasm functions in-process. It keeps each function's module
+// wasmDriver runs Wasm functions in-process. It keeps each function's module
 // in a moduleStore so a restart does not need the registry.
-type wasmRunner struct {
+type wasmDriver struct {
 	eng     wasmEngine
 	pull    func(ctx context.Context, ref string) ([]byte, error)
 	modules *moduleStore
@@ -85,17 +85,17 @@ type wasmRunner struct {
 	progs map[string]wasmProgram // compiled modules by SHA-256 of their bytes
 }
 
-var _ Runner = (*wasmRunner)(nil)
+var _ Driver = (*wasmDriver)(nil)
 
-func newWasmRunner(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmRunner {
+func newWasmDriver(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmDriver {
 	m := &moduleStore{dir: dir, log: o.log}
 	m.sweep()
-	return &wasmRunner{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
+	return &wasmDriver{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
 }
 
 // Deploy pulls (or, on restore, reads the kept copy of) the module, compiles
 // it, loads d.Replicas replicas and only then replaces the previous ones.
-func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) (err error) {
+func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 	name, ns := d.Spec.Service, d.Spec.Namespace
 	module, pulled, err := w.module(ctx, d)
 	if err != nil {
@@ -150,7 +150,7 @@ func (w *wasmRunner) Deploy(ctx context.Context, d Deployment) (err error) {
 // Functions of the same module share one compiled program, so deploying or
 // restoring many functions of one image compiles (or loads from the AOT
 // cache) once.
-func (w *wasmRunner) program(ctx context.Context, module []byte) (string, wasmProgram, error) {
+func (w *wasmDriver) program(ctx context.Context, module []byte) (string, wasmProgram, error) {
 	sum := sha256.Sum256(module)
 	digest := hex.EncodeToString(sum[:])
 	w.mu.RLock()
@@ -173,7 +173,7 @@ func (w *wasmRunner) program(ctx context.Context, module []byte) (string, wasmPr
 }
 
 // release forgets a compiled program no function uses any more.
-func (w *wasmRunner) release(digest string) {
+func (w *wasmDriver) release(digest string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, fn := range w.fns {
@@ -185,7 +185,7 @@ func (w *wasmRunner) release(digest string) {
 }
 
 // module returns the module bytes and whether they were pulled.
-func (w *wasmRunner) module(ctx context.Context, d Deployment) ([]byte, bool, error) {
+func (w *wasmDriver) module(ctx context.Context, d Deployment) ([]byte, bool, error) {
 	if d.Restore {
 		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
 		if err == nil {
@@ -203,7 +203,7 @@ func (w *wasmRunner) module(ctx context.Context, d Deployment) ([]byte, bool, er
 }
 
 // config derives a replica's configuration from the deployment.
-func (w *wasmRunner) config(d Deployment) (replicaConfig, error) {
+func (w *wasmDriver) config(d Deployment) (replicaConfig, error) {
 	s := d.Spec
 	cfg := replicaConfig{
 		Name: s.Service, Namespace: s.Namespace, Env: s.EnvVars, SecretsDir: d.SecretsDir,
@@ -226,7 +226,7 @@ func (w *wasmRunner) config(d Deployment) (replicaConfig, error) {
 }
 
 // load creates n replicas of fn; on error it closes those already made.
-func (w *wasmRunner) load(fn *wasmFunc, n uint64) ([]*slot, error) {
+func (w *wasmDriver) load(fn *wasmFunc, n uint64) ([]*slot, error) {
 	slots := make([]*slot, 0, n)
 	for range n {
 		s := &slot{id: fmt.Sprintf("%s-%d", fn.name, w.seq.Add(1))}
@@ -244,7 +244,7 @@ func (w *wasmRunner) load(fn *wasmFunc, n uint64) ([]*slot, error) {
 	return slots, nil
 }
 
-func (w *wasmRunner) get(name, ns string) (*wasmFunc, error) {
+func (w *wasmDriver) get(name, ns string) (*wasmFunc, error) {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	fn, ok := w.fns[ns+"/"+name]
@@ -256,7 +256,7 @@ func (w *wasmRunner) get(name, ns string) (*wasmFunc, error) {
 
 // Scale loads or unloads replicas; the compiled module stays, so scaling up
 // from zero costs only the replicas' loading.
-func (w *wasmRunner) Scale(_ context.Context, name, ns string, replicas uint64) error {
+func (w *wasmDriver) Scale(_ context.Context, name, ns string, replicas uint64) error {
 	fn, err := w.get(name, ns)
 	if err != nil {
 		return err
@@ -283,7 +283,7 @@ func (w *wasmRunner) Scale(_ context.Context, name, ns string, replicas uint64) 
 }
 
 // Remove unloads every replica once its calls end, and deletes the kept module.
-func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
+func (w *wasmDriver) Remove(_ context.Context, name, ns string) error {
 	w.mu.Lock()
 	fn := w.fns[ns+"/"+name]
 	delete(w.fns, ns+"/"+name)
@@ -304,7 +304,7 @@ func (w *wasmRunner) Remove(_ context.Context, name, ns string) error {
 
 // Handler returns a handler that serves each call on the replicas current
 // at that moment, so a call racing an update reaches the new replicas.
-func (w *wasmRunner) Handler(name, ns string) (http.Handler, error) {
+func (w *wasmDriver) Handler(name, ns string) (http.Handler, error) {
 	fn, err := w.get(name, ns)
 	if err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func (w *wasmRunner) Handler(name, ns string) (http.Handler, error) {
 }
 
 // Replicas reports the loaded replicas; a loaded replica is ready.
-func (w *wasmRunner) Replicas(name, ns string) (uint64, uint64) {
+func (w *wasmDriver) Replicas(name, ns string) (uint64, uint64) {
 	fn, err := w.get(name, ns)
 	if err != nil {
 		return 0, 0
@@ -332,7 +332,7 @@ func (w *wasmRunner) Replicas(name, ns string) (uint64, uint64) {
 }
 
 // Close unloads every replica of every function, waiting for their calls.
-func (w *wasmRunner) Close(context.Context) error {
+func (w *wasmDriver) Close(context.Context) error {
 	w.mu.Lock()
 	fns := w.fns
 	w.fns = map[string]*wasmFunc{}

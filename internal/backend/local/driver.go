@@ -7,7 +7,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// Deployment is what a Runner needs to run one function.
+// Deployment is what a Driver needs to run one function.
 type Deployment struct {
 	// Spec is the function as deployed; its Namespace is set and its Labels
 	// include provider.LabelFunction.
@@ -19,7 +19,7 @@ type Deployment struct {
 	// /var/openfaas/secrets.
 	SecretsDir string
 	// Restore is set when the function is re-created after a provider
-	// restart: a runner may reuse what it kept (a local copy of the image,
+	// restart: a driver may reuse what it kept (a local copy of the image,
 	// running containers) instead of pulling again.
 	Restore bool
 	// Log records one line written by the function; instance names the
@@ -27,10 +27,10 @@ type Deployment struct {
 	Log func(instance, text string)
 }
 
-// Runner runs one kind of function (Wasm in-process, containers through
+// Driver runs one kind of function (Wasm in-process, containers through
 // containerd). The backend serialises calls for the same function; calls for
 // different functions may run concurrently.
-type Runner interface {
+type Driver interface {
 	// Deploy creates the function's replicas, or replaces them when the
 	// function already runs (an update pulls the image again). On error the
 	// previous replicas, if any, keep serving unchanged.
@@ -43,7 +43,7 @@ type Runner interface {
 	// Scale sets the number of replicas of a deployed function.
 	//
 	// # Errors
-	// provider.ErrNotFound if the runner does not run the function; errors
+	// provider.ErrNotFound if the driver does not run the function; errors
 	// wrapping provider.ErrImage when a replica cannot be started.
 	Scale(ctx context.Context, name, namespace string, replicas uint64) error
 
@@ -58,7 +58,7 @@ type Runner interface {
 	// has the /function/NAME prefix stripped from its URL.
 	//
 	// # Errors
-	// provider.ErrNotFound if the runner does not run the function;
+	// provider.ErrNotFound if the driver does not run the function;
 	// provider.ErrUnavailable if no replica is ready.
 	Handler(name, namespace string) (http.Handler, error)
 

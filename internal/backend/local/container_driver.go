@@ -34,7 +34,7 @@ func connectContainers(ctx context.Context, o *options) {
 	if o.connect == nil || o.containers != nil {
 		return
 	}
-	r := &containerRunner{logs: map[string]func(instance, text string){}, adopted: map[string]bool{}, timeout: o.timeout}
+	r := &containerDriver{logs: map[string]func(instance, text string){}, adopted: map[string]bool{}, timeout: o.timeout}
 	m, err := o.connect(ctx, r.sink)
 	if err != nil {
 		o.log.Warn("container functions disabled", "err", err)
@@ -55,7 +55,7 @@ func connectContainers(ctx context.Context, o *options) {
 // removeOrphans removes the adopted containers of functions the state
 // directory does not know (the state is the source of truth); call it after
 // every stored function was restored.
-func (r *containerRunner) removeOrphans(ctx context.Context, log *slog.Logger) {
+func (r *containerDriver) removeOrphans(ctx context.Context, log *slog.Logger) {
 	r.mu.Lock()
 	orphans := make([]string, 0, len(r.adopted))
 	for key := range r.adopted {
@@ -72,8 +72,8 @@ func (r *containerRunner) removeOrphans(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// containerRunner adapts a containers.Manager to Runner.
-type containerRunner struct {
+// containerDriver adapts a containers.Manager to Driver.
+type containerDriver struct {
 	m       *containers.Manager
 	timeout time.Duration // of one call, as for Wasm functions
 
@@ -82,10 +82,10 @@ type containerRunner struct {
 	adopted map[string]bool                        // running containers found at start-up
 }
 
-var _ Runner = (*containerRunner)(nil)
+var _ Driver = (*containerDriver)(nil)
 
 // sink hands a replica's output line to its function's log.
-func (r *containerRunner) sink(function, namespace, instance, line string) {
+func (r *containerDriver) sink(function, namespace, instance, line string) {
 	r.mu.RLock()
 	log := r.logs[namespace+"/"+function]
 	r.mu.RUnlock()
@@ -96,7 +96,7 @@ func (r *containerRunner) sink(function, namespace, instance, line string) {
 
 // Deploy applies the spec; on restore, containers adopted from the previous
 // run are kept and only scaled, so nothing is redeployed.
-func (r *containerRunner) Deploy(ctx context.Context, d Deployment) error {
+func (r *containerDriver) Deploy(ctx context.Context, d Deployment) error {
 	key := d.Spec.Namespace + "/" + d.Spec.Service
 	r.mu.Lock()
 	r.logs[key] = d.Log
@@ -133,11 +133,11 @@ func containerSpec(d Deployment) (containers.Spec, error) {
 	return spec, nil
 }
 
-func (r *containerRunner) Scale(ctx context.Context, name, ns string, replicas uint64) error {
+func (r *containerDriver) Scale(ctx context.Context, name, ns string, replicas uint64) error {
 	return r.m.Scale(ctx, name, ns, int(replicas))
 }
 
-func (r *containerRunner) Remove(ctx context.Context, name, ns string) error {
+func (r *containerDriver) Remove(ctx context.Context, name, ns string) error {
 	r.mu.Lock()
 	delete(r.logs, ns+"/"+name)
 	delete(r.adopted, ns+"/"+name)
@@ -148,7 +148,7 @@ func (r *containerRunner) Remove(ctx context.Context, name, ns string) error {
 	return nil
 }
 
-func (r *containerRunner) Handler(name, ns string) (http.Handler, error) {
+func (r *containerDriver) Handler(name, ns string) (http.Handler, error) {
 	if _, ready := r.Replicas(name, ns); ready == 0 {
 		return nil, fmt.Errorf("container function %q has no ready replica: %w", name, provider.ErrUnavailable)
 	}
@@ -168,7 +168,7 @@ func callTimeout(d time.Duration, h http.Handler) http.Handler {
 	})
 }
 
-func (r *containerRunner) Replicas(name, ns string) (uint64, uint64) {
+func (r *containerDriver) Replicas(name, ns string) (uint64, uint64) {
 	reps := r.m.Replicas(name, ns)
 	var ready uint64
 	for _, rep := range reps {
@@ -181,4 +181,4 @@ func (r *containerRunner) Replicas(name, ns string) (uint64, uint64) {
 
 // Close disconnects from containerd; the containers keep running and are
 // adopted by the next New.
-func (r *containerRunner) Close(context.Context) error { return r.m.Close() }
+func (r *containerDriver) Close(context.Context) error { return r.m.Close() }
