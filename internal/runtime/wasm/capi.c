@@ -1,7 +1,6 @@
 // C half of the package's access to wasmtime's C API (see capi.go). The
-// wasmtime prototypes are declared here rather than taken from wasmtime's
-// headers, which live in the module cache outside any stable include path;
-// the tests exercise every one of them.
+// wasmtime declarations it uses are in wasmtime_api.h, checked against
+// wasmtime's own headers by TestCAPIMatchesWasmtimeHeaders.
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,53 +11,6 @@
 #include <time.h>
 
 #include "capi.h"
-
-typedef struct wasmtime_context wasmtime_context_t;
-typedef struct wasmtime_error wasmtime_error_t;
-typedef struct wasmtime_caller wasmtime_caller_t;
-typedef struct wasm_trap_t wasm_trap_t;
-typedef struct wasm_valtype_t wasm_valtype_t;
-typedef struct wasm_functype_t wasm_functype_t;
-typedef struct wasmtime_pooling_allocation_config_t pool_config_t;
-typedef struct { size_t size; uint8_t *data; } byte_vec_t;
-typedef struct { size_t size; wasm_valtype_t **data; } valtype_vec_t;
-typedef union { int32_t i32; int64_t i64; uint8_t v128[16]; } val_raw_t;
-typedef struct { struct { uint64_t store_id; uint32_t p1; }; uint32_t p2; } memory_ref_t;
-typedef struct { uint8_t kind; union { memory_ref_t memory; uint8_t pad[24]; } of; } extern_t;
-
-extern pool_config_t *wasmtime_pooling_allocation_config_new(void);
-extern void wasmtime_pooling_allocation_config_delete(pool_config_t *);
-extern void wasmtime_pooling_allocation_config_total_memories_set(pool_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_tables_set(pool_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_core_instances_set(pool_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_component_instances_set(pool_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_gc_heaps_set(pool_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_max_memory_size_set(pool_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_table_keep_resident_set(pool_config_t *, size_t);
-extern void wasmtime_pooling_allocation_strategy_set(wasm_config_t *, const pool_config_t *);
-extern void wasm_byte_vec_new_uninitialized(byte_vec_t *, size_t);
-extern void wasi_config_set_stdin_bytes(wasi_config_t *, byte_vec_t *);
-extern bool wasi_config_set_stdout_file(wasi_config_t *, const char *);
-extern bool wasi_config_set_stderr_file(wasi_config_t *, const char *);
-extern void wasmtime_store_epoch_deadline_callback(wasmtime_store_t *,
-	wasmtime_error_t *(*)(wasmtime_context_t *, void *, uint64_t *, uint8_t *), void *, void (*)(void *));
-extern wasmtime_error_t *wasmtime_error_new(const char *);
-extern wasm_trap_t *wasmtime_trap_new(const char *, size_t);
-extern wasmtime_error_t *wasmtime_linker_define_func_unchecked(wasmtime_linker_t *, const char *, size_t,
-	const char *, size_t, const wasm_functype_t *,
-	wasm_trap_t *(*)(void *, wasmtime_caller_t *, val_raw_t *, size_t), void *, void (*)(void *));
-extern void wasmtime_error_message(const wasmtime_error_t *, byte_vec_t *);
-extern void wasmtime_error_delete(wasmtime_error_t *);
-extern void wasm_byte_vec_delete(byte_vec_t *);
-extern bool wasmtime_caller_export_get(wasmtime_caller_t *, const char *, size_t, extern_t *);
-extern wasmtime_context_t *wasmtime_caller_context(wasmtime_caller_t *);
-extern uint8_t *wasmtime_memory_data(const wasmtime_context_t *, const memory_ref_t *);
-extern size_t wasmtime_memory_data_size(const wasmtime_context_t *, const memory_ref_t *);
-extern wasm_valtype_t *wasm_valtype_new(uint8_t);
-extern void wasm_valtype_vec_new(valtype_vec_t *, size_t, wasm_valtype_t *const[]);
-extern wasm_functype_t *wasm_functype_new(valtype_vec_t *, valtype_vec_t *);
-extern void wasm_functype_delete(wasm_functype_t *);
 
 // Offset added to CLOCK_MONOTONIC for guests: larger than any monotonic
 // reading a guest can have captured while being pre-initialised by Wizer
@@ -71,7 +23,8 @@ int64_t faas_now(void) {
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static wasmtime_error_t *faas_epoch(wasmtime_context_t *cx, void *p, uint64_t *delta, uint8_t *kind) {
+static wasmtime_error_t *faas_epoch(wasmtime_context_t *cx, void *p, uint64_t *delta,
+	wasmtime_update_deadline_kind_t *kind) {
 	faas_call *c = p;
 	int stop = __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST);
 	if (stop == REASON_NONE) {
@@ -88,14 +41,14 @@ static wasmtime_error_t *faas_epoch(wasmtime_context_t *cx, void *p, uint64_t *d
 	}
 	if (stop != REASON_NONE) return wasmtime_error_new("faas-wasm: guest interrupted");
 	*delta = 1;
-	*kind = 0;
+	*kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
 	return NULL;
 }
 
 // guest_memory finds the caller's exported linear memory.
 static bool guest_memory(wasmtime_caller_t *caller, uint8_t **base, size_t *size) {
-	extern_t item;
-	if (!wasmtime_caller_export_get(caller, "memory", 6, &item) || item.kind != 3) return false;
+	wasmtime_extern_t item;
+	if (!wasmtime_caller_export_get(caller, "memory", 6, &item) || item.kind != WASMTIME_EXTERN_MEMORY) return false;
 	wasmtime_context_t *cx = wasmtime_caller_context(caller);
 	*base = wasmtime_memory_data(cx, &item.of.memory);
 	*size = wasmtime_memory_data_size(cx, &item.of.memory);
@@ -104,7 +57,7 @@ static bool guest_memory(wasmtime_caller_t *caller, uint8_t **base, size_t *size
 
 // faas_clock_time_get shadows WASI's clock_time_get: realtime is the host's;
 // monotonic is CLOCK_MONOTONIC + FAAS_MONOTONIC_OFFSET.
-static wasm_trap_t *faas_clock_time_get(void *env, wasmtime_caller_t *caller, val_raw_t *args, size_t n) {
+static wasm_trap_t *faas_clock_time_get(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args, size_t n) {
 	int32_t id = args[0].i32;
 	uint32_t ptr = (uint32_t)args[2].i32;
 	struct timespec ts;
@@ -173,7 +126,7 @@ static bool clock_expiry(const uint8_t *sub, int64_t now, int64_t *expiry) {
 // sockets: stdin is in memory and every other descriptor is a regular file
 // or directory, which poll reports ready at once, so fd subscriptions
 // complete immediately.
-static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, val_raw_t *args, size_t n) {
+static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args, size_t n) {
 	uint32_t in = (uint32_t)args[0].i32, out = (uint32_t)args[1].i32;
 	uint32_t nsubs = (uint32_t)args[2].i32, nevents_ptr = (uint32_t)args[3].i32;
 	uint8_t *mem;
@@ -244,7 +197,7 @@ static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, val_r
 }
 
 static char *error_string(wasmtime_error_t *err) {
-	byte_vec_t msg;
+	wasm_name_t msg;
 	wasmtime_error_message(err, &msg);
 	char *s = malloc(msg.size + 1);
 	memcpy(s, msg.data, msg.size);
@@ -254,12 +207,12 @@ static char *error_string(wasmtime_error_t *err) {
 	return s;
 }
 
-static wasmtime_error_t *define_i32_func(wasmtime_linker_t *l, const char *name, const uint8_t *kinds, size_t nparams,
-	wasm_trap_t *(*cb)(void *, wasmtime_caller_t *, val_raw_t *, size_t)) {
+static wasmtime_error_t *define_i32_func(wasmtime_linker_t *l, const char *name, const wasm_valkind_t *kinds,
+	size_t nparams, wasmtime_func_unchecked_callback_t cb) {
 	wasm_valtype_t *ps[8];
 	for (size_t i = 0; i < nparams; i++) ps[i] = wasm_valtype_new(kinds[i]);
-	wasm_valtype_t *rs[1] = { wasm_valtype_new(0) };
-	valtype_vec_t params, results;
+	wasm_valtype_t *rs[1] = { wasm_valtype_new(WASM_I32) };
+	wasm_valtype_vec_t params, results;
 	wasm_valtype_vec_new(&params, nparams, ps);
 	wasm_valtype_vec_new(&results, 1, rs);
 	wasm_functype_t *ty = wasm_functype_new(&params, &results);
@@ -272,15 +225,15 @@ static wasmtime_error_t *define_i32_func(wasmtime_linker_t *l, const char *name,
 // faas_define_shadows defines clock_time_get and poll_oneoff in the linker,
 // which must allow shadowing. Returns an error message (to free) or NULL.
 char *faas_define_shadows(wasmtime_linker_t *l) {
-	static const uint8_t clock_params[] = { 0, 1, 0 };      // i32 i64 i32
-	static const uint8_t poll_params[] = { 0, 0, 0, 0 };    // i32 i32 i32 i32
+	static const wasm_valkind_t clock_params[] = { WASM_I32, WASM_I64, WASM_I32 };
+	static const wasm_valkind_t poll_params[] = { WASM_I32, WASM_I32, WASM_I32, WASM_I32 };
 	wasmtime_error_t *err = define_i32_func(l, "clock_time_get", clock_params, 3, faas_clock_time_get);
 	if (err == NULL) err = define_i32_func(l, "poll_oneoff", poll_params, 4, faas_poll_oneoff);
 	return err == NULL ? NULL : error_string(err);
 }
 
 void faas_pooling(wasm_config_t *cfg, uint32_t slots, size_t max_memory, size_t keep_resident) {
-	pool_config_t *p = wasmtime_pooling_allocation_config_new();
+	wasmtime_pooling_allocation_config_t *p = wasmtime_pooling_allocation_config_new();
 	wasmtime_pooling_allocation_config_total_memories_set(p, slots);
 	wasmtime_pooling_allocation_config_total_tables_set(p, slots);
 	wasmtime_pooling_allocation_config_total_core_instances_set(p, slots);
@@ -318,7 +271,7 @@ int faas_call_reason(faas_call *c) { return __atomic_load_n(&c->stop, __ATOMIC_S
 // /proc/self/fd paths) as stdout and stderr. Returns false if a path cannot
 // be opened.
 bool faas_wasi_io(wasi_config_t *w, const void *in, size_t in_len, const char *out_path, const char *err_path) {
-	byte_vec_t v;
+	wasm_byte_vec_t v;
 	wasm_byte_vec_new_uninitialized(&v, in_len);
 	if (in_len > 0) memcpy(v.data, in, in_len);
 	wasi_config_set_stdin_bytes(w, &v);

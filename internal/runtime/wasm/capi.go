@@ -20,11 +20,20 @@ package wasm
 //     at the call's deadline or cancellation (WASI's blocks the thread for the
 //     whole timeout, out of reach of epoch interruption).
 //
-// wasmtime's prototypes are declared in capi.c rather than taken from its
-// headers (which live in the module cache, outside any stable include path).
-// wasmtime-go keeps each object's C pointer as the first field of its Go
-// struct (Config, WasiConfig, Store, Linker); cPtr reads it, and the tests
-// exercise every such access.
+// wasmtime's declarations come from wasmtime_api.h and wasmtime_layouts.h,
+// not from wasmtime's headers: cgo cannot put a dependency's directory (the
+// headers ship in wasmtime-go's build/include) on the include path. They are
+// checked against those headers by TestCAPIMatchesWasmtimeHeaders, and
+// TestWasmtimeGoVersionChecked fails on any other wasmtime-go version than
+// checkedWasmtimeGo until the layer has been re-checked (its message lists
+// what to re-check).
+//
+// wasmtime-go has no public accessor for the C objects behind its Config,
+// WasiConfig, Store and Linker (only Store.Context, the store's context,
+// whereas the epoch callback is set on the store itself). Each keeps the
+// pointer in an unexported field _ptr; cField locates that field by name and
+// C type through reflect, once per type, so a wasmtime-go that renames,
+// retypes or drops it makes NewEngine fail instead of handing C a wrong pointer.
 
 /*
 #include <stdlib.h>
@@ -34,6 +43,9 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -57,28 +69,83 @@ const (
 	stderrKeep = 1 << 20
 )
 
-// cPtr returns the C pointer wasmtime-go keeps as the first field of its
-// wrapper objects (*Config, *WasiConfig, *Store, *Linker).
-func cPtr[T any](obj *T) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(obj))
+// checkedWasmtimeGo is the wasmtime-go version this layer was last checked
+// against: the declarations of wasmtime_api.h and wasmtime_layouts.h, the
+// ownership rules of the functions they declare, and the _ptr fields read by
+// cField. TestWasmtimeGoVersionChecked fails for any other version.
+const checkedWasmtimeGo = "v39.0.1"
+
+// cField is the location of the C pointer inside wasmtime-go's wrapper type T.
+type cField[T any] struct {
+	offset uintptr
+	err    error
+}
+
+// findCField locates T's field _ptr, which must be a pointer to the C type
+// ctype as cgo names it in wasmtime-go's package ("struct_wasmtime_store"
+// for C.wasmtime_store_t = struct wasmtime_store).
+func findCField[T any](ctype string) cField[T] {
+	t := reflect.TypeFor[T]()
+	f, ok := t.FieldByName("_ptr")
+	if !ok || len(f.Index) != 1 || f.Type.Kind() != reflect.Pointer ||
+		f.Type.Elem().PkgPath() != t.PkgPath() || f.Type.Elem().Name() != "_Ctype_"+ctype {
+		return cField[T]{err: fmt.Errorf("%s no longer holds its C object in a field _ptr *C.%s: "+
+			"wasmtime-go changed, re-check the cgo layer (capi.go) against it", t, ctype)}
+	}
+	return cField[T]{offset: f.Offset}
+}
+
+var (
+	configPtr = findCField[wasmtime.Config]("struct_wasm_config_t")
+	wasiPtr   = findCField[wasmtime.WasiConfig]("struct_wasi_config_t")
+	storePtr  = findCField[wasmtime.Store]("struct_wasmtime_store")
+	linkerPtr = findCField[wasmtime.Linker]("struct_wasmtime_linker")
+)
+
+// checkCFields reports whether every cField was found.
+func checkCFields() error {
+	return errors.Join(configPtr.err, wasiPtr.err, storePtr.err, linkerPtr.err)
+}
+
+// of returns the C object behind obj; the caller keeps obj alive
+// (runtime.KeepAlive) while C uses it.
+func (f cField[T]) of(obj *T) unsafe.Pointer {
+	if f.err != nil {
+		panic(f.err) // NewEngine has already returned this error
+	}
+	p := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(obj), f.offset))
+	if p == nil {
+		panic(fmt.Sprintf("wasm: %T used after Close or after being given to a store", obj))
+	}
+	return p
 }
 
 // enablePooling switches cfg to the pooling instance allocator with room for
 // slots concurrent instances of up to maxMemory bytes of linear memory each.
 func enablePooling(cfg *wasmtime.Config, slots uint32, maxMemory, keepResident uint64) {
-	C.faas_pooling((*C.wasm_config_t)(cPtr(cfg)), C.uint32_t(slots), C.size_t(maxMemory), C.size_t(keepResident))
+	C.faas_pooling((*C.wasm_config_t)(configPtr.of(cfg)), C.uint32_t(slots), C.size_t(maxMemory), C.size_t(keepResident))
+	runtime.KeepAlive(cfg)
 }
 
 // defineShadows replaces wasi_snapshot_preview1.clock_time_get and
 // poll_oneoff in l with the C implementations of capi.c. The linker must
 // allow shadowing.
 func defineShadows(l *wasmtime.Linker) error {
-	msg := C.faas_define_shadows((*C.wasmtime_linker_t)(cPtr(l)))
+	msg := C.faas_define_shadows((*C.wasmtime_linker_t)(linkerPtr.of(l)))
+	runtime.KeepAlive(l)
 	if msg == nil {
 		return nil
 	}
 	defer C.free(unsafe.Pointer(msg))
 	return errors.New(C.GoString(msg))
+}
+
+// storeContext is wasmtime_store_context of the store cField found; the
+// tests compare it with wasmtime-go's public Store.Context.
+func storeContext(store *wasmtime.Store) unsafe.Pointer {
+	cx := unsafe.Pointer(C.wasmtime_store_context((*C.wasmtime_store_t)(storePtr.of(store))))
+	runtime.KeepAlive(store)
+	return cx
 }
 
 // callState is the state of one instance slot: the C struct read by the
@@ -187,7 +254,8 @@ func (s *callState) leave() { C.faas_leave() }
 
 // attachStore installs the epoch-deadline callback of store, bound to s.
 func (s *callState) attachStore(store *wasmtime.Store) {
-	C.faas_store_epoch((*C.wasmtime_store_t)(cPtr(store)), s.c)
+	C.faas_store_epoch((*C.wasmtime_store_t)(storePtr.of(store)), s.c)
+	runtime.KeepAlive(store)
 }
 
 // attachWASI gives w in-memory stdin (a copy of in) and the slot's memfds as
@@ -197,7 +265,9 @@ func (s *callState) attachWASI(w *wasmtime.WasiConfig, in []byte) error {
 	if len(in) > 0 {
 		p = unsafe.Pointer(&in[0])
 	}
-	if !C.faas_wasi_io((*C.wasi_config_t)(cPtr(w)), p, C.size_t(len(in)), s.outPath, s.errPath) {
+	ok := C.faas_wasi_io((*C.wasi_config_t)(wasiPtr.of(w)), p, C.size_t(len(in)), s.outPath, s.errPath)
+	runtime.KeepAlive(w)
+	if !ok {
 		return errors.New("cannot open the stdout/stderr memfds")
 	}
 	return nil

@@ -7,10 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct wasm_config_t wasm_config_t;
-typedef struct wasi_config_t wasi_config_t;
-typedef struct wasmtime_store wasmtime_store_t;
-typedef struct wasmtime_linker wasmtime_linker_t;
+#include "wasmtime_api.h"
 
 // Why a guest was stopped.
 enum { REASON_NONE = 0, REASON_DEADLINE = 1, REASON_CANCEL = 2, REASON_OVERFLOW = 3, REASON_LOG_OVERFLOW = 4 };

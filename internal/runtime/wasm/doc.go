@@ -43,7 +43,9 @@
 // goroutine with WithAsyncRelease. stdin is handed
 // to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
 // slot. These are reached through a small cgo layer (capi.go, capi.c) calling
-// wasmtime's C API, because wasmtime-go does not expose them.
+// wasmtime's C API, because wasmtime-go does not expose them. Its declarations
+// of that API (wasmtime_api.h) are compiled against wasmtime's own headers by
+// the tests, and pinned to one wasmtime-go version (checkedWasmtimeGo).
 //
 // The guest's monotonic clock (clock_time_get, implemented in C) is the host's
 // CLOCK_MONOTONIC plus one hour: continuous across snapshot and request,

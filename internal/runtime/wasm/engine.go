@@ -140,9 +140,13 @@ type release struct {
 // (created if missing) and starts its epoch ticker.
 //
 // # Errors
-// When cacheDir cannot be created or the engine's host functions cannot be
-// defined.
+// When cacheDir cannot be created, the engine's host functions cannot be
+// defined, or the linked wasmtime-go does not have the shape the cgo layer
+// expects (see capi.go).
 func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
+	if err := checkCFields(); err != nil {
+		return nil, fmt.Errorf("wasm engine: %w", err)
+	}
 	o := options{pooling: true}
 	for _, opt := range opts {
 		opt(&o)
