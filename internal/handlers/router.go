@@ -32,30 +32,41 @@ func h(f func(provider.Backend, Config) http.HandlerFunc) func(provider.Backend,
 	return func(b provider.Backend, c Config) http.Handler { return f(b, c) }
 }
 
+// system is a /system route: behind basic auth when Config.Auth is set.
+func system(name, method, path string, newHandler func(provider.Backend, Config) http.Handler) routeEntry {
+	return routeEntry{Route: Route{Name: name, Method: method, Path: path, Auth: true}, make: newHandler}
+}
+
+// open is a route that never asks for credentials.
+func open(name, method, path string, newHandler func(provider.Backend, Config) http.Handler) routeEntry {
+	return routeEntry{Route: Route{Name: name, Method: method, Path: path}, make: newHandler}
+}
+
 // table is the single list of routes NewRouter serves and Routes reports.
 var table = []routeEntry{
-	{Route{"list-functions", http.MethodGet, "/system/functions", false, true}, h(MakeFunctionsHandler)},
-	{Route{"deploy", http.MethodPost, "/system/functions", false, true}, h(MakeDeployHandler)},
-	{Route{"update", http.MethodPut, "/system/functions", false, true}, h(MakeUpdateHandler)},
-	{Route{"delete", http.MethodDelete, "/system/functions", false, true}, h(MakeDeleteHandler)},
-	{Route{"function", http.MethodGet, "/system/function/{name}", false, true}, h(MakeFunctionHandler)},
-	{Route{"scale", http.MethodPost, "/system/scale-function/{name}", false, true}, h(MakeScaleHandler)},
-	{Route{"info", http.MethodGet, "/system/info", false, true}, h(MakeInfoHandler)},
-	{Route{"list-secrets", http.MethodGet, "/system/secrets", false, true}, h(MakeSecretsHandler)},
-	{Route{"create-secret", http.MethodPost, "/system/secrets", false, true}, h(MakeCreateSecretHandler)},
-	{Route{"update-secret", http.MethodPut, "/system/secrets", false, true}, h(MakeUpdateSecretHandler)},
-	{Route{"delete-secret", http.MethodDelete, "/system/secrets", false, true}, h(MakeDeleteSecretHandler)},
-	{Route{"logs", http.MethodGet, "/system/logs", false, true}, h(MakeLogsHandler)},
-	{Route{"list-namespaces", http.MethodGet, "/system/namespaces", false, true}, h(MakeNamespacesHandler)},
-	{Route{"namespace", http.MethodGet, "/system/namespace/{ns}", false, true}, h(MakeNamespaceHandler)},
-	{Route{"create-namespace", http.MethodPost, "/system/namespace/{ns}", false, true}, h(MakeCreateNamespaceHandler)},
-	{Route{"update-namespace", http.MethodPut, "/system/namespace/{ns}", false, true}, h(MakeUpdateNamespaceHandler)},
-	{Route{"delete-namespace", http.MethodDelete, "/system/namespace/{ns}", false, true}, h(MakeDeleteNamespaceHandler)},
-	{Route{"alert", http.MethodPost, "/system/alert", false, true}, h(MakeAlertHandler)},
-	{Route{"healthz", http.MethodGet, "/healthz", false, false}, health},
-	{Route{"metrics", http.MethodGet, "/metrics", false, false}, h(MakeMetricsHandler)},
-	{Route{"healthz-head", http.MethodHead, "/healthz", false, false}, health},
-	{Route{"invoke", "", "/function/", true, false}, h(MakeInvokeHandler)},
+	system("list-functions", http.MethodGet, "/system/functions", h(MakeFunctionsHandler)),
+	system("deploy", http.MethodPost, "/system/functions", h(MakeDeployHandler)),
+	system("update", http.MethodPut, "/system/functions", h(MakeUpdateHandler)),
+	system("delete", http.MethodDelete, "/system/functions", h(MakeDeleteHandler)),
+	system("function", http.MethodGet, "/system/function/{name}", h(MakeFunctionHandler)),
+	system("scale", http.MethodPost, "/system/scale-function/{name}", h(MakeScaleHandler)),
+	system("info", http.MethodGet, "/system/info", h(MakeInfoHandler)),
+	system("list-secrets", http.MethodGet, "/system/secrets", h(MakeSecretsHandler)),
+	system("create-secret", http.MethodPost, "/system/secrets", h(MakeCreateSecretHandler)),
+	system("update-secret", http.MethodPut, "/system/secrets", h(MakeUpdateSecretHandler)),
+	system("delete-secret", http.MethodDelete, "/system/secrets", h(MakeDeleteSecretHandler)),
+	system("logs", http.MethodGet, "/system/logs", h(MakeLogsHandler)),
+	system("list-namespaces", http.MethodGet, "/system/namespaces", h(MakeNamespacesHandler)),
+	system("namespace", http.MethodGet, "/system/namespace/{ns}", h(MakeNamespaceHandler)),
+	system("create-namespace", http.MethodPost, "/system/namespace/{ns}", h(MakeCreateNamespaceHandler)),
+	system("update-namespace", http.MethodPut, "/system/namespace/{ns}", h(MakeUpdateNamespaceHandler)),
+	system("delete-namespace", http.MethodDelete, "/system/namespace/{ns}", h(MakeDeleteNamespaceHandler)),
+	system("alert", http.MethodPost, "/system/alert", h(MakeAlertHandler)),
+	open("healthz", http.MethodGet, "/healthz", health),
+	open("metrics", http.MethodGet, "/metrics", h(MakeMetricsHandler)),
+	open("healthz-head", http.MethodHead, "/healthz", health),
+	// Every path below /function/ is a call (the function sees the rest); any method.
+	{Route: Route{Name: "invoke", Path: "/function/", Prefix: true}, make: h(MakeInvokeHandler)},
 }
 
 func health(provider.Backend, Config) http.Handler { return MakeHealthHandler() }
