@@ -1,5 +1,5 @@
 // Command faas-wasm-tools holds the developer verbs of faas-wasm — build
-// (function images from a stack file), bench (the side-by-side benchmark) and
+// (function images from a stack file), new (a function skeleton), bench (the side-by-side benchmark) and
 // registry (a small OCI registry for local use) — so that the provider binary
 // links none of their code. `faas-wasm VERB ...` runs `faas-wasm-tools VERB
 // ...` (found beside faas-wasm, then on PATH); `make build` puts both in bin/.
@@ -36,6 +36,7 @@ const usage = `Usage: faas-wasm-tools VERB [FLAGS]   (also run as faas-wasm VERB
 
 Verbs:
   build     build the container and Wasm images of a stack file
+  new       write a function skeleton (Go, Rust or C) and its two stack entries
   bench     the side-by-side benchmark of container and Wasm functions
   registry  serve an OCI registry for development and tests
 `
@@ -48,7 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		return runBuild(ctx, args[1:], stdout)
+		return runBuild(ctx, args[1:], stdout, stderr)
+	case "new":
+		return runNew(args[1:], stdout)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "registry":

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -92,7 +91,13 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			return nil, err
 		}
 		progress.Step("local", fmt.Sprintf("building and pushing %d images to %s", len(names), l.Registry()))
-		if err := builder.Main(ctx, []string{"-f", stackPath, "--push", l.Registry(), "--only", strings.Join(names, ","), "--quiet"}, io.Discard); err != nil {
+		var bopts []builder.Option
+		if w, err := builder.InstallWizer(ctx); err != nil {
+			progress.Warn("local", "Wizer (Go snapshot entries built in the command shape)", err)
+		} else {
+			bopts = append(bopts, builder.WithWizer(w))
+		}
+		if _, err := builder.New(bopts...).BuildStack(ctx, stackPath, builder.StackOptions{Only: names, Push: l.Registry()}); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		if cfg.ProviderBinary == "" {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -15,10 +17,18 @@ import (
 
 // Builder builds stack entries into images. Use New.
 type Builder struct {
-	goBin  string
-	goarch string
-	wizen  func(context.Context, []byte) ([]byte, error)
-	log    *slog.Logger
+	goBin    string
+	goarch   string
+	cargo    string
+	rustc    string
+	cc       string
+	cSDK     string
+	cacheDir string
+	wizen    func(context.Context, []byte) ([]byte, error)
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	rustKey string // rustc -vV digest, see rustToolchain
 }
 
 // Option configures a Builder.
@@ -41,6 +51,26 @@ func WithWizer(wizen func(context.Context, []byte) ([]byte, error)) Option {
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(b *Builder) { b.log = l } }
 
+// WithCargo sets the cargo and rustc programs of Rust builds (default
+// /usr/bin/cargo and /usr/bin/rustc: Debian's toolchain has the wasm32-wasi
+// std; a rustup toolchain earlier on PATH may not).
+func WithCargo(cargo, rustc string) Option {
+	return func(b *Builder) { b.cargo, b.rustc = cargo, rustc }
+}
+
+// WithCC sets the C compiler of C builds (default "clang" from PATH; it
+// must target both wasm32-wasi and the host).
+func WithCC(cc string) Option { return func(b *Builder) { b.cc = cc } }
+
+// WithCSDK sets the directory holding the C SDK (faaswasm.h, faaswasm.c).
+// Default: the first sdk/c above the handler or the working directory.
+func WithCSDK(dir string) Option { return func(b *Builder) { b.cSDK = dir } }
+
+// WithCacheDir sets the directory for build caches (Cargo target
+// directories). Default: faas-wasm under the user's cache directory
+// ($XDG_CACHE_HOME or ~/.cache).
+func WithCacheDir(dir string) Option { return func(b *Builder) { b.cacheDir = dir } }
+
 // New returns a Builder.
 func New(opts ...Option) *Builder {
 	b := &Builder{}
@@ -49,6 +79,22 @@ func New(opts ...Option) *Builder {
 	}
 	if b.goBin == "" {
 		b.goBin = "go"
+	}
+	if b.cargo == "" {
+		b.cargo = "/usr/bin/cargo"
+	}
+	if b.rustc == "" {
+		b.rustc = "/usr/bin/rustc"
+	}
+	if b.cc == "" {
+		b.cc = "clang"
+	}
+	if b.cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		b.cacheDir = filepath.Join(base, "faas-wasm")
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -62,6 +108,8 @@ type Artifact struct {
 	Name, Image string
 	// Kind is "container" or "wasm".
 	Kind string
+	// Lang is the toolchain that built it.
+	Lang Lang
 	// Shape is the module's shape (Wasm only).
 	Shape Shape
 	// Form is the Wasm image form, "oci-layer" or "artifact" (Wasm only).
@@ -75,34 +123,38 @@ type Artifact struct {
 	Size   int64
 }
 
-// Build builds the stack entry name of a stack whose file lives in root.
+// Build builds the stack entry name of a stack whose file lives in root,
+// with the toolchain its lang names (see Lang).
 //
 // # Errors
 //
-// An error wrapping ErrStack for bad annotations, ErrBuild for a failed
-// compile, or the oci package's errors.
+// An error wrapping ErrStack for an unknown lang or bad annotations,
+// ErrBuild for a failed compile (with the tail of the compiler's output),
+// or the oci package's errors.
 func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Artifact, error) {
-	pkg := "./" + filepath.ToSlash(filepath.Clean(f.Handler))
-	a := &Artifact{Name: name, Image: f.Image}
-	var err error
+	lang, err := parseLang(f.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", name, err)
+	}
+	a := &Artifact{Name: name, Image: f.Image, Lang: lang}
 	if f.IsWasm() {
 		a.Kind = "wasm"
-		shape := Shape(strings.ToLower(f.Annotations[ShapeAnnotation]))
-		if shape == "" {
-			shape = ShapeSnapshot
+		shape, err := wasmShape(lang, f.Annotations[ShapeAnnotation])
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		form, ferr := parseForm(f.Annotations[FormAnnotation])
 		if ferr != nil {
 			return nil, fmt.Errorf("build %s: %w", name, ferr)
 		}
 		a.Form = form
-		if a.Raw, a.Shape, err = b.Wasm(ctx, root, pkg, shape); err != nil {
+		if a.Raw, a.Shape, err = b.compileWasm(ctx, root, lang, f.Handler, shape); err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		a.Img, err = oci.WasmImage(a.Raw, form)
 	} else {
 		a.Kind = "container"
-		if a.Raw, err = b.Native(ctx, root, pkg, b.goarch); err != nil {
+		if a.Raw, err = b.compileNative(ctx, root, lang, f.Handler); err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		platform := ""
@@ -125,8 +177,39 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 	if a.Size, err = oci.Size(a.Img); err != nil {
 		return nil, fmt.Errorf("build %s size: %w", name, err)
 	}
-	b.log.Info("built", "function", name, "kind", a.Kind, "shape", string(a.Shape), "bytes", len(a.Raw), "image_bytes", a.Size, "digest", a.Digest)
+	b.log.Info("built", "function", name, "lang", string(lang), "kind", a.Kind, "shape", string(a.Shape), "bytes", len(a.Raw), "image_bytes", a.Size, "digest", a.Digest)
 	return a, nil
+}
+
+// compileNative builds handler (relative to root) as a static Linux binary.
+func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, handler string) ([]byte, error) {
+	switch lang {
+	case LangRust:
+		return b.rustBuild(ctx, root, handler, false)
+	case LangC:
+		return b.cBuild(ctx, root, handler, false)
+	}
+	return b.Native(ctx, root, goPackage(handler), b.goarch)
+}
+
+// compileWasm builds handler (relative to root) as a Wasm module of the
+// given shape and returns the shape it has.
+func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape) ([]byte, Shape, error) {
+	switch lang {
+	case LangRust:
+		m, err := b.rustBuild(ctx, root, handler, true)
+		return m, ShapeCommand, err
+	case LangC:
+		m, err := b.cBuild(ctx, root, handler, true)
+		return m, ShapeCommand, err
+	}
+	return b.Wasm(ctx, root, goPackage(handler), shape)
+}
+
+// goPackage turns a handler path into the package argument of Native and
+// Wasm ("./functions/go/aes").
+func goPackage(handler string) string {
+	return "./" + filepath.ToSlash(filepath.Clean(handler))
 }
 
 func parseForm(s string) (oci.WasmForm, error) {

@@ -4,14 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/faas-wasm/faas-wasm/internal/oci"
-	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 )
 
 // repoRoot is the module root, where stack.yml and functions/ live.
@@ -91,70 +85,15 @@ func TestBuildErrors(t *testing.T) {
 		{"no such package", Function{Handler: "./functions/does-not-exist", Image: "x"}, ErrBuild},
 		{"bad form", Function{Handler: "./functions/go/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", FormAnnotation: "zip"}}, ErrStack},
 		{"bad shape", Function{Handler: "./functions/go/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "daemon"}}, ErrStack},
+		{"unknown lang", Function{Lang: "cobol", Handler: "./functions/go/aes", Image: "x"}, ErrStack},
+		{"rust snapshot", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "snapshot"}}, ErrStack},
+		{"c reactor", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}, ErrStack},
+		{"rust without Cargo.toml", Function{Lang: "rust-faaswasm", Handler: "./functions/go/aes", Image: "x"}, ErrBuild},
+		{"c without sources", Function{Lang: "c-faaswasm", Handler: "./functions/go/aes", Image: "x"}, ErrBuild},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := b.Build(context.Background(), repoRoot, "x", tt.fn); !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestMainPushesToRegistry(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles Go programs")
-	}
-	reg := ocitest.NewRegistry(t)
-	t.Setenv("REGISTRY", "example.invalid:5000")
-	out := t.TempDir()
-	var stdout bytes.Buffer
-	args := []string{"-f", filepath.Join(repoRoot, "stack.yml"), "--push", reg, "--out", out, "--only", "prime-numbers,prime-numbers-wasm", "--quiet"}
-	if err := Main(context.Background(), args, &stdout); err != nil {
-		t.Fatalf("Main: %v\n%s", err, stdout.String())
-	}
-	table := stdout.String()
-	for _, want := range []string{"prime-numbers ", "prime-numbers-wasm ", "container", "wasm", reg + "/prime-numbers:latest", reg + "/prime-numbers-wasm:latest"} {
-		if !strings.Contains(table, want) {
-			t.Errorf("output lacks %q:\n%s", want, table)
-		}
-	}
-	printed := map[string]string{}
-	for _, line := range strings.Split(table, "\n") {
-		if f := strings.Fields(line); len(f) == 7 {
-			printed[f[0]] = f[5]
-		}
-	}
-	for n, want := range map[string]oci.Kind{"prime-numbers": oci.KindContainer, "prime-numbers-wasm": oci.KindWasm} {
-		kind, info, err := oci.Inspect(context.Background(), reg+"/"+n+":latest")
-		if err != nil {
-			t.Fatalf("inspect pushed %s: %v", n, err)
-		}
-		if kind != want || info.Digest != printed[n] {
-			t.Errorf("%s pushed as %v digest %s; printed digest %q", n, kind, info.Digest, printed[n])
-		}
-	}
-	for _, f := range []string{"prime-numbers/function", "prime-numbers-wasm/function.wasm", "prime-numbers/oci/index.json"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Errorf("--out: %v", err)
-		}
-	}
-}
-
-func TestMainUsage(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want error
-	}{
-		{"unknown flag", []string{"--nope"}, ErrUsage},
-		{"stray argument", []string{"-f", "../../stack.yml", "extra"}, ErrUsage},
-		{"unknown function", []string{"-f", "../../stack.yml", "--only", "nope"}, ErrUsage},
-		{"missing stack", []string{"-f", "/nonexistent/stack.yml"}, os.ErrNotExist},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := Main(context.Background(), tt.args, &bytes.Buffer{}); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})

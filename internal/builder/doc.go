@@ -1,23 +1,36 @@
-// Package builder implements `faas-wasm build`: it reads a faas-cli stack
-// file, builds each function from its Go source both ways the stack asks
-// for, and optionally pushes the images to an OCI registry, without Docker.
+// Package builder builds the functions of a faas-cli stack file into images
+// without Docker: each entry's `lang:` picks the toolchain (Lang), and one
+// source gives both kinds — a static Linux binary in a FROM-scratch
+// container image (oci.ContainerImage: /function as entrypoint, port 8080),
+// or, for an entry annotated com.openfaas.runtime: wasm, a WASI preview-1
+// module in a Wasm image (oci.WasmImage, form com.openfaas.wasm.image-form:
+// "oci-layer", the default, or "artifact").
 //
-// For an entry without annotation com.openfaas.runtime: wasm it builds a
-// static Linux binary (CGO_ENABLED=0, -trimpath, -ldflags "-s -w -buildid=")
-// and wraps it in a FROM-scratch container image (oci.ContainerImage:
-// /function as entrypoint, port 8080). For a Wasm entry it builds a
-// GOOS=wasip1 module in the shape the annotation com.openfaas.wasm.shape
-// names — "command" (plain go build), "reactor" (-buildmode=c-shared -tags
-// faasreactor) or "snapshot" (a reactor pre-initialised by a Wizer function
-// given with WithWizer) — and wraps it with oci.WasmImage in the form named
-// by com.openfaas.wasm.image-form ("oci-layer", the default, or
-// "artifact"). Without a Wizer a snapshot request falls back to the command
-// shape and the report says so.
+//   - go-faaswasm (LangGo, also an empty lang): go build of a main package
+//     using the fn SDK. Natively CGO_ENABLED=0, -trimpath, -ldflags "-s -w
+//     -buildid="; for Wasm GOOS=wasip1 in the shape com.openfaas.wasm.shape
+//     names — "command", "reactor" (-buildmode=c-shared -tags faasreactor)
+//     or "snapshot" (the default: a reactor pre-initialised by the Wizer
+//     given with WithWizer, see InstallWizer; without one the command shape
+//     is built and a warning logged).
+//   - rust-faaswasm (LangRust): /usr/bin/cargo build --release of a Cargo
+//     package using the faas-wasm-fn crate, --target wasm32-wasi with
+//     panic=abort, or the host's linux-gnu target with +crt-static.
+//   - c-faaswasm (LangC): clang over a directory of .c files (or one .c
+//     file), with the C SDK's faaswasm.c when a source includes faaswasm.h:
+//     --target=wasm32-wasi against wasi-libc, or -static natively.
 //
-// Builds are reproducible: the same source and toolchain give the same
-// bytes and so the same image digest.
+// Rust and C build command modules only.
 //
-// The package does not run Docker or BuildKit, does not build languages
-// other than Go (lang is recorded, not interpreted), and does not deploy:
-// deploying is faas-cli's job against the provider.
+// Builds are reproducible: the same source and toolchain give the same bytes
+// and so the same image digest, also from a checkout at another path (Go:
+// -trimpath; Rust: --remap-path-prefix through a rustc wrapper and one Cargo
+// target directory outside the source tree, under the cache directory (see
+// WithCacheDir), per rustc version; C: -ffile-prefix-map). Image layers carry fixed
+// timestamps.
+//
+// Builder.Build builds one entry, Builder.BuildStack a stack file's entries
+// (with optional push and OCI layout output). The package does not parse
+// command lines (cmd/faas-wasm-tools does), does not run Docker or BuildKit,
+// and does not deploy: deploying is faas-cli's job against the provider.
 package builder

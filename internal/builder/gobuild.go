@@ -26,9 +26,9 @@ const (
 	ShapeSnapshot Shape = "snapshot"
 )
 
-// ErrBuild is wrapped by the errors of a failed go build; the error text
-// carries the tail of the compiler's output.
-var ErrBuild = errors.New("go build failed")
+// ErrBuild is wrapped by the errors of a failed compile (go build, cargo,
+// clang); the error text carries the tail of the compiler's output.
+var ErrBuild = errors.New("build failed")
 
 // reproducible are the flags every build uses so that the output depends on
 // the source and the toolchain only.

@@ -1,10 +1,7 @@
 package builder
 
 import (
-	"context"
 	"errors"
-	"flag"
-	"strings"
 	"testing"
 )
 
@@ -58,22 +55,43 @@ func TestRepositoryStack(t *testing.T) {
 		t.Errorf("provider %q", s.Provider.Name)
 	}
 	study := []string{"aes", "float-operation", "linear-equations", "matmul", "fuzzysearch", "n-body", "prime-numbers", "whatlang", "user-manager"}
-	if len(s.Functions) != 2*len(study) {
-		t.Errorf("%d functions, want %d", len(s.Functions), 2*len(study))
+	if len(s.Functions) != 4*len(study)+1 {
+		t.Errorf("%d functions, want %d", len(s.Functions), 4*len(study)+1)
+	}
+	variants := []struct {
+		suffix  string
+		lang    Lang
+		handler string
+		wasm    bool
+	}{
+		{"", LangGo, "./functions/go/", false},
+		{"-wasm", LangGo, "./functions/go/", true},
+		{"-rs", LangRust, "./functions/rust/", false},
+		{"-rs-wasm", LangRust, "./functions/rust/", true},
 	}
 	for _, n := range study {
-		c, okc := s.Functions[n]
-		w, okw := s.Functions[n+"-wasm"]
-		if !okc || !okw {
-			t.Fatalf("%s: missing container or wasm entry", n)
-		}
-		if c.IsWasm() || !w.IsWasm() || c.Handler != w.Handler {
-			t.Errorf("%s: container %+v wasm %+v", n, c, w)
+		for _, v := range variants {
+			f, ok := s.Functions[n+v.suffix]
+			if !ok {
+				t.Errorf("%s%s: missing", n, v.suffix)
+				continue
+			}
+			if Lang(f.Lang) != v.lang || f.Handler != v.handler+n || f.IsWasm() != v.wasm {
+				t.Errorf("%s%s: %+v", n, v.suffix, f)
+			}
 		}
 	}
-	for _, n := range []string{"fuzzysearch-wasm", "user-manager-wasm"} {
+	for _, n := range []string{"fuzzysearch-wasm", "user-manager-wasm", "fuzzysearch-rs-wasm", "user-manager-rs-wasm"} {
 		if s.Functions[n].Annotations["com.openfaas.wasm.allowed-hosts"] == "" {
 			t.Errorf("%s has no allowed-hosts annotation", n)
+		}
+	}
+	if c := s.Functions["plain-c-wasm"]; Lang(c.Lang) != LangC || !c.IsWasm() {
+		t.Errorf("plain-c-wasm: %+v", c)
+	}
+	for _, n := range s.Names() {
+		if _, err := parseLang(s.Functions[n].Lang); err != nil {
+			t.Errorf("%s: %v", n, err)
 		}
 	}
 }
@@ -91,16 +109,5 @@ func TestRehome(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
 			}
 		})
-	}
-}
-
-func TestMainHelp(t *testing.T) {
-	var out strings.Builder
-	err := Main(context.Background(), []string{"--help"}, &out)
-	if !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("Main(--help) = %v, want flag.ErrHelp so the command exits 0", err)
-	}
-	if !strings.Contains(out.String(), "-push") {
-		t.Fatalf("usage lacks -push: %q", out.String())
 	}
 }

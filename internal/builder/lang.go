@@ -1,0 +1,67 @@
+package builder
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Lang is a stack entry's `lang:`, the toolchain that builds it.
+type Lang string
+
+// The languages the builder knows. Each builds one source two ways: a static
+// Linux binary for a FROM-scratch container image, and a WASI preview-1
+// module for a Wasm image.
+const (
+	// LangGo is a Go main package using the fn SDK (go build; GOOS=wasip1
+	// for Wasm, in the command, reactor or snapshot shape).
+	LangGo Lang = "go-faaswasm"
+	// LangRust is a Cargo package using the faas-wasm-fn crate (sdk/rust):
+	// /usr/bin/cargo build --release for wasm32-wasi (command modules only)
+	// and for the host's linux-gnu target with +crt-static.
+	LangRust Lang = "rust-faaswasm"
+	// LangC is a directory of .c files (or one .c file), linked with the C
+	// SDK (sdk/c/faaswasm.c) when a source includes faaswasm.h: clang
+	// --target=wasm32-wasi with wasi-libc (command modules only), and clang
+	// -static natively.
+	LangC Lang = "c-faaswasm"
+)
+
+// Langs returns the languages the builder knows, in a stable order.
+func Langs() []Lang { return []Lang{LangGo, LangRust, LangC} }
+
+// parseLang maps a stack entry's lang to a Lang; an empty lang is Go (stack
+// files written before the builder knew other languages).
+func parseLang(s string) (Lang, error) {
+	l := Lang(strings.ToLower(strings.TrimSpace(s)))
+	if l == "" {
+		return LangGo, nil
+	}
+	for _, k := range Langs() {
+		if l == k {
+			return k, nil
+		}
+	}
+	known := make([]string, 0, len(Langs()))
+	for _, k := range Langs() {
+		known = append(known, string(k))
+	}
+	return "", fmt.Errorf("%w: unknown lang %q (known: %s)", ErrStack, s, strings.Join(known, ", "))
+}
+
+// wasmShape returns the module shape a Wasm entry asks for, defaulted per
+// language: Go defaults to snapshot, Rust and C build command modules only
+// (an instance of one starts in microseconds, so there is nothing to
+// pre-initialise).
+func wasmShape(l Lang, annotation string) (Shape, error) {
+	s := Shape(strings.ToLower(strings.TrimSpace(annotation)))
+	if l == LangGo {
+		if s == "" {
+			return ShapeSnapshot, nil
+		}
+		return s, nil
+	}
+	if s == "" || s == ShapeCommand {
+		return ShapeCommand, nil
+	}
+	return "", fmt.Errorf("%w: %s builds command modules only, not %s %q", ErrStack, l, ShapeAnnotation, s)
+}
