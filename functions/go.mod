@@ -3,12 +3,9 @@ module github.com/faas-wasm/faas-wasm/functions
 go 1.26.0
 
 require (
-	github.com/abadojack/whatlanggo v1.0.1
 	github.com/brianvoe/gofakeit/v7 v7.18.2
 	github.com/faas-wasm/faas-wasm/fn v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/lithammer/fuzzysearch v1.1.8
-	gonum.org/v1/gonum v0.17.0
 )
 
 require (

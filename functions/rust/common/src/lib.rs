@@ -11,9 +11,13 @@
 //! - [`prng`]: SplitMix64 with the derived draws of
 //!   `functions/internal/prng`, the same numbers for the same seed.
 //!
+//! - [`golden`]: the golden answers recorded from the Go versions, checked
+//!   against a handler in tests.
+//!
 //! It does no I/O and holds no function logic.
 
 pub mod gofloat;
+pub mod golden;
 pub mod json;
 pub mod params;
 pub mod prng;
