@@ -1,6 +1,7 @@
 // Package function is the study's fuzzysearch function: it fetches the text
-// of Hamlet over outbound HTTP and fuzzy-searches its lines with
-// github.com/lithammer/fuzzysearch.
+// of Hamlet over outbound HTTP and fuzzy-searches its lines (subsequence
+// match, ranked by Levenshtein distance: the rule is in search.go and is the
+// same in the Rust version).
 //
 // The text's URL comes from env HAMLET_URL (set it with the function's
 // environment; its Wasm build also needs the URL's host in annotation
@@ -9,17 +10,11 @@
 package function
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"sort"
-	"strings"
-
-	"github.com/lithammer/fuzzysearch/fuzzy"
 
 	"github.com/faas-wasm/faas-wasm/functions/internal/params"
 )
@@ -51,7 +46,7 @@ type Result struct {
 // Handle fetches the text, searches it and answers a JSON Result; 502 when
 // the text cannot be fetched.
 func Handle(w http.ResponseWriter, r *http.Request) {
-	search := r.URL.Query().Get("search")
+	search := validUTF8([]byte(r.URL.Query().Get("search")))
 	if search == "" {
 		search = "Hamlet"
 	}
@@ -84,32 +79,4 @@ func fetch(r *http.Request, url string) ([]byte, error) {
 		return nil, fmt.Errorf("fetch text: %w", err)
 	}
 	return b, nil
-}
-
-// Search fuzzy-matches search against every non-empty line of text, case
-// insensitively, and returns the count and the closest matches (smallest
-// distance first, then earliest line).
-func Search(search string, text []byte) Result {
-	var lines []string
-	var numbers []int
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			lines = append(lines, line)
-			numbers = append(numbers, n)
-		}
-	}
-	ranks := fuzzy.RankFindFold(search, lines)
-	sort.SliceStable(ranks, func(i, j int) bool {
-		if ranks[i].Distance != ranks[j].Distance {
-			return ranks[i].Distance < ranks[j].Distance
-		}
-		return ranks[i].OriginalIndex < ranks[j].OriginalIndex
-	})
-	res := Result{Search: search, Lines: len(lines), Matches: len(ranks), Best: []Match{}}
-	for _, rk := range ranks[:min(maxShown, len(ranks))] {
-		res.Best = append(res.Best, Match{Line: numbers[rk.OriginalIndex], Text: rk.Target, Distance: rk.Distance})
-	}
-	return res
 }
