@@ -1,6 +1,13 @@
 // Package function is the study's whatlang function: natural-language
-// detection of a text with whatlanggo, the Go port of the Rust whatlang
-// library the study used.
+// detection of a text by the project's own trigram detector
+// (functions/internal/trigram: script by Unicode ranges, then Cavnar and
+// Trenkle's rank-order distance to trigram profiles learnt from a corpus
+// written for the project). The Rust version (functions/rust/whatlang) uses
+// the same table and rules and answers byte for byte the same.
+//
+// It replaced github.com/abadojack/whatlanggo, keeping its answer's fields,
+// languages, codes and names; the script of Japanese is now "Kana" (was an
+// empty string) and the confidence comes from the new detector.
 //
 // Query: text (the sentence to classify). When text is absent the request
 // body is classified instead (at most 1 MiB).
@@ -10,21 +17,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-
-	"github.com/abadojack/whatlanggo"
 
 	"github.com/faas-wasm/faas-wasm/functions/internal/params"
+	"github.com/faas-wasm/faas-wasm/functions/internal/trigram"
 )
 
 // maxBody bounds the text read from a request body.
 const maxBody = 1 << 20
 
-// Result is the answer of Handle.
+// Result is the answer of Handle. Language, Code and Script are empty when
+// the text has no letter of a known script.
 type Result struct {
-	Language   string `json:"language"`
-	Code       string `json:"code"`
-	Script     string `json:"script"`
+	Language string `json:"language"`
+	Code     string `json:"code"`
+	Script   string `json:"script"`
+	// Confidence is a number from 0 to 1 with four decimals, as a string.
 	Confidence string `json:"confidence"`
 	Reliable   bool   `json:"reliable"`
 }
@@ -50,12 +57,12 @@ func Handle(w http.ResponseWriter, r *http.Request) {
 
 // Detect classifies text.
 func Detect(text string) Result {
-	info := whatlanggo.Detect(text)
+	d := trigram.Detect(text)
 	return Result{
-		Language:   info.Lang.String(),
-		Code:       info.Lang.Iso6393(),
-		Script:     whatlanggo.Scripts[info.Script],
-		Confidence: strconv.FormatFloat(info.Confidence, 'f', 4, 64),
-		Reliable:   info.IsReliable(),
+		Language:   d.Name,
+		Code:       d.Code,
+		Script:     d.Script,
+		Confidence: fmt.Sprintf("%d.%04d", d.Confidence/10000, d.Confidence%10000),
+		Reliable:   d.IsReliable(),
 	}
 }
