@@ -5,7 +5,7 @@
 // pod. See package shim.
 //
 // containerd starts it; install it on containerd's PATH with
-// hack/shim/install.sh.
+// hack/image/nodeinstaller (the chart's node installer).
 package main
 
 import (

@@ -74,7 +74,7 @@ func methodology(b *strings.Builder) {
 		"- Variants run one after the other, never together; each function is deleted before the next.\n" +
 		"- In local mode the benchmark starts its own registry, containerd, provider (this binary, temp state dir, " +
 		"empty module cache), Hamlet text server and PostgreSQL + userstore, and stops them at the end.\n" +
-		"- The Hamlet text is the repository's excerpt (functions/fuzzysearch/testdata), not the study's full play.\n" +
+		"- The Hamlet text is the repository's excerpt (functions/testdata/hamlet.txt), not the study's full play.\n" +
 		"- The study measured on a k3s cluster through an ingress; local-mode numbers have no ingress or pod network for " +
 		"Wasm, so compare the ratios more than the absolute values.\n\n")
 }

@@ -76,7 +76,7 @@ func New(dirPrefix string, opts ...Option) (*Daemon, error) {
 	}
 	bin, err := exec.LookPath("containerd")
 	if err != nil {
-		return nil, fmt.Errorf("%w: containerd not installed (hack/containerd/containerd.sh install)", ErrUnavailable)
+		return nil, fmt.Errorf("%w: containerd not installed (hack/containerd/install.sh)", ErrUnavailable)
 	}
 	for _, r := range o.required {
 		if strings.Contains(r, "/") {

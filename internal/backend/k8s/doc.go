@@ -41,7 +41,7 @@
 //
 // # RBAC
 //
-// The least privilege the backend needs (k8s/rbac.yaml holds it as a
+// The least privilege the backend needs (rbac.yaml beside this package holds it as a
 // ClusterRole), cluster-wide because functions live in many namespaces:
 //
 //	apps/deployments              get list watch create update delete

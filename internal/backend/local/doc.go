@@ -1,12 +1,13 @@
 // Package local is the embedded single-host backend of faas-wasm: it
 // implements provider.Backend in one process.
 //
-// Wasm functions run in-process through the runtime/wasm engine: a deploy
+// Wasm functions run in-process through the internal/runtime/wasm engine: a deploy
 // pulls the function's OCI image, compiles the module once (the engine keeps
 // an ahead-of-time cache) and loads the requested number of replicas, each a
 // loaded wasm.Function with its own concurrency slots. Container functions
-// are handed to a Driver given with WithContainerDriver; without one, a
-// container deploy fails with provider.ErrNotImplemented.
+// run through containerd when WithContainers connects it (package
+// containers); without it, a container deploy fails with
+// provider.ErrNotImplemented.
 //
 // Namespaces, secrets and function specs are kept in memory and persisted
 // under a state directory with atomic writes (temporary file, fsync, rename,
@@ -26,7 +27,8 @@
 // The engine's AOT cache is wherever its cache directory is (best under the
 // state directory too).
 //
-// The package does not serve the provider HTTP API (see handlers/), does not
-// route /function/ requests (it returns an http.Handler per function), and
-// does not talk to containerd itself (see local/containers).
+// The package does not serve the provider HTTP API (see internal/handlers),
+// does not route /function/ requests (it returns an http.Handler per
+// function), and does not talk to containerd itself (see
+// internal/backend/local/containers).
 package local

@@ -111,9 +111,8 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // 10s; 0 or less keeps the default).
 func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
-// WithContainerDriver enables container functions run by r (Backend.Close
-// closes it). WithContainers wires the containerd-based driver; without
-// either, a container deploy fails with provider.ErrNotImplemented.
+// WithContainerDriver runs container functions with r instead of
+// containerd (Host.Close closes it): for tests of the logic above a driver.
 func WithContainerDriver(r Driver) Option { return func(o *options) { o.containers = r } }
 
 // WithVersion sets the version Info reports.

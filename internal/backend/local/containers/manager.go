@@ -67,7 +67,7 @@ func New(ctx context.Context, socket string, opts ...Option) (*Manager, error) {
 		socket = DefaultSocket
 	}
 	unavailable := func(err error) error {
-		return fmt.Errorf("containerd at %s: %v (start containerd, e.g. hack/containerd/containerd.sh start, or pass another socket): %w",
+		return fmt.Errorf("containerd at %s: %v (start containerd, e.g. hack/containerd/start.sh, or pass another socket): %w",
 			socket, err, errors.Join(ErrNoContainerd, provider.ErrNotImplemented))
 	}
 	if _, err := os.Stat(socket); err != nil {
