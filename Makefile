@@ -41,13 +41,15 @@ test: deps fmt-check vet
 	cd functions && $(GO) test -count=1 ./...
 	./hack/chart-test.sh
 	./hack/fuzz-smoke.sh
-	$(GO) run ./hack/vulncheck
+	$(MAKE) vulncheck
 
 # Dependency audit: govulncheck against the Go vulnerability database built from the module
 # proxy's golang.org/x/vulndb (cached outside the repository). Fails on a reachable
 # vulnerability that a module upgrade fixes; lists standard-library and unfixed ones.
 vulncheck:
 	$(GO) run ./hack/vulncheck
+	$(GO) run ./hack/vulncheck -C fn
+	$(GO) run ./hack/vulncheck -C functions
 
 fuzz:
 	FUZZTIME=60s ./hack/fuzz-smoke.sh

@@ -13,10 +13,12 @@
 //
 // Usage (from the repository root; `make vulncheck` runs it):
 //
-//	go run ./hack/vulncheck [-strict] [-cache DIR] [packages]
+//	go run ./hack/vulncheck [-strict] [-cache DIR] [-C MODULE_DIR] [packages]
 //
-// It does not audit the separate modules (hack/k8s-tools, test/chart): they
-// build test tools and are not shipped.
+// make vulncheck audits the provider's module and, with -C, the shipped
+// modules beside it (fn, the SDK; functions, the demo functions and their
+// services). It does not audit hack/k8s-tools and test/chart: they build
+// test tools and are not shipped.
 package main
 
 import (
@@ -42,6 +44,7 @@ const (
 func main() {
 	strict := flag.Bool("strict", false, "also fail on standard-library vulnerabilities and on those without a fix")
 	cache := flag.String("cache", defaultCache(), "directory of the built database")
+	dir := flag.String("C", "", "audit the module in this directory (default: the current one)")
 	flag.Parse()
 	pkgs := flag.Args()
 	if len(pkgs) == 0 {
@@ -53,7 +56,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "vulncheck:", err)
 		os.Exit(2)
 	}
-	out, err := govulncheck(ctx, db, pkgs)
+	out, err := govulncheck(ctx, db, *dir, pkgs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vulncheck:", err)
 		os.Exit(2)
@@ -64,6 +67,9 @@ func main() {
 		os.Exit(2)
 	}
 	report := Classify(findings)
+	if *dir != "" {
+		fmt.Printf("module in %s:\n", *dir)
+	}
 	report.Write(os.Stdout, vulndbVersion)
 	if report.Fails(*strict) {
 		os.Exit(1)
@@ -113,8 +119,12 @@ func database(ctx context.Context, dir string) (string, error) {
 
 // govulncheck runs the scanner and returns its JSON stream. Exit status 3
 // (vulnerabilities found) is not an error here: the policy decides.
-func govulncheck(ctx context.Context, db string, pkgs []string) ([]byte, error) {
-	args := append([]string{"run", "golang.org/x/vuln/cmd/govulncheck@" + vulnVersion, "-db", db, "-format", "json"}, pkgs...)
+func govulncheck(ctx context.Context, db, dir string, pkgs []string) ([]byte, error) {
+	args := []string{"run", "golang.org/x/vuln/cmd/govulncheck@" + vulnVersion, "-db", db, "-format", "json"}
+	if dir != "" {
+		args = append(args, "-C", dir)
+	}
+	args = append(args, pkgs...)
 	out, err := goCmd(ctx, args...)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 3 {
