@@ -59,6 +59,12 @@ type FunctionResources struct {
 }
 
 // FunctionStatus is what GET /system/functions and /system/function/{name} return.
+//
+// Its JSON follows faas-provider's FunctionStatus key for key, with one
+// difference of form that matches what faas-netes sends: labels and
+// annotations are always present, an empty object when there are none (see
+// MarshalJSON). Everything else tagged omitempty is left out when zero, as
+// upstream does — zero replicas included, which clients read as 0.
 type FunctionStatus struct {
 	Name                   string             `json:"name"`
 	Image                  string             `json:"image"`
@@ -67,8 +73,8 @@ type FunctionStatus struct {
 	EnvVars                map[string]string  `json:"envVars,omitempty"`
 	Constraints            []string           `json:"constraints,omitempty"`
 	Secrets                []string           `json:"secrets,omitempty"`
-	Labels                 map[string]string  `json:"labels,omitempty"`
-	Annotations            map[string]string  `json:"annotations,omitempty"`
+	Labels                 map[string]string  `json:"labels"`
+	Annotations            map[string]string  `json:"annotations"`
 	Limits                 *FunctionResources `json:"limits,omitempty"`
 	Requests               *FunctionResources `json:"requests,omitempty"`
 	ReadOnlyRootFilesystem bool               `json:"readOnlyRootFilesystem,omitempty"`

@@ -257,3 +257,25 @@ func TestDeleteInForeground(t *testing.T) {
 		t.Errorf("Scale = %v, want ErrNotFound", err)
 	}
 }
+
+// TestStatusAnnotationsNeverNil checks that a function deployed without
+// annotations reports an empty map, in the list and alone, so its JSON
+// carries "annotations":{} (the OpenFaaS conformance tests dereference it).
+func TestStatusAnnotationsNeverNil(t *testing.T) {
+	ctx := context.Background()
+	b := newBackend(t, newFake())
+	deployed(t, b, provider.FunctionDeployment{Service: "bare", Image: "127.0.0.1:5000/bare:1"})
+	st, err := b.Function(ctx, "bare", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := b.Functions(ctx, provider.DefaultNamespace)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	for _, s := range []provider.FunctionStatus{st, list[0]} {
+		if s.Annotations == nil || len(s.Annotations) != 0 {
+			t.Fatalf("annotations = %#v, want an empty map", s.Annotations)
+		}
+	}
+}

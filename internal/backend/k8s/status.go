@@ -95,6 +95,9 @@ func (b *Cluster) status(d *appsv1.Deployment) provider.FunctionStatus {
 		AvailableReplicas:      uint64(max(d.Status.AvailableReplicas, 0)),
 		CreatedAt:              d.CreationTimestamp.Time,
 	}
+	if st.Annotations == nil { // a function deployed without annotations: {} on the wire and here
+		st.Annotations = map[string]string{}
+	}
 	if d.Spec.Replicas != nil {
 		st.Replicas = uint64(max(*d.Spec.Replicas, 0))
 	}

@@ -248,3 +248,23 @@ func TestDeployChecksConfigWithZeroReplicas(t *testing.T) {
 		t.Fatal("refused deploy left the function behind")
 	}
 }
+
+// TestStatusAnnotationsNeverNil checks that a function deployed without
+// annotations reports an empty map, in the list and alone, so its JSON
+// carries "annotations":{} (the OpenFaaS conformance tests dereference it).
+func TestStatusAnnotationsNeverNil(t *testing.T) {
+	f := newFixture(t)
+	wantErr(t, f.b.Deploy(ctx, echoSpec("bare")), nil)
+	st, err := f.b.Function(ctx, "bare", "")
+	wantErr(t, err, nil)
+	list, err := f.b.Functions(ctx, provider.DefaultNamespace)
+	wantErr(t, err, nil)
+	if len(list) != 1 {
+		t.Fatalf("list = %+v", list)
+	}
+	for _, s := range []provider.FunctionStatus{st, list[0]} {
+		if s.Annotations == nil || len(s.Annotations) != 0 {
+			t.Fatalf("annotations = %#v, want an empty map", s.Annotations)
+		}
+	}
+}

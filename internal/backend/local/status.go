@@ -70,6 +70,9 @@ func (b *Host) status(f *function, name, ns string) provider.FunctionStatus {
 		Replicas:               f.replicas,
 		CreatedAt:              f.createdAt,
 	}
+	if st.Annotations == nil { // a function deployed without annotations: {} on the wire and here
+		st.Annotations = map[string]string{}
+	}
 	if r, err := b.driver(f.runtime); err == nil && f.loadErr == nil {
 		_, st.AvailableReplicas = r.Replicas(name, ns)
 	}
