@@ -150,11 +150,15 @@ func decodeSecret(body io.Reader, max int64, queryNS, def string) (provider.Secr
 	return s, nil
 }
 
-// decodeNamespace decodes the optional body of POST and PUT
-// /system/namespace/{ns}. A name in the body must match the path.
+// decodeNamespace decodes the body of POST and PUT /system/namespace/{ns},
+// optional when the path names the namespace. A name in the body must match
+// the path; with no name in the path (POST /system/namespace/, faas-cli's
+// form) the body's name is required.
 func decodeNamespace(body io.Reader, max int64, pathName string) (provider.FunctionNamespace, error) {
-	if err := provider.ValidateName("namespace", pathName); err != nil {
-		return provider.FunctionNamespace{}, err
+	if pathName != "" {
+		if err := provider.ValidateName("namespace", pathName); err != nil {
+			return provider.FunctionNamespace{}, err
+		}
 	}
 	var ns provider.FunctionNamespace
 	data, err := readBody(body, max)
@@ -165,6 +169,15 @@ func decodeNamespace(body io.Reader, max int64, pathName string) (provider.Funct
 		if err := unmarshalOne(data, &ns); err != nil {
 			return provider.FunctionNamespace{}, err
 		}
+	}
+	if pathName == "" {
+		if ns.Name == "" {
+			return provider.FunctionNamespace{}, fmt.Errorf("namespace name is required (in the path or the body's name): %w", provider.ErrInvalid)
+		}
+		if err := provider.ValidateName("namespace", ns.Name); err != nil {
+			return provider.FunctionNamespace{}, err
+		}
+		return ns, nil
 	}
 	if ns.Name != "" && ns.Name != pathName {
 		return provider.FunctionNamespace{}, fmt.Errorf("namespace %q in the body differs from %q in the path: %w",

@@ -36,16 +36,17 @@ func TestStatusFor(t *testing.T) {
 
 // validRequests are requests each route accepts, keyed by route name.
 var validRequests = map[string]string{
-	"deploy":           `{"service":"echo","image":"r/echo:1"}`,
-	"update":           `{"service":"echo","image":"r/echo:1"}`,
-	"delete":           `{"functionName":"echo"}`,
-	"scale":            `{"serviceName":"echo","replicas":1}`,
-	"create-secret":    `{"name":"s","value":"v"}`,
-	"update-secret":    `{"name":"s","value":"v"}`,
-	"delete-secret":    `{"name":"s"}`,
-	"create-namespace": `{}`,
-	"update-namespace": `{}`,
-	"alert":            `{"status":"firing","alerts":[{"status":"firing","labels":{"alertname":"APIHighInvocationRate","function_name":"echo"}}]}`,
+	"deploy":                `{"service":"echo","image":"r/echo:1"}`,
+	"update":                `{"service":"echo","image":"r/echo:1"}`,
+	"delete":                `{"functionName":"echo"}`,
+	"scale":                 `{"serviceName":"echo","replicas":1}`,
+	"create-secret":         `{"name":"s","value":"v"}`,
+	"update-secret":         `{"name":"s","value":"v"}`,
+	"delete-secret":         `{"name":"s"}`,
+	"create-namespace":      `{}`,
+	"create-namespace-body": `{"name":"dev"}`,
+	"update-namespace":      `{}`,
+	"alert":                 `{"status":"firing","alerts":[{"status":"firing","labels":{"alertname":"APIHighInvocationRate","function_name":"echo"}}]}`,
 }
 
 // TestBackendErrorsOverRoutes makes the backend fail with each error class

@@ -180,3 +180,19 @@ func TestZeroReplicasOmitted(t *testing.T) {
 		t.Fatalf("zero replicas present in %s", body)
 	}
 }
+
+// TestStatusAnnotationsAlwaysPresent checks that a function deployed without
+// annotations or labels answers with both as objects, alone and in the list
+// (the OpenFaaS conformance tests dereference annotations).
+func TestStatusAnnotationsAlwaysPresent(t *testing.T) {
+	e := newEnv(t, Config{})
+	if resp, body := e.do("POST", "/system/functions", `{"service":"bare","image":"r/bare:1"}`); resp.StatusCode != 202 {
+		t.Fatalf("deploy = %d %q", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/system/function/bare", "/system/functions"} {
+		_, body := e.do("GET", path, "")
+		if !strings.Contains(body, `"annotations":{}`) || !strings.Contains(body, `"labels":{`) {
+			t.Errorf("GET %s = %s, want annotations {} and labels", path, body)
+		}
+	}
+}

@@ -28,7 +28,8 @@ func MakeNamespaceHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 
 // MakeCreateNamespaceHandler serves POST /system/namespace/{ns} with an
 // optional FunctionNamespace body (labels, annotations): 202 when created,
-// 409 when it exists.
+// 409 when it exists. It also serves POST /system/namespace/, the form
+// faas-cli sends, where the body's name is required.
 func MakeCreateNamespaceHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 	cfg = cfg.withDefaults()
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -59,6 +59,8 @@ var table = []routeEntry{
 	system("list-namespaces", http.MethodGet, "/system/namespaces", h(MakeNamespacesHandler)),
 	system("namespace", http.MethodGet, "/system/namespace/{ns}", h(MakeNamespaceHandler)),
 	system("create-namespace", http.MethodPost, "/system/namespace/{ns}", h(MakeCreateNamespaceHandler)),
+	// faas-cli's form (and the gateway's route): the name in the body.
+	system("create-namespace-body", http.MethodPost, "/system/namespace/", h(MakeCreateNamespaceHandler)),
 	system("update-namespace", http.MethodPut, "/system/namespace/{ns}", h(MakeUpdateNamespaceHandler)),
 	system("delete-namespace", http.MethodDelete, "/system/namespace/{ns}", h(MakeDeleteNamespaceHandler)),
 	system("alert", http.MethodPost, "/system/alert", h(MakeAlertHandler)),

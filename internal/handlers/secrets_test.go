@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,6 +82,14 @@ func TestNamespaceRoutes(t *testing.T) {
 		{"create name mismatch", "POST", "/system/namespace/staging", `{"name":"other"}`, 400, "differs"},
 		{"create bad json", "POST", "/system/namespace/staging", `{`, 400, "not valid JSON"},
 		{"create bad name", "POST", "/system/namespace/a.b", "", 400, "DNS-1123"},
+		// faas-cli 0.18's namespace create: the name in the body, the path ends in a slash.
+		{"create in body", "POST", "/system/namespace/", `{"name":"staging","labels":{"openfaas":"1"},"annotations":{"openfaas":"1"}}`, 202, ""},
+		{"create in body exists", "POST", "/system/namespace/", `{"name":"dev"}`, 409, "already exists"},
+		{"create in body no name", "POST", "/system/namespace/", `{"labels":{"openfaas":"1"}}`, 400, "name is required"},
+		{"create in body no body", "POST", "/system/namespace/", "", 400, "name is required"},
+		{"create in body bad name", "POST", "/system/namespace/", `{"name":"Bad_NS"}`, 400, "DNS-1123"},
+		{"create in body bad json", "POST", "/system/namespace/", `{"name":`, 400, "not valid JSON"},
+		{"get without name", "GET", "/system/namespace/", "", 405, "not allowed"},
 		{"update", "PUT", "/system/namespace/dev", `{"name":"dev","annotations":{"x":"y"}}`, 202, ""},
 		{"update missing", "PUT", "/system/namespace/nope", `{}`, 404, "not found"},
 		{"delete", "DELETE", "/system/namespace/dev", "", 202, ""},
@@ -98,6 +107,27 @@ func TestNamespaceRoutes(t *testing.T) {
 				t.Fatalf("body %q does not contain %q", body, tc.wantBody)
 			}
 		})
+	}
+}
+
+// TestCreateNamespaceInBody replays faas-cli 0.18's `namespace create`
+// request and checks what the backend is given.
+func TestCreateNamespaceInBody(t *testing.T) {
+	e := newEnv(t, Config{})
+	resp, body := e.do("POST", "/system/namespace/",
+		`{"name":"team-b","annotations":{"openfaas":"1"},"labels":{"openfaas":"1","team":"b"}}`,
+		"Content-Type", "application/json")
+	if resp.StatusCode != 202 {
+		t.Fatalf("create = %d %q", resp.StatusCode, body)
+	}
+	got := e.fb.namespaces["team-b"]
+	want := provider.FunctionNamespace{Name: "team-b",
+		Annotations: map[string]string{"openfaas": "1"}, Labels: map[string]string{"openfaas": "1", "team": "b"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %+v, want %+v", got, want)
+	}
+	if resp, _ := e.do("GET", "/system/namespace/team-b", ""); resp.StatusCode != 200 {
+		t.Fatalf("get after create = %d", resp.StatusCode)
 	}
 }
 
