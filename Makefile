@@ -24,6 +24,7 @@ build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/faas-wasm
 	$(GO) build -trimpath -o $(TOOLS_BIN) ./cmd/faas-wasm-tools
 
+# Serves on 127.0.0.1:8080, faas-cli's default gateway (--addr or FAAS_WASM_ADDR to change it).
 run: deps build
 	./hack/containerd/start.sh
 	$(BIN) --state-dir $(STATE_DIR)

@@ -29,7 +29,7 @@ type Client struct {
 	http      *http.Client
 }
 
-// NewClient returns a client of the API at base (e.g. http://127.0.0.1:8081);
+// NewClient returns a client of the API at base (e.g. http://127.0.0.1:8080, local mode's default);
 // user and password enable basic auth on /system/* when user is not empty.
 func NewClient(base, user, password, namespace string) *Client {
 	return &Client{base: base, user: user, password: password, namespace: namespace,

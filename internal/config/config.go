@@ -51,6 +51,16 @@ type Config struct {
 	ScaleDownDelay   time.Duration
 }
 
+// Default listen addresses, by mode. Local mode is the user's whole OpenFaaS
+// (as faasd is): it listens where faas-cli looks when given no gateway,
+// http://127.0.0.1:8080, and only on loopback. Kubernetes mode sits behind
+// the OpenFaaS gateway, which owns 8080, so the provider takes 8081 on
+// every interface, as faas-netes does.
+const (
+	DefaultLocalAddr      = "127.0.0.1:8080"
+	DefaultKubernetesAddr = ":8081"
+)
+
 // EnvPrefix is the prefix of the environment variables that back the flags.
 const EnvPrefix = "FAAS_WASM_"
 
@@ -77,14 +87,19 @@ Usage:
 Flags (each also read from the environment variable shown):
 `)
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(out, "  --%s (env %s, default %q)\n    \t%s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+			def := ""
+			if f.DefValue != "" {
+				def = fmt.Sprintf(", default %q", f.DefValue)
+			}
+			fmt.Fprintf(out, "  --%s (env %s%s)\n    \t%s\n", f.Name, envName(f.Name), def, f.Usage)
 		})
 	}
 	home, _ := os.UserHomeDir()
 	if home == "" {
 		home = os.TempDir()
 	}
-	fs.StringVar(&c.Addr, "addr", ":8081", "address the provider API listens on")
+	fs.StringVar(&c.Addr, "addr", "", "address the provider API listens on (default "+DefaultLocalAddr+
+		" in local mode, faas-cli's default gateway; "+DefaultKubernetesAddr+" in kubernetes mode, behind the OpenFaaS gateway)")
 	fs.StringVar(&c.Mode, "mode", ModeLocal, "backend: local (embedded, one host) or kubernetes")
 	fs.StringVar(&c.StateDir, "state-dir", filepath.Join(home, ".local", "share", "faas-wasm"), "directory holding deployed functions, secrets and namespaces (local mode)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "directory of the compiled Wasm module cache (default <state-dir>/cache)")
@@ -131,6 +146,12 @@ Flags (each also read from the environment variable shown):
 	}
 	if c.CacheDir == "" {
 		c.CacheDir = filepath.Join(c.StateDir, "cache")
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultLocalAddr
+		if c.Mode == ModeKubernetes {
+			c.Addr = DefaultKubernetesAddr
+		}
 	}
 	return c, c.validate()
 }

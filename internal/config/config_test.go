@@ -17,7 +17,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8081" || c.Mode != ModeLocal || c.Namespace != "openfaas-fn" || c.BasicAuth {
+	if c.Addr != "127.0.0.1:8080" || c.Mode != ModeLocal || c.Namespace != "openfaas-fn" || c.BasicAuth {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if !c.Autoscale || c.AutoscaleEvery != 2*time.Second || c.ScaleDownDelay != time.Minute {
@@ -25,6 +25,36 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if !strings.HasSuffix(c.CacheDir, "cache") || !strings.HasPrefix(c.CacheDir, c.StateDir) {
 		t.Fatalf("cache dir %q not under state dir %q", c.CacheDir, c.StateDir)
+	}
+}
+
+// TestDefaultAddrByMode checks where the provider listens when --addr is
+// not given: faas-cli's default gateway in local mode, 8081 behind the
+// OpenFaaS gateway in kubernetes mode; --addr and the environment win.
+func TestDefaultAddrByMode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"local", nil, nil, "127.0.0.1:8080"},
+		{"local explicit", []string{"--mode", "local"}, nil, "127.0.0.1:8080"},
+		{"kubernetes", []string{"--mode", "kubernetes"}, nil, ":8081"},
+		{"kubernetes from env", nil, map[string]string{"FAAS_WASM_MODE": "kubernetes"}, ":8081"},
+		{"flag wins in local", []string{"--addr", ":9090"}, nil, ":9090"},
+		{"flag wins in kubernetes", []string{"--mode", "kubernetes", "--addr", "127.0.0.1:8081"}, nil, "127.0.0.1:8081"},
+		{"env wins", nil, map[string]string{"FAAS_WASM_ADDR": "0.0.0.0:8080"}, "0.0.0.0:8080"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.args, env(tc.env), &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Addr != tc.want {
+				t.Fatalf("addr = %q, want %q", c.Addr, tc.want)
+			}
+		})
 	}
 }
 
@@ -88,7 +118,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"--addr", "FAAS_WASM_ADDR", "--state-dir", "--mode", "--namespace", "--basic-auth", "--secret-mount-path", "--function-timeout", "faas-wasm build"} {
+	for _, want := range []string{"--addr", "FAAS_WASM_ADDR", "127.0.0.1:8080 in local mode", ":8081 in kubernetes mode", "--state-dir", "--mode", "--namespace", "--basic-auth", "--secret-mount-path", "--function-timeout", "faas-wasm build"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
