@@ -174,7 +174,7 @@ func BenchmarkModuleLoad(b *testing.B) {
 		})
 		b.Run(c.name+"-deserialize", func(b *testing.B) {
 			for range b.N {
-				m, err := e.load(key, c.guest)
+				m, err := e.load(key, c.guest, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -36,9 +36,15 @@ var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 // when the module exports neither _start nor faas_handle or imports what the
 // host does not provide; ctx's error when it ends first.
 func (e *Engine) Compile(ctx context.Context, module []byte) (*Module, error) {
+	return e.compileWith(ctx, module, nil)
+}
+
+// compileWith is Compile, installing precompiled (when not nil) as the cache
+// entry instead of compiling when there is none (see CompilePrecompiled).
+func (e *Engine) compileWith(ctx context.Context, module, precompiled []byte) (*Module, error) {
 	sum := sha256.Sum256(module)
 	key := hex.EncodeToString(sum[:])
-	ch := e.group.DoChan(key, func() (any, error) { return e.load(key, module) })
+	ch := e.group.DoChan(key, func() (any, error) { return e.load(key, module, precompiled) })
 	select {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("compile sha256:%s: %w", key, ctx.Err())
@@ -54,8 +60,9 @@ func (e *Engine) cachePath(key string) string {
 	return filepath.Join(e.cacheDir, key+".cwasm")
 }
 
-// load returns the module from the cache or compiles and caches it.
-func (e *Engine) load(key string, module []byte) (*Module, error) {
+// load returns the module from the cache, or from precompiled (when not nil
+// and accepted by wasmtime) made the cache entry, or compiles and caches it.
+func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 	digest := "sha256:" + key
 	if !bytes.HasPrefix(module, wasmMagic) {
 		return nil, fmt.Errorf("compile %s: not a WebAssembly core module (bad magic or version): %w", digest, ErrInvalidModule)
@@ -69,6 +76,12 @@ func (e *Engine) load(key string, module []byte) (*Module, error) {
 	default:
 		e.log.Warn("wasm cache entry unusable, recompiling", "digest", digest, "err", err)
 		mod = nil
+	}
+	if mod == nil && precompiled != nil {
+		if mod, err = e.install(path, precompiled); err != nil {
+			e.log.Debug("precompiled module ignored, compiling", "digest", digest, "reason", err)
+			mod = nil
+		}
 	}
 	cached := mod != nil
 	if mod == nil {

@@ -208,10 +208,10 @@ func (e *Engine) Pooling() bool { return e.pooling }
 
 func (e *Engine) newConfig() *wasmtime.Config {
 	cfg := wasmtime.NewConfig()
-	cfg.SetEpochInterruption(true)
-	cfg.SetMemoryInitCOWSet(true)
-	cfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
-	cfg.SetWasmBulkMemory(true)
+	cfg.SetEpochInterruption(codegen.epochInterruption)
+	cfg.SetMemoryInitCOWSet(codegen.memoryInitCOW)
+	cfg.SetCraneliftOptLevel(codegen.optLevel)
+	cfg.SetWasmBulkMemory(codegen.bulkMemory)
 	if e.pooling {
 		enablePooling(cfg, uint32(e.opts.poolSize), maxLinearMemory, e.opts.keepResident)
 	}
