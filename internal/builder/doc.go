@@ -24,9 +24,10 @@
 //
 // Builds are reproducible: the same source and toolchain give the same bytes
 // and so the same image digest, also from a checkout at another path (Go:
-// -trimpath; Rust: --remap-path-prefix through a rustc wrapper and one Cargo
-// target directory outside the source tree, under the cache directory (see
-// WithCacheDir), per rustc version; C: -ffile-prefix-map). Image layers carry fixed
+// -trimpath; Rust: cargo runs on a copy of the local packages at a fixed
+// path, remapped to /src, with one Cargo target directory outside the source
+// tree, under the cache directory (see WithCacheDir), per rustc version; C:
+// -ffile-prefix-map). Image layers carry fixed
 // timestamps.
 //
 // Builder.Build builds one entry, Builder.BuildStack a stack file's entries

@@ -43,11 +43,13 @@ func nativeTriple(goarch string) (string, error) {
 // static native binary (+crt-static), and returns the package's one
 // executable.
 //
-// Reproducibility: the target directory lives outside the source tree, under
-// the cache directory, keyed by the toolchain (rustc -vV), and is remapped to
-// /target; the source root is remapped to /src by a rustc wrapper (see
-// rustcWrapper), so two checkouts at different paths give the same bytes and
-// share the compiled dependencies.
+// Reproducibility: cargo hashes a local package's absolute path into its
+// -C metadata (and so into symbol names and code layout), so the build runs
+// on a copy of the local packages at a fixed path (see stageRust); that path
+// is remapped to /src and the target directory, outside the source tree
+// under the cache directory and keyed by the toolchain (rustc -vV), to
+// /target. Two checkouts at different paths give the same bytes and share
+// the compiled dependencies.
 func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
@@ -70,19 +72,23 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	targetDir := filepath.Join(b.cacheDir, "cargo-target", key)
-	wrapper, err := b.rustcWrapper()
+	stage := filepath.Join(b.cacheDir, "rust-src", key)
+	unlock, err := lockDir(stage)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
-	flags = append(flags, "--remap-path-prefix="+targetDir+"=/target")
+	defer unlock()
+	buildDir, err := b.stageRust(ctx, absDir, stage)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", dir, err)
+	}
+	flags = append(flags, "--remap-path-prefix="+stage+"=/src", "--remap-path-prefix="+targetDir+"=/target")
 	cmd := exec.CommandContext(ctx, b.cargo, "build", "--release", "--target", target, "--message-format=json-render-diagnostics")
-	cmd.Dir = absDir
+	cmd.Dir = buildDir
 	cmd.Env = append(os.Environ(),
 		"CARGO_TARGET_DIR="+targetDir,
 		"CARGO_ENCODED_RUSTFLAGS="+strings.Join(flags, "\x1f"),
 		"RUSTC="+b.rustc,
-		"RUSTC_WRAPPER="+wrapper,
-		remapEnv+"="+absRoot,
 		"CARGO_TERM_COLOR=never",
 	)
 	var stdout, stderr bytes.Buffer
@@ -126,53 +132,6 @@ func cargoExecutables(out []byte) ([]string, error) {
 		return nil, fmt.Errorf("read cargo output: %w", err)
 	}
 	return exes, nil
-}
-
-// remapEnv names the source root for the rustc wrapper.
-const remapEnv = "FAASWASM_REMAP_SRC"
-
-// wrapperScript is the rustc wrapper: cargo runs it as RUSTC_WRAPPER with
-// the rustc command line. The source root comes from the environment, which
-// cargo does not fingerprint, so RUSTFLAGS stay the same for every checkout
-// and dependencies outside the source tree (Debian's crates under
-// /usr/share/cargo/registry) are compiled once for all of them; crates of
-// the tree are distinct packages per checkout anyway.
-const wrapperScript = `#!/bin/sh
-# Written by faas-wasm build (internal/builder): maps the source root to /src
-# in the paths rustc embeds (panic locations, debug info).
-exec "$@" "--remap-path-prefix=${` + remapEnv + `}=/src"
-`
-
-// rustcWrapper writes the wrapper script into the cache directory (once,
-// atomically) and returns its path.
-func (b *Builder) rustcWrapper() (string, error) {
-	path := filepath.Join(b.cacheDir, "rustc-remap-wrapper.sh")
-	if data, err := os.ReadFile(path); err == nil && string(data) == wrapperScript {
-		return path, nil
-	}
-	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	tmp, err := os.CreateTemp(b.cacheDir, "rustc-wrapper-*")
-	if err != nil {
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(wrapperScript); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("rustc wrapper: %w", err)
-	}
-	return path, nil
 }
 
 // rustToolchain returns a short key of `rustc -vV` (version, commit, host,

@@ -1,8 +1,10 @@
-// Package functions tests the study's functions (functions/, a Go module of
-// its own) and the fn SDK's Wasm shapes from the provider's side: every
-// function built both ways by the builder, the native binary run as a real
-// process and the module through runtime/wasm, both answering the study's
-// inputs identically; and the SDK's test guest in every shape and mode.
+// Package functions tests the study's functions (functions/go, a Go module of
+// its own, and functions/rust, a Cargo workspace) and the fn SDK's Wasm
+// shapes from the provider's side: every function built in its four variants
+// by the builder (Go and Rust, native and Wasm), the native binaries run as
+// real processes and the modules through runtime/wasm, all answering the
+// study's inputs byte for byte alike; and the SDK's test guest in every shape
+// and mode.
 //
 // The package has no code outside its tests.
 package functions

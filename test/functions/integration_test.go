@@ -44,11 +44,17 @@ type env struct {
 	allowed []string
 }
 
+// TestNativeAndWasmAgree builds every study function in its four variants
+// — Go native, Go Wasm (command and snapshot shapes), Rust native and Rust
+// Wasm — and expects all of them to answer the study's input byte for byte
+// as the Go native binary does. Native binaries run as real processes,
+// modules through runtime/wasm; fuzzysearch and user-manager reach a Hamlet
+// server and the user store.
 func TestNativeAndWasmAgree(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and compiles 9 functions")
+		t.Skip("builds and compiles 9 functions in four variants")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	t.Cleanup(cancel)
 	e := startServices(ctx, t)
 	// The command shape and the snapshot (a pre-initialised reactor; the
@@ -107,9 +113,52 @@ func TestNativeAndWasmAgree(t *testing.T) {
 				}
 				t.Logf("%s: native %v, wasm %s %v (one call, module %d bytes)", in.name, nativeTook.Round(time.Microsecond), shape, took.Round(time.Microsecond), len(module))
 			}
+			checkRustVariants(ctx, t, b, engine, e, in.name, in.query, native)
 		})
 	}
-	checkStoredUsers(t, e, 1+len(shapes))
+	checkStoredUsers(t, e, 1+len(shapes)+2)
+}
+
+// checkRustVariants builds functions/rust/NAME both ways (rust-faaswasm)
+// and expects the static binary, run as a real process, and the wasm32-wasi
+// module, run through runtime/wasm, to answer query byte for byte as the Go
+// native binary did (want).
+func checkRustVariants(ctx context.Context, t *testing.T, b *builder.Builder, engine *wasm.Engine, e env, name, query, want string) {
+	t.Helper()
+	fn := builder.Function{Lang: string(builder.LangRust), Handler: "./functions/rust/" + name, Image: "x/" + name + "-rs"}
+	native, err := b.Build(ctx, repoRoot, name+"-rs", fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startNative(t, native.Raw, e.vars)
+	if got := get(t, base+"/?"+query); got != want {
+		t.Errorf("Rust native output differs from Go native:\nrust: %s\ngo:   %s", got, want)
+	}
+	fn.Annotations = map[string]string{builder.RuntimeAnnotation: "wasm"}
+	module, err := b.Build(ctx, repoRoot, name+"-rs-wasm", fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.Compile(ctx, module.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := engine.NewFunction(m, wasm.Config{Name: name + "-rs-wasm", Env: e.vars, AllowedHosts: e.allowed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	resp, err := f.Invoke(ctx, &wasm.Request{Method: http.MethodGet, Path: "/", RawQuery: query, Host: "gateway"})
+	if err != nil {
+		t.Fatalf("rust wasm: %v", err)
+	}
+	if resp.Status != http.StatusOK || resp.Header.Get("X-Duration-Seconds") == "" {
+		t.Fatalf("rust wasm: status %d headers %v body %s", resp.Status, resp.Header, resp.Body)
+	}
+	if string(resp.Body) != want {
+		t.Errorf("Rust Wasm output differs from Go native:\nrust wasm: %s\ngo:        %s", resp.Body, want)
+	}
+	t.Logf("%s: Rust binary %d bytes (image %d), module %d bytes (image %d)", name, len(native.Raw), native.Size, len(module.Raw), module.Size)
 }
 
 // engineCache returns a compiled-module cache that survives test runs (under
