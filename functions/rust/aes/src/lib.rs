@@ -49,7 +49,9 @@ pub fn handle(req: &Request) -> Response {
 /// and the hex SHA-256 of the last ciphertext.
 pub fn run(seed: u64, length: usize, iterations: usize) -> (bool, String) {
     let mut rng = Rand::new(seed);
-    let plain: Vec<u8> = (0..length).map(|_| LETTERS[rng.intn(LETTERS.len())]).collect();
+    let plain: Vec<u8> = (0..length)
+        .map(|_| LETTERS[rng.intn(LETTERS.len())])
+        .collect();
     let mut key = [0u8; BLOCK];
     fill(&mut rng, &mut key);
     let cipher = Aes128::new(GenericArray::from_slice(&key));
@@ -100,7 +102,10 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 12);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            12
+        );
     }
 
     /// NIST SP 800-38A F.3.13 (CFB128-AES128.Encrypt), and its decryption.

@@ -59,12 +59,23 @@ fn exact(x: f64) -> Digits {
     let bits = x.to_bits();
     let frac = bits & ((1u64 << 52) - 1);
     let biased = ((bits >> 52) & 0x7ff) as i32;
-    let (mant, e2) = if biased == 0 { (frac, -1074) } else { (frac | (1u64 << 52), biased - 1075) };
+    let (mant, e2) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
     if mant == 0 {
-        return Digits { d: Vec::new(), dp: 0 };
+        return Digits {
+            d: Vec::new(),
+            dp: 0,
+        };
     }
     // Little-endian base-10⁹ limbs.
-    let mut limbs: Vec<u64> = vec![mant % 1_000_000_000, (mant / 1_000_000_000) % 1_000_000_000, mant / 1_000_000_000_000_000_000];
+    let mut limbs: Vec<u64> = vec![
+        mant % 1_000_000_000,
+        (mant / 1_000_000_000) % 1_000_000_000,
+        mant / 1_000_000_000_000_000_000,
+    ];
     let mul = |limbs: &mut Vec<u64>, m: u64| {
         let mut carry = 0u64;
         for l in limbs.iter_mut() {
@@ -77,7 +88,11 @@ fn exact(x: f64) -> Digits {
             carry /= 1_000_000_000;
         }
     };
-    let (base, step, pow) = if e2 >= 0 { (2u64, 29u32, e2 as u32) } else { (5u64, 13u32, (-e2) as u32) };
+    let (base, step, pow) = if e2 >= 0 {
+        (2u64, 29u32, e2 as u32)
+    } else {
+        (5u64, 13u32, (-e2) as u32)
+    };
     let mut left = pow;
     while left > 0 {
         let k = left.min(step);
@@ -92,7 +107,10 @@ fn exact(x: f64) -> Digits {
         s.push_str(&format!("{:09}", l));
     }
     let len = s.len() as i32;
-    let mut d = Digits { d: s.into_bytes(), dp: if e2 >= 0 { len } else { len + e2 } };
+    let mut d = Digits {
+        d: s.into_bytes(),
+        dp: if e2 >= 0 { len } else { len + e2 },
+    };
     d.trim();
     d
 }
@@ -100,12 +118,18 @@ fn exact(x: f64) -> Digits {
 /// The shortest digits that read back as |x| (finite).
 fn shortest(x: f64) -> Digits {
     if x == 0.0 {
-        return Digits { d: Vec::new(), dp: 0 };
+        return Digits {
+            d: Vec::new(),
+            dp: 0,
+        };
     }
     let s = format!("{:e}", x.abs());
     let (m, e) = s.split_once('e').expect("{:e} has an exponent");
     let exp: i32 = e.parse().expect("{:e} exponent");
-    let mut d = Digits { d: m.bytes().filter(|&c| c != b'.').collect(), dp: exp + 1 };
+    let mut d = Digits {
+        d: m.bytes().filter(|&c| c != b'.').collect(),
+        dp: exp + 1,
+    };
     d.trim();
     // Go (Dragonbox) takes the nearest of the shortest candidates and breaks
     // an exact tie to even; Rust's may round the tie up. The exact value
@@ -114,7 +138,11 @@ fn shortest(x: f64) -> Digits {
     let mut near = exact(x);
     near.round(d.d.len() as i32);
     if near.d != d.d || near.dp != d.dp {
-        let s = format!("{}e{}", std::str::from_utf8(&near.d).unwrap(), near.dp - near.d.len() as i32);
+        let s = format!(
+            "{}e{}",
+            std::str::from_utf8(&near.d).unwrap(),
+            near.dp - near.d.len() as i32
+        );
         if s.parse::<f64>() == Ok(x.abs()) {
             return near;
         }
@@ -128,19 +156,30 @@ fn shortest(x: f64) -> Digits {
 /// # Panics
 /// On any other fmt.
 pub fn format_float(x: f64, fmt: u8, prec: i32) -> String {
-    assert!(matches!(fmt, b'e' | b'f' | b'g'), "gofloat: format {:?}", fmt as char);
+    assert!(
+        matches!(fmt, b'e' | b'f' | b'g'),
+        "gofloat: format {:?}",
+        fmt as char
+    );
     if x.is_nan() {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let neg = x.is_sign_negative();
     let mut prec = prec;
     let short = prec < 0;
     let digs;
     if x == 0.0 {
-        digs = Digits { d: Vec::new(), dp: 0 };
+        digs = Digits {
+            d: Vec::new(),
+            dp: 0,
+        };
     } else if short {
         digs = shortest(x);
         let nd = digs.d.len() as i32;
@@ -272,7 +311,11 @@ fn fmt_f(neg: bool, digs: &Digits, prec: i32) -> String {
         s.push('.');
         for i in 0..prec {
             let j = digs.dp + i;
-            s.push(if 0 <= j && j < nd { digs.d[j as usize] as char } else { '0' });
+            s.push(if 0 <= j && j < nd {
+                digs.d[j as usize] as char
+            } else {
+                '0'
+            });
         }
     }
     s

@@ -29,9 +29,17 @@ pub fn parse(text: &str) -> Vec<Case> {
         if let Some(h) = line.strip_prefix("=== ") {
             let h = h.strip_suffix('\n').unwrap_or(h);
             let (status, query) = h.split_once(' ').unwrap_or((h, ""));
-            cases.push(Case { query: query.to_string(), status: status.parse().expect("golden: status"), body: String::new() });
+            cases.push(Case {
+                query: query.to_string(),
+                status: status.parse().expect("golden: status"),
+                body: String::new(),
+            });
         } else {
-            cases.last_mut().expect("golden: body before the first header").body.push_str(line);
+            cases
+                .last_mut()
+                .expect("golden: body before the first header")
+                .body
+                .push_str(line);
         }
     }
     cases
@@ -48,9 +56,22 @@ pub fn check(text: &str, handler: fn(&Request) -> Response) -> usize {
     for c in &cases {
         let r = handler(&get_request(&c.query));
         let body = String::from_utf8_lossy(&r.body);
-        assert_eq!((r.status, body.as_ref()), (c.status, c.body.as_str()), "query {:?}", c.query);
-        let ct = r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-        let want = if c.status == 200 { "application/json" } else { "text/plain; charset=utf-8" };
+        assert_eq!(
+            (r.status, body.as_ref()),
+            (c.status, c.body.as_str()),
+            "query {:?}",
+            c.query
+        );
+        let ct = r
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        let want = if c.status == 200 {
+            "application/json"
+        } else {
+            "text/plain; charset=utf-8"
+        };
         assert_eq!(ct, Some(want), "query {:?}", c.query);
     }
     cases.len()
@@ -66,8 +87,16 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Case { query: "n=1".into(), status: 200, body: "{\n  \"n\": 1\n}\n".into() },
-                Case { query: "".into(), status: 400, body: "bad\n".into() },
+                Case {
+                    query: "n=1".into(),
+                    status: 200,
+                    body: "{\n  \"n\": 1\n}\n".into()
+                },
+                Case {
+                    query: "".into(),
+                    status: 400,
+                    body: "bad\n".into()
+                },
             ]
         );
     }

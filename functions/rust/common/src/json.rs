@@ -32,7 +32,12 @@ pub enum Json {
 impl Json {
     /// An object from (key, value) pairs, in order.
     pub fn object(fields: Vec<(&str, Json)>) -> Json {
-        Json::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Json::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// An array of the items converted to Json.
@@ -108,7 +113,12 @@ fn write(out: &mut String, v: &Json, depth: usize) -> Result<(), String> {
         Json::Uint(u) => out.push_str(&u.to_string()),
         Json::Float(f) => match gofloat::json_number(*f) {
             Some(s) => out.push_str(&s),
-            None => return Err(format!("json: unsupported value: {}", gofloat::format_float(*f, b'g', -1))),
+            None => {
+                return Err(format!(
+                    "json: unsupported value: {}",
+                    gofloat::format_float(*f, b'g', -1)
+                ))
+            }
         },
         Json::Str(s) => write_string(out, s),
         Json::Array(items) => {
@@ -186,7 +196,10 @@ mod tests {
     fn strings_match_go() {
         for line in include_str!("../testdata/strings.txt").lines() {
             let f: Vec<&str> = line.split('\t').collect();
-            let bytes: Vec<u8> = (0..f[0].len()).step_by(2).map(|i| u8::from_str_radix(&f[0][i..i + 2], 16).unwrap()).collect();
+            let bytes: Vec<u8> = (0..f[0].len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&f[0][i..i + 2], 16).unwrap())
+                .collect();
             let s = String::from_utf8(bytes).unwrap();
             let mut got = String::new();
             write_string(&mut got, &s);
@@ -210,6 +223,9 @@ mod tests {
         let want = "{\n  \"n\": 3,\n  \"ok\": true,\n  \"primes\": [\n    2,\n    3\n  ],\n  \"none\": [],\n  \"obj\": {},\n  \"f\": 1e-7,\n  \"s\": \"\\u003cx\\u003e\",\n  \"nil\": null\n}";
         assert_eq!(marshal_indent(&v).unwrap(), want);
         let bad = Json::array(vec![f64::NAN]);
-        assert_eq!(marshal_indent(&bad).unwrap_err(), "json: unsupported value: NaN");
+        assert_eq!(
+            marshal_indent(&bad).unwrap_err(),
+            "json: unsupported value: NaN"
+        );
     }
 }

@@ -80,9 +80,13 @@ pub fn query_int(req: &Request, name: &str, def: i64, lo: i64, hi: i64) -> Resul
         Some(s) if !s.is_empty() => s,
         _ => return Ok(def),
     };
-    let v = parse_int(&s).ok_or_else(|| ParamError(format!("{}={} is not an integer", name, go_quote(&s))))?;
+    let v = parse_int(&s)
+        .ok_or_else(|| ParamError(format!("{}={} is not an integer", name, go_quote(&s))))?;
     if v < lo || v > hi {
-        return Err(ParamError(format!("{}={} is outside [{}, {}]", name, v, lo, hi)));
+        return Err(ParamError(format!(
+            "{}={} is outside [{}, {}]",
+            name, v, lo, hi
+        )));
     }
     Ok(v)
 }
@@ -94,9 +98,8 @@ pub fn query_int(req: &Request, name: &str, def: i64, lo: i64, hi: i64) -> Resul
 /// `seed="v" is not an unsigned integer`.
 pub fn seed(req: &Request) -> Result<u64, ParamError> {
     match req.query_param("seed") {
-        Some(s) if !s.is_empty() => {
-            parse_uint(&s).ok_or_else(|| ParamError(format!("seed={} is not an unsigned integer", go_quote(&s))))
-        }
+        Some(s) if !s.is_empty() => parse_uint(&s)
+            .ok_or_else(|| ParamError(format!("seed={} is not an unsigned integer", go_quote(&s)))),
         _ => Ok(DEFAULT_SEED),
     }
 }
@@ -117,12 +120,18 @@ pub fn json_response(v: &Json) -> Response {
 /// Go's `http.Error(w, msg, status)`: msg plus a newline as
 /// `text/plain; charset=utf-8`, with `X-Content-Type-Options: nosniff`.
 pub fn error_response(status: u16, msg: &str) -> Response {
-    Response::new(status, "text/plain; charset=utf-8", format!("{}\n", msg)).with_header("X-Content-Type-Options", "nosniff")
+    Response::new(status, "text/plain; charset=utf-8", format!("{}\n", msg))
+        .with_header("X-Content-Type-Options", "nosniff")
 }
 
 /// A `GET /?query` request, for tests.
 pub fn get_request(query: &str) -> Request {
-    Request { method: "GET".into(), path: "/".into(), query: query.into(), ..Request::default() }
+    Request {
+        method: "GET".into(),
+        path: "/".into(),
+        query: query.into(),
+        ..Request::default()
+    }
 }
 
 /// Go's `strconv.Quote` (what `%q` prints for a string): printable
@@ -147,7 +156,9 @@ pub fn go_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if !printable(c) => {
                 if (c as u32) < 0x10000 {
                     out.push_str(&format!("\\u{:04x}", c as u32));
@@ -190,19 +201,49 @@ mod tests {
             ("n=", Ok(7)),
             ("n=100", Ok(100)),
             ("n=%2B100", Ok(100)),
-            ("n=+100", Err("bad query parameter: n=\" 100\" is not an integer")),
+            (
+                "n=+100",
+                Err("bad query parameter: n=\" 100\" is not an integer"),
+            ),
             ("n=0100", Ok(100)),
             ("n=0", Err("bad query parameter: n=0 is outside [1, 1000]")),
-            ("n=1001", Err("bad query parameter: n=1001 is outside [1, 1000]")),
-            ("n=-9223372036854775808", Err("bad query parameter: n=-9223372036854775808 is outside [1, 1000]")),
-            ("n=9223372036854775808", Err("bad query parameter: n=\"9223372036854775808\" is not an integer")),
-            ("n=ten", Err("bad query parameter: n=\"ten\" is not an integer")),
-            ("n=1_0", Err("bad query parameter: n=\"1_0\" is not an integer")),
-            ("n=%22x%0A", Err("bad query parameter: n=\"\\\"x\\n\" is not an integer")),
+            (
+                "n=1001",
+                Err("bad query parameter: n=1001 is outside [1, 1000]"),
+            ),
+            (
+                "n=-9223372036854775808",
+                Err("bad query parameter: n=-9223372036854775808 is outside [1, 1000]"),
+            ),
+            (
+                "n=9223372036854775808",
+                Err("bad query parameter: n=\"9223372036854775808\" is not an integer"),
+            ),
+            (
+                "n=ten",
+                Err("bad query parameter: n=\"ten\" is not an integer"),
+            ),
+            (
+                "n=1_0",
+                Err("bad query parameter: n=\"1_0\" is not an integer"),
+            ),
+            (
+                "n=%22x%0A",
+                Err("bad query parameter: n=\"\\\"x\\n\" is not an integer"),
+            ),
             ("n=+", Err("bad query parameter: n=\" \" is not an integer")),
-            ("n=%C2%A0", Err("bad query parameter: n=\"\\u00a0\" is not an integer")),
-            ("n=%E2%80%A8", Err("bad query parameter: n=\"\\u2028\" is not an integer")),
-            ("n=1.5", Err("bad query parameter: n=\"1.5\" is not an integer")),
+            (
+                "n=%C2%A0",
+                Err("bad query parameter: n=\"\\u00a0\" is not an integer"),
+            ),
+            (
+                "n=%E2%80%A8",
+                Err("bad query parameter: n=\"\\u2028\" is not an integer"),
+            ),
+            (
+                "n=1.5",
+                Err("bad query parameter: n=\"1.5\" is not an integer"),
+            ),
         ];
         for (q, want) in cases {
             let got = query_int(&get_request(q), "n", 7, 1, 1000).map_err(|e| e.to_string());
@@ -214,11 +255,26 @@ mod tests {
     fn seed_like_go() {
         assert_eq!(seed(&get_request("")), Ok(DEFAULT_SEED));
         assert_eq!(seed(&get_request("seed=9")), Ok(9));
-        assert_eq!(seed(&get_request("seed=18446744073709551615")), Ok(u64::MAX));
+        assert_eq!(
+            seed(&get_request("seed=18446744073709551615")),
+            Ok(u64::MAX)
+        );
         // Texts from Go's params.Seed.
-        for (q, v) in [("seed=-1", "-1"), ("seed=+1", " 1"), ("seed=%2B1", "+1"), ("seed=18446744073709551616", "18446744073709551616"), ("seed=x", "x")] {
+        for (q, v) in [
+            ("seed=-1", "-1"),
+            ("seed=+1", " 1"),
+            ("seed=%2B1", "+1"),
+            ("seed=18446744073709551616", "18446744073709551616"),
+            ("seed=x", "x"),
+        ] {
             let e = seed(&get_request(q)).unwrap_err();
-            assert_eq!(e.to_string(), format!("bad query parameter: seed=\"{}\" is not an unsigned integer", v));
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "bad query parameter: seed=\"{}\" is not an unsigned integer",
+                    v
+                )
+            );
         }
     }
 
@@ -232,6 +288,9 @@ mod tests {
         assert_eq!(body(&r), "encode response: json: unsupported value: +Inf\n");
         let r = ParamError("x".into()).response();
         assert_eq!((r.status, body(&r)), (400, "bad query parameter: x\n"));
-        assert!(r.headers.iter().any(|(k, v)| k == "Content-Type" && v == "text/plain; charset=utf-8"));
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v == "text/plain; charset=utf-8"));
     }
 }

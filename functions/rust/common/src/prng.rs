@@ -32,7 +32,9 @@ impl Rand {
     /// A generator for `seed` and a second key `stream`: state
     /// `seed ^ mix64(stream)` (Go: `prng.NewStream`).
     pub fn with_stream(seed: u64, stream: u64) -> Rand {
-        Rand { state: seed ^ mix64(stream) }
+        Rand {
+            state: seed ^ mix64(stream),
+        }
     }
 
     /// The next 64 bits.

@@ -26,7 +26,12 @@ pub fn handle(req: &Request) -> Response {
     };
     let x = n as f64;
     let f = |v: f64| Json::from(format_float(v, b'g', -1));
-    json_response(&Json::object(vec![("n", n.into()), ("sin", f(sin(x))), ("cos", f(cos(x))), ("sqrt", f(x.sqrt()))]))
+    json_response(&Json::object(vec![
+        ("n", n.into()),
+        ("sin", f(sin(x))),
+        ("cos", f(cos(x))),
+        ("sqrt", f(x.sqrt())),
+    ]))
 }
 
 const SIN: [f64; 6] = [
@@ -86,11 +91,16 @@ fn reduce(x: f64) -> (u64, f64) {
 }
 
 fn sin_poly(z: f64, zz: f64) -> f64 {
-    z + z * zz * ((((((SIN[0] * zz) + SIN[1]) * zz + SIN[2]) * zz + SIN[3]) * zz + SIN[4]) * zz + SIN[5])
+    z + z
+        * zz
+        * ((((((SIN[0] * zz) + SIN[1]) * zz + SIN[2]) * zz + SIN[3]) * zz + SIN[4]) * zz + SIN[5])
 }
 
 fn cos_poly(zz: f64) -> f64 {
-    1.0 - 0.5 * zz + zz * zz * ((((((COS[0] * zz) + COS[1]) * zz + COS[2]) * zz + COS[3]) * zz + COS[4]) * zz + COS[5])
+    1.0 - 0.5 * zz
+        + zz * zz
+            * ((((((COS[0] * zz) + COS[1]) * zz + COS[2]) * zz + COS[3]) * zz + COS[4]) * zz
+                + COS[5])
 }
 
 /// Go's `math.Sin`, bit for bit.
@@ -108,7 +118,11 @@ pub fn sin(x: f64) -> f64 {
         j -= 4;
     }
     let zz = z * z;
-    let y = if j == 1 || j == 2 { cos_poly(zz) } else { sin_poly(z, zz) };
+    let y = if j == 1 || j == 2 {
+        cos_poly(zz)
+    } else {
+        sin_poly(z, zz)
+    };
     if sign {
         -y
     } else {
@@ -131,7 +145,11 @@ pub fn cos(x: f64) -> f64 {
         sign = !sign;
     }
     let zz = z * z;
-    let y = if j == 1 || j == 2 { sin_poly(z, zz) } else { cos_poly(zz) };
+    let y = if j == 1 || j == 2 {
+        sin_poly(z, zz)
+    } else {
+        cos_poly(zz)
+    };
     if sign {
         -y
     } else {
@@ -217,7 +235,10 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 16);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            16
+        );
     }
 
     /// testdata/trig.txt: bits of x, Go's math.Sin(x) and math.Cos(x), for
@@ -226,7 +247,10 @@ mod tests {
     fn sin_cos_match_go() {
         let mut n = 0;
         for line in include_str!("../testdata/trig.txt").lines() {
-            let v: Vec<u64> = line.split(' ').map(|s| u64::from_str_radix(s, 16).unwrap()).collect();
+            let v: Vec<u64> = line
+                .split(' ')
+                .map(|s| u64::from_str_radix(s, 16).unwrap())
+                .collect();
             let x = f64::from_bits(v[0]);
             assert_eq!(sin(x).to_bits(), v[1], "sin({:e})", x);
             assert_eq!(cos(x).to_bits(), v[2], "cos({:e})", x);

@@ -64,7 +64,13 @@ pub fn solve_random(seed: u64, n: usize) -> Result<(bool, Vec<String>), &'static
         .collect();
     let x = solve(&mut a, b, n)?;
     let solved = x.iter().zip(&want).all(|(x, w)| (x - w).abs() <= TOLERANCE);
-    Ok((solved, x.iter().take(5).map(|v| format_float(*v, b'f', 6)).collect()))
+    Ok((
+        solved,
+        x.iter()
+            .take(5)
+            .map(|v| format_float(*v, b'f', 6))
+            .collect(),
+    ))
 }
 
 /// x with A·x = b for the row-major n×n A, which it overwrites with its LU
@@ -119,7 +125,10 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 9);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            9
+        );
     }
 
     #[test]

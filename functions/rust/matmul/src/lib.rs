@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 8);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            8
+        );
     }
 
     #[test]

@@ -62,7 +62,15 @@ fn planets() -> [Body; 5] {
         mass: m * SOLAR_MASS,
     };
     [
-        Body { x: 0.0, y: 0.0, z: 0.0, vx: 0.0, vy: 0.0, vz: 0.0, mass: SOLAR_MASS },
+        Body {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+            vx: 0.0,
+            vy: 0.0,
+            vz: 0.0,
+            mass: SOLAR_MASS,
+        },
         p(
             4.84143144246472090e+00,
             -1.16032004402742839e+00,
@@ -155,13 +163,19 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 8);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            8
+        );
     }
 
     /// The benchmarks game's published energies for 1,000 steps.
     #[test]
     fn reference_energies() {
         let (b, a) = simulate(1000);
-        assert_eq!((sprintf_f(b, 9), sprintf_f(a, 9)), ("-0.169075164".to_string(), "-0.169087605".to_string()));
+        assert_eq!(
+            (sprintf_f(b, 9), sprintf_f(a, 9)),
+            ("-0.169075164".to_string(), "-0.169087605".to_string())
+        );
     }
 }

@@ -12,7 +12,11 @@ pub fn handle(req: &Request) -> Response {
         Err(e) => return e.response(),
     };
     let p = primes(n as usize);
-    json_response(&Json::object(vec![("n", n.into()), ("count", p.len().into()), ("primes", Json::array(p))]))
+    json_response(&Json::object(vec![
+        ("n", n.into()),
+        ("count", p.len().into()),
+        ("primes", Json::array(p)),
+    ]))
 }
 
 /// The primes <= n in increasing order.
@@ -42,7 +46,10 @@ mod tests {
 
     #[test]
     fn golden_answers_of_the_go_version() {
-        assert_eq!(common::golden::check(include_str!("../testdata/golden.txt"), handle), 10);
+        assert_eq!(
+            common::golden::check(include_str!("../testdata/golden.txt"), handle),
+            10
+        );
     }
 
     #[test]
