@@ -14,16 +14,19 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
-// Set at link time by the Makefile.
+// Set at link time by the Makefile; main fills them from the go command's
+// build stamp when they are not (see stampedVersion).
 var (
-	version = "dev"
-	commit  = "unknown"
+	version = unsetVersion
+	commit  = unsetCommit
 )
 
 func main() {
+	version, commit = stampedVersion(version, commit, debug.ReadBuildInfo)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
