@@ -3,7 +3,6 @@ module github.com/faas-wasm/faas-wasm/functions
 go 1.26.0
 
 require (
-	github.com/brianvoe/gofakeit/v7 v7.18.2
 	github.com/faas-wasm/faas-wasm/fn v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 )

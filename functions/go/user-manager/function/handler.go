@@ -1,7 +1,10 @@
 // Package function is the study's user-manager function: it generates fake
-// user records with gofakeit and stores each one by POSTing it as JSON to the
-// REST endpoint in env USER_API_URL (cmd/userstore, backed by PostgreSQL, is
-// that endpoint in this repository).
+// user records (functions/internal/fakeuser: the project's word lists over
+// the shared SplitMix64 generator, so the Rust version in
+// functions/rust/user-manager generates the same records) and stores each
+// one by POSTing it as JSON to the REST endpoint in env USER_API_URL
+// (functions/services/userstore, backed by PostgreSQL, is that endpoint in
+// this repository). It replaced gofakeit, keeping the record's fields.
 //
 // Query: entries (default 1, at most 1000), seed (default
 // params.DefaultSeed). The records are generated from the seed, so two builds
@@ -18,8 +21,7 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/brianvoe/gofakeit/v7"
-
+	"github.com/faas-wasm/faas-wasm/functions/internal/fakeuser"
 	"github.com/faas-wasm/faas-wasm/functions/internal/params"
 )
 
@@ -27,16 +29,7 @@ import (
 var errNoURL = errors.New("env USER_API_URL is not set")
 
 // User is one generated record, in the JSON shape the user store accepts.
-type User struct {
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	Email     string `json:"email"`
-	Username  string `json:"username"`
-	Phone     string `json:"phone"`
-	Street    string `json:"street"`
-	City      string `json:"city"`
-	Country   string `json:"country"`
-}
+type User = fakeuser.User
 
 // Result is the answer of Handle.
 type Result struct {
@@ -75,25 +68,9 @@ func Handle(w http.ResponseWriter, r *http.Request) {
 	params.JSON(w, res)
 }
 
-// Generate returns n fake users drawn from a generator seeded with seed.
-func Generate(seed uint64, n int) []User {
-	f := gofakeit.New(seed)
-	users := make([]User, 0, n)
-	for range n {
-		p := f.Person()
-		users = append(users, User{
-			FirstName: p.FirstName,
-			LastName:  p.LastName,
-			Email:     p.Contact.Email,
-			Username:  f.Username(),
-			Phone:     p.Contact.Phone,
-			Street:    p.Address.Street,
-			City:      p.Address.City,
-			Country:   p.Address.Country,
-		})
-	}
-	return users
-}
+// Generate returns n fake users drawn from a generator seeded with seed
+// (fakeuser.Generate).
+func Generate(seed uint64, n int) []User { return fakeuser.Generate(seed, n) }
 
 func store(r *http.Request, url string, u User) error {
 	body, err := json.Marshal(u)
