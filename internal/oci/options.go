@@ -28,15 +28,17 @@ var sharedTransport = http.DefaultTransport.(*http.Transport).Clone()
 type Option func(*options)
 
 type options struct {
-	insecure      map[string]bool
-	timeout       time.Duration
-	platform      v1.Platform
-	auth          authn.Authenticator
-	keychain      authn.Keychain
-	transport     http.RoundTripper
-	maxModuleSize int64
-	retries       int
-	err           error // an option's invalid argument, reported by every call
+	insecure           map[string]bool
+	timeout            time.Duration
+	platform           v1.Platform
+	auth               authn.Authenticator
+	keychain           authn.Keychain
+	transport          http.RoundTripper
+	maxModuleSize      int64
+	precompiled        bool // PullWasm also reads the precompiled layer
+	maxPrecompiledSize int64
+	retries            int
+	err                error // an option's invalid argument, reported by every call
 }
 
 // WithInsecureRegistries lists registries reached over plain HTTP, as
@@ -100,6 +102,13 @@ func WithMaxModuleSize(n int64) Option {
 	return func(o *options) { o.maxModuleSize = n }
 }
 
+// WithPrecompiled makes PullWasm also read the image's precompiled layer,
+// when it has one (default off: the layer is not downloaded). Its size is
+// limited to DefaultMaxPrecompiledSize.
+func WithPrecompiled(on bool) Option {
+	return func(o *options) { o.precompiled = on }
+}
+
 // WithRetries sets how many times a request that failed with a temporary
 // error is tried again (default 2; 0 disables retries).
 func WithRetries(n int) Option {
@@ -126,6 +135,9 @@ func newOptions(opts []Option) *options {
 	}
 	if o.maxModuleSize <= 0 {
 		o.maxModuleSize = DefaultMaxModuleSize
+	}
+	if o.maxPrecompiledSize <= 0 {
+		o.maxPrecompiledSize = DefaultMaxPrecompiledSize
 	}
 	return o
 }

@@ -24,12 +24,21 @@ type WasmModule struct {
 	Ref string
 	// Form is how the image held the module.
 	Form WasmForm
+	// Precompiled is the image's precompiled layer (see
+	// MediaTypePrecompiled), read only with WithPrecompiled: nil when the
+	// image has none or it could not be read, PrecompiledErr then saying
+	// why. It is untrusted: check its signature before loading it.
+	Precompiled    *Precompiled
+	PrecompiledErr error
 }
 
 // PullWasm downloads the module of a Wasm image: the application/wasm layer
 // of a CNCF Wasm artifact, or, for an image whose platform is wasip1/wasm,
 // the file its entrypoint names (default /function.wasm) from its layers,
-// the topmost layer holding it winning. Layer digests are verified.
+// the topmost layer holding it winning. Layer digests are verified. With
+// WithPrecompiled it also reads the image's precompiled layer, if any; a
+// precompiled layer that cannot be read does not fail the pull
+// (WasmModule.PrecompiledErr).
 //
 // # Errors
 // ErrNotWasm (provider.ErrImage) for a container image; ErrInvalidReference
@@ -60,12 +69,20 @@ func PullWasm(ctx context.Context, ref string, opts ...Option) (*WasmModule, err
 	if err != nil {
 		return nil, err
 	}
-	return &WasmModule{
+	m := &WasmModule{
 		Module: module,
 		Digest: res.info.Digest,
 		Ref:    res.ref.Context().Digest(res.info.Digest).String(),
 		Form:   res.info.Form,
-	}, nil
+	}
+	if o.precompiled {
+		m.Precompiled, m.PrecompiledErr = res.precompiled(o.maxPrecompiledSize)
+		if m.PrecompiledErr != nil {
+			m.Precompiled = nil
+			m.PrecompiledErr = fmt.Errorf("image %s: %w", ref, m.PrecompiledErr)
+		}
+	}
+	return m, nil
 }
 
 func (res *resolved) artifactModule(limit int64) ([]byte, error) {
@@ -102,12 +119,16 @@ func (res *resolved) layerModule(limit int64) ([]byte, error) {
 		want = res.info.Entrypoint[0]
 	}
 	want = strings.TrimPrefix(path.Clean("/"+want), "/")
-	layers, err := res.img.Layers()
-	if err != nil {
-		return nil, classify(ref, reg, err)
-	}
-	for i := len(layers) - 1; i >= 0; i-- {
-		module, found, err := findInLayer(layers[i], want, limit)
+	for i := len(res.manifest.Layers) - 1; i >= 0; i-- {
+		d := res.manifest.Layers[i]
+		if d.MediaType == MediaTypePrecompiled {
+			continue
+		}
+		layer, err := res.img.LayerByDigest(d.Digest)
+		if err != nil {
+			return nil, classify(ref, reg, err)
+		}
+		module, found, err := findInLayer(layer, want, limit)
 		if err != nil {
 			return nil, pullErr(ref, reg, err, limit)
 		}
