@@ -12,8 +12,12 @@ TEST_TIMEOUT ?= 30m
 # The Go modules of the repository: the provider, the fn SDK, the functions (with their test
 # services) and the provider tests' Go guests.
 MODULES   := . fn functions test/guests
+# Rust builds use Debian's toolchain (a rustup one earlier on PATH has no wasm target) and keep
+# their target directory outside the repository.
+CARGO     ?= /usr/bin/cargo
+CARGO_TARGET_DIR ?= $(HOME)/.cache/faas-wasm/cargo-test
 
-.PHONY: all deps build run test vet fmt-check fuzz bench bench-k8s vulncheck clean cluster-up cluster-down cluster-smoke e2e chart-test
+.PHONY: all deps build run test sdk-test vet fmt-check fuzz bench bench-k8s vulncheck clean cluster-up cluster-down cluster-smoke e2e chart-test
 
 all: build
 
@@ -40,9 +44,17 @@ test: deps fmt-check vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	cd fn && $(GO) test -count=1 ./...
 	cd functions && $(GO) test -count=1 ./...
+	$(MAKE) sdk-test
 	./hack/chart-test.sh
 	./hack/fuzz-smoke.sh
 	$(MAKE) vulncheck
+
+# The Rust SDK and the Rust functions (cargo test, offline against Debian's crates), and the C
+# SDK's build and native-server test.
+sdk-test:
+	cd sdk/rust && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) $(CARGO) test
+	cd functions/rust && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) $(CARGO) test
+	./sdk/c/test.sh
 
 # Dependency audit: govulncheck against the Go vulnerability database built from the module
 # proxy's golang.org/x/vulndb (cached outside the repository). Fails on a reachable
