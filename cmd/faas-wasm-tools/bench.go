@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/faas-wasm/faas-wasm/internal/bench"
@@ -51,8 +52,10 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	fs.BoolVar(&c.Local, "local", false, "start registry, containerd and the provider in local mode (default without --gateway)")
 	fs.StringVar(&c.Mode, "mode", "", "report name: local or kubernetes (default local with --local, else kubernetes)")
 	fs.BoolVar(&c.Quick, "quick", false, "smoke profile: few rounds, short loads, functions "+strings.Join(bench.QuickFunctions, ",")+" unless --functions")
-	functions := fs.String("functions", "", "measure only these functions (comma separated base names, both variants)")
-	fs.StringVar(&c.Variants, "variants", "both", "both, container or wasm")
+	functions := fs.String("functions", "", "measure only these functions (comma separated base names, every variant)")
+	fs.StringVar(&c.Variants, "variants", "both", "both, container or wasm (the kind, in every language)")
+	languages := fs.String("languages", "", "measure only these guest languages (comma separated: "+strings.Join(bench.Languages, ",")+
+		"; default: every language the stack lists; entries NAME/NAME-wasm are Go, NAME-rs/NAME-rs-wasm Rust)")
 	fs.StringVar(&c.Stack, "f", "stack.yml", "stack file (its directory is the repository root)")
 	fs.StringVar(&c.Out, "out", "docs/benchmarks", "directory of the report, plots and JSON")
 	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "function namespace")
@@ -105,14 +108,27 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	default:
 		return c, fmt.Errorf("bench: %w: --variants %q (both, container or wasm)", bench.ErrUsage, c.Variants)
 	}
-	if *functions != "" {
-		for _, f := range strings.Split(*functions, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				c.Functions = append(c.Functions, f)
-			}
+	c.Functions = splitList(*functions)
+	for _, l := range splitList(*languages) {
+		if !slices.Contains(bench.Languages, l) {
+			return c, fmt.Errorf("bench: %w: --languages %q (%s)", bench.ErrUsage, l, strings.Join(bench.Languages, ", "))
+		}
+		if !slices.Contains(c.Languages, l) {
+			c.Languages = append(c.Languages, l)
 		}
 	}
 	return c, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // sibling finds the program name beside this executable, then on PATH.

@@ -33,6 +33,10 @@ func TestParseFlags(t *testing.T) {
 		{"containerd socket needs gateway", []string{"--containerd-socket", "/run/c.sock"}, true, nil},
 		{"local and gateway", []string{"--local", "--gateway", "http://x"}, true, nil},
 		{"bad variants", []string{"--variants", "rust"}, true, nil},
+		{"all languages by default", nil, false, func(c bench.Config) bool { return c.Languages == nil && c.Variants == "both" }},
+		{"languages", []string{"--languages", "rust, go,rust", "--variants", "wasm"}, false,
+			func(c bench.Config) bool { return strings.Join(c.Languages, ",") == "rust,go" && c.Variants == "wasm" }},
+		{"unknown language", []string{"--languages", "go,c"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},
 	}
 	for _, tt := range tests {

@@ -24,6 +24,9 @@ type Config struct {
 	Functions []string
 	// Variants is both, container or wasm.
 	Variants string
+	// Languages restricts the run to these guest languages (see
+	// Languages); empty is every language the stack has.
+	Languages []string
 	// Stack is the stack file; its directory is the repository root.
 	Stack string
 	// Out is the report directory.
@@ -91,4 +94,10 @@ func (c Config) Profile() Profile {
 		p.Max.MaxDuration = c.MaxDuration
 	}
 	return p
+}
+
+// selection is what the run measures: the kinds --variants asks for and
+// the environment offers (container, wasm), and the languages.
+func (c Config) selection(container, wasm bool) Selection {
+	return Selection{Container: container, Wasm: wasm, Languages: c.Languages}
 }

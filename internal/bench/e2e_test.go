@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder"
 )
 
 // TestQuickLocalEndToEnd builds faas-wasm and faas-wasm-tools side by side
@@ -44,8 +46,8 @@ func TestQuickLocalEndToEnd(t *testing.T) {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
 	}
 	files := strings.Fields(stdout.String())
-	if len(files) != 8 {
-		t.Fatalf("files written = %q, want json + md + 6 plots", files)
+	if len(files) != 9 {
+		t.Fatalf("files written = %q, want json + md + 7 plots", files)
 	}
 
 	data, err := os.ReadFile(filepath.Join(out, "local-quick.json"))
@@ -82,14 +84,32 @@ func TestQuickLocalEndToEnd(t *testing.T) {
 			t.Errorf("%s: no usage during the concurrent phase", v.Name)
 		}
 	}
-	if f.Wasm == nil {
-		t.Fatal("no Wasm result")
+	// every variant the stack has for prime-numbers (Go and, once listed,
+	// Rust; containers when containerd runs here)
+	stack, err := builder.LoadStack("../../stack.yml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	check(f.Wasm)
-	if f.Container != nil {
-		check(f.Container)
-	} else if !strings.Contains(strings.Join(res.Notes, " "), "container variants") {
-		t.Errorf("container variant missing without a note: %q", res.Notes)
+	plan, err := PlanStack(stack, []string{"prime-numbers"}, Selection{Container: true, Wasm: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pv := range plan.Functions[0].Variants {
+		v := f.Variant(pv.Variant)
+		switch {
+		case v != nil:
+			if v.Name != pv.Name || v.Language != pv.Language || v.Kind != pv.Kind {
+				t.Errorf("%s: result %s %s/%s", pv.Name, v.Name, v.Language, v.Kind)
+			}
+			check(v)
+		case pv.Wasm():
+			t.Errorf("no %s result (%s)", pv.Title(), pv.Name)
+		case !strings.Contains(strings.Join(res.Notes, " "), "container variants"):
+			t.Errorf("%s missing without a note: %q", pv.Name, res.Notes)
+		}
+	}
+	if len(f.Variants) == 0 {
+		t.Fatal("no result")
 	}
 
 	md, err := os.ReadFile(filepath.Join(out, "local-quick.md"))
@@ -98,7 +118,7 @@ func TestQuickLocalEndToEnd(t *testing.T) {
 	}
 	for _, want := range []string{"## Headline", "## Artifact size", "## Deploy → first 200", "## First request after scale to zero",
 		"## Serial latency, keep-alive off", "## Serial latency, keep-alive on", "## Concurrent load", "## Max throughput",
-		"## CPU and memory", "| prime-numbers |", "| Kernel |"} {
+		"## CPU and memory", "| prime-numbers |", "| Kernel |", "## Ratios (this run)"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

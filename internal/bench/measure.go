@@ -30,7 +30,11 @@ type Target struct {
 type VariantResult struct {
 	// Name is the deployed function name.
 	Name string `json:"name"`
-	// Wasm reports whether this is the Wasm variant.
+	// Language is the guest language (one of Languages).
+	Language string `json:"language"`
+	// Kind is KindContainer or KindWasm.
+	Kind string `json:"kind"`
+	// Wasm reports whether this is the Wasm variant (Kind == KindWasm).
 	Wasm bool `json:"wasm"`
 	// Size is the artifact size from the registry.
 	Size *ArtifactSize `json:"size,omitempty"`
@@ -68,7 +72,10 @@ var zeroAttempt = 15 * time.Second
 // MeasureVariant runs every phase of p for the deployment dep, invoked
 // with query, and leaves the function deleted.
 func MeasureVariant(ctx context.Context, t Target, p Profile, dep provider.FunctionDeployment, query string, wasm bool) *VariantResult {
-	r := &VariantResult{Name: dep.Service, Wasm: wasm}
+	r := &VariantResult{Name: dep.Service, Wasm: wasm, Kind: KindContainer}
+	if wasm {
+		r.Kind = KindWasm
+	}
 	fail := func(phase string, err error) {
 		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", phase, err))
 		t.Progress.Warn(dep.Service, phase, err)

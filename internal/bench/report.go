@@ -56,55 +56,50 @@ type Plot struct {
 	SVG []byte
 }
 
-// variants returns the container and Wasm results of every function.
-func variants(r *Results) (names []string, cs, ws []*VariantResult) {
+// Plots draws artifact sizes, deploy times, latency distributions and
+// max throughput: one group per function, one series (colour) per
+// variant measured (Go container, Go Wasm, Rust container, Rust Wasm).
+func Plots(r *Results) []Plot {
+	var names []string
 	for _, f := range r.Functions {
 		names = append(names, f.Name)
-		cs = append(cs, f.Container)
-		ws = append(ws, f.Wasm)
 	}
-	return names, cs, ws
-}
-
-// Plots draws artifact sizes, deploy times and latency distributions.
-func Plots(r *Results) []Plot {
-	names, cs, ws := variants(r)
-	values := func(vs []*VariantResult, get func(*VariantResult) float64) []float64 {
-		out := make([]float64, len(vs))
+	vs := variantsOf(r)
+	bars := func(get func(*VariantResult) float64) []Series {
+		out := make([]Series, len(vs))
 		for i, v := range vs {
-			if v != nil {
-				out[i] = get(v)
+			out[i] = Series{Name: v.Title(), Colour: variantColour(v), Values: make([]float64, len(r.Functions))}
+			for fi, f := range r.Functions {
+				if vr := f.Variant(v); vr != nil {
+					out[i].Values[fi] = get(vr)
+				}
 			}
 		}
 		return out
-	}
-	samples := func(vs []*VariantResult, get func(*VariantResult) *LoadResult) [][]float64 {
-		out := make([][]float64, len(vs))
-		for i, v := range vs {
-			if v != nil && get(v) != nil {
-				out[i] = get(v).Samples
-			}
-		}
-		return out
-	}
-	size := func(v *VariantResult) float64 {
-		if v.Size == nil {
-			return 0
-		}
-		return float64(v.Size.Total) / 1000
 	}
 	dist := func(name, caption, unit string, get func(*VariantResult) *LoadResult) Plot {
-		return Plot{Name: name, Caption: caption, SVG: BoxPlot(caption, unit, names,
-			[]DistSeries{{"container", samples(cs, get)}, {"wasm", samples(ws, get)}})}
+		series := make([]DistSeries, len(vs))
+		for i, v := range vs {
+			series[i] = DistSeries{Name: v.Title(), Colour: variantColour(v), Samples: make([][]float64, len(r.Functions))}
+			for fi, f := range r.Functions {
+				if vr := f.Variant(v); vr != nil && get(vr) != nil {
+					series[i].Samples[fi] = get(vr).Samples
+				}
+			}
+		}
+		return Plot{Name: name, Caption: caption, SVG: BoxPlot(caption, unit, names, series)}
+	}
+	bar := func(name, caption, unit string, get func(*VariantResult) float64) Plot {
+		return Plot{Name: name, Caption: caption, SVG: BarChart(caption, unit, names, bars(get))}
 	}
 	return []Plot{
-		{Name: "size", Caption: "Artifact size (manifest + config + layers)", SVG: BarChart("Artifact size (manifest + config + layers)", "KB", names,
-			[]Series{{"container", values(cs, size)}, {"wasm", values(ws, size)}})},
-		dist("deploy", "Deploy → first 200 (later rounds)", "ms", func(v *VariantResult) *LoadResult { return v.Deploy }),
-		dist("cold", "Scale to zero → first 200", "ms", func(v *VariantResult) *LoadResult { return v.Cold }),
-		dist("serial", "Serial latency, keep-alive off", "ms", func(v *VariantResult) *LoadResult { return v.SerialNoKeepAlive }),
-		dist("serial-keepalive", "Serial latency, keep-alive on", "ms", func(v *VariantResult) *LoadResult { return v.SerialKeepAlive }),
-		dist("concurrent", "Concurrent latency, 5 workers × 5 rps", "ms", func(v *VariantResult) *LoadResult { return v.Concurrent }),
+		bar("size", "Artifact size (manifest + config + layers)", "KB", sizeKB),
+		dist("deploy", "Deploy → first 200 (later rounds)", "ms", deploy),
+		dist("cold", "Scale to zero → first 200", "ms", cold),
+		dist("serial", "Serial latency, keep-alive off", "ms", serialOff),
+		dist("serial-keepalive", "Serial latency, keep-alive on", "ms", serialOn),
+		dist("concurrent", "Concurrent latency, 5 workers × 5 rps", "ms", concurrent),
+		bar("max", "Max throughput", "req/s", func(v *VariantResult) float64 { return pick(v, maxLoad, rps) }),
 	}
 }
 

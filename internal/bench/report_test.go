@@ -9,22 +9,44 @@ import (
 	"time"
 )
 
-func sampleResults() *Results {
-	lr := func(ms ...float64) *LoadResult {
-		d := make([]time.Duration, len(ms))
-		for i, v := range ms {
-			d[i] = time.Duration(v * float64(time.Millisecond))
-		}
-		return &LoadResult{Summary: Summarize(d, 0), Samples: ms, RPS: 10}
+// lr is a synthetic load result of the samples ms.
+func lr(ms ...float64) *LoadResult {
+	d := make([]time.Duration, len(ms))
+	for i, v := range ms {
+		d[i] = time.Duration(v * float64(time.Millisecond))
 	}
+	return &LoadResult{Summary: Summarize(d, 0), Samples: ms, RPS: 10}
+}
+
+// withRPS sets l's throughput.
+func withRPS(l *LoadResult, rps float64) *LoadResult { l.RPS = rps; return l }
+
+// sampleResults has aes in all four variants (Rust Wasm with an error)
+// and matmul in Go only.
+func sampleResults() *Results {
+	v := func(name, lang, kind string, kb, first float64, deployMs, coldMs, serialMs, concMs, maxRPS float64) *VariantResult {
+		return &VariantResult{Name: name, Language: lang, Kind: kind, Wasm: kind == KindWasm,
+			Size: &ArtifactSize{Total: int64(kb * 1000)}, FirstDeployMs: first, Deploy: lr(deployMs, deployMs),
+			Cold: lr(coldMs), SerialNoKeepAlive: lr(serialMs, serialMs), SerialKeepAlive: lr(serialMs / 2), Concurrent: lr(concMs), Max: withRPS(lr(serialMs), maxRPS)}
+	}
+	aes := []*VariantResult{
+		v("aes", "go", KindContainer, 4000, 300, 500, 200, 10, 20, 1000),
+		v("aes-wasm", "go", KindWasm, 2000, 2000, 100, 4, 15, 30, 500),
+		v("aes-rs", "rust", KindContainer, 1000, 250, 400, 180, 8, 16, 1200),
+		v("aes-rs-wasm", "rust", KindWasm, 80, 200, 50, 2, 8.8, 17.6, 1800),
+	}
+	aes[3].Errors = []string{"cold: boom"}
+	aes[0].SerialNoKeepAlive, aes[0].Concurrent = lr(10, 10), lr(20)
 	return &Results{
 		Environment: Environment{Mode: "local", Profile: "quick", Cores: 2},
 		Profile:     QuickProfile(),
-		Functions: []*FunctionResult{{Name: "aes", Query: StudyInputs["aes"],
-			Container: &VariantResult{Name: "aes", Size: &ArtifactSize{Total: 4000_000}, Deploy: lr(400, 600),
-				SerialNoKeepAlive: lr(10, 10), Concurrent: lr(20)},
-			Wasm: &VariantResult{Name: "aes-wasm", Wasm: true, Size: &ArtifactSize{Total: 2000_000}, Deploy: lr(100),
-				SerialNoKeepAlive: lr(15, 15), Concurrent: lr(30), Errors: []string{"cold: boom"}}}},
+		Functions: []*FunctionResult{
+			{Name: "aes", Query: StudyInputs["aes"], Variants: aes},
+			{Name: "matmul", Query: StudyInputs["matmul"], Variants: []*VariantResult{
+				v("matmul", "go", KindContainer, 2600, 300, 200, 200, 1, 2, 900),
+				{Name: "matmul-wasm", Wasm: true}, // written before the language dimension: Go Wasm
+			}},
+		},
 		Notes: []string{"a note"},
 	}
 }
@@ -32,12 +54,22 @@ func sampleResults() *Results {
 func TestMarkdown(t *testing.T) {
 	md := Markdown(sampleResults(), "local", nil)
 	tests := []struct{ name, want string }{
-		{"serial ratio and study ratio", "| aes | 10.0 | 15.0 | 1.50× | 1.17× |"},
-		{"deploy and size ratios", "| 500 | 100 | 0.20× | 4000 | 2000 | 0.50× |"},
-		{"study mean beside ours", "| aes | aes-wasm | 15.00 |"},
+		{"headline: four variants", "| aes | Rust Wasm | 80 | 200 | 50 | 2.0 | 8.80 | 17.60 | 1800 |"},
+		{"headline: Go container", "| aes | Go container | 4000 | 300 | 500 | 200.0 | 10.00 | 20.00 | 1000 |"},
+		{"Rust W/C ratios", "| aes | 0.08× | 0.80× | 0.12× | 0.01× | 1.10× | 1.10× | 1.50× | 1.17× | 1.19× | 12.5× |"},
+		{"Go W/C ratios", "| aes | 0.50× | 6.67× | 0.20× | 0.02× | 1.50× | 1.50× | 0.50× | 1.17× | 1.19× | 2.0× |"},
+		{"Rust Wasm / Go container", "| aes | 0.02× | 0.67× | 0.10× | 0.01× | 0.88× | 0.88× | 1.80× | 1.17× | 1.19× | 50.0× |"},
+		{"study row", "| study | — | — | 0.48× | — | 0.95–1.28× | 1.15–1.30× | — |  |  | 65–75× |"},
+		{"range over functions", "| range | 0.50× |"},
+		{"language column", "| aes | Rust | wasm | aes-rs-wasm | 8.80 |"},
+		{"old results are Go", "| matmul | Go | wasm | matmul-wasm |"},
+		{"same-language ratio in sections", "| aes | Rust | wasm | aes-rs-wasm | 200 | 50.0 |"},
+		{"size: × smaller than the Go container", "| aes | Rust | wasm | aes-rs-wasm | 80 | 0.08× | 50.0× |"},
+		{"study mean beside ours", "| aes | Go | wasm | aes-wasm | 15.00 | 15.00 | 15.00 | — | 10.0 | 2 | — | 60.3 | 1.50× |"},
 		{"notes", "- a note"},
-		{"variant errors", "- aes-wasm: cold: boom"},
-		{"missing values as dashes", "| aes | aes | — |"},
+		{"variant errors", "- aes-rs-wasm: cold: boom"},
+		{"missing values as dashes", "| matmul | Go | wasm | matmul-wasm | — |"},
+		{"variant usage rows", "| aes | Rust | container | aes-rs | — |"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +77,34 @@ func TestMarkdown(t *testing.T) {
 				t.Errorf("report lacks %q\n%s", tt.want, md)
 			}
 		})
+	}
+	// matmul lacks the Rust variants: no row of its own in the Rust tables
+	rust := md[strings.Index(md, "### Rust Wasm / Rust container"):strings.Index(md, "### Go Wasm / Go container")]
+	if strings.Contains(rust, "| matmul |") {
+		t.Errorf("Rust ratios list matmul:\n%s", rust)
+	}
+}
+
+func TestComputeRatios(t *testing.T) {
+	r := sampleResults()
+	rows := ComputeRatios(r, Comparisons[0])
+	if len(rows) != 1 || rows[0].Function != "aes" || len(rows[0].Ratios) != len(ratioMetrics) {
+		t.Fatalf("rows = %+v", rows)
+	}
+	want := []float64{0.08, 0.8, 0.125, 2.0 / 180, 1.1, 1.1, 1.5}
+	for i, w := range want {
+		if g := rows[0].Ratios[i]; g < w*0.999 || g > w*1.001 {
+			t.Errorf("%s = %v, want %v", ratioMetrics[i].name, g, w)
+		}
+	}
+	if rows := ComputeRatios(r, Comparisons[1]); len(rows) != 2 || rows[1].Ratios[0] != 0 {
+		t.Errorf("Go rows = %+v (matmul-wasm has no values: zeros)", rows)
+	}
+	if got := ratioRange([]float64{0, 0.5, 0.25}); got != "0.25–0.50×" {
+		t.Errorf("ratioRange = %q", got)
+	}
+	if got := ratioRange(nil); got != "—" {
+		t.Errorf("empty ratioRange = %q", got)
 	}
 }
 
@@ -54,21 +114,34 @@ func TestWriteReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 8 {
-		t.Fatalf("files = %q", files)
+	if len(files) != 2+len(Plots(sampleResults())) || len(files) != 9 {
+		t.Fatalf("files = %q, want json + md + 7 plots", files)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "local.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var back Results
-	if err := json.Unmarshal(data, &back); err != nil || back.Functions[0].Wasm.Size.Total != 2000_000 {
-		t.Errorf("JSON round trip: %v %+v", err, back.Functions)
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
 	}
+	rw := back.Functions[0].Variant(Variant{"rust", KindWasm})
+	if rw == nil || rw.Size.Total != 80_000 || rw.Name != "aes-rs-wasm" {
+		t.Errorf("JSON round trip: %+v", back.Functions[0].Variants)
+	}
+	for _, key := range []string{`"language":"rust","kind":"wasm"`, `"language":"go","kind":"container"`} {
+		if !strings.Contains(string(data), key) {
+			t.Errorf("JSON lacks %s", key)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "local.md"))
 	for _, f := range files {
 		if strings.HasSuffix(f, ".svg") {
 			doc, _ := os.ReadFile(f)
 			elements(t, doc)
+			if !strings.Contains(string(md), "("+filepath.Base(f)+")") {
+				t.Errorf("report does not show %s", filepath.Base(f))
+			}
 		}
 	}
 }

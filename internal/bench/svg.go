@@ -15,6 +15,8 @@ type Series struct {
 	Name string
 	// Values has one value per group.
 	Values []float64
+	// Colour fills the series' bars; empty picks one by position.
+	Colour string
 }
 
 // DistSeries is one named set of samples, one sample per group.
@@ -23,6 +25,8 @@ type DistSeries struct {
 	Name string
 	// Samples has one sample per group.
 	Samples [][]float64
+	// Colour draws the series' boxes; empty picks one by position.
+	Colour string
 }
 
 // Chart geometry and colours shared by the plots.
@@ -32,17 +36,35 @@ const (
 	padT, padB         = 50.0, 110.0
 	plotW, plotH       = chartW - padL - padR, chartH - padT - padB
 	fontAttrs          = `font-family="sans-serif" font-size="12"`
-	containerColour    = "#4e79a7"
-	wasmColour         = "#f28e2b"
 	defaultSeriesColor = "#76b7b2"
 )
 
-func seriesColour(i int) string {
-	switch i {
-	case 0:
-		return containerColour
-	case 1:
-		return wasmColour
+// palette colours the series without a colour of their own, by position;
+// its first four are the variants' colours (variantColour).
+var palette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759"}
+
+// variantColours: Go blue (container) and orange (Wasm), Rust green
+// (container) and red (Wasm), whichever variants a chart shows.
+var variantColours = map[Variant]string{
+	{"go", KindContainer}: palette[0], {"go", KindWasm}: palette[1],
+	{"rust", KindContainer}: palette[2], {"rust", KindWasm}: palette[3],
+}
+
+// variantColour is v's colour in every chart.
+func variantColour(v Variant) string {
+	if c, ok := variantColours[v]; ok {
+		return c
+	}
+	return defaultSeriesColor
+}
+
+// seriesColour is colour, or the palette's i-th entry when empty.
+func seriesColour(i int, colour string) string {
+	switch {
+	case colour != "":
+		return colour
+	case i < len(palette):
+		return palette[i]
 	}
 	return defaultSeriesColor
 }
@@ -63,8 +85,9 @@ func svgHeader(b *bytes.Buffer, title, unit string) {
 		padT+plotH/2, padT+plotH/2, esc(unit))
 }
 
-// svgLegend and group labels.
-func svgFooter(b *bytes.Buffer, groups, names []string) {
+// svgFooter writes the group labels and the legend: one entry per
+// series name in its colour.
+func svgFooter(b *bytes.Buffer, groups, names, colours []string) {
 	gw := plotW / float64(max(len(groups), 1))
 	for i, g := range groups {
 		x := padL + gw*(float64(i)+0.5)
@@ -74,7 +97,7 @@ func svgFooter(b *bytes.Buffer, groups, names []string) {
 	for i, n := range names {
 		x := padL + float64(i)*160
 		fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n",
-			x, chartH-18, seriesColour(i), x+16, chartH-8, esc(n))
+			x, chartH-18, colours[i], x+16, chartH-8, esc(n))
 	}
 	b.WriteString("</svg>\n")
 }
@@ -121,15 +144,15 @@ func BarChart(title, unit string, groups []string, series []Series) []byte {
 			h := plotH * s.Values[gi] / top
 			x := padL + gw*float64(gi) + gw*0.1 + bw*float64(si)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s %s</title></rect>`+"\n",
-				x, padT+plotH-h, bw, h, seriesColour(si), esc(groups[gi]), esc(s.Name), esc(formatTick(s.Values[gi])), esc(unit))
+				x, padT+plotH-h, bw, h, seriesColour(si, s.Colour), esc(groups[gi]), esc(s.Name), esc(formatTick(s.Values[gi])), esc(unit))
 		}
 	}
 	fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" stroke="black"/>`+"\n", padL, padL+plotW, padT+plotH, padT+plotH)
-	names := make([]string, len(series))
+	names, colours := make([]string, len(series)), make([]string, len(series))
 	for i, s := range series {
-		names[i] = s.Name
+		names[i], colours[i] = s.Name, seriesColour(i, s.Colour)
 	}
-	svgFooter(&b, groups, names)
+	svgFooter(&b, groups, names, colours)
 	return b.Bytes()
 }
 
@@ -177,7 +200,7 @@ func BoxPlot(title, unit string, groups []string, series []DistSeries) []byte {
 			q := func(p float64) float64 { return Quantile(sorted, p) }
 			x := padL + gw*float64(gi) + gw*0.1 + bw*float64(si)
 			mid := x + bw/2
-			c := seriesColour(si)
+			c := seriesColour(si, s.Colour)
 			fmt.Fprintf(&b, `<g><title>%s %s: p50 %s %s, p99 %s %s, n=%d</title>`, esc(groups[gi]), esc(s.Name),
 				esc(formatTick(q(0.5))), esc(unit), esc(formatTick(q(0.99))), esc(unit), len(sorted))
 			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s"/>`, mid, mid, y(q(0.01)), y(q(0.99)), c)
@@ -188,11 +211,11 @@ func BoxPlot(title, unit string, groups []string, series []DistSeries) []byte {
 				x+bw*0.1, x+bw*0.9, y(q(0.5)), y(q(0.5)))
 		}
 	}
-	names := make([]string, len(series))
+	names, colours := make([]string, len(series)), make([]string, len(series))
 	for i, s := range series {
-		names[i] = s.Name
+		names[i], colours[i] = s.Name, seriesColour(i, s.Colour)
 	}
-	svgFooter(&b, groups, names)
+	svgFooter(&b, groups, names, colours)
 	return b.Bytes()
 }
 

@@ -31,10 +31,7 @@ func usageSection(b *strings.Builder, r *Results) {
 	}
 	var rows [][]string
 	for _, f := range r.Functions {
-		for _, v := range []*VariantResult{f.Container, f.Wasm} {
-			if v == nil {
-				continue
-			}
+		for _, v := range f.Variants {
 			prov := func(u *Usage) *Reading {
 				if u == nil {
 					return nil
@@ -54,14 +51,14 @@ func usageSection(b *strings.Builder, r *Results) {
 			if v.Max != nil {
 				mx = v.Max.Usage
 			}
-			rows = append(rows, []string{f.Name, v.Name,
+			rows = append(rows, append(variantCells(f, v),
 				mib(prov(v.Before)), mib(prov(v.Idle)), mib(rep(v.Idle)),
 				cores(prov(conc)), cores(rep(conc)), mib(prov(conc)), mib(rep(conc)),
-				cores(prov(mx)), cores(rep(mx))})
+				cores(prov(mx)), cores(rep(mx))))
 		}
 	}
-	table(b, []string{"function", "variant", "provider MiB before deploy", "idle provider MiB", "idle replicas MiB", "load provider cores", "load replica cores",
-		"load provider MiB", "load replicas MiB", "max provider cores", "max replica cores"}, rows)
+	table(b, append(append([]string{}, variantHeader...), "provider MiB before deploy", "idle provider MiB", "idle replicas MiB", "load provider cores", "load replica cores",
+		"load provider MiB", "load replicas MiB", "max provider cores", "max replica cores"), rows)
 }
 
 // methodology explains what the numbers are.

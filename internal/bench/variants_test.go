@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+)
+
+// testStack builds a stack with the named entries; names ending in -wasm
+// are Wasm, names with -rs are rust-faaswasm, c- names c-faaswasm.
+func testStack(t *testing.T, names ...string) *builder.Stack {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("version: 1.0\nfunctions:\n")
+	for _, n := range names {
+		lang := "go-faaswasm"
+		switch {
+		case strings.Contains(n, "-rs"):
+			lang = "rust-faaswasm"
+		case strings.HasPrefix(n, "plain-c"):
+			lang = "c-faaswasm"
+		}
+		fmt.Fprintf(&b, "  %s:\n    lang: %s\n    handler: ./h/%s\n    image: r/%s:latest\n", n, lang, n, n)
+		if strings.HasSuffix(n, "-wasm") {
+			b.WriteString("    annotations:\n      com.openfaas.runtime: wasm\n")
+		}
+	}
+	s, err := builder.ParseStack([]byte(b.String()), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	return s
+}
+
+func fourVariants(bases ...string) []string {
+	var out []string
+	for _, b := range bases {
+		out = append(out, b, b+"-wasm", b+"-rs", b+"-rs-wasm")
+	}
+	return out
+}
+
+func TestParseVariantName(t *testing.T) {
+	tests := []struct {
+		name, base string
+		want       Variant
+	}{
+		{"aes", "aes", Variant{"go", KindContainer}},
+		{"aes-wasm", "aes", Variant{"go", KindWasm}},
+		{"aes-rs", "aes", Variant{"rust", KindContainer}},
+		{"aes-rs-wasm", "aes", Variant{"rust", KindWasm}},
+		{"n-body-rs-wasm", "n-body", Variant{"rust", KindWasm}},
+		{"plain-c-wasm", "plain-c", Variant{"go", KindWasm}},
+		{"-wasm", "-wasm", Variant{"go", KindContainer}},
+		{"-rs", "-rs", Variant{"go", KindContainer}},
+	}
+	for _, tt := range tests {
+		base, v := ParseVariantName(tt.name)
+		if base != tt.base || v != tt.want {
+			t.Errorf("ParseVariantName(%q) = %q, %v; want %q, %v", tt.name, base, v, tt.base, tt.want)
+		}
+		if tt.base != tt.name && VariantName(base, v) != tt.name {
+			t.Errorf("VariantName(%q, %v) = %q", base, v, VariantName(base, v))
+		}
+	}
+}
+
+func TestPlanStack(t *testing.T) {
+	all := Selection{Container: true, Wasm: true}
+	tests := []struct {
+		name      string
+		entries   []string
+		bases     []string
+		sel       Selection
+		want      []string // planned entries, in order
+		wantNotes []string // substrings, one per note
+		wantErr   bool
+	}{
+		{name: "all four, every base, plain C ignored", entries: append(fourVariants("matmul", "aes"), "plain-c-wasm"), sel: all,
+			want: []string{"aes", "aes-wasm", "aes-rs", "aes-rs-wasm", "matmul", "matmul-wasm", "matmul-rs", "matmul-rs-wasm"}},
+		{name: "only Go in the stack", entries: []string{"aes", "aes-wasm", "matmul", "matmul-wasm"}, sel: all,
+			want: []string{"aes", "aes-wasm", "matmul", "matmul-wasm"}, wantNotes: []string{"Rust variants were not measured: the stack has none (NAME-rs, NAME-rs-wasm)"}},
+		{name: "missing Rust container", entries: []string{"aes", "aes-wasm", "aes-rs-wasm", "matmul", "matmul-wasm", "matmul-rs", "matmul-rs-wasm"},
+			bases: []string{"aes", "matmul"}, sel: all,
+			want:      []string{"aes", "aes-wasm", "aes-rs-wasm", "matmul", "matmul-wasm", "matmul-rs", "matmul-rs-wasm"},
+			wantNotes: []string{"aes: no Rust container variant (aes-rs) in the stack, skipped"}},
+		{name: "languages filter", entries: fourVariants("aes"), sel: Selection{Container: true, Wasm: true, Languages: []string{"rust"}},
+			want: []string{"aes-rs", "aes-rs-wasm"}},
+		{name: "wasm only", entries: fourVariants("aes"), sel: Selection{Wasm: true}, want: []string{"aes-wasm", "aes-rs-wasm"}},
+		{name: "container only, Go only stack", entries: []string{"aes", "aes-wasm"}, sel: Selection{Container: true},
+			want: []string{"aes"}, wantNotes: []string{"Rust variants were not measured"}},
+		{name: "Go filter says nothing of missing Rust", entries: []string{"aes", "aes-wasm"},
+			sel: Selection{Container: true, Wasm: true, Languages: []string{"go"}}, want: []string{"aes", "aes-wasm"}},
+		{name: "asked for Rust, stack has none", entries: []string{"aes", "aes-wasm"},
+			sel: Selection{Container: true, Wasm: true, Languages: []string{"rust"}}, wantErr: true},
+		{name: "unknown function", entries: fourVariants("aes"), bases: []string{"nope"}, sel: all, wantErr: true},
+		{name: "a Go-named entry of another lang is no variant", entries: []string{"plain-c-wasm"}, bases: []string{"plain-c"}, sel: all, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := PlanStack(testStack(t, tt.entries...), tt.bases, tt.sel)
+			if tt.wantErr {
+				if !errors.Is(err, ErrUsage) {
+					t.Fatalf("err = %v, want ErrUsage", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.Names(); !slices.Equal(got, tt.want) {
+				t.Errorf("names = %q, want %q", got, tt.want)
+			}
+			if plan.Len() != len(tt.want) {
+				t.Errorf("Len = %d", plan.Len())
+			}
+			if len(plan.Notes) != len(tt.wantNotes) {
+				t.Fatalf("notes = %q, want %d", plan.Notes, len(tt.wantNotes))
+			}
+			for i, n := range tt.wantNotes {
+				if !strings.Contains(plan.Notes[i], n) {
+					t.Errorf("note %q lacks %q", plan.Notes[i], n)
+				}
+			}
+			for _, f := range plan.Functions {
+				for _, v := range f.Variants {
+					if VariantName(f.Base, v.Variant) != v.Name || v.Function.Image != "r/"+v.Name+":latest" || v.Wasm() != v.Function.IsWasm() {
+						t.Errorf("%s: planned %+v", f.Base, v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPlanStackRepository(t *testing.T) {
+	stack, err := builder.LoadStack("../../stack.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanStack(stack, nil, Selection{Container: true, Wasm: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Functions) != len(StudyInputs) {
+		t.Errorf("functions = %d, want the study's %d", len(plan.Functions), len(StudyInputs))
+	}
+	for _, f := range plan.Functions {
+		if _, ok := StudyInputs[f.Base]; !ok {
+			t.Errorf("%s is not one of the study's functions", f.Base)
+		}
+	}
+}
