@@ -1,7 +1,8 @@
 // Package fakeuser generates the user-manager function's fake user records
 // from a seed, the same in Go and in Rust (functions/rust/user-manager):
-// word lists written for the project (words.txt, embedded here and included
-// by the Rust crate) and draws from the shared SplitMix64 generator
+// word lists written for the project (words.txt, embedded here; `go
+// generate` copies it into functions/rust/user-manager/src, whose build is
+// staged without this directory, and TestRustCopy keeps the copy current) and draws from the shared SplitMix64 generator
 // (functions/internal/prng).
 //
 // One generator, prng.New(seed), draws for each user in this order, every
@@ -26,6 +27,8 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/functions/internal/prng"
 )
+
+//go:generate cp words.txt ../../rust/user-manager/src/words.txt
 
 //go:embed words.txt
 var words string

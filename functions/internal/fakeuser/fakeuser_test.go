@@ -2,6 +2,7 @@ package fakeuser
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 )
 
@@ -50,5 +51,14 @@ func TestWireFormat(t *testing.T) {
 	const want = `{"first_name":"Priya","last_name":"Eriksen","email":"priya.eriksen@example.net","username":"priyaeriksen34","phone":"2828362455","street":"6651 Harbour Road","city":"Coimbra","country":"Italy"}`
 	if string(b) != want {
 		t.Errorf("got %s\nwant %s", b, want)
+	}
+}
+
+// TestRustCopy fails when the Rust crate's copy of the word lists is stale:
+// run go generate ./internal/fakeuser.
+func TestRustCopy(t *testing.T) {
+	b, err := os.ReadFile("../../rust/user-manager/src/words.txt")
+	if err != nil || string(b) != words {
+		t.Errorf("functions/rust/user-manager/src/words.txt differs from words.txt (%v): run go generate ./internal/fakeuser", err)
 	}
 }

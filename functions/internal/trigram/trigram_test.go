@@ -1,6 +1,7 @@
 package trigram
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +100,14 @@ func TestParseTableErrors(t *testing.T) {
 		if _, err := ParseTable(text); err == nil {
 			t.Errorf("ParseTable(%q) succeeded", text)
 		}
+	}
+}
+
+// TestRustCopy fails when the Rust crate's copy of the table is stale: run
+// go generate ./internal/trigram.
+func TestRustCopy(t *testing.T) {
+	b, err := os.ReadFile("../../rust/whatlang/src/profiles.txt")
+	if err != nil || string(b) != profiles {
+		t.Errorf("functions/rust/whatlang/src/profiles.txt differs from profiles.txt (%v): run go generate ./internal/trigram", err)
 	}
 }

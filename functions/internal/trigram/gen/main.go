@@ -1,4 +1,5 @@
-// Command gen writes profiles.txt, the trigram detector's table: the lines
+// Command gen writes profiles.txt (and its copy for the Rust crate,
+// functions/rust/whatlang/src/profiles.txt), the trigram detector's table: the lines
 // of functions/testdata/whatlang/languages.txt, each language of a script
 // with several languages followed by its profile learnt from the training
 // part of corpus/CODE.txt. Run by `go generate` in functions/internal/trigram.
@@ -15,6 +16,10 @@ import (
 )
 
 const dir = "../../testdata/whatlang"
+
+// RustCopy is where the Rust version reads the table (relative to
+// functions/internal/trigram).
+const RustCopy = "../../rust/whatlang/src/profiles.txt"
 
 func main() {
 	src, err := os.ReadFile(filepath.Join(dir, "languages.txt"))
@@ -60,7 +65,11 @@ func main() {
 		}
 		fmt.Fprintf(&out, "%s|%s\n", line, strings.Join(p, ""))
 	}
-	if err := os.WriteFile("profiles.txt", []byte(out.String()), 0o644); err != nil {
-		log.Fatal(err)
+	// The Rust crate gets a copy inside its own directory: the faas-wasm
+	// builder stages only the packages, so include_str! cannot reach here.
+	for _, path := range []string{"profiles.txt", RustCopy} {
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 }

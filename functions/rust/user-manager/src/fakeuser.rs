@@ -8,8 +8,11 @@ use common::json::write_string;
 use common::Json;
 use common::Rand;
 
-/// The word lists, shared with the Go version.
-pub const WORDS: &str = include_str!("../../../internal/fakeuser/words.txt");
+/// The word lists, shared with the Go version: a copy of
+/// functions/internal/fakeuser/words.txt written by `go generate` there and
+/// kept equal by its tests (the faas-wasm builder stages only this crate's
+/// packages, so the original is out of reach).
+pub const WORDS: &str = include_str!("words.txt");
 
 /// One generated record, in the JSON shape the user store accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]

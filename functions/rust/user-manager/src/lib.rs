@@ -1,6 +1,6 @@
 //! The study's user-manager function: generate query `entries` (default 1,
 //! at most 1000) fake users from query `seed` (default 42) by the rule of
-//! functions/internal/fakeuser (the same word lists, included from there,
+//! functions/internal/fakeuser (the same word lists, a generated copy,
 //! and the same SplitMix64 draws), POST each as JSON to env `USER_API_URL`
 //! with the SDK's HTTP client (`faas_http` in Wasm: the host must be in
 //! `com.openfaas.wasm.allowed-hosts`), and answer what
