@@ -18,6 +18,7 @@
 
 pub mod gofloat;
 pub mod golden;
+pub mod goquery;
 pub mod json;
 pub mod params;
 pub mod prng;

@@ -5,7 +5,6 @@
 //! functions/go/fuzzysearch answers, byte for byte. The text is fetched on
 //! every call, as in the study.
 
-mod goquery;
 pub mod search;
 
 use common::{error_response, json_response, Json};
@@ -16,8 +15,8 @@ const MAX_TEXT: usize = 16 << 20;
 
 /// The function's handler.
 pub fn handle(req: &Request) -> Response {
-    let q = goquery::get(&req.query, "search").unwrap_or_default();
-    let needle = if q.is_empty() { "Hamlet".to_string() } else { goquery::valid_utf8(&q) };
+    let q = common::goquery::get(&req.query, "search").unwrap_or_default();
+    let needle = if q.is_empty() { "Hamlet".to_string() } else { common::goquery::valid_utf8(&q) };
     let text = match fetch(faas_wasm_fn::env("HAMLET_URL").unwrap_or_default().as_str()) {
         Ok(t) => t,
         Err(e) => return error_response(502, &e),

@@ -12,7 +12,7 @@
 //! 6. Rank: smallest distance, then earliest line; the first MAX_SHOWN are
 //!    listed, all are counted.
 
-use crate::goquery::valid_utf8;
+use common::goquery::valid_utf8;
 
 /// How many of the best matches the answer lists.
 pub const MAX_SHOWN: usize = 10;

@@ -4,7 +4,6 @@
 //! byte for byte: language, code (ISO 639-3), script, confidence (a string
 //! with four decimals) and reliable.
 
-mod goquery;
 pub mod trigram;
 
 use common::{error_response, json_response, Json};
@@ -15,14 +14,14 @@ const MAX_BODY: usize = 1 << 20;
 
 /// The function's handler.
 pub fn handle(req: &Request) -> Response {
-    let mut text = goquery::get(&req.query, "text").unwrap_or_default();
+    let mut text = common::goquery::get(&req.query, "text").unwrap_or_default();
     if text.is_empty() {
         text = req.body[..req.body.len().min(MAX_BODY)].to_vec();
     }
     if text.is_empty() {
         return error_response(400, "bad query parameter: text is empty");
     }
-    let d = trigram::detect(&goquery::valid_utf8(&text));
+    let d = trigram::detect(&common::goquery::valid_utf8(&text));
     json_response(&Json::object(vec![
         ("language", d.name.into()),
         ("code", d.code.into()),

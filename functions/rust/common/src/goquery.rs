@@ -4,7 +4,7 @@
 //! raw bytes; [`valid_utf8`] then repairs them as Go's decoder does).
 //! Written here because the SDK's `query_param` repairs invalid UTF-8 the
 //! way Rust does (one U+FFFD per maximal bad sequence), which differs from
-//! Go's one-per-byte. (A candidate for the shared crate `common`.)
+//! Go's one-per-byte.
 
 /// Go's `url.Values.Get(key)` of `url.ParseQuery(raw)`; `None` when absent.
 pub fn get(raw: &str, key: &str) -> Option<Vec<u8>> {
