@@ -51,7 +51,7 @@ log "building and pushing stack.yml to $registry"
 kubectl_admin create namespace "$ns" --dry-run=client -o yaml | kubectl_admin apply -f - >/dev/null
 api=127.0.0.1:$(free_port)
 "$bin" --mode kubernetes --kubeconfig "$KUBECONFIG_ADMIN" --addr "$api" --namespace "$ns" \
-	--autoscale=false --log-level warn >"$work/provider.log" 2>&1 &
+	--state-dir "$work/state" --autoscale=false --log-level warn >"$work/provider.log" 2>&1 &
 pids+=($!)
 provider_pid=$!
 for _ in $(seq 1 300); do
@@ -59,6 +59,11 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 curl -sf "http://$api/healthz" >/dev/null || { cat "$work/provider.log"; die "provider did not start"; }
+# The credentials the provider generated on its first start (auth is on by default); bench
+# reads them from the environment, so they are not on a command line.
+OPENFAAS_USER=$(cat "$work/state/credentials/basic-auth-user")
+OPENFAAS_PASSWORD=$(cat "$work/state/credentials/basic-auth-password")
+export OPENFAAS_USER OPENFAAS_PASSWORD
 
 "$bin" bench --gateway "http://$api" --registry "$registry" --namespace "$ns" \
 	--services-host "$NODE_IP" --containerd-socket "$CONTAINERD_SOCK" --provider-pid "$provider_pid" --mode kubernetes \

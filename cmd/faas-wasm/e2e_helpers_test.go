@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/credentials"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
@@ -79,6 +81,9 @@ type providerProc struct {
 	url  string
 	logs *syncBuffer
 	done chan error
+	// user and password are the credentials the provider generated into its
+	// state dir (empty when it uses mounted ones or none); do sends them.
+	user, password string
 }
 
 var servingAddr = regexp.MustCompile(`faas-wasm serving"? addr=(\S+)`)
@@ -118,6 +123,9 @@ func startProvider(t *testing.T, stateDir string, args ...string) *providerProc 
 	select {
 	case a := <-addr:
 		p.url = "http://" + a
+		if c, err := handlers.ReadCredentials(filepath.Join(stateDir, credentials.DirName)); err == nil {
+			p.user, p.password = c.User, c.Password
+		}
 	case err := <-p.done:
 		t.Fatalf("provider exited before serving: %v\n%s", err, p.logs.String())
 	case <-time.After(60 * time.Second):
@@ -172,6 +180,9 @@ func (p *providerProc) do(method, path string, body any, hdr ...string) (int, st
 	req, err := http.NewRequest(method, p.url+path, r)
 	if err != nil {
 		p.t.Fatal(err)
+	}
+	if p.user != "" {
+		req.SetBasicAuth(p.user, p.password)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

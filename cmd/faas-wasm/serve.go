@@ -37,11 +37,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := newLogger(cfg, stderr)
 
-	var creds *handlers.Credentials
-	if cfg.BasicAuth {
-		if creds, err = handlers.ReadCredentials(cfg.SecretMountPath); err != nil {
-			return fmt.Errorf("basic auth: %w", err)
-		}
+	auth, err := resolveAuth(cfg, log)
+	if err != nil {
+		return err
 	}
 	m := metrics.New()
 	b, err := newBackend(ctx, cfg, log, m)
@@ -57,7 +55,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	router := handlers.NewRouter(mb, handlers.Config{
 		DefaultNamespace:     cfg.Namespace,
-		Auth:                 creds,
+		Auth:                 auth.Creds,
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		ScaleFromZeroTimeout: cfg.ScaleFromZero,
 		Logger:               log,
@@ -75,7 +73,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
 	}
 	log.Info("faas-wasm serving", "addr", ln.Addr().String(), "mode", cfg.Mode, "version", version,
-		"state_dir", cfg.StateDir, "basic_auth", cfg.BasicAuth)
+		"state_dir", cfg.StateDir, "auth", auth.Source)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

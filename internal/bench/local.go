@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/credentials"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/registry"
 )
 
@@ -151,6 +153,20 @@ func (l *Local) StartProvider(ctx context.Context, binary string) error {
 
 // APIURL is the provider's base URL.
 func (l *Local) APIURL() string { return l.apiURL }
+
+// Credentials returns the basic-auth credentials the provider generated
+// into its state dir on its first start (auth is on by default).
+//
+// # Errors
+//
+// The files cannot be read (StartProvider not called, or it failed).
+func (l *Local) Credentials() (user, password string, err error) {
+	c, err := handlers.ReadCredentials(filepath.Join(l.dir, "state", credentials.DirName))
+	if err != nil {
+		return "", "", fmt.Errorf("provider credentials: %w", err)
+	}
+	return c.User, c.Password, nil
+}
 
 // ProviderPID is the provider's process id (0 before StartProvider).
 func (l *Local) ProviderPID() int {

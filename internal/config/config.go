@@ -33,6 +33,7 @@ type Config struct {
 	CacheDir         string
 	Namespace        string
 	BasicAuth        bool
+	InsecureNoAuth   bool
 	SecretMountPath  string
 	ReadTimeout      time.Duration
 	WriteTimeout     time.Duration
@@ -104,7 +105,8 @@ Flags (each also read from the environment variable shown):
 	fs.StringVar(&c.StateDir, "state-dir", filepath.Join(home, ".local", "share", "faas-wasm"), "directory holding deployed functions, secrets and namespaces (local mode)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "directory of the compiled Wasm module cache (default <state-dir>/cache)")
 	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "default function namespace")
-	fs.BoolVar(&c.BasicAuth, "basic-auth", false, "require basic auth on /system/* (credentials in basic-auth-user and basic-auth-password under --secret-mount-path)")
+	fs.BoolVar(&c.BasicAuth, "basic-auth", false, "take the /system/* credentials from basic-auth-user and basic-auth-password under --secret-mount-path and fail without them (without this flag they are used when present, else credentials generated once into <state-dir>/credentials)")
+	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "serve /system/* without basic auth; refused unless --addr is a loopback address")
 	fs.StringVar(&c.SecretMountPath, "secret-mount-path", "/var/openfaas/secrets", "directory holding the basic-auth-user and basic-auth-password files")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 60*time.Second, "longest time to read a request, body included")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "longest time to write a response (log streams excepted)")

@@ -80,17 +80,6 @@ func TestNonDefaultValues(t *testing.T) {
 				t.Errorf("secret data %q", sec.Data)
 			}
 		}},
-		{"basic auth off", Release{}, set("basicAuth.enabled", false), func(t *testing.T, m *Manifest) {
-			if m.Find("Secret", "basic-auth") != nil {
-				t.Error("basic-auth Secret rendered")
-			}
-			var dep appsv1.Deployment
-			typed(t, m, "Deployment", "faas-wasm", &dep)
-			spec := dep.Spec.Template.Spec
-			if _, ok := argsOf(spec.Containers[1].Args)["basic-auth"]; ok || envOf(spec.Containers[0].Env)["basic_auth"] != "false" || len(spec.Volumes) != 1 {
-				t.Errorf("basic auth still wired: args %v volumes %v", spec.Containers[1].Args, spec.Volumes)
-			}
-		}},
 		{"namespaces", Release{Name: "edge", Namespace: "faas"}, set("functionNamespace", "fn", "extraFunctionNamespaces", []any{"team-a", "fn"}), func(t *testing.T, m *Manifest) {
 			for _, ns := range []string{"fn", "team-a"} {
 				var n corev1.Namespace
@@ -149,5 +138,15 @@ func TestRandomPasswordDiffers(t *testing.T) {
 	b := render(t, Release{}, nil).Find("Secret", "basic-auth").Object["data"]
 	if reflect.DeepEqual(a, b) {
 		t.Error("two installs got the same generated password")
+	}
+}
+
+// TestBasicAuthOffRefused: the provider would serve /system/* on the pod
+// network without auth, which it refuses (--insecure-no-auth is for
+// loopback addresses only), so the chart refuses the value with the reason.
+func TestBasicAuthOffRefused(t *testing.T) {
+	_, err := Render(loadChart(t), Release{}, set("basicAuth.enabled", false))
+	if err == nil || !strings.Contains(err.Error(), "basicAuth.enabled=false is refused") {
+		t.Fatalf("Render with basicAuth.enabled=false: %v", err)
 	}
 }

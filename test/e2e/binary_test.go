@@ -84,7 +84,10 @@ func (c *cluster) startBinary(t *testing.T, extra ...string) *binProvider {
 	p := &binProvider{
 		url: "http://" + addr, addr: addr, bin: buildProvider(t, c.root), t: t,
 		logPath: filepath.Join(dir, "provider.log"),
+		// Auth off (allowed: the address is loopback) so the load helpers
+		// call /system/* as plain clients; auth is tested in cmd/faas-wasm.
 		args: append([]string{"--mode", "kubernetes", "--kubeconfig", kubeconfig, "--addr", addr,
+			"--state-dir", filepath.Join(dir, "state"), "--insecure-no-auth",
 			"--namespace", c.namespace, "--log-level", "info"}, extra...),
 	}
 	p.start(t)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/credentials"
+	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
@@ -29,6 +31,9 @@ type proc struct {
 	output *syncbuf.Buffer // stdout and stderr
 	done   chan struct{}
 	err    error // exit status, valid after done
+	// user and password are the credentials the provider generated into
+	// its state dir (auth is on by default); call sends them.
+	user, password string
 }
 
 // servingRE finds the listening address in the text or JSON log line.
@@ -92,6 +97,9 @@ func startProviderCmd(t *testing.T, stateDir string, adjust func(*exec.Cmd), arg
 	select {
 	case a := <-addr:
 		p.addr, p.url = a, "http://"+a
+		if c, err := handlers.ReadCredentials(filepath.Join(stateDir, credentials.DirName)); err == nil {
+			p.user, p.password = c.User, c.Password
+		}
 	case <-p.done:
 		t.Fatalf("provider exited before serving: %v\n%s", p.err, p.output.String())
 	case <-time.After(90 * time.Second):
@@ -188,6 +196,9 @@ func (p *proc) call(method, path string, body any, hdr ...string) (int, string, 
 	req, err := http.NewRequest(method, p.url+path, r)
 	if err != nil {
 		return 0, "", err
+	}
+	if p.user != "" {
+		req.SetBasicAuth(p.user, p.password)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
