@@ -23,6 +23,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/internal/testenv"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -117,15 +118,15 @@ func TestAutoscaleUnderLoad(t *testing.T) {
 func hostContainers(t *testing.T, dir string) local.ConnectContainers {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("container functions need root")
+		testenv.Missing(t, "container functions need root")
 	}
 	conn, err := net.DialTimeout("unix", hostContainerd, time.Second)
 	if err != nil {
-		t.Skipf("containerd does not answer on %s (make test starts it): %v", hostContainerd, err)
+		testenv.Missingf(t, "containerd does not answer on %s (make test starts it): %v", hostContainerd, err)
 	}
 	conn.Close()
 	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
-		t.Skip("CNI plugins not installed")
+		testenv.Missing(t, "CNI plugins not installed")
 	}
 	bridge := fmt.Sprintf("fwa%d", os.Getpid()%1000000)
 	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
@@ -154,7 +155,7 @@ func exercise(t *testing.T, r *rig, image string, limit time.Duration) figure {
 		name := fn.name
 		err := r.mb.Deploy(ctx, provider.FunctionDeployment{Service: name, Image: image, Labels: fn.labels})
 		if errors.Is(err, provider.ErrNotImplemented) {
-			t.Skipf("runtime not available: %v", err)
+			testenv.Missingf(t, "runtime not available: %v", err)
 		}
 		if err != nil {
 			t.Fatal(err)

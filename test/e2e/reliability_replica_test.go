@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/testenv"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -59,7 +60,7 @@ func TestKubernetesReplicaKill(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.needRoot && os.Geteuid() != 0 {
-				t.Skip("killing a container needs root (the cluster's containerd socket)")
+				testenv.Missing(t, "killing a container needs root (the cluster's containerd socket)")
 			}
 			waitFor(t, 2*time.Minute, "3 ready endpoints", func() bool { return len(c.podAddrs(ctx, t, fn)) == 3 })
 			pods, err := c.admin.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: fw.LabelFunction + "=" + fn})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/testenv"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -29,10 +30,10 @@ const hostContainerd = "/run/containerd/containerd.sock"
 // replica is out of rotation).
 func TestContainerLoadAndReplicaKill(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("container functions need root")
+		testenv.Missing(t, "container functions need root")
 	}
 	if _, err := os.Stat(hostContainerd); err != nil {
-		t.Skipf("no containerd at %s", hostContainerd)
+		testenv.Missingf(t, "no containerd at %s (make test starts it)", hostContainerd)
 	}
 	marker := "reliability-" + randHex(t)
 	ref := pushBox(t, ocitest.NewRegistry(t), marker)
@@ -48,7 +49,7 @@ func TestContainerLoadAndReplicaKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code == http.StatusNotImplemented {
-		t.Skipf("containerd does not answer: %s", body)
+		testenv.Missingf(t, "containerd does not answer: %s", body)
 	}
 	if code != http.StatusAccepted {
 		t.Fatalf("deploy container function = %d %q", code, body)

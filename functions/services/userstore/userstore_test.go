@@ -20,6 +20,9 @@ import (
 func startStore(t *testing.T) *Store {
 	t.Helper()
 	if err := pgserver.Available(); err != nil {
+		if pgserver.RequiredByCI() {
+			t.Fatalf("CI=true and PostgreSQL is missing (hack/install-deps.sh installs it): %v", err)
+		}
 		t.Skip(err)
 	}
 	dir, err := os.MkdirTemp("", "userstore-test-")

@@ -30,6 +30,16 @@ const DefaultBinDir = "/usr/lib/postgresql/15/bin"
 // user are missing.
 var ErrUnavailable = errors.New("postgresql server programs unavailable")
 
+// RequiredByCI reports whether a test must fail instead of skipping when
+// Available reports an error: the environment variable CI is true (as in
+// .ci/run), where a missing PostgreSQL must not pass silently. It is the
+// rule of the provider module's internal/testenv, which this module cannot
+// import.
+func RequiredByCI() bool {
+	v, err := strconv.ParseBool(os.Getenv("CI"))
+	return err == nil && v
+}
+
 // Server is a running private PostgreSQL server.
 type Server struct {
 	dir    string

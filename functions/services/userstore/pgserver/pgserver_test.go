@@ -10,6 +10,9 @@ import (
 
 func TestStartStop(t *testing.T) {
 	if err := Available(); err != nil {
+		if RequiredByCI() {
+			t.Fatalf("CI=true and PostgreSQL is missing (hack/install-deps.sh installs it): %v", err)
+		}
 		t.Skip(err)
 	}
 	dir, err := os.MkdirTemp("", "pgserver-test-")
@@ -44,5 +47,15 @@ func TestStartStop(t *testing.T) {
 func TestStartRelativeDir(t *testing.T) {
 	if _, err := Start(context.Background(), "relative/dir"); err == nil {
 		t.Fatal("want error for a relative dir")
+	}
+}
+
+// RequiredByCI: a missing PostgreSQL fails tests only under CI=true.
+func TestRequiredByCI(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "false": false, "no": false, "true": true, "1": true} {
+		t.Setenv("CI", v)
+		if got := RequiredByCI(); got != want {
+			t.Errorf("CI=%q: RequiredByCI() = %v, want %v", v, got, want)
+		}
 	}
 }
