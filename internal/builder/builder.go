@@ -29,6 +29,8 @@ type Builder struct {
 
 	mu      sync.Mutex
 	rustKey string // rustc -vV digest, see rustToolchain
+
+	pre *precompiler // WithSignKey: signed precompiled layers (precompiled.go)
 }
 
 // Option configures a Builder.
@@ -152,6 +154,9 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		a.Img, err = oci.WasmImage(a.Raw, form)
+		if err == nil && b.pre != nil {
+			a.Img, err = b.addPrecompiled(a.Img, name, a.Raw)
+		}
 	} else {
 		a.Kind = "container"
 		if a.Raw, err = b.compileNative(ctx, root, lang, f.Handler); err != nil {
