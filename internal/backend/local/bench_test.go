@@ -69,7 +69,7 @@ func BenchmarkInvoke(b *testing.B) {
 	}
 	b.Cleanup(func() { be.Close(context.Background()) })
 	w := be.wasm.(*wasmDriver)
-	w.pull = func(context.Context, string) ([]byte, error) { return module, nil }
+	w.pull = func(context.Context, string) (pulledModule, error) { return pulledModule{module: module}, nil }
 	d := provider.FunctionDeployment{Service: "echo", Image: "echo", Annotations: map[string]string{provider.AnnotationRuntime: "wasm"}}
 	if err := be.Deploy(context.Background(), d); err != nil {
 		b.Fatal(err)

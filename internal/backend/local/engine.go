@@ -30,7 +30,7 @@ func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("local backend: %w", err)
 	}
-	w := newWasmDriver(engineAdapter{engine}, ociPull(o.registry), filepath.Join(stateDir, "wasm"), &o)
+	w := newWasmDriver(engineAdapter{engine}, ociPull(o.registry, o.trustedKeys.Len() > 0), filepath.Join(stateDir, "wasm"), &o)
 	return newBackend(ctx, stateDir, w, ociInspect(o.registry), o)
 }
 
@@ -38,8 +38,8 @@ func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Opti
 // translates its errors into provider and invocation error classes.
 type engineAdapter struct{ e *wasm.Engine }
 
-func (a engineAdapter) compile(ctx context.Context, module []byte) (wasmProgram, error) {
-	m, err := a.e.Compile(ctx, module)
+func (a engineAdapter) compile(ctx context.Context, module, precompiled []byte) (wasmProgram, error) {
+	m, err := a.e.CompilePrecompiled(ctx, module, precompiled)
 	switch {
 	case errors.Is(err, wasm.ErrInvalidModule), errors.Is(err, wasm.ErrNotFunction):
 		return nil, fmt.Errorf("%w: %w", err, provider.ErrImage)
@@ -48,6 +48,8 @@ func (a engineAdapter) compile(ctx context.Context, module []byte) (wasmProgram,
 	}
 	return programAdapter{a.e, m}, nil
 }
+
+func (a engineAdapter) fingerprint() string { return a.e.Fingerprint() }
 
 type programAdapter struct {
 	e *wasm.Engine

@@ -18,17 +18,26 @@ import (
 // fakeEngine stands in for runtime/wasm in tests of the backend's logic. A
 // module is its bytes as text; "notfunc" modules fail to compile.
 type fakeEngine struct {
-	compiles atomic.Int64
-	open     atomic.Int64 // replicas loaded and not closed
+	compiles    atomic.Int64
+	precompiled atomic.Int64 // loads of a trusted precompiled module
+	open        atomic.Int64 // replicas loaded and not closed
 }
 
-func (e *fakeEngine) compile(_ context.Context, module []byte) (wasmProgram, error) {
-	e.compiles.Add(1)
+func (e *fakeEngine) compile(_ context.Context, module, precompiled []byte) (wasmProgram, error) {
+	if precompiled != nil {
+		e.precompiled.Add(1)
+	} else {
+		e.compiles.Add(1)
+	}
 	if bytes.HasPrefix(module, []byte("notfunc")) {
 		return nil, fmt.Errorf("module exports neither _start nor faas_handle: %w", provider.ErrImage)
 	}
 	return &fakeProgram{e: e, module: string(module)}, nil
 }
+
+func (e *fakeEngine) fingerprint() string { return fakeFingerprint }
+
+const fakeFingerprint = "fake-engine/1"
 
 type fakeProgram struct {
 	e      *fakeEngine
@@ -148,7 +157,7 @@ func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, o
 	if err != nil {
 		t.Fatalf("options: %v", err)
 	}
-	w := newWasmDriver(eng, reg.pull, filepath.Join(dir, "wasm"), &o)
+	w := newWasmDriver(eng, pullBytes(reg.pull), filepath.Join(dir, "wasm"), &o)
 	b, err := newBackend(context.Background(), dir, w, reg.inspect, o)
 	if err != nil {
 		t.Fatalf("newBackend: %v", err)
@@ -213,3 +222,11 @@ func (r *fakeRunner) Replicas(name, ns string) (uint64, uint64) {
 }
 
 func (r *fakeRunner) Close(context.Context) error { return nil }
+
+// pullBytes adapts a pull of module bytes to the driver's pull.
+func pullBytes(pull func(context.Context, string) ([]byte, error)) func(context.Context, string) (pulledModule, error) {
+	return func(ctx context.Context, ref string) (pulledModule, error) {
+		m, err := pull(ctx, ref)
+		return pulledModule{module: m}, err
+	}
+}

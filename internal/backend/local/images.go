@@ -25,13 +25,17 @@ func ociInspect(opts []oci.Option) func(context.Context, string) (string, error)
 	}
 }
 
-// ociPull downloads the module of a Wasm image.
-func ociPull(opts []oci.Option) func(context.Context, string) ([]byte, error) {
-	return func(ctx context.Context, ref string) ([]byte, error) {
+// ociPull downloads the module of a Wasm image and, with precompiled, its
+// precompiled layer when it has one.
+func ociPull(opts []oci.Option, precompiled bool) func(context.Context, string) (pulledModule, error) {
+	if precompiled {
+		opts = append(opts[:len(opts):len(opts)], oci.WithPrecompiled(true))
+	}
+	return func(ctx context.Context, ref string) (pulledModule, error) {
 		m, err := oci.PullWasm(ctx, ref, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("pull image: %w", err)
+			return pulledModule{}, fmt.Errorf("pull image: %w", err)
 		}
-		return m.Module, nil
+		return pulledModule{module: m.Module, pre: m.Precompiled, preErr: m.PrecompiledErr}, nil
 	}
 }

@@ -94,7 +94,7 @@ func TestDeployIntoNamespaceDeletedMeanwhile(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	w := f.b.wasm.(*wasmDriver)
 	pull := w.pull
-	w.pull = func(ctx context.Context, ref string) ([]byte, error) {
+	w.pull = func(ctx context.Context, ref string) (pulledModule, error) {
 		close(started)
 		<-release
 		return pull(ctx, ref)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -28,6 +29,7 @@ type options struct {
 	version          provider.VersionInfo
 	logLines         int
 	registry         []oci.Option
+	trustedKeys      *precompiled.KeyRing
 }
 
 func defaultOptions() options {
@@ -121,3 +123,13 @@ func WithVersion(v provider.VersionInfo) Option { return func(o *options) { o.ve
 // WithLogLines sets how many log lines are kept per function (default 1000;
 // 0 or less keeps the default).
 func WithLogLines(n int) Option { return func(o *options) { o.logLines = n } }
+
+// WithTrustedBuildKeys sets the keys whose signed precompiled modules the
+// Wasm driver loads instead of compiling (default none: every module is
+// compiled, and precompiled layers are not even downloaded). A Wasm image's
+// precompiled layer is used only when one of these keys signed it for the
+// module's exact bytes and the engine's fingerprint; otherwise it is
+// ignored (debug log with the reason) and the module is compiled.
+func WithTrustedBuildKeys(r *precompiled.KeyRing) Option {
+	return func(o *options) { o.trustedKeys = r }
+}

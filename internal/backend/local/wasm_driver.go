@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -22,7 +24,11 @@ type (
 	// wasmEngine compiles modules. Errors wrap provider.ErrImage when the
 	// bytes are not a usable function module.
 	wasmEngine interface {
-		compile(ctx context.Context, module []byte) (wasmProgram, error)
+		// compile compiles module, or loads precompiled (its trusted
+		// precompiled form, or nil) instead when the engine accepts it.
+		compile(ctx context.Context, module, precompiled []byte) (wasmProgram, error)
+		// fingerprint names the compiled code the engine runs.
+		fingerprint() string
 	}
 	// wasmProgram is a compiled module; instantiate loads one replica.
 	wasmProgram interface {
@@ -71,11 +77,20 @@ type (
 	}
 )
 
+// pulledModule is what a pull returns: the module and, when asked for and
+// present, the image's precompiled layer (untrusted) or why it could not be
+// read.
+type pulledModule struct {
+	module []byte
+	pre    *oci.Precompiled
+	preErr error
+}
+
 // wasmDriver runs Wasm functions in-process. It keeps each function's module
 // in a moduleStore so a restart does not need the registry.
 type wasmDriver struct {
 	eng     wasmEngine
-	pull    func(ctx context.Context, ref string) ([]byte, error)
+	pull    func(ctx context.Context, ref string) (pulledModule, error)
 	modules *moduleStore
 	o       *options
 	seq     atomic.Uint64
@@ -87,7 +102,7 @@ type wasmDriver struct {
 
 var _ Driver = (*wasmDriver)(nil)
 
-func newWasmDriver(eng wasmEngine, pull func(context.Context, string) ([]byte, error), dir string, o *options) *wasmDriver {
+func newWasmDriver(eng wasmEngine, pull func(context.Context, string) (pulledModule, error), dir string, o *options) *wasmDriver {
 	m := &moduleStore{dir: dir, log: o.log}
 	m.sweep()
 	return &wasmDriver{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
@@ -97,11 +112,12 @@ func newWasmDriver(eng wasmEngine, pull func(context.Context, string) ([]byte, e
 // it, loads d.Replicas replicas and only then replaces the previous ones.
 func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 	name, ns := d.Spec.Service, d.Spec.Namespace
-	module, pulled, err := w.module(ctx, d)
+	p, pulled, err := w.module(ctx, d)
 	if err != nil {
 		return err
 	}
-	digest, prog, err := w.program(ctx, module)
+	module := p.module
+	digest, prog, err := w.program(ctx, d.Spec.Image, p)
 	if err != nil {
 		return fmt.Errorf("compile module of %s: %w", d.Spec.Image, err)
 	}
@@ -149,8 +165,10 @@ func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 // program returns the compiled module for these bytes and their digest.
 // Functions of the same module share one compiled program, so deploying or
 // restoring many functions of one image compiles (or loads from the AOT
-// cache) once.
-func (w *wasmDriver) program(ctx context.Context, module []byte) (string, wasmProgram, error) {
+// cache) once. A precompiled layer pulled with the module is loaded instead
+// of compiling when it is trusted (see trusted).
+func (w *wasmDriver) program(ctx context.Context, image string, pm pulledModule) (string, wasmProgram, error) {
+	module := pm.module
 	sum := sha256.Sum256(module)
 	digest := hex.EncodeToString(sum[:])
 	w.mu.RLock()
@@ -159,7 +177,7 @@ func (w *wasmDriver) program(ctx context.Context, module []byte) (string, wasmPr
 	if ok {
 		return digest, p, nil
 	}
-	p, err := w.eng.compile(ctx, module)
+	p, err := w.eng.compile(ctx, module, w.trusted(image, "sha256:"+digest, pm))
 	if err != nil {
 		return "", nil, err
 	}
@@ -170,6 +188,27 @@ func (w *wasmDriver) program(ctx context.Context, module []byte) (string, wasmPr
 	}
 	w.progs[digest] = p
 	return digest, p, nil
+}
+
+// trusted returns the precompiled form of the module pulled with it when a
+// trusted build key signed it for this module (digest "sha256:<hex>") and
+// this engine; nil otherwise, with a debug log saying why.
+func (w *wasmDriver) trusted(image, digest string, pm pulledModule) []byte {
+	if pm.preErr != nil {
+		w.o.log.Debug("precompiled layer ignored, compiling the module", "image", image, "reason", pm.preErr)
+		return nil
+	}
+	p := pm.pre
+	if p == nil {
+		return nil
+	}
+	claims := precompiled.Claims{Module: p.Module, Engine: p.Engine, KeyID: p.KeyID, Signature: p.Signature}
+	if err := w.o.trustedKeys.Check(claims, p.Data, digest, w.eng.fingerprint()); err != nil {
+		w.o.log.Debug("precompiled layer ignored, compiling the module", "image", image, "module", digest, "reason", err)
+		return nil
+	}
+	w.o.log.Debug("precompiled layer trusted", "image", image, "module", digest, "key", p.KeyID, "bytes", len(p.Data))
+	return p.Data
 }
 
 // release forgets a compiled program no function uses any more.
@@ -184,22 +223,23 @@ func (w *wasmDriver) release(digest string) {
 	delete(w.progs, digest)
 }
 
-// module returns the module bytes and whether they were pulled.
-func (w *wasmDriver) module(ctx context.Context, d Deployment) ([]byte, bool, error) {
+// module returns the module (with its precompiled layer when pulled) and
+// whether it was pulled.
+func (w *wasmDriver) module(ctx context.Context, d Deployment) (pulledModule, bool, error) {
 	if d.Restore {
 		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
 		if err == nil {
-			return data, false, nil
+			return pulledModule{module: data}, false, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			w.o.log.Warn("kept module unreadable; pulling again", "function", d.Spec.Service, "err", err)
 		}
 	}
-	data, err := w.pull(ctx, d.Spec.Image)
+	p, err := w.pull(ctx, d.Spec.Image)
 	if err != nil {
-		return nil, false, err
+		return pulledModule{}, false, err
 	}
-	return data, true, nil
+	return p, true, nil
 }
 
 // config derives a replica's configuration from the deployment.
