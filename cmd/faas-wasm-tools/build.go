@@ -11,12 +11,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 )
 
 // errBuildUsage is wrapped by the build verb's errors for bad arguments.
 var errBuildUsage = errors.New("usage")
 
-const buildUsage = `Usage: faas-wasm build [-f stack.yml] [--only NAME[,NAME...]] [--push REGISTRY [--insecure]] [--out DIR]
+const buildUsage = `Usage: faas-wasm build [-f stack.yml] [--only NAME[,NAME...]] [--push REGISTRY [--insecure]] [--out DIR] [--sign-key FILE]
 
 Builds the stack's functions without Docker, each with the toolchain its lang:
 names (go-faaswasm, rust-faaswasm, c-faaswasm): a static binary in a FROM-scratch
@@ -29,6 +30,7 @@ Flags:
 // buildFlags are the build verb's parsed flags.
 type buildFlags struct {
 	file, push, out, cSDK string
+	signKey               string
 	only                  []string
 	insecure, quiet       bool
 	noSnapshot            bool
@@ -57,6 +59,7 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log progress to stderr")
 	fs.BoolVar(&c.noSnapshot, "no-snapshot", false, "build Go snapshot entries in the command shape (no Wizer)")
 	fs.StringVar(&c.cSDK, "c-sdk", "", "directory of the C SDK (faaswasm.h, faaswasm.c) for c-faaswasm entries (default: sdk/c above the handler or the working directory)")
+	fs.StringVar(&c.signKey, "sign-key", "", "ed25519 private key (faas-wasm keygen): add to each Wasm image its module precompiled for this faas-wasm's engine, signed, for providers run with --trusted-build-key")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -97,6 +100,13 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	opts := []builder.Option{builder.WithLogger(logger)}
 	if c.cSDK != "" {
 		opts = append(opts, builder.WithCSDK(c.cSDK))
+	}
+	if c.signKey != "" {
+		key, err := precompiled.LoadPrivateKey(c.signKey)
+		if err != nil {
+			return fmt.Errorf("build: --sign-key: %w", err)
+		}
+		opts = append(opts, builder.WithSignKey(key))
 	}
 	if !c.noSnapshot {
 		if w, err := builder.InstallWizer(ctx); err != nil {

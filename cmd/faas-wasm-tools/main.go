@@ -39,6 +39,7 @@ Verbs:
   new       write a function skeleton (Go, Rust or C) and its two stack entries
   bench     the side-by-side benchmark of container and Wasm functions
   registry  serve an OCI registry for development and tests
+  keygen    write an ed25519 key pair to sign precompiled Wasm modules
 `
 
 // run dispatches args[0] to its verb.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "registry":
 		return runRegistry(ctx, args[1:], stdout)
+	case "keygen":
+		return runKeygen(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -14,7 +14,7 @@ import (
 const toolsBinary = "faas-wasm-tools"
 
 // toolVerbs are the verbs faas-wasm hands to toolsBinary.
-var toolVerbs = map[string]bool{"build": true, "bench": true, "registry": true, "new": true}
+var toolVerbs = map[string]bool{"build": true, "bench": true, "registry": true, "new": true, "keygen": true}
 
 // errNoTools is wrapped when toolsBinary is neither beside this program nor
 // on PATH.
