@@ -18,6 +18,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/config"
 	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -149,11 +150,21 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	if cfg.Mode != config.ModeLocal {
 		return nil, fmt.Errorf("--mode %s: this build serves only the local and kubernetes modes", cfg.Mode)
 	}
+	var localOpts []local.Option
+	if len(cfg.TrustedBuildKeys) > 0 {
+		ring, err := precompiled.LoadKeyRing(cfg.TrustedBuildKeys...)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-build-key: %w", err)
+		}
+		localOpts = append(localOpts, local.WithTrustedBuildKeys(ring))
+		log.Info("precompiled Wasm modules signed by these keys are loaded instead of compiled",
+			"keys", ring.IDs(), "engine", wasm.Fingerprint())
+	}
 	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
 	if err != nil {
 		return nil, fmt.Errorf("wasm engine: %w", err)
 	}
-	b, err := local.New(ctx, cfg.StateDir, engine,
+	b, err := local.New(ctx, cfg.StateDir, engine, append([]local.Option{
 		local.WithLogger(log),
 		local.WithDefaultNamespace(cfg.Namespace),
 		local.WithTimeout(cfg.FunctionTimeout),
@@ -167,7 +178,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 				containers.WithLogSink(sink),
 				containers.WithLogger(log))
 		}),
-	)
+	}, localOpts...)...)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("local backend: %w", err), engine.Close())
 	}

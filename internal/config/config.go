@@ -50,6 +50,9 @@ type Config struct {
 	Autoscale        bool
 	AutoscaleEvery   time.Duration
 	ScaleDownDelay   time.Duration
+	// TrustedBuildKeys are files of PEM ed25519 public keys whose signed
+	// precompiled Wasm modules are loaded instead of compiled (local mode).
+	TrustedBuildKeys []string
 }
 
 // Default listen addresses, by mode. Local mode is the user's whole OpenFaaS
@@ -123,6 +126,7 @@ Flags (each also read from the environment variable shown):
 	fs.DurationVar(&c.ScaleDownDelay, "scale-down-cooldown", time.Minute, "how long after a scale-up the autoscaler waits before scaling down")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.Var((*fileList)(&c.TrustedBuildKeys), "trusted-build-key", "file of PEM ed25519 public keys (faas-wasm keygen) whose signed precompiled Wasm modules are loaded instead of compiled (local mode); repeatable, or comma-separated")
 
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -192,4 +196,19 @@ func (c Config) Level() slog.Level {
 
 func envName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// fileList is a repeatable flag of file names, each value possibly a
+// comma-separated list (so that one environment variable can name several).
+type fileList []string
+
+func (l *fileList) String() string { return strings.Join(*l, ",") }
+
+func (l *fileList) Set(v string) error {
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			*l = append(*l, f)
+		}
+	}
+	return nil
 }
