@@ -27,17 +27,6 @@ type Results struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// FunctionResult pairs the two variants of one of the study's functions.
-type FunctionResult struct {
-	// Name is the base name (the container variant's).
-	Name string `json:"name"`
-	// Query is the study's input.
-	Query string `json:"query"`
-	// Container and Wasm are the variants' results (nil when not measured).
-	Container *VariantResult `json:"container,omitempty"`
-	Wasm      *VariantResult `json:"wasm,omitempty"`
-}
-
 // Run performs a whole benchmark and writes the report; it returns the
 // files written.
 //
@@ -86,7 +75,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		if wantC {
 			listen = "0.0.0.0"
 		}
-		_, names, err := selectVariants(stackPath, p.Functions, wantC, wantW)
+		_, names, err := selectVariants(stackPath, p.Functions, cfg.selection(wantC, wantW))
 		if err != nil {
 			return nil, err
 		}
@@ -172,38 +161,17 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	}()
 	res.Notes = append(res.Notes, services.Notes...)
 
-	stack, _, err := selectVariants(stackPath, p.Functions, wantC, wantW)
+	plan, _, err := selectVariants(stackPath, p.Functions, cfg.selection(wantC, wantW))
 	if err != nil {
 		return nil, err
 	}
-	bases := baseNames(stack, p.Functions)
-	progress.SetTotal(len(bases) * (boolInt(wantC) + boolInt(wantW)))
-	for _, base := range bases {
-		fr := &FunctionResult{Name: base, Query: StudyInputs[base]}
-		res.Functions = append(res.Functions, fr)
-		for _, wasm := range []bool{false, true} {
-			name := base
-			if wasm {
-				name += "-wasm"
-			}
-			fn, ok := stack.Functions[name]
-			if !ok || (wasm && !wantW) || (!wasm && !wantC) || ctx.Err() != nil {
-				continue
-			}
-			host := containerHost
-			if wasm {
-				host = wasmHost
-			}
-			dep := deployment(name, fn, services, host)
-			progress.Next()
-			vr := MeasureVariant(ctx, target, p, dep, fr.Query, wasm)
-			if wasm {
-				fr.Wasm = vr
-			} else {
-				fr.Container = vr
-			}
+	res.Notes = append(res.Notes, plan.Notes...)
+	res.Functions = measurePlan(ctx, target, p, plan, services, func(v Variant) string {
+		if v.Wasm() {
+			return wasmHost
 		}
-	}
+		return containerHost
+	})
 	env.Finished = time.Now().UTC().Format(time.RFC3339)
 	res.Environment = env
 	if ctx.Err() != nil {
@@ -228,59 +196,6 @@ func reportName(mode, profile string) string {
 		return mode + "-quick"
 	}
 	return mode
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// selectVariants loads the stack and returns the entries to build for the
-// base names (all of the stack's when empty).
-//
-// # Errors
-//
-// Stack loading errors; ErrUsage for a base name the stack lacks.
-func selectVariants(path string, bases []string, container, wasm bool) (*builder.Stack, []string, error) {
-	stack, err := builder.LoadStack(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bench: %w", err)
-	}
-	var names []string
-	for _, b := range baseNames(stack, bases) {
-		if _, ok := stack.Functions[b]; !ok {
-			if _, okw := stack.Functions[b+"-wasm"]; !okw {
-				return nil, nil, fmt.Errorf("bench: %w: no function %s in %s", ErrUsage, b, path)
-			}
-		}
-		if _, ok := stack.Functions[b]; ok && container {
-			names = append(names, b)
-		}
-		if _, ok := stack.Functions[b+"-wasm"]; ok && wasm {
-			names = append(names, b+"-wasm")
-		}
-	}
-	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("bench: %w: nothing to measure", ErrUsage)
-	}
-	return stack, names, nil
-}
-
-// baseNames returns want, or every base name of the stack (names without
-// the -wasm suffix), sorted.
-func baseNames(stack *builder.Stack, want []string) []string {
-	if len(want) > 0 {
-		return want
-	}
-	var out []string
-	for _, n := range stack.Names() {
-		if b := strings.TrimSuffix(n, "-wasm"); !slices.Contains(out, b) {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // deployment turns a stack entry into a deployment request, pointing the
