@@ -1,12 +1,15 @@
 // Package bench is the side-by-side benchmark behind `faas-wasm bench`: it
-// deploys every function of a stack file in both variants (NAME as a
-// container, NAME-wasm as Wasm) through the OpenFaaS provider API and
-// measures artifact size, deploy → first 200, the first request after scale
+// deploys every function of a stack file in each of its variants, language
+// × kind (NAME a Go container, NAME-wasm Go Wasm, NAME-rs a Rust container,
+// NAME-rs-wasm Rust Wasm; see PlanStack), through the OpenFaaS provider API
+// and measures artifact size, deploy → first 200, the first request after scale
 // to zero, serial latency over one connection (keep-alive off like the study,
 // and on), a rate-limited concurrent load (5 workers × 5 rps, the study's
 // setting), a bounded max-throughput run, and CPU and memory per replica. It
-// writes docs/benchmarks/<mode>.md (tables beside the study's numbers and the
-// Wasm/container ratio), SVG plots and a JSON file.
+// writes docs/benchmarks/<mode>.md (tables with the language and kind beside
+// the study's numbers, and the ratios Wasm/container per language and Rust
+// Wasm/Go container from the same run), SVG plots (a colour per variant) and
+// a JSON file.
 //
 // The measuring code talks only to the provider API (any OpenFaaS gateway
 // works with --gateway) and to the image registry for sizes. In local mode
