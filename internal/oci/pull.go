@@ -60,6 +60,20 @@ func PullWasm(ctx context.Context, ref string, opts ...Option) (*WasmModule, err
 		}
 		return nil, notWasm(ref, platform)
 	}
+	// The precompiled layer (several times the module's size) downloads
+	// while the module's is read and decompressed.
+	var pre *Precompiled
+	var preErr error
+	preDone := make(chan struct{})
+	if o.precompiled {
+		go func() {
+			defer close(preDone)
+			pre, preErr = res.precompiled(o.maxPrecompiledSize)
+		}()
+	} else {
+		close(preDone)
+	}
+	defer func() { cancel(); <-preDone }() // an error return stops the download
 	var module []byte
 	if res.info.Form == FormArtifact {
 		module, err = res.artifactModule(o.maxModuleSize)
@@ -75,12 +89,11 @@ func PullWasm(ctx context.Context, ref string, opts ...Option) (*WasmModule, err
 		Ref:    res.ref.Context().Digest(res.info.Digest).String(),
 		Form:   res.info.Form,
 	}
-	if o.precompiled {
-		m.Precompiled, m.PrecompiledErr = res.precompiled(o.maxPrecompiledSize)
-		if m.PrecompiledErr != nil {
-			m.Precompiled = nil
-			m.PrecompiledErr = fmt.Errorf("image %s: %w", ref, m.PrecompiledErr)
-		}
+	<-preDone
+	if preErr != nil {
+		m.PrecompiledErr = fmt.Errorf("image %s: %w", ref, preErr)
+	} else {
+		m.Precompiled = pre
 	}
 	return m, nil
 }

@@ -200,7 +200,11 @@ func checksum(data []byte) string {
 }
 
 // writeAtomic writes data to path through a synced temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, data []byte) error { return writeRename(path, data, true) }
+
+// writeRename writes data to path through a temporary file and a rename,
+// syncing the file first when sync is set.
+func writeRename(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -210,7 +214,7 @@ func writeAtomic(path string, data []byte) error {
 	if err == nil {
 		_, err = f.Write(data)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

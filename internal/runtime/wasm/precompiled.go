@@ -115,12 +115,16 @@ func (e *Engine) CompilePrecompiled(ctx context.Context, module, precompiled []b
 }
 
 // install writes precompiled as the cache entry at path and loads it from
-// there; on failure the entry is removed.
+// there; on failure the entry is removed. The files are not synced, unlike
+// a compiled entry's: that saved ~0.1 s of a Go module's first deploy on a
+// busy host, and the entry is as safe, since an engine checks an entry
+// against its checksum file before its first use and replaces an entry that
+// a crash left torn (and there is the precompiled layer to install again).
 func (e *Engine) install(path string, precompiled []byte) (*wasmtime.Module, error) {
-	if err := writeAtomic(path, precompiled); err != nil {
+	if err := writeRename(path, precompiled, false); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(path+".sum", []byte(checksum(precompiled)+"\n")); err != nil {
+	if err := writeRename(path+".sum", []byte(checksum(precompiled)+"\n"), false); err != nil {
 		os.Remove(path)
 		return nil, err
 	}
