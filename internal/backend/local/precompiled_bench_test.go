@@ -150,4 +150,3 @@ func BenchmarkFirstCallNewDigest(b *testing.B) {
 		})
 	}
 }
-
