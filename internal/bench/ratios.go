@@ -80,10 +80,20 @@ func ratioRange(vs []float64) string {
 	switch {
 	case math.IsInf(lo, 1):
 		return "—"
-	case fmt.Sprintf("%.2f", lo) == fmt.Sprintf("%.2f", hi):
-		return fmt.Sprintf("%.2f×", lo)
+	case ratioDigits(lo) == ratioDigits(hi):
+		return ratioDigits(lo) + "×"
 	}
-	return fmt.Sprintf("%.2f–%.2f×", lo, hi)
+	return ratioDigits(lo) + "–" + ratioDigits(hi) + "×"
+}
+
+// ratioDigits prints a positive ratio with two decimals, or two
+// significant digits below 0.01 (a scale from zero 200× faster is 0.005,
+// not 0.00).
+func ratioDigits(v float64) string {
+	if v < 0.01 {
+		return fmt.Sprintf("%.2g", v)
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 // studyRatio is the study's Wasm/container ratio for each function, from
@@ -179,7 +189,7 @@ func fmtRatio(v float64) string {
 	if v <= 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f×", v)
+	return ratioDigits(v) + "×"
 }
 
 // smallerBy formats a size ratio as how many times smaller: 0.05 → "20×".

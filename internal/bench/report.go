@@ -126,10 +126,7 @@ func num(v float64, precision int) string {
 
 // ratio formats wasm/container as "0.52×", or "—".
 func ratio(w, c float64) string {
-	if r := Ratio(w, c); r > 0 {
-		return fmt.Sprintf("%.2f×", r)
-	}
-	return "—"
+	return fmtRatio(Ratio(w, c))
 }
 
 // pick returns get(v) or 0 when v or the result is missing.

@@ -103,6 +103,9 @@ func TestComputeRatios(t *testing.T) {
 	if got := ratioRange([]float64{0, 0.5, 0.25}); got != "0.25–0.50×" {
 		t.Errorf("ratioRange = %q", got)
 	}
+	if got := ratioRange([]float64{0.0044, 0.02}); got != "0.0044–0.02×" {
+		t.Errorf("ratioRange of a tiny ratio = %q", got)
+	}
 	if got := ratioRange(nil); got != "—" {
 		t.Errorf("empty ratioRange = %q", got)
 	}
