@@ -27,6 +27,14 @@ const (
 	LabelFunction = "faas_function"
 )
 
+// HostAlias is the name by which functions of both kinds reach services
+// on the provider's host in local mode: container functions find it in
+// their /etc/hosts, mapped to the CNI bridge's gateway address (so a host
+// service must listen on that address or on 0.0.0.0), and Wasm functions'
+// faas_http requests to it go to 127.0.0.1. A Wasm function still needs it
+// in AnnotationAllowedHosts. Kubernetes mode does not define it.
+const HostAlias = "host.faas-wasm.internal"
+
 // Runtimes a function can be deployed with.
 const (
 	RuntimeWasm      = "wasm"

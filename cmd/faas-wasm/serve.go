@@ -160,7 +160,10 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		log.Info("precompiled Wasm modules signed by these keys are loaded instead of compiled",
 			"keys", ring.IDs(), "engine", wasm.Fingerprint())
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
+	// Wasm functions reach host services by the name container functions
+	// use (their /etc/hosts maps it to the bridge gateway).
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m),
+		wasm.WithHostAlias(provider.HostAlias, "127.0.0.1"))
 	if err != nil {
 		return nil, fmt.Errorf("wasm engine: %w", err)
 	}

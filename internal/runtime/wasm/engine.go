@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,7 @@ type options struct {
 	keepResident  uint64
 	epochInterval time.Duration
 	httpClient    *http.Client
+	hostAliases   map[string]string
 	asyncRelease  bool
 	observer      Observer
 }
@@ -98,6 +100,22 @@ func WithEpochInterval(d time.Duration) Option { return func(o *options) { o.epo
 // (faas_http). The default has connect and overall timeouts, no proxy and no
 // redirects. The allow-list is checked before this client is used.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithHostAlias makes the default faas_http client dial ip whenever a guest
+// names host name (any letter case), as an /etc/hosts line would: local mode
+// maps provider.HostAlias to 127.0.0.1, so a Wasm function reaches the
+// host's services by the same name a container function does. The
+// allow-list still matches the name as the guest wrote it, and the request
+// keeps it as its Host header (and TLS server name). Aliases apply to the
+// default client only, not to one given by WithHTTPClient.
+func WithHostAlias(name, ip string) Option {
+	return func(o *options) {
+		if o.hostAliases == nil {
+			o.hostAliases = map[string]string{}
+		}
+		o.hostAliases[strings.ToLower(name)] = ip
+	}
+}
 
 // Engine compiles, caches and runs Wasm functions. It is safe for concurrent
 // use. One engine per process is the intended use.
@@ -164,7 +182,7 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 		o.epochInterval = DefaultEpochInterval
 	}
 	if o.httpClient == nil {
-		o.httpClient = defaultHTTPClient()
+		o.httpClient = defaultHTTPClient(o.hostAliases)
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("wasm engine: cache dir: %w", err)

@@ -197,12 +197,30 @@ func hostAllowed(allowed []string, scheme, hostport string) bool {
 	return false
 }
 
-func defaultHTTPClient() *http.Client {
+// aliasDialer dials through d, replacing a host named in aliases (lower
+// case keys) with its address.
+func aliasDialer(d *net.Dialer, aliases map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if len(aliases) == 0 {
+		return d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			if ip, ok := aliases[strings.ToLower(host)]; ok {
+				addr = net.JoinHostPort(ip, port)
+			}
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+// defaultHTTPClient is the faas_http client: connect and overall timeouts,
+// no proxy, no redirects, host aliases (see WithHostAlias) resolved at dial.
+func defaultHTTPClient(aliases map[string]string) *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 nil,
-			DialContext:           dialer.DialContext,
+			DialContext:           aliasDialer(dialer, aliases),
 			TLSHandshakeTimeout:   5 * time.Second,
 			ResponseHeaderTimeout: 30 * time.Second,
 			MaxIdleConnsPerHost:   16,

@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -90,6 +91,89 @@ func TestHostAllowed(t *testing.T) {
 		t.Run(fmt.Sprint(c.allowed, c.target), func(t *testing.T) {
 			if got := hostAllowed(c.allowed, c.scheme, c.target); got != c.want {
 				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestHostAliasDialer checks the name mapping of WithHostAlias at the
+// client: the alias (any case) dials its address, keeps its name as the
+// Host header, and other names dial as they are.
+func TestHostAliasDialer(t *testing.T) {
+	var seenHost atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seenHost.Store(r.Host)
+		fmt.Fprint(w, "host service")
+	}))
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	c := defaultHTTPClient(map[string]string{"host.faas-wasm.internal": "127.0.0.1"})
+	for _, name := range []string{"host.faas-wasm.internal", "Host.FaaS-Wasm.Internal", "127.0.0.1"} {
+		t.Run(name, func(t *testing.T) {
+			resp, err := c.Get("http://" + net.JoinHostPort(name, port) + "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || seenHost.Load() != net.JoinHostPort(name, port) {
+				t.Fatalf("status %d, Host %v", resp.StatusCode, seenHost.Load())
+			}
+		})
+	}
+	if _, err := aliasDialer(&net.Dialer{}, nil)(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", port)); err != nil {
+		t.Fatalf("no aliases: %v", err)
+	}
+}
+
+// TestOutboundHTTPHostAlias runs a guest's faas_http request to the host
+// alias (as local mode configures it: host.faas-wasm.internal → 127.0.0.1)
+// and checks that the allow-list names the alias, not the address it maps to.
+func TestOutboundHTTPHostAlias(t *testing.T) {
+	const alias = "host.faas-wasm.internal"
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprintf(w, "hello from the host, asked for %s", r.Host)
+	}))
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	e, err := NewEngine(t.TempDir(), WithHostAlias(alias, "127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	m, err := e.Compile(context.Background(), cmdGuest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := url.QueryEscape("http://" + net.JoinHostPort(alias, port) + "/hamlet.txt")
+	for _, c := range []struct {
+		name     string
+		allowed  []string
+		status   int
+		contains string
+	}{
+		{"alias allowed", []string{alias}, 200, "hello from the host, asked for " + alias + ":" + port},
+		{"alias with port allowed", []string{alias + ":" + port}, 200, "hello from the host"},
+		{"only the address allowed", []string{"127.0.0.1"}, 502, `host "` + alias + ":" + port + `" is not in`},
+		{"nothing allowed", nil, 502, "is not in com.openfaas.wasm.allowed-hosts"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := e.NewFunction(m, Config{Name: "alias", AllowedHosts: c.allowed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			before := hits.Load()
+			resp, err := call(f, "do=fetch&url="+target, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != c.status || !strings.Contains(string(resp.Body), c.contains) {
+				t.Fatalf("got %d %q, want %d containing %q", resp.Status, resp.Body, c.status, c.contains)
+			}
+			if hit := hits.Load() > before; hit != (c.status == 200) {
+				t.Fatalf("server reached: %v", hit)
 			}
 		})
 	}

@@ -17,8 +17,9 @@ func cniConfList(n Network) ([]byte, error) {
 	if len(n.Bridge) > 15 {
 		return nil, fmt.Errorf("bridge name %q is longer than 15 bytes", n.Bridge)
 	}
-	if _, _, err := net.ParseCIDR(n.Subnet); err != nil {
-		return nil, fmt.Errorf("subnet %q: %w", n.Subnet, err)
+	gw, err := n.Gateway()
+	if err != nil {
+		return nil, err
 	}
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
@@ -33,6 +34,7 @@ func cniConfList(n Network) ([]byte, error) {
 				"ipam": map[string]any{
 					"type":    "host-local",
 					"subnet":  n.Subnet,
+					"gateway": gw.String(),
 					"dataDir": n.IPAMDir,
 					"routes":  []any{map[string]any{"dst": "0.0.0.0/0"}},
 				},
@@ -40,6 +42,39 @@ func cniConfList(n Network) ([]byte, error) {
 		},
 	}
 	return json.Marshal(conf)
+}
+
+// Gateway is the bridge's address on the subnet, the first one (what
+// host-local picks by default, written into the network's configuration so
+// it cannot drift): replicas route through it and reach the host on it,
+// by the name provider.HostAlias.
+func (n Network) Gateway() (net.IP, error) {
+	_, ipnet, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %q: %w", n.Subnet, err)
+	}
+	ip4 := ipnet.IP.To4()
+	if ip4 == nil {
+		return nil, fmt.Errorf("subnet %q: an IPv4 subnet is required", n.Subnet)
+	}
+	if ones, _ := ipnet.Mask.Size(); ones > 30 {
+		return nil, fmt.Errorf("subnet %q: too small for a gateway and replicas", n.Subnet)
+	}
+	gw := make(net.IP, 4)
+	copy(gw, ip4)
+	gw[3]++
+	return gw, nil
+}
+
+// HostAddress is the address container functions reach the host on: the
+// bridge's gateway, which their /etc/hosts names provider.HostAlias. A
+// service on the host must listen on it (or on 0.0.0.0) to be reachable.
+func (m *Manager) HostAddress() string {
+	gw, err := m.opts.network.Gateway()
+	if err != nil { // New validated the subnet: not reached
+		return ""
+	}
+	return gw.String()
 }
 
 // newCNI loads the network of n, checking that its plugins are installed.

@@ -19,6 +19,8 @@ import (
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // replica is one container of a function and the goroutines watching it.
@@ -95,7 +97,7 @@ func (m *Manager) startReplicas(ctx context.Context, s Spec, digest string, img 
 func (m *Manager) startReplica(ctx context.Context, s Spec, digest string, img containerd.Image) (*replica, error) {
 	id := replicaID(s.Name, s.Namespace)
 	dir := filepath.Join(m.opts.stateDir, "replicas", id)
-	if err := writeEtcFiles(dir, id); err != nil {
+	if err := writeEtcFiles(dir, id, m.HostAddress()); err != nil {
 		return nil, fmt.Errorf("replica %s: %w", id, err)
 	}
 	stored, err := json.Marshal(s)
@@ -306,12 +308,17 @@ func (r *replica) detachWatchers() {
 	r.wg.Wait()
 }
 
-// writeEtcFiles writes the replica's /etc/hosts and /etc/resolv.conf.
-func writeEtcFiles(dir, hostname string) error {
+// writeEtcFiles writes the replica's /etc/hosts and /etc/resolv.conf. The
+// hosts file maps provider.HostAlias to hostAddr (the bridge gateway) when
+// set.
+func writeEtcFiles(dir, hostname, hostAddr string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	hosts := "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if hostAddr != "" {
+		hosts += hostAddr + "\t" + provider.HostAlias + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
 		return err
 	}

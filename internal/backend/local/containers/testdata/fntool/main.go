@@ -7,6 +7,8 @@
 //	fntool read PATH   print the file at PATH
 //	fntool write PATH  try to create PATH; print "wrote" or the error
 //	fntool env KEY     print the value of environment variable KEY
+//	fntool resolve H   print the addresses host name H resolves to
+//	fntool get URL     print the body of GET URL, or the error
 //	fntool stderr MSG  print MSG on stderr, then echo stdin
 //	fntool exit N      print "exiting N" on stderr and exit with status N
 //	fntool sleep       block forever (a server that never opens its port)
@@ -16,10 +18,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,6 +57,22 @@ func main() {
 		fmt.Println("wrote")
 	case "env":
 		fmt.Print(os.Getenv(arg))
+	case "resolve":
+		addrs, err := net.LookupHost(arg)
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		fmt.Print(strings.Join(addrs, ","))
+	case "get":
+		c := &http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(arg)
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		defer resp.Body.Close()
+		io.Copy(os.Stdout, resp.Body)
 	case "stderr":
 		fmt.Fprintln(os.Stderr, arg)
 		io.Copy(os.Stdout, os.Stdin)
