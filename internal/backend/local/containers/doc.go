@@ -18,6 +18,11 @@
 //
 // The CNI network (bridge + host-local, see Network) is generated in memory,
 // so no CNI config directory is needed; only the plugin binaries are.
+// Every replica's /etc/hosts names the bridge's gateway address (the
+// subnet's first, Manager.HostAddress) provider.HostAlias, so a function
+// reaches a service on the host at http://host.faas-wasm.internal:PORT when
+// that service listens on the gateway address or on 0.0.0.0 (one bound to
+// 127.0.0.1 is out of the replica's reach).
 //
 // What it does not do: HTTP routing (one http.Handler per function is all it
 // offers), persistence of function specs beyond what containerd stores,
