@@ -17,7 +17,7 @@ MODULES   := . fn functions test/guests
 CARGO     ?= /usr/bin/cargo
 CARGO_TARGET_DIR ?= $(HOME)/.cache/faas-wasm/cargo-test
 
-.PHONY: all deps build run test sdk-test vet fmt-check fuzz bench bench-k8s vulncheck clean cluster-up cluster-down cluster-smoke e2e chart-test
+.PHONY: all deps build run test race sdk-test vet fmt-check fuzz bench bench-k8s vulncheck clean cluster-up cluster-down cluster-smoke e2e chart-test
 
 all: build
 
@@ -42,6 +42,7 @@ vet:
 test: deps fmt-check vet
 	./hack/containerd/start.sh
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) race
 	cd fn && $(GO) test -count=1 ./...
 	cd functions && $(GO) test -count=1 ./...
 	$(MAKE) sdk-test
@@ -55,6 +56,17 @@ sdk-test:
 	cd sdk/rust && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) $(CARGO) test
 	cd functions/rust && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) $(CARGO) test
 	./sdk/c/test.sh
+
+# The race detector over the concurrent packages, whose TestMain also fails on a goroutine
+# left running after the tests (internal/leaktest). -short skips only the autoscaler's load
+# test (the one test of these packages that checks testing.Short): it asserts scaling times
+# within a cool-down that the race detector's slowdown breaks; `test` runs it without -race.
+RACE_PKGS := ./internal/handlers ./internal/backend/local ./internal/backend/local/containers \
+	./internal/backend/k8s ./internal/autoscale ./internal/metrics ./internal/runtime/wasm ./internal/shim
+
+race:
+	./hack/containerd/start.sh
+	$(GO) test -race -short -count=1 -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 
 # Dependency audit: govulncheck against the Go vulnerability database built from the module
 # proxy's golang.org/x/vulndb (cached outside the repository). Fails on a reachable

@@ -271,14 +271,19 @@ func (d *Daemon) logTail() string {
 // namespaces do), which would kill the daemon in the middle of a test.
 var spawner = sync.OnceValue(func() chan spawnRequest {
 	requests := make(chan spawnRequest)
-	go func() {
-		runtime.LockOSThread()
-		for r := range requests {
-			r.done <- r.cmd.Start()
-		}
-	}()
+	go spawnLoop(requests)
 	return requests
 })
+
+// spawnLoop is the spawner's goroutine. It runs until the test binary exits
+// (internal/leaktest ignores it by this name): daemons may be started by any
+// test, and a stopped spawner could not be started again.
+func spawnLoop(requests <-chan spawnRequest) {
+	runtime.LockOSThread()
+	for r := range requests {
+		r.done <- r.cmd.Start()
+	}
+}
 
 type spawnRequest struct {
 	cmd  *exec.Cmd

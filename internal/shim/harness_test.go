@@ -23,6 +23,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
+	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
@@ -45,10 +46,10 @@ var testNS = fmt.Sprintf("fwshimtest-%d", os.Getpid())
 // shared is the package's harness.
 var shared = containerdtest.NewShared(startHarness, (*harness).stop)
 
+// TestMain stops the harness after all tests ran, then checks that no
+// goroutine the tests started still runs (internal/leaktest).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	shared.Close()
-	os.Exit(code)
+	leaktest.Main(m, shared.Close)
 }
 
 // requireHarness returns the shared harness, skipping when containerd

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
@@ -31,15 +32,17 @@ var shared struct {
 	err    error
 }
 
+// TestMain closes the shared engine after the tests, then checks that no
+// goroutine they started still runs (internal/leaktest).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.engine != nil {
-		shared.engine.Close()
-	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
-	os.Exit(code)
+	leaktest.Main(m, func() {
+		if shared.engine != nil {
+			shared.engine.Close()
+		}
+		if shared.dir != "" {
+			os.RemoveAll(shared.dir)
+		}
+	})
 }
 
 // realEngine builds the echo module and the engine, once per test binary.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 )
 
 // Test guests, built from testdata in TestMain (cached by source hash under
@@ -29,6 +30,9 @@ var (
 	snapErr   error
 )
 
+// TestMain builds the test guests, runs the tests, closes the shared
+// engine and checks that no goroutine they started still runs
+// (internal/leaktest).
 func TestMain(m *testing.M) {
 	var err error
 	if cmdGuest, err = buildGo("testdata/guest", false); err == nil {
@@ -40,7 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building test guests:", err)
 		os.Exit(2)
 	}
-	os.Exit(m.Run())
+	leaktest.Main(m, closeTestEngine)
 }
 
 // snapshotGuestT returns the reactor guest pre-initialised by Wizer.

@@ -16,6 +16,14 @@ var shared struct {
 	err  error
 }
 
+// closeTestEngine closes the shared engine (and stops its epoch ticker) if a
+// test made it; TestMain calls it after the tests.
+func closeTestEngine() {
+	if shared.e != nil {
+		shared.e.Close()
+	}
+}
+
 // testEngine returns an engine shared by the tests, whose AOT cache persists
 // under the user cache dir so repeated runs do not recompile the Go guests.
 func testEngine(t testing.TB) *Engine {

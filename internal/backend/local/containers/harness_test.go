@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
+	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 )
 
 // harness is a private containerd (containerdtest) plus a loopback
@@ -33,11 +34,10 @@ type harness struct {
 var shared = containerdtest.NewShared(startHarness, (*harness).stop)
 
 // TestMain stops the harness, if a test started it, after all tests ran
-// (also when they failed).
+// (also when they failed), then checks that no goroutine the tests started
+// still runs (internal/leaktest).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	shared.Close()
-	os.Exit(code)
+	leaktest.Main(m, shared.Close)
 }
 
 // requireHarness starts the shared harness on first use and returns it; it
