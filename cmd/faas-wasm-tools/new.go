@@ -60,7 +60,7 @@ func parseNewFlags(args []string, out io.Writer) (newFlags, error) {
 	fs.StringVar(&c.appendTo, "append", "", "append the entries to this stack file instead of writing NAME.yml")
 	fs.StringVar(&c.sdk, "sdk", "", "faas-wasm checkout holding fn/ and sdk/ (default: found above the working directory)")
 	fs.StringVar(&c.prefix, "prefix", "${REGISTRY:-127.0.0.1:5000}", "image prefix (registry[/path])")
-	fs.StringVar(&c.gateway, "gateway", "${OPENFAAS_URL:-http://127.0.0.1:8081}", "gateway written into a new stack file")
+	fs.StringVar(&c.gateway, "gateway", "${OPENFAAS_URL:-http://127.0.0.1:8080}", "gateway written into a new stack file")
 	var rest []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
