@@ -43,7 +43,7 @@ type cluster struct {
 	registry  string
 	namespace string
 	root      string
-	// user is who the provider acts as: bound to k8s/rbac.yaml only.
+	// user is who the provider acts as: bound to internal/backend/k8s/rbac.yaml only.
 	user string
 }
 
@@ -75,7 +75,7 @@ func newCluster(t *testing.T, namespace string) *cluster {
 	}
 	c.api = startProxy(t, u.Host)
 	c.user = "faas-wasm-e2e:" + namespace
-	grantRBAC(t, admin, filepath.Join(root, "k8s", "rbac.yaml"), namespace, c.user)
+	grantRBAC(t, admin, filepath.Join(root, "internal", "backend", "k8s", "rbac.yaml"), namespace, c.user)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
