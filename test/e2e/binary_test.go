@@ -39,7 +39,7 @@ func buildProvider(t *testing.T, root string) string {
 			return
 		}
 		providerBinary.path = filepath.Join(dir, "faas-wasm")
-		cmd := exec.Command("go", "build", "-o", providerBinary.path, ".")
+		cmd := exec.Command("go", "build", "-o", providerBinary.path, "./cmd/faas-wasm")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			providerBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
