@@ -55,13 +55,14 @@ func (b *Host) Deploy(ctx context.Context, d provider.FunctionDeployment) error 
 	}
 	b.mu.Lock()
 	n, ok := b.namespace(ns)
+	replicas := f.replicas // a concurrent Scale writes it under b.mu once the function is visible
 	if ok {
 		n.functions[name] = f
 		b.resyncMount(n, f, name, ns)
 	}
 	b.mu.Unlock()
 	if ok {
-		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", f.runtime, "replicas", f.replicas)
+		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", f.runtime, "replicas", replicas)
 		return nil
 	}
 	// The namespace was deleted while the function was starting.
