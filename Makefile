@@ -62,7 +62,8 @@ sdk-test:
 # test (the one test of these packages that checks testing.Short): it asserts scaling times
 # within a cool-down that the race detector's slowdown breaks; `test` runs it without -race.
 RACE_PKGS := ./internal/handlers ./internal/backend/local ./internal/backend/local/containers \
-	./internal/backend/k8s ./internal/autoscale ./internal/metrics ./internal/runtime/wasm ./internal/shim
+	./internal/backend/k8s ./internal/autoscale ./internal/metrics ./internal/runtime/wasm ./internal/shim \
+	./internal/console
 
 race:
 	./hack/containerd/start.sh

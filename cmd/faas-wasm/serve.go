@@ -16,8 +16,10 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local/containers"
 	"github.com/faas-wasm/faas-wasm/internal/config"
+	"github.com/faas-wasm/faas-wasm/internal/console"
 	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -54,6 +56,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer stopScaler()
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
+	}
+	defer ln.Close()
+	// The console's comparisons call functions through this listener.
+	ui, err := console.New(mb, console.Options{
+		ProviderURL:      "http://" + loopback(ln.Addr()),
+		Inspect:          inspectImage,
+		DefaultNamespace: cfg.Namespace,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		Logger:           log,
+	})
+	if err != nil {
+		return errors.Join(err, b.Close(context.Background()))
+	}
 	router := handlers.NewRouter(mb, handlers.Config{
 		DefaultNamespace:     cfg.Namespace,
 		Auth:                 auth.Creds,
@@ -63,16 +81,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Observer:             m,
 		Metrics:              m.Handler(),
 		MaxReplicas:          cfg.MaxReplicas,
+		Console:              ui,
 	})
 	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
 		ReadHeader: cfg.ReadTimeout,
 		Request:    cfg.ReadTimeout + cfg.WriteTimeout + cfg.FunctionTimeout,
 	}, log)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
-	}
 	log.Info("faas-wasm serving", "addr", ln.Addr().String(), "mode", cfg.Mode, "version", version,
 		"state_dir", cfg.StateDir, "auth", auth.Source)
 
@@ -82,6 +97,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	case err = <-served:
 	case <-ctx.Done():
 		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		ui.Close() // its comparisons call through the listener that closes now
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		err = srv.Shutdown(sctx)
@@ -95,12 +111,36 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	ui.Close()
 	stopScaler()
 	if cerr := b.Close(context.WithoutCancel(ctx)); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close backend: %w", cerr))
 	}
 	log.Info("faas-wasm stopped")
 	return err
+}
+
+// loopback is addr with an unspecified IP (0.0.0.0, ::) replaced by
+// 127.0.0.1, so the provider can call itself.
+func loopback(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// inspectImage tells the console an image's kind and size, read from its
+// registry (manifest and config only).
+func inspectImage(ctx context.Context, image string) (console.ImageInfo, error) {
+	kind, info, err := oci.Inspect(ctx, image)
+	if err != nil {
+		return console.ImageInfo{}, err
+	}
+	return console.ImageInfo{Kind: kind.String(), Size: info.Size}, nil
 }
 
 // startAutoscaler runs the autoscaler over b with m as its load source

@@ -5,44 +5,25 @@ import (
 	"testing"
 )
 
+// TestParseStack checks what the builder adds to stack.Parse (whose own
+// tests cover substitution and YAML): every entry needs a handler.
 func TestParseStack(t *testing.T) {
-	env := map[string]string{"REGISTRY": "reg.local:5000", "EMPTY": ""}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	tests := []struct {
-		name      string
-		yaml      string
-		wantImage string
-		wantWasm  bool
-		wantErr   error
-	}{
-		{"default used when unset", "functions:\n  a:\n    handler: ./a\n    image: ${UNSET:-127.0.0.1:5000}/a:latest\n", "127.0.0.1:5000/a:latest", false, nil},
-		{"variable set", "functions:\n  a:\n    handler: ./a\n    image: ${REGISTRY:-x}/a:latest\n", "reg.local:5000/a:latest", false, nil},
-		{"empty uses :- default", "functions:\n  a:\n    handler: ./a\n    image: ${EMPTY:-d}/a\n", "d/a", false, nil},
-		{"empty kept with - default", "functions:\n  a:\n    handler: ./a\n    image: x${EMPTY-d}/a\n", "x/a", false, nil},
-		{"plain reference", "functions:\n  a:\n    handler: ./a\n    image: ${REGISTRY}/a\n", "reg.local:5000/a", false, nil},
-		{"wasm annotation", "functions:\n  a:\n    handler: ./a\n    image: a\n    annotations:\n      com.openfaas.runtime: wasm\n", "a", true, nil},
-		{"unterminated", "functions:\n  a:\n    handler: ./a\n    image: ${REGISTRY\n", "", false, ErrStack},
-		{"no image", "functions:\n  a:\n    handler: ./a\n", "", false, ErrStack},
-		{"no functions", "version: 1.0\n", "", false, ErrStack},
-		{"bad yaml", "functions: [\n", "", false, ErrStack},
+	lookup := func(k string) (string, bool) { return map[string]string{"REGISTRY": "reg.local:5000"}[k], k == "REGISTRY" }
+	s, err := ParseStack([]byte("functions:\n  a:\n    handler: ./a\n    image: ${REGISTRY}/a\n    annotations:\n      com.openfaas.runtime: wasm\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := ParseStack([]byte(tt.yaml), lookup)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := s.Functions["a"]
-			if f.Image != tt.wantImage || f.IsWasm() != tt.wantWasm {
-				t.Errorf("image %q wasm %v", f.Image, f.IsWasm())
-			}
-		})
+	if f := s.Functions["a"]; f.Image != "reg.local:5000/a" || !f.IsWasm() {
+		t.Errorf("image %q wasm %v", f.Image, f.IsWasm())
+	}
+	for name, yaml := range map[string]string{
+		"no handler": "functions:\n  a:\n    image: a\n",
+		"no image":   "functions:\n  a:\n    handler: ./a\n",
+		"bad yaml":   "functions: [\n",
+	} {
+		if _, err := ParseStack([]byte(yaml), lookup); !errors.Is(err, ErrStack) {
+			t.Errorf("%s: err = %v, want ErrStack", name, err)
+		}
 	}
 }
 

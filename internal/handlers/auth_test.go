@@ -19,15 +19,15 @@ func routeURL(r Route) string {
 	return p
 }
 
-// TestRouteTableAuth makes sure no /system route can be added without auth
-// and that the open routes are exactly /healthz, /metrics (open as the
-// OpenFaaS gateway's metrics port is) and /function/.
+// TestRouteTableAuth makes sure no /system or /ui (console) route can be
+// added without auth and that the open routes are exactly /healthz,
+// /metrics (open as the OpenFaaS gateway's metrics port is) and /function/.
 func TestRouteTableAuth(t *testing.T) {
 	if len(Routes()) < 20 {
 		t.Fatalf("only %d routes", len(Routes()))
 	}
 	for _, r := range Routes() {
-		system := strings.HasPrefix(r.Path, "/system/")
+		system := strings.HasPrefix(r.Path, "/system/") || r.Path == "/ui" || strings.HasPrefix(r.Path, "/ui/")
 		if system != r.Auth {
 			t.Errorf("route %s %s %s: Auth=%v, want %v", r.Name, r.Method, r.Path, r.Auth, system)
 		}

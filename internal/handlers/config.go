@@ -52,6 +52,9 @@ type Config struct {
 	// behind basic auth, as the OpenFaaS gateway's metrics port is open: it
 	// exposes function names and counts, never secrets. Nil answers 404.
 	Metrics http.Handler
+	// Console serves the web console below /ui/ (internal/console), behind
+	// basic auth like /system; nil answers 404.
+	Console http.Handler
 	// MaxReplicas is the replica ceiling /system/alert uses for functions
 	// without com.openfaas.scale.max (default DefaultMaxReplicas); the
 	// backend's own limit still applies.

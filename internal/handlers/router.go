@@ -67,11 +67,25 @@ var table = []routeEntry{
 	open("healthz", http.MethodGet, "/healthz", health),
 	open("metrics", http.MethodGet, "/metrics", h(MakeMetricsHandler)),
 	open("healthz-head", http.MethodHead, "/healthz", health),
+	// The web console (Config.Console): /ui redirects to /ui/, which serves
+	// the page, its assets and its API; behind basic auth like /system.
+	{Route: Route{Name: "console", Path: "/ui", Auth: true}, make: console},
+	{Route: Route{Name: "console-pages", Path: "/ui/", Prefix: true, Auth: true}, make: console},
 	// Every path below /function/ is a call (the function sees the rest); any method.
 	{Route: Route{Name: "invoke", Path: "/function/", Prefix: true}, make: h(MakeInvokeHandler)},
 }
 
 func health(provider.Backend, Config) http.Handler { return MakeHealthHandler() }
+
+// console serves Config.Console, or 404 when the provider runs without one.
+func console(_ provider.Backend, c Config) http.Handler {
+	if c.Console == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeText(w, http.StatusNotFound, "the web console is not enabled")
+		})
+	}
+	return c.Console
+}
 
 // Routes returns the route table NewRouter serves, so tests (and docs) can
 // iterate every route, e.g. to prove each /system route requires auth.
