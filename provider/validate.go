@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -88,57 +87,4 @@ func ScaleToZeroAfter(labels map[string]string) (time.Duration, error) {
 		}
 	}
 	return d, nil
-}
-
-var quantity = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T|m)?$`)
-
-// ParseMemory converts a Kubernetes memory quantity ("128Mi", "1G", "1048576")
-// into bytes. An empty string is 0 (no limit).
-//
-// # Errors
-// ErrInvalid when s is not a quantity.
-func ParseMemory(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	m := quantity.FindStringSubmatch(s)
-	if m == nil || m[2] == "m" {
-		return 0, fmt.Errorf("memory %q is not a quantity such as 128Mi: %w", s, ErrInvalid)
-	}
-	n, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, fmt.Errorf("memory %q: %w", s, ErrInvalid)
-	}
-	mult := map[string]float64{"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-		"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[m[2]]
-	if n*mult >= math.MaxInt64 {
-		return 0, fmt.Errorf("memory %q is too large: %w", s, ErrInvalid)
-	}
-	return int64(n * mult), nil
-}
-
-// ParseCPU converts a Kubernetes CPU quantity ("500m", "2", "0.5") into
-// millicores. An empty string is 0 (no limit).
-//
-// # Errors
-// ErrInvalid when s is not a CPU quantity.
-func ParseCPU(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	m := quantity.FindStringSubmatch(s)
-	if m == nil || (m[2] != "" && m[2] != "m") {
-		return 0, fmt.Errorf("cpu %q is not a quantity such as 500m: %w", s, ErrInvalid)
-	}
-	n, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, fmt.Errorf("cpu %q: %w", s, ErrInvalid)
-	}
-	if m[2] != "m" {
-		n *= 1000
-	}
-	if n >= math.MaxInt64 {
-		return 0, fmt.Errorf("cpu %q is too large: %w", s, ErrInvalid)
-	}
-	return int64(n), nil
 }

@@ -94,36 +94,6 @@ func TestScaleToZeroAfter(t *testing.T) {
 	}
 }
 
-func TestParseMemory(t *testing.T) {
-	for in, want := range map[string]int64{
-		"": 0, "128Mi": 128 << 20, "1Gi": 1 << 30, "1G": 1e9, "512": 512, "1.5Ki": 1536, "64k": 64000,
-	} {
-		got, err := ParseMemory(in)
-		if err != nil || got != want {
-			t.Errorf("ParseMemory(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"lots", "100m", "-1Mi", "1Zi", "Mi", "99999999999999999999Ti"} {
-		if _, err := ParseMemory(in); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseMemory(%q) err = %v, want ErrInvalid", in, err)
-		}
-	}
-}
-
-func TestParseCPU(t *testing.T) {
-	for in, want := range map[string]int64{"": 0, "500m": 500, "2": 2000, "0.5": 500} {
-		got, err := ParseCPU(in)
-		if err != nil || got != want {
-			t.Errorf("ParseCPU(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"fast", "1Gi", "-1"} {
-		if _, err := ParseCPU(in); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseCPU(%q) err = %v, want ErrInvalid", in, err)
-		}
-	}
-}
-
 func TestSecretData(t *testing.T) {
 	if got := string((Secret{Value: "v"}).Data()); got != "v" {
 		t.Errorf("Data() = %q, want v", got)

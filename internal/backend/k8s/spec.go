@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -73,9 +72,9 @@ func resources(r *provider.FunctionResources) (corev1.ResourceList, error) {
 		if f.value == "" {
 			continue
 		}
-		q, err := resource.ParseQuantity(f.value)
+		q, err := provider.ParseQuantity(string(f.name), f.value)
 		if err != nil {
-			return nil, fmt.Errorf("resource %s=%q is not a quantity such as 128Mi or 500m: %w", f.name, f.value, provider.ErrInvalid)
+			return nil, err
 		}
 		out[f.name] = q
 	}
