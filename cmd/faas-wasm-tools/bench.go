@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/faas-wasm/faas-wasm/internal/bench"
+	"github.com/faas-wasm/faas-wasm/internal/sibling"
 )
 
 // runBench runs the bench verb with args (without the verb): progress goes
@@ -28,7 +27,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if cfg.Local && cfg.ProviderBinary == "" {
-		if cfg.ProviderBinary, err = sibling("faas-wasm"); err != nil {
+		if cfg.ProviderBinary, err = sibling.Find("faas-wasm"); err != nil {
 			return fmt.Errorf("bench: %w: %v (or give --provider-binary)", bench.ErrUsage, err)
 		}
 	}
@@ -129,15 +128,4 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-// sibling finds the program name beside this executable, then on PATH.
-func sibling(name string) (string, error) {
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return exec.LookPath(name)
 }
