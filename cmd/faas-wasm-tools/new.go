@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/skeleton"
 )
 
 const newUsage = `Usage: faas-wasm new NAME --lang go|rust|c [--append STACK.yml] [--sdk CHECKOUT] [--prefix REGISTRY]
@@ -24,8 +27,10 @@ habit). Then: faas-wasm build -f NAME.yml
   rust  Cargo.toml + src/main.rs + src/lib.rs using the faas-wasm-fn crate (lang rust-faaswasm)
   c     handler.c using faaswasm.h (lang c-faaswasm)
 
-Go and Rust skeletons refer to the SDKs of a faas-wasm checkout by relative path
-(found above the working directory, or given with --sdk).
+The files come from the faas-cli templates of a faas-wasm checkout
+(template/LANG/function, what faas-cli new copies; the checkout is found above the
+working directory, or given with --sdk); Go and Rust skeletons refer to its SDKs
+by relative path.
 
 Flags:
 `
@@ -58,7 +63,7 @@ func parseNewFlags(args []string, out io.Writer) (newFlags, error) {
 	}
 	lang := fs.String("lang", "", "go, rust or c (or go-faaswasm, rust-faaswasm, c-faaswasm)")
 	fs.StringVar(&c.appendTo, "append", "", "append the entries to this stack file instead of writing NAME.yml")
-	fs.StringVar(&c.sdk, "sdk", "", "faas-wasm checkout holding fn/ and sdk/ (default: found above the working directory)")
+	fs.StringVar(&c.sdk, "sdk", "", "faas-wasm checkout holding fn/, sdk/ and template/ (default: found above the working directory)")
 	fs.StringVar(&c.prefix, "prefix", "${REGISTRY:-127.0.0.1:5000}", "image prefix (registry[/path])")
 	fs.StringVar(&c.gateway, "gateway", "${OPENFAAS_URL:-http://127.0.0.1:8080}", "gateway written into a new stack file")
 	var rest []string
@@ -101,7 +106,8 @@ func parseNewFlags(args []string, out io.Writer) (newFlags, error) {
 // # Errors
 //
 // flag.ErrHelp, errNewUsage for bad arguments, an existing ./NAME or
-// NAME.yml, a name the stack already has, no SDK found; file errors.
+// NAME.yml, a name the stack already has, no checkout found; a template
+// of another form (skeleton.ErrTemplate); file errors.
 func runNew(args []string, stdout io.Writer) error {
 	c, err := parseNewFlags(args, stdout)
 	if err != nil {
@@ -121,21 +127,27 @@ func runNew(args []string, stdout io.Writer) error {
 			return fmt.Errorf("new: %w: %s already exists (use --append)", errNewUsage, stackFile)
 		}
 	}
-	sk := skeleton{Lang: c.lang, Crate: c.name}
-	if c.name[0] >= '0' && c.name[0] <= '9' {
-		sk.Crate = "fn-" + c.name // a Cargo package name starts with a letter
+	checkout, err := findCheckout(c.sdk)
+	if err != nil {
+		return fmt.Errorf("new: %w", err)
 	}
-	if c.lang != builder.LangC {
-		if sk.SDK, err = sdkPath(c.sdk, dir); err != nil {
-			return fmt.Errorf("new: %w", err)
-		}
+	opts := skeleton.Options{Crate: c.name}
+	if c.name[0] >= '0' && c.name[0] <= '9' {
+		opts.Crate = "fn-" + c.name // a Cargo package name starts with a letter
+	}
+	if opts.SDK, err = filepath.Rel(dir, checkout); err != nil {
+		return fmt.Errorf("new: %w", err)
+	}
+	opts.SDK = filepath.ToSlash(opts.SDK)
+	files, err := skeleton.Files(checkout, c.lang, opts)
+	if err != nil {
+		return fmt.Errorf("new: %w", err)
 	}
 	entries, err := stackEntries(c, stackFile, dir)
 	if err != nil {
 		return err
 	}
-	files := sk.files()
-	for _, p := range sortedPaths(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		f := filepath.Join(dir, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
 			return fmt.Errorf("new: %w", err)
@@ -213,10 +225,10 @@ func stackEntries(c newFlags, stackFile, dir string) ([]byte, error) {
 	return content, nil
 }
 
-// sdkPath returns the slash-separated path from dir to the faas-wasm
-// checkout: given, or the first parent of the working directory holding
-// fn/go.mod and sdk/rust/Cargo.toml.
-func sdkPath(given, dir string) (string, error) {
+// findCheckout returns the absolute path of the faas-wasm checkout: given,
+// or the first parent of the working directory holding fn/go.mod,
+// sdk/rust/Cargo.toml and template/.
+func findCheckout(given string) (string, error) {
 	root := given
 	if root == "" {
 		wd, err := os.Getwd()
@@ -229,25 +241,17 @@ func sdkPath(given, dir string) (string, error) {
 				break
 			}
 			if filepath.Dir(d) == d {
-				return "", fmt.Errorf("%w: no faas-wasm checkout (fn/, sdk/rust/) above %s: give --sdk", errNewUsage, wd)
+				return "", fmt.Errorf("%w: no faas-wasm checkout (fn/, sdk/rust/, template/) above %s: give --sdk", errNewUsage, wd)
 			}
 		}
 	} else if !isCheckout(root) {
-		return "", fmt.Errorf("%w: --sdk %s holds no fn/go.mod and sdk/rust/Cargo.toml", errNewUsage, root)
+		return "", fmt.Errorf("%w: --sdk %s holds no fn/go.mod, sdk/rust/Cargo.toml and template/", errNewUsage, root)
 	}
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(dir, abs)
-	if err != nil {
-		return "", err
-	}
-	return filepath.ToSlash(rel), nil
+	return filepath.Abs(root)
 }
 
 func isCheckout(dir string) bool {
-	for _, f := range []string{"fn/go.mod", "sdk/rust/Cargo.toml"} {
+	for _, f := range []string{"fn/go.mod", "sdk/rust/Cargo.toml", "template"} {
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
 			return false
 		}
