@@ -50,6 +50,8 @@ func keys(s string) []string {
 //     upstream's keys and omitempty.
 //   - ProviderInfo: provider, orchestration, version{sha, release} always;
 //     commit_message omitted when empty.
+//   - GatewayInfo (local mode's /system/info, the gateway's types.GatewayInfo
+//     that faas-cli version decodes): provider, version, arch always.
 //   - LogMessage: every key always (faas-cli prints them all).
 func TestContractJSONKeys(t *testing.T) {
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -87,6 +89,7 @@ func TestContractJSONKeys(t *testing.T) {
 		{"delete full", DeleteFunctionRequest{FunctionName: "f", Namespace: "n"}, "functionName namespace"},
 		{"info zero", ProviderInfo{}, "provider orchestration version"},
 		{"version zero", VersionInfo{}, "sha release"},
+		{"gateway info zero", GatewayInfo{}, "provider version arch"},
 		{"version full", VersionInfo{CommitMessage: "m", SHA: "s", Release: "r"}, "commit_message sha release"},
 		{"secret zero", Secret{}, "name"},
 		{"secret full", Secret{Name: "s", Namespace: "n", Value: "v", RawValue: []byte("r")}, "name namespace value rawValue"},

@@ -119,6 +119,18 @@ type ProviderInfo struct {
 	Version       VersionInfo `json:"version"`
 }
 
+// GatewayInfo is what an OpenFaaS gateway answers on GET /system/info and
+// what faas-cli version decodes: the provider's ProviderInfo under
+// "provider", the gateway's own build under "version", and its CPU
+// architecture. Local mode, with no gateway in front, answers in this form;
+// behind a gateway the provider answers a ProviderInfo, which the gateway
+// wraps into this. DecodeInfo reads either.
+type GatewayInfo struct {
+	Provider ProviderInfo `json:"provider"`
+	Version  VersionInfo  `json:"version"`
+	Arch     string       `json:"arch"`
+}
+
 // VersionInfo describes the provider's build.
 type VersionInfo struct {
 	CommitMessage string `json:"commit_message,omitempty"`

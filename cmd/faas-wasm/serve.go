@@ -82,6 +82,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Metrics:              m.Handler(),
 		MaxReplicas:          cfg.MaxReplicas,
 		Console:              ui,
+		GatewayInfo:          cfg.Mode == config.ModeLocal,
 	})
 	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
 		ReadHeader: cfg.ReadTimeout,

@@ -87,18 +87,19 @@ func (c *Client) do(ctx context.Context, method, path string, body any, want ...
 	return nil, fmt.Errorf("%s %s: %w %d: %.200s", method, path, ErrStatus, resp.StatusCode, data)
 }
 
-// Info returns GET /system/info.
+// Info returns the provider's part of GET /system/info (a provider's or a
+// gateway's answer, see provider.DecodeInfo).
 //
 // # Errors
 //
 // Transport errors, ErrStatus, or a JSON decoding error.
 func (c *Client) Info(ctx context.Context) (provider.ProviderInfo, error) {
-	var info provider.ProviderInfo
 	data, err := c.do(ctx, http.MethodGet, "/system/info", nil, http.StatusOK)
 	if err != nil {
-		return info, err
+		return provider.ProviderInfo{}, err
 	}
-	if err := json.Unmarshal(data, &info); err != nil {
+	info, err := provider.DecodeInfo(data)
+	if err != nil {
 		return info, fmt.Errorf("system info: %w", err)
 	}
 	return info, nil

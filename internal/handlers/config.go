@@ -55,6 +55,11 @@ type Config struct {
 	// Console serves the web console below /ui/ (internal/console), behind
 	// basic auth like /system; nil answers 404.
 	Console http.Handler
+	// GatewayInfo answers GET /system/info in the OpenFaaS gateway's form
+	// (provider.GatewayInfo), as local mode must: faas-cli talks to it with
+	// no gateway in front. False answers the provider's form, which a
+	// gateway in front (kubernetes mode) reads and wraps.
+	GatewayInfo bool
 	// MaxReplicas is the replica ceiling /system/alert uses for functions
 	// without com.openfaas.scale.max (default DefaultMaxReplicas); the
 	// backend's own limit still applies.

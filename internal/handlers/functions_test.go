@@ -196,3 +196,29 @@ func TestStatusAnnotationsAlwaysPresent(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoForms: /system/info answers the provider's form by default (what
+// a gateway in front reads) and the gateway's form with Config.GatewayInfo
+// (local mode: faas-cli version decodes "provider" as an object; the
+// provider's form made it fail with "cannot parse result").
+func TestInfoForms(t *testing.T) {
+	for _, gateway := range []bool{false, true} {
+		e := newEnv(t, Config{GatewayInfo: gateway})
+		resp, body := e.do("GET", "/system/info", "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("gateway form %v: %d %q", gateway, resp.StatusCode, body)
+		}
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &probe); err != nil {
+			t.Fatal(err)
+		}
+		nested := strings.HasPrefix(string(probe["provider"]), "{")
+		if nested != gateway || (gateway && len(probe["arch"]) < 3) {
+			t.Errorf("gateway form %v: %s", gateway, body)
+		}
+		info, err := provider.DecodeInfo([]byte(body))
+		if err != nil || info.Name != "faas-wasm" {
+			t.Errorf("gateway form %v: decoded %+v, %v", gateway, info, err)
+		}
+	}
+}
