@@ -54,9 +54,12 @@ document.addEventListener("click", (e) => {
 });
 window.addEventListener("popstate", render);
 
+// Local mode answers in the OpenFaaS gateway's form (the provider nested
+// under "provider"); behind a gateway, the provider's own form.
 json("GET", "/system/info").then((info) => {
+  const p = typeof info.provider === "object" ? info.provider : info;
   document.getElementById("provider").textContent =
-    `${info.provider} · ${info.orchestration} · ${info.version?.release || ""}`;
+    `${p.provider} · ${p.orchestration} · ${p.version?.release || ""}`;
 }).catch(() => {});
 
 render();
