@@ -1,6 +1,10 @@
 package provider
 
-import "time"
+import (
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
+)
 
 // DefaultNamespace is the namespace functions land in when a request names none.
 const DefaultNamespace = "openfaas-fn"
@@ -11,10 +15,13 @@ const (
 	// When absent, the image decides.
 	AnnotationRuntime = "com.openfaas.runtime"
 	// AnnotationAllowedHosts lists, comma separated, the hosts a Wasm function
-	// may reach over outbound HTTP. Deny by default.
-	AnnotationAllowedHosts = "com.openfaas.wasm.allowed-hosts"
+	// may reach over outbound HTTP ("host" or "host:port"). Deny by default.
+	AnnotationAllowedHosts = wasmopts.AnnotationAllowedHosts
 	// AnnotationWasmMode selects the Wasm instance mode: "fresh" (default) or "warm".
-	AnnotationWasmMode = "com.openfaas.wasm.mode"
+	AnnotationWasmMode = wasmopts.AnnotationMode
+	// AnnotationWasmMaxConcurrency bounds the instances one replica of a
+	// Wasm function runs at once (1 to 1024; default 2 × the CPUs).
+	AnnotationWasmMaxConcurrency = wasmopts.AnnotationMaxConcurrency
 	// LabelScaleMin is the lowest replica count (default 1).
 	LabelScaleMin = "com.openfaas.scale.min"
 	// LabelScaleMax is the highest replica count.

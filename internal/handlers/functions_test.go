@@ -46,6 +46,11 @@ func TestFunctionRoutes(t *testing.T) {
 		{"deploy bad scale label", "POST", "/system/functions", `{"service":"x","image":"r/x:1","labels":{"com.openfaas.scale.min":"two"}}`, 400, "com.openfaas.scale.min"},
 		{"deploy bad memory", "POST", "/system/functions", `{"service":"x","image":"r/x:1","limits":{"memory":"lots"}}`, 400, "memory"},
 		{"deploy bad runtime", "POST", "/system/functions", `{"service":"x","image":"r/x:1","annotations":{"com.openfaas.runtime":"jvm"}}`, 400, "com.openfaas.runtime"},
+		// Regression cases of issue 16 (5770c34 answered 400, 202, 202):
+		// quantities are Kubernetes', Wasm annotations are checked here too.
+		{"deploy memory 1e9", "POST", "/system/functions", `{"service":"x","image":"r/x:1","limits":{"memory":"1e9","cpu":"0.5m"}}`, 202, ""},
+		{"deploy memory 1K", "POST", "/system/functions", `{"service":"x","image":"r/x:1","limits":{"memory":"1K"}}`, 400, "is not a Kubernetes quantity"},
+		{"deploy wasm mode hot", "POST", "/system/functions", `{"service":"x","image":"r/x:1","annotations":{"com.openfaas.wasm.mode":"hot"}}`, 400, "com.openfaas.wasm.mode"},
 		{"deploy bad env name", "POST", "/system/functions", `{"service":"x","image":"r/x:1","envVars":{"A=B":"c"}}`, 400, "environment variable"},
 		{"update", "PUT", "/system/functions", `{"service":"echo","image":"r/echo:2"}`, 202, ""},
 		{"update missing", "PUT", "/system/functions", `{"service":"nope","image":"r/x:1"}`, 404, "not found"},

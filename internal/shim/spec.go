@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Annotations read from the OCI spec.
+// Annotations read from the OCI spec, besides the com.openfaas.wasm.* ones
+// (package wasmopts).
 const (
 	// AnnotationContainerType is set by containerd's CRI plugin to
 	// "sandbox" for the pod sandbox and "container" for the pod's containers.
@@ -24,12 +26,6 @@ const (
 	AnnotationContainerName = "io.kubernetes.cri.container-name"
 	// AnnotationPodNamespace is the pod's Kubernetes namespace.
 	AnnotationPodNamespace = "io.kubernetes.cri.sandbox-namespace"
-	// AnnotationAllowedHosts lists hosts the module may call through faas_http.
-	AnnotationAllowedHosts = "com.openfaas.wasm.allowed-hosts"
-	// AnnotationMode selects "warm" instances for reactor modules.
-	AnnotationMode = "com.openfaas.wasm.mode"
-	// AnnotationMaxConcurrency bounds the instances running at once.
-	AnnotationMaxConcurrency = "com.openfaas.wasm.max-concurrency"
 
 	containerTypeSandbox = "sandbox"
 )
@@ -131,33 +127,37 @@ func functionTimeout(env map[string]string) time.Duration {
 	return 0
 }
 
-// runnerConfig derives the runner's configuration from the spec.
-func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) runspec.Config {
+// runnerConfig derives the runner's configuration from the spec. The
+// com.openfaas.wasm.* annotations are read by wasmopts.Parse, as the
+// provider reads them when it validates a deployment.
+//
+// # Errors
+// When an annotation is invalid: the provider refuses such a deployment,
+// so only a pod made some other way has one, and it must not start with a
+// setting silently changed.
+func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) (runspec.Config, error) {
+	opts, err := wasmopts.Parse(s.Annotations)
+	if err != nil {
+		return runspec.Config{}, fmt.Errorf("container %s: %w", id, err)
+	}
 	env := processEnv(s)
 	name := s.Annotations[AnnotationContainerName]
 	if name == "" {
 		name = id
 	}
-	cfg := runspec.Config{
-		Name:        name,
-		Namespace:   s.Annotations[AnnotationPodNamespace],
-		ModulePath:  modulePath,
-		CacheDir:    cacheDir,
-		Env:         env,
-		SecretsDir:  secretsDir(s),
-		MemoryLimit: linearMemoryLimit(memoryLimit(s)),
-		Timeout:     functionTimeout(env),
-		Warm:        strings.EqualFold(strings.TrimSpace(s.Annotations[AnnotationMode]), "warm"),
-	}
-	if n, err := strconv.Atoi(s.Annotations[AnnotationMaxConcurrency]); err == nil && n > 0 {
-		cfg.MaxConcurrency = n
-	}
-	for _, h := range strings.Split(s.Annotations[AnnotationAllowedHosts], ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			cfg.AllowedHosts = append(cfg.AllowedHosts, h)
-		}
-	}
-	return cfg
+	return runspec.Config{
+		Name:           name,
+		Namespace:      s.Annotations[AnnotationPodNamespace],
+		ModulePath:     modulePath,
+		CacheDir:       cacheDir,
+		Env:            env,
+		SecretsDir:     secretsDir(s),
+		MemoryLimit:    linearMemoryLimit(memoryLimit(s)),
+		Timeout:        functionTimeout(env),
+		Warm:           opts.Warm,
+		MaxConcurrency: opts.MaxConcurrency,
+		AllowedHosts:   opts.AllowedHosts,
+	}, nil
 }
 
 // secretsPath is where OpenFaaS mounts a function's secrets, and where the

@@ -1,11 +1,13 @@
 package shim
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -34,8 +36,8 @@ func TestRunnerConfig(t *testing.T) {
 				Linux: &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}},
 				Annotations: map[string]string{
 					AnnotationContainerName: "figlet", AnnotationPodNamespace: "openfaas-fn",
-					AnnotationAllowedHosts: " api.example.com, 10.0.0.1:8080 ,", AnnotationMode: "Warm",
-					AnnotationMaxConcurrency: "8",
+					wasmopts.AnnotationAllowedHosts: " api.example.com, 10.0.0.1:8080 ,", wasmopts.AnnotationMode: "warm",
+					wasmopts.AnnotationMaxConcurrency: "8",
 				},
 			},
 			want: runspec.Config{Name: "figlet", Namespace: "openfaas-fn", ModulePath: "/m.wasm", CacheDir: "/cache",
@@ -44,22 +46,39 @@ func TestRunnerConfig(t *testing.T) {
 				Timeout: 20 * time.Second, MaxConcurrency: 8, AllowedHosts: []string{"api.example.com", "10.0.0.1:8080"}, Warm: true},
 		},
 		{
-			name: "unlimited memory, timeout in seconds, bad concurrency",
+			name: "unlimited memory, timeout in seconds",
 			spec: specs.Spec{
-				Process:     &specs.Process{Env: []string{"exec_timeout=7"}},
-				Linux:       &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &negative}}},
-				Annotations: map[string]string{AnnotationMaxConcurrency: "many"},
+				Process: &specs.Process{Env: []string{"exec_timeout=7"}},
+				Linux:   &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &negative}}},
 			},
 			want: runspec.Config{Name: "id1", ModulePath: "/m.wasm", CacheDir: "/cache",
 				Env: map[string]string{"exec_timeout": "7"}, Timeout: 7 * time.Second},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := runnerConfig("id1", &tc.spec, "/m.wasm", "/cache")
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("runnerConfig =\n%+v\nwant\n%+v", got, tc.want)
+			got, err := runnerConfig("id1", &tc.spec, "/m.wasm", "/cache")
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("runnerConfig =\n%+v, %v\nwant\n%+v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunnerConfigRefusesBadAnnotations is a regression test of issue 16:
+// the shim ran mode "hot" (and "WARM ") as fresh and ignored a bad
+// max-concurrency; it now refuses them with the provider's message.
+func TestRunnerConfigRefusesBadAnnotations(t *testing.T) {
+	for _, ann := range []map[string]string{
+		{wasmopts.AnnotationMode: "hot"},
+		{wasmopts.AnnotationMode: "WARM "},
+		{wasmopts.AnnotationMaxConcurrency: "many"},
+		{wasmopts.AnnotationAllowedHosts: "https://api.example.com"},
+		{wasmopts.Prefix + "mdoe": "warm"},
+	} {
+		_, err := runnerConfig("id1", &specs.Spec{Annotations: ann}, "/m.wasm", "/cache")
+		if !errors.Is(err, wasmopts.ErrInvalid) {
+			t.Errorf("runnerConfig with %q: err = %v, want wasmopts.ErrInvalid", ann, err)
+		}
 	}
 }
 

@@ -156,7 +156,11 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *sp
 		modulePath = fromImage
 	}
 	cfgPath := filepath.Join(bundle, runnerConfigFile)
-	if err := runspec.WriteConfig(cfgPath, runnerConfig(id, spec, modulePath, s.cacheDir)); err != nil {
+	cfg, err := runnerConfig(id, spec, modulePath, s.cacheDir)
+	if err != nil {
+		return spawnRequest{}, err
+	}
+	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		return spawnRequest{}, err
 	}
 	if err := s.precompile(ctx, modulePath, cfgPath); err != nil {

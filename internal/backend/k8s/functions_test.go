@@ -279,3 +279,30 @@ func TestStatusAnnotationsNeverNil(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployRefusesWhatValidateRefuses is a regression test of issue 16: on
+// 5770c34 this backend deployed com.openfaas.wasm.mode=hot (the shim then
+// ran it as fresh), an unknown Wasm annotation and memory 1K. It now refuses
+// them with provider.Validate's own message, before writing anything.
+func TestDeployRefusesWhatValidateRefuses(t *testing.T) {
+	c := newFake()
+	b := newBackend(t, c)
+	for _, fn := range []provider.FunctionDeployment{
+		{Service: "f", Image: "r/f:1", Annotations: map[string]string{provider.AnnotationRuntime: provider.RuntimeWasm, provider.AnnotationWasmMode: "hot"}},
+		{Service: "f", Image: "r/f:1", Annotations: map[string]string{provider.AnnotationWasmMaxConcurrency: "0"}},
+		{Service: "f", Image: "r/f:1", Annotations: map[string]string{"com.openfaas.wasm.allowed-host": "api.example.com"}},
+		{Service: "f", Image: "r/f:1", Limits: &provider.FunctionResources{Memory: "1K"}},
+	} {
+		want := provider.Validate(fn)
+		if want == nil {
+			t.Fatalf("provider.Validate accepts %+v", fn)
+		}
+		err := b.Deploy(context.Background(), fn)
+		if !errors.Is(err, provider.ErrInvalid) || !strings.Contains(err.Error(), want.Error()) {
+			t.Errorf("Deploy(%+v) = %v; want provider.Validate's %v", fn, err, want)
+		}
+	}
+	if list, _ := c.AppsV1().Deployments(provider.DefaultNamespace).List(context.Background(), metav1.ListOptions{}); len(list.Items) != 0 {
+		t.Fatalf("refused deploys created %d Deployments", len(list.Items))
+	}
+}

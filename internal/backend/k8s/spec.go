@@ -15,35 +15,20 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// normalize checks a deployment and returns a copy sharing no maps or
+// normalize checks a deployment with provider.Validate, then its
+// constraints, the one rule of this backend's own (they become the pod's node
+// selector; local mode ignores them), and returns a copy sharing no maps or
 // slices with the caller's, with Namespace set and the faas_function label
 // added. It also returns the function's scale bounds.
 //
 // # Errors
 // Errors wrapping provider.ErrInvalid that say which field is wrong.
 func normalize(d provider.FunctionDeployment, ns string, maxReplicas uint64) (provider.FunctionDeployment, uint64, error) {
-	if err := provider.ValidateName("function", d.Service); err != nil {
+	if err := provider.Validate(d); err != nil {
 		return d, 0, err
-	}
-	if d.Image == "" {
-		return d, 0, fmt.Errorf("function %q has no image: %w", d.Service, provider.ErrInvalid)
-	}
-	switch rt := d.Annotations[provider.AnnotationRuntime]; rt {
-	case "", provider.RuntimeWasm, provider.RuntimeContainer:
-	default:
-		return d, 0, fmt.Errorf("annotation %s=%q: want %q or %q: %w", provider.AnnotationRuntime, rt, provider.RuntimeWasm, provider.RuntimeContainer, provider.ErrInvalid)
 	}
 	minReplicas, _, err := provider.ScaleBounds(d.Labels, maxReplicas)
 	if err != nil {
-		return d, 0, err
-	}
-	if _, err := provider.ScaleToZeroAfter(d.Labels); err != nil {
-		return d, 0, err
-	}
-	if _, err := resources(d.Limits); err != nil {
-		return d, 0, err
-	}
-	if _, err := resources(d.Requests); err != nil {
 		return d, 0, err
 	}
 	if _, err := nodeSelector(d.Constraints); err != nil {

@@ -2,9 +2,11 @@ package local
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +67,7 @@ func TestDeployErrors(t *testing.T) {
 		inText string
 	}{
 		{"bad name", provider.FunctionDeployment{Service: "Echo", Image: "echo:1"}, provider.ErrInvalid, "DNS-1123"},
-		{"no image", provider.FunctionDeployment{Service: "echo"}, provider.ErrInvalid, "no image"},
+		{"no image", provider.FunctionDeployment{Service: "echo"}, provider.ErrInvalid, "image is required"},
 		{"unknown namespace", provider.FunctionDeployment{Service: "echo", Image: "echo:1", Namespace: "nope"}, provider.ErrNotFound, "nope"},
 		{"unknown secret", provider.FunctionDeployment{Service: "echo", Image: "echo:1", Secrets: []string{"api-key"}}, provider.ErrInvalid, "api-key"},
 		{"image not found", provider.FunctionDeployment{Service: "echo", Image: "missing:1"}, provider.ErrImage, "missing:1"},
@@ -266,5 +268,45 @@ func TestStatusAnnotationsNeverNil(t *testing.T) {
 		if s.Annotations == nil || len(s.Annotations) != 0 {
 			t.Fatalf("annotations = %#v, want an empty map", s.Annotations)
 		}
+	}
+}
+
+// TestDeployRefusesWhatValidateRefuses is a regression test of issue 16: on
+// 5770c34 local mode accepted memory 1K, cpu 1e30 (read as no limit) and a
+// misspelt Wasm annotation, and ignored max-concurrency. It now refuses what
+// provider.Validate refuses, with its message.
+func TestDeployRefusesWhatValidateRefuses(t *testing.T) {
+	f := newFixture(t)
+	for _, d := range []provider.FunctionDeployment{
+		{Service: "echo", Image: "echo:1", Limits: &provider.FunctionResources{Memory: "1K"}},
+		{Service: "echo", Image: "echo:1", Limits: &provider.FunctionResources{CPU: "1e30"}},
+		{Service: "echo", Image: "echo:1", Annotations: map[string]string{"com.openfaas.wasm.mdoe": "warm"}},
+		{Service: "echo", Image: "echo:1", Annotations: map[string]string{provider.AnnotationWasmMaxConcurrency: "-2"}},
+	} {
+		want := provider.Validate(d)
+		if want == nil {
+			t.Fatalf("provider.Validate accepts %+v", d)
+		}
+		err := f.b.Deploy(ctx, d)
+		if !errors.Is(err, provider.ErrInvalid) || !strings.Contains(err.Error(), want.Error()) {
+			t.Errorf("Deploy(%+v) = %v; want provider.Validate's %v", d, err, want)
+		}
+	}
+}
+
+// TestWasmAnnotationsApplied: local mode applies the com.openfaas.wasm.*
+// annotations as the shim does, max-concurrency included (5770c34 ignored
+// it here).
+func TestWasmAnnotationsApplied(t *testing.T) {
+	o, err := buildOptions([]Option{WithLogger(discardLogger())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &wasmDriver{o: &o}
+	cfg, err := w.config(Deployment{Spec: provider.FunctionDeployment{Service: "echo", Image: "echo:1", Annotations: map[string]string{
+		provider.AnnotationWasmMode: "warm", provider.AnnotationWasmMaxConcurrency: "3", provider.AnnotationAllowedHosts: "API.example.com, x:81",
+	}}})
+	if err != nil || !cfg.Warm || cfg.MaxConcurrency != 3 || !slices.Equal(cfg.AllowedHosts, []string{"api.example.com", "x:81"}) {
+		t.Fatalf("config = %+v, %v", cfg, err)
 	}
 }

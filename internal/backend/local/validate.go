@@ -1,7 +1,6 @@
 package local
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -13,28 +12,16 @@ type limits struct {
 	idleAfter time.Duration
 }
 
-// normalize checks a deployment and returns a copy that shares no maps or
+// normalize checks a deployment with provider.Validate (local mode has no
+// rule of its own) and returns a copy that shares no maps or
 // slices with the caller's, with Namespace set and the faas_function label
 // added.
 //
 // # Errors
 // Errors wrapping provider.ErrInvalid that say which field is wrong.
 func normalize(d provider.FunctionDeployment, ns string, maxReplicas uint64) (provider.FunctionDeployment, limits, error) {
-	if err := provider.ValidateName("function", d.Service); err != nil {
+	if err := provider.Validate(d); err != nil {
 		return d, limits{}, err
-	}
-	if d.Image == "" {
-		return d, limits{}, fmt.Errorf("function %q has no image: %w", d.Service, provider.ErrInvalid)
-	}
-	switch rt := d.Annotations[provider.AnnotationRuntime]; rt {
-	case "", provider.RuntimeWasm, provider.RuntimeContainer:
-	default:
-		return d, limits{}, fmt.Errorf("annotation %s=%q: want %q or %q: %w", provider.AnnotationRuntime, rt, provider.RuntimeWasm, provider.RuntimeContainer, provider.ErrInvalid)
-	}
-	switch m := d.Annotations[provider.AnnotationWasmMode]; m {
-	case "", "fresh", "warm":
-	default:
-		return d, limits{}, fmt.Errorf("annotation %s=%q: want \"fresh\" or \"warm\": %w", provider.AnnotationWasmMode, m, provider.ErrInvalid)
 	}
 	var l limits
 	var err error
@@ -43,17 +30,6 @@ func normalize(d provider.FunctionDeployment, ns string, maxReplicas uint64) (pr
 	}
 	if l.idleAfter, err = provider.ScaleToZeroAfter(d.Labels); err != nil {
 		return d, limits{}, err
-	}
-	for _, r := range []*provider.FunctionResources{d.Limits, d.Requests} {
-		if r == nil {
-			continue
-		}
-		if _, err := provider.ParseMemory(r.Memory); err != nil {
-			return d, limits{}, err
-		}
-		if _, err := provider.ParseCPU(r.CPU); err != nil {
-			return d, limits{}, err
-		}
 	}
 	out := d.Normalized(ns)
 	return out, l, nil

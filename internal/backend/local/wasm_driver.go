@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -242,13 +241,22 @@ func (w *wasmDriver) module(ctx context.Context, d Deployment) (pulledModule, bo
 	return p, true, nil
 }
 
-// config derives a replica's configuration from the deployment.
+// config derives a replica's configuration from the deployment; the
+// com.openfaas.wasm.* annotations are read by provider.ParseWasmOptions, as
+// the shim reads them on Kubernetes.
 func (w *wasmDriver) config(d Deployment) (replicaConfig, error) {
 	s := d.Spec
+	opts, err := provider.ParseWasmOptions(s.Annotations)
+	if err != nil {
+		return replicaConfig{}, err
+	}
 	cfg := replicaConfig{
 		Name: s.Service, Namespace: s.Namespace, Env: s.EnvVars, SecretsDir: d.SecretsDir,
 		Timeout: w.o.timeout, MaxResponseBytes: w.o.maxResponseBytes, MaxConcurrency: w.o.concurrency,
-		Warm: s.Annotations[provider.AnnotationWasmMode] == "warm",
+		Warm: opts.Warm, AllowedHosts: opts.AllowedHosts,
+	}
+	if opts.MaxConcurrency > 0 {
+		cfg.MaxConcurrency = opts.MaxConcurrency
 	}
 	if s.Limits != nil {
 		m, err := provider.ParseMemory(s.Limits.Memory)
@@ -256,11 +264,6 @@ func (w *wasmDriver) config(d Deployment) (replicaConfig, error) {
 			return cfg, err
 		}
 		cfg.MemoryLimit = m
-	}
-	for _, h := range strings.Split(s.Annotations[provider.AnnotationAllowedHosts], ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			cfg.AllowedHosts = append(cfg.AllowedHosts, h)
-		}
 	}
 	return cfg, nil
 }
