@@ -3,13 +3,15 @@
 # Debian packages (containerd, runc, CNI plugins, clang + wasi-libc for C test guests and
 # sdk/c and c-faaswasm functions, PostgreSQL for the user-manager benchmark, rustc/cargo + the
 # wasm32-wasi std + the crate sources sdk/rust (hyper, tokio) and functions/rust (aes, hex, sha2)
-# build from, offline) and the Go modules. Safe to run again.
+# build from, offline, Chromium for the web console's browser tests in test/console) and the Go
+# modules. Safe to run again.
 set -euo pipefail
 
 packages=(containerd runc containernetworking-plugins iptables clang lld wasi-libc
   libclang-rt-14-dev-wasm32 postgresql
   rustc cargo libstd-rust-dev-wasm32 librust-hyper-dev librust-tokio-dev
-  librust-aes-dev librust-hex-dev librust-sha2-dev libc6-dev)
+  librust-aes-dev librust-hex-dev librust-sha2-dev libc6-dev
+  chromium chromium-driver)
 # Wizer (snapshots of Go guests) comes from the npm registry: npm is needed, from any source
 # (Debian's nodejs + npm, or a Node.js build that bundles npm).
 command -v npm >/dev/null || packages+=(nodejs npm)

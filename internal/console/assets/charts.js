@@ -56,7 +56,8 @@ export function histogram(a, b, label) {
   }
   for (let i = 0; i <= 4; i++) {
     const x = L + ((W - L - R) * i) / 4;
-    el.append(s("text", { x, y: H - 8, "text-anchor": "middle" }, fmt(10 ** (lo + ((hi - lo) * i) / 4)) + " ms"));
+    const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
+    el.append(s("text", { x, y: H - 8, "text-anchor": anchor }, fmt(10 ** (lo + ((hi - lo) * i) / 4)) + " ms"));
   }
   return el;
 }
