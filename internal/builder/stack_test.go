@@ -8,7 +8,9 @@ import (
 // TestParseStack checks what the builder adds to stack.Parse (whose own
 // tests cover substitution and YAML): every entry needs a handler.
 func TestParseStack(t *testing.T) {
-	lookup := func(k string) (string, bool) { return map[string]string{"REGISTRY": "reg.local:5000"}[k], k == "REGISTRY" }
+	lookup := func(k string) (string, bool) {
+		return map[string]string{"REGISTRY": "reg.local:5000"}[k], k == "REGISTRY"
+	}
 	s, err := ParseStack([]byte("functions:\n  a:\n    handler: ./a\n    image: ${REGISTRY}/a\n    annotations:\n      com.openfaas.runtime: wasm\n"), lookup)
 	if err != nil {
 		t.Fatal(err)
