@@ -195,3 +195,18 @@ func daemonAlive(procs map[int][]string, cfg string) bool {
 	}
 	return false
 }
+
+// ShimPID returns the PID of the shim serving the task of container id in
+// namespace ns, on any containerd of this host.
+//
+// # Errors
+//
+// When no such shim runs.
+func ShimPID(ns, id string) (int, error) {
+	for pid, args := range processes() {
+		if strings.Contains(args[0], "containerd-shim") && flag(args, "-id") == id && flag(args, "-namespace") == ns {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no shim serves container %s in namespace %s", id, ns)
+}

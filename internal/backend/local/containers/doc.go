@@ -8,13 +8,17 @@
 // filesystem when asked, and bind-mounts the function's secrets read-only at
 // /var/openfaas/secrets. Every replica is health checked on
 // GET :8080/_/health, restarted with exponential backoff when its task dies
-// (crash loops are reported in Replica.Err and the log), and its
+// (crash loops are reported in Replica.Err and the log; a container removed
+// behind the manager's back is created again from the spec), and its
 // stdout/stderr are tailed from a per-replica log file and handed to a log
 // sink with the replica id as instance. Handler returns a reverse proxy that
 // load-balances over ready replicas; during an update the old replicas keep
 // serving until a new one is ready. After a provider restart, Recover adopts
 // the containers found by label without redeploying them, and a containerd
-// restart is ridden out without restarting tasks.
+// restart is ridden out without restarting tasks. Every container carries
+// the manager's owner id (kept in its state directory): managers with other
+// state directories may share the containerd namespace and the network, and
+// none adopts or removes another's containers.
 //
 // The CNI network (bridge + host-local, see Network) is generated in memory,
 // so no CNI config directory is needed; only the plugin binaries are.

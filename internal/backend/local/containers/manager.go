@@ -26,6 +26,7 @@ type Manager struct {
 	cni       gocni.CNI
 	cniMu     sync.Mutex // one CNI operation at a time (go-cni's race-build mutex reports concurrent readers as recursion)
 	opts      options
+	owner     string // labelOwner of this manager's containers
 	log       *slog.Logger
 	transport *http.Transport
 	probe     *http.Client
@@ -87,6 +88,11 @@ func New(ctx context.Context, socket string, opts ...Option) (*Manager, error) {
 		client.Close()
 		return nil, fmt.Errorf("containers state dir: %w", err)
 	}
+	owner, err := loadOwner(o.stateDir)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("containers state dir: %w", err)
+	}
 	cni, err := newCNI(o.network)
 	if err != nil {
 		client.Close()
@@ -96,6 +102,7 @@ func New(ctx context.Context, socket string, opts ...Option) (*Manager, error) {
 		client: client,
 		cni:    cni,
 		opts:   o,
+		owner:  owner,
 		log:    o.logger.With("component", "containers"),
 		transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

@@ -10,7 +10,7 @@ const DefaultSocket = "/run/containerd/containerd.sock"
 
 // Network describes the CNI bridge network replicas are attached to. Each
 // network needs its own bridge and subnet; two managers may share one only
-// if they also share IPAMDir.
+// if they also share IPAMDir, as they do by default.
 type Network struct {
 	// Name of the CNI network (default "faas-wasm").
 	Name string
@@ -21,7 +21,10 @@ type Network struct {
 	// BinDirs are searched for the CNI plugins bridge and host-local
 	// (default /usr/lib/cni and /opt/cni/bin).
 	BinDirs []string
-	// IPAMDir holds host-local's address leases (default StateDir/cni/Name).
+	// IPAMDir holds host-local's address leases, below a directory named
+	// after the network (default /var/lib/cni/networks, host-local's own
+	// default: providers with different state directories on one host draw
+	// their replicas' addresses from one pool).
 	IPAMDir string
 	// NoIPMasq turns off masquerading of traffic leaving the subnet; with
 	// it, replicas cannot reach beyond the host (iptables rules untouched).
@@ -159,6 +162,6 @@ func (o *options) withDefaults() {
 		n.BinDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 	}
 	if n.IPAMDir == "" {
-		n.IPAMDir = o.stateDir + "/cni/" + n.Name
+		n.IPAMDir = "/var/lib/cni/networks"
 	}
 }

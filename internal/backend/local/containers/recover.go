@@ -21,7 +21,8 @@ type found struct {
 }
 
 // Recover adopts the function containers left by a previous run of the
-// provider (found by their labels in the manager's containerd namespace):
+// provider (found by their labels in the manager's containerd namespace;
+// only those carrying this manager's owner id, see loadOwner):
 // running tasks are watched again without being restarted, dead or missing
 // tasks are restarted, nothing is redeployed. When a function has
 // containers of two specs (a provider stopped mid-update), the most recently
@@ -41,14 +42,33 @@ func (m *Manager) Recover(ctx context.Context) ([]Spec, error) {
 		return nil, fmt.Errorf("recover: list containers: %w", err)
 	}
 	groups := make(map[string][]found)
+	others := 0
 	for _, c := range list {
-		f, err := m.inspect(ctx, c)
+		info, err := c.Info(ctx)
 		if err != nil {
 			m.log.Warn("recover: skipping container", "container", c.ID(), "err", err)
 			continue
 		}
+		if !m.owns(info) {
+			others++
+			continue
+		}
+		f, err := m.inspect(c, info)
+		if err != nil {
+			m.log.Warn("recover: skipping container", "container", c.ID(), "err", err)
+			continue
+		}
+		if _, ok := info.Labels[labelOwner]; !ok {
+			if _, err := c.SetLabels(ctx, map[string]string{labelOwner: m.owner}); err != nil {
+				m.log.Warn("recover: label container with its owner", "container", c.ID(), "err", err)
+			}
+		}
 		k := key(f.spec.Name, f.spec.Namespace)
 		groups[k] = append(groups[k], f)
+	}
+	if others > 0 {
+		m.log.Info("recover: containers of other providers in this namespace are left alone",
+			"namespace", m.opts.namespace, "containers", others)
 	}
 	var specs []Spec
 	for k, g := range groups {
@@ -71,12 +91,8 @@ func (m *Manager) Recover(ctx context.Context) ([]Spec, error) {
 	return specs, nil
 }
 
-// inspect reads a container's metadata and stored spec.
-func (m *Manager) inspect(ctx context.Context, c containerd.Container) (found, error) {
-	info, err := c.Info(ctx)
-	if err != nil {
-		return found{}, err
-	}
+// inspect reads a container's stored spec.
+func (m *Manager) inspect(c containerd.Container, info containers.Container) (found, error) {
 	ext, ok := info.Extensions[specExtension]
 	if !ok {
 		return found{}, errors.New("no stored spec")
@@ -105,7 +121,7 @@ func (m *Manager) adoptFunction(ctx context.Context, g []found) (Spec, error) {
 	}
 	var reps, stale []*replica
 	for _, f := range g {
-		r := m.newReplica(s.Name, s.Namespace, f.c)
+		r := m.newReplica(f.spec, f.info.Labels[labelImageDigest], f.c)
 		if f.info.Labels[labelSpecHash] != hash || f.info.Labels[labelImageDigest] != digest {
 			stale = append(stale, r)
 			continue
@@ -156,8 +172,8 @@ func (m *Manager) adoptReplica(ctx context.Context, r *replica, labels map[strin
 	m.watch(r, exitCh)
 }
 
-// strays returns replicas for containers of a function that are not in
-// known, so Remove also deletes what was never adopted.
+// strays returns replicas for this manager's containers of a function that
+// are not in known, so Remove also deletes what was never adopted.
 func (m *Manager) strays(ctx context.Context, name, namespace string, known []*replica) ([]*replica, error) {
 	filter := fmt.Sprintf("labels.%q==true,labels.%q==%q,labels.%q==%q",
 		labelManaged, labelFunction, name, labelNamespace, namespace)
@@ -170,7 +186,17 @@ func (m *Manager) strays(ctx context.Context, name, namespace string, known []*r
 		if slices.ContainsFunc(known, func(r *replica) bool { return r.id == c.ID() }) {
 			continue
 		}
-		out = append(out, m.newReplica(name, namespace, c))
+		info, err := c.Info(ctx)
+		if errdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inspect container %s: %w", c.ID(), err)
+		}
+		if !m.owns(info) {
+			continue
+		}
+		out = append(out, m.newReplica(Spec{Name: name, Namespace: namespace}, "", c))
 	}
 	return out, nil
 }

@@ -28,6 +28,8 @@ type replica struct {
 	id        string
 	name      string
 	namespace string
+	spec      Spec   // what the container runs: recreateContainer builds it again from this
+	digest    string // of the image the container was created from
 	container containerd.Container
 	dir       string
 	port      int
@@ -63,10 +65,12 @@ func (r *replica) snapshot() Replica {
 	return out
 }
 
-// newReplica wraps a container; the caller starts its task and watchers.
-func (m *Manager) newReplica(name, namespace string, c containerd.Container) *replica {
+// newReplica wraps a container of spec s created from the image with
+// digest; the caller starts its task and watchers.
+func (m *Manager) newReplica(s Spec, digest string, c containerd.Container) *replica {
+	name, namespace := s.Name, s.Namespace
 	dir := filepath.Join(m.opts.stateDir, "replicas", c.ID())
-	r := &replica{id: c.ID(), name: name, namespace: namespace, container: c, dir: dir, port: m.opts.port}
+	r := &replica{id: c.ID(), name: name, namespace: namespace, spec: s, digest: digest, container: c, dir: dir, port: m.opts.port}
 	r.ctx, r.cancel = context.WithCancel(m.ctx(context.Background()))
 	sink := m.opts.sink
 	r.tail = newTailer(filepath.Join(dir, "output.log"), m.opts.maxLogBytes, func(line string) {
@@ -96,6 +100,28 @@ func (m *Manager) startReplicas(ctx context.Context, s Spec, digest string, img 
 // startReplica creates a container and starts its task and watchers.
 func (m *Manager) startReplica(ctx context.Context, s Spec, digest string, img containerd.Image) (*replica, error) {
 	id := replicaID(s.Name, s.Namespace)
+	c, err := m.createContainer(ctx, id, s, digest, img)
+	if err != nil {
+		return nil, err
+	}
+	r := m.newReplica(s, digest, c)
+	exitCh, err := m.startTask(ctx, r)
+	if err != nil {
+		cctx := context.WithoutCancel(ctx)
+		if derr := c.Delete(cctx, containerd.WithSnapshotCleanup); derr != nil {
+			m.log.Warn("delete container after failed start", "replica", id, "err", derr)
+		}
+		os.RemoveAll(r.dir)
+		return nil, err
+	}
+	m.watch(r, exitCh)
+	return r, nil
+}
+
+// createContainer writes a replica's files and creates its container,
+// labelled with the manager's owner id, from spec s and the image img
+// (whose digest it records).
+func (m *Manager) createContainer(ctx context.Context, id string, s Spec, digest string, img containerd.Image) (containerd.Container, error) {
 	dir := filepath.Join(m.opts.stateDir, "replicas", id)
 	if err := writeEtcFiles(dir, id, m.HostAddress()); err != nil {
 		return nil, fmt.Errorf("replica %s: %w", id, err)
@@ -106,6 +132,7 @@ func (m *Manager) startReplica(ctx context.Context, s Spec, digest string, img c
 	}
 	labels := s.containerLabels()
 	labels[labelImageDigest] = digest
+	labels[labelOwner] = m.owner
 	c, err := m.client.NewContainer(ctx, id,
 		containerd.WithImage(img),
 		containerd.WithSnapshotter(m.opts.snapshotter),
@@ -119,18 +146,7 @@ func (m *Manager) startReplica(ctx context.Context, s Spec, digest string, img c
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("create container %s: %w", id, err)
 	}
-	r := m.newReplica(s.Name, s.Namespace, c)
-	exitCh, err := m.startTask(ctx, r)
-	if err != nil {
-		cctx := context.WithoutCancel(ctx)
-		if derr := c.Delete(cctx, containerd.WithSnapshotCleanup); derr != nil {
-			m.log.Warn("delete container after failed start", "replica", id, "err", derr)
-		}
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	m.watch(r, exitCh)
-	return r, nil
+	return c, nil
 }
 
 // specOpts builds the OCI runtime spec of a replica.

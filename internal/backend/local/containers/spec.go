@@ -63,6 +63,7 @@ const (
 	labelIP          = "io.faas-wasm.ip"
 	labelStarted     = "io.faas-wasm.started"
 	labelImageDigest = "io.faas-wasm.image-digest"
+	labelOwner       = "io.faas-wasm.owner" // the id of the manager that created the container
 	annotationLabel  = "com.openfaas.annotations."
 	specExtension    = "io.faas-wasm.spec"
 	specTypeURL      = "github.com/faas-wasm/faas-wasm/internal/backend/local/containers.Spec"

@@ -120,10 +120,16 @@ func (m *Manager) rewait(r *replica) (<-chan containerd.ExitStatus, bool) {
 	return nil, false
 }
 
-// restartTask replaces the replica's dead task with a new one.
+// restartTask replaces the replica's dead task with a new one, first
+// creating its container again when that vanished.
 func (m *Manager) restartTask(r *replica) (<-chan containerd.ExitStatus, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
 	defer cancel()
+	if _, err := r.container.Info(ctx); errdefs.IsNotFound(err) {
+		if err := m.recreateContainer(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.deleteTask(ctx, r); err != nil {
 		return nil, err
 	}
@@ -135,6 +141,29 @@ func (m *Manager) restartTask(r *replica) (<-chan containerd.ExitStatus, error) 
 	r.restarts++
 	r.mu.Unlock()
 	return ch, nil
+}
+
+// recreateContainer creates a replica's container again, under the same id
+// (so r.container names it again) and from the spec it ran, after it
+// vanished behind the manager's back: removed with ctr, or containerd's
+// state lost. A snapshot left behind is replaced.
+func (m *Manager) recreateContainer(ctx context.Context, r *replica) error {
+	ref, err := normalizeRef(r.spec.Image)
+	if err != nil {
+		return fmt.Errorf("recreate container %s: %w", r.id, err)
+	}
+	img, err := m.image(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("recreate container %s: %w", r.id, err)
+	}
+	if err := m.client.SnapshotService(m.opts.snapshotter).Remove(ctx, r.id); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("recreate container %s: remove its old snapshot: %w", r.id, err)
+	}
+	if _, err := m.createContainer(ctx, r.id, r.spec, img.Target().Digest.String(), img); err != nil {
+		return fmt.Errorf("recreate: %w", err)
+	}
+	m.log.Warn("replica's container vanished: created again from its spec", "function", r.name, "namespace", r.namespace, "replica", r.id)
+	return nil
 }
 
 // nextDelay doubles d within [lo, hi].
