@@ -59,11 +59,13 @@ type Cluster struct {
 	nsFactory   informers.SharedInformerFactory
 	deployments appslisters.DeploymentLister
 	slices      cache.Indexer // EndpointSlices, indexed by indexService
+	services    corelisters.ServiceLister
 	pods        corelisters.PodLister
 	secrets     corelisters.SecretLister
 	namespaces  corelisters.NamespaceLister
 
 	stats   *statsTable
+	rec     *reconciler
 	proxies sync.Map // key "ns/name" → *proxy
 	specs   sync.Map // key "ns/name" → *decodedSpec
 
@@ -106,16 +108,19 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 		nsFactory:   nsFactory,
 		deployments: factory.Apps().V1().Deployments().Lister(),
 		slices:      sliceInformer.GetIndexer(),
+		services:    factory.Core().V1().Services().Lister(),
 		pods:        factory.Core().V1().Pods().Lister(),
 		secrets:     factory.Core().V1().Secrets().Lister(),
 		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),
 		stats:       newStatsTable(),
+		rec:         newReconciler(),
 		idleDone:    make(chan struct{}),
 	}
-	if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		DeleteFunc: b.forgetDeleted,
-	}); err != nil {
+	if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(b.deploymentEvents()); err != nil {
 		return nil, fmt.Errorf("k8s backend: deployment informer: %w", err)
+	}
+	if _, err := factory.Core().V1().Services().Informer().AddEventHandler(b.serviceEvents()); err != nil {
+		return nil, fmt.Errorf("k8s backend: service informer: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
@@ -139,7 +144,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 	if err := b.ensureDefaultNamespace(ctx); err != nil {
 		o.log.Warn("default function namespace not ensured", "namespace", o.namespace, "err", err)
 	}
-	go b.restoreServices(runCtx)
+	go b.reconcileLoop(runCtx)
 	if o.idleInterval > 0 {
 		go b.idleLoop(runCtx)
 	} else {
@@ -187,17 +192,19 @@ func RESTConfig(path string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Close stops the informers and the idle loop and closes idle connections
-// to function pods. It is safe to call more than once.
+// Close stops the informers, the reconcile and idle loops and closes idle
+// connections to function pods. It is safe to call more than once.
 func (b *Cluster) Close(context.Context) error {
 	b.shutdown()
 	<-b.idleDone
+	<-b.rec.done
 	return nil
 }
 
 func (b *Cluster) shutdown() {
 	b.closed.Do(func() {
 		b.cancel()
+		b.rec.queue.ShutDown()
 		b.factory.Shutdown()
 		b.nsFactory.Shutdown()
 		if t, ok := b.opts.transport.(interface{ CloseIdleConnections() }); ok {

@@ -15,8 +15,9 @@
 // get runtimeClassName (WithRuntimeClass, default "faas-wasm") and run the
 // Wasm OCI image as the pod image; the node's containerd shim runs them.
 //
-// Reads come from informer caches (Deployments, EndpointSlices, Pods and
-// Secrets carrying the managed-by label; Namespaces labelled openfaas=1);
+// Reads come from informer caches (Deployments, Services, EndpointSlices,
+// Pods and Secrets carrying the managed-by label; Namespaces labelled
+// openfaas=1);
 // secret values are dropped from the cache. Writes go through the
 // clientset with field manager "faas-wasm" on copies of what was read.
 // Objects without the managed-by label are never changed: a Deployment of
@@ -25,6 +26,14 @@
 // provider.ErrNotFound. Kubernetes errors are translated at this boundary:
 // NotFound → ErrNotFound, AlreadyExists/Conflict → ErrAlreadyExists,
 // Invalid/BadRequest → ErrInvalid, an unreachable API server → ErrUnavailable.
+//
+// A reconcile loop driven by the informers' events keeps each function's
+// objects in place while the provider runs: a Service deleted by hand (or
+// missing after a provider was killed between creating the Deployment and
+// the Service) is created again, and so is a Deployment deleted by hand,
+// from the last state its delete event carries. Delete first marks the
+// Deployment (annotation faas-wasm/deleting) so that the loop lets it go;
+// nothing is recreated in a namespace that is gone or being deleted.
 //
 // Invocations go to a reverse proxy per function that spreads calls round
 // robin over the ready endpoints of the function's EndpointSlices (pod
@@ -46,7 +55,7 @@
 //
 //	apps/deployments              get list watch create update delete
 //	apps/deployments/scale        update
-//	""/services                   get create delete
+//	""/services                   get list watch create delete
 //	""/secrets                    get list watch create update delete
 //	""/pods                       list watch
 //	""/pods/log                   get

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -40,9 +41,12 @@ func (b *Cluster) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 	}
 	if err := b.ensureService(ctx, created); err != nil {
 		// Without its Service the function is unusable: take the Deployment back.
-		derr := b.client.AppsV1().Deployments(ns).Delete(ctx, fn.Service, metav1.DeleteOptions{
-			Preconditions: &metav1.Preconditions{UID: &created.UID}})
-		if derr != nil && !apierrors.IsNotFound(derr) {
+		_, derr := b.markDeleting(ctx, fn.Service, ns)
+		if derr == nil {
+			derr = b.client.AppsV1().Deployments(ns).Delete(ctx, fn.Service, metav1.DeleteOptions{
+				Preconditions: &metav1.Preconditions{UID: &created.UID}})
+		}
+		if derr != nil && !apierrors.IsNotFound(derr) && !errors.Is(derr, provider.ErrNotFound) {
 			b.log.Error("deployment of a failed deploy not removed", "function", fn.Service, "namespace", ns, "err", derr)
 		}
 		return fmt.Errorf("deploy %s: %w", fn.Service, err)
@@ -77,6 +81,10 @@ func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) er
 		if err != nil {
 			return err
 		}
+		if cur.Annotations[annotationDeleting] != "" {
+			// Keep Delete's mark, or the reconcile loop would undo the deletion.
+			return fmt.Errorf("function %s.%s is being deleted (delete it again if that failed): %w", fn.Service, ns, provider.ErrNotFound)
+		}
 		next := cur.DeepCopy()
 		next.Labels, next.Annotations = want.Labels, want.Annotations
 		replicas := min(int64(*cur.Spec.Replicas), int64(maxReplicas))
@@ -98,8 +106,9 @@ func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) er
 	return nil
 }
 
-// Delete removes a function's Service at once and its Deployment in the
-// foreground: the Deployment stays, marked as being deleted, until its pods
+// Delete marks a function's Deployment as deleted on purpose (annotation
+// faas-wasm/deleting, so the reconcile loop does not create it again), then
+// removes its Service at once and the Deployment in the foreground: the Deployment stays, marked as being deleted, until its pods
 // are gone. Meanwhile the function is no longer listed or invocable, and a
 // deploy of the same name is refused (ErrAlreadyExists) rather than letting
 // the old pods answer for the new function.
@@ -109,7 +118,7 @@ func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) er
 // not managed by faas-wasm).
 func (b *Cluster) Delete(ctx context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
-	d, err := b.ownDeployment(ctx, name, ns)
+	d, err := b.markDeleting(ctx, name, ns)
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
@@ -132,6 +141,29 @@ func (b *Cluster) Delete(ctx context.Context, name, namespace string) error {
 	b.awaitCache(ctx, "deployment "+ns+"/"+name, "", b.cachedDeployment(ns, name))
 	b.log.Info("function deleted", "function", name, "namespace", ns)
 	return nil
+}
+
+// markDeleting annotates a function's Deployment as deleted on purpose
+// (annotationDeleting), so the reconcile loop lets it go, and returns it.
+//
+// # Errors
+// As ownDeployment; API errors of the update.
+func (b *Cluster) markDeleting(ctx context.Context, name, ns string) (*appsv1.Deployment, error) {
+	var d *appsv1.Deployment
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := b.ownDeployment(ctx, name, ns)
+		if err != nil {
+			return err
+		}
+		cur = cur.DeepCopy()
+		if cur.Annotations == nil {
+			cur.Annotations = map[string]string{}
+		}
+		cur.Annotations[annotationDeleting] = "true"
+		d, err = b.client.AppsV1().Deployments(ns).Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager})
+		return apiError(err)
+	})
+	return d, err
 }
 
 // prepare checks a deployment request against the cluster and builds its

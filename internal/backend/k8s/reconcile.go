@@ -1,0 +1,202 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// annotationDeleting marks a Deployment that Delete is removing: the
+// reconcile loop lets it go instead of creating it again.
+const annotationDeleting = "faas-wasm/deleting"
+
+// reconcileRetries bounds how often a failed repair of one function is
+// retried (with the queue's exponential backoff) before it waits for the
+// function's next event.
+const reconcileRetries = 10
+
+// reconciler keeps every function's Deployment and Service in place while
+// the provider runs. A Service deleted by hand, or never created (a
+// provider killed between the two), is created again from the Deployment;
+// a Deployment deleted by hand — not by Delete, not with its namespace — is
+// created again from its last state, which the informer's delete event
+// carries (its Service goes with it and is created again too). Informer
+// events queue the function's "namespace/name"; one worker repairs, after
+// the caches have synced, retrying failures with backoff. A Deployment
+// deleted while no provider runs is not noticed.
+type reconciler struct {
+	queue workqueue.TypedRateLimitingInterface[string]
+	done  chan struct{}
+
+	mu   sync.Mutex
+	gone map[string]*appsv1.Deployment // last state of Deployments deleted by hand
+}
+
+func newReconciler() *reconciler {
+	return &reconciler{
+		queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		done:  make(chan struct{}),
+		gone:  map[string]*appsv1.Deployment{},
+	}
+}
+
+// deploymentEvents queues the functions whose Deployment was added,
+// changed or deleted, remembering the last state of one deleted by hand.
+func (b *Cluster) deploymentEvents() cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { b.queueFunction(obj) },
+		UpdateFunc: func(_, obj any) { b.queueFunction(obj) },
+		DeleteFunc: func(obj any) {
+			b.forgetDeleted(obj)
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			d, ok := obj.(*appsv1.Deployment)
+			if !ok || d.Labels[LabelManagedBy] != ManagedBy || d.Labels[provider.LabelFunction] != d.Name || d.Annotations[annotationDeleting] != "" {
+				return
+			}
+			key := d.Namespace + "/" + d.Name
+			b.rec.mu.Lock()
+			b.rec.gone[key] = d
+			b.rec.mu.Unlock()
+			b.rec.queue.Add(key)
+		},
+	}
+}
+
+// serviceEvents queues the functions whose Service was deleted.
+func (b *Cluster) serviceEvents() cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{DeleteFunc: b.queueFunction}
+}
+
+// queueFunction queues the function a Deployment or Service belongs to.
+func (b *Cluster) queueFunction(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	if m, ok := obj.(metav1.Object); ok && m.GetLabels()[LabelManagedBy] == ManagedBy && m.GetLabels()[provider.LabelFunction] == m.GetName() {
+		b.rec.queue.Add(m.GetNamespace() + "/" + m.GetName())
+	}
+}
+
+// reconcileLoop repairs queued functions until the queue shuts down.
+func (b *Cluster) reconcileLoop(ctx context.Context) {
+	defer close(b.rec.done)
+	for {
+		key, quit := b.rec.queue.Get()
+		if quit {
+			return
+		}
+		err := b.reconcile(ctx, key)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			b.rec.queue.Forget(key)
+		case b.rec.queue.NumRequeues(key) < reconcileRetries:
+			b.log.Warn("function not repaired yet; retrying", "function", key, "err", err)
+			b.rec.queue.AddRateLimited(key)
+		default:
+			b.log.Error("function not repaired", "function", key, "err", err)
+			b.rec.queue.Forget(key)
+		}
+		b.rec.queue.Done(key)
+	}
+}
+
+// reconcile gives the function key its missing Service, or its Deployment
+// deleted by hand.
+func (b *Cluster) reconcile(ctx context.Context, key string) error {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil // not a key this backend queues
+	}
+	d, err := b.deployments.Deployments(ns).Get(name)
+	if err == nil {
+		b.rec.forget(key)
+		if !isFunction(d) {
+			return nil
+		}
+		if _, err := b.services.Services(ns).Get(name); err == nil {
+			return nil
+		}
+		return b.restoreService(ctx, d)
+	}
+	b.rec.mu.Lock()
+	last := b.rec.gone[key]
+	b.rec.mu.Unlock()
+	if last == nil {
+		return nil
+	}
+	if err := b.restoreDeployment(ctx, last); err != nil {
+		return err
+	}
+	b.rec.forget(key)
+	return nil
+}
+
+// forget drops the last state of a Deployment deleted by hand.
+func (r *reconciler) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.gone, key)
+}
+
+// restoreService creates d's Service when the API server confirms that it
+// is missing and that d still exists (the cache may lag behind a deletion
+// whose garbage collection took the Service), and logs it.
+func (b *Cluster) restoreService(ctx context.Context, d *appsv1.Deployment) error {
+	d, err := b.ownDeployment(ctx, d.Name, d.Namespace)
+	if errors.Is(err, provider.ErrNotFound) {
+		return nil // its delete event follows
+	}
+	if err != nil {
+		return err
+	}
+	_, err = b.client.CoreV1().Services(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
+	if !apierrors.IsNotFound(err) {
+		return apiError(err)
+	}
+	if err := b.ensureService(ctx, d); err != nil {
+		return err
+	}
+	b.log.Warn("function service was missing: created again", "function", d.Name, "namespace", d.Namespace)
+	return nil
+}
+
+// restoreDeployment creates a Deployment deleted by hand again from its
+// last state (its spec, labels and annotations) and then its Service,
+// unless its namespace is gone or being deleted.
+func (b *Cluster) restoreDeployment(ctx context.Context, last *appsv1.Deployment) error {
+	ns, err := b.client.CoreV1().Namespaces().Get(ctx, last.Namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) || err == nil && ns.DeletionTimestamp != nil {
+		return nil
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: last.Name, Namespace: last.Namespace, Labels: last.Labels, Annotations: last.Annotations},
+		Spec:       *last.Spec.DeepCopy(),
+	}
+	created, err := b.client.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{FieldManager: FieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return nil // deployed again meanwhile
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	b.log.Warn("function deployment was deleted by hand: created again", "function", d.Name, "namespace", d.Namespace,
+		"replicas", *created.Spec.Replicas)
+	if err := b.ensureService(ctx, created); err != nil {
+		return err
+	}
+	b.awaitCache(ctx, "deployment "+d.Namespace+"/"+d.Name, created.ResourceVersion, b.cachedDeployment(d.Namespace, d.Name))
+	return nil
+}

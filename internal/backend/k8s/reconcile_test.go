@@ -1,0 +1,126 @@
+package k8s
+
+import (
+	"context"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// serviceOf reports whether the function's Service exists and belongs to
+// its current Deployment.
+func serviceOf(ctx context.Context, t *testing.T, b *Cluster, name, ns string) bool {
+	t.Helper()
+	d, err := b.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false
+	}
+	svc, err := b.client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	return err == nil && svc.Labels[LabelManagedBy] == ManagedBy && svc.Spec.Selector[provider.LabelFunction] == name &&
+		len(svc.OwnerReferences) == 1 && svc.OwnerReferences[0].UID == d.UID
+}
+
+// TestRestoresMissingService: a function left half-written — its
+// Deployment created, the provider killed before its Service — gets its
+// Service back when a provider starts, without any API call.
+func TestRestoresMissingService(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	first := newBackend(t, c)
+	deployed(t, first, provider.FunctionDeployment{Service: "half", Image: "img:1"})
+	first.Close(ctx)
+	if err := c.CoreV1().Services(provider.DefaultNamespace).Delete(ctx, "half", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBackend(t, c)
+	eventually(t, "the Service restored", func() bool { return serviceOf(ctx, t, b, "half", provider.DefaultNamespace) })
+}
+
+// A Service deleted by hand while the provider runs is created again. On
+// 5770c34 it stayed missing until the next provider start.
+func TestRecreatesServiceDeletedByHand(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	b := newBackend(t, c)
+	deployed(t, b, provider.FunctionDeployment{Service: "fn", Image: "img:1"})
+	if err := c.CoreV1().Services(provider.DefaultNamespace).Delete(ctx, "fn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Service created again", func() bool { return serviceOf(ctx, t, b, "fn", provider.DefaultNamespace) })
+}
+
+// A Deployment deleted by hand while the provider runs is created again
+// from its last state — spec, replicas, labels, annotations — and gets a
+// Service again; one deleted through Delete, or whose namespace is gone,
+// is not. On 5770c34 the function was simply gone.
+func TestRecreatesDeploymentDeletedByHand(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	b := newBackend(t, c)
+	fn := provider.FunctionDeployment{Service: "fn", Image: "img:1", Labels: map[string]string{"team": "a"}}
+	deployed(t, b, fn)
+	if err := b.Scale(ctx, "fn", "", 3); err != nil {
+		t.Fatal(err)
+	}
+	deployments := c.AppsV1().Deployments(provider.DefaultNamespace)
+	before, err := deployments.Get(ctx, "fn", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := deployments.Delete(ctx, "fn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var after *appsv1.Deployment
+	eventually(t, "the Deployment created again", func() bool {
+		after, err = deployments.Get(ctx, "fn", metav1.GetOptions{})
+		return err == nil && after.ResourceVersion != before.ResourceVersion && serviceOf(ctx, t, b, "fn", provider.DefaultNamespace)
+	})
+	if *after.Spec.Replicas != 3 || after.Annotations[AnnotationSpec] != before.Annotations[AnnotationSpec] ||
+		after.Labels["team"] != "a" || after.Spec.Template.Spec.Containers[0].Image != "img:1" {
+		t.Fatalf("created again as %+v, want the state it was deleted in: %+v", after, before)
+	}
+	eventually(t, "the function listed again", func() bool {
+		st, err := b.Function(ctx, "fn", "")
+		return err == nil && st.Replicas == 3 && st.Labels["team"] == "a"
+	})
+
+	// Deleted through the API: gone for good. A function deleted by hand
+	// after it comes back, so the queue has handled the first one by then.
+	deployed(t, b, provider.FunctionDeployment{Service: "sentinel", Image: "img:1"})
+	drainQueue := func() {
+		t.Helper()
+		if err := deployments.Delete(ctx, "sentinel", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the sentinel created again", func() bool {
+			_, err := deployments.Get(ctx, "sentinel", metav1.GetOptions{})
+			return err == nil
+		})
+	}
+	if err := b.Delete(ctx, "fn", ""); err != nil {
+		t.Fatal(err)
+	}
+	drainQueue()
+	if _, err := deployments.Get(ctx, "fn", metav1.GetOptions{}); err == nil {
+		t.Fatal("a function deleted through Delete was created again")
+	}
+
+	// Its namespace gone: not created again.
+	if err := b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "team-b"}); err != nil {
+		t.Fatal(err)
+	}
+	deployed(t, b, provider.FunctionDeployment{Service: "other", Image: "img:1", Namespace: "team-b"})
+	if err := c.CoreV1().Namespaces().Delete(ctx, "team-b", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AppsV1().Deployments("team-b").Delete(ctx, "other", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	drainQueue()
+	if _, err := c.AppsV1().Deployments("team-b").Get(ctx, "other", metav1.GetOptions{}); err == nil {
+		t.Fatal("a function of a deleted namespace was created again")
+	}
+}
