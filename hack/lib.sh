@@ -28,6 +28,11 @@ CACHE_DIR=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/k8s-$K8S_VERSION
 BIN_DIR=$CACHE_DIR/bin
 IMAGE_DIR=$CACHE_DIR/images
 KUBECTL=$BIN_DIR/kubectl
+# Prometheus for the chart's cluster test (hack/prometheus/build.sh): github.com/prometheus/prometheus
+# at this module version (v0.3XX.Y is Prometheus v3.XX.Y; chart/values.yaml's prometheus.image
+# names the same release, test/chart checks it), built into a cache outside the repository.
+PROMETHEUS_VERSION=v0.316.0
+PROMETHEUS_BIN=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/prometheus-$PROMETHEUS_VERSION-kubernetes-sd/prometheus
 # The running test cluster's state (hack/cluster/up.sh) and the containerd drop-in directory it
 # appends to its generated configuration (version 2 syntax).
 STATE_DIR=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}

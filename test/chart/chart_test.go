@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,10 +16,11 @@ import (
 func TestDefaults(t *testing.T) {
 	m := render(t, Release{}, nil)
 	want := []string{
-		"Namespace/openfaas-fn", "ServiceAccount/faas-wasm-provider", "Secret/basic-auth",
-		"ClusterRole/faas-wasm-provider", "ClusterRoleBinding/faas-wasm-provider",
-		"RuntimeClass/faas-wasm", "Service/gateway", "Service/faas-wasm-provider",
-		"DaemonSet/faas-wasm-node-installer", "Deployment/faas-wasm",
+		"Namespace/openfaas-fn", "ServiceAccount/faas-wasm-prometheus", "ServiceAccount/faas-wasm-provider", "Secret/basic-auth",
+		"ConfigMap/faas-wasm-prometheus", "ClusterRole/faas-wasm-provider", "ClusterRoleBinding/faas-wasm-provider",
+		"Role/faas-wasm-prometheus", "RoleBinding/faas-wasm-prometheus", "RuntimeClass/faas-wasm",
+		"Service/faas-wasm-prometheus", "Service/gateway", "Service/faas-wasm-provider",
+		"DaemonSet/faas-wasm-node-installer", "Deployment/faas-wasm", "Deployment/faas-wasm-prometheus",
 	}
 	if got := kinds(m); !reflect.DeepEqual(got, want) {
 		t.Fatalf("objects\n got %v\nwant %v", got, want)
@@ -85,7 +87,8 @@ func TestDefaults(t *testing.T) {
 	gw := envOf(spec.Containers[0].Env)
 	wantGW := map[string]string{"functions_provider_url": "http://127.0.0.1:8081/", "direct_functions": "false",
 		"read_timeout": "65s", "write_timeout": "65s", "upstream_timeout": "60s", "scale_from_zero": "true",
-		"basic_auth": "true", "secret_mount_path": "/var/secrets/gateway"}
+		"basic_auth": "true", "secret_mount_path": "/var/secrets/gateway",
+		"faas_prometheus_host": "faas-wasm-prometheus", "faas_prometheus_port": "9090"}
 	if !reflect.DeepEqual(gw, wantGW) {
 		t.Errorf("gateway env %v, want %v", gw, wantGW)
 	}
@@ -151,7 +154,9 @@ func TestRBACMatchesBackend(t *testing.T) {
 				t.Errorf("binding %+v %+v", b.RoleRef, b.Subjects)
 			}
 			for _, o := range m.Objects {
-				if k := o.GetKind(); k == "Role" || k == "RoleBinding" || (k == "ClusterRole" && o.GetName() != name) {
+				// The only Role is Prometheus's (pods list/watch in the release namespace: TestPrometheusDefaults).
+				prom := strings.TrimSuffix(name, "-provider") + "-prometheus"
+				if k := o.GetKind(); ((k == "Role" || k == "RoleBinding") && o.GetName() != prom) || (k == "ClusterRole" && o.GetName() != name) {
 					t.Errorf("unexpected %s/%s", k, o.GetName())
 				}
 			}

@@ -2,9 +2,9 @@
 # The chart on the real test cluster of hack/cluster (needs root):
 #   1. waits (up to 30 min) while a cluster someone else started is running, then starts its own
 #      (hack/cluster/up.sh) and deletes the RuntimeClass up.sh makes, so the chart's is the only one;
-#   2. builds the provider and node-installer images (hack/image/build.sh) and the study's
-#      prime-numbers function as Wasm and as a static binary, pushes them to a throwaway
-#      loopback registry the cluster pulls from (hack/cluster/add-registry.sh);
+#   2. builds the provider and node-installer images (hack/image/build.sh), the study's
+#      prime-numbers function as Wasm and as a static binary, and a Prometheus image; pushes them
+#      to a throwaway loopback registry the cluster pulls from (hack/cluster/add-registry.sh);
 #   3. renders the chart with Helm's Go library (cmd/render) with the gateway disabled (its image
 #      cannot be pulled here) and the node installer writing the cluster's containerd drop-in,
 #      labels the node, applies the manifests with kubectl;
@@ -14,7 +14,12 @@
 #   5. deploys prime-numbers as a Wasm function and as a container function through the
 #      in-cluster provider's API (pod IP, basic auth from the chart's Secret), checks the Wasm
 #      pod runs with the RuntimeClass and that both answer the same through /function/;
-#   6. always: restores the node files the installer replaced, stops the registry and runs
+#   6. Prometheus (built from source by hack/prometheus/build.sh, pushed as an image): the gateway's
+#      faas_prometheus_host/port (the chart rendered with the gateway enabled) name the chart's
+#      Prometheus Service; after more calls, that Service answers the exact query the gateway
+#      sends for its function list with the invocation counts the provider reports, its provider
+#      target is up and OpenFaaS's alert rule is loaded (cmd/promcheck);
+#   7. always: restores the node files the installer replaced, stops the registry and runs
 #      hack/cluster/down.sh.
 # SHARED=1 uses a cluster someone else started and leaves it running and as it was: the node
 # installer writes into a private directory and a drop-in containerd does not read (its copy and
@@ -110,12 +115,16 @@ OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build
 	go build -o "$work/image" ./hack/image)
 "$work/image" -kind wasm -bin "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
 "$work/image" -kind binary -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
+prometheus=$("$repo/hack/prometheus/build.sh") || die "hack/prometheus/build.sh"
+"$work/image" -kind binary -bin "$prometheus" -ref "$reg/chart-e2e/prometheus:$tag" >/dev/null
+log "Prometheus $PROMETHEUS_VERSION (built from source, $prometheus) pushed as $reg/chart-e2e/prometheus:$tag"
 
 log "rendering the chart (gateway disabled) and applying it"
 (cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \
 	--set gateway.enabled=false \
 	--set functionNamespace="$fns" \
 	--set provider.image="$reg/chart-e2e/faas-wasm:$tag" \
+	--set prometheus.image="$reg/chart-e2e/prometheus:$tag" \
 	--set provider.logFormat=text \
 	--set nodeInstaller.image="$reg/chart-e2e/node-installer:$tag" \
 	--set nodeInstaller.containerdConfig= \
@@ -181,4 +190,30 @@ rc=$("$kubectl" -n "$fns" get pod -l faas_function=prime-wasm -o jsonpath='{.ite
 rt=$("$kubectl" -n "$fns" get pod -l faas_function=prime-native -o jsonpath='{.items[0].spec.runtimeClassName}')
 [[ -z $rt ]] || die "container pod has runtimeClassName $rt"
 log "Wasm pod runs with the chart's RuntimeClass $rcname (shim), container pod with the default runtime; same answer"
+
+# Prometheus: the gateway's env (rendered with the gateway enabled) names the chart's Prometheus
+# Service; that Service answers the exact request the gateway sends for its function list with
+# the invocation counts the provider reports, scraped from the provider's /metrics.
+"$kubectl" -n "$ns" rollout status deployment/chart-e2e-faas-wasm-prometheus --timeout=180s >/dev/null || die "Prometheus not Ready"
+env=$(cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" -env gateway)
+host=$(sed -n 's/^faas_prometheus_host=//p' <<<"$env") port=$(sed -n 's/^faas_prometheus_port=//p' <<<"$env")
+svc=$("$kubectl" -n "$ns" get service "$host" -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}') ||
+	die "the gateway's faas_prometheus_host $host is no Service of the release"
+[[ ${svc##*:} == "$port" ]] || die "the gateway's faas_prometheus_port $port, Service $host listens on ${svc##*:}"
+log "the gateway's faas_prometheus_host:port $host:$port is the chart's Prometheus Service ($svc)"
+for f in prime-wasm prime-native; do
+	for _ in $(seq 5); do curl -fsS -o /dev/null "$api/function/$f.$fns?n=20" || die "invoke $f"; done
+done
+want=
+for f in prime-wasm prime-native; do
+	n=$(curl -fsS -u "admin:$pass" "$api/system/function/$f?namespace=$fns" | grep -o '"invocationCount":[0-9.]*' | cut -d: -f2)
+	((${n%.*} >= 6)) || die "$f: the provider reports invocationCount '$n' after at least 6 calls"
+	want+=${want:+,}$f=$n
+done
+log "the provider reports invocation counts $want; asking Prometheus what the gateway asks"
+if ! out=$(cd "$here" && go run ./cmd/promcheck -prometheus "$svc" -namespace "$fns" -want "$want" 2>&1); then
+	echo "$out"
+	die "Prometheus does not answer the gateway's query with the provider's counts"
+fi
+sed 's/^/  /' <<<"$out"
 log "PASS in $(($(date +%s) - t0)) s"

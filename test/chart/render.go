@@ -105,7 +105,7 @@ func Render(c *chart.Chart, rel Release, vals map[string]any) (*Manifest, error)
 }
 
 // installOrder is the order Helm applies the kinds this chart renders.
-var installOrder = []string{"Namespace", "ServiceAccount", "Secret", "ClusterRole", "ClusterRoleBinding", "RuntimeClass", "Service", "DaemonSet", "Deployment"}
+var installOrder = []string{"Namespace", "ServiceAccount", "Secret", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "RuntimeClass", "Service", "DaemonSet", "Deployment"}
 
 func kindRank(kind string) int {
 	for i, k := range installOrder {

@@ -53,6 +53,12 @@ func TestSchemaRejects(t *testing.T) {
 		{"enabled not a bool", set("gateway.enabled", "yes")},
 		{"user with colon", set("basicAuth.user", "a:b")},
 		{"extra arg not a flag", set("provider.extraArgs", []any{"kubernetes"})},
+		{"Prometheus host with a scheme", set("prometheus.host", "http://prom")},
+		{"Prometheus port 0", set("prometheus.port", 0)},
+		{"scrape interval without unit", set("prometheus.scrapeInterval", "5")},
+		{"retention in Go syntax", set("prometheus.retention", "1h30m0.5s")},
+		{"alertmanager without port", set("prometheus.alertmanagers", []any{"alertmanager"})},
+		{"unknown Prometheus key", set("prometheus.enabled", true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
