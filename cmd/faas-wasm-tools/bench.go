@@ -56,6 +56,7 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	languages := fs.String("languages", "", "measure only these guest languages (comma separated: "+strings.Join(bench.Languages, ",")+
 		"; default: every language the stack lists; entries NAME/NAME-wasm are Go, NAME-rs/NAME-rs-wasm Rust)")
 	fs.StringVar(&c.Stack, "f", "stack.yml", "stack file (its directory is the repository root)")
+	fs.StringVar(&c.Report, "report", "", "name of the report's files: NAME.md, NAME.json, NAME-*.svg (default: the mode, -quick for --quick)")
 	fs.StringVar(&c.Out, "out", "docs/benchmarks", "directory of the report, plots and JSON")
 	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "function namespace")
 	fs.StringVar(&c.User, "user", os.Getenv("OPENFAAS_USER"), "basic-auth user for /system/* (env OPENFAAS_USER)")
@@ -71,6 +72,7 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	})
 	fs.StringVar(&c.ContainerHost, "container-host", "10.62.0.1", "address of this machine as local container functions see it (the CNI bridge's gateway)")
 	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/testdata/hamlet.txt)")
+	fs.BoolVar(&c.NoPrecompiled, "no-precompiled", false, "local mode: build Wasm images without the signed precompiled layer (default: signed with a key made for the run, trusted by the provider), so Wasm first deploys compile")
 	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default: the faas-wasm beside this program, then on PATH)")
 	fs.StringVar(&c.Logs, "logs", "", "copy the local provider's, containerd's and userstore's logs into this directory at the end")
 	fs.IntVar(&c.DeployRounds, "deploy-rounds", 0, "override the profile's deploy → first 200 rounds")

@@ -29,6 +29,9 @@ type Config struct {
 	Languages []string
 	// Stack is the stack file; its directory is the repository root.
 	Stack string
+	// Report names the report's files (REPORT.md, .json, REPORT-*.svg);
+	// empty is the mode, with -quick for the quick profile.
+	Report string
 	// Out is the report directory.
 	Out string
 	// Namespace is the function namespace.
@@ -55,6 +58,11 @@ type Config struct {
 	ContainerHost string
 	// HamletFile is the text fuzzysearch fetches.
 	HamletFile string
+	// NoPrecompiled, in local mode, builds the Wasm images without a
+	// signed precompiled layer, so every Wasm first deploy compiles its
+	// module (by default the run signs them with a key of its own and the
+	// provider trusts it).
+	NoPrecompiled bool
 	// ProviderBinary is the faas-wasm binary run as the local provider
 	// (required in local mode).
 	ProviderBinary string

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/credentials"
 	"github.com/faas-wasm/faas-wasm/internal/handlers"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/internal/registry"
 )
 
@@ -34,6 +36,7 @@ type Local struct {
 	socket     string
 	provider   *child
 	apiURL     string
+	trustedKey string // public key file the provider trusts (SignKey)
 	// Notes explain what the environment could not provide.
 	Notes []string
 }
@@ -143,12 +146,36 @@ func (l *Local) StartProvider(ctx context.Context, binary string) error {
 	if l.socket != "" {
 		args = append(args, "--containerd-socket", l.socket)
 	}
+	if l.trustedKey != "" {
+		args = append(args, "--trusted-build-key", l.trustedKey)
+	}
 	c, err := startChild("provider", filepath.Join(l.dir, "provider.log"), nil, binary, args...)
 	if err != nil {
 		return err
 	}
 	l.provider, l.apiURL = c, "http://"+addr
 	return waitHTTP(ctx, c, l.apiURL+"/healthz", time.Minute)
+}
+
+// SignKey writes a new build key pair into the environment's directory
+// and returns its private half, to sign the precompiled layers of the Wasm
+// images (builder.WithSignKey); a later StartProvider trusts its public
+// half (--trusted-build-key).
+//
+// # Errors
+//
+// Key generation or file errors.
+func (l *Local) SignKey() (ed25519.PrivateKey, error) {
+	priv, pub := filepath.Join(l.dir, "build.key"), filepath.Join(l.dir, "build.pub")
+	if err := precompiled.WriteKeyPair(priv, pub); err != nil {
+		return nil, fmt.Errorf("build key: %w", err)
+	}
+	key, err := precompiled.LoadPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("build key: %w", err)
+	}
+	l.trustedKey = pub
+	return key, nil
 }
 
 // APIURL is the provider's base URL.

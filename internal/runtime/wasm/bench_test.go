@@ -103,6 +103,7 @@ func benchCases() []benchCase {
 		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
 		{"go-reactor-warm", func(testing.TB) []byte { return reactorGuest }, ModeWarm},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+		{"rust-command-fresh", rustGuestT, ModeFresh},
 	}
 }
 
@@ -192,6 +193,7 @@ func BenchmarkThroughput(b *testing.B) {
 		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
 		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+		{"rust-command-fresh", rustGuestT, ModeFresh},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			f := deploy(b, c.guest(b), Config{Mode: c.mode})
@@ -223,6 +225,7 @@ func BenchmarkInstanceNoPool(b *testing.B) {
 		{"go-command-fresh", func(testing.TB) []byte { return cmdGuest }, ModeFresh},
 		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
+		{"rust-command-fresh", rustGuestT, ModeFresh},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			m, err := e.Compile(context.Background(), c.guest(b))

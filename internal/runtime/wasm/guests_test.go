@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/leaktest"
+	"github.com/faas-wasm/faas-wasm/internal/testenv"
 )
 
 // Test guests, built from testdata in TestMain (cached by source hash under
@@ -28,6 +30,10 @@ var (
 	snapOnce  sync.Once
 	snapGuest []byte
 	snapErr   error
+
+	rustOnce  sync.Once
+	rustGuest []byte
+	rustErr   error
 )
 
 // TestMain builds the test guests, runs the tests, closes the shared
@@ -66,6 +72,56 @@ func snapshotGuestT(t testing.TB) []byte {
 		t.Fatalf("snapshot guest: %v", snapErr)
 	}
 	return snapGuest
+}
+
+// rustSDK is the Rust SDK's crate; its echo example is the Rust test guest.
+const rustSDK = "../../../sdk/rust"
+
+// rustGuestT returns the Rust SDK's echo example (sdk/rust/examples/echo.rs)
+// built as a WASI command module by Debian's /usr/bin/cargo, offline, with
+// the flags of the faas-wasm builder's Rust Wasm builds (built on first use:
+// only the benchmarks and TestRustGuest need it).
+func rustGuestT(t testing.TB) []byte {
+	t.Helper()
+	rustOnce.Do(func() { rustGuest, rustErr = buildRust() })
+	if rustErr != nil {
+		if _, err := os.Stat("/usr/bin/cargo"); err != nil {
+			testenv.Missingf(t, "no Debian cargo to build the Rust test guest: %v", err)
+		}
+		t.Fatalf("rust guest: %v", rustErr)
+	}
+	return rustGuest
+}
+
+func buildRust() ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(rustSDK, "src", "*.rs"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, filepath.Join(rustSDK, "examples", "echo.rs"), filepath.Join(rustSDK, "Cargo.toml"), filepath.Join(rustSDK, "Cargo.lock"))
+	key, err := hashSources(files...)
+	if err != nil {
+		return nil, err
+	}
+	return cached("rust-echo-"+key, func(out string) error {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		target := filepath.Join(base, "faas-wasm", "testguests", "cargo-target")
+		cmd := exec.Command("/usr/bin/cargo", "build", "--release", "--offline", "--example", "echo", "--target", "wasm32-wasi")
+		cmd.Dir = rustSDK
+		cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+target, "RUSTC=/usr/bin/rustc",
+			"CARGO_ENCODED_RUSTFLAGS=-C\x1fpanic=abort\x1f-C\x1ftarget-feature=+simd128")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("cargo build --example echo --target wasm32-wasi: %w: %s", err, b)
+		}
+		b, err := os.ReadFile(filepath.Join(target, "wasm32-wasi", "release", "examples", "echo.wasm"))
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
 }
 
 func sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
@@ -153,4 +209,21 @@ func buildC(file string) ([]byte, error) {
 		}
 		return nil
 	})
+}
+
+// TestRustGuest runs the Rust SDK's echo example (the Rust benchmark guest)
+// as a fresh command instance: the request reaches the guest and its
+// status, headers and body come back.
+func TestRustGuest(t *testing.T) {
+	f := deploy(t, rustGuestT(t), Config{Mode: ModeFresh, MaxConcurrency: 1})
+	resp, err := call(f, "do=echo", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || resp.Header.Get("X-Echo") != "1" {
+		t.Fatalf("status %d, headers %v", resp.Status, resp.Header)
+	}
+	if want := "POST /fn/path?do=echo\n"; !strings.HasPrefix(string(resp.Body), want) || !strings.HasSuffix(string(resp.Body), "\nhello") {
+		t.Fatalf("body %q, want %q… hello", resp.Body, want)
+	}
 }
