@@ -61,7 +61,7 @@ sdk-test:
 # left running after the tests (internal/leaktest). -short skips only the autoscaler's load
 # test (the one test of these packages that checks testing.Short): it asserts scaling times
 # within a cool-down that the race detector's slowdown breaks; `test` runs it without -race.
-RACE_PKGS := ./internal/handlers ./internal/backend/local ./internal/backend/local/containers \
+RACE_PKGS := ./internal/handlers ./internal/async ./internal/backend/local ./internal/backend/local/containers \
 	./internal/backend/k8s ./internal/autoscale ./internal/metrics ./internal/runtime/wasm ./internal/shim \
 	./internal/console
 

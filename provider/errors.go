@@ -22,4 +22,7 @@ var (
 	ErrImage = errors.New("image error")
 	// ErrTooLarge: a request or response exceeds a configured limit (413).
 	ErrTooLarge = errors.New("too large")
+	// ErrQueueFull: a bounded queue holds its limit, e.g. the asynchronous
+	// call queue (429).
+	ErrQueueFull = errors.New("queue full")
 )

@@ -50,15 +50,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	mb := m.Wrap(b, log)
-	stopScaler, err := startAutoscaler(ctx, cfg, mb, m, log)
+	aq, err := openAsync(ctx, cfg, log, m)
 	if err != nil {
 		return errors.Join(err, b.Close(context.Background()))
+	}
+	stopScaler, err := startAutoscaler(ctx, cfg, mb, m, log)
+	if err != nil {
+		return errors.Join(err, aq.close(context.Background()), b.Close(context.Background()))
 	}
 	defer stopScaler()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), b.Close(context.Background()))
+		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), aq.close(context.Background()), b.Close(context.Background()))
 	}
 	defer ln.Close()
 	// The console's comparisons call functions through this listener.
@@ -70,7 +74,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger:           log,
 	})
 	if err != nil {
-		return errors.Join(err, b.Close(context.Background()))
+		return errors.Join(err, aq.close(context.Background()), b.Close(context.Background()))
 	}
 	router := handlers.NewRouter(mb, handlers.Config{
 		DefaultNamespace:     cfg.Namespace,
@@ -83,7 +87,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxReplicas:          cfg.MaxReplicas,
 		Console:              ui,
 		GatewayInfo:          cfg.Mode == config.ModeLocal,
+		Async:                aq.enqueuer(),
 	})
+	if aq != nil {
+		// Queued calls run through the /function/ route, as synchronous ones do.
+		if err := aq.Start(ctx, router); err != nil {
+			return errors.Join(err, aq.close(context.Background()), b.Close(context.Background()))
+		}
+	}
 	srv := handlers.NewServer(cfg.Addr, router, handlers.ServerTimeouts{
 		ReadHeader: cfg.ReadTimeout,
 		Request:    cfg.ReadTimeout + cfg.WriteTimeout + cfg.FunctionTimeout,
@@ -114,6 +125,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ui.Close()
 	stopScaler()
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if cerr := aq.close(actx); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close async queue: %w", cerr))
+	}
 	if cerr := b.Close(context.WithoutCancel(ctx)); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close backend: %w", cerr))
 	}

@@ -53,6 +53,25 @@ type Config struct {
 	// TrustedBuildKeys are files of PEM ed25519 public keys whose signed
 	// precompiled Wasm modules are loaded instead of compiled (local mode).
 	TrustedBuildKeys []string
+	// Async configures /async-function/ calls.
+	Async Async
+}
+
+// Async configures the asynchronous call queue (internal/async).
+type Async struct {
+	// Enabled serves /async-function/; calls are kept in NATS JetStream.
+	Enabled bool
+	// NATSURL is the NATS server holding the queue; empty in local mode
+	// runs one inside the provider under <state-dir>/async.
+	NATSURL          string
+	MaxQueued        int64
+	MaxBytes         int64
+	Concurrency      int
+	MaxAttempts      int
+	CallbackAttempts int
+	Backoff          time.Duration
+	MaxBackoff       time.Duration
+	AckWait          time.Duration
 }
 
 // Default listen addresses, by mode. Local mode is the user's whole OpenFaaS
@@ -128,6 +147,17 @@ Flags (each also read from the environment variable shown):
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.Var((*fileList)(&c.TrustedBuildKeys), "trusted-build-key", "file of PEM ed25519 public keys (faas-wasm keygen) whose signed precompiled Wasm modules are loaded instead of compiled (local mode); repeatable, or comma-separated")
 
+	fs.BoolVar(&c.Async.Enabled, "async", true, "serve /async-function/ (calls queued in NATS JetStream, run later, results posted to X-Callback-Url); kubernetes mode also needs --nats-url")
+	fs.StringVar(&c.Async.NATSURL, "nats-url", "", "NATS server (JetStream enabled) holding the asynchronous call queue; empty in local mode runs one inside the provider, storing under <state-dir>/async")
+	fs.Int64Var(&c.Async.MaxQueued, "async-queue-max", 10000, "most asynchronous calls waiting or running; more are answered 429")
+	fs.Int64Var(&c.Async.MaxBytes, "async-queue-max-bytes", 1<<30, "most bytes the queued asynchronous calls take; more are answered 429")
+	fs.IntVar(&c.Async.Concurrency, "async-concurrency", 4, "asynchronous calls of one function running at once (across every provider sharing the queue)")
+	fs.IntVar(&c.Async.MaxAttempts, "async-max-attempts", 3, "tries of an asynchronous call answering 429, 502, 503 or 504")
+	fs.IntVar(&c.Async.CallbackAttempts, "async-callback-attempts", 5, "tries of posting a result to a callback URL that fails (connection error, 429, 5xx)")
+	fs.DurationVar(&c.Async.Backoff, "async-backoff", time.Second, "delay before the second try of a call or callback, doubled for each further try")
+	fs.DurationVar(&c.Async.MaxBackoff, "async-max-backoff", time.Minute, "longest delay between tries")
+	fs.DurationVar(&c.Async.AckWait, "async-ack-wait", 30*time.Second, "how long a call taken by a provider that died waits before it runs again")
+
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -174,6 +204,10 @@ func (c Config) validate() error {
 		return errors.New("timeouts must be positive")
 	case c.AutoscaleEvery <= 0 || c.ScaleDownDelay <= 0:
 		return errors.New("--autoscale-interval and --scale-down-cooldown must be positive")
+	case c.Async.MaxQueued <= 0 || c.Async.MaxBytes <= 0 || c.Async.Concurrency <= 0 || c.Async.MaxAttempts <= 0 || c.Async.CallbackAttempts <= 0:
+		return errors.New("--async-queue-max, --async-queue-max-bytes, --async-concurrency, --async-max-attempts and --async-callback-attempts must be positive")
+	case c.Async.Backoff <= 0 || c.Async.MaxBackoff < c.Async.Backoff || c.Async.AckWait <= 0:
+		return errors.New("--async-backoff and --async-ack-wait must be positive, --async-max-backoff at least --async-backoff")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}

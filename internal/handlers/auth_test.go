@@ -21,7 +21,8 @@ func routeURL(r Route) string {
 
 // TestRouteTableAuth makes sure no /system or /ui (console) route can be
 // added without auth and that the open routes are exactly /healthz,
-// /metrics (open as the OpenFaaS gateway's metrics port is) and /function/.
+// /metrics (open as the OpenFaaS gateway's metrics port is), /function/
+// and /async-function/ (open on the gateway too).
 func TestRouteTableAuth(t *testing.T) {
 	if len(Routes()) < 20 {
 		t.Fatalf("only %d routes", len(Routes()))
@@ -31,7 +32,7 @@ func TestRouteTableAuth(t *testing.T) {
 		if system != r.Auth {
 			t.Errorf("route %s %s %s: Auth=%v, want %v", r.Name, r.Method, r.Path, r.Auth, system)
 		}
-		if !system && r.Path != "/healthz" && r.Path != "/metrics" && r.Path != "/function/" {
+		if !system && r.Path != "/healthz" && r.Path != "/metrics" && r.Path != "/function/" && r.Path != "/async-function/" {
 			t.Errorf("unexpected open route %s %s", r.Method, r.Path)
 		}
 	}

@@ -64,6 +64,8 @@ type Config struct {
 	// without com.openfaas.scale.max (default DefaultMaxReplicas); the
 	// backend's own limit still applies.
 	MaxReplicas uint64
+	// Async queues /async-function/ calls (internal/async); nil answers 501.
+	Async AsyncQueue
 }
 
 func (c Config) withDefaults() Config {

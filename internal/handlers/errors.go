@@ -15,7 +15,8 @@ var errUnprocessable = errors.New("unprocessable query")
 // StatusFor maps an error to the HTTP status the contract asks for, using
 // errors.Is on the provider error classes: ErrNotFound 404,
 // ErrAlreadyExists 409, ErrInvalid 400, ErrImage 400, ErrTooLarge 413,
-// ErrNotImplemented 501, ErrUnavailable 503, anything else 500.
+// ErrNotImplemented 501, ErrUnavailable 503, ErrQueueFull 429, anything
+// else 500.
 func StatusFor(err error) int {
 	switch {
 	case errors.Is(err, errUnprocessable):
@@ -32,6 +33,8 @@ func StatusFor(err error) int {
 		return http.StatusNotImplemented
 	case errors.Is(err, provider.ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, provider.ErrQueueFull):
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}

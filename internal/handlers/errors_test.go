@@ -69,7 +69,7 @@ func TestBackendErrorsOverRoutes(t *testing.T) {
 		}
 		for _, c := range classes {
 			t.Run(r.Name+"/"+c.class.Error(), func(t *testing.T) {
-				e := newEnv(t, Config{})
+				e := newEnv(t, Config{Async: &fakeQueue{}})
 				e.fb.fail = fmt.Errorf("backend: %w", c.class)
 				method := r.Method
 				if method == "" {

@@ -138,7 +138,7 @@ func FuzzParseFunctionPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		tg, err := parseFunctionPath(&url.URL{Path: p}, provider.DefaultNamespace)
+		tg, err := parseFunctionPath(&url.URL{Path: p}, functionPrefix, provider.DefaultNamespace)
 		if err != nil {
 			if StatusFor(err) != 400 {
 				t.Fatalf("path %q: error %v maps to %d", p, err, StatusFor(err))

@@ -65,7 +65,7 @@ func MakeInvokeHandler(b provider.Backend, cfg Config) http.HandlerFunc {
 		startTime := strconv.FormatInt(start.UnixNano(), 10)
 		w.Header().Set(HeaderCallID, callID)
 		w.Header().Set(HeaderStartTime, startTime)
-		target, err := parseFunctionPath(r.URL, cfg.DefaultNamespace)
+		target, err := parseFunctionPath(r.URL, functionPrefix, cfg.DefaultNamespace)
 		if err != nil {
 			writeError(w, r, cfg.Logger, fmt.Errorf("invoke: %w", err))
 			return
@@ -116,12 +116,13 @@ type functionTarget struct {
 	path, rawPath string
 }
 
-// parseFunctionPath splits /function/{name}[.{ns}][/{rest}] into the
-// function, its namespace (default def) and the rest of the path.
-func parseFunctionPath(u *url.URL, def string) (functionTarget, error) {
-	p, ok := strings.CutPrefix(u.Path, functionPrefix)
+// parseFunctionPath splits {prefix}{name}[.{ns}][/{rest}] (prefix
+// /function/ or /async-function/) into the function, its namespace
+// (default def) and the rest of the path.
+func parseFunctionPath(u *url.URL, prefix, def string) (functionTarget, error) {
+	p, ok := strings.CutPrefix(u.Path, prefix)
 	if !ok {
-		return functionTarget{}, fmt.Errorf("path %q does not start with %s: %w", u.Path, functionPrefix, provider.ErrInvalid)
+		return functionTarget{}, fmt.Errorf("path %q does not start with %s: %w", u.Path, prefix, provider.ErrInvalid)
 	}
 	seg, rest, _ := strings.Cut(p, "/")
 	if seg == "" {
@@ -133,7 +134,7 @@ func parseFunctionPath(u *url.URL, def string) (functionTarget, error) {
 	}
 	t := functionTarget{name: name, namespace: ns, path: "/" + rest}
 	if u.RawPath != "" {
-		if ep, ok := strings.CutPrefix(u.EscapedPath(), functionPrefix); ok {
+		if ep, ok := strings.CutPrefix(u.EscapedPath(), prefix); ok {
 			if _, rawRest, found := strings.Cut(ep, "/"); found {
 				t.rawPath = "/" + rawRest
 			}

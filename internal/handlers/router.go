@@ -73,6 +73,8 @@ var table = []routeEntry{
 	{Route: Route{Name: "console-pages", Path: "/ui/", Prefix: true, Auth: true}, make: console},
 	// Every path below /function/ is a call (the function sees the rest); any method.
 	{Route: Route{Name: "invoke", Path: "/function/", Prefix: true}, make: h(MakeInvokeHandler)},
+	// The same calls, queued: 202 now, the result to X-Callback-Url later.
+	{Route: Route{Name: "invoke-async", Path: "/async-function/", Prefix: true}, make: h(MakeAsyncHandler)},
 }
 
 func health(provider.Backend, Config) http.Handler { return MakeHealthHandler() }

@@ -46,6 +46,7 @@ type Metrics struct {
 	wake    *prometheus.HistogramVec
 
 	moduleCache, guestCalls *prometheus.CounterVec
+	async                   asyncVecs
 
 	mu  sync.RWMutex
 	fns map[string]*fnStats // by "name.namespace"
@@ -114,7 +115,9 @@ func New(opts ...Option) *Metrics {
 		fns: map[string]*fnStats{},
 	}
 	m.moduleCache, m.guestCalls = newWasmVecs()
+	m.async = newAsyncVecs()
 	m.reg.MustRegister(m.total, m.seconds, m.scale, m.wake, m.moduleCache, m.guestCalls, callCollector{m})
+	m.reg.MustRegister(m.async.collectors()...)
 	if o.process {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -262,6 +265,7 @@ func (m *Metrics) Forget(name, namespace string) {
 	m.scale.DeletePartialMatch(match)
 	m.wake.DeletePartialMatch(match)
 	m.guestCalls.DeletePartialMatch(match)
+	m.async.forget(match)
 }
 
 // observeScale records a Scale call that moved name.namespace up or down.

@@ -41,14 +41,14 @@ var servingRE = regexp.MustCompile(`faas-wasm serving"?(?: addr=|,"addr":")([^\s
 
 // startProvider runs the binary with a loopback address, stateDir and no
 // containerd (unless args name a socket), and waits until it serves.
-func startProvider(t *testing.T, stateDir string, args ...string) *proc {
+func startProvider(t testing.TB, stateDir string, args ...string) *proc {
 	t.Helper()
 	return startProviderCmd(t, stateDir, nil, args...)
 }
 
 // startProviderCmd is startProvider with a hook to adjust the command (for
 // instance its credentials) before it starts.
-func startProviderCmd(t *testing.T, stateDir string, adjust func(*exec.Cmd), args ...string) *proc {
+func startProviderCmd(t testing.TB, stateDir string, adjust func(*exec.Cmd), args ...string) *proc {
 	t.Helper()
 	base := []string{"--addr", "127.0.0.1:0", "--state-dir", stateDir, "--autoscale=false"}
 	if !hasFlag(args, "--cache-dir") {
@@ -213,7 +213,7 @@ func (p *proc) call(method, path string, body any, hdr ...string) (int, string, 
 }
 
 // expect asserts the status of a request and returns its body.
-func (p *proc) expect(t *testing.T, want int, method, path string, body any) string {
+func (p *proc) expect(t testing.TB, want int, method, path string, body any) string {
 	t.Helper()
 	code, out, err := p.call(method, path, body)
 	if err != nil {
