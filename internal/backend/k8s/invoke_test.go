@@ -1,11 +1,9 @@
 package k8s
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -92,9 +90,10 @@ func TestInvoker(t *testing.T) {
 				t.Fatalf("call %d: %d %q", i, rec.Code, rec.Body.String())
 			}
 		}
-		st, _ := b.Function(ctx, "echo", "")
-		if st.InvocationCount != 3 {
-			t.Errorf("invocationCount = %v, want 3", st.InvocationCount)
+		// The backend counts nothing: invocationCount comes from package
+		// metrics (one source of counts).
+		if st, _ := b.Function(ctx, "echo", ""); st.InvocationCount != 0 {
+			t.Errorf("invocationCount = %v from the backend, want 0", st.InvocationCount)
 		}
 	})
 	t.Run("endpoint gone between Invoker and call", func(t *testing.T) {
@@ -318,20 +317,5 @@ func TestInvokerRetriesFailedDial(t *testing.T) {
 					ok, liveGot, cutGot, tc.want200, tc.liveGets, tc.cutGets)
 			}
 		})
-	}
-}
-
-// TestProxyWarningsBounded: a dead replica fails every call sent to it
-// until its endpoint is dropped; the proxy warns once per warnEvery, not
-// once per call.
-func TestProxyWarningsBounded(t *testing.T) {
-	var buf bytes.Buffer
-	b := &Cluster{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	p := &proxy{b: b, name: "f", ns: provider.DefaultNamespace}
-	for range 100 {
-		p.warn(context.Background(), "function replica unreachable")
-	}
-	if warns, debugs := strings.Count(buf.String(), "level=WARN"), strings.Count(buf.String(), "level=DEBUG"); warns != 1 || debugs != 99 {
-		t.Fatalf("%d warnings and %d debug lines for 100 failures, want 1 and 99", warns, debugs)
 	}
 }

@@ -11,8 +11,8 @@
 // (crash loops are reported in Replica.Err and the log; a container removed
 // behind the manager's back is created again from the spec), and its
 // stdout/stderr are tailed from a per-replica log file and handed to a log
-// sink with the replica id as instance. Handler returns a reverse proxy that
-// load-balances over ready replicas; during an update the old replicas keep
+// sink with the replica id as instance. Handler returns the shared invocation
+// proxy (package proxy) over the ready replicas; during an update the old replicas keep
 // serving until a new one is ready. After a provider restart, Recover adopts
 // the containers found by label without redeploying them, and a containerd
 // restart is ridden out without restarting tasks. Every container carries

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/containerd/containerd"
@@ -43,9 +42,8 @@ type function struct {
 	spec     Spec
 	hash     string
 	digest   string
-	replicas []*replica    // replaced, never mutated in place
-	retiring []*replica    // replaced by an update, serving until a new one is ready
-	next     atomic.Uint64 // round-robin cursor
+	replicas []*replica // replaced, never mutated in place
+	retiring []*replica // replaced by an update, serving until a new one is ready
 	deployed bool
 }
 

@@ -1,54 +1,27 @@
 package containers
 
 import (
-	"context"
-	"errors"
-	"fmt"
+	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
+	"strconv"
+
+	"github.com/faas-wasm/faas-wasm/internal/proxy"
 )
 
-type targetKey struct{}
-
-// Handler returns a reverse proxy to the function's ready replicas,
-// chosen round robin, over a shared keep-alive transport. It answers 503
-// "No endpoints available for: NAME.NAMESPACE." when no replica is ready
-// (the caller may scale from zero and retry) and 502 when the chosen
-// replica cannot be reached. The request's path and query are forwarded
-// unchanged to the replica's port 8080; strip any routing prefix first.
+// Handler returns the function's invocation proxy (package proxy, shared
+// with the Kubernetes backend): round robin over the ready replicas' port
+// 8080 through a shared keep-alive transport, a refused connection retried
+// on another replica, 503 "No endpoints available for: NAME." when none is
+// ready (the caller may scale from zero and retry), 504 past the call's
+// deadline, 502 for other failures. The request's path and query are
+// forwarded unchanged; strip any routing prefix first.
 func (m *Manager) Handler(name, namespace string) http.Handler {
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			addr, _ := pr.In.Context().Value(targetKey{}).(string)
-			pr.SetURL(&url.URL{Scheme: "http", Host: addr})
-			pr.SetXForwarded()
-			pr.Out.Host = pr.In.Host
-		},
-		Transport:     m.transport,
-		FlushInterval: -1,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			addr, _ := r.Context().Value(targetKey{}).(string)
-			m.log.Warn("proxy to replica failed", "function", name, "namespace", namespace, "addr", addr, "err", err)
-			if errors.Is(err, context.DeadlineExceeded) {
-				http.Error(w, fmt.Sprintf("function %s.%s timed out: %v", name, namespace, err), http.StatusGatewayTimeout)
-				return
-			}
-			http.Error(w, fmt.Sprintf("cannot reach a replica of %s.%s: %v", name, namespace, err), http.StatusBadGateway)
-		},
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, ok := m.pick(name, namespace)
-		if !ok {
-			http.Error(w, fmt.Sprintf("No endpoints available for: %s.%s.", name, namespace), http.StatusServiceUnavailable)
-			return
-		}
-		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, addr)))
-	})
+	return proxy.New(name, namespace, func() []string { return m.endpoints(name, namespace) }, m.transport, m.log)
 }
 
-// pick returns "ip:port" of the next ready replica.
-func (m *Manager) pick(name, namespace string) (string, bool) {
+// endpoints returns "ip:port" of the function's ready replicas, or of its
+// retiring ones while none of the new ones is ready.
+func (m *Manager) endpoints(name, namespace string) []string {
 	m.mu.RLock()
 	fn := m.fns[key(name, namespace)]
 	var reps, retiring []*replica
@@ -60,11 +33,10 @@ func (m *Manager) pick(name, namespace string) (string, bool) {
 	if len(ready) == 0 {
 		ready = readyAddrs(retiring)
 	}
-	if len(ready) == 0 {
-		return "", false
+	for i, ip := range ready {
+		ready[i] = net.JoinHostPort(ip, strconv.Itoa(m.opts.port))
 	}
-	i := fn.next.Add(1)
-	return fmt.Sprintf("%s:%d", ready[i%uint64(len(ready))], m.opts.port), true
+	return ready
 }
 
 // readyAddrs returns the IPs of the ready replicas among reps.
