@@ -160,15 +160,16 @@ func inspectImage(ctx context.Context, image string) (console.ImageInfo, error) 
 	return console.ImageInfo{Kind: kind.String(), Size: info.Size}, nil
 }
 
-// startAutoscaler runs the autoscaler over b with m as its load source
-// unless --autoscale=false. The returned function stops it and waits for
+// startAutoscaler runs the autoscaler over b with m as its load source;
+// with --autoscale=false it only scales idle functions to zero (it is
+// their one owner). The returned function stops it and waits for
 // its loop to end; it may be called more than once.
 func startAutoscaler(ctx context.Context, cfg config.Config, b provider.Backend, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
 	if !cfg.Autoscale {
-		log.Info("autoscaler off (--autoscale=false)")
-		return func() {}, nil
+		log.Info("scaling on load off (--autoscale=false); idle functions still scale to zero")
 	}
 	as, err := autoscale.New(b, m,
+		autoscale.WithLoadScaling(cfg.Autoscale),
 		autoscale.WithInterval(cfg.AutoscaleEvery),
 		autoscale.WithCooldown(cfg.ScaleDownDelay),
 		autoscale.WithMaxReplicas(cfg.MaxReplicas),

@@ -52,6 +52,7 @@ type options struct {
 	target      float64
 	scaleType   string
 	maxReplicas uint64
+	loadScaling bool
 	now         func() time.Time
 	log         *slog.Logger
 }
@@ -75,6 +76,11 @@ func WithDefaultType(t string) Option { return func(o *options) { o.scaleType = 
 // WithMaxReplicas sets the ceiling of functions without
 // com.openfaas.scale.max (default 20); the backend's own limit still applies.
 func WithMaxReplicas(n uint64) Option { return func(o *options) { o.maxReplicas = n } }
+
+// WithLoadScaling turns scaling on load on or off (default on). Off, the
+// autoscaler only scales idle functions to zero: it is their one owner, so
+// scale to zero works whether or not load decides the replica count.
+func WithLoadScaling(on bool) Option { return func(o *options) { o.loadScaling = on } }
 
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -102,7 +108,7 @@ type Autoscaler struct {
 func New(b provider.Backend, src LoadSource, opts ...Option) (*Autoscaler, error) {
 	o := options{
 		interval: DefaultInterval, cooldown: DefaultCooldown, target: DefaultTarget,
-		scaleType: TypeRPS, maxReplicas: DefaultMaxReplicas, now: time.Now, log: slog.Default(),
+		scaleType: TypeRPS, maxReplicas: DefaultMaxReplicas, loadScaling: true, now: time.Now, log: slog.Default(),
 	}
 	for _, opt := range opts {
 		opt(&o)

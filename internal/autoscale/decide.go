@@ -78,7 +78,7 @@ func (a *Autoscaler) decide(s *fnState, st provider.FunctionStatus, load metrics
 		}
 	}
 	dt := load.At.Sub(prev.At).Seconds()
-	if !havePrev || dt <= 0 {
+	if !a.o.loadScaling || !havePrev || dt <= 0 {
 		return keep, nil
 	}
 	d := decision{replicas: cur, reason: "steady"}

@@ -51,6 +51,7 @@ func TestDecisions(t *testing.T) {
 		usage     *provider.FunctionUsage
 		phases    []phase
 		noScaling bool
+		opts      []Option
 	}{
 		{name: "rps above target scales up at once", labels: l(LabelScaleTarget, "10"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 45, 0, 5)}},
@@ -69,6 +70,12 @@ func TestDecisions(t *testing.T) {
 				p(10*time.Second, 0, 0, 5), p(30*time.Second, 0, 0, 1)}},
 		{name: "idle function goes to zero", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(16*time.Second, 0, 0, 1), p(4*time.Second, 0, 0, 0)}},
+		{name: "without load scaling an idle function still goes to zero", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
+			opts:   []Option{WithLoadScaling(false)},
+			phases: []phase{p(2*time.Second, 0, 0, 1), p(16*time.Second, 0, 0, 1), p(4*time.Second, 0, 0, 0)}},
+		{name: "without load scaling load changes nothing", labels: l(LabelScaleTarget, "10"), initial: 2,
+			opts:   []Option{WithLoadScaling(false)},
+			phases: []phase{p(10*time.Second, 500, 50, 2), p(120*time.Second, 0, 0, 2)}, noScaling: true},
 		{name: "a call in flight is not idle", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
 			phases: []phase{busy}, noScaling: true},
 		{name: "a function at zero is left to the HTTP layer", labels: l(LabelScaleTarget, "10"), initial: 0,
@@ -92,7 +99,7 @@ func TestDecisions(t *testing.T) {
 			fb := newFakeBackend()
 			fb.add(provider.FunctionStatus{Name: "fn", Labels: tc.labels, Replicas: tc.initial, Usage: tc.usage})
 			src := newFakeLoad(clock)
-			a, err := New(fb, src, WithClock(clock.Now), WithInterval(testInterval), WithCooldown(testCooldown), WithLogger(discard()))
+			a, err := New(fb, src, append([]Option{WithClock(clock.Now), WithInterval(testInterval), WithCooldown(testCooldown), WithLogger(discard())}, tc.opts...)...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,15 +33,13 @@
 //
 // A function labelled com.openfaas.scale.zero=true with no call in flight
 // and no call for com.openfaas.scale.zero-duration (and no increase of
-// replicas for as long) is scaled to zero. The local and Kubernetes
-// backends have idle loops of their own on the same labels; all of them only
-// ever scale an idle function to zero and Scale(0) is idempotent, so
-// whichever acts first wins and the others find nothing to do. The autoscaler never scales a function up from zero: a
-// function at zero is skipped until a call wakes it (handlers/wake.go scales
-// it to min and waits for readiness). The one window where the two could
-// disagree is a scale-down to min decided from a status read just before the
-// idle loop zeroed the function; it needs the cool-down to expire in the same
-// instant and would only bring back min replicas until the next idle check.
+// replicas for as long) is scaled to zero. The autoscaler is the one owner
+// of scale to zero, fed by the one count of calls (package metrics, which
+// the HTTP layer feeds): the backends have no idle loop and count nothing.
+// With WithLoadScaling(false) (the provider's --autoscale=false) it still
+// scales idle functions to zero and does nothing else. It never scales a
+// function up from zero: a function at zero is skipped until a call wakes it
+// (handlers/wake.go scales it to min and waits for readiness).
 //
 // # What a replica is
 //

@@ -75,7 +75,7 @@ func newRig(t *testing.T, engine *wasm.Engine, m *metrics.Metrics, opts ...local
 	t.Helper()
 	ctx := context.Background()
 	opts = append([]local.Option{local.WithLogger(quiet()), local.WithMaxReplicas(rigMax),
-		local.WithReplicaConcurrency(2), local.WithIdleInterval(200 * time.Millisecond)}, opts...)
+		local.WithReplicaConcurrency(2)}, opts...)
 	b, err := local.New(ctx, t.TempDir(), engine, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -140,7 +140,7 @@ Flags (each also read from the environment variable shown):
 	fs.StringVar(&c.ContainerdSocket, "containerd-socket", "/run/containerd/containerd.sock", "containerd socket for container functions (local mode)")
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file (kubernetes mode; default in-cluster config)")
 	fs.StringVar(&c.RuntimeClass, "runtime-class", "faas-wasm", "RuntimeClass of Wasm function pods (kubernetes mode)")
-	fs.BoolVar(&c.Autoscale, "autoscale", true, "scale functions on their measured load (labels com.openfaas.scale.*); false leaves replicas to the API and /system/alert")
+	fs.BoolVar(&c.Autoscale, "autoscale", true, "scale functions on their measured load (labels com.openfaas.scale.*); false leaves replicas to the API and /system/alert (idle functions still scale to zero)")
 	fs.DurationVar(&c.AutoscaleEvery, "autoscale-interval", 2*time.Second, "how often the autoscaler measures load and scales")
 	fs.DurationVar(&c.ScaleDownDelay, "scale-down-cooldown", time.Minute, "how long after a scale-up the autoscaler waits before scaling down")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")

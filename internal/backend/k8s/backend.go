@@ -64,14 +64,12 @@ type Cluster struct {
 	secrets     corelisters.SecretLister
 	namespaces  corelisters.NamespaceLister
 
-	stats   *statsTable
 	rec     *reconciler
-	proxies sync.Map // key "ns/name" → *proxy
+	proxies sync.Map // key "ns/name" → *proxy.Proxy
 	specs   sync.Map // key "ns/name" → *decodedSpec
 
-	cancel   context.CancelFunc
-	idleDone chan struct{}
-	closed   sync.Once
+	cancel context.CancelFunc
+	closed sync.Once
 }
 
 var _ provider.Backend = (*Cluster)(nil)
@@ -112,9 +110,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 		pods:        factory.Core().V1().Pods().Lister(),
 		secrets:     factory.Core().V1().Secrets().Lister(),
 		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),
-		stats:       newStatsTable(),
 		rec:         newReconciler(),
-		idleDone:    make(chan struct{}),
 	}
 	if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(b.deploymentEvents()); err != nil {
 		return nil, fmt.Errorf("k8s backend: deployment informer: %w", err)
@@ -145,11 +141,6 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 		o.log.Warn("default function namespace not ensured", "namespace", o.namespace, "err", err)
 	}
 	go b.reconcileLoop(runCtx)
-	if o.idleInterval > 0 {
-		go b.idleLoop(runCtx)
-	} else {
-		close(b.idleDone)
-	}
 	o.log.Info("kubernetes backend ready", "namespace", o.namespace, "runtime_class", o.runtimeClass)
 	return b, nil
 }
@@ -192,11 +183,10 @@ func RESTConfig(path string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Close stops the informers, the reconcile and idle loops and closes idle
+// Close stops the informers and the reconcile loop and closes idle
 // connections to function pods. It is safe to call more than once.
 func (b *Cluster) Close(context.Context) error {
 	b.shutdown()
-	<-b.idleDone
 	<-b.rec.done
 	return nil
 }
@@ -231,7 +221,6 @@ func (b *Cluster) forgetDeleted(obj any) {
 	key := d.Namespace + "/" + d.Name
 	b.specs.Delete(key)
 	b.proxies.Delete(key)
-	b.stats.forget(d.Namespace, d.Name)
 }
 
 // functionSelector selects the objects of one function.

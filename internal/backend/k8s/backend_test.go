@@ -27,7 +27,7 @@ func TestNewWithoutAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = New(context.Background(), client, WithSyncTimeout(500*time.Millisecond), WithIdleInterval(0))
+	_, err = New(context.Background(), client, WithSyncTimeout(500*time.Millisecond))
 	if !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("New = %v, want ErrUnavailable", err)
 	}

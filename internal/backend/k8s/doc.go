@@ -39,10 +39,9 @@
 // robin over the ready endpoints of the function's EndpointSlices (pod
 // IP:8080) through one pooled keep-alive transport. With no ready endpoint
 // Invoker returns provider.ErrUnavailable, and the HTTP layer scales the
-// function from zero. Idle functions labelled com.openfaas.scale.zero=true
-// are scaled to zero by a background loop. Invocation counts and last-use
-// times live in memory: a restarted provider starts counting from zero and
-// treats every function as just used.
+// function from zero. The backend neither counts calls nor scales idle
+// functions to zero: package metrics counts (invocationCount) and package
+// autoscale owns scale to zero.
 //
 // The package does not serve HTTP routes (see handlers/), does not build or
 // push images (see builder/ and oci/) and does not run Wasm (the node shim

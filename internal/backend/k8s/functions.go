@@ -51,7 +51,6 @@ func (b *Cluster) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 		}
 		return fmt.Errorf("deploy %s: %w", fn.Service, err)
 	}
-	b.stats.touch(ns, fn.Service, b.opts.now())
 	b.awaitCache(ctx, "deployment "+ns+"/"+fn.Service, created.ResourceVersion, b.cachedDeployment(ns, fn.Service))
 	b.log.Info("function deployed", "function", fn.Service, "namespace", ns, "image", fn.Image,
 		"runtime", created.Labels[LabelRuntime], "replicas", *created.Spec.Replicas)

@@ -62,12 +62,10 @@ func newFake(objs ...runtime.Object) *fake.Clientset {
 	return c
 }
 
-// newBackend starts a backend over c with idle scale to zero off unless
-// opts turn it on; it is closed when the test ends.
+// newBackend starts a backend over c; it is closed when the test ends.
 func newBackend(t testing.TB, c *fake.Clientset, opts ...Option) *Cluster {
 	t.Helper()
 	opts = append([]Option{
-		WithIdleInterval(0),
 		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeContainer, nil }),
 	}, opts...)
 	b, err := New(context.Background(), c, opts...)

@@ -23,7 +23,6 @@ type options struct {
 	inspect      func(context.Context, string) (string, error)
 	registry     []oci.Option
 	now          func() time.Time
-	idleInterval time.Duration
 	syncTimeout  time.Duration
 	resync       time.Duration
 	transport    http.RoundTripper
@@ -59,12 +58,8 @@ func WithImageInspector(f func(ctx context.Context, image string) (string, error
 	return func(o *options) { o.inspect = f }
 }
 
-// WithClock sets the clock of idle scale to zero (default time.Now).
+// WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithIdleInterval sets how often idle functions are looked for (default
-// 30s). Zero or less turns idle scale to zero off.
-func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
 // WithSyncTimeout bounds how long New waits for the informer caches (default 60s).
 func WithSyncTimeout(d time.Duration) Option { return func(o *options) { o.syncTimeout = d } }
@@ -81,7 +76,7 @@ func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.tra
 func WithLogPollInterval(d time.Duration) Option { return func(o *options) { o.pollInterval = d } }
 
 func newOptions(opts []Option) options {
-	o := options{idleInterval: 30 * time.Second}
+	var o options
 	for _, f := range opts {
 		f(&o)
 	}

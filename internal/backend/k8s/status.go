@@ -101,9 +101,6 @@ func (b *Cluster) status(d *appsv1.Deployment) provider.FunctionStatus {
 	if d.Spec.Replicas != nil {
 		st.Replicas = uint64(max(*d.Spec.Replicas, 0))
 	}
-	if s := b.stats.peek(d.Namespace, d.Name); s != nil {
-		st.InvocationCount = float64(s.invocations.Load())
-	}
 	return st
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -31,9 +30,6 @@ type Host struct {
 	mu         sync.RWMutex
 	namespaces map[string]*namespace
 	pending    map[string]bool // "ns/name" of functions being deployed
-
-	stopIdle context.CancelFunc
-	idleDone chan struct{}
 }
 
 // namespace is one function namespace and what lives in it.
@@ -65,14 +61,10 @@ type function struct {
 	createdAt time.Time
 	replicas  uint64 // desired
 	min, max  uint64
-	idleAfter time.Duration
 	loadErr   error // why the replicas could not be restored, if they could not
 	gone      bool  // being deleted: its secrets directory is removed
 
-	invocations atomic.Uint64
-	inflight    atomic.Int64
-	lastUsed    atomic.Int64 // Unix ns of the last call or scale-up
-	logs        *logRing
+	logs *logRing
 }
 
 // record is a function as persisted under functions/NS/NAME.json.
@@ -109,20 +101,15 @@ func newBackend(ctx context.Context, dir string, wasm Driver, inspect func(conte
 	if cr, ok := o.containers.(*containerDriver); ok {
 		cr.removeOrphans(ctx, b.log)
 	}
-	idleCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.stopIdle, b.idleDone = cancel, make(chan struct{})
-	go b.idleLoop(idleCtx)
 	return b, nil
 }
 
-// Close stops the idle loop and every replica. State on disk is kept, so a
+// Close stops every replica. State on disk is kept, so a
 // new Backend on the same directory restores the functions.
 //
 // # Errors
 // An error when a driver could not stop its replicas.
 func (b *Host) Close(ctx context.Context) error {
-	b.stopIdle()
-	<-b.idleDone
 	var errs []error
 	if err := b.wasm.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close wasm driver: %w", err))

@@ -27,8 +27,7 @@ func (b *Host) Deploy(ctx context.Context, d provider.FunctionDeployment) error 
 	}
 	name, key := spec.Service, ns+"/"+spec.Service
 	f := &function{spec: spec, createdAt: b.opts.now().UTC(), replicas: l.min, min: l.min, max: l.max,
-		idleAfter: l.idleAfter, logs: newLogRing(b.opts.logLines)}
-	f.lastUsed.Store(b.opts.now().UnixNano())
+		logs: newLogRing(b.opts.logLines)}
 
 	b.mu.Lock()
 	n, err := b.checkDeploy(spec, ns)
@@ -209,12 +208,11 @@ func (b *Host) replace(ctx context.Context, f *function, name, ns string, spec p
 	}
 	b.mu.Lock()
 	f.spec, f.runtime, f.replicas, f.loadErr = spec, runtime, replicas, nil
-	f.min, f.max, f.idleAfter = l.min, l.max, l.idleAfter
+	f.min, f.max = l.min, l.max
 	if n, ok := b.namespace(ns); ok {
 		b.resyncMount(n, f, name, ns)
 	}
 	b.mu.Unlock()
-	f.lastUsed.Store(b.opts.now().UnixNano())
 	return nil
 }
 

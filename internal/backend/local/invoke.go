@@ -9,7 +9,8 @@ import (
 )
 
 // Invoker returns the handler serving calls to a function. It counts
-// invocations and records the last use for idle scale to zero.
+// nothing: the HTTP layer's metrics are the one source of invocation counts
+// and load, and the autoscaler the one owner of scale to zero.
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
@@ -38,25 +39,7 @@ func (b *Host) Invoker(_ context.Context, name, namespace string) (http.Handler,
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", name, err)
 	}
-	return &counted{f: f, next: h, b: b}, nil
-}
-
-// counted counts calls to a function and keeps its last-use time current.
-type counted struct {
-	f    *function
-	next http.Handler
-	b    *Host
-}
-
-func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.f.invocations.Add(1)
-	c.f.inflight.Add(1)
-	c.f.lastUsed.Store(c.b.opts.now().UnixNano())
-	defer func() {
-		c.f.lastUsed.Store(c.b.opts.now().UnixNano())
-		c.f.inflight.Add(-1)
-	}()
-	c.next.ServeHTTP(w, r)
+	return h, nil
 }
 
 // Logs streams a function's stored log lines (and new ones with Follow). The

@@ -81,8 +81,8 @@ func TestDefaultNamespaceOption(t *testing.T) {
 		_, err := buildOptions([]Option{opt})
 		wantErr(t, err, provider.ErrInvalid)
 	}
-	if o, err := buildOptions([]Option{WithLogLines(0), WithIdleInterval(-1), WithLogger(nil), WithClock(nil)}); err != nil ||
-		o.logLines != defaultLogLines || o.idleInterval <= 0 || o.log == nil || o.now == nil {
+	if o, err := buildOptions([]Option{WithLogLines(0), WithLogger(nil), WithClock(nil)}); err != nil ||
+		o.logLines != defaultLogLines || o.log == nil || o.now == nil {
 		t.Fatalf("zero options not defaulted: %+v, %v", o, err)
 	}
 }

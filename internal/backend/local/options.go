@@ -22,7 +22,6 @@ type options struct {
 	maxResponseBytes int64
 	concurrency      int
 	now              func() time.Time
-	idleInterval     time.Duration
 	containers       Driver
 	connect          ConnectContainers
 	containersErr    error // why connect failed
@@ -41,7 +40,6 @@ func defaultOptions() options {
 		maxRequestBytes:  32 << 20,
 		maxResponseBytes: 64 << 20,
 		now:              time.Now,
-		idleInterval:     10 * time.Second,
 		logLines:         defaultLogLines,
 	}
 }
@@ -57,9 +55,6 @@ func buildOptions(opts []Option) (options, error) {
 		opt(&o)
 	}
 	d := defaultOptions()
-	if o.idleInterval <= 0 {
-		o.idleInterval = d.idleInterval
-	}
 	if o.logLines <= 0 {
 		o.logLines = d.logLines
 	}
@@ -106,12 +101,8 @@ func WithMaxResponseBytes(n int64) Option { return func(o *options) { o.maxRespo
 // once (default: the engine's default).
 func WithReplicaConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
 
-// WithClock replaces time.Now, for tests of idle scale to zero and logs.
+// WithClock replaces time.Now, for tests of logs and creation times.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithIdleInterval sets how often idle functions are looked for (default
-// 10s; 0 or less keeps the default).
-func WithIdleInterval(d time.Duration) Option { return func(o *options) { o.idleInterval = d } }
 
 // WithContainerDriver runs container functions with r instead of
 // containerd (Host.Close closes it): for tests of the logic above a driver.

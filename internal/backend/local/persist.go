@@ -123,7 +123,6 @@ func (b *Host) loadFunctions(ns string, n *namespace) error {
 				replicas:  min(rec.Replicas, l.max),
 				min:       l.min,
 				max:       l.max,
-				idleAfter: l.idleAfter,
 				logs:      newLogRing(b.opts.logLines),
 			}
 		})
@@ -136,7 +135,6 @@ func (b *Host) loadFunctions(ns string, n *namespace) error {
 func (b *Host) restore(ctx context.Context) {
 	for ns, n := range b.namespaces {
 		for name, f := range n.functions {
-			f.lastUsed.Store(b.opts.now().UnixNano())
 			if err := b.writeMount(name, ns, f.spec.Secrets, n.secrets); err != nil {
 				f.loadErr = err
 			} else {

@@ -40,9 +40,6 @@ func (b *Host) scaleLocked(ctx context.Context, f *function, name, ns string, re
 	replicas = min(replicas, f.max)
 	spec, loadErr := f.spec, f.loadErr
 	b.mu.RUnlock()
-	if replicas > 0 {
-		f.lastUsed.Store(b.opts.now().UnixNano())
-	}
 	var err error
 	switch {
 	case loadErr != nil && replicas == 0:

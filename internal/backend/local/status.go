@@ -66,7 +66,6 @@ func (b *Host) status(f *function, name, ns string) provider.FunctionStatus {
 		Limits:                 s.Limits,
 		Requests:               s.Requests,
 		ReadOnlyRootFilesystem: s.ReadOnlyRootFilesystem,
-		InvocationCount:        float64(f.invocations.Load()),
 		Replicas:               f.replicas,
 		CreatedAt:              f.createdAt,
 	}

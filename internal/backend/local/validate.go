@@ -1,15 +1,10 @@
 package local
 
-import (
-	"time"
-
-	"github.com/faas-wasm/faas-wasm/provider"
-)
+import "github.com/faas-wasm/faas-wasm/provider"
 
 // limits are what a function's labels and annotations ask for, checked.
 type limits struct {
-	min, max  uint64
-	idleAfter time.Duration
+	min, max uint64
 }
 
 // normalize checks a deployment with provider.Validate (local mode has no
@@ -26,9 +21,6 @@ func normalize(d provider.FunctionDeployment, ns string, maxReplicas uint64) (pr
 	var l limits
 	var err error
 	if l.min, l.max, err = provider.ScaleBounds(d.Labels, maxReplicas); err != nil {
-		return d, limits{}, err
-	}
-	if l.idleAfter, err = provider.ScaleToZeroAfter(d.Labels); err != nil {
 		return d, limits{}, err
 	}
 	out := d.Normalized(ns)
