@@ -68,7 +68,7 @@ func TestLifecycle(t *testing.T) {
 		if n := len(m.Replicas("echo", "fn")); n != 0 {
 			t.Fatalf("%d replicas after scale 0", n)
 		}
-		if code, body := call(hd, "GET", "/", ""); code != 503 || !strings.Contains(body, "No endpoints available for: echo.fn.") {
+		if code, body := call(hd, "GET", "/", ""); code != 503 || !strings.Contains(body, "No endpoints available for: echo.") {
 			t.Fatalf("at zero: %d %q", code, body)
 		}
 		if err := m.Scale(ctx, "echo", "fn", 1); err != nil {
