@@ -22,6 +22,10 @@ const (
 	// AnnotationWasmMaxConcurrency bounds the instances one replica of a
 	// Wasm function runs at once (1 to 1024; default 2 × the CPUs).
 	AnnotationWasmMaxConcurrency = wasmopts.AnnotationMaxConcurrency
+	// AnnotationColdServe "false" keeps a Wasm function's calls on its pods
+	// in kubernetes mode; by default the provider serves a call itself, in
+	// its Wasm sandbox, while the function has no ready pod.
+	AnnotationColdServe = wasmopts.AnnotationColdServe
 	// LabelScaleMin is the lowest replica count (default 1).
 	LabelScaleMin = "com.openfaas.scale.min"
 	// LabelScaleMax is the highest replica count.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -61,6 +62,16 @@ func ScaleBounds(labels map[string]string, limit uint64) (min, max uint64, err e
 		return 0, 0, fmt.Errorf("label %s=%d is above %s=%d: %w", LabelScaleMin, min, LabelScaleMax, max, ErrInvalid)
 	}
 	return min, max, nil
+}
+
+// WakeReplicas is how many replicas a function scaled to zero is woken
+// with: its com.openfaas.scale.min, at least 1.
+func WakeReplicas(labels map[string]string) uint64 {
+	want, _, err := ScaleBounds(labels, math.MaxUint64)
+	if err != nil || want == 0 {
+		return 1
+	}
+	return want
 }
 
 // ScaleToZeroAfter reads com.openfaas.scale.zero and com.openfaas.scale.zero-duration.

@@ -70,6 +70,22 @@ func TestScaleBounds(t *testing.T) {
 	}
 }
 
+func TestWakeReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		want   uint64
+	}{
+		{nil, 1},
+		{map[string]string{LabelScaleMin: "0"}, 1},
+		{map[string]string{LabelScaleMin: "3"}, 3},
+		{map[string]string{LabelScaleMin: "x"}, 1},
+	} {
+		if got := WakeReplicas(tc.labels); got != tc.want {
+			t.Errorf("WakeReplicas(%v) = %d, want %d", tc.labels, got, tc.want)
+		}
+	}
+}
+
 func TestScaleToZeroAfter(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -193,30 +193,27 @@ const containerdNamespace = "openfaas-fn"
 // newBackend builds the backend the configuration asks for; m observes its
 // Wasm engine (module cache, guest call outcomes).
 func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (backend, error) {
-	if cfg.Mode == config.ModeKubernetes {
-		b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig,
-			k8s.WithLogger(log),
-			k8s.WithNamespace(cfg.Namespace),
-			k8s.WithRuntimeClass(cfg.RuntimeClass),
-			k8s.WithMaxReplicas(cfg.MaxReplicas),
-			k8s.WithVersion(provider.VersionInfo{SHA: commit, Release: version}))
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes backend: %w", err)
-		}
-		return b, nil
-	}
-	if cfg.Mode != config.ModeLocal {
+	if cfg.Mode != config.ModeLocal && cfg.Mode != config.ModeKubernetes {
 		return nil, fmt.Errorf("--mode %s: this build serves only the local and kubernetes modes", cfg.Mode)
 	}
-	var localOpts []local.Option
+	var wasmOpts []local.Option
 	if len(cfg.TrustedBuildKeys) > 0 {
 		ring, err := precompiled.LoadKeyRing(cfg.TrustedBuildKeys...)
 		if err != nil {
 			return nil, fmt.Errorf("--trusted-build-key: %w", err)
 		}
-		localOpts = append(localOpts, local.WithTrustedBuildKeys(ring))
+		wasmOpts = append(wasmOpts, local.WithTrustedBuildKeys(ring))
 		log.Info("precompiled Wasm modules signed by these keys are loaded instead of compiled",
 			"keys", ring.IDs(), "engine", wasm.Fingerprint())
+	}
+	wasmOpts = append(wasmOpts,
+		local.WithLogger(log),
+		local.WithDefaultNamespace(cfg.Namespace),
+		local.WithTimeout(cfg.FunctionTimeout),
+		local.WithMaxReplicas(cfg.MaxReplicas),
+		local.WithMaxRequestBytes(cfg.MaxBodyBytes))
+	if cfg.Mode == config.ModeKubernetes {
+		return newKubernetesBackend(ctx, cfg, log, m, wasmOpts)
 	}
 	// Wasm functions reach host services by the name container functions
 	// use (their /etc/hosts maps it to the bridge gateway).
@@ -225,12 +222,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	if err != nil {
 		return nil, fmt.Errorf("wasm engine: %w", err)
 	}
-	b, err := local.New(ctx, cfg.StateDir, engine, append([]local.Option{
-		local.WithLogger(log),
-		local.WithDefaultNamespace(cfg.Namespace),
-		local.WithTimeout(cfg.FunctionTimeout),
-		local.WithMaxReplicas(cfg.MaxReplicas),
-		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
+	b, err := local.New(ctx, cfg.StateDir, engine, append(wasmOpts,
 		local.WithVersion(provider.VersionInfo{SHA: commit, Release: version}),
 		local.WithContainers(func(ctx context.Context, sink containers.LogSink) (*containers.Manager, error) {
 			return containers.New(ctx, cfg.ContainerdSocket,
@@ -238,22 +230,62 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 				containers.WithStateDir(filepath.Join(cfg.StateDir, "containers")),
 				containers.WithLogSink(sink),
 				containers.WithLogger(log))
-		}),
-	}, localOpts...)...)
+		}))...)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("local backend: %w", err), engine.Close())
 	}
-	return localBackend{b, engine}, nil
+	return closeAfter{b, engine.Close}, nil
 }
 
-// localBackend closes the Wasm engine after the backend that uses it.
-type localBackend struct {
-	*local.Host
-	engine *wasm.Engine
+// newKubernetesBackend builds the kubernetes backend; unless
+// --cold-wasm-concurrency=0 it serves calls to Wasm functions without a
+// ready pod in its own Wasm engine, with local mode's Wasm driver.
+func newKubernetesBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, wasmOpts []local.Option) (backend, error) {
+	opts := []k8s.Option{
+		k8s.WithLogger(log),
+		k8s.WithNamespace(cfg.Namespace),
+		k8s.WithRuntimeClass(cfg.RuntimeClass),
+		k8s.WithMaxReplicas(cfg.MaxReplicas),
+		k8s.WithVersion(provider.VersionInfo{SHA: commit, Release: version}),
+	}
+	closeWasm := func() error { return nil }
+	if cfg.ColdWasmConcurrency > 0 {
+		engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
+		if err != nil {
+			return nil, fmt.Errorf("wasm engine: %w", err)
+		}
+		runner, err := local.NewWasmRunner(engine, wasmOpts...)
+		if err != nil {
+			return nil, errors.Join(err, engine.Close())
+		}
+		closeWasm = func() error { return errors.Join(runner.Close(context.Background()), engine.Close()) }
+		opts = append(opts, k8s.WithColdServe(k8s.ColdServe{
+			Runner:        runner,
+			Concurrency:   cfg.ColdWasmConcurrency,
+			Memory:        cfg.ColdWasmMemory,
+			DefaultMemory: wasm.DefaultMemoryLimit,
+			Dir:           filepath.Join(cfg.StateDir, "cold", "secrets"),
+			Observer:      m,
+		}))
+		log.Info("calls to Wasm functions without a ready pod are served by the provider",
+			"concurrency", cfg.ColdWasmConcurrency, "memory_bytes", cfg.ColdWasmMemory)
+	}
+	b, err := k8s.NewFromKubeconfig(ctx, cfg.Kubeconfig, opts...)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("kubernetes backend: %w", err), closeWasm())
+	}
+	return closeAfter{b, closeWasm}, nil
 }
 
-func (l localBackend) Close(ctx context.Context) error {
-	return errors.Join(l.Host.Close(ctx), l.engine.Close())
+// closeAfter closes the Wasm engine (and what runs on it) after the
+// backend that uses it.
+type closeAfter struct {
+	backend
+	then func() error
+}
+
+func (c closeAfter) Close(ctx context.Context) error {
+	return errors.Join(c.backend.Close(ctx), c.then())
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -15,8 +15,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // Modes the provider runs in.
@@ -53,6 +56,11 @@ type Config struct {
 	// TrustedBuildKeys are files of PEM ed25519 public keys whose signed
 	// precompiled Wasm modules are loaded instead of compiled (local mode).
 	TrustedBuildKeys []string
+	// ColdWasmConcurrency bounds the calls the provider serves itself while a
+	// Wasm function has no ready pod (kubernetes mode; 0 turns it off).
+	ColdWasmConcurrency int
+	// ColdWasmMemory bounds the sum of those calls' memory limits, in bytes.
+	ColdWasmMemory int64
 	// Async configures /async-function/ calls.
 	Async Async
 }
@@ -145,7 +153,10 @@ Flags (each also read from the environment variable shown):
 	fs.DurationVar(&c.ScaleDownDelay, "scale-down-cooldown", time.Minute, "how long after a scale-up the autoscaler waits before scaling down")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
-	fs.Var((*fileList)(&c.TrustedBuildKeys), "trusted-build-key", "file of PEM ed25519 public keys (faas-wasm keygen) whose signed precompiled Wasm modules are loaded instead of compiled (local mode); repeatable, or comma-separated")
+	fs.Var((*fileList)(&c.TrustedBuildKeys), "trusted-build-key", "file of PEM ed25519 public keys (faas-wasm keygen) whose signed precompiled Wasm modules are loaded instead of compiled; repeatable, or comma-separated")
+	fs.IntVar(&c.ColdWasmConcurrency, "cold-wasm-concurrency", 16, "kubernetes mode: how many calls the provider serves itself at once, in its Wasm engine, to Wasm functions that have no ready pod (just deployed or scaled to zero); beyond it such calls wait for a pod, or get 429; 0 turns this off")
+	c.ColdWasmMemory = 2 << 30
+	fs.Var((*memoryFlag)(&c.ColdWasmMemory), "cold-wasm-memory", "kubernetes mode: the most memory (a quantity: 2Gi, 512Mi) the calls the provider serves itself may use together, counting each call at its function's memory limit (512Mi without one); a function whose limit is larger is never served by the provider")
 
 	fs.BoolVar(&c.Async.Enabled, "async", true, "serve /async-function/ (calls queued in NATS JetStream, run later, results posted to X-Callback-Url); kubernetes mode also needs --nats-url")
 	fs.StringVar(&c.Async.NATSURL, "nats-url", "", "NATS server (JetStream enabled) holding the asynchronous call queue; empty in local mode runs one inside the provider, storing under <state-dir>/async")
@@ -208,6 +219,8 @@ func (c Config) validate() error {
 		return errors.New("--async-queue-max, --async-queue-max-bytes, --async-concurrency, --async-max-attempts and --async-callback-attempts must be positive")
 	case c.Async.Backoff <= 0 || c.Async.MaxBackoff < c.Async.Backoff || c.Async.AckWait <= 0:
 		return errors.New("--async-backoff and --async-ack-wait must be positive, --async-max-backoff at least --async-backoff")
+	case c.ColdWasmConcurrency < 0:
+		return fmt.Errorf("--cold-wasm-concurrency must not be negative, got %d", c.ColdWasmConcurrency)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}
@@ -244,5 +257,22 @@ func (l *fileList) Set(v string) error {
 			*l = append(*l, f)
 		}
 	}
+	return nil
+}
+
+// memoryFlag is a byte count given as a Kubernetes quantity ("2Gi").
+type memoryFlag int64
+
+func (m *memoryFlag) String() string { return strconv.FormatInt(int64(*m), 10) }
+
+func (m *memoryFlag) Set(v string) error {
+	n, err := provider.ParseMemory(v)
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		return fmt.Errorf("%q: must be positive", v)
+	}
+	*m = memoryFlag(n)
 	return nil
 }

@@ -95,6 +95,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad format", []string{"--log-format", "xml"}, nil, "log-format"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 		{"zero cooldown", []string{"--scale-down-cooldown", "0s"}, nil, "scale-down-cooldown"},
+		{"negative cold concurrency", []string{"--cold-wasm-concurrency", "-1"}, nil, "cold-wasm-concurrency"},
+		{"cold memory not a quantity", []string{"--cold-wasm-memory", "lots"}, nil, "cold-wasm-memory"},
+		{"zero cold memory", nil, map[string]string{"FAAS_WASM_COLD_WASM_MEMORY": "0"}, "FAAS_WASM_COLD_WASM_MEMORY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.args, env(tc.env), &bytes.Buffer{})
@@ -102,6 +105,17 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("err = %v, want mention of %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestColdWasmBudget(t *testing.T) {
+	c, err := Parse(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.ColdWasmConcurrency != 16 || c.ColdWasmMemory != 2<<30 {
+		t.Fatalf("defaults: %d calls, %d bytes, %v; want 16 and 2Gi", c.ColdWasmConcurrency, c.ColdWasmMemory, err)
+	}
+	c, err = Parse([]string{"--cold-wasm-concurrency=0", "--cold-wasm-memory=512Mi"}, env(nil), &bytes.Buffer{})
+	if err != nil || c.ColdWasmConcurrency != 0 || c.ColdWasmMemory != 512<<20 {
+		t.Fatalf("flags: %d calls, %d bytes, %v; want 0 and 512Mi", c.ColdWasmConcurrency, c.ColdWasmMemory, err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -166,10 +165,7 @@ func (wk *waker) request(ctx context.Context, name, ns string) error {
 	if st.Replicas > 0 {
 		return nil
 	}
-	want, _, err := provider.ScaleBounds(st.Labels, math.MaxUint64)
-	if err != nil || want == 0 {
-		want = 1
-	}
+	want := provider.WakeReplicas(st.Labels)
 	wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
 	if err := wk.b.Scale(ctx, name, ns, want); err != nil {
 		return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)

@@ -47,6 +47,7 @@ type Metrics struct {
 
 	moduleCache, guestCalls *prometheus.CounterVec
 	async                   asyncVecs
+	coldCalls               *prometheus.CounterVec
 
 	mu  sync.RWMutex
 	fns map[string]*fnStats // by "name.namespace"
@@ -116,7 +117,8 @@ func New(opts ...Option) *Metrics {
 	}
 	m.moduleCache, m.guestCalls = newWasmVecs()
 	m.async = newAsyncVecs()
-	m.reg.MustRegister(m.total, m.seconds, m.scale, m.wake, m.moduleCache, m.guestCalls, callCollector{m})
+	m.coldCalls = newColdVec()
+	m.reg.MustRegister(m.total, m.seconds, m.scale, m.wake, m.moduleCache, m.guestCalls, m.coldCalls, callCollector{m})
 	m.reg.MustRegister(m.async.collectors()...)
 	if o.process {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

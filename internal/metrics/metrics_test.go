@@ -289,6 +289,20 @@ func TestWasmObserver(t *testing.T) {
 	}
 }
 
+func TestColdCalls(t *testing.T) {
+	m := New(WithProcessMetrics(false))
+	m.ColdCall("echo", "dev", "served")
+	m.ColdCall("echo", "dev", "served")
+	m.ColdCall("echo", "dev", "refused")
+	fams := scrape(t, m.Handler())
+	for outcome, want := range map[string]float64{"served": 2, "refused": 1} {
+		labels := map[string]string{"function_name": "echo.dev", "outcome": outcome}
+		if s, ok := sample(fams, "faaswasm_provider_served_calls_total", labels); !ok || s.GetCounter().GetValue() != want {
+			t.Errorf("faaswasm_provider_served_calls_total%v = %v, want %g", labels, s, want)
+		}
+	}
+}
+
 func TestConcurrentCalls(t *testing.T) {
 	m := New(WithProcessMetrics(false))
 	var wg sync.WaitGroup

@@ -35,6 +35,10 @@ const (
 	// AnnotationMaxConcurrency bounds the instances one replica runs at
 	// once: 1 to MaxConcurrency. Default: the engine's (2 × GOMAXPROCS).
 	AnnotationMaxConcurrency = Prefix + "max-concurrency"
+	// AnnotationColdServe is "true" (default) or "false": whether, in
+	// kubernetes mode, the provider may serve the function's calls itself
+	// while it has no ready pod. Local mode and the shim ignore it.
+	AnnotationColdServe = Prefix + "cold-serve"
 )
 
 // Instance modes.
@@ -59,6 +63,8 @@ type Options struct {
 	MaxConcurrency int
 	// AllowedHosts are the allow-list entries, lower case, in order.
 	AllowedHosts []string
+	// NoColdServe is true for cold-serve "false".
+	NoColdServe bool
 }
 
 // Parse reads the com.openfaas.wasm.* annotations of annotations; others
@@ -104,9 +110,17 @@ func Parse(annotations map[string]string) (Options, error) {
 				}
 				o.AllowedHosts = append(o.AllowedHosts, h)
 			}
+		case AnnotationColdServe:
+			switch v {
+			case "true":
+			case "false":
+				o.NoColdServe = true
+			default:
+				return Options{}, fmt.Errorf("annotation %s=%q: want \"true\" or \"false\": %w", k, v, ErrInvalid)
+			}
 		default:
-			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s and %s: %w",
-				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, ErrInvalid)
+			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s, %s and %s: %w",
+				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, AnnotationColdServe, ErrInvalid)
 		}
 	}
 	return o, nil

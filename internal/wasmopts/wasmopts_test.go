@@ -21,6 +21,8 @@ func TestParse(t *testing.T) {
 		{"hosts", map[string]string{AnnotationAllowedHosts: " API.example.com, 10.0.0.1:8080,,[::1]:443 ,[fe80::1], host.faas-wasm.internal"},
 			Options{AllowedHosts: []string{"api.example.com", "10.0.0.1:8080", "[::1]:443", "[fe80::1]", "host.faas-wasm.internal"}}},
 		{"empty hosts", map[string]string{AnnotationAllowedHosts: ""}, Options{}},
+		{"cold-serve on", map[string]string{AnnotationColdServe: "true"}, Options{}},
+		{"cold-serve off", map[string]string{AnnotationColdServe: "false"}, Options{NoColdServe: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Parse(tt.in)
@@ -53,6 +55,8 @@ func TestParseRefuses(t *testing.T) {
 		{AnnotationAllowedHosts: "::1"},
 		{AnnotationAllowedHosts: "a b"},
 		{AnnotationAllowedHosts: "-bad-.com"},
+		{AnnotationColdServe: "no"},
+		{AnnotationColdServe: "False"},
 		{Prefix + "modes": "warm"},
 		{Prefix + "allowed-host": "x"},
 	} {

@@ -59,6 +59,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"retention in Go syntax", set("prometheus.retention", "1h30m0.5s")},
 		{"alertmanager without port", set("prometheus.alertmanagers", []any{"alertmanager"})},
 		{"unknown Prometheus key", set("prometheus.enabled", true)},
+		{"negative cold concurrency", set("provider.coldWasm.concurrency", -1)},
+		{"cold memory not a quantity", set("provider.coldWasm.memory", "lots")},
+		{"zero cold memory", set("provider.coldWasm.memory", "0")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -202,8 +202,9 @@ type provider struct {
 	srv     *http.Server
 }
 
-// startProvider starts a provider talking to the cluster through the proxy.
-func (c *cluster) startProvider(t *testing.T) *provider {
+// startProvider starts a provider talking to the cluster through the
+// proxy, with the backend options opts.
+func (c *cluster) startProvider(t *testing.T, opts ...k8s.Option) *provider {
 	t.Helper()
 	client, err := kubernetes.NewForConfig(c.providerConfig())
 	if err != nil {
@@ -212,7 +213,7 @@ func (c *cluster) startProvider(t *testing.T) *provider {
 	w := &testWriter{t: t}
 	t.Cleanup(w.stop)
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	b, err := k8s.New(context.Background(), client, k8s.WithNamespace(c.namespace), k8s.WithLogger(logger))
+	b, err := k8s.New(context.Background(), client, append([]k8s.Option{k8s.WithNamespace(c.namespace), k8s.WithLogger(logger)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,12 @@ package k8s
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -65,8 +67,9 @@ type Cluster struct {
 	namespaces  corelisters.NamespaceLister
 
 	rec     *reconciler
-	proxies sync.Map // key "ns/name" → *proxy.Proxy
-	specs   sync.Map // key "ns/name" → *decodedSpec
+	cold    *coldServer // nil: every call waits for a pod
+	proxies sync.Map    // key "ns/name" → *proxy.Proxy
+	specs   sync.Map    // key "ns/name" → *decodedSpec
 
 	cancel context.CancelFunc
 	closed sync.Once
@@ -84,6 +87,9 @@ var _ provider.Backend = (*Cluster)(nil)
 // unreachable or access is denied).
 func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cluster, error) {
 	o := newOptions(opts)
+	if c := o.cold; c != nil && (c.Runner == nil || c.Concurrency < 1 || c.Memory < 1 || c.DefaultMemory < 1 || c.Dir == "") {
+		return nil, fmt.Errorf("k8s backend: serving calls in the provider needs a runner, a directory and a positive budget: %w", provider.ErrInvalid)
+	}
 	klog.SetSlogLogger(o.log.With("component", "client-go"))
 	managed := func(lo *metav1.ListOptions) { lo.LabelSelector = LabelManagedBy + "=" + ManagedBy }
 	factory := informers.NewSharedInformerFactoryWithOptions(client, o.resync, informers.WithTweakListOptions(managed))
@@ -112,6 +118,13 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 		namespaces:  nsFactory.Core().V1().Namespaces().Lister(),
 		rec:         newReconciler(),
 	}
+	if o.cold != nil {
+		// Copies of secrets a previous run wrote may be stale: start afresh.
+		if err := errors.Join(os.RemoveAll(o.cold.Dir), os.MkdirAll(o.cold.Dir, 0o700)); err != nil {
+			return nil, fmt.Errorf("k8s backend: secrets directory of calls served in the provider: %w", err)
+		}
+		b.cold = newColdServer(*o.cold)
+	}
 	if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(b.deploymentEvents()); err != nil {
 		return nil, fmt.Errorf("k8s backend: deployment informer: %w", err)
 	}
@@ -120,6 +133,9 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
+	if b.cold != nil {
+		b.cold.ctx = runCtx
+	}
 	factory.Start(runCtx.Done())
 	nsFactory.Start(runCtx.Done())
 
@@ -183,11 +199,15 @@ func RESTConfig(path string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Close stops the informers and the reconcile loop and closes idle
+// Close stops the informers, the reconcile loop and the background loads
+// and scale-ups of calls served in the provider, and closes idle
 // connections to function pods. It is safe to call more than once.
 func (b *Cluster) Close(context.Context) error {
 	b.shutdown()
 	<-b.rec.done
+	if b.cold != nil {
+		b.cold.background.Wait()
+	}
 	return nil
 }
 
@@ -221,6 +241,7 @@ func (b *Cluster) forgetDeleted(obj any) {
 	key := d.Namespace + "/" + d.Name
 	b.specs.Delete(key)
 	b.proxies.Delete(key)
+	b.forgetCold(d.Name, d.Namespace)
 }
 
 // functionSelector selects the objects of one function.

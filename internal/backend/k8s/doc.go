@@ -39,13 +39,20 @@
 // robin over the ready endpoints of the function's EndpointSlices (pod
 // IP:8080) through one pooled keep-alive transport. With no ready endpoint
 // Invoker returns provider.ErrUnavailable, and the HTTP layer scales the
-// function from zero. The backend neither counts calls nor scales idle
-// functions to zero: package metrics counts (invocationCount) and package
-// autoscale owns scale to zero.
+// function from zero — unless, with WithColdServe, the function is Wasm:
+// then the provider serves the call itself on a ColdRunner (local mode's
+// Wasm driver) within a concurrency and memory budget, scales a function at
+// zero back up in the background, and sends calls to the pods again once
+// one is ready (coldserve.go). A Wasm function is loaded into the runner as
+// it is deployed; its Secrets are copied into a private directory for the
+// sandbox's read-only preopen. The annotation com.openfaas.wasm.cold-serve
+// "false" keeps a function's calls on its pods. The backend neither counts
+// calls nor scales idle functions to zero: package metrics counts
+// (invocationCount) and package autoscale owns scale to zero.
 //
 // The package does not serve HTTP routes (see handlers/), does not build or
-// push images (see builder/ and oci/) and does not run Wasm (the node shim
-// does).
+// push images (see builder/ and oci/) and runs Wasm only through the
+// ColdRunner it is given (pods run Wasm in the node shim).
 //
 // # RBAC
 //

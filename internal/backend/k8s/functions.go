@@ -39,6 +39,7 @@ func (b *Cluster) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", fn.Service, apiError(err))
 	}
+	b.preloadCold(created)
 	if err := b.ensureService(ctx, created); err != nil {
 		// Without its Service the function is unusable: take the Deployment back.
 		_, derr := b.markDeleting(ctx, fn.Service, ns)
@@ -99,6 +100,9 @@ func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) er
 	}
 	if err := b.ensureService(ctx, updated); err != nil {
 		return fmt.Errorf("update %s: %w", fn.Service, err)
+	}
+	if *updated.Spec.Replicas == 0 {
+		b.preloadCold(updated)
 	}
 	b.awaitCache(ctx, "deployment "+ns+"/"+fn.Service, updated.ResourceVersion, b.cachedDeployment(ns, fn.Service))
 	b.log.Info("function updated", "function", fn.Service, "namespace", ns, "image", fn.Image)

@@ -24,8 +24,9 @@ import (
 // # Errors
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable
 // if it has no ready endpoint (the message names why pods are waiting, e.g.
-// an image pull failure).
-func (b *Cluster) Invoker(_ context.Context, name, namespace string) (http.Handler, error) {
+// an image pull failure) and the provider does not serve the call itself
+// (WithColdServe).
+func (b *Cluster) Invoker(ctx context.Context, name, namespace string) (http.Handler, error) {
 	ns := b.nsOrDefault(namespace)
 	d, err := b.deployments.Deployments(ns).Get(name)
 	if apierrors.IsNotFound(err) || (err == nil && !isFunction(d)) {
@@ -35,6 +36,9 @@ func (b *Cluster) Invoker(_ context.Context, name, namespace string) (http.Handl
 		return nil, fmt.Errorf("invoke %s.%s: %w", name, ns, err)
 	}
 	if len(b.endpoints(name, ns)) == 0 {
+		if h := b.coldHandler(ctx, d); h != nil {
+			return h, nil
+		}
 		why := ""
 		if r := b.waitingReasons(name, ns); r != "" {
 			why = " (" + r + ")"

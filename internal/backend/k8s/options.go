@@ -27,6 +27,7 @@ type options struct {
 	resync       time.Duration
 	transport    http.RoundTripper
 	pollInterval time.Duration
+	cold         *ColdServe
 }
 
 // WithLogger sets the logger (default: discard).

@@ -101,9 +101,14 @@ type wasmDriver struct {
 
 var _ Driver = (*wasmDriver)(nil)
 
+// newWasmDriver returns a driver keeping modules under dir; with dir ""
+// it keeps none (nothing to restore from after a restart).
 func newWasmDriver(eng wasmEngine, pull func(context.Context, string) (pulledModule, error), dir string, o *options) *wasmDriver {
-	m := &moduleStore{dir: dir, log: o.log}
-	m.sweep()
+	var m *moduleStore
+	if dir != "" {
+		m = &moduleStore{dir: dir, log: o.log}
+		m.sweep()
+	}
 	return &wasmDriver{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
 }
 
@@ -140,7 +145,7 @@ func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 		retire(slots, true)
 		slots = nil
 	}
-	if pulled {
+	if pulled && w.modules != nil {
 		if err := w.modules.keep(name, ns, digest, module); err != nil {
 			retire(slots, true)
 			return fmt.Errorf("keep module of %s: %w", name, err)
@@ -225,7 +230,7 @@ func (w *wasmDriver) release(digest string) {
 // module returns the module (with its precompiled layer when pulled) and
 // whether it was pulled.
 func (w *wasmDriver) module(ctx context.Context, d Deployment) (pulledModule, bool, error) {
-	if d.Restore {
+	if d.Restore && w.modules != nil {
 		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
 		if err == nil {
 			return pulledModule{module: data}, false, nil
@@ -338,6 +343,9 @@ func (w *wasmDriver) Remove(_ context.Context, name, ns string) error {
 		fn.mu.Unlock()
 		retire(gone, true)
 		w.release(fn.digest)
+	}
+	if w.modules == nil {
+		return nil
 	}
 	if err := w.modules.remove(name, ns); err != nil {
 		return fmt.Errorf("remove module of %s: %w", name, err)

@@ -1,0 +1,415 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// ColdRunner runs Wasm functions in the provider's own process (local
+// mode's Wasm driver: local.WasmRunner).
+type ColdRunner interface {
+	// Load pulls and compiles spec's module and loads it with secretsDir
+	// preopened read-only, replacing what the function had loaded.
+	Load(ctx context.Context, spec provider.FunctionDeployment, secretsDir string, log func(instance, line string)) error
+	// Handler serves the calls of a loaded function.
+	Handler(name, namespace string) (http.Handler, error)
+	// Unload forgets a function.
+	Unload(ctx context.Context, name, namespace string) error
+}
+
+// ColdObserver counts the calls the provider served itself. Outcome is
+// "served" (the function ran in the provider, whatever it answered),
+// "refused" (the budget was full: 429) or "load_failed" (the module could
+// not be pulled or compiled: the call waited for a pod instead).
+type ColdObserver interface {
+	ColdCall(name, namespace, outcome string)
+}
+
+// ColdServe configures calls served by the provider while a Wasm function
+// has no ready pod; see WithColdServe.
+type ColdServe struct {
+	// Runner runs the functions.
+	Runner ColdRunner
+	// Concurrency bounds the calls the provider serves at once, over all
+	// functions (at least 1).
+	Concurrency int
+	// Memory bounds the sum of the memory limits of those calls, in bytes
+	// (at least DefaultMemory). A function whose limit alone is larger is
+	// never served by the provider.
+	Memory int64
+	// DefaultMemory is what a call of a function without a memory limit
+	// counts against Memory: the engine's default linear memory limit.
+	DefaultMemory int64
+	// Dir holds a copy of each served function's secrets, readable only
+	// by the provider (created 0700).
+	Dir string
+	// Observer counts the calls (nil: not counted).
+	Observer ColdObserver
+}
+
+// WithColdServe makes Invoker answer a call to a Wasm function that has no
+// ready pod — just deployed, or scaled to zero — in the provider itself,
+// on c.Runner, within c's budget, while the function's pods start (a
+// function at zero replicas is scaled to its minimum, at least 1). Once a
+// pod is ready, calls go to the pods again. A function annotated
+// com.openfaas.wasm.cold-serve=false always waits for its pods.
+func WithColdServe(c ColdServe) Option { return func(o *options) { o.cold = &c } }
+
+// coldRetry is how long a module that failed to load is not tried again
+// (its calls wait for pods meanwhile) unless the function changes.
+const coldRetry = 30 * time.Second
+
+// coldLoadTimeout bounds one pull and compile, which runs on after the
+// call that started it has gone, for the calls that come next.
+const coldLoadTimeout = 5 * time.Minute
+
+// coldServer is the state of calls served by the provider.
+type coldServer struct {
+	cfg    ColdServe
+	budget coldBudget
+	// ctx ends when the backend closes; background (preloads, scale-ups)
+	// is waited for by Close.
+	ctx        context.Context
+	background sync.WaitGroup
+
+	mu     sync.Mutex
+	fns    map[string]*coldFunc // by "ns/name"
+	waking map[string]bool      // scale-ups in flight, by "ns/name"
+}
+
+// coldFunc is what the runner has loaded for one function.
+type coldFunc struct {
+	mu       sync.Mutex // serialises loads
+	spec     string     // the spec annotation loaded ("" = nothing loaded)
+	secrets  string     // the secrets' versions written to the secrets directory
+	failed   string     // the spec annotation whose load failed
+	failedAt time.Time
+	err      error
+}
+
+func newColdServer(c ColdServe) *coldServer {
+	return &coldServer{cfg: c, budget: coldBudget{calls: c.Concurrency, memory: c.Memory},
+		fns: map[string]*coldFunc{}, waking: map[string]bool{}}
+}
+
+func (c *coldServer) fn(key string) *coldFunc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.fns[key]
+	if !ok {
+		f = &coldFunc{}
+		c.fns[key] = f
+	}
+	return f
+}
+
+func (c *coldServer) observe(name, ns, outcome string) {
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.ColdCall(name, ns, outcome)
+	}
+}
+
+// coldHandler returns the handler serving a call to d in the provider, or
+// nil when the call must wait for a pod: the backend serves no calls
+// itself, d is not a Wasm function or opted out, its memory limit does not
+// fit the budget, the budget is full right now (the caller waits for pods,
+// and is served here if the budget frees up first), or its module cannot
+// be loaded.
+func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) http.Handler {
+	spec, mem, ok := b.coldEligible(d)
+	if !ok || !b.cold.budget.fits(mem) {
+		return nil
+	}
+	if err := b.loadCold(ctx, d, spec); err != nil {
+		b.log.Warn("provider cannot serve the function's calls itself; they wait for its pods",
+			"function", d.Name, "namespace", d.Namespace, "err", err)
+		b.cold.observe(d.Name, d.Namespace, "load_failed")
+		return nil
+	}
+	h, err := b.cold.cfg.Runner.Handler(d.Name, d.Namespace)
+	if err != nil {
+		return nil
+	}
+	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
+		b.wakePods(d.Name, d.Namespace, spec)
+	}
+	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: mem, h: h}
+}
+
+// coldEligible returns d's spec and the memory one of its calls counts,
+// and whether the provider may serve its calls at all: it serves calls
+// itself, d is a Wasm function that did not opt out, and its memory limit
+// fits the budget.
+func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeployment, int64, bool) {
+	c := b.cold
+	if c == nil || d.Labels[LabelRuntime] != provider.RuntimeWasm {
+		return provider.FunctionDeployment{}, 0, false
+	}
+	spec, err := b.cachedSpec(d)
+	if err != nil {
+		return spec, 0, false
+	}
+	if o, err := wasmopts.Parse(spec.Annotations); err != nil || o.NoColdServe {
+		return spec, 0, false
+	}
+	mem := c.cfg.DefaultMemory
+	if spec.Limits != nil && spec.Limits.Memory != "" {
+		if mem, err = provider.ParseMemory(spec.Limits.Memory); err != nil {
+			return spec, 0, false
+		}
+	}
+	return spec, mem, mem <= c.budget.memory
+}
+
+// preloadCold starts loading a just deployed Wasm function into the
+// provider in the background, so that its first call, which comes before
+// any pod is ready, finds the module pulled and compiled (or joins the
+// load in progress).
+func (b *Cluster) preloadCold(d *appsv1.Deployment) {
+	spec, _, ok := b.coldEligible(d)
+	if !ok {
+		return
+	}
+	b.cold.background.Go(func() {
+		if err := b.loadCold(b.cold.ctx, d, spec); err != nil {
+			b.log.Warn("provider could not load the function ahead of its first call",
+				"function", d.Name, "namespace", d.Namespace, "err", err)
+		}
+	})
+}
+
+// loadCold makes sure the runner has the function as deployed in d, with
+// its secrets' current values. Concurrent first calls share one load.
+func (b *Cluster) loadCold(ctx context.Context, d *appsv1.Deployment, spec provider.FunctionDeployment) error {
+	c := b.cold
+	f := c.fn(d.Namespace + "/" + d.Name)
+	raw := d.Annotations[AnnotationSpec]
+	versions, err := b.secretVersions(d.Namespace, spec.Secrets)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.spec == raw && f.secrets == versions {
+		return nil
+	}
+	if f.failed == raw && b.opts.now().Sub(f.failedAt) < coldRetry {
+		return f.err
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coldLoadTimeout)
+	defer cancel()
+	dir := filepath.Join(c.cfg.Dir, d.Namespace, d.Name)
+	err = b.writeColdSecrets(lctx, dir, d.Namespace, spec.Secrets)
+	if err == nil && f.spec != raw {
+		start := time.Now()
+		name, ns := d.Name, d.Namespace
+		err = c.cfg.Runner.Load(lctx, spec, dir, func(instance, line string) {
+			b.log.Debug("function output", "function", name, "namespace", ns, "instance", instance, "line", line)
+		})
+		if err == nil {
+			b.log.Info("provider loaded the function to serve its calls until a pod is ready",
+				"function", name, "namespace", ns, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	if err != nil {
+		f.failed, f.failedAt, f.err = raw, b.opts.now(), err
+		return err
+	}
+	f.spec, f.secrets, f.failed, f.err = raw, versions, "", nil
+	return nil
+}
+
+// secretVersions names the versions of a function's Secrets from the
+// informer cache, so that a changed Secret is written again.
+//
+// # Errors
+// provider.ErrNotFound for a Secret that does not exist: the function's
+// pods could not start either.
+func (b *Cluster) secretVersions(ns string, names []string) (string, error) {
+	var out strings.Builder
+	for _, name := range names {
+		s, err := b.secrets.Secrets(ns).Get(name)
+		if err != nil {
+			return "", fmt.Errorf("secret %s: %w", name, provider.ErrNotFound)
+		}
+		fmt.Fprintf(&out, "%s=%s;", name, s.ResourceVersion)
+	}
+	return out.String(), nil
+}
+
+// writeColdSecrets writes every key of the function's Secrets as a file of
+// dir (0600, in a 0700 directory), as the pods' projected volume shows
+// them, and removes files of keys that are gone. Values are read from the
+// API server: the informer cache holds none.
+func (b *Cluster) writeColdSecrets(ctx context.Context, dir, ns string, names []string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("secrets directory: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, name := range names {
+		s, err := b.client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("read secret %s: %w", name, apiError(err))
+		}
+		for key, value := range s.Data {
+			if err := writePrivate(filepath.Join(dir, key), value); err != nil {
+				return fmt.Errorf("write secret %s: %w", name, err)
+			}
+			keep[key] = true
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("secrets directory: %w", err)
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove old secret: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// writePrivate replaces path with data (0600) through a temporary file, so
+// a guest reading it sees the old or the new value, never a mix.
+func writePrivate(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// wakePods scales a function at zero replicas to its minimum in the
+// background, once however many calls find it there.
+func (b *Cluster) wakePods(name, ns string, spec provider.FunctionDeployment) {
+	c := b.cold
+	key := ns + "/" + name
+	c.mu.Lock()
+	if c.waking[key] {
+		c.mu.Unlock()
+		return
+	}
+	c.waking[key] = true
+	c.mu.Unlock()
+	c.background.Go(func() {
+		defer func() {
+			c.mu.Lock()
+			delete(c.waking, key)
+			c.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
+		defer cancel()
+		if err := b.Scale(ctx, name, ns, provider.WakeReplicas(spec.Labels)); err != nil {
+			b.log.Warn("scaling from zero behind a call served by the provider", "function", name, "namespace", ns, "err", err)
+		}
+	})
+}
+
+// forgetCold unloads a deleted function and removes its secrets' copy.
+func (b *Cluster) forgetCold(name, ns string) {
+	c := b.cold
+	if c == nil {
+		return
+	}
+	key := ns + "/" + name
+	c.mu.Lock()
+	f, ok := c.fns[key]
+	delete(c.fns, key)
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := c.cfg.Runner.Unload(context.Background(), name, ns); err != nil {
+		b.log.Warn("unloading a deleted function from the provider", "function", name, "namespace", ns, "err", err)
+	}
+	if err := os.RemoveAll(filepath.Join(c.cfg.Dir, ns, name)); err != nil {
+		b.log.Warn("removing a deleted function's secrets", "function", name, "namespace", ns, "err", err)
+	}
+}
+
+// coldCall serves one function's calls in the provider within the budget.
+type coldCall struct {
+	b        *Cluster
+	name, ns string
+	mem      int64
+	h        http.Handler
+}
+
+// ServeHTTP runs the call when the budget admits it, else answers 429.
+func (h *coldCall) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := h.b.cold
+	if !c.budget.acquire(h.mem) {
+		c.observe(h.name, h.ns, "refused")
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("function %s has no ready pod and the provider's budget for serving calls itself (%d calls, %d bytes of memory) is in use; retry",
+			h.name, c.budget.calls, c.budget.memory), http.StatusTooManyRequests)
+		return
+	}
+	defer c.budget.release(h.mem)
+	c.observe(h.name, h.ns, "served")
+	h.h.ServeHTTP(w, r)
+}
+
+// coldBudget counts the calls the provider serves itself and the memory
+// limits they may reach.
+type coldBudget struct {
+	calls  int
+	memory int64
+
+	mu       sync.Mutex
+	inflight int
+	used     int64
+}
+
+// fits tells whether a call of mem bytes would be admitted now.
+func (g *coldBudget) fits(mem int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inflight < g.calls && g.used+mem <= g.memory
+}
+
+// acquire admits a call of mem bytes, or reports false when it does not fit.
+func (g *coldBudget) acquire(mem int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.inflight >= g.calls || g.used+mem > g.memory {
+		return false
+	}
+	g.inflight++
+	g.used += mem
+	return true
+}
+
+func (g *coldBudget) release(mem int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inflight--
+	g.used -= mem
+}

@@ -1,0 +1,372 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/faas-wasm/faas-wasm/internal/backend/local"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
+	"github.com/faas-wasm/faas-wasm/provider"
+)
+
+// echoModule is local mode's test function (../local/testdata/echo)
+// compiled for wasip1 once per test binary, and the AOT cache directory the
+// tests' engines share (removed by TestMain), so it is compiled to native
+// code once too.
+var echoModule struct {
+	once  sync.Once
+	data  []byte
+	cache string
+	err   error
+}
+
+func buildEcho(t *testing.T) []byte {
+	t.Helper()
+	echoModule.once.Do(func() {
+		dir, err := os.MkdirTemp("", "k8s-cold-")
+		if err != nil {
+			echoModule.err = err
+			return
+		}
+		echoModule.cache = dir
+		out := filepath.Join(dir, "echo.wasm")
+		cmd := exec.Command("go", "build", "-o", out, "../local/testdata/echo")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			echoModule.err = errors.New(string(b))
+			return
+		}
+		echoModule.data, echoModule.err = os.ReadFile(out)
+	})
+	if echoModule.err != nil {
+		t.Fatalf("building the echo module: %v", echoModule.err)
+	}
+	return echoModule.data
+}
+
+// coldCounter records the outcomes a backend reports to its ColdObserver.
+type coldCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *coldCounter) ColdCall(name, ns, outcome string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[name+" "+outcome]++
+}
+
+func (c *coldCounter) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// coldRig is a backend over a fake clientset that serves Wasm calls
+// without a ready pod on a real engine, with images in a real loopback
+// registry.
+type coldRig struct {
+	c        *fake.Clientset
+	b        *Cluster
+	registry string
+	obs      *coldCounter
+	dir      string
+}
+
+// newColdRig starts the rig with budget (zero fields take 4 calls and
+// 1 GiB) and the echo module pushed as registry/fn/echo:1.
+func newColdRig(t *testing.T, budget ColdServe) *coldRig {
+	t.Helper()
+	module := buildEcho(t)
+	r := &coldRig{c: newFake(), registry: ocitest.NewRegistry(t), obs: &coldCounter{}, dir: t.TempDir()}
+	r.push(t, "echo", module)
+	engine, err := wasm.NewEngine(filepath.Join(echoModule.cache, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := local.NewWasmRunner(engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		runner.Close(context.Background())
+		engine.Close()
+	})
+	budget.Runner, budget.Observer, budget.Dir = runner, r.obs, filepath.Join(r.dir, "secrets")
+	budget.DefaultMemory = wasm.DefaultMemoryLimit
+	if budget.Concurrency == 0 {
+		budget.Concurrency = 4
+	}
+	if budget.Memory == 0 {
+		budget.Memory = 1 << 30
+	}
+	r.b = newBackend(t, r.c, WithColdServe(budget),
+		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeWasm, nil }))
+	return r
+}
+
+func (r *coldRig) push(t *testing.T, name string, module []byte) string {
+	t.Helper()
+	img, err := oci.WasmImage(module, oci.FormOCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := r.registry + "/fn/" + name + ":1"
+	if _, err := oci.Push(context.Background(), img, ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func (r *coldRig) image(name string) string { return r.registry + "/fn/" + name + ":1" }
+
+// call asks the backend for the function's handler, as the HTTP layer does,
+// and runs one request through it.
+func (r *coldRig) call(t *testing.T, name, path string) (http.Handler, int, string, http.Header) {
+	t.Helper()
+	h, err := r.b.Invoker(context.Background(), name, "")
+	if err != nil {
+		t.Fatalf("Invoker(%s) = %v", name, err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("hi")))
+	return h, rec.Code, rec.Body.String(), rec.Header()
+}
+
+// TestColdServeUntilPodReady proves the readiness decision: a Wasm function
+// is loaded into the provider as it is deployed; without a ready endpoint
+// it is served by the provider (the real module answers), and once an
+// endpoint is ready its calls go to the pod.
+func TestColdServeUntilPodReady(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
+		EnvVars: map[string]string{"GREETING": "cold"}})
+	// The first test compiles the module: allow for a slow machine.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := r.b.cold.cfg.Runner.Handler("echo", provider.DefaultNamespace); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the module was not loaded ahead of the first call")
+		}
+	}
+
+	h, code, body, hdr := r.call(t, "echo", "/?x=1")
+	if _, ok := h.(*coldCall); !ok {
+		t.Fatalf("handler without a ready pod is %T, want the provider's", h)
+	}
+	if code != http.StatusCreated || body != "GREETING=cold METHOD=POST QUERY=x=1 BODY=hi" || hdr.Get("X-Echo") != "yes" {
+		t.Fatalf("served by the provider: %d %q %v", code, body, hdr)
+	}
+	if n := r.obs.get("echo served"); n != 1 {
+		t.Errorf("served calls counted = %d, want 1", n)
+	}
+
+	ip, port := replica(t, "pod1")
+	setEndpoints(t, r.c, "echo", port, map[string]bool{ip: true})
+	eventually(t, "calls going to the ready pod", func() bool {
+		h, err := r.b.Invoker(context.Background(), "echo", "")
+		_, cold := h.(*coldCall)
+		return err == nil && !cold
+	})
+	_, code, body, _ = r.call(t, "echo", "/x")
+	if code != http.StatusOK || body != "pod1 /x" {
+		t.Fatalf("after the pod is ready: %d %q, want the pod's answer", code, body)
+	}
+	if n := r.obs.get("echo served"); n != 1 {
+		t.Errorf("served calls counted = %d after the pod took over, want 1", n)
+	}
+}
+
+// TestColdServeScaledToZero: a call to a Wasm function at zero replicas is
+// answered at once by the provider, which scales the function back up.
+func TestColdServeScaledToZero(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	ctx := context.Background()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
+		Labels: map[string]string{provider.LabelScaleMin: "2"}})
+	if err := r.b.Scale(ctx, "echo", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "zero replicas in the cache", func() bool {
+		st, err := r.b.Function(ctx, "echo", "")
+		return err == nil && st.Replicas == 0
+	})
+	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
+		t.Fatalf("call at zero replicas = %d, want the function's 201", code)
+	}
+	eventually(t, "scaled back to com.openfaas.scale.min", func() bool {
+		st, err := r.b.Function(ctx, "echo", "")
+		return err == nil && st.Replicas == 2
+	})
+}
+
+// TestColdServeNotServed lists the calls that wait for a pod: container
+// functions, the opt-out annotation, a memory limit beyond the budget, a
+// full budget and a module that does not compile.
+func TestColdServeNotServed(t *testing.T) {
+	r := newColdRig(t, ColdServe{Concurrency: 1, Memory: 1 << 30})
+	r.push(t, "broken", []byte("\x00asm\x01\x00\x00\x00 not a module"))
+	ctx := context.Background()
+	for _, fn := range []provider.FunctionDeployment{
+		{Service: "container", Image: r.image("echo"), Annotations: map[string]string{provider.AnnotationRuntime: provider.RuntimeContainer}},
+		{Service: "optout", Image: r.image("echo"), Annotations: map[string]string{provider.AnnotationColdServe: "false"}},
+		{Service: "big", Image: r.image("echo"), Limits: &provider.FunctionResources{Memory: "2Gi"}},
+		{Service: "broken", Image: r.image("broken")},
+	} {
+		deployed(t, r.b, fn)
+		if _, err := r.b.Invoker(ctx, fn.Service, ""); !errors.Is(err, provider.ErrUnavailable) {
+			t.Errorf("%s: Invoker = %v, want ErrUnavailable (wait for a pod)", fn.Service, err)
+		}
+	}
+	if n := r.obs.get("broken load_failed"); n != 1 {
+		t.Errorf("load failures counted = %d, want 1", n)
+	}
+	if _, err := r.b.Invoker(ctx, "broken", ""); !errors.Is(err, provider.ErrUnavailable) || r.obs.get("broken load_failed") != 2 {
+		t.Errorf("second call: %v, %d failures counted", err, r.obs.get("broken load_failed"))
+	}
+
+	err := r.b.Deploy(ctx, provider.FunctionDeployment{Service: "bad", Image: r.image("echo"),
+		Annotations: map[string]string{provider.AnnotationColdServe: "maybe"}})
+	if !errors.Is(err, provider.ErrInvalid) || !strings.Contains(err.Error(), provider.AnnotationColdServe) {
+		t.Errorf("Deploy with %s=maybe = %v, want ErrInvalid naming it", provider.AnnotationColdServe, err)
+	}
+}
+
+// TestColdServeBudget: beyond the concurrency or memory budget a call is
+// not started: a handler handed out before the budget filled answers 429
+// with Retry-After, and new calls wait for pods (the HTTP layer answers 503
+// when none becomes ready in time).
+func TestColdServeBudget(t *testing.T) {
+	r := newColdRig(t, ColdServe{Concurrency: 2, Memory: 200 << 20})
+	ctx := context.Background()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
+		Limits: &provider.FunctionResources{Memory: "64Mi"}})
+	h, err := r.b.Invoker(ctx, "echo", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &r.b.cold.budget
+	for _, tc := range []struct {
+		name     string
+		mem      int64
+		held     int
+		wantCode int
+	}{
+		{"calls full", 1, 2, http.StatusTooManyRequests},
+		{"memory full", 150 << 20, 1, http.StatusTooManyRequests},
+		{"room left", 100 << 20, 1, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range tc.held {
+				if !g.acquire(tc.mem / int64(tc.held)) {
+					t.Fatal("could not fill the budget")
+				}
+			}
+			defer func() {
+				for range tc.held {
+					g.release(tc.mem / int64(tc.held))
+				}
+			}()
+			_, err := r.b.Invoker(ctx, "echo", "")
+			if full := tc.wantCode == http.StatusTooManyRequests; full != errors.Is(err, provider.ErrUnavailable) {
+				t.Errorf("Invoker = %v with the budget full: %v", err, full)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != tc.wantCode {
+				t.Fatalf("status %d (%s), want %d", rec.Code, rec.Body, tc.wantCode)
+			}
+			if tc.wantCode == http.StatusTooManyRequests && (rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "budget")) {
+				t.Errorf("429 without Retry-After or a message naming the budget: %v %q", rec.Header(), rec.Body)
+			}
+		})
+	}
+	if r.obs.get("echo refused") != 2 || r.obs.get("echo served") != 1 {
+		t.Errorf("counted %v, want 2 refused and 1 served", r.obs.n)
+	}
+	if g.inflight != 0 || g.used != 0 {
+		t.Errorf("budget not returned: %d calls, %d bytes", g.inflight, g.used)
+	}
+}
+
+// TestColdServeSecrets: the function's Kubernetes Secrets appear read-only
+// at /var/openfaas/secrets in the provider's sandbox, a changed Secret is
+// seen by the next call, and deleting the function removes the copies.
+func TestColdServeSecrets(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	ctx := context.Background()
+	if err := r.b.CreateSecret(ctx, provider.Secret{Name: "api-key", Value: "s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "secret in the cache", func() bool {
+		_, err := r.b.secrets.Secrets(provider.DefaultNamespace).Get("api-key")
+		return err == nil
+	})
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"), Secrets: []string{"api-key"}})
+	if _, code, body, _ := r.call(t, "echo", "/secret/api-key"); code != http.StatusOK || body != "s3cret" {
+		t.Fatalf("secret read by the function: %d %q", code, body)
+	}
+	if err := r.b.UpdateSecret(ctx, provider.Secret{Name: "api-key", Value: "rotated"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new value served", func() bool {
+		_, code, body, _ := r.call(t, "echo", "/secret/api-key")
+		return code == http.StatusOK && body == "rotated"
+	})
+	dir := filepath.Join(r.dir, "secrets", provider.DefaultNamespace, "echo")
+	if fi, err := os.Stat(filepath.Join(dir, "api-key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret copy: %v %v, want a 0600 file", fi, err)
+	}
+	if err := r.b.Delete(ctx, "echo", ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "secret copies removed with the function", func() bool {
+		_, err := os.Stat(dir)
+		return errors.Is(err, os.ErrNotExist)
+	})
+}
+
+// TestColdServeLimits: the function's wall-time limit and traps apply in
+// the provider as in its pod: a guest that loops is stopped (504) and one
+// that exits non-zero answers 500, and neither holds the budget after.
+func TestColdServeLimits(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo")})
+	h, err := r.b.Invoker(context.Background(), "echo", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/spin", nil).WithContext(ctx))
+	if rec.Code != http.StatusGatewayTimeout {
+		t.Errorf("looping guest: %d %q, want 504", rec.Code, rec.Body)
+	}
+	if _, code, _, _ := r.call(t, "echo", "/fail"); code != http.StatusInternalServerError {
+		t.Errorf("failing guest: %d, want 500", code)
+	}
+	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
+		t.Errorf("after the faults: %d, want 201", code)
+	}
+	if g := &r.b.cold.budget; g.inflight != 0 || g.used != 0 {
+		t.Errorf("budget not returned: %d calls, %d bytes", g.inflight, g.used)
+	}
+}
