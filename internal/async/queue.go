@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/faas-wasm/faas-wasm/internal/idle"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -186,7 +185,7 @@ func (q *Queue) Start(ctx context.Context, invoker http.Handler) error {
 	q.scanned.Add(1)
 	go func() {
 		defer q.scanned.Done()
-		idle.Loop(sctx, q.o.rescan, func(ctx context.Context) {
+		every(sctx, q.o.rescan, func(ctx context.Context) {
 			ctx, cancel := context.WithTimeout(ctx, q.o.rescan)
 			defer cancel()
 			if err := q.resume(ctx); err != nil {

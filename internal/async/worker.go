@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/faas-wasm/faas-wasm/internal/idle"
 )
 
 // worker runs the calls of one function, at most cap(slots) at once.
@@ -142,9 +140,23 @@ func keepClaim(ctx context.Context, msg jetstream.Msg, interval time.Duration) (
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		idle.Loop(ctx, max(interval, 10*time.Millisecond), func(context.Context) { _ = msg.InProgress() })
+		every(ctx, max(interval, 10*time.Millisecond), func(context.Context) { _ = msg.InProgress() })
 	}()
 	return func() { cancel(); <-done }
+}
+
+// every calls f each interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f(ctx)
+		}
+	}
 }
 
 // retryable reports whether a call answering status may succeed later.
