@@ -15,7 +15,8 @@
 //     is built and a warning logged).
 //   - rust-faaswasm (LangRust): /usr/bin/cargo build --release of a Cargo
 //     package using the faas-wasm-fn crate, --target wasm32-wasi with
-//     panic=abort, or the host's linux-gnu target with +crt-static.
+//     panic=abort and +simd128, or the host's linux-gnu target with
+//     +crt-static.
 //   - c-faaswasm (LangC): clang over a directory of .c files (or one .c
 //     file), with the C SDK's faaswasm.c when a source includes faaswasm.h:
 //     --target=wasm32-wasi against wasi-libc, or -static natively.

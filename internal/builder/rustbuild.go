@@ -39,9 +39,14 @@ func nativeTriple(goarch string) (string, error) {
 }
 
 // rustBuild builds the Cargo package in dir (a directory under root) with
-// /usr/bin/cargo build --release, for wasm32-wasi (panic=abort) or as a
-// static native binary (+crt-static), and returns the package's one
+// /usr/bin/cargo build --release, for wasm32-wasi (panic=abort, +simd128)
+// or as a static native binary (+crt-static), and returns the package's one
 // executable.
+//
+// simd128: wasmtime compiles Wasm SIMD (on by default) and the native build
+// has SSE2 (x86-64's baseline), so both let LLVM vectorise the same source
+// 128 bits wide. Measured on the aes function (Debian's aes-soft, bitsliced):
+// 12–16 ms of CPU per call with simd128 against 20 ms without.
 //
 // Reproducibility: cargo hashes a local package's absolute path into its
 // -C metadata (and so into symbol names and code layout), so the build runs
@@ -60,7 +65,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 		return nil, fmt.Errorf("build %s: %w: no Cargo.toml: %v", dir, ErrBuild, err)
 	}
 	target := rustWasmTarget
-	flags := []string{"-C", "panic=abort"}
+	flags := []string{"-C", "panic=abort", "-C", "target-feature=+simd128"}
 	if !wasm {
 		if target, err = nativeTriple(b.goarch); err != nil {
 			return nil, fmt.Errorf("build %s: %w", dir, err)
