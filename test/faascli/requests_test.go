@@ -118,6 +118,8 @@ func requests(now time.Time) []row {
 			check: contains("method=POST", "query=name=faas", "body=hello")},
 		{verb: "invoke echo --method GET -H 'X-Call-Id: c1'", source: "commands/invoke.go", method: "GET", target: "/function/echo.openfaas-fn",
 			ua: uaInvoke, ctype: "text/plain", auth: noAuth, header: []string{"X-Call-Id", "c1"}, want: 200, check: contains("method=GET", "call-id=c1")},
+		{verb: "invoke echo --async", source: "commands/invoke.go, go-sdk functions.go InvokeFunction", method: "POST",
+			target: "/async-function/echo.openfaas-fn", body: "later", ua: uaInvoke, ctype: "text/plain", auth: noAuth, want: 202},
 		{verb: "invoke echo (an empty Authorization: Bearer reaches the provider)", source: "internal/handlers/invoke.go drops it", method: "POST",
 			target: "/function/echo.openfaas-fn", body: "x", ua: uaInvoke, ctype: "text/plain", auth: emptyBearer, want: 200, check: contains("body=x")},
 
