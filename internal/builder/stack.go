@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/faas-wasm/faas-wasm/internal/stack"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -14,9 +15,9 @@ const (
 	// RuntimeAnnotation marks a Wasm entry with the value "wasm".
 	RuntimeAnnotation = provider.AnnotationRuntime
 	// ShapeAnnotation picks the module shape: command, reactor or snapshot.
-	ShapeAnnotation = "com.openfaas.wasm.shape"
+	ShapeAnnotation = wasmopts.AnnotationShape
 	// FormAnnotation picks the Wasm image form: oci-layer or artifact.
-	FormAnnotation = "com.openfaas.wasm.image-form"
+	FormAnnotation = wasmopts.AnnotationImageForm
 )
 
 // The stack file's types, parsed by internal/stack (shared with the web

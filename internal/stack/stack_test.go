@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 
@@ -97,4 +98,25 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRepositoryStackValidates deploys nothing but checks that every entry
+// of the repository's stack.yml is a deployment the provider accepts, as
+// faas-cli deploy sends it (build-time annotations included). Regression: a
+// provider that refused com.openfaas.wasm.image-form answered 400 to every
+// Wasm entry of the stack.
+func TestRepositoryStackValidates(t *testing.T) {
+	data, err := os.ReadFile("../../stack.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse(data, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range s.Deployments() {
+		if err := provider.Validate(d); err != nil {
+			t.Errorf("stack.yml entry %s: %v", d.Service, err)
+		}
+	}
 }

@@ -39,6 +39,14 @@ const (
 	// kubernetes mode, the provider may serve the function's calls itself
 	// while it has no ready pod. Local mode and the shim ignore it.
 	AnnotationColdServe = Prefix + "cold-serve"
+	// AnnotationShape (command, reactor or snapshot) is read by the builder
+	// (internal/builder), which checks its value when it builds the image.
+	// Parse accepts it with any value: faas-cli sends a stack entry's
+	// build-time annotations on deploy too.
+	AnnotationShape = Prefix + "shape"
+	// AnnotationImageForm (oci-layer or artifact) is, like AnnotationShape,
+	// the builder's: accepted by Parse with any value.
+	AnnotationImageForm = Prefix + "image-form"
 )
 
 // Instance modes.
@@ -74,7 +82,8 @@ type Options struct {
 //
 // # Errors
 // An error wrapping ErrInvalid that names the annotation and what is
-// wrong: an unknown com.openfaas.wasm.* key, an unknown mode, a
+// wrong: an unknown com.openfaas.wasm.* key (the builder's AnnotationShape
+// and AnnotationImageForm are known), an unknown mode, a
 // max-concurrency outside 1..MaxConcurrency, or an allowed-hosts entry that
 // is not a host or host:port (a URL, a path, a wildcard).
 func Parse(annotations map[string]string) (Options, error) {
@@ -110,6 +119,7 @@ func Parse(annotations map[string]string) (Options, error) {
 				}
 				o.AllowedHosts = append(o.AllowedHosts, h)
 			}
+		case AnnotationShape, AnnotationImageForm:
 		case AnnotationColdServe:
 			switch v {
 			case "true":
@@ -119,8 +129,8 @@ func Parse(annotations map[string]string) (Options, error) {
 				return Options{}, fmt.Errorf("annotation %s=%q: want \"true\" or \"false\": %w", k, v, ErrInvalid)
 			}
 		default:
-			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s, %s and %s: %w",
-				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, AnnotationColdServe, ErrInvalid)
+			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s, %s and %s (and the builder's %s and %s): %w",
+				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, AnnotationColdServe, AnnotationShape, AnnotationImageForm, ErrInvalid)
 		}
 	}
 	return o, nil
