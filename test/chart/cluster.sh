@@ -122,6 +122,7 @@ log "Prometheus $PROMETHEUS_VERSION (built from source, $prometheus) pushed as $
 log "rendering the chart (gateway disabled) and applying it"
 (cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \
 	--set gateway.enabled=false \
+	--set async.enabled=false \
 	--set functionNamespace="$fns" \
 	--set provider.image="$reg/chart-e2e/faas-wasm:$tag" \
 	--set prometheus.image="$reg/chart-e2e/prometheus:$tag" \
