@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	gocni "github.com/containerd/go-cni"
 
+	"github.com/faas-wasm/faas-wasm/internal/proxy"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -45,6 +46,7 @@ type function struct {
 	replicas []*replica // replaced, never mutated in place
 	retiring []*replica // replaced by an update, serving until a new one is ready
 	deployed bool
+	proxy    *proxy.Proxy // its calls' proxy, kept so round robin and warning limits last across calls
 }
 
 // New connects to the containerd socket and prepares the CNI network. It
@@ -330,7 +332,7 @@ func (m *Manager) function(name, namespace string, create bool) (*function, erro
 	}
 	fn := m.fns[key(name, namespace)]
 	if fn == nil && create {
-		fn = &function{}
+		fn = &function{proxy: m.newProxy(name, namespace)}
 		m.fns[key(name, namespace)] = fn
 	}
 	if fn == nil {

@@ -14,8 +14,20 @@ import (
 // on another replica, 503 "No endpoints available for: NAME." when none is
 // ready (the caller may scale from zero and retry), 504 past the call's
 // deadline, 502 for other failures. The request's path and query are
-// forwarded unchanged; strip any routing prefix first.
+// forwarded unchanged; strip any routing prefix first. A deployed function
+// keeps one proxy, so round robin carries on from call to call.
 func (m *Manager) Handler(name, namespace string) http.Handler {
+	m.mu.RLock()
+	fn := m.fns[key(name, namespace)]
+	m.mu.RUnlock()
+	if fn != nil {
+		return fn.proxy
+	}
+	return m.newProxy(name, namespace)
+}
+
+// newProxy returns a proxy over the function's ready replicas.
+func (m *Manager) newProxy(name, namespace string) *proxy.Proxy {
 	return proxy.New(name, namespace, func() []string { return m.endpoints(name, namespace) }, m.transport, m.log)
 }
 
