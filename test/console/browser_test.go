@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -13,9 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,11 +23,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
-	"github.com/faas-wasm/faas-wasm/internal/credentials"
-	"github.com/faas-wasm/faas-wasm/internal/handlers"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
-	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
+	"github.com/faas-wasm/faas-wasm/internal/providertest"
 	"github.com/faas-wasm/faas-wasm/internal/testenv"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -51,29 +46,20 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	for _, b := range []struct {
-		pkg, out string
-		env      []string
-		dst      *[]byte
-	}{
-		{"github.com/faas-wasm/faas-wasm/cmd/faas-wasm", "faas-wasm", nil, nil},
-		{"../reliability/testdata/box", "box", []string{"CGO_ENABLED=0"}, &boxBin},
-	} {
-		out := filepath.Join(dir, b.out)
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, b.pkg)
-		cmd.Env = append(os.Environ(), b.env...)
-		if o, err := cmd.CombinedOutput(); err != nil {
-			log.Printf("build %s: %v\n%s", b.pkg, err, o)
-			return 1
-		}
-		if b.dst != nil {
-			if *b.dst, err = os.ReadFile(out); err != nil {
-				log.Print(err)
-				return 1
-			}
-		}
+	box := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "box"), "../reliability/testdata/box")
+	box.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if o, err := box.CombinedOutput(); err != nil {
+		log.Printf("build box: %v\n%s", err, o)
+		return 1
 	}
-	binPath = filepath.Join(dir, "faas-wasm")
+	if boxBin, err = os.ReadFile(filepath.Join(dir, "box")); err != nil {
+		log.Print(err)
+		return 1
+	}
+	if binPath, err = providertest.Build(dir); err != nil {
+		log.Print(err)
+		return 1
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "echo.wasm"), ".")
 	cmd.Dir = filepath.Join("..", "guests", "echo")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -88,69 +74,16 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// provider is the faas-wasm process of a test.
-type providerProc struct {
-	url, user, password string
-}
-
-var servingRE = regexp.MustCompile(`faas-wasm serving"? addr=(\S+)`)
+// providerProc is the faas-wasm process of a test.
+type providerProc struct{ *providertest.Proc }
 
 // startProvider runs the binary on a loopback port over the containerd at
 // socket, with auth on (generated credentials), until the test ends.
 func startProvider(t *testing.T, socket string) *providerProc {
 	t.Helper()
-	state := t.TempDir()
-	cmd := exec.Command(binPath, "--addr", "127.0.0.1:0", "--state-dir", state, "--containerd-socket", socket, "--autoscale=false")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out := &syncbuf.Buffer{}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); pw.Close(); close(done) }()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			_, _ = out.WriteString(sc.Text() + "\n")
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("provider output:\n%s", out.String())
-		}
-	})
-	p := &providerProc{}
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-done:
-		t.Fatalf("provider exited:\n%s", out.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("provider did not serve in time:\n%s", out.String())
-	}
-	c, err := handlers.ReadCredentials(filepath.Join(state, credentials.DirName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.user, p.password = c.User, c.Password
-	return p
+	return &providerProc{providertest.Start(t, providertest.Options{
+		Bin: binPath, Args: []string{"--containerd-socket", socket}, Graceful: true,
+	})}
 }
 
 // api sends a request to the provider's API with its credentials.
@@ -164,11 +97,11 @@ func (p *providerProc) api(t *testing.T, method, path string, body any) (int, st
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, p.url+path, r)
+	req, err := http.NewRequest(method, p.URL+path, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(p.user, p.password)
+	req.SetBasicAuth(p.User, p.Password)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +116,7 @@ func (p *providerProc) waitAnswer(t *testing.T, name string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		resp, err := http.Get(p.url + "/function/" + name)
+		resp, err := http.Get(p.URL + "/function/" + name)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -237,7 +170,7 @@ func browser(t *testing.T, p *providerProc, auth bool) context.Context {
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	headers := network.Headers{}
 	if auth {
-		headers["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(p.user+":"+p.password))
+		headers["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(p.User+":"+p.Password))
 	}
 	err = chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
@@ -352,10 +285,10 @@ func TestConsoleInChromium(t *testing.T) {
 		// load with a load error (there is no one to type a password).
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if err := chromedp.Do(sctx, chromedp.Navigate(p.url+"/ui/")); err == nil || !strings.Contains(err.Error(), "AUTH") {
+		if err := chromedp.Do(sctx, chromedp.Navigate(p.URL+"/ui/")); err == nil || !strings.Contains(err.Error(), "AUTH") {
 			t.Errorf("loading /ui/ without credentials: %v, want an auth error", err)
 		}
-		step(t, ctx, "an open page of the provider", 30*time.Second, chromedp.Navigate(p.url+"/healthz"))
+		step(t, ctx, "an open page of the provider", 30*time.Second, chromedp.Navigate(p.URL+"/healthz"))
 		for _, path := range []string{"/ui/", "/ui/api/functions", "/ui/assets/app.js"} {
 			// Without credentials mode "omit" the browser would wait for a
 			// password prompt that headless Chromium never shows.
@@ -371,7 +304,7 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Run("list shows both kinds", func(t *testing.T) {
 		start := time.Now()
 		step(t, ctx, "list", 30*time.Second,
-			chromedp.Navigate(p.url+"/ui/"),
+			chromedp.Navigate(p.URL+"/ui/"),
 			until(textHas(`tr[data-function="echo"]`, "Wasm")),
 			until(textHas(`tr[data-function="box"]`, "container")))
 		fcp := value[float64](t, ctx, `performance.getEntriesByName("first-contentful-paint")[0]?.startTime || 0`)
@@ -389,7 +322,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	t.Run("invoke returns the body and logs stream the new line", func(t *testing.T) {
 		step(t, ctx, "function page", 30*time.Second,
-			chromedp.Navigate(p.url+"/ui/functions/openfaas-fn/echo"),
+			chromedp.Navigate(p.URL+"/ui/functions/openfaas-fn/echo"),
 			until(textHas("#status", "Wasm")),
 			set("#inv-method", "POST"),
 			set("#inv-path", "/from-browser"),
@@ -404,7 +337,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	t.Run("scale to zero and wake", func(t *testing.T) {
 		step(t, ctx, "scale box to 0", 60*time.Second,
-			chromedp.Navigate(p.url+"/ui/functions/openfaas-fn/box"),
+			chromedp.Navigate(p.URL+"/ui/functions/openfaas-fn/box"),
 			until(textHas("#status", "container")),
 			click("#scale-zero"),
 			until(textHas("#scale-done", "asked for 0 replicas")),
@@ -418,7 +351,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	t.Run("deploy by form", func(t *testing.T) {
 		step(t, ctx, "deploy form", 60*time.Second,
-			chromedp.Navigate(p.url+"/ui/deploy"),
+			chromedp.Navigate(p.URL+"/ui/deploy"),
 			until(`document.querySelectorAll("#d-ns option").length > 0`),
 			set("#d-name", "echo-form"),
 			set("#d-image", echoRef),
@@ -428,7 +361,7 @@ func TestConsoleInChromium(t *testing.T) {
 			until(textHas("#d-result", "echo-form created")))
 		screenshot(t, ctx, "deploy")
 		p.waitAnswer(t, "echo-form")
-		resp, err := http.Get(p.url + "/function/echo-form")
+		resp, err := http.Get(p.URL + "/function/echo-form")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +380,7 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Run("side by side comparison", func(t *testing.T) {
 		var started time.Time
 		step(t, ctx, "compare page", 30*time.Second,
-			chromedp.Navigate(p.url+"/ui/compare?a=echo.openfaas-fn&b=box.openfaas-fn&calls=100&concurrency=8"),
+			chromedp.Navigate(p.URL+"/ui/compare?a=echo.openfaas-fn&b=box.openfaas-fn&calls=100&concurrency=8"),
 			until(`document.querySelector("#c-a").value === "echo.openfaas-fn" && document.querySelector("#c-b").value === "box.openfaas-fn"`),
 			chromedp.Func(func(context.Context, *chromedp.Target) error { started = time.Now(); return nil }),
 			click("#c-run"))
@@ -463,7 +396,7 @@ func TestConsoleInChromium(t *testing.T) {
 		step(t, ctx, "phone width", 30*time.Second,
 			setMedia("light"),
 			chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-			chromedp.Navigate(p.url+"/ui/"),
+			chromedp.Navigate(p.URL+"/ui/"),
 			until(`!!document.querySelector('tr[data-function="box"]')`))
 		screenshot(t, ctx, "functions-phone")
 	})

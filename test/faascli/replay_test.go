@@ -61,7 +61,7 @@ func (g *gateway) replay(ctx context.Context, r row, image string) error {
 	if r.body != "" {
 		body = strings.NewReader(strings.ReplaceAll(r.body, "{{image}}", image))
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, g.url+r.target, body)
+	req, err := http.NewRequestWithContext(ctx, r.method, g.URL+r.target, body)
 	if err != nil {
 		return err
 	}
@@ -71,9 +71,9 @@ func (g *gateway) replay(ctx context.Context, r row, image string) error {
 	}
 	switch r.auth {
 	case basicAuth:
-		req.SetBasicAuth(g.user, g.password)
+		req.SetBasicAuth(g.User, g.Password)
 	case wrongPassword:
-		req.SetBasicAuth(g.user, g.password+"x")
+		req.SetBasicAuth(g.User, g.Password+"x")
 	case emptyBearer:
 		req.Header.Set("Authorization", "Bearer ")
 	}

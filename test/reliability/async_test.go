@@ -111,7 +111,7 @@ func submit(t testing.TB, p *proc, path, body, callbackURL string) string {
 // submitCall posts an asynchronous call and returns its call id; anything
 // but 202 with a call id is an error.
 func submitCall(p *proc, path, body, callbackURL string) (string, error) {
-	req, err := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, p.URL+path, strings.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -192,7 +192,7 @@ func TestAsyncInvocationsBothKinds(t *testing.T) {
 		t.Cleanup(func() {
 			p.call(http.MethodDelete, "/system/functions", provider.DeleteFunctionRequest{FunctionName: "async-box"})
 		})
-		waitReady(t, p.url+"/function/async-box")
+		waitReady(t, p.URL+"/function/async-box")
 		checkAsync(t, p, cb, "async-box", func(int) string { return "ok " })
 	})
 	t.Run("bad input", func(t *testing.T) {
@@ -275,7 +275,7 @@ func TestAsyncSIGKILLLosesNothing(t *testing.T) {
 	for cb.count() < 20 {
 		<-cb.arrived
 	}
-	p.kill()
+	p.Kill()
 	before := cb.count()
 	t.Logf("SIGKILL after %d of %d callbacks", before, n)
 	if before == n {

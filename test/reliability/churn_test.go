@@ -76,7 +76,7 @@ func TestConcurrentDeployUpdateDelete(t *testing.T) {
 	p.terminate(t, 60*time.Second)
 	p = startProvider(t, state)
 	checkList(t, p)
-	if _, err := hit(p.url+"/function/"+want[len(want)-1], "ok"); err != nil {
+	if _, err := hit(p.URL+"/function/"+want[len(want)-1], "ok"); err != nil {
 		t.Errorf("restored function does not answer: %v", err)
 	}
 }

@@ -31,11 +31,11 @@ func TestContainerdRestartUnderProvider(t *testing.T) {
 		t.Helper()
 		p.expect(t, http.StatusAccepted, http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: name, Image: ref, Annotations: container})
 		deployed = append(deployed, name)
-		waitReady(t, p.url+"/function/"+name)
+		waitReady(t, p.URL+"/function/"+name)
 	}
 	deploy("before")
 
-	stop := steadyLoad(5, p.url+"/function/before", "ok")
+	stop := steadyLoad(5, p.URL+"/function/before", "ok")
 	time.Sleep(500 * time.Millisecond)
 	d.Stop()
 	// A deploy while containerd is away is the daemon's fault, not the
@@ -72,10 +72,10 @@ func TestContainerdRestartUnderProvider(t *testing.T) {
 	}
 	deployed = append(deployed, "after")
 	t.Logf("first deploy through the restarted containerd accepted %v after it listened", time.Since(restarted).Round(time.Millisecond))
-	waitReady(t, p.url+"/function/after")
+	waitReady(t, p.URL+"/function/after")
 	p.expect(t, http.StatusAccepted, http.MethodPost, "/system/scale-function/before", provider.ScaleServiceRequest{ServiceName: "before", Replicas: 2})
 	waitPIDs(t, marker, 3)
-	if res := fixedLoad(500, 10, p.url+"/function/after", "ok"); res.errs != 0 {
+	if res := fixedLoad(500, 10, p.URL+"/function/after", "ok"); res.errs != 0 {
 		t.Errorf("function deployed after the restart: %v %v", res, res.firstErrs)
 	}
 	p.expect(t, http.StatusAccepted, http.MethodDelete, "/system/functions", provider.DeleteFunctionRequest{FunctionName: "after"})

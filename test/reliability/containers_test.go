@@ -57,7 +57,7 @@ func TestContainerLoadAndReplicaKill(t *testing.T) {
 	t.Cleanup(func() {
 		p.call(http.MethodDelete, "/system/functions", provider.DeleteFunctionRequest{FunctionName: name})
 	})
-	url := p.url + "/function/" + name
+	url := p.URL + "/function/" + name
 	waitReady(t, url)
 	if _, _, err := p.call(http.MethodPost, "/system/scale-function/"+name, provider.ScaleServiceRequest{ServiceName: name, Replicas: 2}); err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestHostileGuestsBesideSteadyNeighbour(t *testing.T) {
 		Limits: &provider.FunctionResources{Memory: "64Mi"},
 	})
 
-	stop := steadyLoad(4, p.url+"/function/neighbour", "ok")
+	stop := steadyLoad(4, p.URL+"/function/neighbour", "ok")
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
@@ -92,7 +92,7 @@ func TestHostileGuestsBesideSteadyNeighbour(t *testing.T) {
 				t.Errorf("took %v, want at most %v", took, tc.maxTime)
 			}
 			// The hostile function itself recovers for its next caller.
-			if _, err := hit(p.url+"/function/hostile", "harmless"); err != nil {
+			if _, err := hit(p.URL+"/function/hostile", "harmless"); err != nil {
 				t.Errorf("hostile function unusable after do=%s: %v", tc.do, err)
 			}
 		})
@@ -107,7 +107,7 @@ func TestHostileGuestsBesideSteadyNeighbour(t *testing.T) {
 	if res.errs != 0 || res.total == 0 {
 		t.Fatalf("neighbour: %d errors of %d requests: %v", res.errs, res.total, res.firstErrs)
 	}
-	if _, err := hit(p.url+"/healthz", ""); err != nil {
+	if _, err := hit(p.URL+"/healthz", ""); err != nil {
 		t.Errorf("provider health after hostile guests: %v", err)
 	}
 }

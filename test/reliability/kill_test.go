@@ -80,7 +80,7 @@ func TestSIGKILLDuringDeploysAndSecrets(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(37*cycle) * time.Millisecond)
-		p.kill()
+		p.Kill()
 		stop.Store(true)
 		wg.Wait()
 		tmpAtKill += len(tempFiles(t, state))
@@ -111,7 +111,7 @@ func TestSIGKILLDuringDeploysAndSecrets(t *testing.T) {
 				t.Errorf("cycle %d: acknowledged deploy %s lost", cycle, name)
 				continue
 			}
-			if _, err := hit(p.url+"/function/"+name+"?secret="+name, value); err != nil {
+			if _, err := hit(p.URL+"/function/"+name+"?secret="+name, value); err != nil {
 				t.Errorf("cycle %d: %s does not read its secret: %v", cycle, name, err)
 			}
 		}
@@ -176,9 +176,9 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 		Service: "warm", Image: pushWasm(t, registry, "reactor", reactorWasm),
 		Annotations: map[string]string{provider.AnnotationRuntime: provider.RuntimeWasm, provider.AnnotationWasmMode: "warm"},
 	})
-	stop := steadyLoad(20, p.url+"/function/warm", "ok")
+	stop := steadyLoad(20, p.URL+"/function/warm", "ok")
 	time.Sleep(2 * time.Second)
-	p.kill()
+	p.Kill()
 	during := stop()
 	t.Logf("load cut by SIGKILL: %v (errors are the kill's)", during)
 	if during.total-during.errs < 100 {
@@ -186,7 +186,7 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	}
 
 	p = startProvider(t, state)
-	after := fixedLoad(2000, 20, p.url+"/function/warm", "ok")
+	after := fixedLoad(2000, 20, p.URL+"/function/warm", "ok")
 	t.Logf("after restart: %v", after)
 	if after.errs != 0 {
 		t.Fatalf("restarted provider: %d errors: %v", after.errs, after.firstErrs)

@@ -28,7 +28,7 @@ func TestLoadWasm(t *testing.T) {
 		Annotations: map[string]string{provider.AnnotationRuntime: provider.RuntimeWasm},
 	})
 	for _, fn := range []string{"warm", "fresh"} {
-		if res := fixedLoad(2000, 50, p.url+"/function/"+fn, "ok"); res.errs != 0 {
+		if res := fixedLoad(2000, 50, p.URL+"/function/"+fn, "ok"); res.errs != 0 {
 			t.Fatalf("warm-up of %s: %v %v", fn, res, res.firstErrs)
 		}
 	}
@@ -42,7 +42,7 @@ func TestLoadWasm(t *testing.T) {
 			{"warm", 10000 * scale()},
 			{"fresh", 2000 * scale()},
 		} {
-			res := fixedLoad(tc.n, 50, p.url+"/function/"+tc.fn, "ok")
+			res := fixedLoad(tc.n, 50, p.URL+"/function/"+tc.fn, "ok")
 			t.Logf("round %d, %s Wasm function, c=50: %v", round, tc.fn, res)
 			if res.errs != 0 || res.total != tc.n {
 				t.Errorf("round %d %s: %d errors of %d: %v", round, tc.fn, res.errs, res.total, res.firstErrs)

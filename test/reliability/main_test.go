@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/providertest"
 )
 
 // Built once by TestMain.
@@ -39,9 +40,8 @@ func run(m *testing.M) int {
 		log.Print(err)
 		return 1
 	}
-	binPath = filepath.Join(dir, "faas-wasm")
-	if out, err := exec.Command("go", "build", "-o", binPath, "github.com/faas-wasm/faas-wasm/cmd/faas-wasm").CombinedOutput(); err != nil {
-		log.Printf("build faas-wasm: %v\n%s", err, out)
+	if binPath, err = providertest.Build(dir); err != nil {
+		log.Print(err)
 		return 1
 	}
 	cacheDir = filepath.Join(dir, "cache")

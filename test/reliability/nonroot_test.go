@@ -50,7 +50,7 @@ func TestServesWasmAsNobody(t *testing.T) {
 		}
 	}, "--cache-dir", filepath.Join(state, "cache"), "--containerd-socket", "/run/containerd/containerd.sock")
 
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestServesWasmAsNobody(t *testing.T) {
 	wasm := map[string]string{provider.AnnotationRuntime: provider.RuntimeWasm}
 	p.expect(t, http.StatusAccepted, http.MethodPost, "/system/secrets", provider.Secret{Name: "s", Value: "v"})
 	p.expect(t, http.StatusAccepted, http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: "fn", Image: ref, Secrets: []string{"s"}, Annotations: wasm})
-	if res := fixedLoad(200, 10, p.url+"/function/fn", "ok"); res.errs != 0 {
+	if res := fixedLoad(200, 10, p.URL+"/function/fn", "ok"); res.errs != 0 {
 		t.Fatalf("as uid %s: %v %v", uid, res, res.firstErrs)
 	}
 	if got := p.expect(t, http.StatusOK, http.MethodGet, "/function/fn?secret=s", nil); got != "v" {

@@ -44,7 +44,7 @@ func deployBox(t *testing.T, p *proc, name, ref string) {
 	t.Cleanup(func() {
 		p.call(http.MethodDelete, "/system/functions", provider.DeleteFunctionRequest{FunctionName: name})
 	})
-	waitReady(t, p.url+"/function/"+name)
+	waitReady(t, p.URL+"/function/"+name)
 }
 
 // Two provider processes with their own state directories and ports on the
@@ -73,9 +73,9 @@ func TestTwoProvidersOneContainerd(t *testing.T) {
 	if slices.ContainsFunc(listB, func(f provider.FunctionStatus) bool { return f.Name == nameA }) {
 		t.Errorf("provider B lists provider A's function %s", nameA)
 	}
-	b.kill()
+	b.Kill()
 	b = startProvider(t, stateB, args...)
-	waitReady(t, b.url+"/function/"+nameB)
+	waitReady(t, b.URL+"/function/"+nameB)
 	if pids := waitPIDs(t, markerB, 1); !slices.Equal(pids, []int{pidB}) {
 		t.Errorf("provider B's replica after its restart: pids %v, want %d adopted", pids, pidB)
 	}
@@ -86,12 +86,12 @@ func TestTwoProvidersOneContainerd(t *testing.T) {
 	}
 	var st provider.FunctionStatus
 	a.decode(t, "/system/function/"+nameA, &st)
-	if _, err := hit(a.url+"/function/"+nameA, "ok"); err != nil || st.AvailableReplicas != 1 {
+	if _, err := hit(a.URL+"/function/"+nameA, "ok"); err != nil || st.AvailableReplicas != 1 {
 		t.Fatalf("provider A's function after provider B: call %v, availableReplicas %d", err, st.AvailableReplicas)
 	}
 	t.Logf("provider A (replica pid %d) kept its container while provider B started, deployed %s (pid %d), restarted (adopted pid %d again) and deleted it; A's status availableReplicas=%d",
 		pidA, nameB, pidB, pidB, st.AvailableReplicas)
-	for _, line := range grepLines(b.output.String(), "left alone") {
+	for _, line := range grepLines(b.Output.String(), "left alone") {
 		t.Logf("provider B: %s", line)
 	}
 }

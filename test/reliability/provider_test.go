@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -9,38 +8,22 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/internal/credentials"
-	"github.com/faas-wasm/faas-wasm/internal/handlers"
-	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
+	"github.com/faas-wasm/faas-wasm/internal/providertest"
 )
 
 // proc is one faas-wasm process started by a test; it is killed when the
 // test ends if it still runs.
-type proc struct {
-	cmd    *exec.Cmd
-	url    string
-	addr   string
-	output *syncbuf.Buffer // stdout and stderr
-	done   chan struct{}
-	err    error // exit status, valid after done
-	// user and password are the credentials the provider generated into
-	// its state dir (auth is on by default); call sends them.
-	user, password string
-}
+type proc struct{ *providertest.Proc }
 
-// servingRE finds the listening address in the text or JSON log line.
-var servingRE = regexp.MustCompile(`faas-wasm serving"?(?: addr=|,"addr":")([^\s"]+)`)
-
-// startProvider runs the binary with a loopback address, stateDir and no
-// containerd (unless args name a socket), and waits until it serves.
+// startProvider runs the binary with a loopback address, stateDir, the
+// shared cache dir and no containerd (unless args name a cache dir or a
+// socket), and waits until it serves.
 func startProvider(t testing.TB, stateDir string, args ...string) *proc {
 	t.Helper()
 	return startProviderCmd(t, stateDir, nil, args...)
@@ -50,82 +33,9 @@ func startProvider(t testing.TB, stateDir string, args ...string) *proc {
 // instance its credentials) before it starts.
 func startProviderCmd(t testing.TB, stateDir string, adjust func(*exec.Cmd), args ...string) *proc {
 	t.Helper()
-	base := []string{"--addr", "127.0.0.1:0", "--state-dir", stateDir, "--autoscale=false"}
-	if !hasFlag(args, "--cache-dir") {
-		base = append(base, "--cache-dir", cacheDir)
-	}
-	if !hasFlag(args, "--containerd-socket") {
-		base = append(base, "--containerd-socket", filepath.Join(stateDir, "no-containerd.sock"))
-	}
-	cmd := exec.Command(binPath, append(base, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if adjust != nil {
-		adjust(cmd)
-	}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	p := &proc{cmd: cmd, output: &syncbuf.Buffer{}, done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			_, _ = p.output.WriteString(sc.Text() + "\n")
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		p.err = cmd.Wait()
-		pw.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("provider output (last 8 KiB):\n%s", tail(p.output.String(), 8<<10))
-		}
-	})
-	select {
-	case a := <-addr:
-		p.addr, p.url = a, "http://"+a
-		if c, err := handlers.ReadCredentials(filepath.Join(stateDir, credentials.DirName)); err == nil {
-			p.user, p.password = c.User, c.Password
-		}
-	case <-p.done:
-		t.Fatalf("provider exited before serving: %v\n%s", p.err, p.output.String())
-	case <-time.After(90 * time.Second):
-		t.Fatalf("provider did not serve in time:\n%s", p.output.String())
-	}
-	return p
-}
-
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
-		}
-	}
-	return false
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *proc) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	return &proc{providertest.Start(t, providertest.Options{
+		Bin: binPath, StateDir: stateDir, CacheDir: cacheDir, Args: args, Adjust: adjust,
+	})}
 }
 
 // terminate sends SIGTERM and waits up to limit for the exit; it returns
@@ -133,11 +43,11 @@ func (p *proc) kill() {
 func (p *proc) terminate(t *testing.T, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if err := p.cmd.Process.Signal(sigterm); err != nil {
+	if err := p.Cmd.Process.Signal(sigterm); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(limit):
 		t.Fatalf("provider still running %v after SIGTERM", limit)
 	}
@@ -147,7 +57,7 @@ func (p *proc) terminate(t *testing.T, limit time.Duration) time.Duration {
 // rssKiB returns the process's resident set size (VmRSS) in KiB.
 func (p *proc) rssKiB(t *testing.T) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +103,12 @@ func (p *proc) call(method, path string, body any, hdr ...string) (int, string, 
 		}
 		r = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, p.url+path, r)
+	req, err := http.NewRequest(method, p.URL+path, r)
 	if err != nil {
 		return 0, "", err
 	}
-	if p.user != "" {
-		req.SetBasicAuth(p.user, p.password)
+	if p.User != "" {
+		req.SetBasicAuth(p.User, p.Password)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -220,7 +130,7 @@ func (p *proc) expect(t testing.TB, want int, method, path string, body any) str
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	if code != want {
-		t.Fatalf("%s %s = %d %q, want %d", method, path, code, tail(out, 512), want)
+		t.Fatalf("%s %s = %d %q, want %d", method, path, code, providertest.Tail(out, 512), want)
 	}
 	return out
 }
@@ -231,13 +141,6 @@ func (p *proc) decode(t *testing.T, path string, v any) {
 	if err := json.Unmarshal([]byte(p.expect(t, http.StatusOK, http.MethodGet, path, nil)), v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 // sigterm is the signal of a graceful stop.

@@ -62,13 +62,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	step(http.StatusAccepted, http.MethodDelete, "/system/secrets", provider.Secret{Name: "a"})
 	step(http.StatusNotFound, http.MethodGet, "/function/user?secret=a", nil)
-	all := strings.Join(bodies, "\n") + "\n" + p.output.String()
+	all := strings.Join(bodies, "\n") + "\n" + p.Output.String()
 	for k, v := range values {
 		if strings.Contains(all, v) {
 			t.Errorf("value of secret %s appears in a response or the provider's output", k)
 		}
 	}
-	t.Logf("%d responses and %d bytes of provider output searched for %d secret values: 0 found", len(bodies), len(p.output.String()), len(values))
+	t.Logf("%d responses and %d bytes of provider output searched for %d secret values: 0 found", len(bodies), len(p.Output.String()), len(values))
 }
 
 // TestSizeLimits checks the request body limit (413) on every route that
@@ -109,7 +109,7 @@ func TestSizeLimits(t *testing.T) {
 			}
 		})
 	}
-	if _, err := hit(p.url+"/function/fn", "ok"); err != nil {
+	if _, err := hit(p.URL+"/function/fn", "ok"); err != nil {
 		t.Fatalf("function after the limit checks: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ func TestSIGTERMDrainsInFlightCalls(t *testing.T) {
 	for _, name := range []string{"slow", "other"} {
 		p.expect(t, http.StatusAccepted, http.MethodPost, "/system/functions", provider.FunctionDeployment{Service: name, Image: ref, Annotations: wasm})
 	}
-	if _, err := hit(p.url+"/function/slow", "ok"); err != nil {
+	if _, err := hit(p.URL+"/function/slow", "ok"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -35,16 +35,16 @@ func TestSIGTERMDrainsInFlightCalls(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = hit(p.url+"/function/slow?sleep=1s", "ok")
+			_, errs[i] = hit(p.URL+"/function/slow?sleep=1s", "ok")
 		}()
 	}
 	time.Sleep(300 * time.Millisecond)
 	start := time.Now()
-	if err := p.cmd.Process.Signal(sigterm); err != nil {
+	if err := p.Cmd.Process.Signal(sigterm); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", p.Addr, time.Second); err == nil {
 		c.Close()
 		t.Error("a new connection was accepted after SIGTERM")
 	}
@@ -55,13 +55,13 @@ func TestSIGTERMDrainsInFlightCalls(t *testing.T) {
 		}
 	}
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("provider did not exit after draining")
 	}
 	took := time.Since(start)
-	if p.err != nil {
-		t.Errorf("exit after SIGTERM: %v", p.err)
+	if p.Err != nil {
+		t.Errorf("exit after SIGTERM: %v", p.Err)
 	}
 	t.Logf("SIGTERM with %d calls of 1 s in flight: %d completed with 200, exit after %v", inFlight, inFlight-countErrs(errs), took.Round(time.Millisecond))
 
@@ -87,7 +87,7 @@ func TestSIGTERMIsBounded(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hit(p.url+"/function/slow?sleep=20s", "ok")
+			hit(p.URL+"/function/slow?sleep=20s", "ok")
 		}()
 	}
 	time.Sleep(500 * time.Millisecond)

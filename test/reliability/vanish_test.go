@@ -33,7 +33,7 @@ func TestVanishedReplicaIsRecreated(t *testing.T) {
 	p := startProvider(t, t.TempDir(), "--containerd-socket", hostContainerd, "--function-timeout", timeout.String())
 	name := "rel-v-" + marker[len(marker)-8:]
 	deployBox(t, p, name, ref)
-	url := p.url + "/function/" + name
+	url := p.URL + "/function/" + name
 	for _, fault := range []struct {
 		what string
 		do   func(id string)
@@ -89,7 +89,7 @@ func TestVanishedReplicaIsRecreated(t *testing.T) {
 		waitReady(t, url)
 		t.Logf("%s: function serves again %v after the fault", fault.what, time.Since(start).Round(time.Millisecond))
 	}
-	for _, line := range grepLines(p.output.String(), "created again", "replica exited") {
+	for _, line := range grepLines(p.Output.String(), "created again", "replica exited") {
 		t.Logf("provider: %s", line)
 	}
 }
