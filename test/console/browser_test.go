@@ -182,6 +182,9 @@ func browser(t *testing.T, p *providerProc, auth bool) context.Context {
 	if err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	if ctx, err = recordPage(ctx); err != nil {
+		t.Fatalf("record the page's events: %v", err)
+	}
 	return ctx
 }
 
@@ -192,7 +195,7 @@ func step(t *testing.T, ctx context.Context, what string, limit time.Duration, a
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+		t.Fatalf("%s: %v\npage text:\n%s\npage events (last %d):\n%s", what, err, body, pageLogLines, pageEvents(ctx))
 	}
 }
 
@@ -220,7 +223,15 @@ func setMedia(scheme string) chromedp.Action[chromedp.Void] {
 func set(sel, v string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetValue(chromedp.CSS(sel), v)
 }
-func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+
+// click waits for sel and clicks it with the DOM's click(): a mouse
+// click at the element's box can miss it when the page's refresh moves
+// the layout between measuring the box and pressing the button (seen
+// under load: the scale button's click was lost).
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e || e.disabled) return false; e.click(); return true })()`, js(sel)),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))
+}
 func eval(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
 
 // until waits for a JavaScript expression to be true.
@@ -297,6 +308,19 @@ func TestConsoleInChromium(t *testing.T) {
 				t.Errorf("GET %s without credentials from the page = %d, want 401", path, status)
 			}
 		}
+	})
+
+	t.Run("a file that fails to load is reported", func(t *testing.T) {
+		ctx := browser(t, p, true)
+		block := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{
+				URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/ui/assets/list.js", Block: true}}})
+			return err
+		})
+		step(t, ctx, "load with list.js blocked", 30*time.Second, block,
+			chromedp.Navigate(p.URL+"/ui/"),
+			until(textHas("#boot-error", "could not load")),
+			until(`!!document.querySelector("#boot-error a[href]")`))
 	})
 
 	ctx := browser(t, p, true)
