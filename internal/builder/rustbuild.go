@@ -50,7 +50,8 @@ func nativeTriple(goarch string) (string, error) {
 //
 // Reproducibility: cargo hashes a local package's absolute path into its
 // -C metadata (and so into symbol names and code layout), so the build runs
-// on a copy of the local packages at a fixed path (see stageRust); that path
+// on a copy of the local packages at a path fixed by their layout (see
+// stageRust, which also keeps cargo's fingerprints fresh); that path
 // is remapped to /src and the target directory, outside the source tree
 // under the cache directory and keyed by the toolchain (rustc -vV), to
 // /target. Two checkouts at different paths give the same bytes and share
@@ -77,16 +78,11 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	targetDir := filepath.Join(b.cacheDir, "cargo-target", key)
-	stage := filepath.Join(b.cacheDir, "rust-src", key)
-	unlock, err := lockDir(stage)
+	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, filepath.Join(b.cacheDir, "rust-src", key))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	defer unlock()
-	buildDir, err := b.stageRust(ctx, absDir, stage)
-	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", dir, err)
-	}
 	flags = append(flags, "--remap-path-prefix="+stage+"=/src", "--remap-path-prefix="+targetDir+"=/target")
 	cmd := exec.CommandContext(ctx, b.cargo, "build", "--release", "--target", target, "--message-format=json-render-diagnostics")
 	cmd.Dir = buildDir
