@@ -13,10 +13,10 @@ HACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HACK_ROOT/.." && pwd)
 K8S_TOOLS_DIR=$HACK_ROOT/k8s-tools
 
-# gomod_version MODULE: the version hack/k8s-tools/go.mod requires of MODULE.
+# gomod_version MODULE [GO.MOD]: the version GO.MOD (default hack/k8s-tools/go.mod) requires of MODULE.
 gomod_version() {
 	awk -v m="$1" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 ~ /^v/ { print $2; exit }' \
-		"$K8S_TOOLS_DIR/go.mod"
+		"${2:-$K8S_TOOLS_DIR/go.mod}"
 }
 K8S_VERSION=$(gomod_version k8s.io/kubernetes)
 ETCD_VERSION=$(gomod_version go.etcd.io/etcd/server/v3)
@@ -33,6 +33,12 @@ KUBECTL=$BIN_DIR/kubectl
 # names the same release, test/chart checks it), built into a cache outside the repository.
 PROMETHEUS_VERSION=v0.316.0
 PROMETHEUS_BIN=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/prometheus-$PROMETHEUS_VERSION-kubernetes-sd/prometheus
+# nats-server for the chart's cluster test (hack/nats/build.sh): the version the provider embeds in
+# local mode, i.e. the one the repository's go.mod requires (chart/values.yaml's nats.image names
+# the same release, test/chart checks it), built into a cache outside the repository.
+NATS_VERSION=$(gomod_version github.com/nats-io/nats-server/v2 "$REPO_ROOT/go.mod")
+[[ $NATS_VERSION =~ ^v2\.[0-9]+\.[0-9]+$ ]] || { echo "lib.sh: cannot read the nats-server version from $REPO_ROOT/go.mod" >&2 && exit 1; }
+NATS_BIN=${FAAS_WASM_CACHE:-/var/cache/faas-wasm}/nats-server-$NATS_VERSION/nats-server
 # The running test cluster's state (hack/cluster/up.sh) and the containerd drop-in directory it
 # appends to its generated configuration (version 2 syntax).
 STATE_DIR=${FAAS_WASM_CLUSTER_STATE:-/var/lib/faas-wasm-cluster}

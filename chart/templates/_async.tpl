@@ -10,11 +10,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: nats
 {{- end -}}
 
-{{/* The provider's --nats-url: nats.url, else the chart's NATS Service. Asynchronous invocations
-with no NATS at all are refused. */}}
+{{/* The provider's --nats-url: nats.url, else the chart's NATS Service (its nats.clusterIP when
+fixed, for clusters without DNS). Asynchronous invocations with no NATS at all are refused. */}}
 {{- define "faas-wasm.natsURL" -}}
 {{- if .Values.nats.url -}}
 {{- .Values.nats.url -}}
+{{- else if and .Values.nats.create .Values.nats.clusterIP -}}
+{{- printf "nats://%s:4222" .Values.nats.clusterIP -}}
 {{- else if .Values.nats.create -}}
 {{- printf "nats://%s.%s.svc:4222" (include "faas-wasm.natsName" .) .Release.Namespace -}}
 {{- else -}}

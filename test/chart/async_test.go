@@ -1,6 +1,8 @@
 package charttest
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -76,6 +78,26 @@ func TestAsyncValues(t *testing.T) {
 			t.Errorf("provider args %v", args)
 		}
 	})
+	t.Run("fixed ClusterIP, no DNS needed", func(t *testing.T) {
+		m := render(t, Release{Namespace: "chart-e2e"}, set("nats.clusterIP", "10.96.200.42"))
+		var svc corev1.Service
+		typed(t, m, "Service", "faas-wasm-nats", &svc)
+		if svc.Spec.ClusterIP != "10.96.200.42" {
+			t.Errorf("NATS Service clusterIP %q", svc.Spec.ClusterIP)
+		}
+		if got := providerArgs(t, m)["nats-url"]; got != "nats://10.96.200.42:4222" {
+			t.Errorf("--nats-url=%q", got)
+		}
+		m = render(t, Release{}, set("nats.clusterIP", "10.96.200.42", "nats.url", "nats://nats.infra.svc:4222"))
+		if got := providerArgs(t, m)["nats-url"]; got != "nats://nats.infra.svc:4222" {
+			t.Errorf("nats.url beside nats.clusterIP: --nats-url=%q", got)
+		}
+		var dflt corev1.Service
+		typed(t, render(t, Release{}, nil), "Service", "faas-wasm-nats", &dflt)
+		if dflt.Spec.ClusterIP != "" {
+			t.Errorf("default NATS Service clusterIP %q, want assigned", dflt.Spec.ClusterIP)
+		}
+	})
 	t.Run("persistent store", func(t *testing.T) {
 		m := render(t, Release{}, set("nats.persistence.enabled", true, "nats.persistence.size", "5Gi"))
 		var pvc corev1.PersistentVolumeClaim
@@ -101,6 +123,7 @@ func TestAsyncSchemaRejects(t *testing.T) {
 		"url without scheme":    set("nats.url", "nats.infra:4222"),
 		"unknown async key":     set("async.retries", 3),
 		"bad pvc size":          set("nats.persistence.size", "lots"),
+		"cluster IP a name":     set("nats.clusterIP", "nats.local"),
 	} {
 		merged, err := chartutil.CoalesceValues(c, vals)
 		if err != nil {
@@ -109,5 +132,23 @@ func TestAsyncSchemaRejects(t *testing.T) {
 		if chartutil.ValidateAgainstSchema(c, merged) == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestNATSVersionDefinedOnce: the chart's default NATS image is the
+// nats-server release the provider embeds in local mode (the repository's
+// go.mod), which hack/nats/build.sh builds for the cluster test.
+func TestNATSVersionDefinedOnce(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats-server/v2 v(\d+\.\d+\.\d+)$`).FindSubmatch(mod)
+	if mv == nil {
+		t.Fatal("go.mod: no github.com/nats-io/nats-server/v2 requirement")
+	}
+	image := loadChart(t).Values["nats"].(map[string]any)["image"]
+	if want := "nats:" + string(mv[1]); image != want {
+		t.Errorf("chart image %v, want %s (go.mod nats-server v%s)", image, want, mv[1])
 	}
 }
