@@ -47,7 +47,8 @@ type Queue struct {
 // stream with the configured bounds. Calls run only after Start.
 //
 // # Errors
-// When JetStream is not enabled on the server or the stream cannot be set up.
+// When nc is not connected (yet), JetStream is not enabled on the server or
+// the stream cannot be set up.
 func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Queue, error) {
 	o := defaults()
 	for _, opt := range opts {
@@ -70,11 +71,17 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Queue, error) {
 	case o.backoff <= 0 || o.maxBackoff < o.backoff || o.ackWait <= 0 || o.callTimeout <= 0:
 		return nil, fmt.Errorf("async queue: back-off %v..%v, ack wait %v and call timeout %v must be positive", o.backoff, o.maxBackoff, o.ackWait, o.callTimeout)
 	}
+	// The message limit is the server's, known once connected: a connection
+	// still retrying (nats.RetryOnFailedConnect) reports 0.
+	maxPayload := nc.MaxPayload()
+	if maxPayload <= 0 {
+		return nil, fmt.Errorf("async queue: not connected to NATS yet (%s)", nc.Status())
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("async queue: jetstream: %w", err)
 	}
-	q := &Queue{o: o, js: js, maxPayload: nc.MaxPayload(), workers: map[string]jetstream.ConsumeContext{}, stopScan: func() {}}
+	q := &Queue{o: o, js: js, maxPayload: maxPayload, workers: map[string]jetstream.ConsumeContext{}, stopScan: func() {}}
 	q.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "faas-wasm asynchronous function calls",
