@@ -19,7 +19,15 @@
 #      Prometheus Service; after more calls, that Service answers the exact query the gateway
 #      sends for its function list with the invocation counts the provider reports, its provider
 #      target is up and OpenFaaS's alert rule is loaded (cmd/promcheck);
-#   7. always: restores the node files the installer replaced, stops the registry and runs
+#   7. asynchronous invocations (cmd/asynccheck) against the chart's NATS — nats-server built from
+#      source by hack/nats/build.sh (the version go.mod embeds), pushed as a FROM-scratch image,
+#      its JetStream file store on a PersistentVolume (hostPath, Retain) so it outlives the NATS
+#      pod, its Service at a fixed ClusterIP (nats.clusterIP: the cluster has no DNS): one call per
+#      function through the provider's Service, each result posted by the provider pod to a
+#      receiver on the node IP with the OpenFaaS headers; calls queued, the provider pod deleted
+#      (--force) mid-queue, every result arrives; again with the NATS pod deleted mid-queue; the
+#      provider's /metrics shows the queue depth back to 0 and the outcomes;
+#   8. always: restores the node files the installer replaced, stops the registry and runs
 #      hack/cluster/down.sh.
 # SHARED=1 uses a cluster someone else started and leaves it running and as it was: the node
 # installer writes into a private directory and a drop-in containerd does not read (its copy and
@@ -38,6 +46,9 @@ dropins=$CONTAINERD_DROPINS
 reg=${CHART_REGISTRY:-127.0.0.1:5077}
 ns=chart-e2e
 fns=chart-e2e-fn
+# A free address of the test cluster's Service range (10.96.0.0/16) for the NATS Service.
+nats_ip=${CHART_NATS_IP:-10.96.200.42}
+nats_pv=chart-e2e-nats-store
 
 shared=${SHARED:-0}
 for i in $(seq 30); do
@@ -71,6 +82,7 @@ cleanup() {
 	if [[ $shared == 1 ]]; then
 		[[ -f $work/manifest.yaml ]] && "$kubectl" delete --ignore-not-found --wait=false -f "$work/manifest.yaml" >/dev/null 2>&1
 		"$kubectl" delete namespace "$ns" "$fns" --ignore-not-found --wait=false >/dev/null 2>&1
+		"$kubectl" delete pv "$nats_pv" --ignore-not-found --wait=false >/dev/null 2>&1
 		if [[ ${unlabel:-0} == 1 ]]; then
 			for node in $("$kubectl" get nodes -o name); do "$kubectl" label "$node" faas-wasm/runtime- >/dev/null 2>&1; done
 		fi
@@ -118,11 +130,36 @@ OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build
 prometheus=$("$repo/hack/prometheus/build.sh") || die "hack/prometheus/build.sh"
 "$work/image" -kind binary -bin "$prometheus" -ref "$reg/chart-e2e/prometheus:$tag" >/dev/null
 log "Prometheus $PROMETHEUS_VERSION (built from source, $prometheus) pushed as $reg/chart-e2e/prometheus:$tag"
+nats=$("$repo/hack/nats/build.sh") || die "hack/nats/build.sh"
+"$work/image" -kind binary -bin "$nats" -ref "$reg/chart-e2e/nats:$tag" >/dev/null
+log "nats-server $NATS_VERSION (built from source, $nats) pushed as $reg/chart-e2e/nats:$tag"
+
+# The NATS store: a hostPath PersistentVolume the chart's claim binds (class chart-e2e-local),
+# owned by the NATS container's user. Retain: deleted by the cleanup with the directory.
+mkdir -p "$work/nats-store" && chown 65532:65532 "$work/nats-store"
+"$kubectl" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $nats_pv}
+spec:
+  storageClassName: chart-e2e-local
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  claimRef: {namespace: $ns, name: chart-e2e-faas-wasm-nats}
+  hostPath: {path: $work/nats-store, type: Directory}
+YAML
 
 log "rendering the chart (gateway disabled) and applying it"
 (cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \
 	--set gateway.enabled=false \
-	--set async.enabled=false \
+	--set nats.image="$reg/chart-e2e/nats:$tag" \
+	--set nats.clusterIP="$nats_ip" \
+	--set nats.persistence.enabled=true \
+	--set nats.persistence.storageClass=chart-e2e-local \
+	--set nats.persistence.size=1Gi \
+	--set async.concurrency=2 \
+	--set async.ackWait=10s \
 	--set functionNamespace="$fns" \
 	--set provider.image="$reg/chart-e2e/faas-wasm:$tag" \
 	--set prometheus.image="$reg/chart-e2e/prometheus:$tag" \
@@ -217,4 +254,39 @@ if ! out=$(cd "$here" && go run ./cmd/promcheck -prometheus "$svc" -namespace "$
 	die "Prometheus does not answer the gateway's query with the provider's counts"
 fi
 sed 's/^/  /' <<<"$out"
+
+# Asynchronous invocations: results are posted from the provider pod, so the receiver listens on
+# the node IP (the pods reach it); the provider is called through its Service, which outlives the
+# provider pod the check deletes.
+"$kubectl" -n "$ns" rollout status deployment/chart-e2e-faas-wasm-nats --timeout=60s >/dev/null || die "NATS not Ready"
+[[ $("$kubectl" -n "$ns" get pvc chart-e2e-faas-wasm-nats -o jsonpath='{.status.phase}/{.spec.volumeName}') == "Bound/$nats_pv" ]] ||
+	die "the NATS claim is not bound to $nats_pv"
+node_ip=$("$kubectl" get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+provider_svc=$("$kubectl" -n "$ns" get service chart-e2e-faas-wasm-provider -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')
+log "async: NATS at $nats_ip:4222 (store: PersistentVolume $nats_pv), provider Service $provider_svc, callbacks to $node_ip"
+(cd "$here" && go build -o "$work/asynccheck" ./cmd/asynccheck)
+# replace-pod.sh COMPONENT DELETE-FLAGS...: deletes the release's COMPONENT pod and returns once a
+# new pod of it is Ready (asynccheck then checks calls were still queued).
+cat >"$work/replace-pod.sh" <<'SH'
+set -eu
+kubectl=$1 ns=$2 sel=app.kubernetes.io/component=$3
+shift 3
+old=" $("$kubectl" -n "$ns" get pod -l "$sel" -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}')"
+"$kubectl" -n "$ns" delete pod -l "$sel" --wait=false "$@" 2>/dev/null
+for _ in $(seq 480); do
+	for p in $("$kubectl" -n "$ns" get pod -l "$sel" -o jsonpath='{range .items[*]}{.metadata.name}={.status.containerStatuses[0].ready}{" "}{end}'); do
+		case "$old" in *" ${p%=*} "*) continue ;; esac
+		[ "${p#*=}" = true ] && echo "deleted$old, new pod ${p%=*} Ready" && exit 0
+	done
+	sleep 0.25
+done
+echo "deleted$old, no new Ready pod within 120 s" >&2
+exit 1
+SH
+"$work/asynccheck" -provider "http://$provider_svc" -namespace "$fns" -functions prime-wasm,prime-native -query n=50 \
+	-listen "$node_ip:0" -calls 100 -callback-delay 100ms \
+	-disrupt "provider pod deleted=sh $work/replace-pod.sh $kubectl $ns provider --grace-period=0 --force" \
+	-disrupt "NATS pod deleted=sh $work/replace-pod.sh $kubectl $ns nats" >"$work/async.log" 2>&1 ||
+	{ sed 's/^/  /' "$work/async.log"; die "asynchronous invocations"; }
+sed 's/^/  /' "$work/async.log"
 log "PASS in $(($(date +%s) - t0)) s"
