@@ -5,7 +5,7 @@
 # there.
 #
 # CGO_ENABLED=0, -trimpath, `go install MODULE/cmd/prometheus@VERSION`, i.e. with Prometheus's
-# own go.mod, and Prometheus's own build tags:
+# own go.mod (hack/lib.sh go_install_cached), and Prometheus's own build tags:
 #   - remove_all_sd,enable_kubernetes_sd: of the service discoveries only Kubernetes's (the
 #     chart's configuration uses no other); the cloud SDKs of the others (AWS, Azure, GCE, OCI,
 #     ...) made most of the build time;
@@ -17,20 +17,5 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 LOG_PREFIX=prometheus
-if [[ -x $PROMETHEUS_BIN ]]; then
-	echo "$PROMETHEUS_BIN"
-	exit 0
-fi
-dir=$(dirname "$PROMETHEUS_BIN")
-mkdir -p "$dir"
-tmp=$(mktemp -d "$dir.tmp.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-log "building github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION (cached in $dir)"
-t0=$(date +%s)
-(cd "$tmp" && GOFLAGS= GOBIN=$tmp CGO_ENABLED=0 nice -n 10 \
-	go install -trimpath -tags remove_all_sd,enable_kubernetes_sd "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION") ||
-	die "go install github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
-"$tmp/prometheus" --version >/dev/null || die "the built prometheus does not run"
-mv "$tmp/prometheus" "$PROMETHEUS_BIN"
-log "built in $(($(date +%s) - t0)) s"
-echo "$PROMETHEUS_BIN"
+go_install_cached "$PROMETHEUS_BIN" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
+	-tags remove_all_sd,enable_kubernetes_sd
