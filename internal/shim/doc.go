@@ -15,12 +15,12 @@
 // does not link wasmtime. For a Wasm container, Create mounts the root
 // filesystem, finds the module, writes a runspec.Config into the bundle,
 // compiles the module into the node cache if it is not there (outside the
-// container's cgroup), creates the container's cgroup (v1, the spec's
-// cgroupsPath, with its memory, CPU and pids limits) and starts
-// cmd/faaswasm-runner held at a gate: forked from a locked OS thread that
-// joined the namespaces the spec names by path (the pod's network, IPC, UTS
-// and PID namespaces), with clone flags for those it asks to be new. Once
-// the runner is in the cgroup the gate opens at Start, and Start returns
+// container's cgroup) and starts cmd/faaswasm-runner held at a gate: forked
+// from a locked OS thread that joined the namespaces the spec names by path
+// (the pod's network, IPC, UTS and PID namespaces), with clone flags for
+// those it asks to be new. It then puts the runner into the container's
+// cgroup (see Cgroups). Once the runner is in the cgroup the gate opens at
+// Start, and Start returns
 // once the runner listens (it writes to a ready pipe): a started Wasm
 // container serves at once. The runner writes to
 // the container's stdout and stderr FIFOs (opened read-write, so a vanished
@@ -28,8 +28,30 @@
 // messages therefore land in the container log. The shim reaps its
 // processes itself (no library reaper) and reports exit codes as containerd
 // does: the code, or 128+signal. OOM kills are published as TaskOOM events;
-// Stats returns cgroup v1 metrics. Exec, Pause, Resume, Checkpoint, Update
-// and terminals answer errdefs.ErrNotImplemented.
+// Stats returns the cgroup's v1 or v2 metrics. Exec, Pause, Resume,
+// Checkpoint, Update and terminals answer errdefs.ErrNotImplemented.
+//
+// # Cgroups
+//
+// The node's cgroup version is read at run time (cgroups.Mode of
+// github.com/containerd/cgroups/v3): cgroup v1 (legacy or hybrid) through
+// its cgroup1 package, cgroup v2 (unified) through cgroup2, with
+// containerd's OOM watcher of that version. The spec's cgroupsPath gives the
+// driver: a path (cgroupfs driver, e.g. /kubepods/besteffort/pod<uid>/<id>)
+// is created directly; "slice:prefix:name" (systemd driver, what
+// containerd's CRI plugin writes when the kubelet's cgroup parent is a
+// systemd slice) is first started as the transient scope unit
+// prefix-name.scope in that slice over systemd's D-Bus API, with the
+// process in it, Delegate=yes and the limits as unit properties (systemd
+// owns the scope's cgroup and keeps its properties), then its cgroup, at
+// the path systemd lays out (a-b.slice is /a.slice/a-b.slice), is loaded
+// like a cgroupfs one; deleting the container stops the scope. Either way
+// the memory, CPU and pids limits are written into the cgroup files. A
+// malformed path is a Create error that names it. The runner reads no
+// cgroup file (Go's runtime sizes GOMAXPROCS from the v1 or v2 CPU limit).
+// This was run for real on cgroup v1 with the cgroupfs driver only; cgroup
+// v2 (cgroupfs) is tested on a private cgroup2 mount, the systemd driver by
+// its path parsing and unit properties (the test machines have no systemd).
 //
 // # Finding the module
 //

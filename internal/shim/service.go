@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/cgroups/v3/cgroup1"
 	eventstypes "github.com/containerd/containerd/api/events"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 	tasktypes "github.com/containerd/containerd/api/types/task"
@@ -15,6 +14,7 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/pkg/oom"
 	oomv1 "github.com/containerd/containerd/pkg/oom/v1"
+	oomv2 "github.com/containerd/containerd/pkg/oom/v2"
 	"github.com/containerd/containerd/pkg/shutdown"
 	"github.com/containerd/containerd/protobuf"
 	ptypes "github.com/containerd/containerd/protobuf/types"
@@ -65,7 +65,7 @@ func NewService(ctx context.Context, address string, publisher shimlib.Publisher
 	}
 	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(),
 		address: address, namespace: ns, tasks: map[string]*wasmTask{}}
-	if w, err := oomv1.New(publisher); err == nil {
+	if w, err := newOOMWatcher(publisher); err == nil {
 		s.oom = w
 		go w.Run(ctx)
 	} else {
@@ -253,8 +253,9 @@ func (s *Service) Wait(ctx context.Context, r *taskAPI.WaitRequest) (*taskAPI.Wa
 	return &taskAPI.WaitResponse{ExitStatus: status, ExitedAt: protobuf.ToTimestamp(at)}, nil
 }
 
-// Stats reports the container's cgroup v1 metrics
-// (io.containerd.cgroups.v1.Metrics), as runc's shim does.
+// Stats reports the container's cgroup metrics
+// (io.containerd.cgroups.v1.Metrics or, on cgroup v2, v2.Metrics), as runc's
+// shim does.
 func (s *Service) Stats(ctx context.Context, r *taskAPI.StatsRequest) (*taskAPI.StatsResponse, error) {
 	t, err := s.get(r.ID)
 	if err != nil {
@@ -263,7 +264,7 @@ func (s *Service) Stats(ctx context.Context, r *taskAPI.StatsRequest) (*taskAPI.
 	if t.cg == nil {
 		return nil, errdefs.ToGRPCf(errdefs.ErrNotFound, "faaswasm: task %s has no cgroup", r.ID)
 	}
-	m, err := t.cg.Stat(cgroup1.IgnoreNotExist)
+	m, err := t.cg.stats()
 	if err != nil {
 		return nil, errdefs.ToGRPC(fmt.Errorf("stats %s: %w", r.ID, err))
 	}
@@ -330,4 +331,17 @@ func (s *Service) ResizePty(context.Context, *taskAPI.ResizePtyRequest) (*ptypes
 // Update answers errdefs.ErrNotImplemented.
 func (s *Service) Update(context.Context, *taskAPI.UpdateTaskRequest) (*ptypes.Empty, error) {
 	return nil, notImplemented("updating resources")
+}
+
+// newOOMWatcher returns containerd's OOM watcher for the node's cgroup
+// version.
+func newOOMWatcher(publisher shimlib.Publisher) (oom.Watcher, error) {
+	h, err := detectCgroups()
+	if err != nil {
+		return nil, err
+	}
+	if h.unified {
+		return oomv2.New(publisher)
+	}
+	return oomv1.New(publisher)
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/cgroups/v3/cgroup1"
 	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/mount"
@@ -45,7 +44,7 @@ type wasmTask struct {
 	stdin, stdout, stderr string
 	spec                  *specs.Spec
 	mountedRootfs         string // unmounted at delete; "" if the shim mounted nothing
-	cg                    cgroup1.Cgroup
+	cg                    *containerCgroup
 	proc                  *spawned
 	pid                   int
 	exited                chan struct{} // closed once the runner was reaped
@@ -87,22 +86,19 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 		return t, err
 	}
 	req.stdout, req.stderr, req.spec = stdout, stderr, spec
-	if p := cgroupsPath(spec); p != "" {
-		if t.cg, err = newCgroup(p, spec); err != nil {
-			return t, err
-		}
-	}
 	if t.proc, err = spawn(req); err != nil {
 		return t, err
 	}
 	t.pid = t.proc.cmd.Process.Pid
 	go t.wait(s)
-	if t.cg != nil {
-		if err := t.cg.Add(cgroup1.Process{Pid: t.pid}); err != nil {
-			return t, fmt.Errorf("add process to cgroup: %w", err)
+	// The cgroup is made once the process exists (a systemd scope is started
+	// with it); a runner is still held at its gate.
+	if p := cgroupsPath(spec); p != "" {
+		if t.cg, err = newCgroup(p, spec, t.pid); err != nil {
+			return t, err
 		}
 		if s.oom != nil {
-			if err := s.oom.Add(id, t.cg); err != nil {
+			if err := s.oom.Add(id, t.cg.oomTarget()); err != nil {
 				log.G(ctx).WithError(err).Warn("faaswasm: no OOM events for this container")
 			}
 		}
