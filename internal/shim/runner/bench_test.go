@@ -19,47 +19,57 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
-var prime struct {
+// primeModules caches the prime-numbers modules built per shape.
+var primeModules sync.Map // builder.Shape -> *primeBuild
+
+type primeBuild struct {
 	once sync.Once
 	path string
 	err  error
 }
 
 // primeModule builds the study's prime-numbers function (../../functions)
-// in the snapshot shape the stack gives it, once per test binary.
-func primeModule(b *testing.B) string {
+// in shape, once per test binary: the snapshot shape the stack gives it
+// (pre-initialised by the Wizer), or the command shape a builder without a
+// Wizer falls back to.
+func primeModule(b *testing.B, shape builder.Shape) string {
 	b.Helper()
-	prime.once.Do(func() {
+	v, _ := primeModules.LoadOrStore(shape, &primeBuild{})
+	p := v.(*primeBuild)
+	p.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if _, err := snapshot.Install(ctx); err != nil {
-			prime.err = err
-			return
+		var opts []builder.Option
+		if shape == builder.ShapeSnapshot {
+			if _, err := snapshot.Install(ctx); err != nil {
+				p.err = err
+				return
+			}
+			opts = append(opts, builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) {
+				return snapshot.Wizen(ctx, m)
+			}))
 		}
-		bld := builder.New(builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) {
-			return snapshot.Wizen(ctx, m)
-		}))
-		code, shape, err := bld.Wasm(ctx, "../../..", "./functions/go/prime-numbers", builder.ShapeSnapshot)
+		code, built, err := builder.New(opts...).Wasm(ctx, "../../..", "./functions/go/prime-numbers", shape)
 		if err != nil {
-			prime.err = err
+			p.err = err
 			return
 		}
-		if shape != builder.ShapeSnapshot {
-			prime.err = fmt.Errorf("built shape %s, want snapshot", shape)
+		if built != shape {
+			p.err = fmt.Errorf("built shape %s, want %s", built, shape)
 			return
 		}
 		dir, err := os.MkdirTemp("", "fwrunner-bench")
 		if err != nil {
-			prime.err = err
+			p.err = err
 			return
 		}
-		prime.path = filepath.Join(dir, "prime-numbers.wasm")
-		prime.err = os.WriteFile(prime.path, code, 0o600)
+		p.path = filepath.Join(dir, "prime-numbers-"+string(shape)+".wasm")
+		p.err = os.WriteFile(p.path, code, 0o600)
 	})
-	if prime.err != nil {
-		b.Fatalf("build prime-numbers: %v", prime.err)
+	if p.err != nil {
+		b.Fatalf("build prime-numbers (%s): %v", shape, p.err)
 	}
-	return prime.path
+	return p.path
 }
 
 // cpuTime is this process's user+system CPU time.
@@ -71,27 +81,38 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkRunnerInvoke serves prime-numbers (?n=100, the study's input)
-// over loopback HTTP from a Runner and drives it with 4 keep-alive clients,
-// like the benchmark's max-throughput phase. It reports requests per second
-// and the process's CPU per request (runner and clients together: compare
-// the sub-benchmarks, not the absolute value). "keep-4MiB" is the
-// runner with 4 MiB kept resident, the engine's default before it was
-// measured; "runner" is the runner as configured by New.
+// BenchmarkRunnerInvoke serves prime-numbers over loopback HTTP from a
+// Runner and drives it with 4 keep-alive clients, like the benchmark's
+// max-throughput phase. It reports requests per second and the process's
+// CPU per request (runner and clients together: compare the sub-benchmarks,
+// not the absolute value).
 //
-//	go test -run '^$' -bench RunnerInvoke -benchtime 5000x ./shim/runner/
+// With the study's input (?n=100): "keep-4MiB" is the runner with 4 MiB
+// kept resident, the engine's default before it was measured; "runner" is
+// the runner as configured by New. With TestKubernetesLoad's input
+// (?n=1000) and a 128Mi pod's memory limit: "command-128Mi" is the module
+// a builder without a Wizer makes (what that test deployed until it built
+// with one: the Go runtime starts on every call), "snapshot-128Mi" the
+// snapshot the stack declares.
+//
+//	go test -run '^$' -bench RunnerInvoke -benchtime 3000x ./internal/shim/runner/
 func BenchmarkRunnerInvoke(b *testing.B) {
-	module := primeModule(b)
 	for _, bc := range []struct {
-		name string
-		opts []Option
+		name  string
+		shape builder.Shape
+		limit int64 // runspec.Config.MemoryLimit: what the shim derives from a 128Mi pod
+		query string
+		opts  []Option
 	}{
-		{"keep-4MiB", []Option{WithKeepResident(4 << 20)}},
-		{"runner", nil},
+		{"keep-4MiB", builder.ShapeSnapshot, 0, "n=100", []Option{WithKeepResident(4 << 20)}},
+		{"runner", builder.ShapeSnapshot, 0, "n=100", nil},
+		{"command-128Mi", builder.ShapeCommand, 96 << 20, "n=1000", nil},
+		{"snapshot-128Mi", builder.ShapeSnapshot, 96 << 20, "n=1000", nil},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			module := primeModule(b, bc.shape)
 			opts := append([]Option{WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, bc.opts...)
-			r, err := New(context.Background(), runspec.Config{Name: "prime-numbers", ModulePath: module, CacheDir: cacheDir()}, opts...)
+			r, err := New(context.Background(), runspec.Config{Name: "prime-numbers", ModulePath: module, CacheDir: cacheDir(), MemoryLimit: bc.limit}, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -103,7 +124,7 @@ func BenchmarkRunnerInvoke(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			b.Cleanup(cancel)
 			go r.Serve(ctx, l, time.Second)
-			url := "http://" + l.Addr().String() + "/?n=100"
+			url := "http://" + l.Addr().String() + "/?" + bc.query
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 			b.Cleanup(client.CloseIdleConnections)
 			get := func() error {
