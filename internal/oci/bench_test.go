@@ -27,7 +27,7 @@ func BenchmarkWasmImage(b *testing.B) {
 	}
 }
 
-// BenchmarkPullWasm measures Inspect and PullWasm against the in-process
+// BenchmarkPullWasm measures Resolve, Inspect and PullWasm against the in-process
 // registry on loopback.
 func BenchmarkPullWasm(b *testing.B) {
 	host := ocitest.NewRegistry(b)
@@ -52,6 +52,13 @@ func BenchmarkPullWasm(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(size), "image-bytes")
+		})
+		b.Run("resolve/"+form.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := Resolve(ctx, ref); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 		b.Run("inspect/"+form.String(), func(b *testing.B) {
 			for b.Loop() {

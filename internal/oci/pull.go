@@ -20,6 +20,9 @@ type WasmModule struct {
 	// Digest is the digest of the image manifest the module came from
 	// ("sha256:..."); for an index, of the selected entry.
 	Digest string
+	// IndexDigest is the digest of the index the reference named, or ""
+	// when it named an image manifest: with Digest, what Resolve returns.
+	IndexDigest string
 	// Ref pins the image: the repository with Digest ("host/repo@sha256:...").
 	Ref string
 	// Form is how the image held the module.
@@ -84,10 +87,11 @@ func PullWasm(ctx context.Context, ref string, opts ...Option) (*WasmModule, err
 		return nil, err
 	}
 	m := &WasmModule{
-		Module: module,
-		Digest: res.info.Digest,
-		Ref:    res.ref.Context().Digest(res.info.Digest).String(),
-		Form:   res.info.Form,
+		Module:      module,
+		Digest:      res.info.Digest,
+		IndexDigest: res.info.IndexDigest,
+		Ref:         res.ref.Context().Digest(res.info.Digest).String(),
+		Form:        res.info.Form,
 	}
 	<-preDone
 	if preErr != nil {

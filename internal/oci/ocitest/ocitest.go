@@ -3,16 +3,20 @@
 // NewRegistry serves go-containerregistry's in-process registry (blobs and
 // manifests in memory) on 127.0.0.1 and stops it when the test ends. Images
 // are built and pushed with package oci; registries on loopback are reached
-// over plain HTTP.
+// over plain HTTP. NewCountingRegistry does the same and counts the
+// requests it answers, for tests of what a client does not fetch.
 //
 // It does not authenticate, serve TLS, or persist anything.
 package ocitest
 
 import (
+	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -26,6 +30,68 @@ func NewRegistry(t testing.TB) string {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// Requests counts the requests a registry answered, by kind: "ping" (GET
+// /v2/), "HEAD manifest", "GET manifest", "GET blob", and METHOD plus the
+// kind for the rest ("PUT manifest", "POST upload", ...).
+type Requests struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Count returns how many requests of kind were answered.
+func (r *Requests) Count(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[kind]
+}
+
+// Reset forgets the requests counted so far.
+func (r *Requests) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n = map[string]int{}
+}
+
+// String lists the counts, for failure messages.
+func (r *Requests) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprint(r.n)
+}
+
+func (r *Requests) add(req *http.Request) {
+	kind := "other"
+	switch p := req.URL.Path; {
+	case p == "/v2/" || p == "/v2":
+		kind = "ping"
+	case strings.Contains(p, "/manifests/"):
+		kind = "manifest"
+	case strings.Contains(p, "/blobs/uploads"):
+		kind = "upload"
+	case strings.Contains(p, "/blobs/"):
+		kind = "blob"
+	}
+	if kind != "ping" {
+		kind = req.Method + " " + kind
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n[kind]++
+}
+
+// NewCountingRegistry is NewRegistry counting the requests it answers.
+func NewCountingRegistry(t testing.TB) (string, *Requests) {
+	t.Helper()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	counts := &Requests{n: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		counts.add(r)
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), counts
 }
 
 // ClosedAddr returns a loopback host:port on which nothing listens, for

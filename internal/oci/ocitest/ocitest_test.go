@@ -25,3 +25,21 @@ func TestClosedAddr(t *testing.T) {
 		t.Fatalf("err = %v, want connection refused", err)
 	}
 }
+
+func TestNewCountingRegistry(t *testing.T) {
+	host, counts := NewCountingRegistry(t)
+	for _, path := range []string{"/v2/", "/v2/fn/x/manifests/1", "/v2/fn/x/blobs/sha256:00"} {
+		resp, err := http.Get("http://" + host + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if counts.Count("ping") != 1 || counts.Count("GET manifest") != 1 || counts.Count("GET blob") != 1 {
+		t.Fatalf("counted %s, want one ping, manifest and blob", counts)
+	}
+	counts.Reset()
+	if counts.Count("ping") != 0 {
+		t.Fatalf("after Reset: %s", counts)
+	}
+}
