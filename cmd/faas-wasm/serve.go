@@ -211,7 +211,8 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		local.WithDefaultNamespace(cfg.Namespace),
 		local.WithTimeout(cfg.FunctionTimeout),
 		local.WithMaxReplicas(cfg.MaxReplicas),
-		local.WithMaxRequestBytes(cfg.MaxBodyBytes))
+		local.WithMaxRequestBytes(cfg.MaxBodyBytes),
+		local.WithModuleCache(cfg.WasmModuleCache))
 	if cfg.Mode == config.ModeKubernetes {
 		return newKubernetesBackend(ctx, cfg, log, m, wasmOpts)
 	}
@@ -250,15 +251,11 @@ func newKubernetesBackend(ctx context.Context, cfg config.Config, log *slog.Logg
 	}
 	closeWasm := func() error { return nil }
 	if cfg.ColdWasmConcurrency > 0 {
-		engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m))
+		runner, err := local.NewWasmRunner(cfg.CacheDir, []wasm.Option{wasm.WithLogger(log), wasm.WithObserver(m)}, wasmOpts...)
 		if err != nil {
-			return nil, fmt.Errorf("wasm engine: %w", err)
+			return nil, err
 		}
-		runner, err := local.NewWasmRunner(engine, wasmOpts...)
-		if err != nil {
-			return nil, errors.Join(err, engine.Close())
-		}
-		closeWasm = func() error { return errors.Join(runner.Close(context.Background()), engine.Close()) }
+		closeWasm = func() error { return runner.Close(context.Background()) }
 		opts = append(opts, k8s.WithColdServe(k8s.ColdServe{
 			Runner:        runner,
 			Concurrency:   cfg.ColdWasmConcurrency,

@@ -61,6 +61,9 @@ type Config struct {
 	ColdWasmConcurrency int
 	// ColdWasmMemory bounds the sum of those calls' memory limits, in bytes.
 	ColdWasmMemory int64
+	// WasmModuleCache bounds the Wasm modules (bytes plus compiled code)
+	// kept by content after their last function is gone, in bytes.
+	WasmModuleCache int64
 	// Async configures /async-function/ calls.
 	Async Async
 }
@@ -156,6 +159,8 @@ Flags (each also read from the environment variable shown):
 	fs.Var((*fileList)(&c.TrustedBuildKeys), "trusted-build-key", "file of PEM ed25519 public keys (faas-wasm keygen) whose signed precompiled Wasm modules are loaded instead of compiled; repeatable, or comma-separated")
 	fs.IntVar(&c.ColdWasmConcurrency, "cold-wasm-concurrency", 16, "kubernetes mode: how many calls the provider serves itself at once, in its Wasm engine, to Wasm functions that have no ready pod (just deployed or scaled to zero); beyond it such calls wait for a pod, or get 429; 0 turns this off")
 	c.ColdWasmMemory = 2 << 30
+	c.WasmModuleCache = 512 << 20
+	fs.Var((*sizeFlag)(&c.WasmModuleCache), "wasm-module-cache", "the most memory (a quantity: 512Mi, 1Gi; 0 for none) the Wasm modules the provider keeps after their last function is gone may take, module bytes plus compiled code, least recently used dropped first; an image whose digest is kept deploys, and its first call without a pod is answered, without a pull or a compile (one registry request resolves its tag)")
 	fs.Var((*memoryFlag)(&c.ColdWasmMemory), "cold-wasm-memory", "kubernetes mode: the most memory (a quantity: 2Gi, 512Mi) the calls the provider serves itself may use together, counting each call at its function's memory limit (512Mi without one); a function whose limit is larger is never served by the provider")
 
 	fs.BoolVar(&c.Async.Enabled, "async", true, "serve /async-function/ (calls queued in NATS JetStream, run later, results posted to X-Callback-Url); kubernetes mode also needs --nats-url")
@@ -266,13 +271,31 @@ type memoryFlag int64
 func (m *memoryFlag) String() string { return strconv.FormatInt(int64(*m), 10) }
 
 func (m *memoryFlag) Set(v string) error {
+	n, err := parseBytes(v, false)
+	*m = memoryFlag(n)
+	return err
+}
+
+// sizeFlag is a memoryFlag that may be 0.
+type sizeFlag int64
+
+func (m *sizeFlag) String() string { return strconv.FormatInt(int64(*m), 10) }
+
+func (m *sizeFlag) Set(v string) error {
+	n, err := parseBytes(v, true)
+	*m = sizeFlag(n)
+	return err
+}
+
+// parseBytes reads a byte count given as a Kubernetes quantity: positive,
+// or with zero also 0.
+func parseBytes(v string, zero bool) (int64, error) {
 	n, err := provider.ParseMemory(v)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if n <= 0 {
-		return fmt.Errorf("%q: must be positive", v)
+	if n < 0 || (n == 0 && !zero) {
+		return 0, fmt.Errorf("%q: must be positive", v)
 	}
-	*m = memoryFlag(n)
-	return nil
+	return n, nil
 }

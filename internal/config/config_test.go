@@ -97,6 +97,8 @@ func TestParseErrors(t *testing.T) {
 		{"zero cooldown", []string{"--scale-down-cooldown", "0s"}, nil, "scale-down-cooldown"},
 		{"negative cold concurrency", []string{"--cold-wasm-concurrency", "-1"}, nil, "cold-wasm-concurrency"},
 		{"cold memory not a quantity", []string{"--cold-wasm-memory", "lots"}, nil, "cold-wasm-memory"},
+		{"cold memory zero", []string{"--cold-wasm-memory", "0"}, nil, "cold-wasm-memory"},
+		{"negative module cache", []string{"--wasm-module-cache", "-1Mi"}, nil, "wasm-module-cache"},
 		{"zero cold memory", nil, map[string]string{"FAAS_WASM_COLD_WASM_MEMORY": "0"}, "FAAS_WASM_COLD_WASM_MEMORY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +118,19 @@ func TestColdWasmBudget(t *testing.T) {
 	c, err = Parse([]string{"--cold-wasm-concurrency=0", "--cold-wasm-memory=512Mi"}, env(nil), &bytes.Buffer{})
 	if err != nil || c.ColdWasmConcurrency != 0 || c.ColdWasmMemory != 512<<20 {
 		t.Fatalf("flags: %d calls, %d bytes, %v; want 0 and 512Mi", c.ColdWasmConcurrency, c.ColdWasmMemory, err)
+	}
+}
+
+func TestWasmModuleCache(t *testing.T) {
+	c, err := Parse(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.WasmModuleCache != 512<<20 {
+		t.Fatalf("default: %d bytes, %v; want 512Mi", c.WasmModuleCache, err)
+	}
+	for v, want := range map[string]int64{"0": 0, "1Gi": 1 << 30} {
+		c, err = Parse([]string{"--wasm-module-cache=" + v}, env(nil), &bytes.Buffer{})
+		if err != nil || c.WasmModuleCache != want {
+			t.Fatalf("--wasm-module-cache=%s: %d bytes, %v; want %d", v, c.WasmModuleCache, err, want)
+		}
 	}
 }
 

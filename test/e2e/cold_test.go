@@ -69,18 +69,11 @@ func TestKubernetesColdWasm(t *testing.T) {
 	containerImage := c.pushFunction(ctx, t, "prime-numbers", tag)
 
 	dir := t.TempDir()
-	engine, err := wasm.NewEngine(filepath.Join(dir, "cache"))
+	runner, err := local.NewWasmRunner(filepath.Join(dir, "cache"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := local.NewWasmRunner(engine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		runner.Close(context.Background())
-		engine.Close()
-	})
+	t.Cleanup(func() { runner.Close(context.Background()) })
 	served := &servedCounter{n: map[string]int{}}
 	p := c.startProvider(t, k8s.WithColdServe(k8s.ColdServe{
 		Runner: runner, Concurrency: 8, Memory: 1 << 30, DefaultMemory: wasm.DefaultMemoryLimit,

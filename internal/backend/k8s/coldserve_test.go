@@ -85,6 +85,7 @@ type coldRig struct {
 	c        *fake.Clientset
 	b        *Cluster
 	registry string
+	requests *ocitest.Requests // the registry answered
 	obs      *coldCounter
 	dir      string
 }
@@ -94,20 +95,14 @@ type coldRig struct {
 func newColdRig(t *testing.T, budget ColdServe) *coldRig {
 	t.Helper()
 	module := buildEcho(t)
-	r := &coldRig{c: newFake(), registry: ocitest.NewRegistry(t), obs: &coldCounter{}, dir: t.TempDir()}
+	r := &coldRig{c: newFake(), obs: &coldCounter{}, dir: t.TempDir()}
+	r.registry, r.requests = ocitest.NewCountingRegistry(t)
 	r.push(t, "echo", module)
-	engine, err := wasm.NewEngine(filepath.Join(echoModule.cache, "cache"))
+	runner, err := local.NewWasmRunner(filepath.Join(echoModule.cache, "cache"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := local.NewWasmRunner(engine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		runner.Close(context.Background())
-		engine.Close()
-	})
+	t.Cleanup(func() { runner.Close(context.Background()) })
 	budget.Runner, budget.Observer, budget.Dir = runner, r.obs, filepath.Join(r.dir, "secrets")
 	budget.DefaultMemory = wasm.DefaultMemoryLimit
 	if budget.Concurrency == 0 {
@@ -157,15 +152,7 @@ func TestColdServeUntilPodReady(t *testing.T) {
 	r := newColdRig(t, ColdServe{})
 	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
 		EnvVars: map[string]string{"GREETING": "cold"}})
-	// The first test compiles the module: allow for a slow machine.
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := r.b.cold.cfg.Runner.Handler("echo", provider.DefaultNamespace); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the module was not loaded ahead of the first call")
-		}
-	}
+	r.waitLoaded(t, "echo")
 
 	h, code, body, hdr := r.call(t, "echo", "/?x=1")
 	if _, ok := h.(*coldCall); !ok {
@@ -368,5 +355,42 @@ func TestColdServeLimits(t *testing.T) {
 	}
 	if g := &r.b.cold.budget; g.inflight != 0 || g.used != 0 {
 		t.Errorf("budget not returned: %d calls, %d bytes", g.inflight, g.used)
+	}
+}
+
+// waitLoaded waits until the provider has loaded fn ahead of its first call.
+func (r *coldRig) waitLoaded(t *testing.T, fn string) {
+	t.Helper()
+	// The first load compiles the module: allow for a slow machine.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := r.b.cold.cfg.Runner.Handler(fn, provider.DefaultNamespace); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not loaded ahead of its first call", fn)
+		}
+	}
+}
+
+// TestColdServeCachedModule: a function deployed with an image whose
+// digest the provider has seen — here of a function since deleted — is
+// loaded and answers its first call without a pull: the registry sees one
+// HEAD of the manifest and nothing else.
+func TestColdServeCachedModule(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	ctx := context.Background()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "first", Image: r.image("echo")})
+	r.waitLoaded(t, "first")
+	if err := r.b.Delete(ctx, "first", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.requests.Reset()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "second", Image: r.image("echo")})
+	r.waitLoaded(t, "second")
+	if _, code, body, _ := r.call(t, "second", "/"); code != http.StatusCreated || !strings.HasPrefix(body, "GREETING=") {
+		t.Fatalf("first call of second: %d %q", code, body)
+	}
+	if r.requests.Count("HEAD manifest") != 1 || r.requests.Count("GET manifest") != 0 || r.requests.Count("GET blob") != 0 {
+		t.Fatalf("deploy of a cached image sent %s, want one HEAD of the manifest", r.requests)
 	}
 }

@@ -69,7 +69,10 @@ func BenchmarkInvoke(b *testing.B) {
 	}
 	b.Cleanup(func() { be.Close(context.Background()) })
 	w := be.wasm.(*wasmDriver)
-	w.pull = func(context.Context, string) (pulledModule, error) { return pulledModule{module: module}, nil }
+	w.resolve = func(context.Context, string) (string, string, error) { return "sha256:echo", "echo@sha256:echo", nil }
+	w.pull = func(context.Context, string) (pulledModule, error) {
+		return pulledModule{module: module, digest: "sha256:echo"}, nil
+	}
 	d := provider.FunctionDeployment{Service: "echo", Image: "echo", Annotations: map[string]string{provider.AnnotationRuntime: "wasm"}}
 	if err := be.Deploy(context.Background(), d); err != nil {
 		b.Fatal(err)

@@ -30,7 +30,7 @@ func New(ctx context.Context, stateDir string, engine *wasm.Engine, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("local backend: %w", err)
 	}
-	w := newWasmDriver(engineAdapter{engine}, ociPull(o.registry, o.trustedKeys.Len() > 0), filepath.Join(stateDir, "wasm"), &o)
+	w := newWasmDriver(engineAdapter{engine}, ociSource(o.registry, o.trustedKeys.Len() > 0), filepath.Join(stateDir, "wasm"), &o)
 	return newBackend(ctx, stateDir, w, ociInspect(o.registry), o)
 }
 
@@ -55,6 +55,8 @@ type programAdapter struct {
 	e *wasm.Engine
 	m *wasm.Module
 }
+
+func (p programAdapter) size() int64 { return p.m.CodeSize() }
 
 func (p programAdapter) instantiate(cfg replicaConfig) (wasmReplica, error) {
 	mode := wasm.ModeFresh

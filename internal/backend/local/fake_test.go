@@ -3,6 +3,8 @@ package local
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -43,6 +45,9 @@ type fakeProgram struct {
 	e      *fakeEngine
 	module string
 }
+
+// size counts the compiled code as large as the module.
+func (p *fakeProgram) size() int64 { return int64(len(p.module)) }
 
 // instantiate refuses warm mode, as the engine does for command modules.
 func (p *fakeProgram) instantiate(cfg replicaConfig) (wasmReplica, error) {
@@ -96,11 +101,13 @@ func (r *fakeReplica) close() error {
 }
 
 // fakeRegistry maps image references to module bytes. References starting
-// with "ctr/" are container images.
+// with "ctr/" are container images. An image's digest is the SHA-256 of
+// its module; a pinned reference is "pinned@" and the digest.
 type fakeRegistry struct {
-	mu     sync.Mutex
-	images map[string]string
-	pulls  int
+	mu       sync.Mutex
+	images   map[string]string
+	pulls    int
+	resolves int
 }
 
 func (r *fakeRegistry) set(ref, module string) {
@@ -125,16 +132,35 @@ func (r *fakeRegistry) inspect(_ context.Context, ref string) (string, error) {
 	return provider.RuntimeWasm, nil
 }
 
-func (r *fakeRegistry) pull(_ context.Context, ref string) ([]byte, error) {
+func fakeDigest(module string) string {
+	sum := sha256.Sum256([]byte(module))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (r *fakeRegistry) resolve(_ context.Context, ref string) (string, string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resolves++
+	m, ok := r.images[ref]
+	if !ok {
+		return "", "", fmt.Errorf("image %s not found: %w", ref, provider.ErrImage)
+	}
+	return fakeDigest(m), "pinned@" + fakeDigest(m), nil
+}
+
+func (r *fakeRegistry) pull(_ context.Context, ref string) (pulledModule, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pulls++
-	m, ok := r.images[ref]
-	if !ok {
-		return nil, fmt.Errorf("image %s not found: %w", ref, provider.ErrImage)
+	for _, m := range r.images {
+		if "pinned@"+fakeDigest(m) == ref {
+			return pulledModule{module: []byte(m), digest: fakeDigest(m)}, nil
+		}
 	}
-	return []byte(m), nil
+	return pulledModule{}, fmt.Errorf("image %s not found: %w", ref, provider.ErrImage)
 }
+
+func (r *fakeRegistry) source() imageSource { return imageSource{resolve: r.resolve, pull: r.pull} }
 
 // fixture is a backend over fakes, on a state directory.
 type fixture struct {
@@ -157,7 +183,7 @@ func openFixture(t testing.TB, dir string, eng *fakeEngine, reg *fakeRegistry, o
 	if err != nil {
 		t.Fatalf("options: %v", err)
 	}
-	w := newWasmDriver(eng, pullBytes(reg.pull), filepath.Join(dir, "wasm"), &o)
+	w := newWasmDriver(eng, reg.source(), filepath.Join(dir, "wasm"), &o)
 	b, err := newBackend(context.Background(), dir, w, reg.inspect, o)
 	if err != nil {
 		t.Fatalf("newBackend: %v", err)
@@ -222,11 +248,3 @@ func (r *fakeRunner) Replicas(name, ns string) (uint64, uint64) {
 }
 
 func (r *fakeRunner) Close(context.Context) error { return nil }
-
-// pullBytes adapts a pull of module bytes to the driver's pull.
-func pullBytes(pull func(context.Context, string) ([]byte, error)) func(context.Context, string) (pulledModule, error) {
-	return func(ctx context.Context, ref string) (pulledModule, error) {
-		m, err := pull(ctx, ref)
-		return pulledModule{module: m}, err
-	}
-}

@@ -25,17 +25,31 @@ func ociInspect(opts []oci.Option) func(context.Context, string) (string, error)
 	}
 }
 
-// ociPull downloads the module of a Wasm image and, with precompiled, its
-// precompiled layer when it has one.
-func ociPull(opts []oci.Option, precompiled bool) func(context.Context, string) (pulledModule, error) {
+// ociSource reads Wasm images from registries; with precompiled, a pull
+// also reads the image's precompiled layer when it has one.
+func ociSource(opts []oci.Option, precompiled bool) imageSource {
+	pullOpts := opts
 	if precompiled {
-		opts = append(opts[:len(opts):len(opts)], oci.WithPrecompiled(true))
+		pullOpts = append(opts[:len(opts):len(opts)], oci.WithPrecompiled(true))
 	}
-	return func(ctx context.Context, ref string) (pulledModule, error) {
-		m, err := oci.PullWasm(ctx, ref, opts...)
-		if err != nil {
-			return pulledModule{}, fmt.Errorf("pull image: %w", err)
-		}
-		return pulledModule{module: m.Module, pre: m.Precompiled, preErr: m.PrecompiledErr}, nil
+	return imageSource{
+		resolve: func(ctx context.Context, ref string) (string, string, error) {
+			digest, pinned, err := oci.Resolve(ctx, ref, opts...)
+			if err != nil {
+				return "", "", fmt.Errorf("resolve image: %w", err)
+			}
+			return digest, pinned, nil
+		},
+		pull: func(ctx context.Context, ref string) (pulledModule, error) {
+			m, err := oci.PullWasm(ctx, ref, pullOpts...)
+			if err != nil {
+				return pulledModule{}, fmt.Errorf("pull image: %w", err)
+			}
+			digest := m.IndexDigest
+			if digest == "" {
+				digest = m.Digest
+			}
+			return pulledModule{module: m.Module, digest: digest, pre: m.Precompiled, preErr: m.PrecompiledErr}, nil
+		},
 	}
 }

@@ -16,7 +16,7 @@ func blobs(t *testing.T, dir string) []string {
 }
 
 func TestModuleStoreSharesAndCollects(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, WithModuleCache(0))
 	wantErr(t, f.b.Deploy(ctx, echoSpec("a")), nil)
 	wantErr(t, f.b.Deploy(ctx, echoSpec("b")), nil)
 	if n := len(blobs(t, f.dir)); n != 1 {
@@ -39,11 +39,8 @@ func TestModuleStoreSharesAndCollects(t *testing.T) {
 	if n := len(blobs(t, f.dir)); n != 0 {
 		t.Fatalf("%d blobs with no function left", n)
 	}
-	w := f.b.wasm.(*wasmDriver)
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if len(w.progs) != 0 {
-		t.Fatalf("%d compiled programs kept with no function left", len(w.progs))
+	if n, _ := f.b.wasm.(*wasmDriver).cache.stats(); n != 0 {
+		t.Fatalf("%d compiled programs kept with no function left and no module cache", n)
 	}
 }
 

@@ -29,6 +29,7 @@ type options struct {
 	logLines         int
 	registry         []oci.Option
 	trustedKeys      *precompiled.KeyRing
+	moduleCache      int64
 }
 
 func defaultOptions() options {
@@ -41,6 +42,7 @@ func defaultOptions() options {
 		maxResponseBytes: 64 << 20,
 		now:              time.Now,
 		logLines:         defaultLogLines,
+		moduleCache:      DefaultModuleCache,
 	}
 }
 
@@ -66,6 +68,9 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	if err := provider.ValidateName("default namespace", o.namespace); err != nil {
 		return o, err
+	}
+	if o.moduleCache < 0 {
+		return o, fmt.Errorf("module cache %d bytes: must not be negative: %w", o.moduleCache, provider.ErrInvalid)
 	}
 	if o.maxReplicas < 1 {
 		return o, fmt.Errorf("max replicas %d: must be at least 1: %w", o.maxReplicas, provider.ErrInvalid)
@@ -124,3 +129,16 @@ func WithLogLines(n int) Option { return func(o *options) { o.logLines = n } }
 func WithTrustedBuildKeys(r *precompiled.KeyRing) Option {
 	return func(o *options) { o.trustedKeys = r }
 }
+
+// DefaultModuleCache is the default of WithModuleCache.
+const DefaultModuleCache = 512 << 20
+
+// WithModuleCache bounds the Wasm modules kept, with their compiled code,
+// after the last function using them is gone (default DefaultModuleCache
+// bytes; 0 keeps none). Modules are kept by content: an image whose digest
+// was seen before is deployed without a pull or a compile, after one
+// request to resolve its tag to a digest. The bound counts module bytes
+// plus compiled code (memory-mapped from the engine's AOT cache) of every
+// kept module, those in use included; the least recently used idle
+// modules go first.
+func WithModuleCache(bytes int64) Option { return func(o *options) { o.moduleCache = bytes } }

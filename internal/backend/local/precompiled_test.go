@@ -62,8 +62,8 @@ func TestPrecompiledTrust(t *testing.T) {
 				t.Fatal(err)
 			}
 			eng := &fakeEngine{}
-			w := newWasmDriver(eng, nil, filepath.Join(t.TempDir(), "wasm"), &o)
-			if _, _, err := w.program(context.Background(), "reg/fn:1", tc.pm); err != nil {
+			w := newWasmDriver(eng, imageSource{}, filepath.Join(t.TempDir(), "wasm"), &o)
+			if _, err := w.compiled(context.Background(), "reg/fn:1", "", tc.pm); err != nil {
 				t.Fatal(err)
 			}
 			if got := eng.precompiled.Load() == 1; got != tc.loaded {

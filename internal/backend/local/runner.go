@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -19,30 +20,36 @@ import (
 // warm or fresh mode and secrets directory — with one replica per function.
 // It is safe for concurrent use.
 type WasmRunner struct {
-	d *wasmDriver
+	d      *wasmDriver
+	engine *wasm.Engine
 }
 
-// NewWasmRunner returns a runner on engine. It keeps no module on disk
-// itself: after a restart modules are pulled again (their compiled code
-// comes from the engine's AOT cache). Of the options, WithLogger, WithTimeout, WithMaxRequestBytes,
-// WithMaxResponseBytes, WithReplicaConcurrency, WithRegistryOptions and
-// WithTrustedBuildKeys apply. The engine must outlive the runner.
+// NewWasmRunner starts a Wasm engine of its own (wasm.NewEngine with
+// cacheDir, its AOT cache, and engineOpts) and returns a runner on it;
+// Close closes both. The runner keeps no module on disk: after a restart
+// modules are pulled again (their compiled code comes from the AOT cache).
+// Of the options, WithLogger, WithTimeout, WithMaxRequestBytes,
+// WithMaxResponseBytes, WithReplicaConcurrency, WithRegistryOptions,
+// WithTrustedBuildKeys and WithModuleCache apply.
 //
 // # Errors
-// provider.ErrInvalid when engine is nil or an option is invalid.
-func NewWasmRunner(engine *wasm.Engine, opts ...Option) (*WasmRunner, error) {
-	if engine == nil {
-		return nil, fmt.Errorf("wasm runner: no wasm engine: %w", provider.ErrInvalid)
-	}
+// provider.ErrInvalid when an option is invalid; the engine's error when it
+// cannot start.
+func NewWasmRunner(cacheDir string, engineOpts []wasm.Option, opts ...Option) (*WasmRunner, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, fmt.Errorf("wasm runner: %w", err)
 	}
-	return &WasmRunner{d: newWasmDriver(engineAdapter{engine}, ociPull(o.registry, o.trustedKeys.Len() > 0), "", &o)}, nil
+	engine, err := wasm.NewEngine(cacheDir, engineOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("wasm runner: engine: %w", err)
+	}
+	return &WasmRunner{d: newWasmDriver(engineAdapter{engine}, ociSource(o.registry, o.trustedKeys.Len() > 0), "", &o), engine: engine}, nil
 }
 
 // Load pulls and compiles spec's module (nothing is pulled or compiled
-// again for a module already loaded by another function) and loads one
+// again for an image digest or module already cached, see WithModuleCache:
+// the image's tag is resolved to its digest with one request) and loads one
 // replica with secretsDir preopened read-only at /var/openfaas/secrets,
 // replacing the function's previous replica. log receives the lines the
 // function writes to stderr.
@@ -72,8 +79,11 @@ func (r *WasmRunner) Unload(ctx context.Context, name, namespace string) error {
 	return r.d.Remove(ctx, name, namespace)
 }
 
-// Close unloads every function, waiting for their calls.
+// Close unloads every function, waiting for their calls, and closes the
+// engine.
 //
 // # Errors
-// None today; the signature leaves room for drivers that can fail.
-func (r *WasmRunner) Close(ctx context.Context) error { return r.d.Close(ctx) }
+// The engine's error when closing it fails.
+func (r *WasmRunner) Close(ctx context.Context) error {
+	return errors.Join(r.d.Close(ctx), r.engine.Close())
+}

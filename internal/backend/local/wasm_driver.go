@@ -32,6 +32,8 @@ type (
 	// wasmProgram is a compiled module; instantiate loads one replica.
 	wasmProgram interface {
 		instantiate(cfg replicaConfig) (wasmReplica, error)
+		// size is the compiled code's size in bytes.
+		size() int64
 	}
 	// wasmReplica serves calls; invoke errors wrap errInvokeTimeout,
 	// errInvokeTooLarge or errInvokeFailed.
@@ -76,65 +78,77 @@ type (
 	}
 )
 
-// pulledModule is what a pull returns: the module and, when asked for and
+// pulledModule is what a pull returns: the module, the digest of the
+// image it came from (of the index, for an index) and, when asked for and
 // present, the image's precompiled layer (untrusted) or why it could not be
 // read.
 type pulledModule struct {
 	module []byte
+	digest string
 	pre    *oci.Precompiled
 	preErr error
 }
 
 // wasmDriver runs Wasm functions in-process. It keeps each function's module
-// in a moduleStore so a restart does not need the registry.
+// in a moduleStore so a restart does not need the registry, and modules and
+// their compiled programs in a moduleCache shared by all functions.
 type wasmDriver struct {
-	eng     wasmEngine
+	eng wasmEngine
+	// resolve returns the digest an image reference names now and the
+	// reference pinned to it; pull reads a pinned reference.
+	resolve func(ctx context.Context, ref string) (digest, pinned string, err error)
 	pull    func(ctx context.Context, ref string) (pulledModule, error)
 	modules *moduleStore
+	cache   *moduleCache
 	o       *options
 	seq     atomic.Uint64
 
-	mu    sync.RWMutex
-	fns   map[string]*wasmFunc
-	progs map[string]wasmProgram // compiled modules by SHA-256 of their bytes
+	mu  sync.RWMutex
+	fns map[string]*wasmFunc
 }
 
 var _ Driver = (*wasmDriver)(nil)
 
-// newWasmDriver returns a driver keeping modules under dir; with dir ""
-// it keeps none (nothing to restore from after a restart).
-func newWasmDriver(eng wasmEngine, pull func(context.Context, string) (pulledModule, error), dir string, o *options) *wasmDriver {
+// newWasmDriver returns a driver reading images through src and keeping
+// modules under dir; with dir "" it keeps none (nothing to restore from
+// after a restart).
+func newWasmDriver(eng wasmEngine, src imageSource, dir string, o *options) *wasmDriver {
 	var m *moduleStore
 	if dir != "" {
 		m = &moduleStore{dir: dir, log: o.log}
 		m.sweep()
 	}
-	return &wasmDriver{eng: eng, pull: pull, modules: m, o: o, fns: map[string]*wasmFunc{}, progs: map[string]wasmProgram{}}
+	return &wasmDriver{eng: eng, resolve: src.resolve, pull: src.pull, modules: m,
+		cache: newModuleCache(o.moduleCache), o: o, fns: map[string]*wasmFunc{}}
 }
 
-// Deploy pulls (or, on restore, reads the kept copy of) the module, compiles
-// it, loads d.Replicas replicas and only then replaces the previous ones.
+// imageSource reads Wasm images: resolve returns the digest a reference
+// names now and the reference pinned to it, pull reads a module by a pinned
+// reference.
+type imageSource struct {
+	resolve func(ctx context.Context, ref string) (digest, pinned string, err error)
+	pull    func(ctx context.Context, ref string) (pulledModule, error)
+}
+
+// Deploy finds the module (cached, or pulled and compiled; on restore, the
+// kept copy), loads d.Replicas replicas and only then replaces the previous
+// ones.
 func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 	name, ns := d.Spec.Service, d.Spec.Namespace
-	p, pulled, err := w.module(ctx, d)
+	m, restored, err := w.module(ctx, d)
 	if err != nil {
 		return err
 	}
-	module := p.module
-	digest, prog, err := w.program(ctx, d.Spec.Image, p)
-	if err != nil {
-		return fmt.Errorf("compile module of %s: %w", d.Spec.Image, err)
-	}
 	defer func() {
 		if err != nil {
-			w.release(digest)
+			w.cache.release(m.digest)
 		}
 	}()
 	cfg, err := w.config(d)
 	if err != nil {
 		return err
 	}
-	fn := &wasmFunc{name: name, ns: ns, digest: digest, prog: prog, cfg: cfg, log: d.Log, o: w.o}
+	fn := &wasmFunc{name: name, ns: ns, digest: m.digest, prog: m.prog, cfg: cfg, log: d.Log, o: w.o}
 	// Load at least one replica, so a configuration the engine refuses
 	// fails the deploy rather than a later scale-up.
 	slots, err := w.load(fn, max(d.Replicas, 1))
@@ -145,8 +159,8 @@ func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 		retire(slots, true)
 		slots = nil
 	}
-	if pulled && w.modules != nil {
-		if err := w.modules.keep(name, ns, digest, module); err != nil {
+	if !restored && w.modules != nil {
+		if err := w.modules.keep(name, ns, m.digest, m.module); err != nil {
 			retire(slots, true)
 			return fmt.Errorf("keep module of %s: %w", name, err)
 		}
@@ -161,37 +175,64 @@ func (w *wasmDriver) Deploy(ctx context.Context, d Deployment) (err error) {
 		retire(old.replicas, false)
 		old.replicas = nil
 		old.mu.Unlock()
-		w.release(old.digest)
+		w.cache.release(old.digest)
 	}
 	return nil
 }
 
-// program returns the compiled module for these bytes and their digest.
-// Functions of the same module share one compiled program, so deploying or
-// restoring many functions of one image compiles (or loads from the AOT
-// cache) once. A precompiled layer pulled with the module is loaded instead
-// of compiling when it is trusted (see trusted).
-func (w *wasmDriver) program(ctx context.Context, image string, pm pulledModule) (string, wasmProgram, error) {
-	module := pm.module
-	sum := sha256.Sum256(module)
-	digest := hex.EncodeToString(sum[:])
-	w.mu.RLock()
-	p, ok := w.progs[digest]
-	w.mu.RUnlock()
-	if ok {
-		return digest, p, nil
+// module returns the function's module, counted as used in the cache
+// (release it), and whether it is the copy kept for the function. On
+// restore that copy is read; otherwise the image reference is resolved to
+// its digest, and an image whose digest is cached needs nothing more. Else
+// the module is pulled by the pinned reference and compiled, unless a
+// module of the same bytes is cached.
+func (w *wasmDriver) module(ctx context.Context, d Deployment) (*cachedModule, bool, error) {
+	image := d.Spec.Image
+	if d.Restore && w.modules != nil {
+		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
+		if err == nil {
+			m, err := w.compiled(ctx, image, "", pulledModule{module: data})
+			return m, true, err
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.o.log.Warn("kept module unreadable; pulling again", "function", d.Spec.Service, "err", err)
+		}
 	}
-	p, err := w.eng.compile(ctx, module, w.trusted(image, "sha256:"+digest, pm))
+	digest, pinned, err := w.resolve(ctx, image)
 	if err != nil {
-		return "", nil, err
+		return nil, false, err
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if q, ok := w.progs[digest]; ok {
-		return digest, q, nil
+	if m := w.cache.image(digest); m != nil {
+		w.o.log.Debug("module cached", "image", image, "digest", digest)
+		return m, false, nil
 	}
-	w.progs[digest] = p
-	return digest, p, nil
+	p, err := w.pull(ctx, pinned)
+	if err != nil {
+		return nil, false, err
+	}
+	if p.digest != digest {
+		return nil, false, fmt.Errorf("image %s: pulled %s, which is not %s it resolved to: %w", image, p.digest, digest, provider.ErrImage)
+	}
+	m, err := w.compiled(ctx, image, digest, p)
+	return m, false, err
+}
+
+// compiled returns the cached module of these bytes, counted as used,
+// compiling it (or loading its trusted precompiled layer, see trusted)
+// when it is not cached. imageDigest ("" for none) names the image it came
+// from, so the next deploy of that image finds it.
+func (w *wasmDriver) compiled(ctx context.Context, image, imageDigest string, pm pulledModule) (*cachedModule, error) {
+	sum := sha256.Sum256(pm.module)
+	digest := hex.EncodeToString(sum[:])
+	if m := w.cache.module(digest, imageDigest); m != nil {
+		return m, nil
+	}
+	p, err := w.eng.compile(ctx, pm.module, w.trusted(image, "sha256:"+digest, pm))
+	if err != nil {
+		return nil, fmt.Errorf("compile module of %s: %w", image, err)
+	}
+	size := int64(len(pm.module)) + p.size()
+	return w.cache.add(&cachedModule{digest: digest, module: pm.module, prog: p, size: size}, imageDigest), nil
 }
 
 // trusted returns the precompiled form of the module pulled with it when a
@@ -213,37 +254,6 @@ func (w *wasmDriver) trusted(image, digest string, pm pulledModule) []byte {
 	}
 	w.o.log.Debug("precompiled layer trusted", "image", image, "module", digest, "key", p.KeyID, "bytes", len(p.Data))
 	return p.Data
-}
-
-// release forgets a compiled program no function uses any more.
-func (w *wasmDriver) release(digest string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, fn := range w.fns {
-		if fn.digest == digest {
-			return
-		}
-	}
-	delete(w.progs, digest)
-}
-
-// module returns the module (with its precompiled layer when pulled) and
-// whether it was pulled.
-func (w *wasmDriver) module(ctx context.Context, d Deployment) (pulledModule, bool, error) {
-	if d.Restore && w.modules != nil {
-		data, err := w.modules.read(d.Spec.Service, d.Spec.Namespace)
-		if err == nil {
-			return pulledModule{module: data}, false, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			w.o.log.Warn("kept module unreadable; pulling again", "function", d.Spec.Service, "err", err)
-		}
-	}
-	p, err := w.pull(ctx, d.Spec.Image)
-	if err != nil {
-		return pulledModule{}, false, err
-	}
-	return p, true, nil
 }
 
 // config derives a replica's configuration from the deployment; the
@@ -342,7 +352,7 @@ func (w *wasmDriver) Remove(_ context.Context, name, ns string) error {
 		fn.replicas = nil
 		fn.mu.Unlock()
 		retire(gone, true)
-		w.release(fn.digest)
+		w.cache.release(fn.digest)
 	}
 	if w.modules == nil {
 		return nil

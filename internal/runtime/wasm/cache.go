@@ -97,7 +97,11 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 		mod.Close()
 		return nil, fmt.Errorf("compile %s: %w", digest, err)
 	}
-	return &Module{digest: digest, shape: shape, minMemory: minMemory(mod), mod: mod, engine: e}, nil
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	return &Module{digest: digest, shape: shape, minMemory: minMemory(mod), codeSize: size, mod: mod, engine: e}, nil
 }
 
 // loadCached memory-maps a cache entry after checking it against its

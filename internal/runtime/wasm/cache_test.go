@@ -106,8 +106,12 @@ func TestCacheCompilesOnce(t *testing.T) {
 		t.Errorf("%d concurrent first compiles compiled %d times, want 1", len(mods), n)
 	}
 	path := e.cachePath(strings.TrimPrefix(mods[0].Digest(), "sha256:"))
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		t.Fatalf("cache file: %v", err)
+	}
+	if mods[0].CodeSize() != fi.Size() {
+		t.Errorf("CodeSize = %d, want the cache entry's %d bytes", mods[0].CodeSize(), fi.Size())
 	}
 	// A second engine on the same directory loads from the cache.
 	e2 := newEngineT(t, dir, WithPoolSize(8))
@@ -117,6 +121,9 @@ func TestCacheCompilesOnce(t *testing.T) {
 	}
 	if n := e2.compiles.Load(); n != 0 {
 		t.Errorf("second engine compiled %d times, want 0 (cache hit)", n)
+	}
+	if m.CodeSize() != fi.Size() {
+		t.Errorf("CodeSize of a cache hit = %d, want %d", m.CodeSize(), fi.Size())
 	}
 	invokeEcho(t, e2, m)
 }

@@ -40,12 +40,17 @@ type Module struct {
 	digest    string
 	shape     Shape
 	minMemory uint64 // bytes of linear memory at instantiation
+	codeSize  int64
 	mod       *wasmtime.Module
 	engine    *Engine
 }
 
 // Digest returns "sha256:<hex>" of the module's bytes.
 func (m *Module) Digest() string { return m.digest }
+
+// CodeSize returns the size in bytes of the module's compiled code (its AOT
+// cache entry, memory-mapped), or 0 when the cache could not keep it.
+func (m *Module) CodeSize() int64 { return m.codeSize }
 
 // Shape returns how the module runs.
 func (m *Module) Shape() Shape { return m.shape }
