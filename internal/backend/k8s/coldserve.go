@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -92,6 +93,8 @@ type coldServer struct {
 
 // coldFunc is what the runner has loaded for one function.
 type coldFunc struct {
+	plan atomic.Pointer[coldPlan] // decided for the spec last seen
+
 	mu       sync.Mutex // serialises loads
 	spec     string     // the spec annotation loaded ("" = nothing loaded)
 	secrets  string     // the secrets' versions written to the secrets directory
@@ -152,26 +155,50 @@ func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) http.Ha
 // coldEligible returns d's spec and the memory one of its calls counts,
 // and whether the provider may serve its calls at all: it serves calls
 // itself, d is a Wasm function that did not opt out, and its memory limit
-// fits the budget.
+// fits the budget. The answer is worked out once per version of the
+// function's spec, not per call.
 func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeployment, int64, bool) {
 	c := b.cold
 	if c == nil || d.Labels[LabelRuntime] != provider.RuntimeWasm {
 		return provider.FunctionDeployment{}, 0, false
 	}
+	f := c.fn(d.Namespace + "/" + d.Name)
+	raw := d.Annotations[AnnotationSpec]
+	p := f.plan.Load()
+	if p == nil || p.raw != raw {
+		p = b.planCold(d, raw)
+		f.plan.Store(p)
+	}
+	return p.spec, p.mem, p.ok
+}
+
+// coldPlan is what coldEligible decided for one version of a function's
+// spec (its spec annotation, raw).
+type coldPlan struct {
+	raw  string
+	spec provider.FunctionDeployment
+	mem  int64
+	ok   bool
+}
+
+func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
+	p := &coldPlan{raw: raw}
 	spec, err := b.cachedSpec(d)
 	if err != nil {
-		return spec, 0, false
+		return p
 	}
+	p.spec = spec
 	if o, err := wasmopts.Parse(spec.Annotations); err != nil || o.NoColdServe {
-		return spec, 0, false
+		return p
 	}
-	mem := c.cfg.DefaultMemory
+	p.mem = b.cold.cfg.DefaultMemory
 	if spec.Limits != nil && spec.Limits.Memory != "" {
-		if mem, err = provider.ParseMemory(spec.Limits.Memory); err != nil {
-			return spec, 0, false
+		if p.mem, err = provider.ParseMemory(spec.Limits.Memory); err != nil {
+			return p
 		}
 	}
-	return spec, mem, mem <= c.budget.memory
+	p.ok = p.mem <= b.cold.budget.memory
+	return p
 }
 
 // preloadCold starts loading a just deployed Wasm function into the

@@ -394,3 +394,32 @@ func TestColdServeCachedModule(t *testing.T) {
 		t.Fatalf("deploy of a cached image sent %s, want one HEAD of the manifest", r.requests)
 	}
 }
+
+// TestColdServePlanOncePerDeploy: the function's annotations and limits
+// are read once per version of its spec, not per call; an update is seen.
+func TestColdServePlanOncePerDeploy(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	ctx := context.Background()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo")})
+	plan := func() *coldPlan { return r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load() }
+	first := plan()
+	for range 3 {
+		if _, err := r.b.Invoker(ctx, "echo", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := plan(); p != first || !p.ok {
+		t.Fatalf("calls worked the plan out again (%p, then %p) or refused it", first, p)
+	}
+	if err := r.b.Update(ctx, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
+		Annotations: map[string]string{provider.AnnotationColdServe: "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the update's opt-out applied", func() bool {
+		_, err := r.b.Invoker(ctx, "echo", "")
+		return errors.Is(err, provider.ErrUnavailable)
+	})
+	if p := plan(); p == first || p.ok {
+		t.Fatalf("plan after the update: %+v", p)
+	}
+}
