@@ -78,7 +78,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	targetDir := filepath.Join(b.cacheDir, "cargo-target", key)
-	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, filepath.Join(b.cacheDir, "rust-src", key))
+	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, filepath.Join(b.cacheDir, "rust-stage", key))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
