@@ -150,7 +150,11 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 			return nil, fmt.Errorf("build %s: %w", name, ferr)
 		}
 		a.Form = form
-		if a.Raw, a.Shape, err = b.compileWasm(ctx, root, lang, f.Handler, shape); err != nil {
+		stackSize, err := wasmStackSize(lang, f.Annotations[StackSizeAnnotation])
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", name, err)
+		}
+		if a.Raw, a.Shape, err = b.compileWasm(ctx, root, lang, f.Handler, shape, stackSize); err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		a.Img, err = oci.WasmImage(a.Raw, form)
@@ -190,22 +194,23 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, handler string) ([]byte, error) {
 	switch lang {
 	case LangRust:
-		return b.rustBuild(ctx, root, handler, false)
+		return b.rustBuild(ctx, root, handler, false, 0)
 	case LangC:
-		return b.cBuild(ctx, root, handler, false)
+		return b.cBuild(ctx, root, handler, false, 0)
 	}
 	return b.Native(ctx, root, goPackage(handler), b.goarch)
 }
 
 // compileWasm builds handler (relative to root) as a Wasm module of the
-// given shape and returns the shape it has.
-func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape) ([]byte, Shape, error) {
+// given shape, with a shadow stack of stackSize bytes (Rust and C; 0 = the
+// toolchain's default), and returns the shape it has.
+func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape, stackSize int) ([]byte, Shape, error) {
 	switch lang {
 	case LangRust:
-		m, err := b.rustBuild(ctx, root, handler, true)
+		m, err := b.rustBuild(ctx, root, handler, true, stackSize)
 		return m, ShapeCommand, err
 	case LangC:
-		m, err := b.cBuild(ctx, root, handler, true)
+		m, err := b.cBuild(ctx, root, handler, true, stackSize)
 		return m, ShapeCommand, err
 	}
 	return b.Wasm(ctx, root, goPackage(handler), shape)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -17,14 +18,15 @@ const cSDKHeader = "faaswasm.h"
 
 // cBuild compiles the C sources of handler (a directory of .c files or one
 // .c file, relative to root) with clang: --target=wasm32-wasi against
-// wasi-libc, or -static for the host. Sources that include faaswasm.h are
+// wasi-libc (with a shadow stack of stackSize bytes, 0 = wasm-ld's 64 KiB),
+// or -static for the host (stackSize ignored). Sources that include faaswasm.h are
 // linked with the C SDK (WithCSDK, else sdk/c found in a parent directory of
 // the handler or of the working directory); a plain C program speaking the
 // CGI side of the ABI needs no SDK.
 //
 // Reproducibility: -ffile-prefix-map maps the source root to /src and the
 // SDK to /faaswasm, so __FILE__ and debug paths do not name the checkout.
-func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool) ([]byte, error) {
+func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", handler, err)
@@ -36,6 +38,9 @@ func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool) (
 	args := []string{"-std=c11", "-O2", "-ffile-prefix-map=" + absRoot + "=/src"}
 	if wasm {
 		args = append([]string{"--target=wasm32-wasi"}, append(args, "-Wl,--strip-all")...)
+		if stackSize > 0 {
+			args = append(args, "-Wl,-z,stack-size="+strconv.Itoa(stackSize))
+		}
 	} else {
 		if _, err := nativeTriple(b.goarch); err != nil {
 			return nil, fmt.Errorf("build %s: %w", handler, err)

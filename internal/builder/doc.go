@@ -13,13 +13,16 @@
 //     or "snapshot" (the default: a reactor pre-initialised by the Wizer
 //     given with WithWizer, see InstallWizer; without one the command shape
 //     is built and a warning logged).
-//   - rust-faaswasm (LangRust): /usr/bin/cargo build --release of a Cargo
+//   - rust-faaswasm (LangRust): /usr/bin/cargo rustc --release of a Cargo
 //     package using the faas-wasm-fn crate, --target wasm32-wasi with
-//     panic=abort and +simd128, or the host's linux-gnu target with
-//     +crt-static.
+//     panic=abort and +simd128 and a shadow stack of
+//     com.openfaas.wasm.stack-size (default 256 KiB, see
+//     rustflags.DefaultStackSize), or the host's linux-gnu target with
+//     +crt-static (flags: package rustflags).
 //   - c-faaswasm (LangC): clang over a directory of .c files (or one .c
 //     file), with the C SDK's faaswasm.c when a source includes faaswasm.h:
-//     --target=wasm32-wasi against wasi-libc, or -static natively.
+//     --target=wasm32-wasi against wasi-libc (stack: wasm-ld's 64 KiB or
+//     com.openfaas.wasm.stack-size), or -static natively.
 //
 // Rust and C build command modules only.
 //

@@ -3,6 +3,8 @@ package builder
 import (
 	"fmt"
 	"strings"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/rustflags"
 )
 
 // Lang is a stack entry's `lang:`, the toolchain that builds it.
@@ -16,7 +18,7 @@ const (
 	// for Wasm, in the command, reactor or snapshot shape).
 	LangGo Lang = "go-faaswasm"
 	// LangRust is a Cargo package using the faas-wasm-fn crate (sdk/rust):
-	// /usr/bin/cargo build --release for wasm32-wasi (command modules only)
+	// /usr/bin/cargo rustc --release for wasm32-wasi (command modules only)
 	// and for the host's linux-gnu target with +crt-static.
 	LangRust Lang = "rust-faaswasm"
 	// LangC is a directory of .c files (or one .c file), linked with the C
@@ -64,4 +66,26 @@ func wasmShape(l Lang, annotation string) (Shape, error) {
 		return ShapeCommand, nil
 	}
 	return "", fmt.Errorf("%w: %s builds command modules only, not %s %q", ErrStack, l, ShapeAnnotation, s)
+}
+
+// wasmStackSize returns the shadow stack, in bytes, a Wasm entry asks for
+// with StackSizeAnnotation (see rustflags.ParseStackSize), defaulted per
+// language: rustflags.DefaultStackSize for Rust, and 0 for C, which keeps
+// wasm-ld's 64 KiB. A Go module has no such stack (goroutine stacks live in
+// its heap), so the annotation is refused for Go.
+func wasmStackSize(l Lang, annotation string) (int, error) {
+	if l == LangGo {
+		if annotation != "" {
+			return 0, fmt.Errorf("%w: %s applies to Rust and C only, not %s", ErrStack, StackSizeAnnotation, l)
+		}
+		return 0, nil
+	}
+	if l == LangC && strings.TrimSpace(annotation) == "" {
+		return 0, nil
+	}
+	n, err := rustflags.ParseStackSize(annotation)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: %v", ErrStack, StackSizeAnnotation, err)
+	}
+	return n, nil
 }

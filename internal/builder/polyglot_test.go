@@ -84,19 +84,12 @@ func TestBuildCompilerErrors(t *testing.T) {
 		t.Skip("runs cargo and clang")
 	}
 	root := t.TempDir()
-	write := func(rel, content string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("broken-rs/Cargo.toml", "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n")
-	write("broken-rs/src/main.rs", "fn main() { let x: u32 = \"not a number\"; }\n")
-	write("broken-c/handler.c", "int main(void) { return undeclared_identifier; }\n")
-	write("no-sdk-c/handler.c", "#include \"faaswasm.h\"\nint main(void) { return 0; }\n")
+	writeFiles(t, root, map[string]string{
+		"broken-rs/Cargo.toml":  "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+		"broken-rs/src/main.rs": "fn main() { let x: u32 = \"not a number\"; }\n",
+		"broken-c/handler.c":    "int main(void) { return undeclared_identifier; }\n",
+		"no-sdk-c/handler.c":    "#include \"faaswasm.h\"\nint main(void) { return 0; }\n",
+	})
 	b := New(WithCacheDir(t.TempDir()), WithCSDK(filepath.Join(root, "nowhere")))
 	wasm := map[string]string{RuntimeAnnotation: "wasm"}
 	tests := []struct {
@@ -147,5 +140,19 @@ func copyTree(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// writeFiles writes files (path relative to root → content) under root.
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

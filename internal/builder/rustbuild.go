@@ -13,11 +13,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-)
 
-// rustWasmTarget is Debian rustc 1.63's name for WASI preview 1 (later
-// toolchains call it wasm32-wasip1).
-const rustWasmTarget = "wasm32-wasi"
+	"github.com/faas-wasm/faas-wasm/internal/builder/rustflags"
+)
 
 // nativeTriple maps a GOARCH ("" = the host's) to the Rust/clang target of a
 // static Linux binary. Only the host's architecture is supported: Debian
@@ -39,14 +37,11 @@ func nativeTriple(goarch string) (string, error) {
 }
 
 // rustBuild builds the Cargo package in dir (a directory under root) with
-// /usr/bin/cargo build --release, for wasm32-wasi (panic=abort, +simd128)
-// or as a static native binary (+crt-static), and returns the package's one
-// executable.
-//
-// simd128: wasmtime compiles Wasm SIMD (on by default) and the native build
-// has SSE2 (x86-64's baseline), so both let LLVM vectorise the same source
-// 128 bits wide. Measured on the aes function (Debian's aes-soft, bitsliced):
-// 12–16 ms of CPU per call with simd128 against 20 ms without.
+// /usr/bin/cargo in release mode, for wasm32-wasi (rustflags.Wasm, and a
+// shadow stack of stackSize bytes) or as a static native binary
+// (rustflags.Native; stackSize is ignored), and returns the package's one
+// executable. The stack size is a link argument of the final binary only
+// (cargo rustc -- ...), so it does not invalidate compiled dependencies.
 //
 // Reproducibility: cargo hashes a local package's absolute path into its
 // -C metadata (and so into symbol names and code layout), so the build runs
@@ -56,7 +51,7 @@ func nativeTriple(goarch string) (string, error) {
 // under the cache directory and keyed by the toolchain (rustc -vV), to
 // /target. Two checkouts at different paths give the same bytes and share
 // the compiled dependencies.
-func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([]byte, error) {
+func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
@@ -65,13 +60,16 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 	if _, err := os.Stat(filepath.Join(absDir, "Cargo.toml")); err != nil {
 		return nil, fmt.Errorf("build %s: %w: no Cargo.toml: %v", dir, ErrBuild, err)
 	}
-	target := rustWasmTarget
-	flags := []string{"-C", "panic=abort", "-C", "target-feature=+simd128"}
-	if !wasm {
+	target := rustflags.WasmTarget
+	flags := rustflags.Wasm()
+	var linkArgs []string
+	if wasm {
+		linkArgs = rustflags.StackSize(stackSize)
+	} else {
 		if target, err = nativeTriple(b.goarch); err != nil {
 			return nil, fmt.Errorf("build %s: %w", dir, err)
 		}
-		flags = []string{"-C", "target-feature=+crt-static"}
+		flags = rustflags.Native()
 	}
 	key, err := b.rustToolchain(ctx)
 	if err != nil {
@@ -84,7 +82,11 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool) ([
 	}
 	defer unlock()
 	flags = append(flags, "--remap-path-prefix="+stage+"=/src", "--remap-path-prefix="+targetDir+"=/target")
-	cmd := exec.CommandContext(ctx, b.cargo, "build", "--release", "--target", target, "--message-format=json-render-diagnostics")
+	args := []string{"rustc", "--release", "--bins", "--target", target, "--message-format=json-render-diagnostics"}
+	if len(linkArgs) > 0 {
+		args = append(append(args, "--"), linkArgs...)
+	}
+	cmd := exec.CommandContext(ctx, b.cargo, args...)
 	cmd.Dir = buildDir
 	cmd.Env = append(os.Environ(),
 		"CARGO_TARGET_DIR="+targetDir,

@@ -18,6 +18,9 @@ const (
 	ShapeAnnotation = wasmopts.AnnotationShape
 	// FormAnnotation picks the Wasm image form: oci-layer or artifact.
 	FormAnnotation = wasmopts.AnnotationImageForm
+	// StackSizeAnnotation sets the shadow stack of a Rust or C Wasm build
+	// ("256Ki", "1Mi", or bytes); see wasmStackSize.
+	StackSizeAnnotation = wasmopts.AnnotationStackSize
 )
 
 // The stack file's types, parsed by internal/stack (shared with the web

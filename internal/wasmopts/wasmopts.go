@@ -47,6 +47,10 @@ const (
 	// AnnotationImageForm (oci-layer or artifact) is, like AnnotationShape,
 	// the builder's: accepted by Parse with any value.
 	AnnotationImageForm = Prefix + "image-form"
+	// AnnotationStackSize (the shadow stack of a Rust or C Wasm build, in
+	// linear memory) is, like AnnotationShape, the builder's: accepted by
+	// Parse with any value.
+	AnnotationStackSize = Prefix + "stack-size"
 )
 
 // Instance modes.
@@ -83,7 +87,7 @@ type Options struct {
 // # Errors
 // An error wrapping ErrInvalid that names the annotation and what is
 // wrong: an unknown com.openfaas.wasm.* key (the builder's AnnotationShape
-// and AnnotationImageForm are known), an unknown mode, a
+// AnnotationImageForm and AnnotationStackSize are known), an unknown mode, a
 // max-concurrency outside 1..MaxConcurrency, or an allowed-hosts entry that
 // is not a host or host:port (a URL, a path, a wildcard).
 func Parse(annotations map[string]string) (Options, error) {
@@ -119,7 +123,7 @@ func Parse(annotations map[string]string) (Options, error) {
 				}
 				o.AllowedHosts = append(o.AllowedHosts, h)
 			}
-		case AnnotationShape, AnnotationImageForm:
+		case AnnotationShape, AnnotationImageForm, AnnotationStackSize:
 		case AnnotationColdServe:
 			switch v {
 			case "true":
@@ -129,8 +133,8 @@ func Parse(annotations map[string]string) (Options, error) {
 				return Options{}, fmt.Errorf("annotation %s=%q: want \"true\" or \"false\": %w", k, v, ErrInvalid)
 			}
 		default:
-			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s, %s and %s (and the builder's %s and %s): %w",
-				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, AnnotationColdServe, AnnotationShape, AnnotationImageForm, ErrInvalid)
+			return Options{}, fmt.Errorf("annotation %s is unknown; the Wasm annotations are %s, %s, %s and %s (and the builder's %s, %s and %s): %w",
+				k, AnnotationAllowedHosts, AnnotationMode, AnnotationMaxConcurrency, AnnotationColdServe, AnnotationShape, AnnotationImageForm, AnnotationStackSize, ErrInvalid)
 		}
 	}
 	return o, nil

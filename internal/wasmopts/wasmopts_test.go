@@ -23,7 +23,7 @@ func TestParse(t *testing.T) {
 		{"empty hosts", map[string]string{AnnotationAllowedHosts: ""}, Options{}},
 		{"cold-serve on", map[string]string{AnnotationColdServe: "true"}, Options{}},
 		{"cold-serve off", map[string]string{AnnotationColdServe: "false"}, Options{NoColdServe: true}},
-		{"the builder's annotations", map[string]string{AnnotationShape: "snapshot", AnnotationImageForm: "oci-layer"}, Options{}},
+		{"the builder's annotations", map[string]string{AnnotationShape: "snapshot", AnnotationImageForm: "oci-layer", AnnotationStackSize: "1Mi"}, Options{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Parse(tt.in)

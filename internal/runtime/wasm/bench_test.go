@@ -104,6 +104,9 @@ func benchCases() []benchCase {
 		{"go-reactor-warm", func(testing.TB) []byte { return reactorGuest }, ModeWarm},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
 		{"rust-command-fresh", rustGuestT, ModeFresh},
+		// rustc's own default stack, against the builder's smaller one
+		// (rustflags.DefaultStackSize).
+		{"rust-command-fresh-stack1m", func(t testing.TB) []byte { return rustGuestStackT(t, 1<<20) }, ModeFresh},
 	}
 }
 
@@ -194,6 +197,9 @@ func BenchmarkThroughput(b *testing.B) {
 		{"go-snapshot-warm", snapshotGuestT, ModeWarm},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
 		{"rust-command-fresh", rustGuestT, ModeFresh},
+		// rustc's own default stack, against the builder's smaller one
+		// (rustflags.DefaultStackSize).
+		{"rust-command-fresh-stack1m", func(t testing.TB) []byte { return rustGuestStackT(t, 1<<20) }, ModeFresh},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			f := deploy(b, c.guest(b), Config{Mode: c.mode})
@@ -226,6 +232,9 @@ func BenchmarkInstanceNoPool(b *testing.B) {
 		{"go-snapshot-fresh", snapshotGuestT, ModeFresh},
 		{"c-command-fresh", func(testing.TB) []byte { return cGuest }, ModeFresh},
 		{"rust-command-fresh", rustGuestT, ModeFresh},
+		// rustc's own default stack, against the builder's smaller one
+		// (rustflags.DefaultStackSize).
+		{"rust-command-fresh-stack1m", func(t testing.TB) []byte { return rustGuestStackT(t, 1<<20) }, ModeFresh},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			m, err := e.Compile(context.Background(), c.guest(b))

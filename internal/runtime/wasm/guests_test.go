@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/builder/rustflags"
 	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 	"github.com/faas-wasm/faas-wasm/internal/testenv"
@@ -31,10 +32,15 @@ var (
 	snapGuest []byte
 	snapErr   error
 
-	rustOnce  sync.Once
-	rustGuest []byte
-	rustErr   error
+	rustGuests sync.Map // stack size → *rustGuestBuild
 )
+
+// rustGuestBuild is one build of the Rust test guest, made once.
+type rustGuestBuild struct {
+	once   sync.Once
+	module []byte
+	err    error
+}
 
 // TestMain builds the test guests, runs the tests, closes the shared
 // engine and checks that no goroutine they started still runs
@@ -79,21 +85,31 @@ const rustSDK = "../../../sdk/rust"
 
 // rustGuestT returns the Rust SDK's echo example (sdk/rust/examples/echo.rs)
 // built as a WASI command module by Debian's /usr/bin/cargo, offline, with
-// the flags of the faas-wasm builder's Rust Wasm builds (built on first use:
-// only the benchmarks and TestRustGuest need it).
+// the flags and default stack size of the faas-wasm builder's Rust Wasm
+// builds (internal/builder/rustflags; built on first use: only the
+// benchmarks and TestRustGuest need it).
 func rustGuestT(t testing.TB) []byte {
 	t.Helper()
-	rustOnce.Do(func() { rustGuest, rustErr = buildRust() })
-	if rustErr != nil {
+	return rustGuestStackT(t, rustflags.DefaultStackSize)
+}
+
+// rustGuestStackT is rustGuestT with a shadow stack of stackSize bytes.
+func rustGuestStackT(t testing.TB, stackSize int) []byte {
+	t.Helper()
+	v, _ := rustGuests.LoadOrStore(stackSize, &rustGuestBuild{})
+	g := v.(*rustGuestBuild)
+	g.once.Do(func() { g.module, g.err = buildRust(stackSize) })
+	if g.err != nil {
 		if _, err := os.Stat("/usr/bin/cargo"); err != nil {
 			testenv.Missingf(t, "no Debian cargo to build the Rust test guest: %v", err)
 		}
-		t.Fatalf("rust guest: %v", rustErr)
+		t.Fatalf("rust guest: %v", g.err)
 	}
-	return rustGuest
+	return g.module
 }
 
-func buildRust() ([]byte, error) {
+// buildRust builds the echo example with a shadow stack of stackSize bytes.
+func buildRust(stackSize int) ([]byte, error) {
 	files, err := filepath.Glob(filepath.Join(rustSDK, "src", "*.rs"))
 	if err != nil {
 		return nil, err
@@ -103,20 +119,25 @@ func buildRust() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cached("rust-echo-"+key, func(out string) error {
+	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(stackSize)
+	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
+	return cached(fmt.Sprintf("rust-echo-%s-%x-stack%d", key, flagSum[:6], stackSize), func(out string) error {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()
 		}
-		target := filepath.Join(base, "faas-wasm", "testguests", "cargo-target")
-		cmd := exec.Command("/usr/bin/cargo", "build", "--release", "--offline", "--example", "echo", "--target", "wasm32-wasi")
+		// Keyed by the flags, as the builder's (the stack size is a link
+		// argument of the example only).
+		target := filepath.Join(base, "faas-wasm", "testguests", "cargo-target", hex.EncodeToString(flagSum[:6]))
+		args := append([]string{"rustc", "--release", "--offline", "--example", "echo", "--target", rustflags.WasmTarget, "--"}, linkArgs...)
+		cmd := exec.Command("/usr/bin/cargo", args...)
 		cmd.Dir = rustSDK
 		cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+target, "RUSTC=/usr/bin/rustc",
-			"CARGO_ENCODED_RUSTFLAGS=-C\x1fpanic=abort\x1f-C\x1ftarget-feature=+simd128")
+			"CARGO_ENCODED_RUSTFLAGS="+strings.Join(flags, "\x1f"))
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("cargo build --example echo --target wasm32-wasi: %w: %s", err, b)
+			return fmt.Errorf("cargo %s: %w: %s", strings.Join(args, " "), err, b)
 		}
-		b, err := os.ReadFile(filepath.Join(target, "wasm32-wasi", "release", "examples", "echo.wasm"))
+		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", "examples", "echo.wasm"))
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,82 @@
+// Package rustflags is the one definition of the rustc flags of faas-wasm's
+// Rust builds: the builder (internal/builder) compiles functions with them
+// and the Wasm engine's benchmarks (internal/runtime/wasm) compile their
+// Rust guest with them, so the benchmarks measure what the builder ships.
+package rustflags
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// WasmTarget is Debian rustc 1.63's name for WASI preview 1 (later
+// toolchains call it wasm32-wasip1).
+const WasmTarget = "wasm32-wasi"
+
+// Wasm returns the flags of every crate of a wasm32-wasi build: panic=abort
+// and +simd128 (wasmtime compiles Wasm SIMD, so LLVM may vectorise 128 bits
+// wide, as it does natively with SSE2). Measured on the aes function
+// (Debian's aes-soft, bitsliced): 12–16 ms of CPU per call with simd128
+// against 20 ms without.
+func Wasm() []string {
+	return []string{"-C", "panic=abort", "-C", "target-feature=+simd128"}
+}
+
+// Native returns the flags of every crate of a static native build.
+func Native() []string { return []string{"-C", "target-feature=+crt-static"} }
+
+// DefaultStackSize is the shadow stack of a Rust Wasm build when the
+// function does not set com.openfaas.wasm.stack-size: 256 KiB instead of
+// rustc's 1 MiB. The stack lies at the start of linear memory, and
+// wasmtime's pooling allocator zeroes every byte of it that precedes the
+// data image when an instance is released, touched or not (wasmtime-go 39
+// has no dirty-page scan): measured in one run (`go test -bench
+// BenchmarkInstance ./internal/runtime/wasm`, the SDK's echo), a fresh
+// instance cost 62–75 µs p50 with a 64, 128 or 256 KiB stack — the same
+// as the C guest's 65–71 µs (64 KiB) — and 98–112 µs with 1 MiB.
+// 256 KiB is four times C's default and holds about 250 frames of a
+// recursive function with 1 KiB of locals; a deeper one traps with a clean
+// out-of-bounds error (rustc places the stack first, so an overflow leaves
+// linear memory instead of overwriting data) and needs the annotation
+// (internal/builder's TestRustWasmStackSize).
+const DefaultStackSize = 256 << 10
+
+// Stack sizes accepted by ParseStackSize.
+const (
+	MinStackSize = 16 << 10
+	MaxStackSize = 64 << 20
+)
+
+// StackSize returns the link argument that sets the shadow stack of a Wasm
+// build to n bytes. It goes to the final binary only (cargo rustc), so
+// builds with different stack sizes share every compiled dependency.
+func StackSize(n int) []string {
+	return []string{"-C", "link-arg=-zstack-size=" + strconv.Itoa(n)}
+}
+
+// ParseStackSize reads a stack size: bytes, or a number of KiB or MiB with
+// the suffix Ki or Mi ("262144", "256Ki", "2Mi"), a multiple of 16 from
+// MinStackSize to MaxStackSize. An empty s is DefaultStackSize.
+func ParseStackSize(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return DefaultStackSize, nil
+	}
+	num, unit := s, 1
+	switch {
+	case strings.HasSuffix(s, "Ki"):
+		num, unit = strings.TrimSuffix(s, "Ki"), 1<<10
+	case strings.HasSuffix(s, "Mi"):
+		num, unit = strings.TrimSuffix(s, "Mi"), 1<<20
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 || n > MaxStackSize/unit {
+		return 0, fmt.Errorf("stack size %q: want bytes or a number with Ki or Mi, from %d to %d bytes", s, MinStackSize, MaxStackSize)
+	}
+	n *= unit
+	if n < MinStackSize || n%16 != 0 {
+		return 0, fmt.Errorf("stack size %q: want a multiple of 16 bytes from %d to %d", s, MinStackSize, MaxStackSize)
+	}
+	return n, nil
+}
