@@ -30,7 +30,8 @@
 // and so the same image digest, also from a checkout at another path (Go:
 // -trimpath; Rust: cargo runs on a copy of the local packages at a fixed
 // path, remapped to /src, with one Cargo target directory outside the source
-// tree, under the cache directory (see WithCacheDir), per rustc version; C:
+// tree, under the cache directory (see WithCacheDir), per rustc version,
+// target and RUSTFLAGS; C:
 // -ffile-prefix-map). Image layers carry fixed
 // timestamps.
 //

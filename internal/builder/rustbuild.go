@@ -48,9 +48,14 @@ func nativeTriple(goarch string) (string, error) {
 // on a copy of the local packages at a path fixed by their layout (see
 // stageRust, which also keeps cargo's fingerprints fresh); that path
 // is remapped to /src and the target directory, outside the source tree
-// under the cache directory and keyed by the toolchain (rustc -vV), to
-// /target. Two checkouts at different paths give the same bytes and share
-// the compiled dependencies.
+// under the cache directory, to /target. Two checkouts at different paths
+// give the same bytes and share the compiled dependencies.
+//
+// The target directory is keyed by the toolchain (rustc -vV), the target
+// and the flags every crate is compiled with (cargoTargetKey): cargo 1.63
+// does not put RUSTFLAGS into its artifact hashes, so builds with other
+// flags sharing a directory would overwrite each other's dependencies and
+// rebuild them all every time they alternate.
 func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
@@ -75,7 +80,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
-	targetDir := filepath.Join(b.cacheDir, "cargo-target", key)
+	targetDir := filepath.Join(b.cacheDir, "cargo-target", cargoTargetKey(key, target, flags))
 	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, filepath.Join(b.cacheDir, "rust-stage", key))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
@@ -135,6 +140,18 @@ func cargoExecutables(out []byte) ([]string, error) {
 		return nil, fmt.Errorf("read cargo output: %w", err)
 	}
 	return exes, nil
+}
+
+// cargoTargetKey names the Cargo target directory of builds with toolchain
+// key toolchain, for target, with flags: the toolchain key and a hash of the
+// target and the flags.
+func cargoTargetKey(toolchain, target string, flags []string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", target)
+	for _, f := range flags {
+		fmt.Fprintf(h, "%s\x00", f)
+	}
+	return toolchain + "-" + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // rustToolchain returns a short key of `rustc -vV` (version, commit, host,

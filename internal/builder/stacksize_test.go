@@ -141,3 +141,28 @@ func TestWasmStackSize(t *testing.T) {
 		}
 	}
 }
+
+// TestCargoTargetKey checks that Rust builds with other flags or another
+// target get their own Cargo target directory, so they do not overwrite
+// each other's compiled dependencies (cargo 1.63 does not hash RUSTFLAGS
+// into artifact names).
+func TestCargoTargetKey(t *testing.T) {
+	base := cargoTargetKey("rustc-1.63.0-abcd", rustflags.WasmTarget, rustflags.Wasm())
+	if base != cargoTargetKey("rustc-1.63.0-abcd", rustflags.WasmTarget, rustflags.Wasm()) {
+		t.Error("the same toolchain, target and flags give two keys")
+	}
+	if !strings.HasPrefix(base, "rustc-1.63.0-abcd-") {
+		t.Errorf("key %q does not start with the toolchain key", base)
+	}
+	for name, key := range map[string]string{
+		"other toolchain": cargoTargetKey("rustc-1.64.0-abcd", rustflags.WasmTarget, rustflags.Wasm()),
+		"other target":    cargoTargetKey("rustc-1.63.0-abcd", "x86_64-unknown-linux-gnu", rustflags.Wasm()),
+		"other flags":     cargoTargetKey("rustc-1.63.0-abcd", rustflags.WasmTarget, []string{"-C", "panic=abort"}),
+		"opt level":       cargoTargetKey("rustc-1.63.0-abcd", rustflags.WasmTarget, append(rustflags.Wasm(), "-C", "opt-level=s")),
+		"flags split":     cargoTargetKey("rustc-1.63.0-abcd", rustflags.WasmTarget, []string{"-C panic=abort", "-C", "target-feature=+simd128"}),
+	} {
+		if key == base {
+			t.Errorf("%s: same key %q", name, key)
+		}
+	}
+}
