@@ -166,7 +166,7 @@ clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 rotateCertificates: false
 serverTLSBootstrap: false
-maxPods: 110
+maxPods: 250
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 evictionHard:
