@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/procmem"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -81,7 +82,7 @@ func TestKubernetesDensity(t *testing.T) {
 			var ps, us, rs []float64
 			for _, pod := range pods {
 				m := pod.byProcess[comm]
-				ps, us, rs = append(ps, mib(m.pss)), append(us, mib(m.private())), append(rs, mib(m.rss))
+				ps, us, rs = append(ps, mib(m.PSS)), append(us, mib(m.Private())), append(rs, mib(m.RSS))
 			}
 			fmt.Fprintf(&parts, "| %s | %.2f | %.2f | %.2f |\n", comm, median(ps), median(us), median(rs))
 		}
@@ -185,8 +186,8 @@ func podReady(pod corev1.Pod) bool {
 // podMemory is what the processes of one pod use, in total and by process name.
 type podMemory struct {
 	pids      []int
-	total     memUse
-	byProcess map[string]memUse
+	total     procmem.Use
+	byProcess map[string]procmem.Use
 }
 
 // memory reads the memory of every process of every Ready pod of the kind.
@@ -194,20 +195,21 @@ func (k *densityKind) memory(ctx context.Context, t *testing.T, c *cluster) []po
 	t.Helper()
 	var out []podMemory
 	for _, pod := range k.readyPods(ctx, t, c) {
-		pids, err := podProcesses(string(pod.UID))
+		pids, err := procmem.PodPIDs(string(pod.UID))
 		if err != nil {
 			t.Fatalf("pod %s: %v", pod.Name, err)
 		}
-		pm := podMemory{pids: pids, byProcess: map[string]memUse{}}
+		pids = append(pids, procmem.Shims(pids)...)
+		pm := podMemory{pids: pids, byProcess: map[string]procmem.Use{}}
 		for _, pid := range pids {
-			m, err := readRollup(pid)
+			m, err := procmem.Rollup(pid)
 			if err != nil {
 				t.Logf("pid %d of pod %s: %v", pid, pod.Name, err)
 				continue
 			}
-			comm := processName(pid)
-			pm.total = pm.total.add(m)
-			pm.byProcess[comm] = pm.byProcess[comm].add(m)
+			comm := procmem.Name(pid)
+			pm.total = pm.total.Add(m)
+			pm.byProcess[comm] = pm.byProcess[comm].Add(m)
 		}
 		out = append(out, pm)
 	}
@@ -219,8 +221,8 @@ func (k *densityKind) memory(ctx context.Context, t *testing.T, c *cluster) []po
 func summarize(pods []podMemory) (pss, unique, rss, total float64) {
 	var ps, us, rs []float64
 	for _, p := range pods {
-		ps, us, rs = append(ps, mib(p.total.pss)), append(us, mib(p.total.private())), append(rs, mib(p.total.rss))
-		total += mib(p.total.pss)
+		ps, us, rs = append(ps, mib(p.total.PSS)), append(us, mib(p.total.Private())), append(rs, mib(p.total.RSS))
+		total += mib(p.total.PSS)
 	}
 	return median(ps), median(us), median(rs), total
 }
@@ -254,18 +256,17 @@ func median(v []float64) float64 {
 func sharedMappings(t *testing.T, pods []podMemory) string {
 	t.Helper()
 	type acc struct {
-		files    map[string]bool
-		runners  int
-		use      memUse
-		pssTotal int64
+		files   map[string]bool
+		runners int
+		use     procmem.Use
 	}
 	groups := map[string]*acc{"compiled module (*.cwasm)": {files: map[string]bool{}}, "runner binary": {files: map[string]bool{}}}
 	for _, pod := range pods {
 		for _, pid := range pod.pids {
-			if processName(pid) != "faaswasm-runner" {
+			if procmem.Name(pid) != "faaswasm-runner" {
 				continue
 			}
-			maps, err := readSmaps(pid)
+			maps, err := procmem.Mappings(pid)
 			if err != nil {
 				t.Logf("smaps of %d: %v", pid, err)
 				continue
@@ -283,7 +284,7 @@ func sharedMappings(t *testing.T, pods []podMemory) string {
 				}
 				a := groups[group]
 				a.files[path] = true
-				a.use = a.use.add(m)
+				a.use = a.use.Add(m)
 				if !seen[group] {
 					a.runners++
 					seen[group] = true
@@ -295,7 +296,7 @@ func sharedMappings(t *testing.T, pods []podMemory) string {
 	b.WriteString("\nFiles every Wasm runner maps (summed over all runners, MiB):\n\n| mapping | files | runners mapping it | RSS summed | PSS summed | unique summed |\n|---|---|---|---|---|---|\n")
 	for _, name := range []string{"compiled module (*.cwasm)", "runner binary"} {
 		a := groups[name]
-		fmt.Fprintf(&b, "| %s | %d | %d | %.2f | %.2f | %.2f |\n", name, len(a.files), a.runners, mib(a.use.rss), mib(a.use.pss), mib(a.use.private()))
+		fmt.Fprintf(&b, "| %s | %d | %d | %.2f | %.2f | %.2f |\n", name, len(a.files), a.runners, mib(a.use.RSS), mib(a.use.PSS), mib(a.use.Private()))
 	}
 	return b.String()
 }

@@ -1,0 +1,138 @@
+package procmem
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestSelf reads the test process's own memory: PSS and private memory
+// are positive and at most its RSS, and its binary's mapping is found by
+// path.
+func TestSelf(t *testing.T) {
+	pid := os.Getpid()
+	m, err := Rollup(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RSS <= 0 || m.PSS <= 0 || m.PSS > m.RSS || m.Private() <= 0 || m.Private() > m.RSS {
+		t.Fatalf("Rollup(self) = %+v", m)
+	}
+	maps, err := Mappings(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maps[exe].RSS <= 0 {
+		t.Fatalf("Mappings(self) has no resident pages of %s", exe)
+	}
+	var sum Use
+	for _, u := range maps {
+		sum = sum.Add(u)
+	}
+	if sum.RSS <= 0 || sum.PSS > sum.RSS {
+		t.Fatalf("Mappings(self) summed = %+v", sum)
+	}
+	if pp := ParentPID(pid); pp != os.Getppid() {
+		t.Fatalf("ParentPID = %d, want %d", pp, os.Getppid())
+	}
+	if Name(pid) == "" {
+		t.Fatal("Name(self) is empty")
+	}
+}
+
+// TestGone: a process that does not exist has an error, no name, no parent.
+func TestGone(t *testing.T) {
+	const pid = 1 << 30 // above pid_max
+	if _, err := Rollup(pid); err == nil {
+		t.Error("Rollup of a missing process: no error")
+	}
+	if Name(pid) != "" || ParentPID(pid) != 0 {
+		t.Error("a missing process has a name or a parent")
+	}
+}
+
+// TestPodPIDs finds a pod's processes in a cgroup tree laid out like the
+// kubelet's with either driver, and refuses an unknown pod.
+func TestPodPIDs(t *testing.T) {
+	const uid = "0f1e2d3c-aaaa-bbbb-cccc-123456789abc"
+	for _, podDir := range []string{
+		"kubepods/burstable/pod" + uid,
+		"kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_aaaa_bbbb_cccc_123456789abc.slice",
+	} {
+		root := t.TempDir()
+		for dir, procs := range map[string]string{
+			podDir:                           "",
+			podDir + "/pause":                "11\n",
+			podDir + "/container1":           "12\n13\n",
+			"kubepods/besteffort/podother/c": "99\n",
+		} {
+			if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, dir, "cgroup.procs"), []byte(procs), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		roots := []string{filepath.Join(root, "missing"), filepath.Join(root, "kubepods"), filepath.Join(root, "kubepods.slice")}
+		pids, err := podPIDs(uid, roots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(pids)
+		if !slices.Equal(pids, []int{11, 12, 13}) {
+			t.Errorf("%s: pids = %v, want [11 12 13]", podDir, pids)
+		}
+		if _, err := podPIDs("nope", roots); err == nil {
+			t.Errorf("%s: an unknown pod: no error", podDir)
+		}
+	}
+}
+
+// TestShims finds a child's parent when it is named containerd-shim*
+// (a script of that name starting a sleep) and no shim for the test
+// process, whose parent is go test.
+func TestShims(t *testing.T) {
+	if s := Shims([]int{os.Getpid()}); len(s) != 0 {
+		t.Errorf("Shims(self) = %v", s)
+	}
+	script := filepath.Join(t.TempDir(), "containerd-shim-fake")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 60 &\necho $!\nwait\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(child, syscall.SIGKILL)
+		cmd.Wait()
+	})
+	if s := Shims([]int{child}); !slices.Equal(s, []int{cmd.Process.Pid}) {
+		t.Errorf("Shims(sleep) = %v, want [%d] (its parent %q)", s, cmd.Process.Pid, Name(ParentPID(child)))
+	}
+	if s := Shims([]int{child, cmd.Process.Pid}); len(s) != 0 {
+		t.Errorf("Shims(sleep, its parent) = %v: the parent is in the set", s)
+	}
+}
