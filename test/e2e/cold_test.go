@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
@@ -39,15 +41,26 @@ func (c *servedCounter) get(name string) int {
 	return c.n[name]
 }
 
+// withCustomSection returns module with a custom section appended: another
+// module digest with the same behaviour, which the provider must compile.
+func withCustomSection(module []byte, name, payload string) []byte {
+	body := binary.AppendUvarint(nil, uint64(len(name))) // unsigned LEB128
+	body = append(append(body, name...), payload...)
+	out := append(append([]byte{}, module...), 0) // section id 0: custom
+	out = binary.AppendUvarint(out, uint64(len(body)))
+	return append(out, body...)
+}
+
 // TestKubernetesColdWasm proves that a Wasm function without a ready pod is
 // served by the provider: its first call after the deploy answers 200
 // before any pod is ready, calls move to the pods once one is, and a call
 // after a scale to zero is answered at once while the pods come back. It
 // measures, in one run and with medians of FAAS_WASM_E2E_COLD_N rounds
-// (default 10), deploy → first 200 and scale from zero → 200 of the Wasm
-// function (module cached) and of its container twin, and the first deploy
-// that compiles the module. Needs the Wasm shim (FAAS_WASM_E2E_WASM=1) for
-// the pods.
+// (default 10), deploy → first 200 of the Wasm function whose image digest
+// the provider has seen (module cached: no pull, no compile), of a Wasm
+// image with a new module digest each round (pulled and compiled), and of
+// the container twin; and scale from zero → 200 of the Wasm function and
+// the container. Needs the Wasm shim (FAAS_WASM_E2E_WASM=1) for the pods.
 func TestKubernetesColdWasm(t *testing.T) {
 	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
 		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
@@ -67,6 +80,19 @@ func TestKubernetesColdWasm(t *testing.T) {
 	tag := fmt.Sprint(time.Now().UnixNano())
 	wasmImage := c.pushFunction(ctx, t, "prime-numbers-wasm", tag)
 	containerImage := c.pushFunction(ctx, t, "prime-numbers", tag)
+	pulled, err := oci.PullWasm(ctx, wasmImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// newDigest pushes the module with a custom section naming the round.
+	newDigest := func(i int) string {
+		t.Helper()
+		img, err := oci.WasmImage(withCustomSection(pulled.Module, "faas-wasm-e2e", fmt.Sprint(tag, "-", i)), pulled.Form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.push(ctx, t, img, "prime-numbers-wasm", fmt.Sprintf("%s-new%d", tag, i))
+	}
 
 	dir := t.TempDir()
 	runner, err := local.NewWasmRunner(filepath.Join(dir, "cache"), nil)
@@ -138,10 +164,17 @@ func TestKubernetesColdWasm(t *testing.T) {
 	}
 	waitFor(t, 3*time.Minute, "cold-0 scaled back up with a ready pod", func() bool { return len(c.podAddrs(ctx, t, "cold-0")) > 0 })
 
-	var wasmDeploy, containerDeploy, wasmWake, containerWake []time.Duration
+	var wasmDeploy, newDeploy, containerDeploy, wasmWake, containerWake []time.Duration
+	newServed := 0
 	for i := 1; i <= rounds; i++ {
-		w, ct := fmt.Sprintf("cold-%d", i), fmt.Sprintf("ctr-%d", i)
+		w, ct, nw := fmt.Sprintf("cold-%d", i), fmt.Sprintf("ctr-%d", i), fmt.Sprintf("new-%d", i)
 		wasmDeploy = append(wasmDeploy, deploy(w, wasmImage))
+		if served.get(w) != 1 {
+			t.Errorf("first call of %s served by the provider %d times, want 1", w, served.get(w))
+		}
+		newDeploy = append(newDeploy, deploy(nw, newDigest(i)))
+		newServed += min(served.get(nw), 1)
+		p.expect(t, 202, "DELETE", "/system/functions", fw.DeleteFunctionRequest{FunctionName: nw})
 		containerDeploy = append(containerDeploy, deploy(ct, containerImage))
 		podsReady(w)
 		podsReady(ct)
@@ -160,8 +193,8 @@ func TestKubernetesColdWasm(t *testing.T) {
 		}
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-	t.Logf("BENCH cold Wasm (%d rounds, medians): deploy -> first 200: wasm (module cached) %s, container %s; first deploy (compile) %s; scale from zero -> 200: wasm %s, container %s",
-		rounds, ms(medianOf(wasmDeploy)), ms(medianOf(containerDeploy)), ms(compile), ms(medianOf(wasmWake)), ms(medianOf(containerWake)))
-	t.Logf("BENCH raw: wasm deploy %v; container deploy %v; wasm wake %v; container wake %v", wasmDeploy, containerDeploy, wasmWake, containerWake)
+	t.Logf("BENCH cold Wasm (%d rounds, medians): deploy -> first 200: wasm (module cached) %s, wasm (new digest: pull + compile) %s (first 200 from the provider in %d of %d), container %s; first deploy (compile) %s; scale from zero -> 200: wasm %s, container %s",
+		rounds, ms(medianOf(wasmDeploy)), ms(medianOf(newDeploy)), newServed, rounds, ms(medianOf(containerDeploy)), ms(compile), ms(medianOf(wasmWake)), ms(medianOf(containerWake)))
+	t.Logf("BENCH raw: wasm deploy %v; new-digest deploy %v; container deploy %v; wasm wake %v; container wake %v", wasmDeploy, newDeploy, containerDeploy, wasmWake, containerWake)
 	p.expect(t, 202, "DELETE", "/system/functions", fw.DeleteFunctionRequest{FunctionName: "cold-0"})
 }
