@@ -100,7 +100,8 @@ func TestDefaults(t *testing.T) {
 		"read-timeout": "60s", "write-timeout": "60s", "function-timeout": "60s", "scale-from-zero-timeout": "30s",
 		"max-replicas": "20", "max-body-bytes": "33554432", "autoscale": "true", "autoscale-interval": "2s",
 		"scale-down-cooldown": "1m", "log-level": "info", "log-format": "json", "basic-auth": "true",
-		"secret-mount-path": "/var/openfaas/secrets", "cold-wasm-concurrency": "8", "cold-wasm-memory": "1Gi"}
+		"secret-mount-path": "/var/openfaas/secrets", "cold-wasm-concurrency": "8", "cold-wasm-memory": "1Gi",
+		"wasm-module-cache": "256Mi"}
 	got := argsOf(prov.Args)
 	for k := range got {
 		if strings.HasPrefix(k, "async") || k == "nats-url" {

@@ -62,6 +62,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"negative cold concurrency", set("provider.coldWasm.concurrency", -1)},
 		{"cold memory not a quantity", set("provider.coldWasm.memory", "lots")},
 		{"zero cold memory", set("provider.coldWasm.memory", "0")},
+		{"module cache not a quantity", set("provider.coldWasm.moduleCache", "lots")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

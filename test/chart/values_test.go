@@ -102,7 +102,7 @@ func TestNonDefaultValues(t *testing.T) {
 		{"provider values", Release{}, set("provider.image", "127.0.0.1:5000/faas-wasm:dev", "provider.port", 9000, "provider.functionTimeout", "2m",
 			"provider.scaleFromZeroTimeout", "45s", "provider.maxReplicas", 5, "provider.maxBodyBytes", 1048576, "provider.autoscale", false,
 			"provider.logLevel", "debug", "provider.extraArgs", []any{"--shutdown-timeout=5s"}, "provider.replicas", 2,
-			"provider.coldWasm.concurrency", 0, "provider.coldWasm.memory", "3Gi",
+			"provider.coldWasm.concurrency", 0, "provider.coldWasm.memory", "3Gi", "provider.coldWasm.moduleCache", "0",
 			"gateway.image", "example.com/gateway:1", "gateway.upstreamTimeout", "30s", "gateway.scaleFromZero", false,
 			"gateway.service.type", "NodePort", "gateway.service.nodePort", 31112), func(t *testing.T, m *Manifest) {
 			var dep appsv1.Deployment
@@ -111,7 +111,7 @@ func TestNonDefaultValues(t *testing.T) {
 			args := argsOf(spec.Containers[1].Args)
 			for k, v := range map[string]string{"addr": ":9000", "function-timeout": "2m", "scale-from-zero-timeout": "45s", "max-replicas": "5",
 				"max-body-bytes": "1048576", "autoscale": "false", "log-level": "debug", "shutdown-timeout": "5s",
-				"cold-wasm-concurrency": "0", "cold-wasm-memory": "3Gi"} {
+				"cold-wasm-concurrency": "0", "cold-wasm-memory": "3Gi", "wasm-module-cache": "0"} {
 				if args[k] != v {
 					t.Errorf("--%s=%q, want %q", k, args[k], v)
 				}
