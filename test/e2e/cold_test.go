@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/faas-wasm/faas-wasm/internal/backend/k8s"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
@@ -39,16 +39,6 @@ func (c *servedCounter) get(name string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n[name]
-}
-
-// withCustomSection returns module with a custom section appended: another
-// module digest with the same behaviour, which the provider must compile.
-func withCustomSection(module []byte, name, payload string) []byte {
-	body := binary.AppendUvarint(nil, uint64(len(name))) // unsigned LEB128
-	body = append(append(body, name...), payload...)
-	out := append(append([]byte{}, module...), 0) // section id 0: custom
-	out = binary.AppendUvarint(out, uint64(len(body)))
-	return append(out, body...)
 }
 
 // TestKubernetesColdWasm proves that a Wasm function without a ready pod is
@@ -87,7 +77,7 @@ func TestKubernetesColdWasm(t *testing.T) {
 	// newDigest pushes the module with a custom section naming the round.
 	newDigest := func(i int) string {
 		t.Helper()
-		img, err := oci.WasmImage(withCustomSection(pulled.Module, "faas-wasm-e2e", fmt.Sprint(tag, "-", i)), pulled.Form)
+		img, err := oci.WasmImage(ocitest.WithCustomSection(pulled.Module, "faas-wasm-e2e", fmt.Sprint(tag, "-", i)), pulled.Form)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +34,7 @@ var echoModule struct {
 	err   error
 }
 
-func buildEcho(t *testing.T) []byte {
+func buildEcho(t testing.TB) []byte {
 	t.Helper()
 	echoModule.once.Do(func() {
 		dir, err := os.MkdirTemp("", "k8s-cold-")
@@ -92,7 +93,7 @@ type coldRig struct {
 
 // newColdRig starts the rig with budget (zero fields take 4 calls and
 // 1 GiB) and the echo module pushed as registry/fn/echo:1.
-func newColdRig(t *testing.T, budget ColdServe) *coldRig {
+func newColdRig(t testing.TB, budget ColdServe) *coldRig {
 	t.Helper()
 	module := buildEcho(t)
 	r := &coldRig{c: newFake(), obs: &coldCounter{}, dir: t.TempDir()}
@@ -116,7 +117,7 @@ func newColdRig(t *testing.T, budget ColdServe) *coldRig {
 	return r
 }
 
-func (r *coldRig) push(t *testing.T, name string, module []byte) string {
+func (r *coldRig) push(t testing.TB, name string, module []byte) string {
 	t.Helper()
 	img, err := oci.WasmImage(module, oci.FormOCILayer)
 	if err != nil {
@@ -359,7 +360,7 @@ func TestColdServeLimits(t *testing.T) {
 }
 
 // waitLoaded waits until the provider has loaded fn ahead of its first call.
-func (r *coldRig) waitLoaded(t *testing.T, fn string) {
+func (r *coldRig) waitLoaded(t testing.TB, fn string) {
 	t.Helper()
 	// The first load compiles the module: allow for a slow machine.
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Millisecond) {
@@ -422,4 +423,53 @@ func TestColdServePlanOncePerDeploy(t *testing.T) {
 	if p := plan(); p == first || p.ok {
 		t.Fatalf("plan after the update: %+v", p)
 	}
+}
+
+// BenchmarkColdDeployFirstCall measures, in the provider alone (fake API
+// server, real engine, loopback registry), deploy -> first answer served by
+// the provider: of a Wasm function whose image digest is cached (one HEAD
+// to resolve the tag, no pull, no compile), and of one whose module is new
+// (pulled and compiled: the echo module with a custom section naming the
+// iteration). Run with -benchtime=10x.
+func BenchmarkColdDeployFirstCall(b *testing.B) {
+	r := newColdRig(b, ColdServe{})
+	module := buildEcho(b)
+	ctx := context.Background()
+	seq := 0
+	first := func(b *testing.B, image string) {
+		seq++
+		name := fmt.Sprintf("fn-%d", seq)
+		if err := r.b.Deploy(ctx, provider.FunctionDeployment{Service: name, Image: image}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if h, err := r.b.Invoker(ctx, name, ""); err == nil {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+				if rec.Code == http.StatusCreated {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.StopTimer()
+		if err := r.b.Delete(ctx, name, ""); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	first(b, r.image("echo")) // compiles the echo module once
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			first(b, r.image("echo"))
+		}
+	})
+	b.Run("new-digest", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			image := r.push(b, fmt.Sprintf("echo-%d", seq), ocitest.WithCustomSection(module, "bench", fmt.Sprint(seq)))
+			b.StartTimer()
+			first(b, image)
+		}
+	})
 }

@@ -10,6 +10,7 @@
 package ocitest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log"
@@ -92,6 +93,17 @@ func NewCountingRegistry(t testing.TB) (string, *Requests) {
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://"), counts
+}
+
+// WithCustomSection returns a copy of a WebAssembly module with a custom
+// section appended: a module of another digest that behaves the same, for
+// tests that need a new module (one to pull and compile) cheaply.
+func WithCustomSection(module []byte, name, payload string) []byte {
+	body := binary.AppendUvarint(nil, uint64(len(name))) // unsigned LEB128
+	body = append(append(body, name...), payload...)
+	out := append(append([]byte{}, module...), 0) // section id 0: custom
+	out = binary.AppendUvarint(out, uint64(len(body)))
+	return append(out, body...)
 }
 
 // ClosedAddr returns a loopback host:port on which nothing listens, for

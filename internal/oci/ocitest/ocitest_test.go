@@ -43,3 +43,12 @@ func TestNewCountingRegistry(t *testing.T) {
 		t.Fatalf("after Reset: %s", counts)
 	}
 }
+
+func TestWithCustomSection(t *testing.T) {
+	module := []byte("\x00asm\x01\x00\x00\x00")
+	got := WithCustomSection(module, "n", "pay")
+	want := "\x00asm\x01\x00\x00\x00" + "\x00\x05\x01npay"
+	if string(got) != want || string(module) != "\x00asm\x01\x00\x00\x00" {
+		t.Fatalf("got %q, want %q (input unchanged)", got, want)
+	}
+}
