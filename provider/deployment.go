@@ -58,6 +58,9 @@ func Validate(d FunctionDeployment) error {
 	if _, err := ScaleToZeroAfter(d.Labels); err != nil {
 		return err
 	}
+	if _, _, err := ScaleLoad(d.Labels); err != nil {
+		return err
+	}
 	switch rt := d.Annotations[AnnotationRuntime]; rt {
 	case "", RuntimeWasm, RuntimeContainer:
 	default:

@@ -23,6 +23,7 @@ func TestValidate(t *testing.T) {
 				AnnotationWasmMaxConcurrency: "4", AnnotationAllowedHosts: "api.example.com:443"}
 		}),
 		with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleZero: "true", LabelScaleMin: "0"} }),
+		with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleType: ScaleTypeCapacity, LabelScaleTarget: "2.5"} }),
 	} {
 		if err := Validate(d); err != nil {
 			t.Errorf("Validate(%+v) = %v", d, err)
@@ -40,6 +41,8 @@ func TestValidate(t *testing.T) {
 		{with(func(d *FunctionDeployment) { d.EnvVars = map[string]string{"A=B": "c"} }), "environment variable"},
 		{with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleMin: "3", LabelScaleMax: "2"} }), LabelScaleMin},
 		{with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleZero: "yes"} }), LabelScaleZero},
+		{with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleType: "memory"} }), LabelScaleType},
+		{with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleTarget: "0"} }), LabelScaleTarget},
 		{with(func(d *FunctionDeployment) { d.Annotations = map[string]string{AnnotationRuntime: "jvm"} }), "jvm"},
 		{with(func(d *FunctionDeployment) { d.Annotations = map[string]string{AnnotationWasmMode: "hot"} }), AnnotationWasmMode},
 		{with(func(d *FunctionDeployment) { d.Annotations = map[string]string{AnnotationWasmMaxConcurrency: "0"} }), AnnotationWasmMaxConcurrency},

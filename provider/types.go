@@ -34,6 +34,12 @@ const (
 	LabelScaleZero = "com.openfaas.scale.zero"
 	// LabelScaleZeroDuration is the idle time before scale to zero (a Go duration, e.g. "15m").
 	LabelScaleZeroDuration = "com.openfaas.scale.zero-duration"
+	// LabelScaleType selects the autoscaler's load measure: ScaleTypeRPS,
+	// ScaleTypeCapacity or ScaleTypeCPU.
+	LabelScaleType = "com.openfaas.scale.type"
+	// LabelScaleTarget is the load one replica should carry, in the unit of
+	// the scale type: calls per second, calls in flight or millicores.
+	LabelScaleTarget = "com.openfaas.scale.target"
 	// LabelFunction is added to every function's labels with the function's name.
 	LabelFunction = "faas_function"
 )

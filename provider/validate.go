@@ -99,3 +99,37 @@ func ScaleToZeroAfter(labels map[string]string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Load measures of com.openfaas.scale.type.
+const (
+	ScaleTypeRPS      = "rps"
+	ScaleTypeCapacity = "capacity"
+	ScaleTypeCPU      = "cpu"
+)
+
+// ValidScaleType reports whether t is one of the load measures.
+func ValidScaleType(t string) bool {
+	return t == ScaleTypeRPS || t == ScaleTypeCapacity || t == ScaleTypeCPU
+}
+
+// ScaleLoad reads com.openfaas.scale.type and com.openfaas.scale.target.
+// An absent label gives "" or 0: the autoscaler's default applies.
+//
+// # Errors
+// ErrInvalid for an unknown type or a target that is not a positive number.
+func ScaleLoad(labels map[string]string) (typ string, target float64, err error) {
+	if v, ok := labels[LabelScaleType]; ok {
+		if !ValidScaleType(v) {
+			return "", 0, fmt.Errorf("label %s=%q: want rps, capacity or cpu: %w", LabelScaleType, v, ErrInvalid)
+		}
+		typ = v
+	}
+	if v, ok := labels[LabelScaleTarget]; ok {
+		t, err := strconv.ParseFloat(v, 64)
+		if err != nil || t <= 0 || math.IsInf(t, 0) || math.IsNaN(t) {
+			return "", 0, fmt.Errorf("label %s=%q is not a positive number: %w", LabelScaleTarget, v, ErrInvalid)
+		}
+		target = t
+	}
+	return typ, target, nil
+}

@@ -110,6 +110,36 @@ func TestScaleToZeroAfter(t *testing.T) {
 	}
 }
 
+func TestScaleLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		typ    string
+		target float64
+		err    bool
+	}{
+		{"unset", nil, "", 0, false},
+		{"type and target", map[string]string{LabelScaleType: ScaleTypeCPU, LabelScaleTarget: "300"}, ScaleTypeCPU, 300, false},
+		{"target only", map[string]string{LabelScaleTarget: "0.5"}, "", 0.5, false},
+		{"unknown type", map[string]string{LabelScaleType: "RPS"}, "", 0, true},
+		{"zero target", map[string]string{LabelScaleTarget: "0"}, "", 0, true},
+		{"negative target", map[string]string{LabelScaleTarget: "-3"}, "", 0, true},
+		{"infinite target", map[string]string{LabelScaleTarget: "+Inf"}, "", 0, true},
+		{"NaN target", map[string]string{LabelScaleTarget: "NaN"}, "", 0, true},
+		{"word target", map[string]string{LabelScaleTarget: "ten"}, "", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			typ, target, err := ScaleLoad(tc.labels)
+			if (err != nil) != tc.err || typ != tc.typ || target != tc.target {
+				t.Fatalf("ScaleLoad = %q, %g, %v; want %q, %g, err=%v", typ, target, err, tc.typ, tc.target, tc.err)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+}
+
 func TestSecretData(t *testing.T) {
 	if got := string((Secret{Value: "v"}).Data()); got != "v" {
 		t.Errorf("Data() = %q, want v", got)

@@ -12,22 +12,6 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// Labels read by the autoscaler.
-const (
-	// LabelScaleTarget is the load one replica should carry (default 50), in
-	// the unit of the scale type: calls per second, calls in flight or millicores.
-	LabelScaleTarget = "com.openfaas.scale.target"
-	// LabelScaleType selects the load measure: TypeRPS, TypeCapacity or TypeCPU.
-	LabelScaleType = "com.openfaas.scale.type"
-)
-
-// Scale types.
-const (
-	TypeRPS      = "rps"
-	TypeCapacity = "capacity"
-	TypeCPU      = "cpu"
-)
-
 // Defaults of the options.
 const (
 	DefaultInterval    = 2 * time.Second
@@ -70,7 +54,7 @@ func WithCooldown(d time.Duration) Option { return func(o *options) { o.cooldown
 func WithDefaultTarget(t float64) Option { return func(o *options) { o.target = t } }
 
 // WithDefaultType sets the scale type of functions without
-// com.openfaas.scale.type (default TypeRPS).
+// com.openfaas.scale.type (default provider.ScaleTypeRPS).
 func WithDefaultType(t string) Option { return func(o *options) { o.scaleType = t } }
 
 // WithMaxReplicas sets the ceiling of functions without
@@ -108,7 +92,7 @@ type Autoscaler struct {
 func New(b provider.Backend, src LoadSource, opts ...Option) (*Autoscaler, error) {
 	o := options{
 		interval: DefaultInterval, cooldown: DefaultCooldown, target: DefaultTarget,
-		scaleType: TypeRPS, maxReplicas: DefaultMaxReplicas, loadScaling: true, now: time.Now, log: slog.Default(),
+		scaleType: provider.ScaleTypeRPS, maxReplicas: DefaultMaxReplicas, loadScaling: true, now: time.Now, log: slog.Default(),
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -120,7 +104,7 @@ func New(b provider.Backend, src LoadSource, opts ...Option) (*Autoscaler, error
 		return nil, fmt.Errorf("autoscaler: interval %s and cool-down %s must be positive: %w", o.interval, o.cooldown, provider.ErrInvalid)
 	case o.target <= 0:
 		return nil, fmt.Errorf("autoscaler: default target %g must be positive: %w", o.target, provider.ErrInvalid)
-	case o.scaleType != TypeRPS && o.scaleType != TypeCapacity && o.scaleType != TypeCPU:
+	case !provider.ValidScaleType(o.scaleType):
 		return nil, fmt.Errorf("autoscaler: default type %q: want rps, capacity or cpu: %w", o.scaleType, provider.ErrInvalid)
 	case o.maxReplicas == 0:
 		return nil, fmt.Errorf("autoscaler: max replicas must be at least 1: %w", provider.ErrInvalid)

@@ -1,9 +1,7 @@
 package autoscale
 
 import (
-	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
@@ -83,14 +81,14 @@ func (a *Autoscaler) decide(s *fnState, st provider.FunctionStatus, load metrics
 	}
 	d := decision{replicas: cur, reason: "steady"}
 	switch {
-	case typ == TypeRPS:
+	case typ == provider.ScaleTypeRPS:
 		if load.Invocations > prev.Invocations {
 			d.load = float64(load.Invocations-prev.Invocations) / dt
 		}
-	case typ == TypeCPU && st.Usage != nil && st.Usage.CPU > 0:
+	case typ == provider.ScaleTypeCPU && st.Usage != nil && st.Usage.CPU > 0:
 		d.load = st.Usage.CPU
 	default: // capacity, and cpu without usage
-		if typ == TypeCPU && !s.cpuWarned {
+		if typ == provider.ScaleTypeCPU && !s.cpuWarned {
 			s.cpuWarned, d.warnCPU = true, true
 		}
 		if load.Busy > prev.Busy {
@@ -122,27 +120,21 @@ func (a *Autoscaler) decide(s *fnState, st provider.FunctionStatus, load metrics
 	return d, nil
 }
 
-// spec reads the scale type and per-replica target of a function.
+// spec reads the scale type and per-replica target of a function, the
+// options' defaults where its labels set none.
 //
 // # Errors
-// provider.ErrInvalid for an unknown type or a target that is not a
-// positive number.
+// provider.ErrInvalid from provider.ScaleLoad.
 func (a *Autoscaler) spec(labels map[string]string) (string, float64, error) {
-	typ, target := a.o.scaleType, a.o.target
-	if v, ok := labels[LabelScaleType]; ok {
-		switch v {
-		case TypeRPS, TypeCapacity, TypeCPU:
-			typ = v
-		default:
-			return "", 0, fmt.Errorf("label %s=%q: want rps, capacity or cpu: %w", LabelScaleType, v, provider.ErrInvalid)
-		}
+	typ, target, err := provider.ScaleLoad(labels)
+	if err != nil {
+		return "", 0, err
 	}
-	if v, ok := labels[LabelScaleTarget]; ok {
-		t, err := strconv.ParseFloat(v, 64)
-		if err != nil || t <= 0 || math.IsInf(t, 0) || math.IsNaN(t) {
-			return "", 0, fmt.Errorf("label %s=%q is not a positive number: %w", LabelScaleTarget, v, provider.ErrInvalid)
-		}
-		target = t
+	if typ == "" {
+		typ = a.o.scaleType
+	}
+	if target == 0 {
+		target = a.o.target
 	}
 	return typ, target, nil
 }

@@ -53,19 +53,19 @@ func TestDecisions(t *testing.T) {
 		noScaling bool
 		opts      []Option
 	}{
-		{name: "rps above target scales up at once", labels: l(LabelScaleTarget, "10"), initial: 1,
+		{name: "rps above target scales up at once", labels: l(provider.LabelScaleTarget, "10"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 45, 0, 5)}},
-		{name: "capacity is the average in flight", labels: l(LabelScaleType, "capacity", LabelScaleTarget, "2"), initial: 1,
+		{name: "capacity is the average in flight", labels: l(provider.LabelScaleType, "capacity", provider.LabelScaleTarget, "2"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 0, 7, 4)}},
-		{name: "bounded by max", labels: l(LabelScaleTarget, "10", provider.LabelScaleMax, "3"), initial: 1,
+		{name: "bounded by max", labels: l(provider.LabelScaleTarget, "10", provider.LabelScaleMax, "3"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 500, 0, 3)}},
-		{name: "default max is the option", labels: l(LabelScaleTarget, "1"), initial: 1,
+		{name: "default max is the option", labels: l(provider.LabelScaleTarget, "1"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 500, 0, 20)}},
-		{name: "scale-down waits for the cool-down then goes to min", labels: l(LabelScaleTarget, "10"), initial: 1,
+		{name: "scale-down waits for the cool-down then goes to min", labels: l(provider.LabelScaleTarget, "10"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(4*time.Second, 50, 0, 5), p(28*time.Second, 0, 0, 5), p(6*time.Second, 0, 0, 1)}},
-		{name: "min floors scale-down", labels: l(LabelScaleTarget, "10", provider.LabelScaleMin, "2"), initial: 2,
+		{name: "min floors scale-down", labels: l(provider.LabelScaleTarget, "10", provider.LabelScaleMin, "2"), initial: 2,
 			phases: []phase{p(2*time.Second, 0, 0, 2), p(2*time.Second, 100, 0, 10), p(40*time.Second, 0, 0, 2)}},
-		{name: "a dip shorter than the window keeps replicas", labels: l(LabelScaleTarget, "10"), initial: 1,
+		{name: "a dip shorter than the window keeps replicas", labels: l(provider.LabelScaleTarget, "10"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 50, 0, 5), p(30*time.Second, 50, 0, 5),
 				p(10*time.Second, 0, 0, 5), p(30*time.Second, 0, 0, 1)}},
 		{name: "idle function goes to zero", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
@@ -73,25 +73,25 @@ func TestDecisions(t *testing.T) {
 		{name: "without load scaling an idle function still goes to zero", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
 			opts:   []Option{WithLoadScaling(false)},
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(16*time.Second, 0, 0, 1), p(4*time.Second, 0, 0, 0)}},
-		{name: "without load scaling load changes nothing", labels: l(LabelScaleTarget, "10"), initial: 2,
+		{name: "without load scaling load changes nothing", labels: l(provider.LabelScaleTarget, "10"), initial: 2,
 			opts:   []Option{WithLoadScaling(false)},
 			phases: []phase{p(10*time.Second, 500, 50, 2), p(120*time.Second, 0, 0, 2)}, noScaling: true},
 		{name: "a call in flight is not idle", labels: l(provider.LabelScaleZero, "true", provider.LabelScaleZeroDuration, "20s"), initial: 1,
 			phases: []phase{busy}, noScaling: true},
-		{name: "a function at zero is left to the HTTP layer", labels: l(LabelScaleTarget, "10"), initial: 0,
+		{name: "a function at zero is left to the HTTP layer", labels: l(provider.LabelScaleTarget, "10"), initial: 0,
 			phases: []phase{p(10*time.Second, 100, 10, 0)}, noScaling: true},
-		{name: "an increase by someone else restarts the cool-down", labels: l(LabelScaleTarget, "10"), initial: 1,
+		{name: "an increase by someone else restarts the cool-down", labels: l(provider.LabelScaleTarget, "10"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), external, p(28*time.Second, 0, 0, 4), p(6*time.Second, 0, 0, 1)}},
-		{name: "cpu uses reported usage", labels: l(LabelScaleType, "cpu", LabelScaleTarget, "300"), initial: 1,
+		{name: "cpu uses reported usage", labels: l(provider.LabelScaleType, "cpu", provider.LabelScaleTarget, "300"), initial: 1,
 			usage:  &provider.FunctionUsage{CPU: 900},
 			phases: []phase{p(2*time.Second, 0, 0, 3)}},
-		{name: "cpu without usage falls back to capacity", labels: l(LabelScaleType, "cpu", LabelScaleTarget, "2"), initial: 1,
+		{name: "cpu without usage falls back to capacity", labels: l(provider.LabelScaleType, "cpu", provider.LabelScaleTarget, "2"), initial: 1,
 			phases: []phase{p(2*time.Second, 0, 0, 1), p(2*time.Second, 0, 6, 3)}},
 		{name: "above max is brought down at once", labels: l(provider.LabelScaleMax, "3"), initial: 8,
 			phases: []phase{p(2*time.Second, 0, 0, 3)}},
-		{name: "unreadable labels are left alone", labels: l(LabelScaleType, "bogus"), initial: 2,
+		{name: "unreadable labels are left alone", labels: l(provider.LabelScaleType, "bogus"), initial: 2,
 			phases: []phase{p(10*time.Second, 500, 50, 2)}, noScaling: true},
-		{name: "unreadable target is left alone", labels: l(LabelScaleTarget, "-1"), initial: 2,
+		{name: "unreadable target is left alone", labels: l(provider.LabelScaleTarget, "-1"), initial: 2,
 			phases: []phase{p(10*time.Second, 500, 50, 2)}, noScaling: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func oneFunctionPassed(t *testing.T) (*Autoscaler, *fakeBackend, *fakeLoad, *tes
 	t.Helper()
 	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	fb := newFakeBackend()
-	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{LabelScaleTarget: "1"}, Replicas: 1})
+	fb.add(provider.FunctionStatus{Name: "fn", Labels: map[string]string{provider.LabelScaleTarget: "1"}, Replicas: 1})
 	src := newFakeLoad(clock)
 	a, err := New(fb, src, WithClock(clock.Now), WithLogger(discard()))
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/faas-wasm/faas-wasm/internal/autoscale"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/backend/local/containers"
 	"github.com/faas-wasm/faas-wasm/internal/metrics"
@@ -148,7 +147,7 @@ func exercise(t *testing.T, r *rig, image string, limit time.Duration) figure {
 		name   string
 		labels map[string]string
 	}{
-		{"slow", map[string]string{autoscale.LabelScaleType: autoscale.TypeCapacity, autoscale.LabelScaleTarget: "2",
+		{"slow", map[string]string{provider.LabelScaleType: provider.ScaleTypeCapacity, provider.LabelScaleTarget: "2",
 			provider.LabelScaleMin: "1", provider.LabelScaleMax: fmt.Sprint(rigMax)}},
 		{"idle", map[string]string{provider.LabelScaleZero: "true", provider.LabelScaleZeroDuration: "1s"}},
 	} {

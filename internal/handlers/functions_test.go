@@ -44,6 +44,10 @@ func TestFunctionRoutes(t *testing.T) {
 		{"update unknown secret", "PUT", "/system/functions", `{"service":"echo","image":"r/x:1","secrets":["nope"]}`, 400, "secret nope"},
 		{"deploy bad secret name", "POST", "/system/functions", `{"service":"x","image":"r/x:1","secrets":["A B"]}`, 400, "secret name"},
 		{"deploy bad scale label", "POST", "/system/functions", `{"service":"x","image":"r/x:1","labels":{"com.openfaas.scale.min":"two"}}`, 400, "com.openfaas.scale.min"},
+		// Regression: on 3cc211a a bad scale type or target was accepted
+		// (202) and the autoscaler then left the function alone for ever.
+		{"deploy bad scale type", "POST", "/system/functions", `{"service":"x","image":"r/x:1","labels":{"com.openfaas.scale.type":"memory"}}`, 400, "com.openfaas.scale.type"},
+		{"deploy bad scale target", "POST", "/system/functions", `{"service":"x","image":"r/x:1","labels":{"com.openfaas.scale.target":"-1"}}`, 400, "com.openfaas.scale.target"},
 		{"deploy bad memory", "POST", "/system/functions", `{"service":"x","image":"r/x:1","limits":{"memory":"lots"}}`, 400, "memory"},
 		{"deploy bad runtime", "POST", "/system/functions", `{"service":"x","image":"r/x:1","annotations":{"com.openfaas.runtime":"jvm"}}`, 400, "com.openfaas.runtime"},
 		// Regression cases of issue 16 (5770c34 answered 400, 202, 202):

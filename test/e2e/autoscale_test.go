@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faas-wasm/faas-wasm/internal/autoscale"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -109,9 +108,9 @@ func TestKubernetesAutoscale(t *testing.T) {
 	f := newFnClient(p.url)
 	t.Cleanup(f.close)
 	capacity := map[string]string{fw.LabelScaleMin: "1", fw.LabelScaleMax: fmt.Sprint(asMax),
-		autoscale.LabelScaleType: autoscale.TypeCapacity, autoscale.LabelScaleTarget: "1"}
+		fw.LabelScaleType: fw.ScaleTypeCapacity, fw.LabelScaleTarget: "1"}
 	cpuLabels := map[string]string{fw.LabelScaleMin: "1", fw.LabelScaleMax: "2",
-		autoscale.LabelScaleType: autoscale.TypeCPU, autoscale.LabelScaleTarget: "1"}
+		fw.LabelScaleType: fw.ScaleTypeCPU, fw.LabelScaleTarget: "1"}
 	deployKinds(ctx, t, p, f, []kindFn{wasm, container, cpu}, []map[string]string{capacity, capacity, cpuLabels})
 
 	figs := map[string][]*upFigure{}
