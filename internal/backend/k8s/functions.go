@@ -32,6 +32,8 @@ func (b *Cluster) Deploy(ctx context.Context, fn provider.FunctionDeployment) er
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", fn.Service, err)
 	}
+	b.rec.begin(ns + "/" + fn.Service)
+	defer b.rec.end(ns + "/" + fn.Service)
 	created, err := b.client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{FieldManager: FieldManager})
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("deploy %s: %w", fn.Service, b.clash(ctx, fn.Service, ns))
@@ -75,6 +77,8 @@ func (b *Cluster) Update(ctx context.Context, fn provider.FunctionDeployment) er
 		return fmt.Errorf("update %s: %w", fn.Service, err)
 	}
 	_, maxReplicas, _ := provider.ScaleBounds(fn.Labels, b.opts.maxReplicas)
+	b.rec.begin(ns + "/" + fn.Service)
+	defer b.rec.end(ns + "/" + fn.Service)
 	var updated *appsv1.Deployment
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := b.ownDeployment(ctx, fn.Service, ns)

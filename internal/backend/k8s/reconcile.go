@@ -36,16 +36,45 @@ type reconciler struct {
 	queue workqueue.TypedRateLimitingInterface[string]
 	done  chan struct{}
 
-	mu   sync.Mutex
-	gone map[string]*appsv1.Deployment // last state of Deployments deleted by hand
+	mu      sync.Mutex
+	gone    map[string]*appsv1.Deployment // last state of Deployments deleted by hand
+	writing map[string]int                // functions a Deploy or Update of this provider is writing
 }
 
 func newReconciler() *reconciler {
 	return &reconciler{
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
 		done:  make(chan struct{}),
-		gone:  map[string]*appsv1.Deployment{},
+		gone:    map[string]*appsv1.Deployment{},
+		writing: map[string]int{},
 	}
+}
+
+// begin marks the function key as being written by a Deploy or Update:
+// until the matching end, its Service is missing because it is not
+// created yet, which is nothing to repair.
+func (r *reconciler) begin(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writing[key]++
+}
+
+// end undoes one begin and queues key, so that a Service still missing
+// once the write is over (the write failed half-way) is repaired.
+func (r *reconciler) end(key string) {
+	r.mu.Lock()
+	if r.writing[key]--; r.writing[key] <= 0 {
+		delete(r.writing, key)
+	}
+	r.mu.Unlock()
+	r.queue.Add(key)
+}
+
+// beingWritten reports whether a Deploy or Update is writing key.
+func (r *reconciler) beingWritten(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writing[key] > 0
 }
 
 // deploymentEvents queues the functions whose Deployment was added,
@@ -123,7 +152,7 @@ func (b *Cluster) reconcile(ctx context.Context, key string) error {
 		if !isFunction(d) {
 			return nil
 		}
-		if _, err := b.services.Services(ns).Get(name); err == nil {
+		if _, err := b.services.Services(ns).Get(name); err == nil || b.rec.beingWritten(key) {
 			return nil
 		}
 		return b.restoreService(ctx, d)

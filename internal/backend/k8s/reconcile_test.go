@@ -2,11 +2,14 @@ package k8s
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -123,4 +126,37 @@ func TestRecreatesDeploymentDeletedByHand(t *testing.T) {
 	if _, err := c.AppsV1().Deployments("team-b").Get(ctx, "other", metav1.GetOptions{}); err == nil {
 		t.Fatal("a function of a deleted namespace was created again")
 	}
+}
+
+// A Deploy between creating its Deployment and its Service is not a
+// Service to repair: the reconcile loop leaves it to the Deploy (before,
+// it created the Service itself and warned "function service was
+// missing" on ordinary deploys). A write that ends without the Service
+// (the Deploy failed half-way) is repaired as soon as it ends.
+func TestReconcileLeavesAServiceBeingWritten(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	var logs syncbuf.Buffer
+	b := newBackend(t, c, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	ns, key := provider.DefaultNamespace, provider.DefaultNamespace+"/mid"
+	d, err := b.prepare(ctx, provider.FunctionDeployment{Service: "mid", Image: "img:1"}, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.rec.begin(key)
+	if _, err := c.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Deployment in the cache", func() bool { _, err := b.cachedDeployment(ns, "mid")(); return err == nil })
+	if err := b.reconcile(ctx, key); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if _, err := c.CoreV1().Services(ns).Get(ctx, "mid", metav1.GetOptions{}); err == nil {
+		t.Fatal("the reconcile loop created the Service of a Deploy still writing it")
+	}
+	if strings.Contains(logs.String(), "service was missing") {
+		t.Fatalf("warned about a Service being written:\n%s", logs.String())
+	}
+	b.rec.end(key)
+	eventually(t, "the Service of the half-written function", func() bool { return serviceOf(ctx, t, b, "mid", ns) })
 }
