@@ -14,11 +14,13 @@ import (
 )
 
 // TestKubernetesLoad sends 10,000 calls at concurrency 50 through the real
-// provider binary's /function/ to a Wasm function (no runtime annotation:
-// the backend must inspect the image and give the pods the faas-wasm
-// RuntimeClass) and to its container twin, 2 replicas each. Every call
-// must answer 200 with the reference answer, and the provider's RSS must
-// not grow by more than 100 MiB over the 20,000 calls (no leak).
+// provider binary's /function/ to each of two Wasm functions (no runtime
+// annotation: the backend must inspect the image and give the pods the
+// faas-wasm RuntimeClass) — the study's prime-numbers in Go (a snapshot)
+// and in Rust (a command module) — and to their container twins, 2
+// replicas each. Every call must answer 200 with the reference answer, and
+// the provider's RSS must not grow by more than 100 MiB over a function's
+// calls (no leak). It logs each pair's Wasm/container throughput ratio.
 func TestKubernetesLoad(t *testing.T) {
 	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
 		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
@@ -30,51 +32,65 @@ func TestKubernetesLoad(t *testing.T) {
 		query       = "?n=1000"
 	)
 	c := newCluster(t, testNamespace("load"))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	tag := time.Now().Format("150405.000")
-	wasmImage := c.pushFunction(ctx, t, "prime-numbers-wasm", tag)
-	containerImage := c.pushFunction(ctx, t, "prime-numbers", tag)
+	pairs := []struct{ lang, wasm, container string }{
+		{"go", "load-wasm", "load-container"},
+		{"rust", "load-rs-wasm", "load-rs-container"},
+	}
+	images := map[string]string{
+		"load-wasm":         c.pushFunction(ctx, t, "prime-numbers-wasm", tag),
+		"load-container":    c.pushFunction(ctx, t, "prime-numbers", tag),
+		"load-rs-wasm":      c.pushFunction(ctx, t, "prime-numbers-rs-wasm", tag),
+		"load-rs-container": c.pushFunction(ctx, t, "prime-numbers-rs", tag),
+	}
 	p := c.startBinary(t, "--autoscale=false")
 	api := p.api()
 
-	fns := []fw.FunctionDeployment{
-		{Service: "load-wasm", Image: wasmImage, Limits: &fw.FunctionResources{Memory: "128Mi"}},
-		{Service: "load-container", Image: containerImage},
-	}
 	want := map[string]string{}
-	for _, fn := range fns {
-		want[fn.Service] = deployReady(ctx, t, c, api, fn, 2, query)
-	}
-	if want["load-wasm"] != want["load-container"] {
-		t.Fatalf("answers differ:\nwasm:      %.200q\ncontainer: %.200q", want["load-wasm"], want["load-container"])
-	}
-	d, err := c.admin.AppsV1().Deployments(c.namespace).Get(ctx, "load-wasm", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rc := d.Spec.Template.Spec.RuntimeClassName; rc == nil || *rc != "faas-wasm" {
-		t.Fatalf("load-wasm runtimeClassName = %v, want faas-wasm", rc)
-	}
-	// Warm both functions and the provider's connection pools first.
-	for _, fn := range fns {
-		res := fixedLoad(concurrency, 500, api.url+"/function/"+fn.Service+query, want[fn.Service])
-		if n, first := res.errs(time.Time{}, time.Time{}); n != 0 {
-			t.Fatalf("warm-up of %s: %v: %v", fn.Service, res, first)
+	for _, pair := range pairs {
+		for _, name := range []string{pair.wasm, pair.container} {
+			fn := fw.FunctionDeployment{Service: name, Image: images[name]}
+			if name == pair.wasm {
+				fn.Limits = &fw.FunctionResources{Memory: "128Mi"}
+			}
+			want[name] = deployReady(ctx, t, c, api, fn, 2, query)
+		}
+		if want[pair.wasm] != want[pair.container] {
+			t.Fatalf("%s answers differ:\nwasm:      %.200q\ncontainer: %.200q", pair.lang, want[pair.wasm], want[pair.container])
+		}
+		d, err := c.admin.AppsV1().Deployments(c.namespace).Get(ctx, pair.wasm, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc := d.Spec.Template.Spec.RuntimeClassName; rc == nil || *rc != "faas-wasm" {
+			t.Fatalf("%s runtimeClassName = %v, want faas-wasm", pair.wasm, rc)
 		}
 	}
-	for _, fn := range fns {
-		before := p.rssBytes(t)
-		res := fixedLoad(concurrency, calls, api.url+"/function/"+fn.Service+query, want[fn.Service])
-		after := p.rssBytes(t)
-		t.Logf("BENCH kubernetes load %s (%d replicas, c=%d, GET %s): %v; provider RSS before %.1f MiB, after %.1f MiB",
-			fn.Service, 2, concurrency, query, res, mib(before), mib(after))
-		if n, first := res.errs(time.Time{}, time.Time{}); n != 0 || len(res.calls) != calls {
-			t.Errorf("%s: %d errors in %d calls (want 0 in %d): %v", fn.Service, n, len(res.calls), calls, first)
+	for _, pair := range pairs {
+		rate := map[string]float64{}
+		for _, name := range []string{pair.wasm, pair.container} {
+			url := api.url + "/function/" + name + query
+			// Warm the function and the provider's connection pool first.
+			res := fixedLoad(concurrency, 500, url, want[name])
+			if n, first := res.errs(time.Time{}, time.Time{}); n != 0 {
+				t.Fatalf("warm-up of %s: %v: %v", name, res, first)
+			}
+			before := p.rssBytes(t)
+			res = fixedLoad(concurrency, calls, url, want[name])
+			after := p.rssBytes(t)
+			rate[name] = float64(len(res.calls)) / res.elapsed.Seconds()
+			t.Logf("BENCH kubernetes load %s (%d replicas, c=%d, GET %s): %v; provider RSS before %.1f MiB, after %.1f MiB",
+				name, 2, concurrency, query, res, mib(before), mib(after))
+			if n, first := res.errs(time.Time{}, time.Time{}); n != 0 || len(res.calls) != calls {
+				t.Errorf("%s: %d errors in %d calls (want 0 in %d): %v", name, n, len(res.calls), calls, first)
+			}
+			if after-before > rssBound {
+				t.Errorf("%s: provider RSS grew by %.1f MiB (bound %.0f MiB): leak", name, mib(after-before), mib(rssBound))
+			}
 		}
-		if after-before > rssBound {
-			t.Errorf("%s: provider RSS grew by %.1f MiB (bound %.0f MiB): leak", fn.Service, mib(after-before), mib(rssBound))
-		}
+		t.Logf("BENCH kubernetes load %s: Wasm/container throughput %.2f", pair.lang, rate[pair.wasm]/rate[pair.container])
 	}
 }
 
