@@ -23,7 +23,9 @@ func TestValidate(t *testing.T) {
 				AnnotationWasmMaxConcurrency: "4", AnnotationAllowedHosts: "api.example.com:443"}
 		}),
 		with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleZero: "true", LabelScaleMin: "0"} }),
-		with(func(d *FunctionDeployment) { d.Labels = map[string]string{LabelScaleType: ScaleTypeCapacity, LabelScaleTarget: "2.5"} }),
+		with(func(d *FunctionDeployment) {
+			d.Labels = map[string]string{LabelScaleType: ScaleTypeCapacity, LabelScaleTarget: "2.5"}
+		}),
 	} {
 		if err := Validate(d); err != nil {
 			t.Errorf("Validate(%+v) = %v", d, err)

@@ -43,8 +43,8 @@ type reconciler struct {
 
 func newReconciler() *reconciler {
 	return &reconciler{
-		queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
-		done:  make(chan struct{}),
+		queue:   workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		done:    make(chan struct{}),
 		gone:    map[string]*appsv1.Deployment{},
 		writing: map[string]int{},
 	}
