@@ -25,7 +25,8 @@ import (
 // TestKubernetesDensity deploys E2E_DENSITY_N (default 100) idle Wasm
 // functions and as many container twins (prime-numbers, one replica each),
 // times each kind's N deploys until every pod is Ready (pods started per
-// second), calls each function once, and then reads the memory of every
+// second; after one warm-up function, so the image is on the node and the
+// module compiled), calls each function once, and then reads the memory of every
 // process of every pod (its shim, pause, runner or function process) from
 // /proc/PID/smaps_rollup: PSS, unique (Private_Clean+Private_Dirty) and RSS
 // per pod, and, for the Wasm runners, the mappings of the node's compiled
@@ -113,6 +114,11 @@ type densityKind struct {
 // each function once through the provider.
 func (k *densityKind) deploy(ctx context.Context, t *testing.T, c *cluster, p *provider, n int) {
 	t.Helper()
+	// One function first, so the image is on the node and the Wasm module
+	// compiled: the N deploys time pod starts, not one pull or compile.
+	warm := fw.FunctionDeployment{Service: "warm-" + k.prefix, Image: k.image,
+		Annotations: map[string]string{fw.AnnotationRuntime: k.runtime}, Limits: &fw.FunctionResources{Memory: "128Mi"}}
+	deployReady(ctx, t, c, p, warm, 1, "?n=10")
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
