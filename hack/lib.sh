@@ -118,6 +118,16 @@ go_install_cached() {
 	echo "$bin"
 }
 
+# pidfile_runs NAME FILE: true when FILE holds the pid of a live process
+# named NAME. A pid file can outlive its process (a reboot, a kill -9) and
+# its pid be reused by another program, so kill -0 alone is not enough.
+pidfile_runs() {
+	local pid
+	[[ -f $2 ]] || return 1
+	pid=$(cat "$2")
+	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$1" ]]
+}
+
 # stop_pid PID...: SIGTERM background processes this script started and reap them.
 stop_pid() {
 	local pid

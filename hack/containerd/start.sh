@@ -35,7 +35,7 @@ fi
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
   systemctl start containerd
 else
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if pidfile_runs containerd "$pidfile"; then
     log "containerd (pid $(cat "$pidfile")) runs but does not answer yet"
   else
     mkdir -p "$(dirname "$socket")" "$(dirname "$logfile")"
@@ -49,10 +49,12 @@ else
   fi
 fi
 
-for _ in $(seq 1 100); do
+# A loaded machine (a test cluster beside make test) can take tens of
+# seconds to start containerd.
+for _ in $(seq 1 600); do
   if answering; then
     exit 0
   fi
   sleep 0.1
 done
-die "containerd does not answer on $socket after 10 s; see $logfile"
+die "containerd does not answer on $socket after 60 s; see $logfile"
