@@ -66,7 +66,7 @@ func measurePlan(ctx context.Context, t Target, p Profile, plan *Plan, s *Servic
 			if ctx.Err() != nil {
 				return out
 			}
-			dep := deployment(pv.Name, pv.Function, s, host(pv.Variant))
+			dep := Deployment(pv.Name, pv.Function, s, host(pv.Variant))
 			t.Progress.Next()
 			vr := MeasureVariant(ctx, t, p, dep, fr.Query, pv.Wasm())
 			vr.Language, vr.Kind = pv.Language, pv.Kind

@@ -209,10 +209,10 @@ func reportName(report, mode, profile string) string {
 	return mode
 }
 
-// deployment turns a stack entry into a deployment request, pointing the
+// Deployment turns a stack entry into a deployment request, pointing the
 // service URLs the study's functions use at the benchmark's own services
 // as seen from host (and allowing those hosts for Wasm).
-func deployment(name string, fn builder.Function, s *Services, host string) provider.FunctionDeployment {
+func Deployment(name string, fn builder.Function, s *Services, host string) provider.FunctionDeployment {
 	d := provider.FunctionDeployment{Service: name, Image: fn.Image, Secrets: fn.Secrets,
 		EnvVars: map[string]string{}, Labels: fn.Labels, Annotations: map[string]string{}}
 	for k, v := range fn.Environment {
