@@ -54,8 +54,14 @@ func (b *Cluster) Invoker(ctx context.Context, name, namespace string) (http.Han
 }
 
 // endpoints returns the addresses ("ip:port") of a function's ready
-// endpoints, from the EndpointSlice cache.
+// endpoints, from the EndpointSlice cache: none while its Deployment asks
+// for zero replicas, because the endpoints left then are pods shutting
+// down that the slice still lists for a moment (a call sent there is
+// refused; it must wake the function or be served by the provider).
 func (b *Cluster) endpoints(name, ns string) []string {
+	if d, err := b.deployments.Deployments(ns).Get(name); err == nil && d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
+		return nil
+	}
 	objs, err := b.slices.ByIndex(indexService, ns+"/"+name)
 	if err != nil {
 		return nil

@@ -123,6 +123,29 @@ func TestInvoker(t *testing.T) {
 			t.Fatalf("status %d, want 502", rec.Code)
 		}
 	})
+	// Regression (make e2e on 83a00a7, TestKubernetesColdWasm): a call
+	// right after a scale to zero went to the pod still listed as ready
+	// and answered 502 "connection refused" instead of waking the
+	// function or being served by the provider.
+	t.Run("scaled to zero: the endpoints left are not called", func(t *testing.T) {
+		setEndpoints(t, c, "echo", port, map[string]bool{ip: true})
+		eventually(t, "endpoint", func() bool { return len(b.endpoints("echo", provider.DefaultNamespace)) == 1 })
+		before, err := b.Invoker(ctx, "echo", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Scale(ctx, "echo", "", 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Invoker(ctx, "echo", ""); !errors.Is(err, provider.ErrUnavailable) {
+			t.Fatalf("Invoker at zero replicas with a ready endpoint left = %v, want ErrUnavailable", err)
+		}
+		rec := httptest.NewRecorder()
+		before.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("status %d from a handler taken before the scale to zero, want 503", rec.Code)
+		}
+	})
 }
 
 func TestInvokerRoundRobin(t *testing.T) {

@@ -179,8 +179,12 @@ func (r *reconciler) forget(key string) {
 
 // restoreService creates d's Service when the API server confirms that it
 // is missing and that d still exists (the cache may lag behind a deletion
-// whose garbage collection took the Service), and logs it.
+// whose garbage collection took the Service), and logs it. In a namespace
+// being deleted there is nothing to restore.
 func (b *Cluster) restoreService(ctx context.Context, d *appsv1.Deployment) error {
+	if gone, err := b.namespaceGoing(ctx, d.Namespace); gone || err != nil {
+		return err
+	}
 	d, err := b.ownDeployment(ctx, d.Name, d.Namespace)
 	if errors.Is(err, provider.ErrNotFound) {
 		return nil // its delete event follows
@@ -203,12 +207,8 @@ func (b *Cluster) restoreService(ctx context.Context, d *appsv1.Deployment) erro
 // last state (its spec, labels and annotations) and then its Service,
 // unless its namespace is gone or being deleted.
 func (b *Cluster) restoreDeployment(ctx context.Context, last *appsv1.Deployment) error {
-	ns, err := b.client.CoreV1().Namespaces().Get(ctx, last.Namespace, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) || err == nil && ns.DeletionTimestamp != nil {
-		return nil
-	}
-	if err != nil {
-		return apiError(err)
+	if gone, err := b.namespaceGoing(ctx, last.Namespace); gone || err != nil {
+		return err
 	}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: last.Name, Namespace: last.Namespace, Labels: last.Labels, Annotations: last.Annotations},
@@ -228,4 +228,17 @@ func (b *Cluster) restoreDeployment(ctx context.Context, last *appsv1.Deployment
 	}
 	b.awaitCache(ctx, "deployment "+d.Namespace+"/"+d.Name, created.ResourceVersion, b.cachedDeployment(d.Namespace, d.Name))
 	return nil
+}
+
+// namespaceGoing reports whether namespace ns is gone or being deleted,
+// asking the API server.
+func (b *Cluster) namespaceGoing(ctx context.Context, ns string) (bool, error) {
+	n, err := b.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, apiError(err)
+	}
+	return n.DeletionTimestamp != nil, nil
 }

@@ -160,3 +160,40 @@ func TestReconcileLeavesAServiceBeingWritten(t *testing.T) {
 	b.rec.end(key)
 	eventually(t, "the Service of the half-written function", func() bool { return serviceOf(ctx, t, b, "mid", ns) })
 }
+
+// In a namespace being deleted, a Service that goes is not created again.
+// Before, the loop retried it ten times, warning each time "forbidden:
+// ... because it is being terminated" (make e2e on 83a00a7, at the end of
+// every test's namespace).
+func TestReconcileLeavesANamespaceBeingDeleted(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	var logs syncbuf.Buffer
+	b := newBackend(t, c, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	deployed(t, b, provider.FunctionDeployment{Service: "fn", Image: "img:1"})
+	ns, err := c.CoreV1().Namespaces().Get(ctx, provider.DefaultNamespace, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := metav1.Now()
+	ns.DeletionTimestamp = &now
+	if _, err := c.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CoreV1().Services(provider.DefaultNamespace).Delete(ctx, "fn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Service gone from the cache", func() bool {
+		_, err := b.services.Services(provider.DefaultNamespace).Get("fn")
+		return err != nil
+	})
+	if err := b.reconcile(ctx, provider.DefaultNamespace+"/fn"); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if _, err := c.CoreV1().Services(provider.DefaultNamespace).Get(ctx, "fn", metav1.GetOptions{}); err == nil {
+		t.Fatal("a Service was created again in a namespace being deleted")
+	}
+	if strings.Contains(logs.String(), "created again") {
+		t.Fatalf("logs:\n%s", logs.String())
+	}
+}
