@@ -69,8 +69,8 @@ func BenchmarkInvoke(b *testing.B) {
 	}
 	b.Cleanup(func() { be.Close(context.Background()) })
 	w := be.wasm.(*wasmDriver)
-	w.resolve = func(context.Context, string) (string, string, error) { return "sha256:echo", "echo@sha256:echo", nil }
-	w.pull = func(context.Context, string) (pulledModule, error) {
+	w.src.resolve = func(context.Context, string) (string, string, error) { return "sha256:echo", "echo@sha256:echo", nil }
+	w.src.pull = func(context.Context, string) (pulledModule, error) {
 		return pulledModule{module: module, digest: "sha256:echo"}, nil
 	}
 	d := provider.FunctionDeployment{Service: "echo", Image: "echo", Annotations: map[string]string{provider.AnnotationRuntime: "wasm"}}

@@ -95,8 +95,8 @@ func TestModuleCacheEvicts(t *testing.T) {
 func TestModuleCacheRefusesOtherDigest(t *testing.T) {
 	f := newFixture(t)
 	w := f.b.wasm.(*wasmDriver)
-	pull := w.pull
-	w.pull = func(ctx context.Context, ref string) (pulledModule, error) {
+	pull := w.src.pull
+	w.src.pull = func(ctx context.Context, ref string) (pulledModule, error) {
 		p, err := pull(ctx, ref)
 		p.digest = fakeDigest("something else")
 		return p, err

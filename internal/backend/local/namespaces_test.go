@@ -93,8 +93,8 @@ func TestDeployIntoNamespaceDeletedMeanwhile(t *testing.T) {
 	wantErr(t, f.b.CreateNamespace(ctx, provider.FunctionNamespace{Name: "team"}), nil)
 	started, release := make(chan struct{}), make(chan struct{})
 	w := f.b.wasm.(*wasmDriver)
-	pull := w.pull
-	w.pull = func(ctx context.Context, ref string) (pulledModule, error) {
+	pull := w.src.pull
+	w.src.pull = func(ctx context.Context, ref string) (pulledModule, error) {
 		close(started)
 		<-release
 		return pull(ctx, ref)

@@ -93,11 +93,8 @@ type pulledModule struct {
 // in a moduleStore so a restart does not need the registry, and modules and
 // their compiled programs in a moduleCache shared by all functions.
 type wasmDriver struct {
-	eng wasmEngine
-	// resolve returns the digest an image reference names now and the
-	// reference pinned to it; pull reads a pinned reference.
-	resolve func(ctx context.Context, ref string) (digest, pinned string, err error)
-	pull    func(ctx context.Context, ref string) (pulledModule, error)
+	eng     wasmEngine
+	src     imageSource
 	modules *moduleStore
 	cache   *moduleCache
 	o       *options
@@ -118,7 +115,7 @@ func newWasmDriver(eng wasmEngine, src imageSource, dir string, o *options) *was
 		m = &moduleStore{dir: dir, log: o.log}
 		m.sweep()
 	}
-	return &wasmDriver{eng: eng, resolve: src.resolve, pull: src.pull, modules: m,
+	return &wasmDriver{eng: eng, src: src, modules: m,
 		cache: newModuleCache(o.moduleCache), o: o, fns: map[string]*wasmFunc{}}
 }
 
@@ -198,7 +195,7 @@ func (w *wasmDriver) module(ctx context.Context, d Deployment) (*cachedModule, b
 			w.o.log.Warn("kept module unreadable; pulling again", "function", d.Spec.Service, "err", err)
 		}
 	}
-	digest, pinned, err := w.resolve(ctx, image)
+	digest, pinned, err := w.src.resolve(ctx, image)
 	if err != nil {
 		return nil, false, err
 	}
@@ -206,7 +203,7 @@ func (w *wasmDriver) module(ctx context.Context, d Deployment) (*cachedModule, b
 		w.o.log.Debug("module cached", "image", image, "digest", digest)
 		return m, false, nil
 	}
-	p, err := w.pull(ctx, pinned)
+	p, err := w.src.pull(ctx, pinned)
 	if err != nil {
 		return nil, false, err
 	}
