@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,53 @@ func TestBuildPushesToRegistry(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("--out: %v", err)
 		}
+	}
+}
+
+// TestBuildRefusesSnapshotWithoutWizer: when the Wizer cannot be installed
+// (no npm on PATH, nothing in the cache), a Go snapshot entry fails the build
+// with builder.ErrNoWizer naming the entry and the way out, and nothing is
+// written; --no-snapshot builds it in the command shape. The old verb logged
+// a warning and built the command shape.
+func TestBuildRefusesSnapshotWithoutWizer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a Go program")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gocache, err := exec.Command(goBin, "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(goBin, filepath.Join(bin, "go")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("PATH", bin)
+	out := t.TempDir()
+	args := []string{"-f", filepath.Join(repoRoot, "stack.yml"), "--only", "prime-numbers-wasm", "--out", out, "--quiet"}
+	var stdout bytes.Buffer
+	err = runBuild(context.Background(), args, &stdout, &stdout)
+	if !errors.Is(err, builder.ErrNoWizer) {
+		t.Fatalf("err = %v, want builder.ErrNoWizer", err)
+	}
+	for _, want := range []string{"prime-numbers-wasm", "npm", "--no-snapshot"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "prime-numbers-wasm")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused entry written to --out: %v", err)
+	}
+	stdout.Reset()
+	if err := runBuild(context.Background(), append(args, "--no-snapshot"), &stdout, &stdout); err != nil {
+		t.Fatalf("--no-snapshot: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "command/") {
+		t.Errorf("--no-snapshot did not build the command shape:\n%s", stdout.String())
 	}
 }

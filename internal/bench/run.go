@@ -80,12 +80,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			return nil, err
 		}
 		progress.Step("local", fmt.Sprintf("building and pushing %d images to %s", len(names), l.Registry()))
-		var bopts []builder.Option
-		if w, err := builder.InstallWizer(ctx); err != nil {
-			progress.Warn("local", "Wizer (Go snapshot entries built in the command shape)", err)
-		} else {
-			bopts = append(bopts, builder.WithWizer(w))
-		}
+		bopts := []builder.Option{builder.WithWizer(builder.Wizen)}
 		if !cfg.NoPrecompiled {
 			key, err := l.SignKey()
 			if err != nil {

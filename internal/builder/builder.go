@@ -25,6 +25,7 @@ type Builder struct {
 	cSDK     string
 	cacheDir string
 	wizen    func(context.Context, []byte) ([]byte, error)
+	noSnap   bool // WithoutSnapshots
 	log      *slog.Logger
 
 	mu      sync.Mutex
@@ -44,11 +45,17 @@ func WithGo(path string) Option { return func(b *Builder) { b.goBin = path } }
 func WithGOARCH(arch string) Option { return func(b *Builder) { b.goarch = arch } }
 
 // WithWizer sets the function that pre-initialises reactor modules into
-// snapshots (runtime/snapshot.Wizen). Without it the snapshot shape falls
-// back to the command shape.
+// snapshots (Wizen, or InstallWizer's). Without it, and without
+// WithoutSnapshots, a Go Wasm entry of the snapshot shape (the default) is
+// refused with ErrNoWizer.
 func WithWizer(wizen func(context.Context, []byte) ([]byte, error)) Option {
 	return func(b *Builder) { b.wizen = wizen }
 }
+
+// WithoutSnapshots builds Go Wasm entries of the snapshot shape in the
+// command shape instead, on purpose (faas-wasm build --no-snapshot): no
+// Wizer is run, and every call of such a module starts the Go runtime.
+func WithoutSnapshots() Option { return func(b *Builder) { b.noSnap = true } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(b *Builder) { b.log = l } }

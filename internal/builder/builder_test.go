@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 )
 
 // repoRoot is the module root, where stack.yml and functions/ live.
@@ -28,7 +32,6 @@ func TestBuildReproducible(t *testing.T) {
 		{"container", Function{Handler: "./functions/go/prime-numbers", Image: "x/p"}, "container", "", []byte("\x7fELF")},
 		{"wasm command", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "command"}}, "wasm", ShapeCommand, []byte("\x00asm")},
 		{"wasm reactor artifact", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor", FormAnnotation: "artifact"}}, "wasm", ShapeReactor, []byte("\x00asm")},
-		{"snapshot without wizer falls back", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "wasm", ShapeCommand, []byte("\x00asm")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +77,54 @@ func TestBuildWithWizer(t *testing.T) {
 }
 
 var errBoom = errors.New("boom")
+
+// TestSnapshotNeedsWizer: a Go Wasm entry of the snapshot shape (the
+// default) is refused without a Wizer, or when the Wizer cannot be
+// installed, with an error naming the entry and how to get the Wizer; it is
+// built in the command shape only when asked to (WithoutSnapshots). The old
+// builder built the command shape with a warning.
+func TestSnapshotNeedsWizer(t *testing.T) {
+	fn := Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}
+	unavailable := func(context.Context, []byte) ([]byte, error) {
+		return nil, fmt.Errorf("wizen: %w: npm not found", snapshot.ErrWizerUnavailable)
+	}
+	tests := []struct {
+		name  string
+		opts  []Option
+		short bool // refused before compiling
+	}{
+		{"no Wizer configured", nil, true},
+		{"Wizer not installable", []Option{WithWizer(unavailable)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if testing.Short() && !tt.short {
+				t.Skip("compiles a Go program")
+			}
+			a, err := New(tt.opts...).Build(context.Background(), repoRoot, "prime-numbers-wasm", fn)
+			if !errors.Is(err, ErrNoWizer) {
+				t.Fatalf("artifact %+v, err = %v, want ErrNoWizer", a, err)
+			}
+			for _, want := range []string{"prime-numbers-wasm", "npm", "make deps", "--no-snapshot", ShapeAnnotation + ": command"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("command on purpose", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("compiles a Go program")
+		}
+		a, err := New(WithoutSnapshots()).Build(context.Background(), repoRoot, "p", fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Shape != ShapeCommand || !bytes.HasPrefix(a.Raw, []byte("\x00asm")) {
+			t.Fatalf("shape %s, magic %q", a.Shape, a.Raw[:4])
+		}
+	})
+}
 
 func TestBuildErrors(t *testing.T) {
 	b := New()

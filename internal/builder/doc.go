@@ -11,8 +11,9 @@
 //     -buildid="; for Wasm GOOS=wasip1 in the shape com.openfaas.wasm.shape
 //     names — "command", "reactor" (-buildmode=c-shared -tags faasreactor)
 //     or "snapshot" (the default: a reactor pre-initialised by the Wizer
-//     given with WithWizer, see InstallWizer; without one the command shape
-//     is built and a warning logged).
+//     given with WithWizer, see Wizen and InstallWizer; without one the
+//     entry is refused with ErrNoWizer, and WithoutSnapshots builds the
+//     command shape instead, on purpose).
 //   - rust-faaswasm (LangRust): /usr/bin/cargo rustc --release of a Cargo
 //     package using the faas-wasm-fn crate, --target wasm32-wasi with
 //     panic=abort and +simd128 and a shadow stack of

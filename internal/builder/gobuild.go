@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 )
 
 // Shape is the form of a Wasm module (docs/abi.md).
@@ -30,6 +32,18 @@ const (
 // clang); the error text carries the tail of the compiler's output.
 var ErrBuild = errors.New("build failed")
 
+// ErrNoWizer is wrapped when a Go Wasm entry of the snapshot shape cannot be
+// pre-initialised because no Wizer is configured or the Wizer cannot be
+// installed or started. The builder never falls back to the command shape
+// on its own: that module would start the Go runtime on every call.
+var ErrNoWizer = errors.New("no Wizer for the snapshot shape")
+
+// noWizerHint says how to get the Wizer, or how to build the command shape
+// on purpose; every ErrNoWizer carries it.
+const noWizerHint = "the Wizer installs itself from npm on first use: install npm (make deps runs hack/install-deps.sh), " +
+	"or build the slower command shape on purpose with faas-wasm build --no-snapshot or the entry's annotation " +
+	ShapeAnnotation + ": command"
+
 // reproducible are the flags every build uses so that the output depends on
 // the source and the toolchain only.
 var reproducible = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="}
@@ -50,12 +64,13 @@ func (b *Builder) Native(ctx context.Context, dir, pkg, goarch string) ([]byte, 
 }
 
 // Wasm builds the main package pkg as a GOOS=wasip1 module of the given
-// shape and returns the module and the shape it actually has: a snapshot
-// needs a Wizer (WithWizer); without one the command shape is built.
+// shape and returns the module and the shape it has: a snapshot needs a
+// Wizer (WithWizer); with WithoutSnapshots it is built in the command shape.
 //
 // # Errors
 //
-// An error wrapping ErrBuild, the Wizer's error, or an unknown shape.
+// ErrNoWizer (before compiling anything when no Wizer is configured),
+// an error wrapping ErrBuild, the Wizer's error, or an unknown shape.
 func (b *Builder) Wasm(ctx context.Context, dir, pkg string, shape Shape) ([]byte, Shape, error) {
 	env := []string{"CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm"}
 	reactor := []string{"-buildmode=c-shared", "-tags=faasreactor"}
@@ -67,16 +82,22 @@ func (b *Builder) Wasm(ctx context.Context, dir, pkg string, shape Shape) ([]byt
 		m, err := b.goBuild(ctx, dir, pkg, env, reactor)
 		return m, ShapeReactor, err
 	case ShapeSnapshot:
-		if b.wizen == nil {
-			b.log.Warn("no Wizer configured: building the command shape instead of a snapshot", "package", pkg)
+		if b.noSnap {
+			b.log.Warn("snapshots off: building the command shape", "package", pkg)
 			m, err := b.goBuild(ctx, dir, pkg, env, nil)
 			return m, ShapeCommand, err
+		}
+		if b.wizen == nil {
+			return nil, "", fmt.Errorf("snapshot %s: %w configured; %s", pkg, ErrNoWizer, noWizerHint)
 		}
 		m, err := b.goBuild(ctx, dir, pkg, env, reactor)
 		if err != nil {
 			return nil, "", err
 		}
 		snap, err := b.wizen(ctx, m)
+		if errors.Is(err, snapshot.ErrWizerUnavailable) {
+			return nil, "", fmt.Errorf("snapshot %s: %w: %w; %s", pkg, ErrNoWizer, err, noWizerHint)
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("snapshot %s: %w", pkg, err)
 		}

@@ -28,7 +28,7 @@ var primeBuild struct {
 }
 
 // primeModule builds the stack's prime-numbers-wasm entry with the builder
-// (snapshot shape when the Wizer is available), once per test binary.
+// (snapshot shape: the Wizer is required), once per test binary.
 func primeModule(b *testing.B) ([]byte, builder.Shape) {
 	b.Helper()
 	primeBuild.once.Do(func() {
@@ -42,11 +42,7 @@ func primeModule(b *testing.B) ([]byte, builder.Shape) {
 			primeBuild.err = err
 			return
 		}
-		opts := []builder.Option{}
-		if w, err := builder.InstallWizer(context.Background()); err == nil {
-			opts = append(opts, builder.WithWizer(w))
-		}
-		a, err := builder.New(opts...).Build(context.Background(), root, "prime-numbers-wasm", stack.Functions["prime-numbers-wasm"])
+		a, err := builder.New(builder.WithWizer(builder.Wizen)).Build(context.Background(), root, "prime-numbers-wasm", stack.Functions["prime-numbers-wasm"])
 		if err != nil {
 			primeBuild.err = err
 			return
