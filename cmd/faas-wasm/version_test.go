@@ -54,31 +54,74 @@ func TestStampedVersion(t *testing.T) {
 // -X flags; -buildvcs=true because a GOFLAGS of -buildvcs=false would turn
 // the stamp off, the default being auto) and checks that `faas-wasm version`
 // and the serving log line (the version /system/info reports) carry the
-// checkout's revision.
+// checkout's revision. In a linked git worktree, whose .git is a file, the
+// go command stamps nothing (golang/go#58218): there the plain build must
+// report the unset "dev (unknown)", never another revision, and the build
+// with the Makefile's -X flags (which `make build` uses) must carry the
+// revision. The Makefile build is checked in a clone too.
 func TestPlainBuildReportsRevision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the provider")
 	}
-	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	out, err := exec.Command("git", "rev-parse", "--path-format=absolute", "HEAD", "--git-dir", "--git-common-dir").Output()
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	rev := strings.TrimSpace(string(out))
-	bin := filepath.Join(t.TempDir(), "faas-wasm")
-	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	git := strings.Fields(string(out))
+	rev, worktree := git[0], git[1] != git[2]
+
+	plain := buildProvider(t)
+	line := versionLine(t, plain)
+	switch {
+	case worktree:
+		if want := "faas-wasm " + unsetVersion + " (" + unsetCommit + ")"; line != want {
+			t.Fatalf("plain build in a linked worktree: version = %q, want %q (the go command does not stamp worktrees)", line, want)
+		}
+	case !strings.HasPrefix(line, "faas-wasm v0.0.0-") || !strings.HasSuffix(line, "("+rev+")") || !strings.Contains(line, rev[:12]):
+		t.Fatalf("version = %q, want the pseudo-version and revision %s", line, rev)
+	default:
+		checkServingVersion(t, plain, strings.Fields(line)[1])
 	}
-	out, err = exec.Command(bin, "version").Output()
+
+	ldflags, err := exec.Command("make", "-s", "--no-print-directory", "-C", "../..",
+		"--eval", "print-ldflags: ; @echo $(LDFLAGS)", "print-ldflags").Output()
+	if err != nil {
+		t.Fatalf("the Makefile's LDFLAGS: %v", err)
+	}
+	stamped := buildProvider(t, "-ldflags", strings.TrimSpace(string(ldflags)))
+	line = versionLine(t, stamped)
+	if !strings.HasSuffix(line, "("+rev+")") || strings.Fields(line)[1] == unsetVersion {
+		t.Fatalf("built with the Makefile's -X flags (%s): version = %q, want a release and revision %s", ldflags, line, rev)
+	}
+	checkServingVersion(t, stamped, strings.Fields(line)[1])
+}
+
+// buildProvider builds this package with go build -buildvcs=true and extra
+// flags into a temporary file and returns its path.
+func buildProvider(t *testing.T, flags ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faas-wasm")
+	args := append([]string{"build", "-buildvcs=true", "-o", bin}, flags...)
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build %q: %v\n%s", flags, err, out)
+	}
+	return bin
+}
+
+// versionLine returns what `bin version` prints, trimmed.
+func versionLine(t *testing.T, bin string) string {
+	t.Helper()
+	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(line, "faas-wasm v0.0.0-") || !strings.HasSuffix(line, "("+rev+")") ||
-		!strings.Contains(line, rev[:12]) {
-		t.Fatalf("version = %q, want the pseudo-version and revision %s", line, rev)
-	}
-	release := strings.Fields(line)[1]
+	return strings.TrimSpace(string(out))
+}
 
+// checkServingVersion starts the provider bin and checks that its serving
+// log line carries version=release.
+func checkServingVersion(t *testing.T, bin, release string) {
+	t.Helper()
 	state := t.TempDir()
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--state-dir", state,
 		"--containerd-socket", filepath.Join(state, "no-containerd.sock"))
