@@ -219,7 +219,7 @@ func newBackend(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	// Wasm functions reach host services by the name container functions
 	// use (their /etc/hosts maps it to the bridge gateway).
 	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(log), wasm.WithObserver(m),
-		wasm.WithHostAlias(provider.HostAlias, "127.0.0.1"))
+		wasm.WithCacheLimit(cfg.CacheLimit), wasm.WithHostAlias(provider.HostAlias, "127.0.0.1"))
 	if err != nil {
 		return nil, fmt.Errorf("wasm engine: %w", err)
 	}
@@ -251,7 +251,7 @@ func newKubernetesBackend(ctx context.Context, cfg config.Config, log *slog.Logg
 	}
 	closeWasm := func() error { return nil }
 	if cfg.ColdWasmConcurrency > 0 {
-		runner, err := local.NewWasmRunner(cfg.CacheDir, []wasm.Option{wasm.WithLogger(log), wasm.WithObserver(m)}, wasmOpts...)
+		runner, err := local.NewWasmRunner(cfg.CacheDir, []wasm.Option{wasm.WithLogger(log), wasm.WithObserver(m), wasm.WithCacheLimit(cfg.CacheLimit)}, wasmOpts...)
 		if err != nil {
 			return nil, err
 		}

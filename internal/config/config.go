@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -34,6 +35,7 @@ type Config struct {
 	Mode             string
 	StateDir         string
 	CacheDir         string
+	CacheLimit       int64 // bytes of compiled modules under CacheDir (0: no bound)
 	Namespace        string
 	BasicAuth        bool
 	InsecureNoAuth   bool
@@ -137,6 +139,8 @@ Flags (each also read from the environment variable shown):
 	fs.StringVar(&c.Mode, "mode", ModeLocal, "backend: local (embedded, one host) or kubernetes")
 	fs.StringVar(&c.StateDir, "state-dir", filepath.Join(home, ".local", "share", "faas-wasm"), "directory holding deployed functions, secrets and namespaces (local mode)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "directory of the compiled Wasm module cache (default <state-dir>/cache)")
+	c.CacheLimit = diskcache.DefaultLimit
+	fs.Var((*sizeFlag)(&c.CacheLimit), "cache-limit", "the most disk space (a quantity: 1Gi, 512Mi; 0 for no bound) the compiled Wasm modules under --cache-dir may take; after compiling a new one the provider removes the least recently used others until they fit (a removed module in use stays loaded and is compiled again when next loaded)")
 	fs.StringVar(&c.Namespace, "namespace", "openfaas-fn", "default function namespace")
 	fs.BoolVar(&c.BasicAuth, "basic-auth", false, "take the /system/* credentials from basic-auth-user and basic-auth-password under --secret-mount-path and fail without them (without this flag they are used when present, else credentials generated once into <state-dir>/credentials)")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "serve /system/* without basic auth; refused unless --addr is a loopback address")

@@ -134,6 +134,22 @@ func TestWasmModuleCache(t *testing.T) {
 	}
 }
 
+func TestCacheLimit(t *testing.T) {
+	c, err := Parse(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.CacheLimit != 1<<30 {
+		t.Fatalf("default: %d bytes, %v; want 1Gi", c.CacheLimit, err)
+	}
+	for v, want := range map[string]int64{"0": 0, "256Mi": 256 << 20} {
+		c, err = Parse([]string{"--cache-limit=" + v}, env(nil), &bytes.Buffer{})
+		if err != nil || c.CacheLimit != want {
+			t.Fatalf("--cache-limit=%s: %d bytes, %v; want %d", v, c.CacheLimit, err, want)
+		}
+	}
+	if _, err := Parse([]string{"--cache-limit=-1Gi"}, env(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "cache-limit") {
+		t.Fatalf("--cache-limit=-1Gi: %v, want an error naming the flag", err)
+	}
+}
+
 func TestLevel(t *testing.T) {
 	c, err := Parse([]string{"--log-level", "debug"}, env(nil), &bytes.Buffer{})
 	if err != nil || c.Level() != slog.LevelDebug {

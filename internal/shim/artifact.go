@@ -16,10 +16,13 @@ import (
 	imagesapi "github.com/containerd/containerd/api/services/images/v1"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/log"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 )
 
 // wasmLayerTypes are the layer media types of Wasm OCI artifacts: the CNCF
@@ -103,8 +106,10 @@ func (s *imageStore) wasmLayer(ctx context.Context, dgst string, depth int) (oci
 
 // moduleFromImage finds the Wasm layer of container id's image in
 // containerd's content store and stores it once per node as
-// cacheDir/modules/<digest>.wasm, whose path it returns.
-func moduleFromImage(ctx context.Context, address, ns, id, cacheDir string) (string, error) {
+// cacheDir/modules/<digest>.wasm, whose path it returns. Those files are
+// bounded to limit bytes (0: no bound), least recently used removed first
+// (package diskcache); a removed one is stored again when next needed.
+func moduleFromImage(ctx context.Context, address, ns, id, cacheDir string, limit int64) (string, error) {
 	if address == "" {
 		return "", fmt.Errorf("image of %s: containerd's address is unknown: %w", id, errdefs.ErrNotFound)
 	}
@@ -135,7 +140,7 @@ func moduleFromImage(ctx context.Context, address, ns, id, cacheDir string) (str
 	}
 	dir := filepath.Join(cacheDir, "modules")
 	path := filepath.Join(dir, layer.Digest.Encoded()+".wasm")
-	if _, err := os.Stat(path); err == nil {
+	if err := diskcache.Touch(path); err == nil {
 		return path, nil
 	}
 	data, err := s.read(ctx, layer.Digest.String(), 1<<30)
@@ -161,6 +166,9 @@ func moduleFromImage(ctx context.Context, address, ns, id, cacheDir string) (str
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		return "", fmt.Errorf("module cache: %w", err)
+	}
+	if _, err := diskcache.Trim(dir, ".wasm", limit, path); err != nil {
+		log.G(ctx).WithError(err).Warn("faaswasm: module cache trim failed")
 	}
 	return path, nil
 }

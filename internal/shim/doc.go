@@ -62,7 +62,8 @@
 // artifact form, which containerd cannot unpack), stored once per node under
 // the cache directory by digest. Compiled modules are cached per node by
 // SHA-256 ($FAASWASM_CACHE_DIR, default /var/lib/faas-wasm/cache), so the
-// second container of an image never compiles.
+// second container of an image never compiles; $FAASWASM_CACHE_LIMIT bounds
+// it (see CacheLimit).
 //
 // # Pod sandboxes
 //

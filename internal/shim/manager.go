@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/containerd/containerd/pkg/shutdown"
@@ -13,6 +14,8 @@ import (
 	shimlib "github.com/containerd/containerd/runtime/v2/shim"
 	"github.com/containerd/log"
 	"golang.org/x/sys/unix"
+
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 )
 
 // RuntimeType is the containerd runtime type served by this shim.
@@ -24,6 +27,10 @@ const (
 	EnvRunner = "FAASWASM_RUNNER"
 	// EnvCacheDir overrides the node's compiled-module cache directory.
 	EnvCacheDir = "FAASWASM_CACHE_DIR"
+	// EnvCacheLimit overrides the bound, in bytes, of the node cache's
+	// compiled modules, and separately of its module files (default
+	// diskcache.DefaultLimit; 0: no bound).
+	EnvCacheLimit = "FAASWASM_CACHE_LIMIT"
 
 	// DefaultCacheDir is the node's compiled-module cache, shared by every
 	// Wasm container of the node.
@@ -61,6 +68,22 @@ func CacheDir() string {
 		return d
 	}
 	return DefaultCacheDir
+}
+
+// CacheLimit returns $FAASWASM_CACHE_LIMIT (bytes) or diskcache.DefaultLimit.
+//
+// # Errors
+// When the variable is set to something else than a byte count ≥ 0.
+func CacheLimit() (int64, error) {
+	v := os.Getenv(EnvCacheLimit)
+	if v == "" {
+		return diskcache.DefaultLimit, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: not a byte count (0 for no bound)", EnvCacheLimit, v)
+	}
+	return n, nil
 }
 
 // Manager implements the shim binary's start and delete actions

@@ -40,6 +40,7 @@ type Service struct {
 	oom        oom.Watcher
 	runnerPath string
 	cacheDir   string
+	cacheLimit int64  // bytes of compiled modules, and of module files (0: no bound)
 	address    string // containerd's gRPC socket, for images' Wasm layers
 	namespace  string
 
@@ -53,17 +54,22 @@ type Service struct {
 // waits 5 s for it).
 //
 // # Errors
-// Errors locating the runner binary (see RunnerPath); a ctx without namespace.
+// Errors locating the runner binary (see RunnerPath); a bad
+// $FAASWASM_CACHE_LIMIT (see CacheLimit); a ctx without namespace.
 func NewService(ctx context.Context, address string, publisher shimlib.Publisher, sd shutdown.Service) (*Service, error) {
 	runnerPath, err := RunnerPath()
 	if err != nil {
 		return nil, err
 	}
+	limit, err := CacheLimit()
+	if err != nil {
+		return nil, fmt.Errorf("task service: %w", err)
+	}
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("task service: %w", err)
 	}
-	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(),
+	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(), cacheLimit: limit,
 		address: address, namespace: ns, tasks: map[string]*wasmTask{}}
 	if w, err := newOOMWatcher(publisher); err == nil {
 		s.oom = w

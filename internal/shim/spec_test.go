@@ -3,9 +3,11 @@ package shim
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -103,6 +105,21 @@ func TestLinearMemoryLimit(t *testing.T) {
 	} {
 		if got := linearMemoryLimit(tc.cgroup); got != tc.want {
 			t.Errorf("linearMemoryLimit(%d) = %d, want %d", tc.cgroup, got, tc.want)
+		}
+	}
+}
+
+func TestCacheLimit(t *testing.T) {
+	for v, want := range map[string]int64{"": diskcache.DefaultLimit, "0": 0, "1048576": 1 << 20} {
+		t.Setenv(EnvCacheLimit, v)
+		if got, err := CacheLimit(); err != nil || got != want {
+			t.Errorf("%s=%q: %d, %v; want %d", EnvCacheLimit, v, got, err, want)
+		}
+	}
+	for _, v := range []string{"1Gi", "-1", "x"} {
+		t.Setenv(EnvCacheLimit, v)
+		if _, err := CacheLimit(); err == nil || !strings.Contains(err.Error(), EnvCacheLimit) {
+			t.Errorf("%s=%q: %v, want an error naming the variable", EnvCacheLimit, v, err)
 		}
 	}
 }

@@ -145,7 +145,7 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *sp
 	if err != nil {
 		// Not in the root filesystem: a Wasm OCI artifact keeps its module
 		// in a layer that containerd cannot unpack.
-		fromImage, ierr := moduleFromImage(ctx, s.address, s.namespace, id, s.cacheDir)
+		fromImage, ierr := moduleFromImage(ctx, s.address, s.namespace, id, s.cacheDir, s.cacheLimit)
 		if ierr != nil {
 			return spawnRequest{}, fmt.Errorf("%w (nor in the image's layers: %v)", err, ierr)
 		}
@@ -156,6 +156,7 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *sp
 	if err != nil {
 		return spawnRequest{}, err
 	}
+	cfg.CacheLimit = s.cacheLimit
 	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		return spawnRequest{}, err
 	}

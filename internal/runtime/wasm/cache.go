@@ -16,6 +16,8 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
+
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -77,6 +79,7 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 		e.log.Warn("wasm cache entry unusable, recompiling", "digest", digest, "err", err)
 		mod = nil
 	}
+	written := mod == nil
 	if mod == nil && precompiled != nil {
 		if mod, err = e.install(path, precompiled); err != nil {
 			e.log.Debug("precompiled module ignored, compiling", "digest", digest, "reason", err)
@@ -88,6 +91,9 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 		if mod, err = e.compile(digest, module, path); err != nil {
 			return nil, err
 		}
+	}
+	if written {
+		e.trim(path)
 	}
 	if e.opts.observer != nil {
 		e.opts.observer.ModuleLoaded(cached)
@@ -108,6 +114,11 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 // checksum file (once per file version per engine). A missing entry gives an
 // error wrapping fs.ErrNotExist.
 func (e *Engine) loadCached(path string) (*wasmtime.Module, error) {
+	release, err := diskcache.Shared(e.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	want, err := os.ReadFile(path + ".sum")
 	if err != nil {
 		return nil, err
@@ -130,7 +141,23 @@ func (e *Engine) loadCached(path string) (*wasmtime.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deserialize: %w", err)
 	}
+	if err := diskcache.Touch(path); err != nil {
+		e.log.Warn("wasm cache entry not marked used", "err", err)
+	}
 	return mod, nil
+}
+
+// trim bounds the cache directory after the entry at path was written
+// (WithCacheLimit), keeping that entry. Failures are logged: the module
+// itself is usable.
+func (e *Engine) trim(path string) {
+	res, err := diskcache.Trim(e.cacheDir, ".cwasm", e.opts.cacheLimit, path)
+	if err != nil {
+		e.log.Warn("wasm cache trim failed", "err", err)
+	}
+	if len(res.Removed) > 0 {
+		e.log.Info("wasm cache trimmed", "removed", len(res.Removed), "bytes", res.Bytes, "limit", e.opts.cacheLimit)
+	}
 }
 
 // compile compiles module and writes its serialized form and checksum.
@@ -146,7 +173,13 @@ func (e *Engine) compile(digest string, module []byte, path string) (*wasmtime.M
 		return nil, fmt.Errorf("compile %s: %w", digest, err)
 	}
 	data, err := mod.Serialize()
+	if err != nil {
+		e.log.Warn("wasm cache write failed", "digest", digest, "err", err)
+		return mod, nil
+	}
+	release, err := diskcache.Shared(e.cacheDir)
 	if err == nil {
+		defer release()
 		err = writeAtomic(path, data)
 	}
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -214,4 +215,67 @@ func TestEngineWithoutPooling(t *testing.T) {
 		t.Fatal(err)
 	}
 	invokeEcho(t, e, m)
+}
+
+// withSection returns module with a custom section named name appended:
+// other bytes (another cache key), the same code.
+func withSection(module []byte, name string) []byte {
+	payload := append([]byte{byte(len(name))}, name...)
+	return append(append(append([]byte{}, module...), 0, byte(len(payload))), payload...)
+}
+
+// TestCacheLimit: with WithCacheLimit the cache directory keeps the most
+// recently used compiled modules that fit; engines sharing the directory
+// (as the provider's or the node's processes do) trim each other's
+// entries, a module removed while loaded keeps running, and loading it
+// again compiles it again. The old engine kept every module forever.
+func TestCacheLimit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := withSection(cGuest, "a"), withSection(cGuest, "b")
+	file := func(m []byte) string {
+		sum := sha256.Sum256(m)
+		return filepath.Join(dir, hex.EncodeToString(sum[:])+".cwasm")
+	}
+	present := func(m []byte) bool { _, err := os.Stat(file(m)); return err == nil }
+
+	e1 := newEngineT(t, dir, WithCacheLimit(1)) // room for the newest entry only
+	ma, err := e1.Compile(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := e1.NewFunction(ma, Config{Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fa.Close() })
+	e2 := newEngineT(t, dir, WithCacheLimit(1))
+	if _, err := e2.Compile(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if present(a) || !present(b) {
+		t.Fatalf("after compiling b: a cached %v (want false), b cached %v (want true)", present(a), present(b))
+	}
+	if _, err := os.Stat(file(a) + ".sum"); err == nil {
+		t.Error("a's checksum file kept")
+	}
+	if r, err := call(fa, "", "x"); err != nil || r.Status != 200 {
+		t.Fatalf("a after its file was removed: %v, %v", r, err)
+	}
+
+	e3 := newEngineT(t, dir, WithCacheLimit(1))
+	if _, err := e3.Compile(ctx, a); err != nil || e3.compiles.Load() != 1 {
+		t.Fatalf("a again: %v, %d compiles, want 1", err, e3.compiles.Load())
+	}
+	if !present(a) || present(b) {
+		t.Fatalf("after compiling a again: a cached %v, b cached %v", present(a), present(b))
+	}
+
+	e4 := newEngineT(t, dir) // default bound (1 GiB) keeps both
+	if _, err := e4.Compile(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e4.Compile(ctx, a); err != nil || e4.compiles.Load() != 1 || !present(a) || !present(b) {
+		t.Fatalf("default bound: %v, %d compiles (want 1: a loaded from the cache); a %v b %v", err, e4.compiles.Load(), present(a), present(b))
+	}
 }

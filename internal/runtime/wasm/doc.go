@@ -34,7 +34,8 @@
 // # Performance
 //
 // Modules are compiled once and cached ahead of time as cacheDir/<sha256>.cwasm
-// (with a CRC-32C in <sha256>.cwasm.sum), loaded with mmap; compiling never
+// (with a CRC-32C in <sha256>.cwasm.sum; bounded by WithCacheLimit, least
+// recently used removed first), loaded with mmap; compiling never
 // happens on the request path. Instances come from wasmtime's pooling
 // allocator with copy-on-write memory initialisation; the first 8 MiB of each
 // pooled memory stay resident between instances (WithKeepResident), so a fresh

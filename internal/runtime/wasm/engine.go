@@ -13,6 +13,8 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 )
 
 // Engine defaults.
@@ -58,6 +60,18 @@ type options struct {
 	hostAliases   map[string]string
 	asyncRelease  bool
 	observer      Observer
+	cacheLimit    int64
+	cacheLimitSet bool
+}
+
+// WithCacheLimit bounds the compiled modules (.cwasm files and their
+// checksums) in the cache directory to n bytes (default
+// diskcache.DefaultLimit; n ≤ 0: no bound). After writing a new one the engine removes the least
+// recently used others until they fit (package diskcache), safely against
+// other processes sharing the directory. A removed module still in use
+// stays loaded; it is compiled again when next loaded.
+func WithCacheLimit(n int64) Option {
+	return func(o *options) { o.cacheLimit, o.cacheLimitSet = n, true }
 }
 
 // WithLogger sets the engine's logger (default slog.Default()).
@@ -183,6 +197,9 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 	}
 	if o.httpClient == nil {
 		o.httpClient = defaultHTTPClient(o.hostAliases)
+	}
+	if !o.cacheLimitSet {
+		o.cacheLimit = diskcache.DefaultLimit
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("wasm engine: cache dir: %w", err)

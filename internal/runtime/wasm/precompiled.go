@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/faas-wasm/faas-wasm/internal/diskcache"
 )
 
 // codegen is the part of the engine configuration that compiled code
@@ -121,6 +123,11 @@ func (e *Engine) CompilePrecompiled(ctx context.Context, module, precompiled []b
 // against its checksum file before its first use and replaces an entry that
 // a crash left torn (and there is the precompiled layer to install again).
 func (e *Engine) install(path string, precompiled []byte) (*wasmtime.Module, error) {
+	release, err := diskcache.Shared(e.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := writeRename(path, precompiled, false); err != nil {
 		return nil, err
 	}

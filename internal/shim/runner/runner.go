@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 	if o.keepResident == 0 {
 		o.keepResident = keepResident(cfg)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger),
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithCacheLimit(cfg.CacheLimit),
 		wasm.WithPoolSize(poolSize(cfg)), wasm.WithKeepResident(o.keepResident))
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
@@ -247,7 +247,7 @@ func Precompile(ctx context.Context, cfg runspec.Config, opts ...Option) (string
 	if err != nil {
 		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithPooling(false))
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithCacheLimit(cfg.CacheLimit), wasm.WithPooling(false))
 	if err != nil {
 		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
 	}

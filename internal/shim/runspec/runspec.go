@@ -30,6 +30,9 @@ type Config struct {
 	// CacheDir holds compiled modules by SHA-256, shared by all runners of a
 	// node so the second container of an image never compiles.
 	CacheDir string `json:"cacheDir"`
+	// CacheLimit bounds the compiled modules in CacheDir, in bytes (0: no
+	// bound; see wasm.WithCacheLimit).
+	CacheLimit int64 `json:"cacheLimit,omitempty"`
 	// Addr is the listen address (default DefaultAddr).
 	Addr string `json:"addr,omitempty"`
 	// Env holds the function's environment variables.
