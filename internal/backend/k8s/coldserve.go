@@ -77,6 +77,10 @@ const coldRetry = 30 * time.Second
 // call that started it has gone, for the calls that come next.
 const coldLoadTimeout = 5 * time.Minute
 
+// coldPodPoll is how often a call waiting for its function's module to load
+// looks for a pod that became ready meanwhile (in the informer cache).
+const coldPodPoll = 10 * time.Millisecond
+
 // coldServer is the state of calls served by the provider.
 type coldServer struct {
 	cfg    ColdServe
@@ -95,13 +99,27 @@ type coldServer struct {
 type coldFunc struct {
 	plan atomic.Pointer[coldPlan] // decided for the spec last seen
 
-	mu       sync.Mutex // serialises loads
-	spec     string     // the spec annotation loaded ("" = nothing loaded)
-	secrets  string     // the secrets' versions written to the secrets directory
-	failed   string     // the spec annotation whose load failed
+	mu       sync.Mutex
+	spec     string // the spec annotation loaded ("" = nothing loaded)
+	secrets  string // the secrets' versions written to the secrets directory
+	failed   string // the spec annotation whose load failed
 	failedAt time.Time
 	err      error
+	load     *coldLoad // the last load started, until it ends
+	gone     bool      // deleted: no more loads
 }
+
+// coldLoad is one load of a function's module and secrets into the runner,
+// shared by the calls that need it; loads of one function run one after
+// the other.
+type coldLoad struct {
+	spec, secrets string
+	done          chan struct{} // closed when the load ended; err is set
+	err           error
+}
+
+// errColdGone is the error of a load of a function deleted meanwhile.
+var errColdGone = errors.New("function deleted")
 
 func newColdServer(c ColdServe) *coldServer {
 	return &coldServer{cfg: c, budget: coldBudget{calls: c.Concurrency, memory: c.Memory},
@@ -129,27 +147,50 @@ func (c *coldServer) observe(name, ns, outcome string) {
 // nil when the call must wait for a pod: the backend serves no calls
 // itself, d is not a Wasm function or opted out, its memory limit does not
 // fit the budget, the budget is full right now (the caller waits for pods,
-// and is served here if the budget frees up first), or its module cannot
-// be loaded.
-func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) http.Handler {
+// and is served here if the budget frees up first), its module cannot be
+// loaded, or ctx ends while it loads. While the module loads (a pull and a
+// compile can take seconds) the call also watches for a ready pod, and
+// when one is ready first coldHandler returns nil with podReady set: the
+// call goes to the pod.
+func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http.Handler, podReady bool) {
 	spec, mem, ok := b.coldEligible(d)
 	if !ok || !b.cold.budget.fits(mem) {
-		return nil
+		return nil, false
 	}
-	if err := b.loadCold(ctx, d, spec); err != nil {
+	l, err := b.loadCold(d, spec)
+	if err == nil {
+		poll := time.NewTicker(coldPodPoll)
+	wait:
+		for {
+			select {
+			case <-l.done:
+				err = l.err
+				break wait
+			case <-ctx.Done():
+				return nil, false
+			case <-poll.C:
+				if len(b.endpoints(d.Name, d.Namespace)) > 0 {
+					poll.Stop()
+					return nil, true
+				}
+			}
+		}
+		poll.Stop()
+	}
+	if err != nil {
 		b.log.Warn("provider cannot serve the function's calls itself; they wait for its pods",
 			"function", d.Name, "namespace", d.Namespace, "err", err)
 		b.cold.observe(d.Name, d.Namespace, "load_failed")
-		return nil
+		return nil, false
 	}
-	h, err := b.cold.cfg.Runner.Handler(d.Name, d.Namespace)
+	rh, err := b.cold.cfg.Runner.Handler(d.Name, d.Namespace)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
 		b.wakePods(d.Name, d.Namespace, spec)
 	}
-	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: mem, h: h}
+	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: mem, h: rh}, false
 }
 
 // coldEligible returns d's spec and the memory one of its calls counts,
@@ -210,53 +251,100 @@ func (b *Cluster) preloadCold(d *appsv1.Deployment) {
 	if !ok {
 		return
 	}
+	l, err := b.loadCold(d, spec)
+	if err != nil {
+		b.log.Warn("provider could not load the function ahead of its first call",
+			"function", d.Name, "namespace", d.Namespace, "err", err)
+		return
+	}
 	b.cold.background.Go(func() {
-		if err := b.loadCold(b.cold.ctx, d, spec); err != nil {
+		if <-l.done; l.err != nil {
 			b.log.Warn("provider could not load the function ahead of its first call",
-				"function", d.Name, "namespace", d.Namespace, "err", err)
+				"function", d.Name, "namespace", d.Namespace, "err", l.err)
 		}
 	})
 }
 
-// loadCold makes sure the runner has the function as deployed in d, with
-// its secrets' current values. Concurrent first calls share one load.
-func (b *Cluster) loadCold(ctx context.Context, d *appsv1.Deployment, spec provider.FunctionDeployment) error {
+// loadCold makes sure the runner gets the function as deployed in d, with
+// its secrets' current values, and returns the load to wait for: one done
+// already when nothing changed, the load in progress when it is the same,
+// else a new one started in the background (after the one in progress).
+// Concurrent first calls share one load, which goes on when they leave.
+//
+// # Errors
+// secretVersions's; the error of a load of the same spec that failed less
+// than coldRetry ago; errColdGone for a deleted function.
+func (b *Cluster) loadCold(d *appsv1.Deployment, spec provider.FunctionDeployment) (*coldLoad, error) {
 	c := b.cold
 	f := c.fn(d.Namespace + "/" + d.Name)
 	raw := d.Annotations[AnnotationSpec]
 	versions, err := b.secretVersions(d.Namespace, spec.Secrets)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.spec == raw && f.secrets == versions {
-		return nil
+	prev := f.load
+	switch {
+	case f.gone:
+		return nil, errColdGone
+	case prev != nil && prev.spec == raw && prev.secrets == versions:
+		return prev, nil
+	case prev == nil && f.spec == raw && f.secrets == versions:
+		l := &coldLoad{spec: raw, secrets: versions, done: make(chan struct{})}
+		close(l.done)
+		return l, nil
+	case prev == nil && f.failed == raw && b.opts.now().Sub(f.failedAt) < coldRetry:
+		return nil, f.err
 	}
-	if f.failed == raw && b.opts.now().Sub(f.failedAt) < coldRetry {
-		return f.err
-	}
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coldLoadTimeout)
+	l := &coldLoad{spec: raw, secrets: versions, done: make(chan struct{})}
+	f.load = l
+	c.background.Go(func() {
+		if prev != nil {
+			<-prev.done
+		}
+		b.runColdLoad(f, l, d.Name, d.Namespace, spec)
+	})
+	return l, nil
+}
+
+// runColdLoad writes the function's secrets and loads its module into the
+// runner unless that spec is loaded already, records the outcome in f and
+// ends l.
+func (b *Cluster) runColdLoad(f *coldFunc, l *coldLoad, name, ns string, spec provider.FunctionDeployment) {
+	c := b.cold
+	ctx, cancel := context.WithTimeout(c.ctx, coldLoadTimeout)
 	defer cancel()
-	dir := filepath.Join(c.cfg.Dir, d.Namespace, d.Name)
-	err = b.writeColdSecrets(lctx, dir, d.Namespace, spec.Secrets)
-	if err == nil && f.spec != raw {
-		start := time.Now()
-		name, ns := d.Name, d.Namespace
-		err = c.cfg.Runner.Load(lctx, spec, dir, func(instance, line string) {
-			b.log.Debug("function output", "function", name, "namespace", ns, "instance", instance, "line", line)
-		})
-		if err == nil {
-			b.log.Info("provider loaded the function to serve its calls until a pod is ready",
-				"function", name, "namespace", ns, "took", time.Since(start).Round(time.Millisecond))
+	f.mu.Lock()
+	loaded, gone := f.spec, f.gone
+	f.mu.Unlock()
+	err := errColdGone
+	if !gone {
+		dir := filepath.Join(c.cfg.Dir, ns, name)
+		err = b.writeColdSecrets(ctx, dir, ns, spec.Secrets)
+		if err == nil && loaded != l.spec {
+			start := time.Now()
+			err = c.cfg.Runner.Load(ctx, spec, dir, func(instance, line string) {
+				b.log.Debug("function output", "function", name, "namespace", ns, "instance", instance, "line", line)
+			})
+			if err == nil {
+				b.log.Info("provider loaded the function to serve its calls until a pod is ready",
+					"function", name, "namespace", ns, "took", time.Since(start).Round(time.Millisecond))
+			}
 		}
 	}
+	f.mu.Lock()
 	if err != nil {
-		f.failed, f.failedAt, f.err = raw, b.opts.now(), err
-		return err
+		f.failed, f.failedAt, f.err = l.spec, b.opts.now(), err
+	} else {
+		f.spec, f.secrets, f.failed, f.err = l.spec, l.secrets, "", nil
 	}
-	f.spec, f.secrets, f.failed, f.err = raw, versions, "", nil
-	return nil
+	if f.load == l {
+		f.load = nil
+	}
+	l.err = err
+	f.mu.Unlock()
+	close(l.done)
 }
 
 // secretVersions names the versions of a function's Secrets from the
@@ -372,7 +460,12 @@ func (b *Cluster) forgetCold(name, ns string) {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.gone = true
+	l := f.load
+	f.mu.Unlock()
+	if l != nil {
+		<-l.done
+	}
 	if err := c.cfg.Runner.Unload(context.Background(), name, ns); err != nil {
 		b.log.Warn("unloading a deleted function from the provider", "function", name, "namespace", ns, "err", err)
 	}

@@ -473,3 +473,95 @@ func BenchmarkColdDeployFirstCall(b *testing.B) {
 		}
 	})
 }
+
+// blockingRunner is a ColdRunner whose loads wait until release is closed
+// (a slow pull and compile); it serves nothing.
+type blockingRunner struct {
+	started chan struct{} // one value per load started
+	release chan struct{}
+}
+
+func (r *blockingRunner) Load(ctx context.Context, _ provider.FunctionDeployment, _ string, _ func(string, string)) error {
+	r.started <- struct{}{}
+	select {
+	case <-r.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *blockingRunner) Handler(string, string) (http.Handler, error) {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }), nil
+}
+
+func (r *blockingRunner) Unload(context.Context, string, string) error { return nil }
+
+// TestColdCallTakesPodReadyDuringLoad: a call that arrives while the
+// function's module is still loading (pull + compile) goes to a pod that
+// becomes ready meanwhile instead of waiting for the load; the load goes
+// on, and once the pod is gone again calls are served by the provider. On
+// the old code the call waited for the load.
+func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
+	runner := &blockingRunner{started: make(chan struct{}, 4), release: make(chan struct{})}
+	c := newFake()
+	b := newBackend(t, c, WithColdServe(ColdServe{Runner: runner, Concurrency: 4, Memory: 1 << 30,
+		DefaultMemory: wasm.DefaultMemoryLimit, Dir: filepath.Join(t.TempDir(), "secrets")}),
+		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeWasm, nil }))
+	t.Cleanup(func() {
+		select {
+		case <-runner.release:
+		default:
+			close(runner.release)
+		}
+	})
+	deployed(t, b, provider.FunctionDeployment{Service: "echo", Image: "registry.invalid/fn/echo:1"})
+	select {
+	case <-runner.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no load started at deploy")
+	}
+
+	type result struct {
+		h   http.Handler
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		h, err := b.Invoker(context.Background(), "echo", "")
+		got <- result{h, err}
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("Invoker returned %T, %v while the module loads and no pod is ready; want it to wait", r.h, r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	ip, port := replica(t, "pod1")
+	setEndpoints(t, c, "echo", port, map[string]bool{ip: true})
+	var r result
+	select {
+	case r = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call kept waiting for the module although a pod became ready")
+	}
+	if _, cold := r.h.(*coldCall); r.err != nil || cold {
+		t.Fatalf("Invoker = %T, %v; want the pods' proxy", r.h, r.err)
+	}
+	rec := httptest.NewRecorder()
+	r.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != "pod1 /x" {
+		t.Fatalf("call: %d %q, want the pod's answer", rec.Code, rec.Body)
+	}
+
+	// The load went on; with the pod gone, calls are the provider's again.
+	close(runner.release)
+	setEndpoints(t, c, "echo", port, map[string]bool{ip: false})
+	eventually(t, "calls served by the provider after the load", func() bool {
+		h, err := b.Invoker(context.Background(), "echo", "")
+		_, cold := h.(*coldCall)
+		return err == nil && cold
+	})
+	if n := len(runner.started); n != 0 {
+		t.Errorf("%d more loads started, want the one load shared", n)
+	}
+}

@@ -36,14 +36,17 @@ func (b *Cluster) Invoker(ctx context.Context, name, namespace string) (http.Han
 		return nil, fmt.Errorf("invoke %s.%s: %w", name, ns, err)
 	}
 	if len(b.endpoints(name, ns)) == 0 {
-		if h := b.coldHandler(ctx, d); h != nil {
+		h, podReady := b.coldHandler(ctx, d)
+		if h != nil {
 			return h, nil
 		}
-		why := ""
-		if r := b.waitingReasons(name, ns); r != "" {
-			why = " (" + r + ")"
+		if !podReady {
+			why := ""
+			if r := b.waitingReasons(name, ns); r != "" {
+				why = " (" + r + ")"
+			}
+			return nil, fmt.Errorf("invoke %s.%s: no ready replica%s: %w", name, ns, why, provider.ErrUnavailable)
 		}
-		return nil, fmt.Errorf("invoke %s.%s: no ready replica%s: %w", name, ns, why, provider.ErrUnavailable)
 	}
 	key := ns + "/" + name
 	if p, ok := b.proxies.Load(key); ok {
