@@ -21,6 +21,12 @@ import (
 // smaps counts it.
 type Use struct {
 	RSS, PSS, PrivateClean, PrivateDirty int64
+	// Anonymous is memory no file backs: heaps, stacks and copied-on-write
+	// pages of private file mappings. Unlike Private, it does not count the
+	// pages of a file (a binary) that only this process happens to map, so
+	// on a machine running one pod it approximates what each of many pods
+	// of the kind would hold on its own.
+	Anonymous int64
 }
 
 // Private is what only this process holds, what would be freed if it
@@ -29,7 +35,7 @@ func (u Use) Private() int64 { return u.PrivateClean + u.PrivateDirty }
 
 // Add returns the sum of u and o.
 func (u Use) Add(o Use) Use {
-	return Use{u.RSS + o.RSS, u.PSS + o.PSS, u.PrivateClean + o.PrivateClean, u.PrivateDirty + o.PrivateDirty}
+	return Use{u.RSS + o.RSS, u.PSS + o.PSS, u.PrivateClean + o.PrivateClean, u.PrivateDirty + o.PrivateDirty, u.Anonymous + o.Anonymous}
 }
 
 // Rollup reads /proc/PID/smaps_rollup: the process's whole memory.
@@ -89,6 +95,8 @@ func parseSmaps(path string) (map[string]Use, error) {
 			m.PrivateClean += kb << 10
 		case "Private_Dirty:":
 			m.PrivateDirty += kb << 10
+		case "Anonymous:":
+			m.Anonymous += kb << 10
 		}
 		out[cur] = m
 	}

@@ -21,7 +21,7 @@ func TestSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.RSS <= 0 || m.PSS <= 0 || m.PSS > m.RSS || m.Private() <= 0 || m.Private() > m.RSS {
+	if m.RSS <= 0 || m.PSS <= 0 || m.PSS > m.RSS || m.Private() <= 0 || m.Private() > m.RSS || m.Anonymous <= 0 || m.Anonymous > m.RSS {
 		t.Fatalf("Rollup(self) = %+v", m)
 	}
 	maps, err := Mappings(pid)

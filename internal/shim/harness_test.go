@@ -85,7 +85,7 @@ func testCacheDir() string {
 // what it started.
 func startHarness() (*harness, error) {
 	d, err := containerdtest.New("fwshim", containerdtest.WithRequired("containerd-shim-runc-v2", "ip"),
-		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir()))
+		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir(), EnvIdleRelease+"=1s"))
 	if err != nil {
 		return nil, err
 	}

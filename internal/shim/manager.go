@@ -31,6 +31,11 @@ const (
 	// compiled modules, and separately of its module files (default
 	// diskcache.DefaultLimit; 0: no bound).
 	EnvCacheLimit = "FAASWASM_CACHE_LIMIT"
+	// EnvIdleRelease overrides how long a Wasm function goes without
+	// calls before its runner gives back the memory it keeps for the next
+	// call (a Go duration; "0" or negative: never; default
+	// runspec.DefaultIdleRelease).
+	EnvIdleRelease = "FAASWASM_IDLE_RELEASE"
 
 	// DefaultCacheDir is the node's compiled-module cache, shared by every
 	// Wasm container of the node.
@@ -84,6 +89,26 @@ func CacheLimit() (int64, error) {
 		return 0, fmt.Errorf("%s=%q: not a byte count (0 for no bound)", EnvCacheLimit, v)
 	}
 	return n, nil
+}
+
+// IdleRelease returns $FAASWASM_IDLE_RELEASE for runspec.Config.IdleRelease:
+// 0 (runspec.DefaultIdleRelease) when unset, negative (never) for "0".
+//
+// # Errors
+// When the variable is set but is not a Go duration.
+func IdleRelease() (time.Duration, error) {
+	v := os.Getenv(EnvIdleRelease)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 30s, or 0 for never: %w", EnvIdleRelease, v, err)
+	}
+	if d <= 0 {
+		return -1, nil
+	}
+	return d, nil
 }
 
 // Manager implements the shim binary's start and delete actions

@@ -34,15 +34,16 @@ var empty = &ptypes.Empty{}
 // Kubernetes. Every error it returns is translated to a gRPC status with
 // errdefs.ToGRPC, so containerd sees errdefs classes.
 type Service struct {
-	ctx        context.Context // the shim's, with its containerd namespace
-	publisher  shimlib.Publisher
-	sd         shutdown.Service
-	oom        oom.Watcher
-	runnerPath string
-	cacheDir   string
-	cacheLimit int64  // bytes of compiled modules, and of module files (0: no bound)
-	address    string // containerd's gRPC socket, for images' Wasm layers
-	namespace  string
+	ctx         context.Context // the shim's, with its containerd namespace
+	publisher   shimlib.Publisher
+	sd          shutdown.Service
+	oom         oom.Watcher
+	runnerPath  string
+	cacheDir    string
+	cacheLimit  int64         // bytes of compiled modules, and of module files (0: no bound)
+	idleRelease time.Duration // runspec.Config.IdleRelease of every runner
+	address     string        // containerd's gRPC socket, for images' Wasm layers
+	namespace   string
 
 	mu    sync.Mutex
 	tasks map[string]*wasmTask
@@ -55,7 +56,8 @@ type Service struct {
 //
 // # Errors
 // Errors locating the runner binary (see RunnerPath); a bad
-// $FAASWASM_CACHE_LIMIT (see CacheLimit); a ctx without namespace.
+// $FAASWASM_CACHE_LIMIT (see CacheLimit) or $FAASWASM_IDLE_RELEASE (see
+// IdleRelease); a ctx without namespace.
 func NewService(ctx context.Context, address string, publisher shimlib.Publisher, sd shutdown.Service) (*Service, error) {
 	runnerPath, err := RunnerPath()
 	if err != nil {
@@ -65,11 +67,15 @@ func NewService(ctx context.Context, address string, publisher shimlib.Publisher
 	if err != nil {
 		return nil, fmt.Errorf("task service: %w", err)
 	}
+	idle, err := IdleRelease()
+	if err != nil {
+		return nil, fmt.Errorf("task service: %w", err)
+	}
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("task service: %w", err)
 	}
-	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(), cacheLimit: limit,
+	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(), cacheLimit: limit, idleRelease: idle,
 		address: address, namespace: ns, tasks: map[string]*wasmTask{}}
 	if w, err := newOOMWatcher(publisher); err == nil {
 		s.oom = w

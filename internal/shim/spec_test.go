@@ -123,3 +123,20 @@ func TestCacheLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleRelease(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+		ok   bool
+	}{{"", 0, true}, {"45s", 45 * time.Second, true}, {"0", -1, true}, {"-1s", -1, true}, {"30", 0, false}, {"soon", 0, false}} {
+		t.Setenv(EnvIdleRelease, tc.env)
+		got, err := IdleRelease()
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%s=%q: IdleRelease() = %v, %v; want %v, ok=%v", EnvIdleRelease, tc.env, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), EnvIdleRelease) {
+			t.Errorf("error %q does not name %s", err, EnvIdleRelease)
+		}
+	}
+}

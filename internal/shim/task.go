@@ -156,7 +156,7 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *sp
 	if err != nil {
 		return spawnRequest{}, err
 	}
-	cfg.CacheLimit = s.cacheLimit
+	cfg.CacheLimit, cfg.IdleRelease = s.cacheLimit, s.idleRelease
 	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		return spawnRequest{}, err
 	}

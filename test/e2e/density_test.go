@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/faas-wasm/faas-wasm/internal/procmem"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -27,8 +28,9 @@ import (
 // no memory limit: 202 pods requesting 128Mi do not fit the 24 GiB node),
 // times each kind's N deploys until every pod is Ready (pods started per
 // second; after one warm-up function, so the image is on the node and the
-// module compiled), calls each function once, and then reads the memory of every
-// process of every pod (its shim, pause, runner or function process) from
+// module compiled), calls each function once, lets each kind idle (5 s; a
+// Wasm kind past its runners' idle release, runspec.DefaultIdleRelease),
+// and then reads the memory of every process of every pod (its shim, pause, runner or function process) from
 // /proc/PID/smaps_rollup: PSS, unique (Private_Clean+Private_Dirty) and RSS
 // per pod, and, for the Wasm runners, the mappings of the node's compiled
 // module file (*.cwasm) and of the runner binary, to show whether they are
@@ -68,12 +70,16 @@ func TestKubernetesDensity(t *testing.T) {
 	for i := range kinds {
 		kinds[i].deploy(ctx, t, c, p, n)
 	}
-	time.Sleep(5 * time.Second) // let the first calls' garbage settle
 	var table strings.Builder
 	fmt.Fprintf(&table, "| kind | pods | deploy → all Ready | pods/s | PSS/pod MiB (median) | unique/pod MiB (median) | RSS/pod MiB (median) | PSS all pods MiB |\n|---|---|---|---|---|---|---|---|\n")
 	unique := map[string]float64{}
 	var parts strings.Builder
 	for _, k := range kinds {
+		idle := 5 * time.Second // let the calls' garbage settle
+		if k.runtime == fw.RuntimeWasm {
+			idle += runspec.DefaultIdleRelease
+		}
+		time.Sleep(time.Until(k.called.Add(idle)))
 		pods := k.memory(ctx, t, c)
 		pss, uniq, rss, total := summarize(pods)
 		unique[k.name] = uniq
@@ -108,6 +114,7 @@ func TestKubernetesDensity(t *testing.T) {
 type densityKind struct {
 	name, prefix, runtime, image string
 	ready                        time.Duration // from the first deploy to all N pods Ready
+	called                       time.Time     // when the last call to the N functions ended
 }
 
 // deploy deploys n functions of the kind (8 API calls at a time), waits
@@ -162,6 +169,7 @@ func (k *densityKind) deploy(ctx context.Context, t *testing.T, c *cluster, p *p
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
+	k.called = time.Now()
 }
 
 // readyPods lists the kind's Ready pods.

@@ -40,6 +40,8 @@
 // allocator with copy-on-write memory initialisation; the first 8 MiB of each
 // pooled memory stay resident between instances (WithKeepResident), so a fresh
 // instance of a snapshot does not page-fault its way through the Go heap.
+// Engine.ReleaseMemory gives those pages back while no instance exists (the
+// node runner calls it after an idle period).
 // Finished instances are released before Invoke returns, or by a background
 // goroutine with WithAsyncRelease. stdin is handed
 // to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency

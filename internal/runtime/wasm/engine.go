@@ -94,8 +94,8 @@ func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
 // snapshot instance of a Go echo guest then runs its request in ~60 µs of
 // CPU instead of ~200 µs. The reset moves that cost to the release, which
 // happens off the request path; total CPU per request stays about the same.
-// The price is resident memory: up to this much per pool slot ever used.
-// Ignored without pooling.
+// The price is resident memory: up to this much per pool slot ever used,
+// until Engine.ReleaseMemory. Ignored without pooling.
 func WithKeepResident(n uint64) Option { return func(o *options) { o.keepResident = n } }
 
 // WithAsyncRelease closes finished fresh instances in a background goroutine
@@ -160,6 +160,15 @@ type Engine struct {
 	closed      bool
 	releases    chan release
 	releaseDone chan struct{}
+
+	// stores is held for reading by every store from its creation until it
+	// is closed; ReleaseMemory holds it for writing, so it never touches a
+	// pool slot an instance is using.
+	stores sync.RWMutex
+	// memories are the base addresses (unsafe.Pointer) of the pool slots'
+	// linear memories that instances have used: what ReleaseMemory gives
+	// back. Pooling only, where a slot's address stays valid until Close.
+	memories sync.Map
 }
 
 // release is a store to close and the WaitGroup of its function.
@@ -312,7 +321,7 @@ func (e *Engine) callEnded() { e.active.Add(-1) }
 func (e *Engine) closeStores() {
 	defer close(e.releaseDone)
 	for r := range e.releases {
-		r.store.Close()
+		e.closeStore(r.store)
 		r.wg.Done()
 	}
 }
@@ -330,7 +339,7 @@ func (e *Engine) release(store *wasmtime.Store, wg *sync.WaitGroup) {
 		default:
 		}
 	}
-	store.Close()
+	e.closeStore(store)
 	wg.Done()
 }
 

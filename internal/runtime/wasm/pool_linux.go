@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +26,16 @@ func poolingFits(slots int, limit uint64) error {
 	need := uint64(slots)*perSlot + 1<<30
 	if limit != unix.RLIM_INFINITY && limit < need {
 		return fmt.Errorf("RLIMIT_AS is %d bytes, below the %d bytes %d pool slots reserve", limit, need, slots)
+	}
+	return nil
+}
+
+// decommit drops the pages of the n bytes at base (MADV_DONTNEED): the
+// next access reads a private file mapping's file page again, an anonymous
+// mapping's a zero page.
+func decommit(base unsafe.Pointer, n uint64) error {
+	if err := unix.Madvise(unsafe.Slice((*byte)(base), n), unix.MADV_DONTNEED); err != nil {
+		return fmt.Errorf("release linear memory at %p: %w", base, err)
 	}
 	return nil
 }

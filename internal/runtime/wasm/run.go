@@ -92,8 +92,10 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	return stdout, nil
 }
 
-// newStore makes a store bound to this slot's limits, call state and host state.
+// newStore makes a store bound to this slot's limits, call state and host
+// state. Close it with Engine.closeStore.
 func (s *slot) newStore() *wasmtime.Store {
+	s.f.engine.stores.RLock()
 	store := wasmtime.NewStoreWithData(s.f.engine.engine, s.host)
 	store.Limiter(s.f.cfg.MemoryLimit, -1, -1, -1, -1)
 	s.call.attachStore(store)
@@ -152,6 +154,7 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 	if err != nil {
 		return 0, &instantiateError{err}
 	}
+	s.f.engine.noteMemory(store, inst)
 	switch s.f.module.shape {
 	case ShapeCommand:
 		_, err = inst.GetFunc(store, "_start").Call(store)
@@ -182,9 +185,10 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 		store.SetWasi(w)
 		inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 		if err != nil {
-			store.Close()
+			s.f.engine.closeStore(store)
 			return 0, &instantiateError{err}
 		}
+		s.f.engine.noteMemory(store, inst)
 		s.store, s.inst, s.handle = store, inst, inst.GetFunc(store, "faas_handle")
 		if s.f.module.shape == ShapeReactor {
 			if _, err := inst.GetFunc(store, "_initialize").Call(store); err != nil {
@@ -211,7 +215,7 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 
 func (s *slot) dropWarm() {
 	if s.store != nil {
-		s.store.Close()
+		s.f.engine.closeStore(s.store)
 		s.store, s.inst, s.handle = nil, nil, nil
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -177,4 +179,72 @@ func BenchmarkRunnerInvoke(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 		})
 	}
+}
+
+// BenchmarkCallAfterRelease serves prime-numbers (snapshot, ?n=1000, as
+// TestKubernetesDensity calls it) from a Runner and times one call per
+// round over a kept-alive connection: "kept" after the previous call left
+// its pages resident, "released" after the runner gave its idle memory
+// back (Runner.releaseIdle). It reports the median wall time and the
+// process's CPU time per call: what the first call after an idle period
+// pays for the release.
+//
+//	go test -run '^$' -bench CallAfterRelease -benchtime 50x ./internal/shim/runner/
+func BenchmarkCallAfterRelease(b *testing.B) {
+	module := primeModule(b, builder.ShapeSnapshot)
+	for _, release := range []bool{false, true} {
+		name := "kept"
+		if release {
+			name = "released"
+		}
+		b.Run(name, func(b *testing.B) {
+			r, err := New(context.Background(), runspec.Config{Name: "prime-numbers", ModulePath: module, CacheDir: cacheDir(), IdleRelease: -1},
+				WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { r.Close() })
+			srv := httptest.NewServer(r.Handler())
+			b.Cleanup(srv.Close)
+			client := srv.Client()
+			get := func() {
+				resp, err := client.Get(srv.URL + "/?n=1000")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+			get()
+			var wall, cpu, flt []float64
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				if release {
+					r.releaseIdle()
+				}
+				b.StartTimer()
+				var ru0, ru1 syscall.Rusage
+				syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+				c0, t0 := cpuTime(), time.Now()
+				get()
+				syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+				flt = append(flt, float64(ru1.Minflt-ru0.Minflt))
+				wall = append(wall, float64(time.Since(t0).Microseconds()))
+				cpu = append(cpu, float64((cpuTime() - c0).Microseconds()))
+			}
+			b.ReportMetric(medianOf(wall), "µs-median")
+			b.ReportMetric(medianOf(cpu), "cpu-µs-median")
+			b.ReportMetric(medianOf(flt), "faults")
+		})
+	}
+}
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

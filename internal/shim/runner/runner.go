@@ -47,6 +47,10 @@ type Runner struct {
 	fn     *wasm.Function
 	logMu  sync.Mutex
 	out    io.Writer
+	// idle fires releaseIdle once the function has had no call for
+	// idleRelease; every call's end re-arms it. Nil when it never releases.
+	idle        *time.Timer
+	idleRelease time.Duration
 }
 
 // New compiles (or loads from cfg.CacheDir) the module at cfg.ModulePath and
@@ -89,7 +93,14 @@ func New(ctx context.Context, cfg runspec.Config, opts ...Option) (*Runner, erro
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Name, err)
 	}
-	r := &Runner{cfg: cfg, log: o.logger, engine: engine, out: o.guestLog}
+	r := &Runner{cfg: cfg, log: o.logger, engine: engine, out: o.guestLog, idleRelease: cfg.IdleRelease}
+	if r.idleRelease == 0 {
+		r.idleRelease = runspec.DefaultIdleRelease
+	}
+	if r.idleRelease > 0 {
+		r.idle = time.AfterFunc(r.idleRelease, r.releaseIdle)
+		r.idle.Stop()
+	}
 	start := time.Now()
 	r.module, err = engine.Compile(ctx, code)
 	if err != nil {
@@ -177,8 +188,28 @@ func (r *Runner) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 // Addr is the configured listen address.
 func (r *Runner) Addr() string { return r.cfg.Addr }
 
+// releaseIdle gives back to the node what the runner keeps for the next
+// call while no call runs: the pool slots' resident linear memory
+// (wasm.Engine.ReleaseMemory; for a Go guest ~5 MiB of copied-on-write
+// snapshot pages) and the Go heap's free pages. The next call pays the
+// page faults again (see runspec.DefaultIdleRelease). A call running now
+// re-arms the timer when it ends, so the release is only skipped.
+func (r *Runner) releaseIdle() {
+	released, err := r.engine.ReleaseMemory()
+	if err != nil {
+		r.log.Warn("release idle memory", "function", r.cfg.Name, "err", err)
+	}
+	if released {
+		debug.FreeOSMemory()
+		r.log.Debug("idle memory released", "function", r.cfg.Name)
+	}
+}
+
 // Close releases the function, the module and the engine.
 func (r *Runner) Close() error {
+	if r.idle != nil {
+		r.idle.Stop()
+	}
 	err := r.fn.Close()
 	r.module.Close()
 	return errors.Join(err, r.engine.Close())
@@ -198,6 +229,9 @@ func (r *Runner) Handler() http.Handler {
 
 func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
+	if r.idle != nil {
+		defer r.idle.Reset(r.idleRelease)
+	}
 	body, ok := wasm.ReadBody(w, req, r.cfg.MaxRequestBytes)
 	if !ok {
 		return

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 )
 
 var guest struct {
@@ -175,5 +176,65 @@ func TestServeDropsStalledClient(t *testing.T) {
 	io.Copy(io.Discard, conn) // returns when the server closes the connection
 	if waited := time.Since(start); waited > 5*time.Second {
 		t.Fatalf("stalled client held the connection for %s; want it dropped after the 500 ms timeout", waited)
+	}
+}
+
+// TestRunnerReleasesIdleMemory: the runner gives its idle memory back once
+// the function has had no call for Config.IdleRelease — once per idle
+// period, not for health checks, not with a negative IdleRelease — and
+// serves the same after it.
+func TestRunnerReleasesIdleMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		idle time.Duration
+		want int // releases after one call
+	}{{"after 200ms", 200 * time.Millisecond, 1}, {"never", -1, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncbuf.Buffer
+			r, err := New(context.Background(), runspec.Config{Name: "g", ModulePath: guestModule(t), CacheDir: cacheDir(), IdleRelease: tc.idle},
+				WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			srv := httptest.NewServer(r.Handler())
+			t.Cleanup(srv.Close)
+			released := func() int { return strings.Count(logs.String(), "idle memory released") }
+			echo := func() {
+				t.Helper()
+				resp, err := http.Post(srv.URL+"/echo", "text/plain", strings.NewReader("ping"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(b) != "ping" {
+					t.Fatalf("POST /echo = %d %q", resp.StatusCode, b)
+				}
+			}
+			waitReleases := func(n int) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for released() < n && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				time.Sleep(2 * max(tc.idle, 100*time.Millisecond))
+				if got := released(); got != n {
+					t.Fatalf("%d releases, want %d; log:\n%s", got, n, logs.String())
+				}
+			}
+			echo()
+			waitReleases(tc.want)
+			for range 3 {
+				resp, err := http.Get(srv.URL + "/_/health")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			waitReleases(tc.want)
+			echo()
+			waitReleases(2 * tc.want)
+		})
 	}
 }
