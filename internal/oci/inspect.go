@@ -50,6 +50,9 @@ type Info struct {
 	// IndexDigest is the digest of the index Ref named, or "" when Ref named
 	// an image manifest directly.
 	IndexDigest string
+	// Pinned is Ref pinned to the digest it names now, the index's when it
+	// names an index ("host/repo@sha256:...", as Resolve returns it).
+	Pinned string
 	// MediaType is the media type of the image manifest.
 	MediaType string
 	// ConfigMediaType is the media type of the image's config.
@@ -118,7 +121,7 @@ func resolve(ctx context.Context, ref string, o *options) (*resolved, error) {
 	if err != nil {
 		return nil, classify(ref, reg, err)
 	}
-	res := &resolved{ref: r, info: Info{Ref: ref, Registry: reg}}
+	res := &resolved{ref: r, info: Info{Ref: ref, Registry: reg, Pinned: pin(r, desc.Digest.String())}}
 	switch {
 	case desc.MediaType.IsIndex():
 		idx, err := desc.ImageIndex()

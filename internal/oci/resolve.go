@@ -45,5 +45,8 @@ func Resolve(ctx context.Context, ref string, opts ...Option) (digest, pinned st
 		}
 		desc = &full.Descriptor
 	}
-	return desc.Digest.String(), r.Context().Digest(desc.Digest.String()).String(), nil
+	return desc.Digest.String(), pin(r, desc.Digest.String()), nil
 }
+
+// pin returns the reference r's repository at digest.
+func pin(r name.Reference, digest string) string { return r.Context().Digest(digest).String() }

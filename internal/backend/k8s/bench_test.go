@@ -33,7 +33,7 @@ func functionsBackend(b *testing.B, n int) *Cluster {
 		if err != nil {
 			b.Fatal(err)
 		}
-		d, err := buildDeployment(fn, provider.RuntimeContainer, "faas-wasm", 1)
+		d, err := buildDeployment(fn, fn.Image, provider.RuntimeContainer, "faas-wasm", 1)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -100,9 +100,9 @@ type coldFunc struct {
 	plan atomic.Pointer[coldPlan] // decided for the spec last seen
 
 	mu       sync.Mutex
-	spec     string // the spec annotation loaded ("" = nothing loaded)
+	spec     string // the version (coldKey) loaded ("" = nothing loaded)
 	secrets  string // the secrets' versions written to the secrets directory
-	failed   string // the spec annotation whose load failed
+	failed   string // the version whose load failed
 	failedAt time.Time
 	err      error
 	load     *coldLoad // the last load started, until it ends
@@ -204,7 +204,7 @@ func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeploymen
 		return provider.FunctionDeployment{}, 0, false
 	}
 	f := c.fn(d.Namespace + "/" + d.Name)
-	raw := d.Annotations[AnnotationSpec]
+	raw := coldKey(d)
 	p := f.plan.Load()
 	if p == nil || p.raw != raw {
 		p = b.planCold(d, raw)
@@ -213,8 +213,19 @@ func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeploymen
 	return p.spec, p.mem, p.ok
 }
 
-// coldPlan is what coldEligible decided for one version of a function's
-// spec (its spec annotation, raw).
+// coldKey names the version of a function the provider loads: its spec
+// annotation and the image its pods run (pinned to a digest at each deploy,
+// so a redeploy of the same spec after its tag moved is a new version).
+func coldKey(d *appsv1.Deployment) string {
+	image := ""
+	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
+		image = cs[0].Image
+	}
+	return d.Annotations[AnnotationSpec] + "\n" + image
+}
+
+// coldPlan is what coldEligible decided for one version of a function
+// (coldKey, raw); its spec names the image the pods run.
 type coldPlan struct {
 	raw  string
 	spec provider.FunctionDeployment
@@ -227,6 +238,9 @@ func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
 	spec, err := b.cachedSpec(d)
 	if err != nil {
 		return p
+	}
+	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 && cs[0].Image != "" {
+		spec.Image = cs[0].Image
 	}
 	p.spec = spec
 	if o, err := wasmopts.Parse(spec.Annotations); err != nil || o.NoColdServe {
@@ -277,7 +291,7 @@ func (b *Cluster) preloadCold(d *appsv1.Deployment) {
 func (b *Cluster) loadCold(d *appsv1.Deployment, spec provider.FunctionDeployment) (*coldLoad, error) {
 	c := b.cold
 	f := c.fn(d.Namespace + "/" + d.Name)
-	raw := d.Annotations[AnnotationSpec]
+	raw := coldKey(d)
 	versions, err := b.secretVersions(d.Namespace, spec.Secrets)
 	if err != nil {
 		return nil, err

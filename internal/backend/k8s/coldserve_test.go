@@ -92,8 +92,9 @@ type coldRig struct {
 }
 
 // newColdRig starts the rig with budget (zero fields take 4 calls and
-// 1 GiB) and the echo module pushed as registry/fn/echo:1.
-func newColdRig(t testing.TB, budget ColdServe) *coldRig {
+// 1 GiB) and the echo module pushed as registry/fn/echo:1. Images are not
+// inspected (all are Wasm) nor pinned, unless opts say otherwise.
+func newColdRig(t testing.TB, budget ColdServe, opts ...Option) *coldRig {
 	t.Helper()
 	module := buildEcho(t)
 	r := &coldRig{c: newFake(), obs: &coldCounter{}, dir: t.TempDir()}
@@ -112,8 +113,8 @@ func newColdRig(t testing.TB, budget ColdServe) *coldRig {
 	if budget.Memory == 0 {
 		budget.Memory = 1 << 30
 	}
-	r.b = newBackend(t, r.c, WithColdServe(budget),
-		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeWasm, nil }))
+	r.b = newBackend(t, r.c, append([]Option{WithColdServe(budget),
+		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeWasm, nil })}, opts...)...)
 	return r
 }
 
@@ -563,5 +564,49 @@ func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
 	})
 	if n := len(runner.started); n != 0 {
 		t.Errorf("%d more loads started, want the one load shared", n)
+	}
+}
+
+// registryLookups undoes the test backends' WithImageInspector: deploys
+// inspect and pin images in their (loopback) registry, as in production.
+func registryLookups(o *options) { o.inspect, o.resolve = nil, nil }
+
+// TestColdServeMovedTag: a redeploy of the same spec after its tag moved to
+// a new module loads the new module for the calls the provider serves (the
+// pods' image is pinned to the new digest, so the version changed). On the
+// old code the spec was the same, so the old module kept answering and the
+// registry saw no pull.
+func TestColdServeMovedTag(t *testing.T) {
+	r := newColdRig(t, ColdServe{}, registryLookups)
+	ctx := context.Background()
+	fn := provider.FunctionDeployment{Service: "echo", Image: r.image("echo")}
+	deployed(t, r.b, fn)
+	r.waitLoaded(t, "echo")
+	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
+		t.Fatalf("first version: %d", code)
+	}
+	first := r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load().spec.Image
+
+	ref := r.push(t, "echo", ocitest.WithCustomSection(buildEcho(t), "version", "2"))
+	_, pinned, err := oci.Resolve(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.requests.Reset()
+	if err := r.b.Update(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new digest in the cache", func() bool {
+		d, err := r.b.deployments.Deployments(provider.DefaultNamespace).Get("echo")
+		return err == nil && d.Spec.Template.Spec.Containers[0].Image == pinned
+	})
+	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
+		t.Fatalf("after the tag moved: %d", code)
+	}
+	if got := r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load().spec.Image; got != pinned || got == first {
+		t.Errorf("provider serves %s, want the new digest %s (was %s)", got, pinned, first)
+	}
+	if r.requests.Count("GET blob") == 0 {
+		t.Errorf("the moved tag's module was not pulled: registry saw %s", r.requests)
 	}
 }

@@ -16,6 +16,11 @@ import (
 // Deploy creates a function's Deployment and ClusterIP Service with
 // com.openfaas.scale.min replicas (default 1). A Wasm function (annotation
 // com.openfaas.runtime=wasm, or a Wasm image) gets the backend's RuntimeClass.
+// The pods run the image pinned to the digest its tag names at the deploy
+// (repo@sha256:...), so that a later deploy or update after the tag moved
+// changes the pod template and rolls the pods; the function's status keeps
+// the image as deployed. When the provider cannot resolve it, the pods run
+// the image as named.
 // Without the annotation the image is inspected in its registry; when the
 // provider cannot read it (the cluster may pull from where the provider
 // cannot), it is deployed as a container and a pull failure shows in the
@@ -188,16 +193,22 @@ func (b *Cluster) prepare(ctx context.Context, fn provider.FunctionDeployment, n
 			return nil, fmt.Errorf("secret %q: %w", s, apiError(err))
 		}
 	}
-	runtime := fn.Annotations[provider.AnnotationRuntime]
+	runtime, image := fn.Annotations[provider.AnnotationRuntime], ""
 	if runtime == "" {
-		if runtime, err = b.opts.inspect(ctx, fn.Image); err != nil {
+		if runtime, image, err = b.opts.inspect(ctx, fn.Image); err != nil {
 			// The cluster pulls images, maybe from where the provider cannot:
 			// run it as a container and let a pull failure show in status and logs.
 			b.log.Warn("image not inspected; deploying as a container", "function", fn.Service, "image", fn.Image, "err", err)
 			runtime = provider.RuntimeContainer
 		}
+	} else if image, err = b.opts.resolve(ctx, fn.Image); err != nil {
+		b.log.Warn("image digest not resolved; the pods run the image as named (a moved tag will not roll them)",
+			"function", fn.Service, "image", fn.Image, "err", err)
 	}
-	return buildDeployment(fn, runtime, b.opts.runtimeClass, int32(minReplicas))
+	if image == "" {
+		image = fn.Image
+	}
+	return buildDeployment(fn, image, runtime, b.opts.runtimeClass, int32(minReplicas))
 }
 
 // ensureService creates the function's Service when it is missing.

@@ -20,7 +20,8 @@ type options struct {
 	runtimeClass string
 	maxReplicas  uint64
 	version      provider.VersionInfo
-	inspect      func(context.Context, string) (string, error)
+	inspect      func(context.Context, string) (runtime, pinned string, err error)
+	resolve      func(context.Context, string) (pinned string, err error)
 	registry     []oci.Option
 	now          func() time.Time
 	syncTimeout  time.Duration
@@ -52,11 +53,19 @@ func WithRegistryOptions(opts ...oci.Option) Option {
 	return func(o *options) { o.registry = append(o.registry, opts...) }
 }
 
-// WithImageInspector replaces the registry lookup that tells a Wasm image
-// from a container image when the com.openfaas.runtime annotation is
-// absent. It returns provider.RuntimeWasm or provider.RuntimeContainer.
+// WithImageInspector replaces the registry lookups of a deploy: f tells a
+// Wasm image from a container image when the com.openfaas.runtime
+// annotation is absent (it returns provider.RuntimeWasm or
+// provider.RuntimeContainer), and images are not pinned to their digests
+// (pods run the image as named).
 func WithImageInspector(f func(ctx context.Context, image string) (string, error)) Option {
-	return func(o *options) { o.inspect = f }
+	return func(o *options) {
+		o.inspect = func(ctx context.Context, image string) (string, string, error) {
+			runtime, err := f(ctx, image)
+			return runtime, "", err
+		}
+		o.resolve = func(context.Context, string) (string, error) { return "", nil }
+	}
 }
 
 // WithClock sets the clock (default time.Now).
@@ -96,6 +105,12 @@ func newOptions(opts []Option) options {
 	if o.inspect == nil {
 		o.inspect = ociInspect(o.registry)
 	}
+	if o.resolve == nil {
+		o.resolve = func(ctx context.Context, ref string) (string, error) {
+			_, pinned, err := oci.Resolve(ctx, ref, o.registry...)
+			return pinned, err
+		}
+	}
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -111,13 +126,14 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// ociInspect asks the image's registry whether it is a Wasm image.
-func ociInspect(opts []oci.Option) func(context.Context, string) (string, error) {
-	return func(ctx context.Context, ref string) (string, error) {
-		kind, _, err := oci.Inspect(ctx, ref, opts...)
+// ociInspect asks the image's registry whether it is a Wasm image, and for
+// the reference pinned to its digest.
+func ociInspect(opts []oci.Option) func(context.Context, string) (string, string, error) {
+	return func(ctx context.Context, ref string) (string, string, error) {
+		kind, info, err := oci.Inspect(ctx, ref, opts...)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return kind.String(), nil
+		return kind.String(), info.Pinned, nil
 	}
 }

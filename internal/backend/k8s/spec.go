@@ -96,8 +96,10 @@ func objectLabels(fn provider.FunctionDeployment, runtime string) map[string]str
 	return l
 }
 
-// buildDeployment returns the Deployment of a normalized function.
-func buildDeployment(fn provider.FunctionDeployment, runtime, runtimeClass string, replicas int32) (*appsv1.Deployment, error) {
+// buildDeployment returns the Deployment of a normalized function whose
+// pods run image (fn.Image pinned to its digest, or as named); the spec
+// annotation keeps fn as given.
+func buildDeployment(fn provider.FunctionDeployment, image, runtime, runtimeClass string, replicas int32) (*appsv1.Deployment, error) {
 	spec, err := json.Marshal(fn)
 	if err != nil {
 		return nil, fmt.Errorf("encode spec: %w", err)
@@ -123,7 +125,7 @@ func buildDeployment(fn provider.FunctionDeployment, runtime, runtimeClass strin
 	}
 	container := corev1.Container{
 		Name:  fn.Service,
-		Image: fn.Image,
+		Image: image,
 		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: FunctionPort, Protocol: corev1.ProtocolTCP}},
 		Env:   env(fn),
 		Resources: corev1.ResourceRequirements{
