@@ -127,52 +127,18 @@ func BenchmarkRunnerInvoke(b *testing.B) {
 			b.Cleanup(cancel)
 			go r.Serve(ctx, l, time.Second)
 			url := "http://" + l.Addr().String() + "/?" + bc.query
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-			b.Cleanup(client.CloseIdleConnections)
-			get := func() error {
-				resp, err := client.Get(url)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-					return err
-				}
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
-			}
-			for range 20 { // every slot instantiated once
-				if err := get(); err != nil {
-					b.Fatal(err)
-				}
-			}
 			const workers = 4
-			work := make(chan struct{}, b.N)
-			for range b.N {
-				work <- struct{}{}
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+			b.Cleanup(client.CloseIdleConnections)
+			if err := drive(client, url, 20, 1); err != nil { // every slot instantiated once
+				b.Fatal(err)
 			}
-			close(work)
-			errs := make(chan error, workers)
 			cpu0, start := cpuTime(), time.Now()
 			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range workers {
-				wg.Go(func() {
-					for range work {
-						if err := get(); err != nil {
-							errs <- err
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
+			err = drive(client, url, b.N, workers)
 			b.StopTimer()
 			elapsed, cpu := time.Since(start), cpuTime()-cpu0
-			close(errs)
-			if err := <-errs; err != nil {
+			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")

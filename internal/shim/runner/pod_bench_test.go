@@ -1,0 +1,208 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+)
+
+// BenchmarkPodServers compares, on loopback, the two servers that the pods
+// of TestKubernetesLoad's Rust pair run: faaswasm-runner serving the
+// prime-numbers-rs-wasm module of stack.yml (a fresh instance per call,
+// under a 128Mi pod's linear-memory limit) and the static binary of the
+// prime-numbers-rs container (its own HTTP server). Each runs as its own
+// process and gets 25 keep-alive clients, one replica's share of that
+// test's c=50. It reports each server process's CPU per request: on a
+// node whose cores are all busy, that is what sets the test's Wasm/container
+// throughput ratio (the provider's share of a call is the same for both).
+// Compare the two server-cpu-µs/req figures of one run; measured figures and
+// where the runner's time goes: docs/benchmarks/README.md.
+//
+//	go test -run '^$' -bench PodServers -benchtime 5000x ./internal/shim/runner/
+func BenchmarkPodServers(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	stack, err := builder.LoadStack(filepath.Join(root, "stack.yml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bld := builder.New(builder.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	raw := map[string][]byte{}
+	for _, name := range []string{"prime-numbers-rs", "prime-numbers-rs-wasm"} {
+		a, err := bld.Build(ctx, root, name, stack.Functions[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw[name] = a.Raw
+	}
+	runnerBin := filepath.Join(dir, "faaswasm-runner")
+	build := exec.CommandContext(ctx, "go", "build", "-o", runnerBin, "./cmd/faaswasm-runner")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build faaswasm-runner: %v\n%s", err, out)
+	}
+	native := filepath.Join(dir, "prime-numbers-rs")
+	if err := os.WriteFile(native, raw["prime-numbers-rs"], 0o755); err != nil {
+		b.Fatal(err)
+	}
+	module := filepath.Join(dir, "prime-numbers-rs.wasm")
+	if err := os.WriteFile(module, raw["prime-numbers-rs-wasm"], 0o644); err != nil {
+		b.Fatal(err)
+	}
+	nativeAddr, runnerAddr := freeAddr(b), freeAddr(b)
+	cfgPath := filepath.Join(dir, "runner.json")
+	if err := runspec.WriteConfig(cfgPath, runspec.Config{Name: "prime-numbers-rs-wasm", ModulePath: module,
+		CacheDir: cacheDir(), Addr: runnerAddr, MemoryLimit: 96 << 20}); err != nil {
+		b.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(nativeAddr)
+	servers := []struct {
+		name, addr string
+		cmd        *exec.Cmd
+	}{
+		{"container", nativeAddr, exec.Command(native)},
+		{"wasm-runner", runnerAddr, exec.Command(runnerBin, "-config", cfgPath)},
+	}
+	servers[0].cmd.Env = []string{"PORT=" + port}
+	for _, s := range servers {
+		s.cmd.Stderr = io.Discard
+		if err := s.cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		})
+	}
+	for _, s := range servers {
+		url := "http://" + s.addr + "/?n=1000"
+		b.Run(s.name, func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: podClients}, Timeout: 10 * time.Second}
+			b.Cleanup(client.CloseIdleConnections)
+			if err := waitServing(ctx, client, url); err != nil {
+				b.Fatalf("%s: %v", s.name, err)
+			}
+			if err := drive(client, url, 500, podClients); err != nil { // connections open, every slot used
+				b.Fatal(err)
+			}
+			cpu0, start := processCPU(b, s.cmd.Process.Pid), time.Now()
+			b.ResetTimer()
+			err := drive(client, url, b.N, podClients)
+			b.StopTimer()
+			elapsed, cpu := time.Since(start), processCPU(b, s.cmd.Process.Pid)-cpu0
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "server-cpu-µs/req")
+		})
+	}
+}
+
+// podClients is one replica's share of TestKubernetesLoad's concurrency.
+const podClients = 25
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(b *testing.B) string {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitServing polls url until it answers 200, for up to a minute.
+func waitServing(ctx context.Context, client *http.Client, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		err := get(client, url)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not serving %s: %w", url, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// drive sends n GETs of url from as many keep-alive clients as workers.
+func drive(client *http.Client, url string, n, workers int) error {
+	work := make(chan struct{}, n)
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range work {
+				if err := get(client, url); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// get sends one GET and reads the whole answer, which must be a 200.
+func get(client *http.Client, url string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+// processCPU is the user+system CPU time of process pid so far, from
+// /proc/PID/stat (clock ticks of 10 ms).
+func processCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("parse /proc/%d/stat: %q", pid, data)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
