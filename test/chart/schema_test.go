@@ -63,6 +63,8 @@ func TestSchemaRejects(t *testing.T) {
 		{"cold memory not a quantity", set("provider.coldWasm.memory", "lots")},
 		{"zero cold memory", set("provider.coldWasm.memory", "0")},
 		{"module cache not a quantity", set("provider.coldWasm.moduleCache", "lots")},
+		{"trusted build key not PEM", set("provider.trustedBuildKeys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA")},
+		{"trusted build key private", set("provider.trustedBuildKeys", "-----BEGIN PRIVATE KEY-----\nMC4CAQ==\n-----END PRIVATE KEY-----\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

