@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,16 +10,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -88,6 +93,7 @@ type coldRig struct {
 	registry string
 	requests *ocitest.Requests // the registry answered
 	obs      *coldCounter
+	loads    *loadCounter // the runner's engine
 	dir      string
 }
 
@@ -96,11 +102,17 @@ type coldRig struct {
 // inspected (all are Wasm) nor pinned, unless opts say otherwise.
 func newColdRig(t testing.TB, budget ColdServe, opts ...Option) *coldRig {
 	t.Helper()
+	return newColdRigRunner(t, budget, nil, opts...)
+}
+
+// newColdRigRunner is newColdRig with runnerOpts configuring the runner.
+func newColdRigRunner(t testing.TB, budget ColdServe, runnerOpts []local.Option, opts ...Option) *coldRig {
+	t.Helper()
 	module := buildEcho(t)
-	r := &coldRig{c: newFake(), obs: &coldCounter{}, dir: t.TempDir()}
+	r := &coldRig{c: newFake(), obs: &coldCounter{}, loads: &loadCounter{}, dir: t.TempDir()}
 	r.registry, r.requests = ocitest.NewCountingRegistry(t)
 	r.push(t, "echo", module)
-	runner, err := local.NewWasmRunner(filepath.Join(echoModule.cache, "cache"), nil)
+	runner, err := local.NewWasmRunner(filepath.Join(echoModule.cache, "cache"), []wasm.Option{wasm.WithObserver(r.loads)}, runnerOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +130,32 @@ func newColdRig(t testing.TB, budget ColdServe, opts ...Option) *coldRig {
 	return r
 }
 
+// loadCounter counts the modules an engine compiled (misses) and loaded
+// without compiling (hits: from its AOT cache or a precompiled layer).
+type loadCounter struct{ hits, misses atomic.Int32 }
+
+func (c *loadCounter) ModuleLoaded(cached bool) {
+	if cached {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+}
+
+func (c *loadCounter) GuestCallDone(string, string) {}
+
 func (r *coldRig) push(t testing.TB, name string, module []byte) string {
 	t.Helper()
 	img, err := oci.WasmImage(module, oci.FormOCILayer)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r.pushImage(t, name, img)
+}
+
+// pushImage pushes img as registry/fn/name:1 and returns that reference.
+func (r *coldRig) pushImage(t testing.TB, name string, img v1.Image) string {
+	t.Helper()
 	ref := r.registry + "/fn/" + name + ":1"
 	if _, err := oci.Push(context.Background(), img, ref); err != nil {
 		t.Fatal(err)
@@ -394,6 +426,65 @@ func TestColdServeCachedModule(t *testing.T) {
 	}
 	if r.requests.Count("HEAD manifest") != 1 || r.requests.Count("GET manifest") != 0 || r.requests.Count("GET blob") != 0 {
 		t.Fatalf("deploy of a cached image sent %s, want one HEAD of the manifest", r.requests)
+	}
+}
+
+// TestColdServeSignedPrecompiled: the Kubernetes cold path loads a Wasm
+// image's precompiled layer instead of compiling its module only when a
+// key the provider trusts (--trusted-build-key) signed it for this module
+// and this engine's fingerprint; signed by another key, or for another
+// engine, the layer is ignored and the module compiled. Every function
+// answers its first call from the provider.
+func TestColdServeSignedPrecompiled(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	r := newColdRigRunner(t, ColdServe{}, []local.Option{local.WithTrustedBuildKeys(precompiled.NewKeyRing(pub))})
+	builder, err := wasm.NewEngine(t.TempDir(), wasm.WithPooling(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer builder.Close()
+	run := strconv.FormatInt(time.Now().UnixNano(), 10) // new module digests, also for -count=N
+	cases := []struct {
+		name   string
+		key    ed25519.PrivateKey
+		engine string
+		loaded bool
+	}{
+		{"trusted", key, wasm.Fingerprint(), true},
+		{"other-key", otherKey, wasm.Fingerprint(), false},
+		{"other-engine", key, "faas-wasm-engine/1 wasmtime-go@v1.0.0 linux/amd64", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			module := ocitest.WithCustomSection(buildEcho(t), "signed", tc.name+run)
+			data, err := builder.Precompile(module)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := oci.WasmImage(module, oci.FormOCILayer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := precompiled.Sign(tc.key, precompiled.Digest(module), tc.engine, data)
+			if img, err = oci.AddPrecompiled(img, oci.Precompiled{Data: data, Engine: c.Engine, Module: c.Module,
+				KeyID: c.KeyID, Signature: c.Signature}); err != nil {
+				t.Fatal(err)
+			}
+			misses := r.loads.misses.Load()
+			deployed(t, r.b, provider.FunctionDeployment{Service: tc.name, Image: r.pushImage(t, tc.name, img)})
+			r.waitLoaded(t, tc.name)
+			if _, code, body, _ := r.call(t, tc.name, "/"); code != http.StatusCreated || !strings.HasPrefix(body, "GREETING=") {
+				t.Fatalf("first call: %d %q", code, body)
+			}
+			want := int32(1)
+			if tc.loaded {
+				want = 0
+			}
+			if compiled := r.loads.misses.Load() - misses; compiled != want {
+				t.Errorf("the provider compiled %d modules for this deploy, want %d (precompiled layer loaded: %v)", compiled, want, tc.loaded)
+			}
+		})
 	}
 }
 
