@@ -8,11 +8,18 @@
 #   1. installs the Wasm shim and starts the cluster (hack/shim/cluster.sh); a cluster that was
 #      already running is used and left running, otherwise it is stopped at the end;
 #   2. serves a loopback OCI registry (faas-wasm registry) the cluster's containerd pulls from,
-#      and builds and pushes every image of stack.yml to it;
-#   3. starts the provider in kubernetes mode on loopback with the admin kubeconfig and
-#      --autoscale=false, so every variant is measured at one replica as in the study;
-#   4. runs the benchmark with the functions' services (Hamlet text, PostgreSQL + REST) on the
-#      node's address, and replicas measured through /proc below the node containerd's shims.
+#      and makes an ed25519 build key for this run (faas-wasm keygen);
+#   3. starts the provider in kubernetes mode on loopback with the admin kubeconfig,
+#      --autoscale=false (every variant is measured at one replica, as in the study), its own
+#      empty module and AOT caches, and --trusted-build-key with the key's public half;
+#   4. runs the benchmark with --build --sign-key: it builds the selected stack entries, every
+#      Wasm image with its module precompiled and signed with the run's key (so a Wasm function
+#      of a new digest answers its first call from the provider without compiling, as a signed
+#      build pipeline would ship it), pushes them, and measures with the functions' services
+#      (Hamlet text, PostgreSQL + REST) on the node's address, replicas through /proc below the
+#      node containerd's shims and, for each variant, the memory of two idle pods (PSS, unique);
+#   5. logs the provider's module loads (faaswasm_wasm_module_cache_total): "miss" counts the
+#      modules it compiled, which should be none.
 # Needs root (the cluster does).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"
@@ -45,13 +52,13 @@ registry=127.0.0.1:$(free_port)
 "$bin" registry --addr "$registry" --dir "$work/registry" >"$work/registry.log" 2>&1 &
 pids+=($!)
 ./hack/cluster/add-registry.sh "$registry"
-log "building and pushing stack.yml to $registry"
-"$bin" build -f stack.yml --push "$registry" --quiet
+"$bin" keygen --out "$work/build" >/dev/null
 
 kubectl_admin create namespace "$ns" --dry-run=client -o yaml | kubectl_admin apply -f - >/dev/null
 api=127.0.0.1:$(free_port)
 "$bin" --mode kubernetes --kubeconfig "$KUBECONFIG_ADMIN" --addr "$api" --namespace "$ns" \
-	--state-dir "$work/state" --autoscale=false --log-level warn >"$work/provider.log" 2>&1 &
+	--state-dir "$work/state" --autoscale=false --trusted-build-key "$work/build.pub" \
+	--log-level warn >"$work/provider.log" 2>&1 &
 pids+=($!)
 provider_pid=$!
 for _ in $(seq 1 300); do
@@ -65,8 +72,10 @@ OPENFAAS_USER=$(cat "$work/state/credentials/basic-auth-user")
 OPENFAAS_PASSWORD=$(cat "$work/state/credentials/basic-auth-password")
 export OPENFAAS_USER OPENFAAS_PASSWORD
 
-"$bin" bench --gateway "http://$api" --registry "$registry" --namespace "$ns" \
+"$bin" bench --gateway "http://$api" --registry "$registry" --build --sign-key "$work/build.key" --namespace "$ns" \
 	--services-host "$NODE_IP" --containerd-socket "$CONTAINERD_SOCK" --provider-pid "$provider_pid" --mode kubernetes \
 	--note "Kubernetes $K8S_VERSION on one node (hack/cluster) on this machine; Wasm pods run through the faas-wasm RuntimeClass (containerd-shim-faaswasm-v1), container pods through runc." \
-	--note "The provider ran with --autoscale=false: every variant is measured at one replica, like the study." \
+	--note "The provider ran with --autoscale=false: every variant is measured at one replica, like the study (the memory-per-pod phase scales it to two)." \
 	"$@"
+loads=$(curl -sf "http://$api/metrics" | grep '^faaswasm_wasm_module_cache_total' || true)
+log "the provider's Wasm module loads (miss = compiled, hit = AOT cache or signed precompiled layer): ${loads//$'\n'/; }"

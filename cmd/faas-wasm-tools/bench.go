@@ -73,6 +73,8 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	fs.StringVar(&c.ContainerHost, "container-host", "10.62.0.1", "address of this machine as local container functions see it (the CNI bridge's gateway)")
 	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/testdata/hamlet.txt)")
 	fs.BoolVar(&c.NoPrecompiled, "no-precompiled", false, "local mode: build Wasm images without the signed precompiled layer (default: signed with a key made for the run, trusted by the provider), so Wasm first deploys compile")
+	fs.BoolVar(&c.Build, "build", false, "with --gateway: build the selected entries of the stack and push them to --registry before measuring (local mode always builds)")
+	fs.StringVar(&c.SignKey, "sign-key", "", "with --build: ed25519 private key (faas-wasm keygen) that signs each Wasm image's precompiled layer; run the provider with --trusted-build-key and the public half")
 	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default: the faas-wasm beside this program, then on PATH)")
 	fs.StringVar(&c.Logs, "logs", "", "copy the local provider's, containerd's and userstore's logs into this directory at the end")
 	fs.IntVar(&c.DeployRounds, "deploy-rounds", 0, "override the profile's deploy → first 200 rounds")
@@ -97,6 +99,12 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	}
 	if c.Local && (c.ContainerdSocket != "" || c.ProviderPID != 0) {
 		return c, fmt.Errorf("bench: %w: --containerd-socket and --provider-pid need --gateway (local mode starts its own)", bench.ErrUsage)
+	}
+	if c.Build && (c.Local || c.Registry == "") {
+		return c, fmt.Errorf("bench: %w: --build needs --gateway and --registry (local mode always builds)", bench.ErrUsage)
+	}
+	if c.SignKey != "" && !c.Build {
+		return c, fmt.Errorf("bench: %w: --sign-key needs --build", bench.ErrUsage)
 	}
 	if c.Mode == "" {
 		c.Mode = "kubernetes"

@@ -38,7 +38,13 @@ func TestParseFlags(t *testing.T) {
 			func(c bench.Config) bool { return strings.Join(c.Languages, ",") == "rust,go" && c.Variants == "wasm" }},
 		{"unknown language", []string{"--languages", "go,c"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},
+		{"build and sign on a gateway", []string{"--gateway", "http://x", "--registry", "127.0.0.1:5000", "--build", "--sign-key", "b.key"}, false,
+			func(c bench.Config) bool { return c.Build && c.SignKey == "b.key" && c.Registry == "127.0.0.1:5000" }},
+		{"build needs a registry", []string{"--gateway", "http://x", "--build"}, true, nil},
+		{"build needs a gateway", []string{"--build", "--registry", "127.0.0.1:5000"}, true, nil},
+		{"sign key needs build", []string{"--gateway", "http://x", "--registry", "127.0.0.1:5000", "--sign-key", "b.key"}, true, nil},
 	}
+	t.Setenv("REGISTRY", "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := parseBenchFlags(tt.args, new(strings.Builder))

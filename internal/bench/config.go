@@ -63,6 +63,13 @@ type Config struct {
 	// module (by default the run signs them with a key of its own and the
 	// provider trusts it).
 	NoPrecompiled bool
+	// Build, with Gateway, builds the selected stack entries and pushes
+	// them to Registry before measuring (local mode always does).
+	Build bool
+	// SignKey, with Build, is the ed25519 private key file (faas-wasm
+	// keygen) that signs the Wasm images' precompiled layers; the
+	// provider must trust its public half (--trusted-build-key).
+	SignKey string
 	// ProviderBinary is the faas-wasm binary run as the local provider
 	// (required in local mode).
 	ProviderBinary string

@@ -28,9 +28,11 @@ func Markdown(r *Results, stem string, plots []Plot) string {
 		p.DeployRounds, p.ColdRounds, p.Serial.MaxRequests, p.Serial.MaxDuration, p.Concurrent.Workers, p.Concurrent.Interval,
 		p.Concurrent.MaxDuration, p.Max.Workers, p.Max.MaxRequests, p.Max.MaxDuration)
 
+	summary(&b, r)
 	headline(&b, r)
 	ratios(&b, r)
 	sections(&b, r)
+	podMemorySection(&b, r)
 	b.WriteString("## Plots\n\n")
 	for _, pl := range plots {
 		fmt.Fprintf(&b, "![%s](%s-%s.svg)\n\n", pl.Caption, stem, pl.Name)

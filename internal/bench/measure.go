@@ -22,6 +22,10 @@ type Target struct {
 	// Replica returns the meter of a function's replicas; nil func or nil
 	// result when not available.
 	Replica func(name string, wasm bool) Meter
+	// Pods lists the pods the node runs, each its containerd shim and
+	// the processes below it (ShimPods), for the memory-per-pod phase; nil
+	// when the functions' node is not this machine or has no pods.
+	Pods func() [][]int
 	// Progress receives progress lines.
 	Progress *Progress
 }
@@ -58,6 +62,9 @@ type VariantResult struct {
 	Concurrent *LoadResult `json:"concurrent,omitempty"`
 	// Max is the max-throughput run.
 	Max *LoadResult `json:"max,omitempty"`
+	// PodMemory is the memory per pod of podMemoryReplicas idle replicas,
+	// when Target.Pods is set.
+	PodMemory *PodMemory `json:"podMemory,omitempty"`
 	// Errors lists what failed.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -134,6 +141,16 @@ func MeasureVariant(ctx context.Context, t Target, p Profile, dep provider.Funct
 	if t.Replica != nil {
 		replica = t.Replica(dep.Service, wasm)
 	}
+	// The load phases measure the function's replica: on Kubernetes a Wasm
+	// function's first calls are served by the provider until its pod is
+	// ready.
+	t.Progress.Step(dep.Service, "waiting for the replica")
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	err := c.WaitReplicas(wctx, dep.Service, 1)
+	cancel()
+	if err != nil {
+		fail("replica", err)
+	}
 	t.Progress.Step(dep.Service, "idle usage")
 	r.Idle = measure(ctx, t.Provider, replica, func() { sleepCtx(ctx, time.Second) })
 
@@ -164,6 +181,15 @@ func MeasureVariant(ctx context.Context, t Target, p Profile, dep provider.Funct
 		cold = append(cold, d)
 	}
 	r.Cold = sampleResult(cold, 0)
+
+	if t.Pods != nil && ctx.Err() == nil {
+		t.Progress.Step(dep.Service, fmt.Sprintf("memory per pod (%d replicas, idle)", podMemoryReplicas))
+		if pm, err := measurePods(ctx, c, t.Pods, dep.Service, url); err != nil {
+			fail("memory per pod", err)
+		} else {
+			r.PodMemory = pm
+		}
+	}
 	return r
 }
 

@@ -15,12 +15,7 @@ type metric struct {
 // ratioMetrics are the values the ratio tables compare, in column order.
 var ratioMetrics = []metric{
 	{"size", sizeKB},
-	{"first deploy", func(v *VariantResult) float64 {
-		if v == nil {
-			return 0
-		}
-		return v.FirstDeployMs
-	}},
+	{"first deploy", firstDeploy},
 	{"deploy (median)", func(v *VariantResult) float64 { return pick(v, deploy, p50) }},
 	{"scale from zero", func(v *VariantResult) float64 { return pick(v, cold, p50) }},
 	{"serial", func(v *VariantResult) float64 { return pick(v, serialOff, mean) }},

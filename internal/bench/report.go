@@ -92,7 +92,7 @@ func Plots(r *Results) []Plot {
 	bar := func(name, caption, unit string, get func(*VariantResult) float64) Plot {
 		return Plot{Name: name, Caption: caption, SVG: BarChart(caption, unit, names, bars(get))}
 	}
-	return []Plot{
+	plots := []Plot{
 		bar("size", "Artifact size (manifest + config + layers)", "KB", sizeKB),
 		dist("deploy", "Deploy → first 200 (later rounds)", "ms", deploy),
 		dist("cold", "Scale to zero → first 200", "ms", cold),
@@ -101,6 +101,22 @@ func Plots(r *Results) []Plot {
 		dist("concurrent", "Concurrent latency, 5 workers × 5 rps", "ms", concurrent),
 		bar("max", "Max throughput", "req/s", func(v *VariantResult) float64 { return pick(v, maxLoad, rps) }),
 	}
+	if hasPodMemory(r) {
+		plots = append(plots, bar("memory", "Unique memory per pod (idle)", "MiB", uniqueMiB))
+	}
+	return plots
+}
+
+// hasPodMemory reports whether any variant of r has its memory per pod.
+func hasPodMemory(r *Results) bool {
+	for _, f := range r.Functions {
+		for _, v := range f.Variants {
+			if v.PodMemory != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // table renders a markdown table.

@@ -148,3 +148,32 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 }
+
+// TestSummary: the summary table gives per variant the median over the
+// functions, Wasm / container per language and, on Kubernetes, issue 17's
+// targets judged on this run.
+func TestSummary(t *testing.T) {
+	r := sampleResults()
+	r.Environment.Mode = "kubernetes"
+	for i, unique := range []float64{5, 14, 5, 4} {
+		r.Functions[0].Variants[i].PodMemory = &PodMemory{Pods: 2, PSSBytes: (unique + 1) * mib, UniqueBytes: unique * mib, RSSBytes: 20 * mib}
+	}
+	md := Markdown(r, "kubernetes", nil)
+	for _, want := range []string{
+		"| measure | Go container | Go Wasm | Go W/C | Rust container | Rust Wasm | Rust W/C | study | target (issue 17) |",
+		"| deploy → first 200, image digest cached (ms) | 350 | 100 | 0.20× | 400 | 50 | 0.12× | Wasm 824, OpenFaaS 1721 ms (pod created → started): 0.48× | Wasm ≤ 100 ms: Go met, Rust met |",
+		"| deploy → first 200, new digest (ms) | 300 | 2000 | 6.67× | 250 | 200 | 0.80× | — | Wasm ≤ the container's deploy (cached, row above): Go not met, Rust met |",
+		"| max throughput (req/s) | 950 | 500 | 0.50× | 1200 | 1800 | 1.50× | — | W/C ≥ 0.5 Go, ≥ 1.0 Rust: Go met, Rust met |",
+		"| unique memory per pod (MiB) | 5.0 | 14.0 | 2.80× | 5.0 | 4.0 | 0.80× | — | Wasm ≤ container: Go not met, Rust met |",
+		"| serial, keep-alive off (mean ms) | 5.50 | 15.00 | 1.50× | 8.00 | 8.80 | 1.10× | W/C 0.95–1.28× | — |",
+		"## Memory per pod",
+		"| aes | Go | wasm | aes-wasm | 2 | 15.00 | 14.00 | 20.00 | 2.80× |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q\n%s", want, md)
+		}
+	}
+	if local := Markdown(sampleResults(), "local", nil); strings.Contains(local, "target (issue 17)") || strings.Contains(local, "## Memory per pod") {
+		t.Error("a local report shows Kubernetes targets or a memory-per-pod section without pods")
+	}
+}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -75,22 +77,15 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		if wantC {
 			listen = "0.0.0.0"
 		}
-		_, names, err := selectVariants(stackPath, p.Functions, cfg.selection(wantC, wantW))
-		if err != nil {
-			return nil, err
-		}
-		progress.Step("local", fmt.Sprintf("building and pushing %d images to %s", len(names), l.Registry()))
-		bopts := []builder.Option{builder.WithWizer(builder.Wizen)}
+		var key ed25519.PrivateKey
 		if !cfg.NoPrecompiled {
-			key, err := l.SignKey()
-			if err != nil {
+			if key, err = l.SignKey(); err != nil {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
-			bopts = append(bopts, builder.WithSignKey(key))
 			res.Notes = append(res.Notes, "Every Wasm image carries a signed precompiled layer (builder --sign-key with a key made for this run; the provider trusts it with --trusted-build-key), so a Wasm first deploy loads the module precompiled instead of compiling it, as a signed build pipeline would deploy it. --no-precompiled measures the compile instead.")
 		}
-		if _, err := builder.New(bopts...).BuildStack(ctx, stackPath, builder.StackOptions{Only: names, Push: l.Registry()}); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+		if err := buildImages(ctx, progress, stackPath, p.Functions, cfg.selection(wantC, wantW), l.Registry(), false, key); err != nil {
+			return nil, err
 		}
 		if cfg.ProviderBinary == "" {
 			return nil, fmt.Errorf("bench: %w: no provider binary to run in local mode", ErrUsage)
@@ -120,6 +115,20 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		if cfg.Registry != "" {
 			os.Setenv("REGISTRY", cfg.Registry)
 		}
+		if cfg.Build {
+			var key ed25519.PrivateKey
+			if cfg.SignKey != "" {
+				if key, err = precompiled.LoadPrivateKey(cfg.SignKey); err != nil {
+					return nil, fmt.Errorf("bench: --sign-key: %w", err)
+				}
+				res.Notes = append(res.Notes, "Every Wasm image carries a signed precompiled layer (built by this run with --sign-key; "+
+					"the provider trusts the key's public half with --trusted-build-key), so a Wasm first deploy loads the module "+
+					"precompiled instead of compiling it, as a signed build pipeline would deploy it.")
+			}
+			if err := buildImages(ctx, progress, stackPath, p.Functions, cfg.selection(wantC, wantW), cfg.Registry, cfg.InsecureRegistry, key); err != nil {
+				return nil, err
+			}
+		}
 		target.Client = NewClient(strings.TrimSuffix(cfg.Gateway, "/"), cfg.User, cfg.Password, cfg.Namespace)
 		target.Replica = func(name string, _ bool) Meter { return StatusMeter{Client: target.Client, Name: name} }
 		if pid := cfg.ProviderPID; pid > 0 {
@@ -130,6 +139,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 				return ProcMeter{Name: "/proc of the processes below the node containerd's shims (pause process included)",
 					PIDs: func() []int { return ShimChildren(socket) }}
 			}
+			target.Pods = func() [][]int { return ShimPods(socket) }
 		}
 		if ip := net.ParseIP(cfg.ServicesHost); ip == nil || !ip.IsLoopback() {
 			listen = "0.0.0.0"
@@ -185,6 +195,31 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		return files, fmt.Errorf("bench: %w", err)
 	}
 	return files, ctx.Err()
+}
+
+// buildImages builds the stack entries of the variants selected for bases
+// and pushes them to registry (plain HTTP to a non-loopback one with
+// insecure); with key, every Wasm image gets its signed precompiled layer
+// (builder.WithSignKey). Go snapshot entries use the Wizer, installed on
+// first use (builder.Wizen).
+//
+// # Errors
+//
+// Stack, build and push errors.
+func buildImages(ctx context.Context, progress *Progress, stackPath string, bases []string, sel Selection, registry string, insecure bool, key ed25519.PrivateKey) error {
+	_, names, err := selectVariants(stackPath, bases, sel)
+	if err != nil {
+		return err
+	}
+	progress.Step("build", fmt.Sprintf("building and pushing %d images to %s", len(names), registry))
+	bopts := []builder.Option{builder.WithWizer(builder.Wizen)}
+	if key != nil {
+		bopts = append(bopts, builder.WithSignKey(key))
+	}
+	if _, err := builder.New(bopts...).BuildStack(ctx, stackPath, builder.StackOptions{Only: names, Push: registry, Insecure: insecure}); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
 }
 
 // providerMeter measures the provider process pid through /proc.

@@ -103,16 +103,10 @@ func sections(b *strings.Builder, r *Results) {
 	rows = nil
 	for _, f := range r.Functions {
 		for _, v := range f.Variants {
-			first := func(x *VariantResult) float64 {
-				if x == nil {
-					return 0
-				}
-				return x.FirstDeployMs
-			}
 			rows = append(rows, append(variantCells(f, v), num(v.FirstDeployMs, 0), num(pick(v, deploy, p50), 1),
 				num(pick(v, deploy, mean), 1), num(pick(v, deploy, minL), 1), num(pick(v, deploy, maxL), 1),
 				num(pick(v, deploy, sd), 1), num(pick(v, deploy, count), 0),
-				sameLanguageRatio(f, v, first), sameLanguageRatio(f, v, func(x *VariantResult) float64 { return pick(x, deploy, p50) })))
+				sameLanguageRatio(f, v, firstDeploy), sameLanguageRatio(f, v, func(x *VariantResult) float64 { return pick(x, deploy, p50) })))
 		}
 	}
 	table(b, append(append([]string{}, variantHeader...), "first ms", "median ms", "mean", "min", "max", "stddev", "rounds",

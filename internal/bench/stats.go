@@ -65,6 +65,11 @@ func Quantile(sorted []float64, q float64) float64 {
 	return sorted[lo] + frac*(sorted[hi]-sorted[lo])
 }
 
+// median is the median of v (any order), by Quantile; 0 for none.
+func median(v []float64) float64 {
+	return Quantile(slices.Sorted(slices.Values(v)), 0.5)
+}
+
 // Millis converts durations to float milliseconds, keeping the order.
 func Millis(d []time.Duration) []float64 {
 	out := make([]float64, len(d))

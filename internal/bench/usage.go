@@ -210,6 +210,18 @@ func readProcStat(pid int) (procStat, error) {
 // ShimChildren returns the processes below the containerd shims started for
 // the containerd socket address (the shims themselves excluded).
 func ShimChildren(address string) []int {
+	var out []int
+	for _, pod := range ShimPods(address) {
+		out = append(out, pod[1:]...)
+	}
+	return out
+}
+
+// ShimPods returns, for each containerd shim started for the containerd
+// socket address, the shim followed by every process below it. On a
+// Kubernetes node each pod has its own shim, so each entry is one pod as
+// the node runs it (pause, the containers' processes and the shim).
+func ShimPods(address string) [][]int {
 	entries, _ := os.ReadDir("/proc")
 	children := map[int][]int{}
 	var shims []int
@@ -230,15 +242,13 @@ func ShimChildren(address string) []int {
 			}
 		}
 	}
-	var out []int
-	queue := shims
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		for _, c := range children[pid] {
-			out = append(out, c)
-			queue = append(queue, c)
+	var out [][]int
+	for _, shim := range shims {
+		pod := []int{shim}
+		for i := 0; i < len(pod); i++ {
+			pod = append(pod, children[pod[i]]...)
 		}
+		out = append(out, pod)
 	}
 	return out
 }

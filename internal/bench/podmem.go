@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/procmem"
+)
+
+// PodMemory is what a function's pods hold in memory on the node, each pod
+// counted as its containerd shim plus every process below it (pause, the
+// container's process or the Wasm runner), from /proc/PID/smaps_rollup as
+// TestKubernetesDensity reads it (package procmem). Values are medians over
+// the pods, in bytes.
+type PodMemory struct {
+	// Pods is how many pods were read.
+	Pods int `json:"pods"`
+	// PSSBytes is the proportional set size: shared pages divided by
+	// their sharers.
+	PSSBytes float64 `json:"pssBytes"`
+	// UniqueBytes is Private_Clean + Private_Dirty: what the pod's exit
+	// would free.
+	UniqueBytes float64 `json:"uniqueBytes"`
+	// RSSBytes is the resident set size, shared pages counted in full.
+	RSSBytes float64 `json:"rssBytes"`
+}
+
+// podMemoryReplicas is how many replicas the memory phase reads: with two,
+// pages both pods map (a compiled module file, the shim and runner
+// binaries) are shared and leave the unique figure, as on a node that
+// runs many pods of a function.
+const podMemoryReplicas = 2
+
+// podMemoryCalls is how many calls the memory phase sends, round robin
+// over the replicas, before it reads them idle.
+const podMemoryCalls = 20
+
+// podsSettle bounds the wait for the node to run exactly the function's
+// pods (pods of earlier rounds still terminating are not the function's).
+var podsSettle = time.Minute
+
+// measurePods scales name to podMemoryReplicas, calls it podMemoryCalls
+// times, lets it idle and reads the memory of every pod the node runs
+// (pods lists them: each a shim and its processes), waiting until they are
+// exactly the function's replicas. The function is left at
+// podMemoryReplicas replicas.
+//
+// # Errors
+//
+// Scale, wait and call errors, or the node not settling to the function's
+// pods within podsSettle.
+func measurePods(ctx context.Context, c *Client, pods func() [][]int, name, url string) (*PodMemory, error) {
+	if err := c.Scale(ctx, name, podMemoryReplicas); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := c.WaitReplicas(wctx, name, podMemoryReplicas); err != nil {
+		return nil, err
+	}
+	sleepCtx(ctx, time.Second) // the provider's endpoint cache sees the new pod
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: readyTimeout}
+	defer client.CloseIdleConnections()
+	for range podMemoryCalls {
+		if _, err := Get(ctx, client, url); err != nil {
+			return nil, fmt.Errorf("call before reading the pods: %w", err)
+		}
+	}
+	sleepCtx(ctx, 2*time.Second) // the calls' garbage settles, as in TestKubernetesDensity
+	var running [][]int
+	for deadline := time.Now().Add(podsSettle); ; {
+		if running = pods(); len(running) == podMemoryReplicas {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the node runs %d pods, want only the function's %d", len(running), podMemoryReplicas)
+		}
+		if !sleepCtx(ctx, 250*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
+	var pss, unique, rss []float64
+	for _, pod := range running {
+		var total procmem.Use
+		for _, pid := range pod {
+			u, err := procmem.Rollup(pid)
+			if err != nil {
+				continue // a short-lived helper that has exited
+			}
+			total = total.Add(u)
+		}
+		pss, unique, rss = append(pss, float64(total.PSS)), append(unique, float64(total.Private())), append(rss, float64(total.RSS))
+	}
+	return &PodMemory{Pods: len(running), PSSBytes: median(pss), UniqueBytes: median(unique), RSSBytes: median(rss)}, nil
+}
+
+// podMemorySection writes the memory per pod of every variant measured
+// with pods (none in local mode).
+func podMemorySection(b *strings.Builder, r *Results) {
+	var rows [][]string
+	for _, f := range r.Functions {
+		for _, v := range f.Variants {
+			if v.PodMemory == nil {
+				continue
+			}
+			p := v.PodMemory
+			rows = append(rows, append(variantCells(f, v), strconv.Itoa(p.Pods), num(p.PSSBytes/mib, 2), num(p.UniqueBytes/mib, 2),
+				num(p.RSSBytes/mib, 2), sameLanguageRatio(f, v, uniqueMiB)))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Memory per pod\n\nAfter the other phases the function is scaled to %d replicas, called %d times (round robin) "+
+		"and left idle for 2 s; then each pod's containerd shim and every process below it (pause, the container's process or the "+
+		"Wasm runner) are read from /proc/PID/smaps_rollup, as TestKubernetesDensity does (package procmem), once the node runs "+
+		"only those pods. Medians over the pods. PSS divides shared pages by their sharers; unique = Private_Clean + "+
+		"Private_Dirty, what the pod's exit would free. With two pods, pages both map (the node's compiled module file, the "+
+		"binaries) count as shared, so unique is what each further pod costs; PSS still carries half of them, more than on a "+
+		"node with many pods of the function (docs/benchmarks/kubernetes-density.md).\n\n", podMemoryReplicas, podMemoryCalls)
+	table(b, append(append([]string{}, variantHeader...), "pods", "PSS MiB", "unique MiB", "RSS MiB", "W/C unique"), rows)
+}
+
+const mib = 1 << 20
+
+// pssMiB and uniqueMiB are v's median PSS and unique memory per pod in
+// MiB, 0 when not measured.
+func pssMiB(v *VariantResult) float64 {
+	if v == nil || v.PodMemory == nil {
+		return 0
+	}
+	return v.PodMemory.PSSBytes / mib
+}
+
+func uniqueMiB(v *VariantResult) float64 {
+	if v == nil || v.PodMemory == nil {
+		return 0
+	}
+	return v.PodMemory.UniqueBytes / mib
+}
