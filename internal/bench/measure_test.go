@@ -12,15 +12,19 @@ import (
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
-// wakingAPI is a provider API of one function whose first scale to zero is
-// undone at once, as when a call of the previous phase wakes it.
-type wakingAPI struct {
+// fakeAPI is a provider API of one function "f" that scales at once and
+// counts the calls made at each replica count. With wake, its first scale
+// to zero is undone at once and every call wakes it to one replica, as
+// when a call of the previous phase reaches a function just scaled to zero.
+type fakeAPI struct {
 	mu       sync.Mutex
+	wake     bool
 	replicas uint64
 	zeros    int
+	calls    map[uint64]int
 }
 
-func (a *wakingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -33,7 +37,7 @@ func (a *wakingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.replicas = req.Replicas
 		if req.Replicas == 0 {
 			a.zeros++
-			if a.zeros == 1 {
+			if a.wake && a.zeros == 1 {
 				a.replicas = 1 // woken by a straggler
 			}
 		}
@@ -41,7 +45,13 @@ func (a *wakingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/system/function/f":
 		json.NewEncoder(w).Encode(provider.FunctionStatus{Name: "f", Replicas: a.replicas, AvailableReplicas: a.replicas})
 	case r.URL.Path == "/function/f.openfaas-fn":
-		a.replicas = 1
+		if a.calls == nil {
+			a.calls = map[uint64]int{}
+		}
+		a.calls[a.replicas]++
+		if a.wake {
+			a.replicas = 1
+		}
 		w.Write([]byte("ok"))
 	default:
 		http.NotFound(w, r)
@@ -55,7 +65,7 @@ func TestColdStartScalesAgainAfterWake(t *testing.T) {
 	old := zeroAttempt
 	zeroAttempt = 100 * time.Millisecond
 	t.Cleanup(func() { zeroAttempt = old })
-	api := &wakingAPI{}
+	api := &fakeAPI{wake: true}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	c := NewClient(srv.URL, "", "", "openfaas-fn")

@@ -2,48 +2,14 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/procmem"
-	"github.com/faas-wasm/faas-wasm/provider"
 )
-
-// scalingAPI is a provider API of one function "f" that scales at once
-// and counts the calls made while it had each replica count.
-type scalingAPI struct {
-	mu       sync.Mutex
-	replicas uint64
-	calls    map[uint64]int
-}
-
-func (a *scalingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/system/scale-function/f":
-		var req provider.ScaleServiceRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		a.replicas = req.Replicas
-		w.WriteHeader(http.StatusAccepted)
-	case r.URL.Path == "/system/function/f":
-		json.NewEncoder(w).Encode(provider.FunctionStatus{Name: "f", Replicas: a.replicas, AvailableReplicas: a.replicas})
-	case r.URL.Path == "/function/f.openfaas-fn":
-		a.calls[a.replicas]++
-		w.Write([]byte("ok"))
-	default:
-		http.NotFound(w, r)
-	}
-}
 
 // TestMeasurePods: the memory phase scales the function to two replicas,
 // calls it while it has them, waits until the node runs only two pods (a
@@ -51,7 +17,7 @@ func (a *scalingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // median of what each pod's processes hold (here this test process, read
 // from its smaps_rollup).
 func TestMeasurePods(t *testing.T) {
-	api := &scalingAPI{replicas: 1, calls: map[uint64]int{}}
+	api := &fakeAPI{replicas: 1}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	c := NewClient(srv.URL, "", "", "openfaas-fn")
@@ -92,7 +58,7 @@ func TestMeasurePodsOtherPods(t *testing.T) {
 	old := podsSettle
 	podsSettle = 100 * time.Millisecond
 	t.Cleanup(func() { podsSettle = old })
-	api := &scalingAPI{replicas: 1, calls: map[uint64]int{}}
+	api := &fakeAPI{replicas: 1}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	c := NewClient(srv.URL, "", "", "openfaas-fn")
