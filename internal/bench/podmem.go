@@ -40,13 +40,15 @@ const podMemoryReplicas = 2
 const podMemoryCalls = 20
 
 // podsSettle bounds the wait for the node to run exactly the function's
-// pods (pods of earlier rounds still terminating are not the function's).
+// pods (pods of earlier rounds still stopping are not the function's).
 var podsSettle = time.Minute
 
 // measurePods scales name to podMemoryReplicas, calls it podMemoryCalls
 // times, lets it idle and reads the memory of every pod the node runs
-// (pods lists them: each a shim and its processes), waiting until they are
-// exactly the function's replicas. The function is left at
+// (pods lists them oldest first: each a shim and its processes; a shim
+// without any is a stopped pod's), waiting until they are exactly the
+// function's replicas; after podsSettle, pods of earlier rounds that are
+// still stopping are left out as the oldest. The function is left at
 // podMemoryReplicas replicas.
 //
 // # Errors
@@ -73,11 +75,17 @@ func measurePods(ctx context.Context, c *Client, pods func() [][]int, name, url 
 	sleepCtx(ctx, 2*time.Second) // the calls' garbage settles, as in TestKubernetesDensity
 	var running [][]int
 	for deadline := time.Now().Add(podsSettle); ; {
-		if running = pods(); len(running) == podMemoryReplicas {
+		if running = livePods(pods()); len(running) == podMemoryReplicas {
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the node runs %d pods, want only the function's %d", len(running), podMemoryReplicas)
+			if len(running) < podMemoryReplicas {
+				return nil, fmt.Errorf("the node runs %d pods (%s), want the function's %d", len(running), describePods(running), podMemoryReplicas)
+			}
+			// Pods of earlier rounds still stopping: the function's are
+			// the newest.
+			running = running[len(running)-podMemoryReplicas:]
+			break
 		}
 		if !sleepCtx(ctx, 250*time.Millisecond) {
 			return nil, ctx.Err()
@@ -96,6 +104,32 @@ func measurePods(ctx context.Context, c *Client, pods func() [][]int, name, url 
 		pss, unique, rss = append(pss, float64(total.PSS)), append(unique, float64(total.Private())), append(rss, float64(total.RSS))
 	}
 	return &PodMemory{Pods: len(running), PSSBytes: median(pss), UniqueBytes: median(unique), RSSBytes: median(rss)}, nil
+}
+
+// livePods keeps the pods that run processes: a shim left with none
+// below it belongs to a pod already stopped, whose sandbox the kubelet has
+// not removed yet.
+func livePods(pods [][]int) [][]int {
+	var out [][]int
+	for _, p := range pods {
+		if len(p) > 1 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// describePods names each pod's processes, for an error message.
+func describePods(pods [][]int) string {
+	var out []string
+	for _, p := range pods {
+		var names []string
+		for _, pid := range p {
+			names = append(names, procmem.Name(pid))
+		}
+		out = append(out, strings.Join(names, " "))
+	}
+	return strings.Join(out, "; ")
 }
 
 // podMemorySection writes the memory per pod of every variant measured

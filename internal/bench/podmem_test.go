@@ -26,9 +26,11 @@ func TestMeasurePods(t *testing.T) {
 	pods := func() [][]int {
 		reads++
 		if reads < 3 {
-			return [][]int{{self}, {self}, {self}} // one still terminating
+			return [][]int{{self, self}, {self, self}, {self, self}} // one still terminating
 		}
-		return [][]int{{self, 1 << 30}, {self}} // a pid that has gone is skipped
+		// A shim with no process below it is a stopped pod's; a pid that
+		// has gone is skipped.
+		return [][]int{{self, self}, {self, 1 << 30}, {self}}
 	}
 	pm, err := measurePods(context.Background(), c, pods, "f", c.FunctionURL("f", ""))
 	if err != nil {
@@ -51,9 +53,9 @@ func TestMeasurePods(t *testing.T) {
 	}
 }
 
-// TestMeasurePodsOtherPods: when the node keeps running pods that are not
-// the function's, the phase fails with how many it saw instead of
-// reporting them.
+// TestMeasurePodsOtherPods: when the node keeps running an older pod
+// that is not the function's, the phase reads the newest two after
+// podsSettle; with fewer pods than replicas it fails, naming what it saw.
 func TestMeasurePodsOtherPods(t *testing.T) {
 	old := podsSettle
 	podsSettle = 100 * time.Millisecond
@@ -63,8 +65,13 @@ func TestMeasurePodsOtherPods(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := NewClient(srv.URL, "", "", "openfaas-fn")
 	self := os.Getpid()
-	_, err := measurePods(context.Background(), c, func() [][]int { return [][]int{{self}, {self}, {self}} }, "f", c.FunctionURL("f", ""))
-	if err == nil || !strings.Contains(err.Error(), "runs 3 pods") {
-		t.Fatalf("measurePods with a third pod: %v", err)
+	pm, err := measurePods(context.Background(), c, func() [][]int { return [][]int{{self, self, self}, {self, self}, {self, self}} }, "f", c.FunctionURL("f", ""))
+	want, _ := procmem.Rollup(self)
+	if err != nil || pm.Pods != 2 || pm.RSSBytes > 2.5*float64(want.RSS) {
+		t.Fatalf("measurePods with an older third pod: %+v, %v (this process %+v)", pm, err, want)
+	}
+	_, err = measurePods(context.Background(), c, func() [][]int { return [][]int{{self, self}} }, "f", c.FunctionURL("f", ""))
+	if err == nil || !strings.Contains(err.Error(), "runs 1 pods") {
+		t.Fatalf("measurePods with one pod: %v", err)
 	}
 }

@@ -2,10 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,6 +173,7 @@ func (p ProcMeter) Read(context.Context) (cpuSeconds, cores, rssBytes float64, e
 type procStat struct {
 	ppid         int
 	utime, stime int64
+	start        int64 // clock ticks after boot
 	rssKiB       int64
 	comm         string
 }
@@ -188,13 +191,15 @@ func readProcStat(pid int) (procStat, error) {
 	}
 	st.comm = string(data[open+1 : end])
 	f := strings.Fields(string(data[end+1:]))
-	if len(f) < 13 {
+	if len(f) < 20 {
 		return st, fmt.Errorf("/proc/%d/stat: short", pid)
 	}
-	// Fields after "(comm)": state ppid ... utime is field 14 overall, i.e. f[11].
+	// Fields after "(comm)": state ppid ... utime is field 14 overall, i.e.
+	// f[11]; starttime is field 22, f[19].
 	st.ppid, _ = strconv.Atoi(f[1])
 	st.utime, _ = strconv.ParseInt(f[11], 10, 64)
 	st.stime, _ = strconv.ParseInt(f[12], 10, 64)
+	st.start, _ = strconv.ParseInt(f[19], 10, 64)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return st, err
@@ -218,13 +223,14 @@ func ShimChildren(address string) []int {
 }
 
 // ShimPods returns, for each containerd shim started for the containerd
-// socket address, the shim followed by every process below it. On a
-// Kubernetes node each pod has its own shim, so each entry is one pod as
-// the node runs it (pause, the containers' processes and the shim).
+// socket address, oldest first, the shim followed by every process below
+// it. On a Kubernetes node each pod has its own shim, so each entry is one
+// pod as the node runs it (pause, the containers' processes and the shim).
 func ShimPods(address string) [][]int {
 	entries, _ := os.ReadDir("/proc")
 	children := map[int][]int{}
 	var shims []int
+	started := map[int]int64{}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -239,9 +245,11 @@ func ShimPods(address string) [][]int {
 			cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 			if bytes.Contains(cmd, []byte("\x00"+address+"\x00")) || bytes.HasSuffix(cmd, []byte("\x00"+address)) {
 				shims = append(shims, pid)
+				started[pid] = st.start
 			}
 		}
 	}
+	slices.SortStableFunc(shims, func(a, b int) int { return cmp.Compare(started[a], started[b]) })
 	var out [][]int
 	for _, shim := range shims {
 		pod := []int{shim}
