@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/procmem"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
 // PodMemory is what a function's pods hold in memory on the node, each pod
@@ -38,6 +39,11 @@ const podMemoryReplicas = 2
 // podMemoryCalls is how many calls the memory phase sends, round robin
 // over the replicas, before it reads them idle.
 const podMemoryCalls = 20
+
+// podIdle is how long the pods idle after those calls before they are
+// read, both kinds alike: past the Wasm runner's release of an idle
+// function's memory, as TestKubernetesDensity waits.
+var podIdle = runspec.DefaultIdleRelease + 5*time.Second
 
 // podsSettle bounds the wait for the node to run exactly the function's
 // pods (pods of earlier rounds still stopping are not the function's).
@@ -72,7 +78,9 @@ func measurePods(ctx context.Context, c *Client, pods func() [][]int, name, url 
 			return nil, fmt.Errorf("call before reading the pods: %w", err)
 		}
 	}
-	sleepCtx(ctx, 2*time.Second) // the calls' garbage settles, as in TestKubernetesDensity
+	if !sleepCtx(ctx, podIdle) {
+		return nil, ctx.Err()
+	}
 	var running [][]int
 	for deadline := time.Now().Add(podsSettle); ; {
 		if running = livePods(pods()); len(running) == podMemoryReplicas {
@@ -150,12 +158,12 @@ func podMemorySection(b *strings.Builder, r *Results) {
 		return
 	}
 	fmt.Fprintf(b, "## Memory per pod\n\nAfter the other phases the function is scaled to %d replicas, called %d times (round robin) "+
-		"and left idle for 2 s; then each pod's containerd shim and every process below it (pause, the container's process or the "+
+		"and left idle for %s (past the Wasm runner's release of an idle function's memory, FAASWASM_IDLE_RELEASE); then each pod's containerd shim and every process below it (pause, the container's process or the "+
 		"Wasm runner) are read from /proc/PID/smaps_rollup, as TestKubernetesDensity does (package procmem), once the node runs "+
 		"only those pods. Medians over the pods. PSS divides shared pages by their sharers; unique = Private_Clean + "+
 		"Private_Dirty, what the pod's exit would free. With two pods, pages both map (the node's compiled module file, the "+
 		"binaries) count as shared, so unique is what each further pod costs; PSS still carries half of them, more than on a "+
-		"node with many pods of the function (docs/benchmarks/kubernetes-density.md).\n\n", podMemoryReplicas, podMemoryCalls)
+		"node with many pods of the function (docs/benchmarks/kubernetes-density.md).\n\n", podMemoryReplicas, podMemoryCalls, podIdle)
 	table(b, append(append([]string{}, variantHeader...), "pods", "PSS MiB", "unique MiB", "RSS MiB", "W/C unique"), rows)
 }
 

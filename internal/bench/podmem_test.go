@@ -17,6 +17,7 @@ import (
 // median of what each pod's processes hold (here this test process, read
 // from its smaps_rollup).
 func TestMeasurePods(t *testing.T) {
+	shortIdle(t)
 	api := &fakeAPI{replicas: 1}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -57,6 +58,7 @@ func TestMeasurePods(t *testing.T) {
 // that is not the function's, the phase reads the newest two after
 // podsSettle; with fewer pods than replicas it fails, naming what it saw.
 func TestMeasurePodsOtherPods(t *testing.T) {
+	shortIdle(t)
 	old := podsSettle
 	podsSettle = 100 * time.Millisecond
 	t.Cleanup(func() { podsSettle = old })
@@ -74,4 +76,11 @@ func TestMeasurePodsOtherPods(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "runs 1 pods") {
 		t.Fatalf("measurePods with one pod: %v", err)
 	}
+}
+
+// shortIdle makes the memory phase idle 10 ms for the test.
+func shortIdle(t *testing.T) {
+	old := podIdle
+	podIdle = 10 * time.Millisecond
+	t.Cleanup(func() { podIdle = old })
 }
