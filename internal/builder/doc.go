@@ -28,13 +28,16 @@
 // Rust and C build command modules only.
 //
 // Builds are reproducible: the same source and toolchain give the same bytes
-// and so the same image digest, also from a checkout at another path (Go:
-// -trimpath; Rust: cargo runs on a copy of the local packages at a fixed
-// path, remapped to /src, with one Cargo target directory outside the source
-// tree, under the cache directory (see WithCacheDir), per rustc version,
-// target and RUSTFLAGS; C:
-// -ffile-prefix-map). Image layers carry fixed
-// timestamps.
+// and so the same image digest, also from a checkout at another path and
+// with another cache directory (Go: -trimpath; Rust: cargo runs on a copy of
+// the local packages at a fixed path, RustStageRoot, remapped to /src, with
+// one Cargo target directory outside the source tree, under the cache
+// directory (see WithCacheDir), per rustc version, target and RUSTFLAGS; C:
+// -ffile-prefix-map). Image layers carry fixed timestamps. Go snapshots are
+// the exception: the Wizer gives the Go runtime real random bytes and clock
+// readings while it initialises (its hash and rand seeds, its start time),
+// and they end up in the snapshot's memory, so two builds differ (the same
+// prime-numbers reactor wizened twice: 204,059 of ~6.2 MB bytes differ).
 //
 // Builder.Build builds one entry, Builder.BuildStack a stack file's entries
 // (with optional push and OCI layout output). The package does not parse

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/faas-wasm/faas-wasm/internal/builder/rustflags"
 )
 
@@ -81,7 +83,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	targetDir := filepath.Join(b.cacheDir, "cargo-target", cargoTargetKey(key, target, flags))
-	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, filepath.Join(b.cacheDir, "rust-stage", key))
+	buildDir, stage, unlock, err := b.stageRust(ctx, absDir, b.rustStages(key))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
@@ -116,6 +118,30 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 		return nil, fmt.Errorf("build %s: %w", dir, err)
 	}
 	return data, nil
+}
+
+// RustStageRoot is where Rust builds stage their local packages (see
+// stageRust), one directory per toolchain and layout. It is a fixed path, not
+// one under the cache directory: cargo hashes the absolute path of a path
+// package outside the workspace (the SDK) into its -C metadata, and so into
+// symbol names and the function order of the module, so stages under two
+// cache directories ($XDG_CACHE_HOME, another user's home, a fresh CI
+// cache) built different bytes from the same sources.
+const RustStageRoot = "/var/tmp/faas-wasm/rust-stage"
+
+// rustStages returns the directory of the stages of toolchain key:
+// under RustStageRoot, or under the cache directory when RustStageRoot
+// cannot be written (the build then is reproducible only with the same
+// cache directory, and says so).
+func (b *Builder) rustStages(key string) string {
+	dir := filepath.Join(RustStageRoot, key)
+	if err := os.MkdirAll(dir, 0o755); err == nil && unix.Access(dir, unix.W_OK) == nil {
+		return dir
+	}
+	fallback := filepath.Join(b.cacheDir, "rust-stage", key)
+	b.log.Warn("Rust stage not writable; staging under the cache directory (other cache directories build other bytes)",
+		"stage", dir, "instead", fallback)
+	return fallback
 }
 
 // cargoExecutables returns the executables of the compiler-artifact messages
