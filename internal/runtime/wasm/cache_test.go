@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
 )
 
 func newEngineT(t *testing.T, dir string, opts ...Option) *Engine {
@@ -217,13 +219,6 @@ func TestEngineWithoutPooling(t *testing.T) {
 	invokeEcho(t, e, m)
 }
 
-// withSection returns module with a custom section named name appended:
-// other bytes (another cache key), the same code.
-func withSection(module []byte, name string) []byte {
-	payload := append([]byte{byte(len(name))}, name...)
-	return append(append(append([]byte{}, module...), 0, byte(len(payload))), payload...)
-}
-
 // TestCacheLimit: with WithCacheLimit the cache directory keeps the most
 // recently used compiled modules that fit; engines sharing the directory
 // (as the provider's or the node's processes do) trim each other's
@@ -232,7 +227,7 @@ func withSection(module []byte, name string) []byte {
 func TestCacheLimit(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, b := withSection(cGuest, "a"), withSection(cGuest, "b")
+	a, b := ocitest.WithCustomSection(cGuest, "v", "a"), ocitest.WithCustomSection(cGuest, "v", "b")
 	file := func(m []byte) string {
 		sum := sha256.Sum256(m)
 		return filepath.Join(dir, hex.EncodeToString(sum[:])+".cwasm")
