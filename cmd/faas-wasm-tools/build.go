@@ -17,7 +17,7 @@ import (
 // errBuildUsage is wrapped by the build verb's errors for bad arguments.
 var errBuildUsage = errors.New("usage")
 
-const buildUsage = `Usage: faas-wasm build [-f stack.yml] [--only NAME[,NAME...]] [--push REGISTRY [--insecure]] [--out DIR] [--sign-key FILE]
+const buildUsage = `Usage: faas-wasm build [-f stack.yml] [--only NAME[,NAME...]] [--push REGISTRY [--insecure]] [--out DIR] [--sign-key FILE [--precompile-min-bytes N]]
 
 Builds the stack's functions without Docker, each with the toolchain its lang:
 names (go-faaswasm, rust-faaswasm, c-faaswasm): a static binary in a FROM-scratch
@@ -31,6 +31,7 @@ Flags:
 type buildFlags struct {
 	file, push, out, cSDK string
 	signKey               string
+	precompileMin         int64
 	only                  []string
 	insecure, quiet       bool
 	noSnapshot            bool
@@ -60,6 +61,7 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 	fs.BoolVar(&c.noSnapshot, "no-snapshot", false, "build Go snapshot entries in the command shape, without the Wizer (slower calls: the Go runtime starts on each)")
 	fs.StringVar(&c.cSDK, "c-sdk", "", "directory of the C SDK (faaswasm.h, faaswasm.c) for c-faaswasm entries (default: sdk/c above the handler or the working directory)")
 	fs.StringVar(&c.signKey, "sign-key", "", "ed25519 private key (faas-wasm keygen): add to each Wasm image its module precompiled for this faas-wasm's engine, signed, for providers run with --trusted-build-key")
+	fs.Int64Var(&c.precompileMin, "precompile-min-bytes", builder.DefaultPrecompileMinBytes, "with --sign-key: ship the precompiled layer only for modules of at least this many bytes (the default keeps Rust and C images module-only: they compile in a fraction of a second; 0 for every module)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -68,6 +70,9 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("build: %w: unexpected arguments %q", errBuildUsage, fs.Args())
+	}
+	if c.precompileMin < 0 {
+		return c, fmt.Errorf("build: %w: --precompile-min-bytes %d is negative", errBuildUsage, c.precompileMin)
 	}
 	for _, n := range strings.Split(*only, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -108,7 +113,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("build: --sign-key: %w", err)
 		}
-		opts = append(opts, builder.WithSignKey(key))
+		opts = append(opts, builder.WithSignKey(key), builder.WithPrecompileMinBytes(c.precompileMin))
 	}
 	if c.noSnapshot {
 		opts = append(opts, builder.WithoutSnapshots())

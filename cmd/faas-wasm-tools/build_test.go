@@ -26,11 +26,15 @@ func TestBuildFlags(t *testing.T) {
 		want  error
 		check func(buildFlags) bool
 	}{
-		{"defaults", nil, nil, func(c buildFlags) bool { return c.file == "stack.yml" && len(c.only) == 0 && !c.noSnapshot }},
-		{"all flags", []string{"--yaml", "s.yml", "--only", "a, b-wasm", "--push", "r:5000", "--insecure", "--out", "o", "--quiet", "--no-snapshot", "--c-sdk", "sdk/c"}, nil,
+		{"defaults", nil, nil, func(c buildFlags) bool {
+			return c.file == "stack.yml" && len(c.only) == 0 && !c.noSnapshot && c.precompileMin == builder.DefaultPrecompileMinBytes
+		}},
+		{"all flags", []string{"--yaml", "s.yml", "--only", "a, b-wasm", "--push", "r:5000", "--insecure", "--out", "o", "--quiet", "--no-snapshot", "--c-sdk", "sdk/c", "--sign-key", "k", "--precompile-min-bytes", "0"}, nil,
 			func(c buildFlags) bool {
-				return c.file == "s.yml" && strings.Join(c.only, "|") == "a|b-wasm" && c.push == "r:5000" && c.insecure && c.out == "o" && c.quiet && c.noSnapshot && c.cSDK == "sdk/c"
+				return c.file == "s.yml" && strings.Join(c.only, "|") == "a|b-wasm" && c.push == "r:5000" && c.insecure && c.out == "o" && c.quiet && c.noSnapshot && c.cSDK == "sdk/c" &&
+					c.signKey == "k" && c.precompileMin == 0
 			}},
+		{"negative precompile threshold", []string{"--precompile-min-bytes", "-1"}, errBuildUsage, nil},
 		{"help", []string{"--help"}, flag.ErrHelp, nil},
 		{"unknown flag", []string{"--nope"}, errBuildUsage, nil},
 		{"stray argument", []string{"-f", "stack.yml", "extra"}, errBuildUsage, nil},

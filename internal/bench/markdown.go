@@ -77,7 +77,8 @@ func anyErrors(r *Results) bool {
 // one row each, through every phase.
 func headline(b *strings.Builder, r *Results) {
 	b.WriteString("## Headline: the variants side by side\n\n")
-	b.WriteString("Size = KB pulled. First deploy = ms from POST to the first 200 of the variant's very first deploy " +
+	b.WriteString("Size = KB of the image without its signed precompiled layer (manifest + config + the module's or " +
+		"binary's layers; the precompiled layer's KB are in the artifact size table: a provider trusting the build key pulls them too). First deploy = ms from POST to the first 200 of the variant's very first deploy " +
 		"(a digest the node has never seen: image pull, and for Wasm compilation into the module cache; what a new " +
 		"version of a function costs). Deploy = median ms of the later deploy rounds (image and compiled module cached). " +
 		"Scale from zero = median ms of the first request after scale to zero. Serial = mean ms over one connection, " +

@@ -52,7 +52,11 @@ func sampleResults() *Results {
 }
 
 func TestMarkdown(t *testing.T) {
-	md := Markdown(sampleResults(), "local", nil)
+	r := sampleResults()
+	// The Go Wasm image carries a 7000 KB precompiled layer: its size is the
+	// rest, the layer has a column of its own.
+	r.Functions[0].Variants[1].Size = &ArtifactSize{Total: 9_000_000, Precompiled: 7_000_000}
+	md := Markdown(r, "local", nil)
 	tests := []struct{ name, want string }{
 		{"headline: four variants", "| aes | Rust Wasm | 80 | 200 | 50 | 2.0 | 8.80 | 17.60 | 1800 |"},
 		{"headline: Go container", "| aes | Go container | 4000 | 300 | 500 | 200.0 | 10.00 | 20.00 | 1000 |"},
@@ -64,7 +68,9 @@ func TestMarkdown(t *testing.T) {
 		{"language column", "| aes | Rust | wasm | aes-rs-wasm | 8.80 |"},
 		{"old results are Go", "| matmul | Go | wasm | matmul-wasm |"},
 		{"same-language ratio in sections", "| aes | Rust | wasm | aes-rs-wasm | 200 | 50.0 |"},
-		{"size: × smaller than the Go container", "| aes | Rust | wasm | aes-rs-wasm | 80 | 0.08× | 50.0× |"},
+		{"size: × smaller than the Go container", "| aes | Rust | wasm | aes-rs-wasm | 80 | — | 0.08× | 50.0× |"},
+		{"size without the precompiled layer", "| aes | Go Wasm | 2000 | 2000 |"},
+		{"precompiled layer apart", "| aes | Go | wasm | aes-wasm | 2000 | 7000 | 0.50× | 2.0× |"},
 		{"study mean beside ours", "| aes | Go | wasm | aes-wasm | 15.00 | 15.00 | 15.00 | — | 10.0 | 2 | — | 60.3 | 1.50× |"},
 		{"notes", "- a note"},
 		{"variant errors", "- aes-rs-wasm: cold: boom"},

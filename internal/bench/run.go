@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			if key, err = l.SignKey(); err != nil {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
-			res.Notes = append(res.Notes, "Every Wasm image carries a signed precompiled layer (builder --sign-key with a key made for this run; the provider trusts it with --trusted-build-key), so a Wasm first deploy loads the module precompiled instead of compiling it, as a signed build pipeline would deploy it. --no-precompiled measures the compile instead.")
+			res.Notes = append(res.Notes, fmt.Sprintf("Every Wasm image of a module of at least %d KiB (the Go ones) carries a signed, zstd-compressed precompiled layer (builder --sign-key with a key made for this run; the provider trusts it with --trusted-build-key), so its first deploy loads the module precompiled instead of compiling it, as a signed build pipeline would deploy it; Rust and C images are module-only and compile. Sizes are without that layer; the artifact size table lists it. --no-precompiled measures the compile instead.", builder.DefaultPrecompileMinBytes>>10))
 		}
 		if err := buildImages(ctx, progress, stackPath, p.Functions, cfg.selection(wantC, wantW), l.Registry(), false, key); err != nil {
 			return nil, err

@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
 // ArtifactSize is what pulling an image transfers, from the registry's
@@ -20,6 +22,10 @@ type ArtifactSize struct {
 	Total int64 `json:"totalBytes"`
 	// Layers is the sum of the layers' sizes.
 	Layers int64 `json:"layerBytes"`
+	// Precompiled is the size of the image's signed precompiled layer
+	// (oci.MediaTypePrecompiled; 0 for none), part of Layers and Total:
+	// only a provider that trusts the build key needs it.
+	Precompiled int64 `json:"precompiledBytes,omitempty"`
 	// MediaType is the manifest's media type.
 	MediaType string `json:"mediaType"`
 }
@@ -72,6 +78,9 @@ func MeasureSize(ctx context.Context, ref string, insecure bool) (ArtifactSize, 
 	}
 	for _, l := range m.Layers {
 		out.Layers += l.Size
+		if l.MediaType == oci.MediaTypePrecompiled {
+			out.Precompiled += l.Size
+		}
 	}
 	out.Total += int64(len(raw)) + m.Config.Size + out.Layers
 	return out, nil

@@ -31,7 +31,8 @@ type Builder struct {
 	mu      sync.Mutex
 	rustKey string // rustc -vV digest, see rustToolchain
 
-	pre *precompiler // WithSignKey: signed precompiled layers (precompiled.go)
+	pre    *precompiler // WithSignKey: signed precompiled layers (precompiled.go)
+	preMin int64        // WithPrecompileMinBytes
 }
 
 // Option configures a Builder.
@@ -82,7 +83,7 @@ func WithCacheDir(dir string) Option { return func(b *Builder) { b.cacheDir = di
 
 // New returns a Builder.
 func New(opts ...Option) *Builder {
-	b := &Builder{}
+	b := &Builder{preMin: DefaultPrecompileMinBytes}
 	for _, o := range opts {
 		o(b)
 	}
@@ -165,7 +166,7 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
 		a.Img, err = oci.WasmImage(a.Raw, form)
-		if err == nil && b.pre != nil {
+		if err == nil && b.precompiles(a.Raw) {
 			a.Img, err = b.addPrecompiled(a.Img, name, a.Raw)
 		}
 	} else {

@@ -52,3 +52,46 @@ func TestSignKeyAddsPrecompiledLayer(t *testing.T) {
 		t.Error("junk module precompiled")
 	}
 }
+
+// TestPrecompileMinBytes: with a sign key, a module under the threshold
+// (DefaultPrecompileMinBytes unless set) gets a module-only image and one
+// at or over it a precompiled layer; the signed image of the same source
+// has the same digest twice.
+func TestPrecompileMinBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a C program")
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	if b := New(); b.precompiles(make([]byte, 1<<30)) {
+		t.Error("a builder without a sign key precompiles")
+	}
+	b := New(WithSignKey(key))
+	if b.precompiles(make([]byte, DefaultPrecompileMinBytes-1)) || !b.precompiles(make([]byte, DefaultPrecompileMinBytes)) {
+		t.Errorf("default threshold is not %d bytes", DefaultPrecompileMinBytes)
+	}
+	fn := Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Image: "x/hello",
+		Annotations: map[string]string{RuntimeAnnotation: "wasm"}}
+	hasLayer := func(b *Builder) (bool, string) {
+		t.Helper()
+		a, err := b.Build(t.Context(), repoRoot, "hello", fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := a.Img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Layers[len(m.Layers)-1].MediaType == oci.MediaTypePrecompiled, a.Digest
+	}
+	if has, _ := hasLayer(b); has {
+		t.Error("a small C module got a precompiled layer by default")
+	}
+	all := New(WithSignKey(key), WithPrecompileMinBytes(0))
+	has, d1 := hasLayer(all)
+	if !has {
+		t.Fatal("WithPrecompileMinBytes(0): no precompiled layer")
+	}
+	if _, d2 := hasLayer(all); d1 != d2 {
+		t.Errorf("signed precompiled image not reproducible: %s vs %s", d1, d2)
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/faas-wasm/faas-wasm/provider"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -17,20 +20,26 @@ import (
 )
 
 // MediaTypePrecompiled is the media type of the optional layer of a Wasm
-// image holding its module precompiled for one engine (see Precompiled): an
-// uncompressed tar with the one file PrecompiledPath.
+// image holding its module precompiled for one engine (see Precompiled): a
+// zstd-compressed tar with the one file PrecompiledPath.
 //
 // The layer comes after the module's, which stays the image's first layer;
 // the config (the OCI layer form's rootfs.diff_ids, the artifact's
 // layerDigests) does not list it. Readers that do not know the type skip it:
 // containerd unpacks only layer media types; an application/wasm reader
 // takes the application/wasm layer; a faas-wasm older than the layer looks
-// for /function.wasm from the top layer down and finds none in this tar. It
-// is a tar rather than the raw bytes for that last reader, and for any
-// runtime that unpacks every layer: it gets a harmless file. It is not
-// compressed: gunzipping the 9 MB of a Go module's native code costs more
-// (~0.2-0.4 s) than moving them from a nearby registry.
-const MediaTypePrecompiled = "application/vnd.faas-wasm.precompiled.v1.cwasm.tar"
+// for /function.wasm from the top layer down (decompressing zstd) and finds
+// none in this tar. It is a tar rather than the raw bytes for that last
+// reader, and for any runtime that unpacks every layer: it gets a harmless
+// file.
+//
+// It is compressed with zstd (fixed settings, see zstdEncoderOptions, so
+// that the same code gives the same digest): a Go module's native code
+// shrinks to ~38% (prime-numbers: 20.1 MB to 7.6 MB) and decompresses in
+// ~26 ms, where gzip (same ratio) took ~140 ms. Layers of the earlier
+// uncompressed type (…precompiled.v1.cwasm.tar, never released) are not
+// read: such an image's module is compiled.
+const MediaTypePrecompiled = "application/vnd.faas-wasm.precompiled.v2.cwasm.tar+zstd"
 
 // PrecompiledPath names the file of the precompiled layer.
 const PrecompiledPath = "function.cwasm"
@@ -43,8 +52,8 @@ const (
 	AnnotationPrecompiledSignature = "com.faas-wasm.precompiled.signature"
 )
 
-// DefaultMaxPrecompiledSize is the largest precompiled layer PullWasm reads
-// (a Go module's native code is ~3x the module).
+// DefaultMaxPrecompiledSize is the largest precompiled layer PullWasm reads,
+// compressed and uncompressed (a Go module's native code is ~3x the module).
 const DefaultMaxPrecompiledSize = 1 << 30
 
 // Precompiled is a Wasm image's module compiled ahead of time for one
@@ -88,7 +97,11 @@ func AddPrecompiled(img v1.Image, p Precompiled) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("add precompiled layer: %w", err)
 	}
-	layer := static.NewLayer(tarBytes, MediaTypePrecompiled)
+	blob, err := compressZstd(tarBytes)
+	if err != nil {
+		return nil, fmt.Errorf("add precompiled layer: %w", err)
+	}
+	layer := static.NewLayer(blob, MediaTypePrecompiled)
 	d, err := layer.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("add precompiled layer: %w", err)
@@ -103,7 +116,7 @@ func AddPrecompiled(img v1.Image, p Precompiled) (v1.Image, error) {
 	if len(p.Signature) > 0 {
 		ann[AnnotationPrecompiledSignature] = base64.StdEncoding.EncodeToString(p.Signature)
 	}
-	m.Layers = append(m.Layers, v1.Descriptor{MediaType: MediaTypePrecompiled, Digest: d, Size: int64(len(tarBytes)), Annotations: ann})
+	m.Layers = append(m.Layers, v1.Descriptor{MediaType: MediaTypePrecompiled, Digest: d, Size: int64(len(blob)), Annotations: ann})
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("add precompiled layer: %w", err)
@@ -181,7 +194,27 @@ func (res *resolved) precompiled(limit int64) (*Precompiled, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(io.LimitReader(rc, limit+1))
+	data, err := readPrecompiledTar(io.LimitReader(rc, limit+1), limit)
+	if err != nil {
+		return nil, err
+	}
+	// Read to the end, where the layer's digest is verified.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return nil, fmt.Errorf("reading precompiled layer: %w", err)
+	}
+	p.Data = data
+	return p, nil
+}
+
+// readPrecompiledTar returns the file PrecompiledPath of the zstd tar r,
+// refusing one over limit bytes (errPrecompiledTooBig).
+func readPrecompiledTar(r io.Reader, limit int64) ([]byte, error) {
+	zr, err := zstd.NewReader(r, zstdDecoderOptions...)
+	if err != nil {
+		return nil, fmt.Errorf("reading precompiled layer: %w", err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(zr)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -193,16 +226,53 @@ func (res *resolved) precompiled(limit int64) (*Precompiled, error) {
 		if h.Name != PrecompiledPath || h.Typeflag != tar.TypeReg {
 			continue
 		}
+		if h.Size > limit {
+			return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", errPrecompiledTooBig, PrecompiledPath, h.Size, limit)
+		}
 		var buf bytes.Buffer
-		buf.Grow(int(min(h.Size, limit)))
+		buf.Grow(int(h.Size))
 		if _, err := io.Copy(&buf, tr); err != nil {
 			return nil, fmt.Errorf("reading precompiled layer: %w", err)
 		}
-		// Read to the end, where the layer's digest is verified.
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			return nil, fmt.Errorf("reading precompiled layer: %w", err)
-		}
-		p.Data = buf.Bytes()
-		return p, nil
+		return buf.Bytes(), nil
 	}
+}
+
+// zstdEncoderOptions are fixed so that compressing the same bytes gives the
+// same layer digest: one goroutine, the "better" level (measured on the
+// native code of prime-numbers' Go module: 37.9% in 0.46 s against the
+// default level's 43.0%; the "best" level took 1.9 s for 36.1% and decodes
+// slower), an 8 MiB window, checksums.
+var zstdEncoderOptions = []zstd.EOption{
+	zstd.WithEncoderConcurrency(1),
+	zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+	zstd.WithWindowSize(zstdWindow),
+	zstd.WithEncoderCRC(true),
+}
+
+// zstdWindow is the encoder's window, and the largest a precompiled layer's
+// decoder accepts (it bounds the decoder's memory).
+const zstdWindow = 8 << 20
+
+// zstdDecoderOptions are a precompiled layer's decoder's: one goroutine
+// (decoding as the layer downloads), at most a zstdWindow window.
+var zstdDecoderOptions = []zstd.DOption{
+	zstd.WithDecoderConcurrency(1),
+	zstd.WithDecoderMaxWindow(zstdWindow),
+}
+
+// zstdEncoder is made on first use (its tables take ~20 MB) and shared:
+// EncodeAll may be called concurrently and starts each stream afresh.
+var zstdEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil, zstdEncoderOptions...)
+})
+
+// compressZstd returns data compressed as one zstd stream with
+// zstdEncoderOptions.
+func compressZstd(data []byte) ([]byte, error) {
+	enc, err := zstdEncoder()
+	if err != nil {
+		return nil, err
+	}
+	return enc.EncodeAll(data, nil), nil
 }

@@ -3,6 +3,7 @@ package oci
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
@@ -83,10 +84,16 @@ func TestPrecompiledRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(got.Module, module) || got.Precompiled != nil || got.PrecompiledErr != nil {
 				t.Fatalf("PullWasm of an image without the layer: %v, %v %v", err, got.Precompiled, got.PrecompiledErr)
 			}
-			small := func(o *options) { o.maxPrecompiledSize = 100 }
-			got, err = PullWasm(testCtx(t), ref, WithPrecompiled(true), small)
-			if err != nil || got.Precompiled != nil || !errors.Is(got.PrecompiledErr, errPrecompiledTooBig) {
-				t.Fatalf("oversized precompiled layer: %v, %v %v", err, got.Precompiled, got.PrecompiledErr)
+			if last := m.Layers[len(m.Layers)-1]; last.Size >= int64(len(pre.Data)) {
+				t.Errorf("precompiled layer of %d bytes for %d bytes of repetitive code: not compressed", last.Size, len(pre.Data))
+			}
+			// Compressed or uncompressed, a layer over the limit is not read.
+			for _, limit := range []int64{100, 1000} {
+				small := func(o *options) { o.maxPrecompiledSize = limit }
+				got, err = PullWasm(testCtx(t), ref, WithPrecompiled(true), small)
+				if err != nil || got.Precompiled != nil || !errors.Is(got.PrecompiledErr, errPrecompiledTooBig) {
+					t.Fatalf("precompiled layer over a %d-byte limit: %v, %v %v", limit, err, got.Precompiled, got.PrecompiledErr)
+				}
 			}
 			if old := oldReader(t, ref, form); !bytes.Equal(old, module) {
 				t.Errorf("a reader that does not know the layer read %d bytes, want the module's %d", len(old), len(module))
@@ -141,4 +148,79 @@ func oldReader(t *testing.T, ref string, form WasmForm) []byte {
 		}
 	}
 	return nil
+}
+
+// TestPrecompiledLargeRoundTrip reads back a precompiled layer of several
+// zstd windows (a Go module's native code is 20-35 MB), built twice to the
+// same digest.
+func TestPrecompiledLargeRoundTrip(t *testing.T) {
+	host := ocitest.NewRegistry(t)
+	data := make([]byte, 2*zstdWindow+12345)
+	r := rand.New(rand.NewChaCha8([32]byte{1}))
+	for i := range data {
+		// Half random, half runs: compressible, as native code is.
+		if i%2 == 0 {
+			data[i] = byte(r.Uint32())
+		}
+	}
+	base, err := WasmImage(testModule(t), FormOCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := Precompiled{Data: data, Engine: "faas-wasm-engine/1 test", Module: "sha256:0123"}
+	img, err := AddPrecompiled(base, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compressing other bytes in between changes nothing.
+	if _, err := AddPrecompiled(base, Precompiled{Data: data[:len(data)/3], Engine: pre.Engine, Module: pre.Module}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := AddPrecompiled(base, Precompiled{Data: bytes.Clone(data), Engine: pre.Engine, Module: pre.Module})
+	if err != nil || digestOf(t, img) != digestOf(t, again) {
+		t.Fatalf("AddPrecompiled of the same bytes: %v, digests %s and %s", err, digestOf(t, img), digestOf(t, again))
+	}
+	ref := host + "/fn/large:v1"
+	mustPush(t, img, ref)
+	got, err := PullWasm(testCtx(t), ref, WithPrecompiled(true))
+	if err != nil || got.PrecompiledErr != nil || got.Precompiled == nil {
+		t.Fatalf("PullWasm: %v, %v", err, got.PrecompiledErr)
+	}
+	if !bytes.Equal(got.Precompiled.Data, data) {
+		t.Errorf("read back %d bytes, not the %d written", len(got.Precompiled.Data), len(data))
+	}
+}
+
+// FuzzReadPrecompiledTar: the reader of a precompiled layer's blob (bytes
+// from a registry) never panics nor returns more than the limit, and reads
+// back what AddPrecompiled's encoding wrote.
+func FuzzReadPrecompiledTar(f *testing.F) {
+	const limit = 1 << 16
+	layer := func(data []byte) []byte {
+		tb, err := buildTar([]tarEntry{{name: PrecompiledPath, mode: 0o444, data: data}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		z, err := compressZstd(tb)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return z
+	}
+	f.Add(layer([]byte("native code")))
+	f.Add(layer(bytes.Repeat([]byte{0x90}, limit+1)))
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
+	f.Add([]byte("not zstd"))
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		if data, err := readPrecompiledTar(bytes.NewReader(blob), limit); err == nil && len(data) > limit {
+			t.Fatalf("read %d bytes over the %d limit", len(data), limit)
+		}
+		if len(blob) > limit {
+			return
+		}
+		got, err := readPrecompiledTar(bytes.NewReader(layer(blob)), limit)
+		if err != nil || !bytes.Equal(got, blob) {
+			t.Fatalf("round trip of %d bytes: %v, %d bytes back", len(blob), err, len(got))
+		}
+	})
 }
