@@ -28,13 +28,16 @@ func WithSignKey(key ed25519.PrivateKey) Option {
 }
 
 // DefaultPrecompileMinBytes is the smallest module WithSignKey ships
-// precompiled by default. Measured on this project's 2-core machine under
-// load: Rust modules of 168-188 KB compile in 0.16-0.36 s, less than a
-// container's first deploy (0.4-1.2 s), and their native code (680-770 KB,
-// ~4x the module, ~50% zstd) would be 4-5x the image; Go modules (6-11 MB,
-// never under 1.5 MB) compile in 8-12 s, their precompiled layer loads in
-// tens of ms. The rule is by size, not by a timed compile, so the same
-// source always gives the same image.
+// precompiled by default, between this project's Rust and C modules (under
+// 200 KB) and its Go modules (never under 1.5 MB). Measured on the 2-core
+// development machine at load 3-8: Rust modules of 168-188 KB compile in
+// 0.16-0.36 s, less than a container's first deploy (0.4-1.2 s), and their
+// native code, 680-770 KB, is still 340-380 KB compressed: alone more than
+// the 300 KB a Rust Wasm image may weigh (issue 19). At load 30-50 the same
+// compile took 1.7-1.9 s, where the layer loads in tens of ms: the price of
+// module-only images. Go modules compile in 8-12 s (30 s at load 30-50)
+// and their layer loads in tens of ms. The rule is by size, not by a timed
+// compile, so the same source always gives the same image.
 const DefaultPrecompileMinBytes = 512 << 10
 
 // WithPrecompileMinBytes sets the smallest module (in bytes) WithSignKey
