@@ -16,7 +16,7 @@
 //     command shape instead, on purpose).
 //   - rust-faaswasm (LangRust): /usr/bin/cargo rustc --release of a Cargo
 //     package using the faas-wasm-fn crate, --target wasm32-wasi with
-//     panic=abort and +simd128 and a shadow stack of
+//     panic=abort, +simd128, a vector interleave of 4 and a shadow stack of
 //     com.openfaas.wasm.stack-size (default 256 KiB, see
 //     rustflags.DefaultStackSize), or the host's linux-gnu target with
 //     +crt-static (flags: package rustflags).
