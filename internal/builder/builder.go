@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/builder/wasmmem"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
@@ -211,12 +212,19 @@ func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, han
 
 // compileWasm builds handler (relative to root) as a Wasm module of the
 // given shape, with a shadow stack of stackSize bytes (Rust and C; 0 = the
-// toolchain's default), and returns the shape it has.
+// toolchain's default), and returns the shape it has. A Rust module gets
+// wasmmem.DefaultHeapReserve of heap in its initial memory.
 func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape, stackSize int) ([]byte, Shape, error) {
 	switch lang {
 	case LangRust:
 		m, err := b.rustBuild(ctx, root, handler, true, stackSize)
-		return m, ShapeCommand, err
+		if err != nil {
+			return nil, ShapeCommand, err
+		}
+		if m, err = wasmmem.ReserveHeap(m, wasmmem.DefaultHeapReserve); err != nil {
+			return nil, ShapeCommand, fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
+		}
+		return m, ShapeCommand, nil
 	case LangC:
 		m, err := b.cBuild(ctx, root, handler, true, stackSize)
 		return m, ShapeCommand, err

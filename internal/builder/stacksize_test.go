@@ -38,13 +38,37 @@ fn main() {
 // fit the default, 400 levels (~400 KiB) overflow it with a clean trap and
 // fit 1 MiB.
 func TestRustWasmStackSize(t *testing.T) {
+	build, run := rustWasmRunner(t, "deep", deepRust)
+	depth := func(n int) string { return fmt.Sprintf("depth=%d", n) }
+	def := build(t, "")
+	if out, err := run(t, def, depth(100)); err != nil || out != want(100) {
+		t.Errorf("default stack (%d bytes), depth 100: %q, %v; want %q", rustflags.DefaultStackSize, out, err, want(100))
+	}
+	var trap *wasm.TrapError
+	if out, err := run(t, def, depth(400)); !errors.As(err, &trap) {
+		t.Errorf("default stack, depth 400: %q, %v; want a trap", out, err)
+	} else if !strings.Contains(err.Error(), "out of bounds memory access") {
+		t.Errorf("default stack, depth 400: %v; want an out-of-bounds trap (the stack is placed first)", err)
+	}
+	big := build(t, "1Mi")
+	if out, err := run(t, big, depth(400)); err != nil || out != want(400) {
+		t.Errorf("stack-size 1Mi, depth 400: %q, %v; want %q", out, err, want(400))
+	}
+}
+
+// rustWasmRunner writes main as the only source of a Cargo package named
+// name (no dependencies) and returns a function that builds it for Wasm
+// with the Builder, the given com.openfaas.wasm.stack-size ("" = none),
+// and one that runs a module once on a pooling engine with a query.
+func rustWasmRunner(t *testing.T, name, main string) (build func(t *testing.T, stackSize string) []byte, run func(t *testing.T, module []byte, query string) (string, error)) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("compiles Rust programs")
 	}
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{
-		"deep/Cargo.toml":  "[package]\nname = \"deep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-		"deep/src/main.rs": deepRust,
+		name + "/Cargo.toml":  "[package]\nname = \"" + name + "\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+		name + "/src/main.rs": main,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
@@ -54,49 +78,36 @@ func TestRustWasmStackSize(t *testing.T) {
 	}
 	t.Cleanup(func() { engine.Close() })
 	b := New(WithCacheDir(t.TempDir()))
-	run := func(t *testing.T, module []byte, depth int) (string, error) {
+	run = func(t *testing.T, module []byte, query string) (string, error) {
 		t.Helper()
 		m, err := engine.Compile(ctx, module)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fn, err := engine.NewFunction(m, wasm.Config{Name: "deep", Namespace: "openfaas-fn"})
+		fn, err := engine.NewFunction(m, wasm.Config{Name: name, Namespace: "openfaas-fn"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer fn.Close()
-		resp, err := fn.Invoke(ctx, &wasm.Request{Method: "GET", Path: "/", RawQuery: fmt.Sprintf("depth=%d", depth)})
+		resp, err := fn.Invoke(ctx, &wasm.Request{Method: "GET", Path: "/", RawQuery: query})
 		if err != nil {
 			return "", err
 		}
 		return string(resp.Body), nil
 	}
-	build := func(t *testing.T, stackSize string) []byte {
+	build = func(t *testing.T, stackSize string) []byte {
 		t.Helper()
 		ann := map[string]string{RuntimeAnnotation: "wasm"}
 		if stackSize != "" {
 			ann[StackSizeAnnotation] = stackSize
 		}
-		a, err := b.Build(ctx, root, "deep", Function{Lang: string(LangRust), Handler: "./deep", Image: "x/deep", Annotations: ann})
+		a, err := b.Build(ctx, root, name, Function{Lang: string(LangRust), Handler: "./" + name, Image: "x/" + name, Annotations: ann})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return a.Raw
 	}
-	def := build(t, "")
-	if out, err := run(t, def, 100); err != nil || out != want(100) {
-		t.Errorf("default stack (%d bytes), depth 100: %q, %v; want %q", rustflags.DefaultStackSize, out, err, want(100))
-	}
-	var trap *wasm.TrapError
-	if out, err := run(t, def, 400); !errors.As(err, &trap) {
-		t.Errorf("default stack, depth 400: %q, %v; want a trap", out, err)
-	} else if !strings.Contains(err.Error(), "out of bounds memory access") {
-		t.Errorf("default stack, depth 400: %v; want an out-of-bounds trap (the stack is placed first)", err)
-	}
-	big := build(t, "1Mi")
-	if out, err := run(t, big, 400); err != nil || out != want(400) {
-		t.Errorf("stack-size 1Mi, depth 400: %q, %v; want %q", out, err, want(400))
-	}
+	return build, run
 }
 
 // want is what deepRust answers for depth: the sum of n%256 for n in 1..depth.

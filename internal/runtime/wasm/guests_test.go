@@ -17,6 +17,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/builder/rustflags"
 	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
+	"github.com/faas-wasm/faas-wasm/internal/builder/wasmmem"
 	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 	"github.com/faas-wasm/faas-wasm/internal/testenv"
 )
@@ -85,9 +86,9 @@ const rustSDK = "../../../sdk/rust"
 
 // rustGuestT returns the Rust SDK's echo example (sdk/rust/examples/echo.rs)
 // built as a WASI command module by Debian's /usr/bin/cargo, offline, with
-// the flags and default stack size of the faas-wasm builder's Rust Wasm
-// builds (internal/builder/rustflags; built on first use: only the
-// benchmarks and TestRustGuest need it).
+// the flags, default stack size and heap reserve of the faas-wasm builder's
+// Rust Wasm builds (internal/builder/rustflags, internal/builder/wasmmem;
+// built on first use: only the benchmarks and TestRustGuest need it).
 func rustGuestT(t testing.TB) []byte {
 	t.Helper()
 	return rustGuestStackT(t, rustflags.DefaultStackSize)
@@ -121,7 +122,7 @@ func buildRust(stackSize int) ([]byte, error) {
 	}
 	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(stackSize)
 	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
-	return cached(fmt.Sprintf("rust-echo-%s-%x-stack%d", key, flagSum[:6], stackSize), func(out string) error {
+	return cached(fmt.Sprintf("rust-echo-%s-%x-stack%d-heap%d", key, flagSum[:6], stackSize, wasmmem.DefaultHeapReserve), func(out string) error {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()
@@ -139,6 +140,9 @@ func buildRust(stackSize int) ([]byte, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", "examples", "echo.wasm"))
 		if err != nil {
+			return err
+		}
+		if b, err = wasmmem.ReserveHeap(b, wasmmem.DefaultHeapReserve); err != nil {
 			return err
 		}
 		return os.WriteFile(out, b, 0o644)

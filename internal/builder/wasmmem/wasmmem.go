@@ -1,0 +1,208 @@
+// Package wasmmem sets aside heap in the initial linear memory of the Wasm
+// command modules faas-wasm builds from Rust and C, so that a typical
+// request never grows memory.
+//
+// Why: the engine runs every request in a fresh instance from wasmtime's
+// pooling allocator, whose linear memories rely on guard pages. A request
+// that grows memory (memory.grow: the allocator asking for heap beyond the
+// initial memory, which wasm-ld sizes to the stack and static data only)
+// leaves its slot larger than the module's initial memory, and the next
+// instance in that slot starts by protecting the excess again: an mprotect
+// that removes access, hence a TLB shootdown across the host's CPUs. On
+// the 2-core development VM that cost 0.2–0.5 ms per request under load,
+// several times the request's own work for the study's matmul (one 64 KiB
+// page of growth), linear-equations (two) and whatlang (one). A heap set
+// aside in the initial memory costs only its reset when the instance ends
+// (wasmtime zeroes the kept-resident memory in place, ~10 µs for 256 KiB).
+package wasmmem
+
+import (
+	"errors"
+	"fmt"
+)
+
+// PageSize is the size of a Wasm linear memory page.
+const PageSize = 64 << 10
+
+// DefaultHeapReserve is the heap ReserveHeap sets aside in the builds of
+// internal/builder: four pages, the study functions' largest growth (two
+// pages, linear-equations with 128 unknowns) with room to spare.
+const DefaultHeapReserve = 4 * PageSize
+
+// maxPages is the most pages a 32-bit linear memory can have.
+const maxPages = 1 << 16
+
+// ErrMalformed reports a module whose sections could not be read.
+var ErrMalformed = errors.New("malformed Wasm module")
+
+// sectionMemory is the id of the memory section.
+const sectionMemory = 5
+
+// Limits flags of a memory type: min only, or min and max. Shared and
+// 64-bit memories have other flags and are left alone.
+const (
+	limitsMin    = 0x00
+	limitsMinMax = 0x01
+)
+
+// ReserveHeap returns module with the initial size of its linear memory
+// raised by reserve bytes, rounded up to whole pages and capped at the
+// memory's maximum. A module that imports its memory, has no memory or more
+// than one, or a shared or 64-bit memory is returned unchanged; so is one
+// already at its maximum. Only the memory section changes: every other
+// section keeps its bytes, so code offsets (names, DWARF) stay valid.
+//
+// # Errors
+// ErrMalformed when module is not a Wasm binary whose section headers and
+// memory section can be read; an error for a negative reserve.
+func ReserveHeap(module []byte, reserve int) ([]byte, error) {
+	if reserve < 0 {
+		return nil, fmt.Errorf("reserve heap: negative reserve %d", reserve)
+	}
+	mem, ok, err := readMemory(module)
+	if err != nil || !ok {
+		return module, err
+	}
+	want := uint64(mem.min) + (uint64(reserve)+PageSize-1)/PageSize
+	if want > uint64(mem.max) {
+		want = uint64(mem.max)
+	}
+	if want <= uint64(mem.min) {
+		return module, nil
+	}
+	body := appendU32(nil, 1)
+	body = append(body, mem.flags)
+	body = appendU32(body, uint32(want))
+	if mem.flags == limitsMinMax {
+		body = appendU32(body, mem.max)
+	}
+	body = append(body, mem.rest...)
+
+	out := make([]byte, 0, len(module)+8)
+	out = append(out, module[:mem.start]...)
+	out = append(out, sectionMemory)
+	out = appendU32(out, uint32(len(body)))
+	out = append(out, body...)
+	out = append(out, module[mem.end:]...)
+	return out, nil
+}
+
+// InitialPages returns the initial size in pages of module's own linear
+// memory, and false when it has none ReserveHeap would change (imported,
+// absent, several, shared or 64-bit).
+//
+// # Errors
+// ErrMalformed, as ReserveHeap.
+func InitialPages(module []byte) (uint32, bool, error) {
+	mem, ok, err := readMemory(module)
+	return mem.min, ok, err
+}
+
+// memory is a module's one 32-bit unshared memory as its memory section
+// declares it. start and end delimit the whole section (from its id byte);
+// rest is what follows the limits in the section.
+type memory struct {
+	start, end int
+	flags      byte
+	min, max   uint32 // max is maxPages when the limits have none
+	rest       []byte
+}
+
+// readMemory reads module's memory section; false when the module has no
+// memory ReserveHeap handles.
+func readMemory(module []byte) (memory, bool, error) {
+	start, end, err := findSection(module, sectionMemory)
+	if err != nil || start < 0 {
+		return memory{}, false, err
+	}
+	body := module[start+1 : end]
+	_, n, _ := readU32(body) // the section size, read by findSection
+	body = body[n:]
+	count, n, err := readU32(body)
+	if err != nil {
+		return memory{}, false, fmt.Errorf("memory section: %w", err)
+	}
+	if count != 1 {
+		return memory{}, false, nil
+	}
+	if n >= len(body) {
+		return memory{}, false, fmt.Errorf("%w: memory section ends before its limits", ErrMalformed)
+	}
+	mem := memory{start: start, end: end, flags: body[n], max: maxPages}
+	if mem.flags != limitsMin && mem.flags != limitsMinMax {
+		return memory{}, false, nil
+	}
+	limits := body[n+1:]
+	if mem.min, n, err = readU32(limits); err != nil {
+		return memory{}, false, fmt.Errorf("memory section: %w", err)
+	}
+	limits = limits[n:]
+	if mem.flags == limitsMinMax {
+		if mem.max, n, err = readU32(limits); err != nil {
+			return memory{}, false, fmt.Errorf("memory section: %w", err)
+		}
+		limits = limits[n:]
+	}
+	if mem.min > mem.max || mem.max > maxPages {
+		return memory{}, false, fmt.Errorf("%w: memory limits %d..%d pages", ErrMalformed, mem.min, mem.max)
+	}
+	mem.rest = limits
+	return mem, true, nil
+}
+
+var wasmHeader = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
+
+// findSection walks module's section headers to the first section with the
+// given id and returns the offsets of its id byte and of its end; start is
+// -1 when there is none.
+func findSection(module []byte, id byte) (start, end int, err error) {
+	if len(module) < len(wasmHeader) || string(module[:len(wasmHeader)]) != string(wasmHeader) {
+		return -1, 0, fmt.Errorf("%w: no Wasm core module header", ErrMalformed)
+	}
+	for off := len(wasmHeader); off < len(module); {
+		size, n, err := readU32(module[off+1:])
+		if err != nil {
+			return -1, 0, fmt.Errorf("section at offset %d: %w", off, err)
+		}
+		next := off + 1 + n + int(size)
+		if next > len(module) {
+			return -1, 0, fmt.Errorf("%w: section at offset %d runs past the end", ErrMalformed, off)
+		}
+		if module[off] == id {
+			return off, next, nil
+		}
+		off = next
+	}
+	return -1, 0, nil
+}
+
+// readU32 decodes an unsigned LEB128 u32 at the start of b and returns it
+// with the number of bytes it took.
+func readU32(b []byte) (uint32, int, error) {
+	var v uint64
+	for i := 0; i < 5; i++ {
+		if i >= len(b) {
+			return 0, 0, fmt.Errorf("%w: truncated integer", ErrMalformed)
+		}
+		v |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			if v > 1<<32-1 {
+				return 0, 0, fmt.Errorf("%w: integer too large", ErrMalformed)
+			}
+			return uint32(v), i + 1, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("%w: integer longer than 5 bytes", ErrMalformed)
+}
+
+// appendU32 appends v as unsigned LEB128.
+func appendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
