@@ -156,7 +156,11 @@ type callState struct {
 	out, err *outputFile
 	outPath  *C.char
 	errPath  *C.char
-	errDirty bool // stderr may hold bytes from the last call
+	// opened reports that this call's WASI context opened stdout and
+	// stderr, which truncates them (wasmtime opens them with O_TRUNC).
+	// Until then they hold the previous call's output, which must not be
+	// read as this call's.
+	opened bool
 }
 
 func newCallState() (*callState, error) {
@@ -188,20 +192,12 @@ func (s *callState) free() {
 }
 
 // arm resets the state for a new call with a wall-clock deadline and a
-// response cap.
-func (s *callState) arm(deadline time.Time, maxResponse int64) error {
-	if err := s.out.truncate(); err != nil {
-		return err
-	}
-	if s.errDirty {
-		if err := s.err.truncate(); err != nil {
-			return err
-		}
-	}
-	s.errDirty = true
+// response cap. The output files are emptied when the call's WASI context
+// opens them (attachWASI).
+func (s *callState) arm(deadline time.Time, maxResponse int64) {
+	s.opened = false
 	ns := time.Until(deadline).Nanoseconds() + int64(C.faas_now())
 	C.faas_call_arm(s.c, C.int64_t(ns), C.int64_t(maxResponse))
-	return nil
 }
 
 // stop asks the running guest to stop at the next epoch tick. The first
@@ -214,6 +210,9 @@ func (s *callState) reason() int { return int(C.faas_call_reason(s.c)) }
 // stdout returns what the guest wrote to stdout; overflow reports that it
 // wrote more than limit bytes (and nothing is read).
 func (s *callState) stdout(limit int64) (b []byte, overflow bool, err error) {
+	if !s.opened {
+		return nil, false, nil
+	}
 	n, err := s.out.size()
 	if err != nil {
 		return nil, false, err
@@ -228,12 +227,11 @@ func (s *callState) stdout(limit int64) (b []byte, overflow bool, err error) {
 // stderr returns what the guest wrote to stderr, or its last stderrKeep
 // bytes.
 func (s *callState) stderr() []byte {
-	n, err := s.err.size()
-	if err != nil {
+	if !s.opened {
 		return nil
 	}
-	if n == 0 {
-		s.errDirty = false
+	n, err := s.err.size()
+	if err != nil || n == 0 {
 		return nil
 	}
 	off := int64(0)
@@ -259,7 +257,7 @@ func (s *callState) attachStore(store *wasmtime.Store) {
 }
 
 // attachWASI gives w in-memory stdin (a copy of in) and the slot's memfds as
-// stdout and stderr.
+// stdout and stderr, opened again by path, which empties them.
 func (s *callState) attachWASI(w *wasmtime.WasiConfig, in []byte) error {
 	var p unsafe.Pointer
 	if len(in) > 0 {
@@ -270,5 +268,6 @@ func (s *callState) attachWASI(w *wasmtime.WasiConfig, in []byte) error {
 	if !ok {
 		return errors.New("cannot open the stdout/stderr memfds")
 	}
+	s.opened = true
 	return nil
 }

@@ -252,12 +252,6 @@ func TestOutputFile(t *testing.T) {
 			if b, err := o.readAt(6, 5); err != nil || string(b) != "world" {
 				t.Fatalf("readAt: %q %v", b, err)
 			}
-			if err := o.truncate(); err != nil {
-				t.Fatal(err)
-			}
-			if n, _ := o.size(); n != 0 {
-				t.Errorf("size after truncate %d", n)
-			}
 			o.close()
 			if _, err := os.Stat(o.path); o.temp && err == nil {
 				t.Error("temporary file left behind")

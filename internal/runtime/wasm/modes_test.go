@@ -3,6 +3,7 @@ package wasm
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,6 +149,53 @@ func TestMonotonicClock(t *testing.T) {
 			}
 			if resp, err := call(f, "do=sleep&ms=20", ""); err != nil || string(resp.Body) != "slept" {
 				t.Errorf("sleep with timers and GC: %v %v", resp, err)
+			}
+		})
+	}
+}
+
+// TestNoOutputCarriedOver checks that a call never sees what the call before
+// it on the same slot wrote: neither a longer stdout, nor stderr, nor (when
+// the call fails before its WASI context opened stdout and stderr, which
+// empties them) the previous call's output as its own.
+func TestNoOutputCarriedOver(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		guest func(testing.TB) []byte
+		mode  Mode
+	}{
+		{"command fresh", func(testing.TB) []byte { return cmdGuest }, ModeFresh},
+		{"reactor warm", func(testing.TB) []byte { return reactorGuest }, ModeWarm},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			secrets := t.TempDir()
+			var logs logSink
+			f := deploy(t, c.guest(t), Config{Mode: c.mode, MaxConcurrency: 1, SecretsDir: secrets, Log: logs.log})
+			if resp, err := call(f, "do=echo", strings.Repeat("x", 100000)); err != nil || len(resp.Body) != 100000 {
+				t.Fatalf("long echo: %v %v", resp, err)
+			}
+			resp, err := call(f, "do=status", "")
+			if err != nil || string(resp.Body) != "created" {
+				t.Fatalf("second call: %v %v, want body %q alone", resp, err, "created")
+			}
+			if resp, err := call(f, "do=log", ""); err != nil || string(resp.Body) != "logged" {
+				t.Fatalf("log: %v %v", resp, err)
+			}
+			if got, want := logs.String(), "first line\nsecond line"; got != want {
+				t.Fatalf("logs %q, want %q", got, want)
+			}
+			// The next call fails while preparing its WASI context (the
+			// secrets directory is gone): the last call's stderr must not be
+			// logged again, nor its stdout taken for this call's.
+			if err := os.Remove(secrets); err != nil {
+				t.Fatal(err)
+			}
+			resp, err = call(f, "do=echo", "y")
+			if err == nil || !strings.Contains(err.Error(), "preopen secrets") {
+				t.Fatalf("call without its secrets dir: %v %v, want a preopen error", resp, err)
+			}
+			if got, want := logs.String(), "first line\nsecond line"; got != want {
+				t.Errorf("logs after the failed call %q, want %q", got, want)
 			}
 		})
 	}

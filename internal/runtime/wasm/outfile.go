@@ -8,8 +8,7 @@ import (
 )
 
 // outputFile receives a guest's stdout or stderr. wasmtime opens it again by
-// path for every call; the host reads it through f and truncates it before
-// the next call.
+// path, truncating it, for every call; the host reads it through f.
 type outputFile struct {
 	f    *os.File
 	path string
@@ -42,8 +41,6 @@ func (o *outputFile) close() {
 		os.Remove(o.path)
 	}
 }
-
-func (o *outputFile) truncate() error { return o.f.Truncate(0) }
 
 func (o *outputFile) size() (int64, error) {
 	fi, err := o.f.Stat()

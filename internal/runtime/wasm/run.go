@@ -53,9 +53,7 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 		}
 		s.call = call
 	}
-	if err := s.call.arm(deadline, f.cfg.MaxResponseBytes); err != nil {
-		return nil, fmt.Errorf("reset output: %w", err)
-	}
+	s.call.arm(deadline, f.cfg.MaxResponseBytes)
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { s.call.stop(stopCancel) })
 		defer stop()
