@@ -95,6 +95,43 @@ func TestABIEnvironment(t *testing.T) {
 	}
 }
 
+// TestABIEnvironmentPerCall checks that a command's environment is its own
+// request's: a slot reuses the buffer its variables are packed in, so the
+// second call must not see the first call's headers, and a NUL in a header
+// value ends the value (as in a C string) instead of adding variables.
+func TestABIEnvironmentPerCall(t *testing.T) {
+	f := deploy(t, cmdGuest, Config{MaxConcurrency: 1, Env: map[string]string{"MY_VAR": "x"}})
+	environ := func(h http.Header) map[string]string {
+		t.Helper()
+		resp, err := f.Invoke(context.Background(), &Request{Method: "GET", Path: "/p", RawQuery: "do=env", Header: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(resp.Body)), "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			env[k] = v
+		}
+		return env
+	}
+	first := environ(http.Header{"X-First": {strings.Repeat("f", 1000)}, "X-Nul": {"a\x00EVIL\x00x"}})
+	if first["HTTP_X_FIRST"] != strings.Repeat("f", 1000) || first["MY_VAR"] != "x" {
+		t.Errorf("first call: HTTP_X_FIRST %q, MY_VAR %q", first["HTTP_X_FIRST"], first["MY_VAR"])
+	}
+	if _, ok := first["EVIL"]; ok || first["HTTP_X_NUL"] != "a" {
+		t.Errorf("a NUL in a header value: EVIL set %v, HTTP_X_NUL %q (want \"a\")", ok, first["HTTP_X_NUL"])
+	}
+	second := environ(http.Header{"X-Second": {"s"}})
+	for _, k := range []string{"HTTP_X_FIRST", "Http_X_First", "HTTP_X_NUL"} {
+		if _, ok := second[k]; ok {
+			t.Errorf("second call sees the first call's %s", k)
+		}
+	}
+	if second["HTTP_X_SECOND"] != "s" || second["MY_VAR"] != "x" || second["QUERY_STRING"] != "do=env" {
+		t.Errorf("second call: env %v", second)
+	}
+}
+
 func TestABIResponses(t *testing.T) {
 	for _, g := range goGuests() {
 		t.Run(g.name, func(t *testing.T) {

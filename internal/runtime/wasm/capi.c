@@ -267,17 +267,46 @@ void faas_call_stop(faas_call *c, int reason) {
 
 int faas_call_reason(faas_call *c) { return __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST); }
 
-// faas_wasi_io gives w a copy of in as stdin and the memfds (by their
-// /proc/self/fd paths) as stdout and stderr. Returns false if a path cannot
-// be opened.
-bool faas_wasi_io(wasi_config_t *w, const void *in, size_t in_len, const char *out_path, const char *err_path) {
+void faas_store_init(wasmtime_store_t *s, faas_call *c, int64_t memory_limit) {
+	wasmtime_store_limiter(s, memory_limit, -1, -1, -1, -1);
+	wasmtime_store_epoch_deadline_callback(s, faas_epoch, c, NULL);
+}
+
+int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const char *argv0, const void *in,
+	size_t in_len, const char *out_path, const char *err_path, const char *dir, const char *guest_dir, char **msg) {
+	wasi_config_t *w = wasi_config_new();
+	if (argv0 != NULL) wasi_config_set_argv(w, 1, &argv0);
+	if (nenv > 0) {
+		const char **names = malloc(2 * nenv * sizeof(char *));
+		const char **values = names + nenv;
+		for (size_t i = 0; i < nenv; i++) {
+			names[i] = env;
+			env += strlen(env) + 1;
+			values[i] = env;
+			env += strlen(env) + 1;
+		}
+		// false when a string is not UTF-8; the variables before it are set.
+		wasi_config_set_env(w, nenv, names, values);
+		free(names);
+	}
+	if (!wasi_config_preopen_dir(w, dir, guest_dir, WASMTIME_WASI_DIR_PERMS_READ, WASMTIME_WASI_FILE_PERMS_READ)) {
+		wasi_config_delete(w);
+		return PREPARE_PREOPEN;
+	}
 	wasm_byte_vec_t v;
 	wasm_byte_vec_new_uninitialized(&v, in_len);
 	if (in_len > 0) memcpy(v.data, in, in_len);
 	wasi_config_set_stdin_bytes(w, &v);
-	return wasi_config_set_stdout_file(w, out_path) && wasi_config_set_stderr_file(w, err_path);
-}
-
-void faas_store_epoch(wasmtime_store_t *s, faas_call *c) {
-	wasmtime_store_epoch_deadline_callback(s, faas_epoch, c, NULL);
+	if (!wasi_config_set_stdout_file(w, out_path) || !wasi_config_set_stderr_file(w, err_path)) {
+		wasi_config_delete(w);
+		return PREPARE_STDIO;
+	}
+	wasmtime_context_t *cx = wasmtime_store_context(s);
+	wasmtime_error_t *err = wasmtime_context_set_wasi(cx, w);
+	if (err != NULL) {
+		*msg = error_string(err);
+		return PREPARE_WASI;
+	}
+	wasmtime_context_set_epoch_deadline(cx, 1);
+	return PREPARE_OK;
 }

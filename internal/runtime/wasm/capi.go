@@ -9,6 +9,9 @@ package wasm
 //     per-slot files (memfds, see outfile.go), because
 //     wasi_config_set_stdout_custom runs every write through a tokio worker
 //     thread (measured: 119 µs vs 37 µs per warm call);
+//   - a call's whole WASI context (environment, argv, preopen, stdio) built
+//     and given to the store in one C call, faas_store_prepare: wasmtime-go's
+//     WasiConfig makes a cgo call and a C string per variable;
 //   - an epoch-deadline callback (wasmtime_store_epoch_deadline_callback) that
 //     interrupts a guest when its wall-time deadline passes, when the caller
 //     cancels, or when its stdout or stderr grew past their limits;
@@ -29,7 +32,7 @@ package wasm
 // what to re-check).
 //
 // wasmtime-go has no public accessor for the C objects behind its Config,
-// WasiConfig, Store and Linker (only Store.Context, the store's context,
+// Store and Linker (only Store.Context, the store's context,
 // whereas the epoch callback is set on the store itself). Each keeps the
 // pointer in an unexported field _ptr; cField locates that field by name and
 // C type through reflect, once per type, so a wasmtime-go that renames,
@@ -46,6 +49,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -97,14 +101,13 @@ func findCField[T any](ctype string) cField[T] {
 
 var (
 	configPtr = findCField[wasmtime.Config]("struct_wasm_config_t")
-	wasiPtr   = findCField[wasmtime.WasiConfig]("struct_wasi_config_t")
 	storePtr  = findCField[wasmtime.Store]("struct_wasmtime_store")
 	linkerPtr = findCField[wasmtime.Linker]("struct_wasmtime_linker")
 )
 
 // checkCFields reports whether every cField was found.
 func checkCFields() error {
-	return errors.Join(configPtr.err, wasiPtr.err, storePtr.err, linkerPtr.err)
+	return errors.Join(configPtr.err, storePtr.err, linkerPtr.err)
 }
 
 // of returns the C object behind obj; the caller keeps obj alive
@@ -156,8 +159,8 @@ type callState struct {
 	out, err *outputFile
 	outPath  *C.char
 	errPath  *C.char
-	// opened reports that this call's WASI context opened stdout and
-	// stderr, which truncates them (wasmtime opens them with O_TRUNC).
+	// opened reports that this call's WASI context (prepare) opened stdout
+	// and stderr, which truncates them (wasmtime opens them with O_TRUNC).
 	// Until then they hold the previous call's output, which must not be
 	// read as this call's.
 	opened bool
@@ -193,7 +196,7 @@ func (s *callState) free() {
 
 // arm resets the state for a new call with a wall-clock deadline and a
 // response cap. The output files are emptied when the call's WASI context
-// opens them (attachWASI).
+// opens them (prepare).
 func (s *callState) arm(deadline time.Time, maxResponse int64) {
 	s.opened = false
 	ns := time.Until(deadline).Nanoseconds() + int64(C.faas_now())
@@ -250,24 +253,74 @@ func (s *callState) enter() { C.faas_enter(s.c) }
 // leave unbinds the calling OS thread.
 func (s *callState) leave() { C.faas_leave() }
 
-// attachStore installs the epoch-deadline callback of store, bound to s.
-func (s *callState) attachStore(store *wasmtime.Store) {
-	C.faas_store_epoch((*C.wasmtime_store_t)(storePtr.of(store)), s.c)
+// initStore caps store's linear memory at memoryLimit bytes and installs its
+// epoch-deadline callback, bound to s.
+func (s *callState) initStore(store *wasmtime.Store, memoryLimit int64) {
+	C.faas_store_init((*C.wasmtime_store_t)(storePtr.of(store)), s.c, C.int64_t(memoryLimit))
 	runtime.KeepAlive(store)
 }
 
-// attachWASI gives w in-memory stdin (a copy of in) and the slot's memfds as
-// stdout and stderr, opened again by path, which empties them.
-func (s *callState) attachWASI(w *wasmtime.WasiConfig, in []byte) error {
-	var p unsafe.Pointer
+// wasiContext is what a call's WASI context holds besides stdin and the
+// slot's stdout and stderr. Its strings are NUL-terminated.
+type wasiContext struct {
+	env   []byte // per variable: name, NUL, value, NUL (see appendEnv)
+	nenv  int
+	argv0 []byte // nil: no arguments
+	dir   []byte // host directory preopened read-only at SecretsPath
+}
+
+// appendEnv appends env to b in wasiContext.env's form. Each name and value
+// ends at its first NUL, as a C string would.
+func appendEnv(b []byte, env []envVar) []byte {
+	for _, v := range env {
+		b = appendCString(b, v.key)
+		b = appendCString(b, v.value)
+	}
+	return b
+}
+
+// appendCString appends s up to its first NUL, and a NUL.
+func appendCString(b []byte, s string) []byte {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	return append(append(b, s...), 0)
+}
+
+var secretsPathC = appendCString(nil, SecretsPath)
+
+// prepare gives store a new WASI context for one call — w's environment,
+// arguments and preopen, in-memory stdin (a copy of in), the slot's memfds as
+// stdout and stderr, opened again by path, which empties them — and an epoch
+// deadline of one tick.
+func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) error {
+	var env, argv0, stdin *C.char
+	if len(w.env) > 0 {
+		env = (*C.char)(unsafe.Pointer(&w.env[0]))
+	}
+	if w.argv0 != nil {
+		argv0 = (*C.char)(unsafe.Pointer(&w.argv0[0]))
+	}
 	if len(in) > 0 {
-		p = unsafe.Pointer(&in[0])
+		stdin = (*C.char)(unsafe.Pointer(&in[0]))
 	}
-	ok := C.faas_wasi_io((*C.wasi_config_t)(wasiPtr.of(w)), p, C.size_t(len(in)), s.outPath, s.errPath)
+	var msg *C.char
+	res := C.faas_store_prepare((*C.wasmtime_store_t)(storePtr.of(store)), env, C.size_t(w.nenv), argv0,
+		unsafe.Pointer(stdin), C.size_t(len(in)), s.outPath, s.errPath,
+		(*C.char)(unsafe.Pointer(&w.dir[0])), (*C.char)(unsafe.Pointer(&secretsPathC[0])), &msg)
+	runtime.KeepAlive(store)
 	runtime.KeepAlive(w)
-	if !ok {
+	runtime.KeepAlive(in)
+	switch res {
+	case C.PREPARE_OK:
+		s.opened = true
+		return nil
+	case C.PREPARE_PREOPEN:
+		return fmt.Errorf("preopen secrets %s: failed to preopen directory", w.dir[:len(w.dir)-1])
+	case C.PREPARE_STDIO:
 		return errors.New("cannot open the stdout/stderr memfds")
+	default:
+		defer C.free(unsafe.Pointer(msg))
+		return fmt.Errorf("set WASI context: %s", C.GoString(msg))
 	}
-	s.opened = true
-	return nil
 }

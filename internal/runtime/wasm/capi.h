@@ -32,7 +32,22 @@ void faas_call_stop(faas_call *c, int reason);
 int faas_call_reason(faas_call *c);
 void faas_enter(faas_call *c);
 void faas_leave(void);
-bool faas_wasi_io(wasi_config_t *w, const void *in, size_t in_len, const char *out_path, const char *err_path);
-void faas_store_epoch(wasmtime_store_t *s, faas_call *c);
+
+// faas_store_init caps the store's linear memory at memory_limit bytes and
+// installs the epoch-deadline callback, bound to c.
+void faas_store_init(wasmtime_store_t *s, faas_call *c, int64_t memory_limit);
+
+// Results of faas_store_prepare.
+enum { PREPARE_OK = 0, PREPARE_PREOPEN = 1, PREPARE_STDIO = 2, PREPARE_WASI = 3 };
+
+// faas_store_prepare gives the store a new WASI context for one call and an
+// epoch deadline of one tick. env holds nenv variables, each a NUL-terminated
+// name followed by a NUL-terminated value; argv0 (NULL: no arguments) is the
+// only argument; stdin is a copy of in; stdout and stderr are the files at
+// out_path and err_path, opened again (which truncates them); dir is
+// preopened read-only at guest_dir. On PREPARE_WASI, *msg is wasmtime's error
+// message (to free).
+int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const char *argv0, const void *in,
+	size_t in_len, const char *out_path, const char *err_path, const char *dir, const char *guest_dir, char **msg);
 
 #endif

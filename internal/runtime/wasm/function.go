@@ -70,6 +70,8 @@ type Function struct {
 	module      *Module
 	cfg         Config
 	env         []envVar
+	wasi        wasiContext // a reactor's WASI context: envVars, no arguments
+	argv0       []byte      // a command's argv[0]: the name, NUL-terminated
 	contentType string
 	slots       chan *slot
 	pending     sync.WaitGroup // fresh stores not yet closed by the engine
@@ -136,6 +138,12 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		slots:       make(chan *slot, cfg.MaxConcurrency),
 		done:        make(chan struct{}),
 	}
+	dir := cfg.SecretsDir
+	if dir == "" {
+		dir = e.emptyDir
+	}
+	f.wasi = wasiContext{env: appendEnv(nil, f.env), nenv: len(f.env), dir: appendCString(nil, dir)}
+	f.argv0 = appendCString(nil, cfg.Name)
 	if ct := cfg.Env["content_type"]; ct != "" {
 		f.contentType = ct
 	}

@@ -18,6 +18,7 @@ type slot struct {
 	f    *Function
 	call *callState
 	host *hostState
+	wasi wasiContext // a command's WASI context, its env buffer reused call after call
 
 	// Warm mode only; nil until the first call and after a failure.
 	store  *wasmtime.Store
@@ -95,41 +96,20 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 func (s *slot) newStore() *wasmtime.Store {
 	s.f.engine.stores.RLock()
 	store := wasmtime.NewStoreWithData(s.f.engine.engine, s.host)
-	store.Limiter(s.f.cfg.MemoryLimit, -1, -1, -1, -1)
-	s.call.attachStore(store)
-	store.SetEpochDeadline(1)
+	s.call.initStore(store, s.f.cfg.MemoryLimit)
 	return store
 }
 
-// newWASI builds the WASI context of one call. Command modules get env as
-// their environment and argv[0]; reactors get the function's envVars (the
-// request travels in the stdin envelope).
-func (s *slot) newWASI(stdin []byte, env []envVar) (*wasmtime.WasiConfig, error) {
-	w := wasmtime.NewWasiConfig()
-	if env == nil {
-		env = s.f.env
-	} else {
-		w.SetArgv([]string{s.f.cfg.Name})
+// prepare gives store the WASI context of one call. Command modules get env
+// as their environment and the function's name as argv[0]; reactors get the
+// function's envVars (the request travels in the stdin envelope).
+func (s *slot) prepare(store *wasmtime.Store, stdin []byte, env []envVar) error {
+	w := &s.f.wasi
+	if env != nil {
+		s.wasi = wasiContext{env: appendEnv(s.wasi.env[:0], env), nenv: len(env), argv0: s.f.argv0, dir: w.dir}
+		w = &s.wasi
 	}
-	keys := make([]string, len(env))
-	values := make([]string, len(env))
-	for i, v := range env {
-		keys[i], values[i] = v.key, v.value
-	}
-	w.SetEnv(keys, values)
-	dir := s.f.cfg.SecretsDir
-	if dir == "" {
-		dir = s.f.engine.emptyDir
-	}
-	if err := w.PreopenDir(dir, SecretsPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("preopen secrets %s: %w", dir, err)
-	}
-	if err := s.call.attachWASI(w, stdin); err != nil {
-		w.Close()
-		return nil, err
-	}
-	return w, nil
+	return s.call.prepare(store, w, stdin)
 }
 
 // runFresh runs a new instance: _start for a command module (env and body
@@ -140,14 +120,12 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 	if env != nil {
 		stdin = body
 	}
-	w, err := s.newWASI(stdin, env)
-	if err != nil {
-		return 0, err
-	}
 	store := s.newStore()
 	s.f.pending.Add(1)
 	defer s.f.engine.release(store, &s.f.pending)
-	store.SetWasi(w)
+	if err := s.prepare(store, stdin, env); err != nil {
+		return 0, err
+	}
 	inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 	if err != nil {
 		return 0, &instantiateError{err}
@@ -174,13 +152,12 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 // fresh stdin, stdout, stderr and file descriptors — for every call. A call
 // that fails discards the instance.
 func (s *slot) runWarm(stdin []byte) (uint64, error) {
-	w, err := s.newWASI(stdin, nil)
-	if err != nil {
-		return 0, err
-	}
 	if s.store == nil {
 		store := s.newStore()
-		store.SetWasi(w)
+		if err := s.prepare(store, stdin, nil); err != nil {
+			s.f.engine.closeStore(store)
+			return 0, err
+		}
 		inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
 		if err != nil {
 			s.f.engine.closeStore(store)
@@ -195,9 +172,8 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 				return mem, err
 			}
 		}
-	} else {
-		s.store.SetWasi(w)
-		s.store.SetEpochDeadline(1)
+	} else if err := s.prepare(s.store, stdin, nil); err != nil {
+		return 0, err
 	}
 	if err := callHandle(s.store, s.handle); err != nil {
 		var exit *ExitError

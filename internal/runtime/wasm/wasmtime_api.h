@@ -43,6 +43,8 @@ typedef uint8_t wasm_valkind_t;
 typedef uint8_t wasmtime_extern_kind_t;
 typedef uint8_t wasmtime_update_deadline_kind_t;
 typedef uint8_t wasmtime_v128[16];
+typedef size_t wasi_dir_perms;
+typedef size_t wasi_file_perms;
 
 #define WASMTIME_EXTERN_MEMORY 3
 #define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
@@ -68,6 +70,12 @@ wasm_functype_t *wasm_functype_new(wasm_valtype_vec_t *params, wasm_valtype_vec_
 void wasm_functype_delete(wasm_functype_t *);
 
 // wasi.h
+wasi_config_t *wasi_config_new(void);
+void wasi_config_delete(wasi_config_t *);
+bool wasi_config_set_argv(wasi_config_t *config, size_t argc, const char *argv[]);
+bool wasi_config_set_env(wasi_config_t *config, size_t envc, const char *names[], const char *values[]);
+bool wasi_config_preopen_dir(wasi_config_t *config, const char *host_path, const char *guest_path,
+	wasi_dir_perms dir_perms, wasi_file_perms file_perms);
 void wasi_config_set_stdin_bytes(wasi_config_t *config, wasm_byte_vec_t *binary);
 bool wasi_config_set_stdout_file(wasi_config_t *config, const char *path);
 bool wasi_config_set_stderr_file(wasi_config_t *config, const char *path);
@@ -93,6 +101,10 @@ wasm_trap_t *wasmtime_trap_new(const char *msg, size_t msg_len);
 
 // wasmtime/store.h
 wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *store);
+void wasmtime_store_limiter(wasmtime_store_t *store, int64_t memory_size, int64_t table_elements,
+	int64_t instances, int64_t tables, int64_t memories);
+wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *context, wasi_config_t *wasi);
+void wasmtime_context_set_epoch_deadline(wasmtime_context_t *context, uint64_t ticks_beyond_current);
 void wasmtime_store_epoch_deadline_callback(wasmtime_store_t *store,
 	wasmtime_error_t *(*func)(wasmtime_context_t *context, void *data, uint64_t *epoch_deadline_delta,
 		wasmtime_update_deadline_kind_t *update_kind),

@@ -25,6 +25,11 @@ typedef struct wasm_valtype_vec_t {
 // wasm.h: enum wasm_valkind_enum (only the kinds capi.c uses).
 enum { WASM_I32 = 0, WASM_I64 = 1 };
 
+// wasi.h: enum wasi_dir_perms_flags and wasi_file_perms_flags (the read
+// permissions capi.c grants).
+enum { WASMTIME_WASI_DIR_PERMS_READ = 1 };
+enum { WASMTIME_WASI_FILE_PERMS_READ = 1 };
+
 // wasmtime/val.h: the raw arguments and results of an unchecked host
 // function. capi.c reads i32; v128 is listed because it sets the size (the
 // stride of the argument array). Members f32, f64, anyref, externref and

@@ -28,6 +28,10 @@ typedef wasmtime_memory_t theirs_wasmtime_memory_t;
 typedef wasmtime_extern_union_t theirs_wasmtime_extern_union_t;
 typedef wasmtime_extern_t theirs_wasmtime_extern_t;
 enum { theirs_WASM_I32 = WASM_I32, theirs_WASM_I64 = WASM_I64 };
+enum {
+	theirs_WASMTIME_WASI_DIR_PERMS_READ = WASMTIME_WASI_DIR_PERMS_READ,
+	theirs_WASMTIME_WASI_FILE_PERMS_READ = WASMTIME_WASI_FILE_PERMS_READ
+};
 
 // Same size and alignment.
 #define SAME_SHAPE(T)                                                                                    \
@@ -60,6 +64,9 @@ void faas_check_layouts(void) {
 
 	_Static_assert((int)WASM_I32 == (int)theirs_WASM_I32 && (int)WASM_I64 == (int)theirs_WASM_I64,
 		"wasmtime_layouts.h: wasm_valkind_t constants differ from wasmtime's");
+	_Static_assert((int)WASMTIME_WASI_DIR_PERMS_READ == (int)theirs_WASMTIME_WASI_DIR_PERMS_READ &&
+			(int)WASMTIME_WASI_FILE_PERMS_READ == (int)theirs_WASMTIME_WASI_FILE_PERMS_READ,
+		"wasmtime_layouts.h: WASI permission constants differ from wasmtime's");
 
 	SAME_SHAPE(wasmtime_val_raw_t);
 	SAME_MEMBER(wasmtime_val_raw_t, i32);
