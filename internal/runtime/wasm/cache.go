@@ -107,7 +107,11 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 	if fi, err := os.Stat(path); err == nil {
 		size = fi.Size()
 	}
-	return &Module{digest: digest, shape: shape, minMemory: minMemory(mod), codeSize: size, mod: mod, engine: e}, nil
+	m := &Module{digest: digest, shape: shape, minMemory: minMemory(mod), codeSize: size, mod: mod, engine: e}
+	if m.pre, err = newInstancePre(e.linker, mod); err != nil {
+		m.preErr = &instantiateError{err}
+	}
+	return m, nil
 }
 
 // loadCached memory-maps a cache entry after checking it against its

@@ -310,3 +310,87 @@ int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const 
 	wasmtime_context_set_epoch_deadline(cx, 1);
 	return PREPARE_OK;
 }
+
+char *faas_instance_pre(wasmtime_linker_t *l, wasmtime_module_t *m, wasmtime_instance_pre_t **pre) {
+	wasmtime_error_t *err = wasmtime_linker_instantiate_pre(l, m, pre);
+	return err == NULL ? NULL : error_string(err);
+}
+
+// memory_size is the size of the instance's exported linear memory (0 if
+// none).
+static uint64_t memory_size(wasmtime_context_t *cx, const wasmtime_instance_t *inst) {
+	wasmtime_extern_t item;
+	if (!wasmtime_instance_export_get(cx, inst, "memory", 6, &item) || item.kind != WASMTIME_EXTERN_MEMORY) return 0;
+	return wasmtime_memory_data_size(cx, &item.of.memory);
+}
+
+// trap_string returns the trap's message (to free) and deletes the trap.
+static char *trap_string(wasm_trap_t *trap) {
+	wasm_message_t msg;
+	wasm_trap_message(trap, &msg);
+	size_t n = msg.size;
+	if (n > 0 && msg.data[n - 1] == 0) n--;
+	char *s = malloc(n + 1);
+	memcpy(s, msg.data, n);
+	s[n] = 0;
+	wasm_byte_vec_delete(&msg);
+	wasm_trap_delete(trap);
+	return s;
+}
+
+void faas_instantiate(wasmtime_store_t *s, const wasmtime_instance_pre_t *pre, wasmtime_instance_t *inst,
+	uint8_t **memory, faas_outcome *out) {
+	memset(out, 0, sizeof *out);
+	*memory = NULL;
+	wasmtime_context_t *cx = wasmtime_store_context(s);
+	wasm_trap_t *trap = NULL;
+	wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, cx, inst, &trap);
+	if (err != NULL) {
+		out->kind = OUTCOME_FAIL;
+		out->message = error_string(err);
+	} else if (trap != NULL) {
+		out->kind = OUTCOME_FAIL;
+		out->message = trap_string(trap);
+	} else {
+		wasmtime_extern_t item;
+		if (wasmtime_instance_export_get(cx, inst, "memory", 6, &item) && item.kind == WASMTIME_EXTERN_MEMORY)
+			*memory = wasmtime_memory_data(cx, &item.of.memory);
+	}
+}
+
+static const char *const export_names[] = { [EXPORT_START] = "_start", [EXPORT_INITIALIZE] = "_initialize",
+	[EXPORT_HANDLE] = "faas_handle" };
+
+void faas_invoke(wasmtime_store_t *s, const wasmtime_instance_t *inst, int fn, faas_outcome *out) {
+	memset(out, 0, sizeof *out);
+	wasmtime_context_t *cx = wasmtime_store_context(s);
+	const char *name = export_names[fn];
+	wasmtime_extern_t item;
+	if (!wasmtime_instance_export_get(cx, inst, name, strlen(name), &item) || item.kind != WASMTIME_EXTERN_FUNC) {
+		static const char msg[] = "the instance has no such function export";
+		out->kind = OUTCOME_FAIL;
+		out->message = malloc(sizeof msg);
+		memcpy(out->message, msg, sizeof msg);
+		return;
+	}
+	// The module's exports were checked: _start and _initialize take and
+	// return nothing, faas_handle returns one i32.
+	wasmtime_val_raw_t buf[1] = { { .i64 = 0 } };
+	wasm_trap_t *trap = NULL;
+	wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &item.of.func, buf, fn == EXPORT_HANDLE ? 1 : 0, &trap);
+	int status;
+	if (trap != NULL) {
+		out->kind = OUTCOME_TRAP;
+		out->message = trap_string(trap);
+	} else if (err != NULL && wasmtime_error_exit_status(err, &status)) {
+		out->kind = OUTCOME_EXIT;
+		out->code = status;
+		wasmtime_error_delete(err);
+	} else if (err != NULL) {
+		out->kind = OUTCOME_TRAP;
+		out->message = error_string(err);
+	} else if (fn == EXPORT_HANDLE) {
+		out->code = buf[0].i32;
+	}
+	if (out->kind != OUTCOME_OK || out->code != 0) out->memory = memory_size(cx, inst);
+}

@@ -12,6 +12,14 @@ package wasm
 //   - a call's whole WASI context (environment, argv, preopen, stdio) built
 //     and given to the store in one C call, faas_store_prepare: wasmtime-go's
 //     WasiConfig makes a cgo call and a C string per variable;
+//   - instantiation from an InstancePre (wasmtime_linker_instantiate_pre,
+//     once per module: the imports are not looked up again for every
+//     instance) and the call of _start, _initialize or faas_handle, each in
+//     one C call (faas_instantiate, faas_invoke) with wasmtime_func_call_unchecked
+//     (the module check fixed their types), where wasmtime-go's Func.Call
+//     allocates its type, values and errors with finalizers. A panic in a Go
+//     host function (faas_http) becomes a trap of that call rather than a
+//     panic of Invoke, since wasmtime-go re-raises it only in its own calls;
 //   - an epoch-deadline callback (wasmtime_store_epoch_deadline_callback) that
 //     interrupts a guest when its wall-time deadline passes, when the caller
 //     cancels, or when its stdout or stderr grew past their limits;
@@ -32,7 +40,7 @@ package wasm
 // what to re-check).
 //
 // wasmtime-go has no public accessor for the C objects behind its Config,
-// Store and Linker (only Store.Context, the store's context,
+// Store, Linker and Module (only Store.Context, the store's context,
 // whereas the epoch callback is set on the store itself). Each keeps the
 // pointer in an unexported field _ptr; cField locates that field by name and
 // C type through reflect, once per type, so a wasmtime-go that renames,
@@ -103,11 +111,12 @@ var (
 	configPtr = findCField[wasmtime.Config]("struct_wasm_config_t")
 	storePtr  = findCField[wasmtime.Store]("struct_wasmtime_store")
 	linkerPtr = findCField[wasmtime.Linker]("struct_wasmtime_linker")
+	modulePtr = findCField[wasmtime.Module]("struct_wasmtime_module")
 )
 
 // checkCFields reports whether every cField was found.
 func checkCFields() error {
-	return errors.Join(configPtr.err, storePtr.err, linkerPtr.err)
+	return errors.Join(configPtr.err, storePtr.err, linkerPtr.err, modulePtr.err)
 }
 
 // of returns the C object behind obj; the caller keeps obj alive
@@ -323,4 +332,99 @@ func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) er
 		defer C.free(unsafe.Pointer(msg))
 		return fmt.Errorf("set WASI context: %s", C.GoString(msg))
 	}
+}
+
+// instancePre is a module with its imports resolved against the engine's
+// linker, once, for every instantiation.
+type instancePre struct {
+	p       *C.wasmtime_instance_pre_t
+	cleanup runtime.Cleanup
+}
+
+// newInstancePre resolves mod's imports in l. The result is released by
+// close, or by the garbage collector if close is not called.
+func newInstancePre(l *wasmtime.Linker, mod *wasmtime.Module) (*instancePre, error) {
+	pre := &instancePre{}
+	msg := C.faas_instance_pre((*C.wasmtime_linker_t)(linkerPtr.of(l)), (*C.wasmtime_module_t)(modulePtr.of(mod)), &pre.p)
+	runtime.KeepAlive(l)
+	runtime.KeepAlive(mod)
+	if msg != nil {
+		defer C.free(unsafe.Pointer(msg))
+		return nil, errors.New(C.GoString(msg))
+	}
+	pre.cleanup = runtime.AddCleanup(pre, func(p *C.wasmtime_instance_pre_t) { C.wasmtime_instance_pre_delete(p) }, pre.p)
+	return pre, nil
+}
+
+func (p *instancePre) close() {
+	p.cleanup.Stop()
+	C.wasmtime_instance_pre_delete(p.p)
+	p.p = nil
+}
+
+// instance is an instance in a store.
+type instance struct {
+	v      C.wasmtime_instance_t
+	memory unsafe.Pointer // base of its exported linear memory, or nil
+}
+
+// instantiate makes a new instance of p in store.
+//
+// # Errors
+// *instantiateError: the pool is exhausted, the memory limit is below the
+// module's minimum, ...
+func (p *instancePre) instantiate(store *wasmtime.Store) (instance, error) {
+	var inst instance
+	var memory *C.uint8_t
+	var out C.faas_outcome
+	C.faas_instantiate((*C.wasmtime_store_t)(storePtr.of(store)), p.p, &inst.v, &memory, &out)
+	runtime.KeepAlive(store)
+	runtime.KeepAlive(p)
+	if out.kind != C.OUTCOME_OK {
+		return instance{}, &instantiateError{errors.New(takeMessage(&out))}
+	}
+	inst.memory = unsafe.Pointer(memory)
+	return inst, nil
+}
+
+// export is a guest function the host calls.
+type export int
+
+const (
+	exportStart      export = C.EXPORT_START
+	exportInitialize export = C.EXPORT_INITIALIZE
+	exportHandle     export = C.EXPORT_HANDLE
+)
+
+// exitStatus is a guest's call of WASI proc_exit.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("guest exited with status %d", e.code) }
+
+// call calls the export fn of inst. When the guest did not finish normally it
+// returns the size of its linear memory and the error: *ExitError when
+// faas_handle returned non-zero (the instance is intact), *exitStatus when
+// the guest called proc_exit (status 0 included), *TrapError when it trapped
+// or was interrupted.
+func (inst *instance) call(store *wasmtime.Store, fn export) (uint64, error) {
+	var out C.faas_outcome
+	C.faas_invoke((*C.wasmtime_store_t)(storePtr.of(store)), &inst.v, C.int(fn), &out)
+	runtime.KeepAlive(store)
+	switch out.kind {
+	case C.OUTCOME_OK:
+		if out.code == 0 {
+			return 0, nil
+		}
+		return uint64(out.memory), &ExitError{Code: int(out.code)}
+	case C.OUTCOME_EXIT:
+		return uint64(out.memory), &exitStatus{code: int(out.code)}
+	default:
+		return uint64(out.memory), &TrapError{Message: trapMessage(takeMessage(&out))}
+	}
+}
+
+// takeMessage returns out's message and frees it.
+func takeMessage(out *C.faas_outcome) string {
+	defer C.free(unsafe.Pointer(out.message))
+	return C.GoString(out.message)
 }

@@ -50,4 +50,32 @@ enum { PREPARE_OK = 0, PREPARE_PREOPEN = 1, PREPARE_STDIO = 2, PREPARE_WASI = 3 
 int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const char *argv0, const void *in,
 	size_t in_len, const char *out_path, const char *err_path, const char *dir, const char *guest_dir, char **msg);
 
+// faas_instance_pre resolves the module's imports in the linker once, for
+// every later instantiation. Returns an error message (to free) or NULL.
+char *faas_instance_pre(wasmtime_linker_t *l, wasmtime_module_t *m, wasmtime_instance_pre_t **pre);
+
+// How a call into a guest ended.
+enum { OUTCOME_OK = 0, OUTCOME_EXIT = 1, OUTCOME_TRAP = 2, OUTCOME_FAIL = 3 };
+
+typedef struct {
+	int kind;        // an OUTCOME_*
+	int32_t code;    // OUTCOME_OK: faas_handle's result (else 0); OUTCOME_EXIT: the proc_exit status
+	char *message;   // OUTCOME_TRAP, OUTCOME_FAIL: what happened (to free)
+	uint64_t memory; // unless OUTCOME_OK with code 0: bytes of linear memory when the guest stopped
+} faas_outcome;
+
+// faas_instantiate instantiates pre in the store into *inst, and sets
+// *memory to the base of its exported linear memory (NULL if none):
+// OUTCOME_OK, or OUTCOME_FAIL (pool exhausted, memory limit, a trapping start
+// function).
+void faas_instantiate(wasmtime_store_t *s, const wasmtime_instance_pre_t *pre, wasmtime_instance_t *inst,
+	uint8_t **memory, faas_outcome *out);
+
+// The exports faas_invoke calls.
+enum { EXPORT_START = 0, EXPORT_INITIALIZE = 1, EXPORT_HANDLE = 2 };
+
+// faas_invoke calls the instance's export fn (an EXPORT_*), whose type the
+// module check guaranteed.
+void faas_invoke(wasmtime_store_t *s, const wasmtime_instance_t *inst, int fn, faas_outcome *out);
+
 #endif

@@ -27,9 +27,9 @@
 // trade-off (annotation com.openfaas.wasm.mode: warm).
 //
 // Each warm call still gets its own stdin, stdout and stderr: the store's
-// WASI context is replaced before every call (wasmtime_context_set_wasi, via
-// Store.SetWasi), which also resets the guest's file-descriptor table, so a
-// file opened by one request is closed for the next.
+// WASI context is replaced before every call (wasmtime_context_set_wasi, in
+// faas_store_prepare), which also resets the guest's file-descriptor table,
+// so a file opened by one request is closed for the next.
 //
 // # Performance
 //
@@ -45,8 +45,10 @@
 // Finished instances are released before Invoke returns, or by a background
 // goroutine with WithAsyncRelease. stdin is handed
 // to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
-// slot. These are reached through a small cgo layer (capi.go, capi.c) calling
-// wasmtime's C API, because wasmtime-go does not expose them. Its declarations
+// slot. A module's imports are resolved once (an InstancePre); a call makes
+// a handful of cgo calls: store set-up, WASI context, instantiation, the
+// guest's entry point. These are reached through a small cgo layer (capi.go,
+// capi.c) calling wasmtime's C API, because wasmtime-go does not expose them. Its declarations
 // of that API (wasmtime_api.h) are compiled against wasmtime's own headers by
 // the tests, and pinned to one wasmtime-go version (checkedWasmtimeGo).
 //

@@ -15,17 +15,12 @@ func (e *Engine) closeStore(store *wasmtime.Store) {
 // noteMemory records the pool slot whose linear memory inst uses, for
 // ReleaseMemory. Without pooling a memory is unmapped with its store and
 // nothing is recorded.
-func (e *Engine) noteMemory(store *wasmtime.Store, inst *wasmtime.Instance) {
-	if !e.pooling {
+func (e *Engine) noteMemory(inst instance) {
+	if !e.pooling || inst.memory == nil {
 		return
 	}
-	ex := inst.GetExport(store, "memory")
-	if ex == nil || ex.Memory() == nil {
-		return
-	}
-	base := ex.Memory().Data(store)
-	if _, ok := e.memories.Load(base); !ok {
-		e.memories.Store(base, struct{}{})
+	if _, ok := e.memories.Load(inst.memory); !ok {
+		e.memories.Store(inst.memory, struct{}{})
 	}
 }
 

@@ -42,6 +42,8 @@ type Module struct {
 	minMemory uint64 // bytes of linear memory at instantiation
 	codeSize  int64
 	mod       *wasmtime.Module
+	pre       *instancePre // nil when the imports could not be resolved: preErr
+	preErr    error
 	engine    *Engine
 }
 
@@ -124,4 +126,20 @@ func inspect(mod *wasmtime.Module) (Shape, error) {
 // Close releases the compiled code. Close the Functions using the module
 // first; the module must not be used afterwards. Modules not closed are
 // released by the garbage collector.
-func (m *Module) Close() { m.mod.Close() }
+func (m *Module) Close() {
+	if m.pre != nil {
+		m.pre.close()
+	}
+	m.mod.Close()
+}
+
+// instantiate makes a new instance of the module in store.
+//
+// # Errors
+// *instantiateError.
+func (m *Module) instantiate(store *wasmtime.Store) (instance, error) {
+	if m.pre == nil {
+		return instance{}, m.preErr
+	}
+	return m.pre.instantiate(store)
+}

@@ -20,10 +20,9 @@ type slot struct {
 	host *hostState
 	wasi wasiContext // a command's WASI context, its env buffer reused call after call
 
-	// Warm mode only; nil until the first call and after a failure.
-	store  *wasmtime.Store
-	inst   *wasmtime.Instance
-	handle *wasmtime.Func
+	// Warm mode only; store is nil until the first call and after a failure.
+	store *wasmtime.Store
+	inst  instance
 }
 
 func newSlot(f *Function) *slot {
@@ -126,25 +125,20 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 	if err := s.prepare(store, stdin, env); err != nil {
 		return 0, err
 	}
-	inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
+	inst, err := s.f.module.instantiate(store)
 	if err != nil {
-		return 0, &instantiateError{err}
+		return 0, err
 	}
-	s.f.engine.noteMemory(store, inst)
+	s.f.engine.noteMemory(inst)
 	switch s.f.module.shape {
 	case ShapeCommand:
-		_, err = inst.GetFunc(store, "_start").Call(store)
+		return inst.call(store, exportStart)
 	case ShapeReactor:
-		if _, err = inst.GetFunc(store, "_initialize").Call(store); err == nil {
-			err = callHandle(store, inst.GetFunc(store, "faas_handle"))
+		if mem, err := inst.call(store, exportInitialize); err != nil {
+			return mem, err
 		}
-	default:
-		err = callHandle(store, inst.GetFunc(store, "faas_handle"))
 	}
-	if err != nil {
-		return memorySize(store, inst), err
-	}
-	return 0, nil
+	return inst.call(store, exportHandle)
 }
 
 // runWarm calls faas_handle on this slot's instance, creating it (and
@@ -158,16 +152,15 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 			s.f.engine.closeStore(store)
 			return 0, err
 		}
-		inst, err := s.f.engine.linker.Instantiate(store, s.f.module.mod)
+		inst, err := s.f.module.instantiate(store)
 		if err != nil {
 			s.f.engine.closeStore(store)
-			return 0, &instantiateError{err}
+			return 0, err
 		}
-		s.f.engine.noteMemory(store, inst)
-		s.store, s.inst, s.handle = store, inst, inst.GetFunc(store, "faas_handle")
+		s.f.engine.noteMemory(inst)
+		s.store, s.inst = store, inst
 		if s.f.module.shape == ShapeReactor {
-			if _, err := inst.GetFunc(store, "_initialize").Call(store); err != nil {
-				mem := memorySize(store, inst)
+			if mem, err := inst.call(store, exportInitialize); err != nil {
 				s.dropWarm()
 				return mem, err
 			}
@@ -175,22 +168,21 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 	} else if err := s.prepare(s.store, stdin, nil); err != nil {
 		return 0, err
 	}
-	if err := callHandle(s.store, s.handle); err != nil {
-		var exit *ExitError
-		if errors.As(err, &exit) {
-			return 0, err // faas_handle returned non-zero: the instance is intact
-		}
-		mem := memorySize(s.store, s.inst)
-		s.dropWarm()
-		return mem, err
+	mem, err := s.inst.call(s.store, exportHandle)
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return 0, err // faas_handle returned non-zero: the instance is intact
 	}
-	return 0, nil
+	if err != nil {
+		s.dropWarm()
+	}
+	return mem, err
 }
 
 func (s *slot) dropWarm() {
 	if s.store != nil {
 		s.f.engine.closeStore(s.store)
-		s.store, s.inst, s.handle = nil, nil, nil
+		s.store, s.inst = nil, instance{}
 	}
 }
 
@@ -201,26 +193,6 @@ type instantiateError struct{ err error }
 
 func (e *instantiateError) Error() string { return "instantiate: " + trapMessage(e.err.Error()) }
 func (e *instantiateError) Unwrap() error { return e.err }
-
-// callHandle calls faas_handle and turns a non-zero result into *ExitError.
-func callHandle(store *wasmtime.Store, handle *wasmtime.Func) error {
-	res, err := handle.Call(store)
-	if err != nil {
-		return err
-	}
-	if code, _ := res.(int32); code != 0 {
-		return &ExitError{Code: int(code)}
-	}
-	return nil
-}
-
-func memorySize(store *wasmtime.Store, inst *wasmtime.Instance) uint64 {
-	ex := inst.GetExport(store, "memory")
-	if ex == nil || ex.Memory() == nil {
-		return 0
-	}
-	return uint64(ex.Memory().DataSize(store))
-}
 
 // classify turns what happened during a call into the package's errors.
 func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool, mem uint64, stderr []byte) error {
@@ -252,24 +224,20 @@ func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool,
 	}
 	var guest error
 	var exit *ExitError
-	var trap *wasmtime.Trap
-	var werr *wasmtime.Error
+	var trap *TrapError
+	var status *exitStatus
 	switch {
 	case errors.As(err, &exit):
 		exit.Stderr = stderrTail(stderr)
 		guest = exit
 	case errors.As(err, &trap):
-		guest = &TrapError{Message: trapMessage(trap.Error()), Stderr: stderrTail(stderr)}
-	case errors.As(err, &werr):
-		code, ok := werr.ExitStatus()
-		if ok && code == 0 {
+		trap.Stderr = stderrTail(stderr)
+		guest = trap
+	case errors.As(err, &status):
+		if status.code == 0 {
 			return nil
 		}
-		if ok {
-			guest = &ExitError{Code: int(code), Stderr: stderrTail(stderr)}
-		} else {
-			guest = &TrapError{Message: trapMessage(werr.Error()), Stderr: stderrTail(stderr)}
-		}
+		guest = &ExitError{Code: status.code, Stderr: stderrTail(stderr)}
 	default:
 		return err
 	}

@@ -35,6 +35,8 @@ typedef struct wasmtime_linker wasmtime_linker_t;
 typedef struct wasmtime_caller wasmtime_caller_t;
 typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
+typedef struct wasmtime_module wasmtime_module_t;
+typedef struct wasmtime_instance_pre wasmtime_instance_pre_t;
 
 // Scalar types.
 typedef char byte_t;
@@ -46,6 +48,7 @@ typedef uint8_t wasmtime_v128[16];
 typedef size_t wasi_dir_perms;
 typedef size_t wasi_file_perms;
 
+#define WASMTIME_EXTERN_FUNC 0
 #define WASMTIME_EXTERN_MEMORY 3
 #define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
 
@@ -68,6 +71,8 @@ wasm_valtype_t *wasm_valtype_new(wasm_valkind_t);
 void wasm_valtype_vec_new(wasm_valtype_vec_t *out, size_t, wasm_valtype_t *const[]);
 wasm_functype_t *wasm_functype_new(wasm_valtype_vec_t *params, wasm_valtype_vec_t *results);
 void wasm_functype_delete(wasm_functype_t *);
+void wasm_trap_delete(wasm_trap_t *);
+void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out);
 
 // wasi.h
 wasi_config_t *wasi_config_new(void);
@@ -97,6 +102,7 @@ void wasmtime_pooling_allocation_strategy_set(wasm_config_t *, const wasmtime_po
 wasmtime_error_t *wasmtime_error_new(const char *);
 void wasmtime_error_delete(wasmtime_error_t *error);
 void wasmtime_error_message(const wasmtime_error_t *error, wasm_name_t *message);
+bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 wasm_trap_t *wasmtime_trap_new(const char *msg, size_t msg_len);
 
 // wasmtime/store.h
@@ -110,10 +116,19 @@ void wasmtime_store_epoch_deadline_callback(wasmtime_store_t *store,
 		wasmtime_update_deadline_kind_t *update_kind),
 	void *data, void (*finalizer)(void *));
 
-// wasmtime/linker.h, wasmtime/func.h, wasmtime/memory.h
+// wasmtime/linker.h, wasmtime/instance.h, wasmtime/func.h, wasmtime/memory.h
 wasmtime_error_t *wasmtime_linker_define_func_unchecked(wasmtime_linker_t *linker, const char *module,
 	size_t module_len, const char *name, size_t name_len, const wasm_functype_t *ty,
 	wasmtime_func_unchecked_callback_t cb, void *data, void (*finalizer)(void *));
+wasmtime_error_t *wasmtime_linker_instantiate_pre(const wasmtime_linker_t *linker, const wasmtime_module_t *module,
+	wasmtime_instance_pre_t **instance_pre);
+void wasmtime_instance_pre_delete(wasmtime_instance_pre_t *instance_pre);
+wasmtime_error_t *wasmtime_instance_pre_instantiate(const wasmtime_instance_pre_t *instance_pre,
+	wasmtime_context_t *store, wasmtime_instance_t *instance, wasm_trap_t **trap_ptr);
+bool wasmtime_instance_export_get(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *name,
+	size_t name_len, wasmtime_extern_t *item);
+wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *store, const wasmtime_func_t *func,
+	wasmtime_val_raw_t *args_and_results, size_t args_and_results_len, wasm_trap_t **trap);
 bool wasmtime_caller_export_get(wasmtime_caller_t *caller, const char *name, size_t name_len,
 	wasmtime_extern_t *item);
 wasmtime_context_t *wasmtime_caller_context(wasmtime_caller_t *caller);

@@ -16,6 +16,7 @@ typedef struct wasm_byte_vec_t {
 	wasm_byte_t *data;
 } wasm_byte_vec_t;
 typedef wasm_byte_vec_t wasm_name_t;
+typedef wasm_name_t wasm_message_t;
 
 typedef struct wasm_valtype_vec_t {
 	size_t size;
@@ -49,9 +50,23 @@ typedef struct wasmtime_memory {
 	uint32_t __private2;
 } wasmtime_memory_t;
 
-// wasmtime/extern.h: union wasmtime_extern_union, members func, global,
-// table and sharedmemory omitted.
+// wasmtime/extern.h: capi.c passes a function only by pointer.
+typedef struct wasmtime_func {
+	uint64_t store_id;
+	void *__private;
+} wasmtime_func_t;
+
+// wasmtime/instance.h: capi.c passes an instance by pointer; Go keeps one in
+// a warm slot.
+typedef struct wasmtime_instance {
+	uint64_t store_id;
+	size_t __private;
+} wasmtime_instance_t;
+
+// wasmtime/extern.h: union wasmtime_extern_union, members global, table and
+// sharedmemory omitted.
 typedef union wasmtime_extern_union {
+	wasmtime_func_t func;
 	wasmtime_memory_t memory;
 } wasmtime_extern_union_t;
 

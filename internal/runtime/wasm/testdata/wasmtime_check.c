@@ -22,9 +22,12 @@
 // where they shadow wasmtime's, and compare.
 typedef wasm_byte_vec_t theirs_wasm_byte_vec_t;
 typedef wasm_name_t theirs_wasm_name_t;
+typedef wasm_message_t theirs_wasm_message_t;
 typedef wasm_valtype_vec_t theirs_wasm_valtype_vec_t;
 typedef wasmtime_val_raw_t theirs_wasmtime_val_raw_t;
 typedef wasmtime_memory_t theirs_wasmtime_memory_t;
+typedef wasmtime_func_t theirs_wasmtime_func_t;
+typedef wasmtime_instance_t theirs_wasmtime_instance_t;
 typedef wasmtime_extern_union_t theirs_wasmtime_extern_union_t;
 typedef wasmtime_extern_t theirs_wasmtime_extern_t;
 enum { theirs_WASM_I32 = WASM_I32, theirs_WASM_I64 = WASM_I64 };
@@ -57,6 +60,7 @@ void faas_check_layouts(void) {
 	SAME_MEMBER(wasm_byte_vec_t, size);
 	SAME_MEMBER(wasm_byte_vec_t, data);
 	SAME_SHAPE(wasm_name_t);
+	SAME_SHAPE(wasm_message_t);
 
 	SAME_SHAPE(wasm_valtype_vec_t);
 	SAME_MEMBER(wasm_valtype_vec_t, size);
@@ -78,11 +82,21 @@ void faas_check_layouts(void) {
 	SAME_MEMBER(wasmtime_memory_t, __private1);
 	SAME_MEMBER(wasmtime_memory_t, __private2);
 
+	SAME_SHAPE(wasmtime_func_t);
+	SAME_MEMBER(wasmtime_func_t, store_id);
+	SAME_MEMBER(wasmtime_func_t, __private);
+
+	SAME_SHAPE(wasmtime_instance_t);
+	SAME_MEMBER(wasmtime_instance_t, store_id);
+	SAME_MEMBER(wasmtime_instance_t, __private);
+
 	SAME_SHAPE(wasmtime_extern_union_t);
+	SAME_PLACE(wasmtime_extern_union_t, func);
 	SAME_PLACE(wasmtime_extern_union_t, memory);
 
 	SAME_SHAPE(wasmtime_extern_t);
 	SAME_MEMBER(wasmtime_extern_t, kind);
 	SAME_PLACE(wasmtime_extern_t, of);
+	SAME_PLACE(wasmtime_extern_t, of.func);
 	SAME_PLACE(wasmtime_extern_t, of.memory);
 }
