@@ -172,8 +172,12 @@ type callState struct {
 	// and stderr, which truncates them (wasmtime opens them with O_TRUNC).
 	// Until then they hold the previous call's output, which must not be
 	// read as this call's.
-	opened bool
+	opened  bool
+	scratch []byte // stdoutScratch bytes, read into before stdout's size is known
 }
+
+// stdoutScratch is the stdout that is read without asking its size first.
+const stdoutScratch = 16 << 10
 
 func newCallState() (*callState, error) {
 	out, err := newOutputFile("stdout", true)
@@ -225,15 +229,10 @@ func (s *callState) stdout(limit int64) (b []byte, overflow bool, err error) {
 	if !s.opened {
 		return nil, false, nil
 	}
-	n, err := s.out.size()
-	if err != nil {
-		return nil, false, err
+	if s.scratch == nil {
+		s.scratch = make([]byte, stdoutScratch)
 	}
-	if n > limit {
-		return nil, true, nil
-	}
-	b, err = s.out.readAt(0, n)
-	return b, false, err
+	return s.out.contents(s.scratch, limit)
 }
 
 // stderr returns what the guest wrote to stderr, or its last stderrKeep

@@ -252,6 +252,27 @@ func TestOutputFile(t *testing.T) {
 			if b, err := o.readAt(6, 5); err != nil || string(b) != "world" {
 				t.Fatalf("readAt: %q %v", b, err)
 			}
+			for _, c := range []struct {
+				buf, limit int
+				want       string
+				overflow   bool
+			}{
+				{64, 100, "hello world", false}, // one read into the scratch buffer
+				{64, 10, "", true},
+				{11, 100, "hello world", false}, // fills the buffer: size, then read
+				{4, 11, "hello world", false},
+				{4, 10, "", true},
+			} {
+				buf := make([]byte, c.buf)
+				b, overflow, err := o.contents(buf, int64(c.limit))
+				if err != nil || string(b) != c.want || overflow != c.overflow {
+					t.Errorf("contents(%d-byte buffer, limit %d) = %q %v %v, want %q %v",
+						c.buf, c.limit, b, overflow, err, c.want, c.overflow)
+				}
+				if len(b) > 0 && &b[0] == &buf[0] {
+					t.Errorf("contents(%d-byte buffer) returned the scratch buffer itself", c.buf)
+				}
+			}
 			o.close()
 			if _, err := os.Stat(o.path); o.temp && err == nil {
 				t.Error("temporary file left behind")

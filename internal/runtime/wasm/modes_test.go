@@ -157,7 +157,8 @@ func TestMonotonicClock(t *testing.T) {
 // TestNoOutputCarriedOver checks that a call never sees what the call before
 // it on the same slot wrote: neither a longer stdout, nor stderr, nor (when
 // the call fails before its WASI context opened stdout and stderr, which
-// empties them) the previous call's output as its own.
+// empties them) the previous call's output as its own; and that a response
+// body does not share the slot's read buffer with later calls.
 func TestNoOutputCarriedOver(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -171,6 +172,10 @@ func TestNoOutputCarriedOver(t *testing.T) {
 			secrets := t.TempDir()
 			var logs logSink
 			f := deploy(t, c.guest(t), Config{Mode: c.mode, MaxConcurrency: 1, SecretsDir: secrets, Log: logs.log})
+			short, err := call(f, "do=echo", "short")
+			if err != nil || string(short.Body) != "short" {
+				t.Fatalf("short echo: %v %v", short, err)
+			}
 			if resp, err := call(f, "do=echo", strings.Repeat("x", 100000)); err != nil || len(resp.Body) != 100000 {
 				t.Fatalf("long echo: %v %v", resp, err)
 			}
@@ -180,6 +185,9 @@ func TestNoOutputCarriedOver(t *testing.T) {
 			}
 			if resp, err := call(f, "do=log", ""); err != nil || string(resp.Body) != "logged" {
 				t.Fatalf("log: %v %v", resp, err)
+			}
+			if string(short.Body) != "short" {
+				t.Errorf("the first response's body changed under later calls: %q", short.Body)
 			}
 			if got, want := logs.String(), "first line\nsecond line"; got != want {
 				t.Fatalf("logs %q, want %q", got, want)

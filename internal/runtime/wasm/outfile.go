@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -42,12 +43,29 @@ func (o *outputFile) close() {
 	}
 }
 
-func (o *outputFile) size() (int64, error) {
-	fi, err := o.f.Stat()
+// contents returns what the file holds, or overflow when that is more than
+// limit bytes. buf is scratch space: contents shorter than buf take one read
+// and no stat.
+func (o *outputFile) contents(buf []byte, limit int64) (b []byte, overflow bool, err error) {
+	m, err := o.pread(buf, 0)
 	if err != nil {
-		return 0, err
+		return nil, false, err
 	}
-	return fi.Size(), nil
+	if m < len(buf) {
+		if int64(m) > limit {
+			return nil, true, nil
+		}
+		return bytes.Clone(buf[:m]), false, nil
+	}
+	n, err := o.size()
+	if err != nil {
+		return nil, false, err
+	}
+	if n > limit {
+		return nil, true, nil
+	}
+	b, err = o.readAt(0, n)
+	return b, false, err
 }
 
 // readAt reads n bytes from off.
