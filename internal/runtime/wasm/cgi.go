@@ -24,41 +24,52 @@ const maxHeaderBlock = 64 << 10
 // # Errors
 // When the header block carries a Status that is not a number in 100..999.
 func ParseCGIResponse(stdout []byte, defaultContentType string) (*Response, error) {
-	resp := &Response{Status: http.StatusOK, Header: http.Header{}, Body: stdout}
-	header, body, ok := splitHeaderBlock(stdout)
-	if ok {
-		resp.Body = body
-		for _, kv := range header {
-			switch kv[0] {
-			case "Status":
-				code, err := parseStatus(kv[1])
-				if err != nil {
-					return nil, err
-				}
-				resp.Status = code
-			case "Content-Length", "Transfer-Encoding", "Connection":
-				// Framing belongs to the HTTP layer, which knows the body.
-			default:
-				resp.Header.Add(kv[0], kv[1])
+	resp := &Response{Status: http.StatusOK, Body: stdout}
+	n, end := headerBlock(stdout)
+	if n == 0 {
+		resp.Header = http.Header{"Content-Type": {defaultContentType}}
+		return resp, nil
+	}
+	resp.Body = stdout[end:]
+	resp.Header = make(http.Header, n+1)
+	// One string for the whole block and one array for the values: names and
+	// values are slices of them rather than an allocation each.
+	block := string(stdout[:end])
+	values := make([]string, 0, n)
+	hasStatus := false
+	for line := range strings.Lines(block) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if line == "" {
+			break
+		}
+		name, value, _ := strings.Cut(line, ":")
+		name = textproto.CanonicalMIMEHeaderKey(name)
+		value = strings.TrimSpace(value)
+		switch name {
+		case "Status":
+			code, err := parseStatus(value)
+			if err != nil {
+				return nil, err
+			}
+			resp.Status, hasStatus = code, true
+		case "Content-Length", "Transfer-Encoding", "Connection":
+			// Framing belongs to the HTTP layer, which knows the body.
+		default:
+			if vs, ok := resp.Header[name]; ok {
+				resp.Header[name] = append(vs, value)
+			} else {
+				values = append(values, value)
+				resp.Header[name] = values[len(values)-1 : len(values) : len(values)]
 			}
 		}
-		if resp.Header.Get("Location") != "" && !hasStatus(header) {
-			resp.Status = http.StatusFound
-		}
+	}
+	if !hasStatus && resp.Header.Get("Location") != "" {
+		resp.Status = http.StatusFound
 	}
 	if resp.Header.Get("Content-Type") == "" {
 		resp.Header.Set("Content-Type", defaultContentType)
 	}
 	return resp, nil
-}
-
-func hasStatus(header [][2]string) bool {
-	for _, kv := range header {
-		if kv[0] == "Status" {
-			return true
-		}
-	}
-	return false
 }
 
 func parseStatus(v string) (int, error) {
@@ -70,40 +81,31 @@ func parseStatus(v string) (int, error) {
 	return code, nil
 }
 
-// splitHeaderBlock finds a leading header block. It reports false when
-// stdout does not start with one: no empty line within maxHeaderBlock bytes,
-// no header before it, or a line that is not "Name: value".
-func splitHeaderBlock(stdout []byte) ([][2]string, []byte, bool) {
-	window := stdout
-	if len(window) > maxHeaderBlock {
-		window = window[:maxHeaderBlock]
-	}
-	var header [][2]string
-	rest := window
-	consumed := 0
+// headerBlock finds a leading header block and returns how many header lines
+// it has and its length, the empty line that ends it included. It returns
+// 0, 0 when stdout does not start with one: no empty line within
+// maxHeaderBlock bytes, no header before it, or a line that is not
+// "Name: value".
+func headerBlock(stdout []byte) (n, end int) {
+	window := stdout[:min(len(stdout), maxHeaderBlock)]
 	for {
-		i := bytes.IndexByte(rest, '\n')
+		i := bytes.IndexByte(window[end:], '\n')
 		if i < 0 {
-			return nil, nil, false
+			return 0, 0
 		}
-		line := rest[:i]
-		consumed += i + 1
-		rest = rest[i+1:]
-		line = bytes.TrimSuffix(line, []byte{'\r'})
+		line := bytes.TrimSuffix(window[end:end+i], []byte{'\r'})
+		end += i + 1
 		if len(line) == 0 {
-			if len(header) == 0 {
-				return nil, nil, false
+			if n == 0 {
+				return 0, 0
 			}
-			return header, stdout[consumed:], true
+			return n, end
 		}
-		name, value, ok := bytes.Cut(line, []byte{':'})
+		name, _, ok := bytes.Cut(line, []byte{':'})
 		if !ok || !validHeaderName(name) {
-			return nil, nil, false
+			return 0, 0
 		}
-		header = append(header, [2]string{
-			textproto.CanonicalMIMEHeaderKey(string(name)),
-			string(bytes.TrimSpace(value)),
-		})
+		n++
 	}
 }
 

@@ -82,13 +82,15 @@ func requestEnv(req *Request, fnEnv []envVar) []envVar {
 			envVar{"Http_" + underscored, value},
 		)
 	}
-	seen := make(map[string]bool, len(env))
-	for _, v := range env {
-		seen[v.key] = true
-	}
-	for _, v := range fnEnv {
-		if !seen[v.key] {
-			env = append(env, v)
+	if len(fnEnv) > 0 {
+		seen := make(map[string]bool, len(env))
+		for _, v := range env {
+			seen[v.key] = true
+		}
+		for _, v := range fnEnv {
+			if !seen[v.key] {
+				env = append(env, v)
+			}
 		}
 	}
 	out := env[:0]
