@@ -1,7 +1,10 @@
 //! The Wasm command form: one request per instance, CGI in, CGI out.
 
 use crate::{cgi, dispatch, Handler};
+use std::fs::File;
 use std::io::{Read, Write};
+use std::mem::ManuallyDrop;
+use std::os::wasi::io::FromRawFd;
 use std::time::Instant;
 
 pub(crate) fn run(handler: Handler) {
@@ -22,8 +25,13 @@ pub(crate) fn run(handler: Handler) {
         None => handler(&req),
     };
     let out = cgi::write_cgi(&dispatch::finish(resp, start));
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(&out).and_then(|_| stdout.flush()) {
+    // Straight to fd 1, not through std's line-buffered stdout, which would
+    // write up to the last newline and then the rest: two fd_write calls
+    // where one will do. What the handler printed goes first (flushing an
+    // empty buffer writes nothing). ManuallyDrop: the file must not close
+    // stdout.
+    let mut stdout = ManuallyDrop::new(unsafe { File::from_raw_fd(1) });
+    if let Err(e) = std::io::stdout().flush().and_then(|_| stdout.write_all(&out)) {
         fail(&format!("write response: {}", e));
     }
 }
