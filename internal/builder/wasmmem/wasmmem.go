@@ -17,6 +17,7 @@
 package wasmmem
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -111,13 +112,10 @@ type memory struct {
 // readMemory reads module's memory section; false when the module has no
 // memory ReserveHeap handles.
 func readMemory(module []byte) (memory, bool, error) {
-	start, end, err := findSection(module, sectionMemory)
+	start, body, end, err := findSection(module, sectionMemory)
 	if err != nil || start < 0 {
 		return memory{}, false, err
 	}
-	body := module[start+1 : end]
-	_, n, _ := readU32(body) // the section size, read by findSection
-	body = body[n:]
 	count, n, err := readU32(body)
 	if err != nil {
 		return memory{}, false, fmt.Errorf("memory section: %w", err)
@@ -153,56 +151,45 @@ func readMemory(module []byte) (memory, bool, error) {
 var wasmHeader = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 
 // findSection walks module's section headers to the first section with the
-// given id and returns the offsets of its id byte and of its end; start is
-// -1 when there is none.
-func findSection(module []byte, id byte) (start, end int, err error) {
+// given id and returns the offsets of its id byte and of its end, and its
+// body (what follows the size); start is -1 when there is none.
+func findSection(module []byte, id byte) (start int, body []byte, end int, err error) {
 	if len(module) < len(wasmHeader) || string(module[:len(wasmHeader)]) != string(wasmHeader) {
-		return -1, 0, fmt.Errorf("%w: no Wasm core module header", ErrMalformed)
+		return -1, nil, 0, fmt.Errorf("%w: no Wasm core module header", ErrMalformed)
 	}
 	for off := len(wasmHeader); off < len(module); {
 		size, n, err := readU32(module[off+1:])
 		if err != nil {
-			return -1, 0, fmt.Errorf("section at offset %d: %w", off, err)
+			return -1, nil, 0, fmt.Errorf("section at offset %d: %w", off, err)
 		}
 		next := off + 1 + n + int(size)
 		if next > len(module) {
-			return -1, 0, fmt.Errorf("%w: section at offset %d runs past the end", ErrMalformed, off)
+			return -1, nil, 0, fmt.Errorf("%w: section at offset %d runs past the end", ErrMalformed, off)
 		}
 		if module[off] == id {
-			return off, next, nil
+			return off, module[off+1+n : next], next, nil
 		}
 		off = next
 	}
-	return -1, 0, nil
+	return -1, nil, 0, nil
 }
 
-// readU32 decodes an unsigned LEB128 u32 at the start of b and returns it
-// with the number of bytes it took.
+// readU32 decodes an unsigned LEB128 u32 (at most 5 bytes) at the start of
+// b and returns it with the number of bytes it took.
 func readU32(b []byte) (uint32, int, error) {
-	var v uint64
-	for i := 0; i < 5; i++ {
-		if i >= len(b) {
-			return 0, 0, fmt.Errorf("%w: truncated integer", ErrMalformed)
-		}
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			if v > 1<<32-1 {
-				return 0, 0, fmt.Errorf("%w: integer too large", ErrMalformed)
-			}
-			return uint32(v), i + 1, nil
-		}
+	v, n := binary.Uvarint(b) // unsigned LEB128
+	switch {
+	case n == 0:
+		return 0, 0, fmt.Errorf("%w: truncated integer", ErrMalformed)
+	case n < 0 || n > 5:
+		return 0, 0, fmt.Errorf("%w: integer longer than 5 bytes", ErrMalformed)
+	case v > 1<<32-1:
+		return 0, 0, fmt.Errorf("%w: integer too large", ErrMalformed)
 	}
-	return 0, 0, fmt.Errorf("%w: integer longer than 5 bytes", ErrMalformed)
+	return uint32(v), n, nil
 }
 
 // appendU32 appends v as unsigned LEB128.
 func appendU32(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
+	return binary.AppendUvarint(b, uint64(v))
 }
