@@ -13,13 +13,14 @@
 #      --autoscale=false (every variant is measured at one replica, as in the study), its own
 #      empty module and AOT caches, and --trusted-build-key with the key's public half;
 #   4. runs the benchmark with --build --sign-key: it builds the selected stack entries, every
-#      Wasm image with its module precompiled and signed with the run's key (so a Wasm function
-#      of a new digest answers its first call from the provider without compiling, as a signed
-#      build pipeline would ship it), pushes them, and measures with the functions' services
+#      Wasm image of a module of at least 512 KiB (the Go ones) with its module precompiled and
+#      signed with the run's key (so such a function of a new digest answers its first call from
+#      the provider without compiling, as a signed build pipeline would ship it; Rust and C
+#      images are module-only), pushes them, and measures with the functions' services
 #      (Hamlet text, PostgreSQL + REST) on the node's address, replicas through /proc below the
 #      node containerd's shims and, for each variant, the memory of two idle pods (PSS, unique);
 #   5. logs the provider's module loads (faaswasm_wasm_module_cache_total): "miss" counts the
-#      modules it compiled, which should be none.
+#      modules it compiled, which should be only the module-only (Rust and C) ones.
 # Needs root (the cluster does).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"

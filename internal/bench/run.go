@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			if key, err = l.SignKey(); err != nil {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
-			res.Notes = append(res.Notes, fmt.Sprintf("Every Wasm image of a module of at least %d KiB (the Go ones) carries a signed, zstd-compressed precompiled layer (builder --sign-key with a key made for this run; the provider trusts it with --trusted-build-key), so its first deploy loads the module precompiled instead of compiling it, as a signed build pipeline would deploy it; Rust and C images are module-only and compile. Sizes are without that layer; the artifact size table lists it. --no-precompiled measures the compile instead.", builder.DefaultPrecompileMinBytes>>10))
+			res.Notes = append(res.Notes, precompiledNote("builder --sign-key with a key made for this run")+" --no-precompiled measures the compile instead.")
 		}
 		if err := buildImages(ctx, progress, stackPath, p.Functions, cfg.selection(wantC, wantW), l.Registry(), false, key); err != nil {
 			return nil, err
@@ -121,9 +121,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 				if key, err = precompiled.LoadPrivateKey(cfg.SignKey); err != nil {
 					return nil, fmt.Errorf("bench: --sign-key: %w", err)
 				}
-				res.Notes = append(res.Notes, "Every Wasm image carries a signed precompiled layer (built by this run with --sign-key; "+
-					"the provider trusts the key's public half with --trusted-build-key), so a Wasm first deploy loads the module "+
-					"precompiled instead of compiling it, as a signed build pipeline would deploy it.")
+				res.Notes = append(res.Notes, precompiledNote("built by this run with --sign-key"))
 			}
 			if err := buildImages(ctx, progress, stackPath, p.Functions, cfg.selection(wantC, wantW), cfg.Registry, cfg.InsecureRegistry, key); err != nil {
 				return nil, err
@@ -195,6 +193,15 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 		return files, fmt.Errorf("bench: %w", err)
 	}
 	return files, ctx.Err()
+}
+
+// precompiledNote is the report's note on the signed precompiled layers of
+// a run that builds with a sign key; signer says where the key came from.
+func precompiledNote(signer string) string {
+	return fmt.Sprintf("Every Wasm image of a module of at least %d KiB (the Go ones) carries a signed, zstd-compressed "+
+		"precompiled layer (%s; the provider trusts it with --trusted-build-key), so its first deploy loads the module "+
+		"precompiled instead of compiling it, as a signed build pipeline would deploy it; Rust and C images are module-only "+
+		"and compile. Sizes are without that layer; the artifact size table lists it.", builder.DefaultPrecompileMinBytes>>10, signer)
 }
 
 // buildImages builds the stack entries of the variants selected for bases
