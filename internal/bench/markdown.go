@@ -88,8 +88,8 @@ func headline(b *strings.Builder, r *Results) {
 	for _, f := range r.Functions {
 		for _, v := range f.Variants {
 			rows = append(rows, []string{f.Name, variantOf(v).Title(), num(sizeKB(v), 0), num(v.FirstDeployMs, 0),
-				num(pick(v, deploy, p50), 0), num(pick(v, cold, p50), 1), num(pick(v, serialOff, mean), 2),
-				num(pick(v, concurrent, mean), 2), num(pick(v, maxLoad, rps), 0)})
+				num(deployMedian(v), 0), num(coldMedian(v), 1), num(serialMean(v), 2),
+				num(concurrentMean(v), 2), num(maxRPS(v), 0)})
 		}
 	}
 	table(b, []string{"function", "variant", "size KB", "first deploy ms", "deploy ms", "scale from zero ms", "serial ms",

@@ -16,11 +16,11 @@ type metric struct {
 var ratioMetrics = []metric{
 	{"size", sizeKB},
 	{"first deploy", firstDeploy},
-	{"deploy (median)", func(v *VariantResult) float64 { return pick(v, deploy, p50) }},
-	{"scale from zero", func(v *VariantResult) float64 { return pick(v, cold, p50) }},
-	{"serial", func(v *VariantResult) float64 { return pick(v, serialOff, mean) }},
-	{"concurrent", func(v *VariantResult) float64 { return pick(v, concurrent, mean) }},
-	{"max req/s", func(v *VariantResult) float64 { return pick(v, maxLoad, rps) }},
+	{"deploy (median)", deployMedian},
+	{"scale from zero", coldMedian},
+	{"serial", serialMean},
+	{"concurrent", concurrentMean},
+	{"max req/s", maxRPS},
 }
 
 // Comparison is one ratio table: Num's values over Den's.

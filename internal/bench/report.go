@@ -99,7 +99,7 @@ func Plots(r *Results) []Plot {
 		dist("serial", "Serial latency, keep-alive off", "ms", serialOff),
 		dist("serial-keepalive", "Serial latency, keep-alive on", "ms", serialOn),
 		dist("concurrent", "Concurrent latency, 5 workers × 5 rps", "ms", concurrent),
-		bar("max", "Max throughput", "req/s", func(v *VariantResult) float64 { return pick(v, maxLoad, rps) }),
+		bar("max", "Max throughput", "req/s", maxRPS),
 	}
 	if hasPodMemory(r) {
 		plots = append(plots, bar("memory", "Unique memory per pod (idle)", "MiB", uniqueMiB))
@@ -169,6 +169,21 @@ func concurrent(v *VariantResult) *LoadResult { return v.Concurrent }
 func maxLoad(v *VariantResult) *LoadResult    { return v.Max }
 func deploy(v *VariantResult) *LoadResult     { return v.Deploy }
 func cold(v *VariantResult) *LoadResult       { return v.Cold }
+
+// The values the summary, ratio and section tables compare; 0 when not
+// measured.
+func deployMedian(v *VariantResult) float64   { return pick(v, deploy, p50) }
+func coldMedian(v *VariantResult) float64     { return pick(v, cold, p50) }
+func serialMean(v *VariantResult) float64     { return pick(v, serialOff, mean) }
+func concurrentMean(v *VariantResult) float64 { return pick(v, concurrent, mean) }
+func maxRPS(v *VariantResult) float64         { return pick(v, maxLoad, rps) }
+
+func firstDeploy(v *VariantResult) float64 {
+	if v == nil {
+		return 0
+	}
+	return v.FirstDeployMs
+}
 
 // sizeKB is the image without its precompiled layer: the artifact itself.
 func sizeKB(v *VariantResult) float64 {

@@ -111,7 +111,7 @@ func sections(b *strings.Builder, r *Results) {
 			rows = append(rows, append(variantCells(f, v), num(v.FirstDeployMs, 0), num(pick(v, deploy, p50), 1),
 				num(pick(v, deploy, mean), 1), num(pick(v, deploy, minL), 1), num(pick(v, deploy, maxL), 1),
 				num(pick(v, deploy, sd), 1), num(pick(v, deploy, count), 0),
-				sameLanguageRatio(f, v, firstDeploy), sameLanguageRatio(f, v, func(x *VariantResult) float64 { return pick(x, deploy, p50) })))
+				sameLanguageRatio(f, v, firstDeploy), sameLanguageRatio(f, v, deployMedian)))
 		}
 	}
 	table(b, append(append([]string{}, variantHeader...), "first ms", "median ms", "mean", "min", "max", "stddev", "rounds",

@@ -35,22 +35,22 @@ var summaryMeasures = []summaryMeasure{
 	{"size KB", sizeKB, 0, func() string {
 		return fmt.Sprintf("Wasm %d–%d KB, OpenFaaS Go %d–%d KB", StudySizeWasmMinKB, StudySizeWasmMaxKB, StudySizeContainerGoMinKB, StudySizeContainerGoMaxKB)
 	}, nil},
-	{"deploy → first 200, image digest cached (ms)", func(v *VariantResult) float64 { return pick(v, deploy, p50) }, 0, func() string {
+	{"deploy → first 200, image digest cached (ms)", deployMedian, 0, func() string {
 		return fmt.Sprintf("Wasm %.0f, OpenFaaS %.0f ms (pod created → started): %s", StudyDeployWasmS*1000, StudyDeployContainerS*1000,
 			ratio(StudyDeployWasmS, StudyDeployContainerS))
 	}, func(s summaryCell) (string, bool) { return "Wasm ≤ 100 ms", s.wasm <= 100 }},
 	{"deploy → first 200, new digest (ms)", firstDeploy, 0, none, func(s summaryCell) (string, bool) {
 		return "Wasm ≤ the container's deploy (cached, row above)", s.containerDeploy > 0 && s.wasm <= s.containerDeploy
 	}},
-	{"scale from zero → 200 (ms)", func(v *VariantResult) float64 { return pick(v, cold, p50) }, 1, none,
+	{"scale from zero → 200 (ms)", coldMedian, 1, none,
 		func(s summaryCell) (string, bool) { return "Wasm ≤ 20 ms", s.wasm <= 20 }},
-	{"serial, keep-alive off (mean ms)", func(v *VariantResult) float64 { return pick(v, serialOff, mean) }, 2, func() string {
+	{"serial, keep-alive off (mean ms)", serialMean, 2, func() string {
 		return "W/C " + ratioRange(studyRatios(studySerial))
 	}, nil},
-	{"concurrent, 5 × 5 rps (mean ms)", func(v *VariantResult) float64 { return pick(v, concurrent, mean) }, 2, func() string {
+	{"concurrent, 5 × 5 rps (mean ms)", concurrentMean, 2, func() string {
 		return "W/C " + ratioRange(studyRatios(studyConc))
 	}, nil},
-	{"max throughput (req/s)", func(v *VariantResult) float64 { return pick(v, maxLoad, rps) }, 0, none,
+	{"max throughput (req/s)", maxRPS, 0, none,
 		func(s summaryCell) (string, bool) {
 			goal, ok := maxThroughputGoal[s.lang]
 			return "W/C ≥ 0.5 Go, ≥ 1.0 Rust", ok && s.ratio >= goal
@@ -65,13 +65,6 @@ var summaryMeasures = []summaryMeasure{
 var maxThroughputGoal = map[string]float64{"go": 0.5, "rust": 1.0}
 
 func none() string { return "—" }
-
-func firstDeploy(v *VariantResult) float64 {
-	if v == nil {
-		return 0
-	}
-	return v.FirstDeployMs
-}
 
 // summaryValue returns, for one measure and variant, the median over the
 // functions that have a value.
@@ -132,7 +125,7 @@ func summary(b *strings.Builder, r *Results) {
 		var verdicts []string
 		for _, l := range langs {
 			s := summaryCell{lang: l, wasm: summaryValue(r, Variant{l, KindWasm}, m.get), container: summaryValue(r, Variant{l, KindContainer}, m.get),
-				containerDeploy: summaryValue(r, Variant{l, KindContainer}, func(v *VariantResult) float64 { return pick(v, deploy, p50) })}
+				containerDeploy: summaryValue(r, Variant{l, KindContainer}, deployMedian)}
 			var rng string
 			s.ratio, rng = summaryRatio(r, l, m.get)
 			cell := fmtRatio(s.ratio)
