@@ -74,7 +74,7 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	fs.StringVar(&c.HamletFile, "hamlet-file", "", "text fuzzysearch fetches (default functions/testdata/hamlet.txt)")
 	fs.BoolVar(&c.NoPrecompiled, "no-precompiled", false, "local mode: build Wasm images without the signed precompiled layer (default: signed with a key made for the run, trusted by the provider), so Wasm first deploys compile")
 	fs.BoolVar(&c.Build, "build", false, "with --gateway: build the selected entries of the stack and push them to --registry before measuring (local mode always builds)")
-	fs.StringVar(&c.SignKey, "sign-key", "", "with --build: ed25519 private key (faas-wasm keygen) that signs each Wasm image's precompiled layer; run the provider with --trusted-build-key and the public half")
+	fs.StringVar(&c.SignKey, "sign-key", "", "with --build: ed25519 private key (faas-wasm keygen) that signs the precompiled layer of each Wasm image whose module is large enough for one (the default of faas-wasm build --precompile-min-bytes: the Go ones); run the provider with --trusted-build-key and the public half")
 	fs.StringVar(&c.ProviderBinary, "provider-binary", "", "faas-wasm binary to run as the local provider (default: the faas-wasm beside this program, then on PATH)")
 	fs.StringVar(&c.Logs, "logs", "", "copy the local provider's, containerd's and userstore's logs into this directory at the end")
 	fs.IntVar(&c.DeployRounds, "deploy-rounds", 0, "override the profile's deploy → first 200 rounds")

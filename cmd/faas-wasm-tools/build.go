@@ -60,7 +60,7 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log progress to stderr")
 	fs.BoolVar(&c.noSnapshot, "no-snapshot", false, "build Go snapshot entries in the command shape, without the Wizer (slower calls: the Go runtime starts on each)")
 	fs.StringVar(&c.cSDK, "c-sdk", "", "directory of the C SDK (faaswasm.h, faaswasm.c) for c-faaswasm entries (default: sdk/c above the handler or the working directory)")
-	fs.StringVar(&c.signKey, "sign-key", "", "ed25519 private key (faas-wasm keygen): add to each Wasm image its module precompiled for this faas-wasm's engine, signed, for providers run with --trusted-build-key")
+	fs.StringVar(&c.signKey, "sign-key", "", "ed25519 private key (faas-wasm keygen): add to each Wasm image of a module of at least --precompile-min-bytes its module precompiled for this faas-wasm's engine, signed, for providers run with --trusted-build-key")
 	fs.Int64Var(&c.precompileMin, "precompile-min-bytes", builder.DefaultPrecompileMinBytes, "with --sign-key: ship the precompiled layer only for modules of at least this many bytes (the default keeps Rust and C images module-only: they compile in a fraction of a second; 0 for every module)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

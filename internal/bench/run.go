@@ -206,7 +206,8 @@ func precompiledNote(signer string) string {
 
 // buildImages builds the stack entries of the variants selected for bases
 // and pushes them to registry (plain HTTP to a non-loopback one with
-// insecure); with key, every Wasm image gets its signed precompiled layer
+// insecure); with key, every Wasm image of a module of at least
+// builder.DefaultPrecompileMinBytes gets its signed precompiled layer
 // (builder.WithSignKey). Go snapshot entries use the Wizer, installed on
 // first use (builder.Wizen).
 //
