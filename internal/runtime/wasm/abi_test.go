@@ -69,11 +69,7 @@ func TestABIEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(resp.Body)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		env[k] = v
-	}
+	env := parseEnv(resp.Body)
 	want := map[string]string{
 		"REQUEST_METHOD": "GET", "PATH_INFO": "/p", "QUERY_STRING": "do=env", "CONTENT_LENGTH": "0",
 		"SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3:999", "HTTP_HOST": "gw.local",
@@ -95,6 +91,16 @@ func TestABIEnvironment(t *testing.T) {
 	}
 }
 
+// parseEnv reads the cmd guest's "do=env" answer: one NAME=value a line.
+func parseEnv(body []byte) map[string]string {
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		env[k] = v
+	}
+	return env
+}
+
 // TestABIEnvironmentPerCall checks that a command's environment is its own
 // request's: a slot reuses the buffer its variables are packed in, so the
 // second call must not see the first call's headers, and a NUL in a header
@@ -107,12 +113,7 @@ func TestABIEnvironmentPerCall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(string(resp.Body)), "\n") {
-			k, v, _ := strings.Cut(line, "=")
-			env[k] = v
-		}
-		return env
+		return parseEnv(resp.Body)
 	}
 	first := environ(http.Header{"X-First": {strings.Repeat("f", 1000)}, "X-Nul": {"a\x00EVIL\x00x"}})
 	if first["HTTP_X_FIRST"] != strings.Repeat("f", 1000) || first["MY_VAR"] != "x" {
