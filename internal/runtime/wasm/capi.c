@@ -316,12 +316,19 @@ char *faas_instance_pre(wasmtime_linker_t *l, wasmtime_module_t *m, wasmtime_ins
 	return err == NULL ? NULL : error_string(err);
 }
 
+// memory_export finds the instance's exported linear memory; false if none.
+static bool memory_export(wasmtime_context_t *cx, const wasmtime_instance_t *inst, wasmtime_memory_t *mem) {
+	wasmtime_extern_t item;
+	if (!wasmtime_instance_export_get(cx, inst, "memory", 6, &item) || item.kind != WASMTIME_EXTERN_MEMORY) return false;
+	*mem = item.of.memory;
+	return true;
+}
+
 // memory_size is the size of the instance's exported linear memory (0 if
 // none).
 static uint64_t memory_size(wasmtime_context_t *cx, const wasmtime_instance_t *inst) {
-	wasmtime_extern_t item;
-	if (!wasmtime_instance_export_get(cx, inst, "memory", 6, &item) || item.kind != WASMTIME_EXTERN_MEMORY) return 0;
-	return wasmtime_memory_data_size(cx, &item.of.memory);
+	wasmtime_memory_t mem;
+	return memory_export(cx, inst, &mem) ? wasmtime_memory_data_size(cx, &mem) : 0;
 }
 
 // trap_string returns the trap's message (to free) and deletes the trap.
@@ -352,9 +359,8 @@ void faas_instantiate(wasmtime_store_t *s, const wasmtime_instance_pre_t *pre, w
 		out->kind = OUTCOME_FAIL;
 		out->message = trap_string(trap);
 	} else {
-		wasmtime_extern_t item;
-		if (wasmtime_instance_export_get(cx, inst, "memory", 6, &item) && item.kind == WASMTIME_EXTERN_MEMORY)
-			*memory = wasmtime_memory_data(cx, &item.of.memory);
+		wasmtime_memory_t mem;
+		if (memory_export(cx, inst, &mem)) *memory = wasmtime_memory_data(cx, &mem);
 	}
 }
 
