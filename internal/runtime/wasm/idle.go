@@ -19,9 +19,7 @@ func (e *Engine) noteMemory(inst instance) {
 	if !e.pooling || inst.memory == nil {
 		return
 	}
-	if _, ok := e.memories.Load(inst.memory); !ok {
-		e.memories.Store(inst.memory, struct{}{})
-	}
+	e.memories.LoadOrStore(inst.memory, struct{}{})
 }
 
 // ReleaseMemory gives back to the node the linear-memory pages that the
