@@ -133,16 +133,7 @@ func BenchmarkRunnerInvoke(b *testing.B) {
 			if err := drive(client, url, 20, 1); err != nil { // every slot instantiated once
 				b.Fatal(err)
 			}
-			cpu0, start := cpuTime(), time.Now()
-			b.ResetTimer()
-			err = drive(client, url, b.N, workers)
-			b.StopTimer()
-			elapsed, cpu := time.Since(start), cpuTime()-cpu0
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
+			measureDrive(b, client, url, workers, cpuTime, "cpu-µs/req")
 		})
 	}
 }

@@ -104,16 +104,7 @@ func BenchmarkPodServers(b *testing.B) {
 			if err := drive(client, url, 500, podClients); err != nil { // connections open, every slot used
 				b.Fatal(err)
 			}
-			cpu0, start := processCPU(b, s.cmd.Process.Pid), time.Now()
-			b.ResetTimer()
-			err := drive(client, url, b.N, podClients)
-			b.StopTimer()
-			elapsed, cpu := time.Since(start), processCPU(b, s.cmd.Process.Pid)-cpu0
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "server-cpu-µs/req")
+			measureDrive(b, client, url, podClients, func() time.Duration { return processCPU(b, s.cmd.Process.Pid) }, "server-cpu-µs/req")
 		})
 	}
 }
@@ -171,6 +162,21 @@ func drive(client *http.Client, url string, n, workers int) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// measureDrive times b.N GETs of url from workers clients (drive) and
+// reports requests per second and cpu's growth per request as unit.
+func measureDrive(b *testing.B, client *http.Client, url string, workers int, cpu func() time.Duration, unit string) {
+	cpu0, start := cpu(), time.Now()
+	b.ResetTimer()
+	err := drive(client, url, b.N, workers)
+	b.StopTimer()
+	elapsed, used := time.Since(start), cpu()-cpu0
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(used.Microseconds())/float64(b.N), unit)
 }
 
 // get sends one GET and reads the whole answer, which must be a 200.
