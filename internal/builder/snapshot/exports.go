@@ -1,39 +1,26 @@
 package snapshot
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/wasmbin"
 )
 
-var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
+// sectionExport is the id of the export section.
+const sectionExport = 7
 
 // funcExports returns the names of a core module's function exports by
 // reading its export section; it validates nothing else.
 func funcExports(mod []byte) (map[string]bool, error) {
-	if !bytes.HasPrefix(mod, wasmMagic) {
-		return nil, errors.New("not a WebAssembly core module")
+	start, body, _, err := wasmbin.Section(mod, sectionExport)
+	if err != nil {
+		return nil, err
 	}
-	r := reader{b: mod[len(wasmMagic):]}
-	for len(r.b) > 0 {
-		id, err := r.byte()
-		if err != nil {
-			return nil, err
-		}
-		size, err := r.uleb()
-		if err != nil {
-			return nil, err
-		}
-		body, err := r.take(size)
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
-		if id == 7 {
-			return parseExports(reader{b: body})
-		}
+	if start < 0 {
+		return map[string]bool{}, nil
 	}
-	return map[string]bool{}, nil
+	return parseExports(reader{b: body})
 }
 
 func parseExports(r reader) (map[string]bool, error) {

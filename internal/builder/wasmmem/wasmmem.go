@@ -17,9 +17,9 @@
 package wasmmem
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/wasmbin"
 )
 
 // PageSize is the size of a Wasm linear memory page.
@@ -34,7 +34,7 @@ const DefaultHeapReserve = 4 * PageSize
 const maxPages = 1 << 16
 
 // ErrMalformed reports a module whose sections could not be read.
-var ErrMalformed = errors.New("malformed Wasm module")
+var ErrMalformed = wasmbin.ErrMalformed
 
 // sectionMemory is the id of the memory section.
 const sectionMemory = 5
@@ -71,18 +71,18 @@ func ReserveHeap(module []byte, reserve int) ([]byte, error) {
 	if want <= uint64(mem.min) {
 		return module, nil
 	}
-	body := appendU32(nil, 1)
+	body := wasmbin.AppendU32(nil, 1)
 	body = append(body, mem.flags)
-	body = appendU32(body, uint32(want))
+	body = wasmbin.AppendU32(body, uint32(want))
 	if mem.flags == limitsMinMax {
-		body = appendU32(body, mem.max)
+		body = wasmbin.AppendU32(body, mem.max)
 	}
 	body = append(body, mem.rest...)
 
 	out := make([]byte, 0, len(module)+8)
 	out = append(out, module[:mem.start]...)
 	out = append(out, sectionMemory)
-	out = appendU32(out, uint32(len(body)))
+	out = wasmbin.AppendU32(out, uint32(len(body)))
 	out = append(out, body...)
 	out = append(out, module[mem.end:]...)
 	return out, nil
@@ -112,11 +112,11 @@ type memory struct {
 // readMemory reads module's memory section; false when the module has no
 // memory ReserveHeap handles.
 func readMemory(module []byte) (memory, bool, error) {
-	start, body, end, err := findSection(module, sectionMemory)
+	start, body, end, err := wasmbin.Section(module, sectionMemory)
 	if err != nil || start < 0 {
 		return memory{}, false, err
 	}
-	count, n, err := readU32(body)
+	count, n, err := wasmbin.ReadU32(body)
 	if err != nil {
 		return memory{}, false, fmt.Errorf("memory section: %w", err)
 	}
@@ -131,12 +131,12 @@ func readMemory(module []byte) (memory, bool, error) {
 		return memory{}, false, nil
 	}
 	limits := body[n+1:]
-	if mem.min, n, err = readU32(limits); err != nil {
+	if mem.min, n, err = wasmbin.ReadU32(limits); err != nil {
 		return memory{}, false, fmt.Errorf("memory section: %w", err)
 	}
 	limits = limits[n:]
 	if mem.flags == limitsMinMax {
-		if mem.max, n, err = readU32(limits); err != nil {
+		if mem.max, n, err = wasmbin.ReadU32(limits); err != nil {
 			return memory{}, false, fmt.Errorf("memory section: %w", err)
 		}
 		limits = limits[n:]
@@ -146,50 +146,4 @@ func readMemory(module []byte) (memory, bool, error) {
 	}
 	mem.rest = limits
 	return mem, true, nil
-}
-
-var wasmHeader = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
-
-// findSection walks module's section headers to the first section with the
-// given id and returns the offsets of its id byte and of its end, and its
-// body (what follows the size); start is -1 when there is none.
-func findSection(module []byte, id byte) (start int, body []byte, end int, err error) {
-	if len(module) < len(wasmHeader) || string(module[:len(wasmHeader)]) != string(wasmHeader) {
-		return -1, nil, 0, fmt.Errorf("%w: no Wasm core module header", ErrMalformed)
-	}
-	for off := len(wasmHeader); off < len(module); {
-		size, n, err := readU32(module[off+1:])
-		if err != nil {
-			return -1, nil, 0, fmt.Errorf("section at offset %d: %w", off, err)
-		}
-		next := off + 1 + n + int(size)
-		if next > len(module) {
-			return -1, nil, 0, fmt.Errorf("%w: section at offset %d runs past the end", ErrMalformed, off)
-		}
-		if module[off] == id {
-			return off, module[off+1+n : next], next, nil
-		}
-		off = next
-	}
-	return -1, nil, 0, nil
-}
-
-// readU32 decodes an unsigned LEB128 u32 (at most 5 bytes) at the start of
-// b and returns it with the number of bytes it took.
-func readU32(b []byte) (uint32, int, error) {
-	v, n := binary.Uvarint(b) // unsigned LEB128
-	switch {
-	case n == 0:
-		return 0, 0, fmt.Errorf("%w: truncated integer", ErrMalformed)
-	case n < 0 || n > 5:
-		return 0, 0, fmt.Errorf("%w: integer longer than 5 bytes", ErrMalformed)
-	case v > 1<<32-1:
-		return 0, 0, fmt.Errorf("%w: integer too large", ErrMalformed)
-	}
-	return uint32(v), n, nil
-}
-
-// appendU32 appends v as unsigned LEB128.
-func appendU32(b []byte, v uint32) []byte {
-	return binary.AppendUvarint(b, uint64(v))
 }

@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/internal/builder/wasmbin"
 )
 
 // module assembles a Wasm binary from sections given as id and body.
 func module(sections ...[]byte) []byte {
-	m := append([]byte(nil), wasmHeader...)
+	m := append([]byte(nil), wasmbin.Header...)
 	for _, s := range sections {
 		m = append(m, s[0])
-		m = appendU32(m, uint32(len(s)-1))
+		m = wasmbin.AppendU32(m, uint32(len(s)-1))
 		m = append(m, s[1:]...)
 	}
 	return m
@@ -22,7 +24,7 @@ func module(sections ...[]byte) []byte {
 func memSection(flags byte, limits ...uint32) []byte {
 	s := []byte{sectionMemory, 1, flags}
 	for _, l := range limits {
-		s = appendU32(s, l)
+		s = wasmbin.AppendU32(s, l)
 	}
 	return s
 }
@@ -85,9 +87,9 @@ func TestReserveHeapMalformed(t *testing.T) {
 		"empty":             nil,
 		"not wasm":          []byte("\x7fELF\x02\x01\x01\x00"),
 		"component":         {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00},
-		"section past end":  append(append([]byte(nil), wasmHeader...), 1, 9, 0),
-		"truncated size":    append(append([]byte(nil), wasmHeader...), 1, 0x80),
-		"size over 5 bytes": append(append([]byte(nil), wasmHeader...), 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0),
+		"section past end":  append(append([]byte(nil), wasmbin.Header...), 1, 9, 0),
+		"truncated size":    append(append([]byte(nil), wasmbin.Header...), 1, 0x80),
+		"size over 5 bytes": append(append([]byte(nil), wasmbin.Header...), 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0),
 		"no limits":         module([]byte{sectionMemory, 1}),
 		"truncated min":     module([]byte{sectionMemory, 1, 0, 0x85}),
 		"truncated max":     module([]byte{sectionMemory, 1, 1, 5}),
