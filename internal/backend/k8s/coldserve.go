@@ -217,11 +217,7 @@ func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeploymen
 // annotation and the image its pods run (pinned to a digest at each deploy,
 // so a redeploy of the same spec after its tag moved is a new version).
 func coldKey(d *appsv1.Deployment) string {
-	image := ""
-	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
-		image = cs[0].Image
-	}
-	return d.Annotations[AnnotationSpec] + "\n" + image
+	return d.Annotations[AnnotationSpec] + "\n" + podImage(d)
 }
 
 // coldPlan is what coldEligible decided for one version of a function
@@ -239,8 +235,8 @@ func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
 	if err != nil {
 		return p
 	}
-	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 && cs[0].Image != "" {
-		spec.Image = cs[0].Image
+	if image := podImage(d); image != "" {
+		spec.Image = image
 	}
 	p.spec = spec
 	if o, err := wasmopts.Parse(spec.Annotations); err != nil || o.NoColdServe {

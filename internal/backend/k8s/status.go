@@ -60,6 +60,15 @@ func (b *Cluster) Functions(_ context.Context, namespace string) ([]provider.Fun
 	return out, nil
 }
 
+// podImage is the image a function's pods run (pinned to its digest at the
+// deploy, or as named; "" for a Deployment without containers).
+func podImage(d *appsv1.Deployment) string {
+	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
+		return cs[0].Image
+	}
+	return ""
+}
+
 // isFunction reports whether a Deployment is a function faas-wasm manages;
 // one being deleted is not any more.
 func isFunction(d *appsv1.Deployment) bool {
@@ -75,9 +84,7 @@ func (b *Cluster) status(d *appsv1.Deployment) provider.FunctionStatus {
 		b.log.Warn("function spec unreadable; status from the Deployment", "err", err)
 		fn = provider.FunctionDeployment{Service: d.Name, Namespace: d.Namespace,
 			Labels: map[string]string{provider.LabelFunction: d.Name}}
-		if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
-			fn.Image = cs[0].Image
-		}
+		fn.Image = podImage(d)
 	}
 	st := provider.FunctionStatus{
 		Name:                   d.Name,
