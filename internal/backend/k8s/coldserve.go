@@ -153,11 +153,11 @@ func (c *coldServer) observe(name, ns, outcome string) {
 // when one is ready first coldHandler returns nil with podReady set: the
 // call goes to the pod.
 func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http.Handler, podReady bool) {
-	spec, mem, ok := b.coldEligible(d)
-	if !ok || !b.cold.budget.fits(mem) {
+	p := b.coldEligible(d)
+	if p == nil || !b.cold.budget.fits(p.mem) {
 		return nil, false
 	}
-	l, err := b.loadCold(d, spec)
+	l, err := b.loadCold(d, p)
 	if err == nil {
 		poll := time.NewTicker(coldPodPoll)
 	wait:
@@ -188,20 +188,20 @@ func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http
 		return nil, false
 	}
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
-		b.wakePods(d.Name, d.Namespace, spec)
+		b.wakePods(d.Name, d.Namespace, p.spec)
 	}
-	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: mem, h: rh}, false
+	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: p.mem, h: rh}, false
 }
 
-// coldEligible returns d's spec and the memory one of its calls counts,
-// and whether the provider may serve its calls at all: it serves calls
-// itself, d is a Wasm function that did not opt out, and its memory limit
-// fits the budget. The answer is worked out once per version of the
-// function's spec, not per call.
-func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeployment, int64, bool) {
+// coldEligible returns the plan of d's version (its spec and the memory
+// one of its calls counts) when the provider may serve its calls at all,
+// else nil: it serves calls itself, d is a Wasm function that did not opt
+// out, and its memory limit fits the budget. The answer is worked out once
+// per version of the function's spec, not per call.
+func (b *Cluster) coldEligible(d *appsv1.Deployment) *coldPlan {
 	c := b.cold
 	if c == nil || d.Labels[LabelRuntime] != provider.RuntimeWasm {
-		return provider.FunctionDeployment{}, 0, false
+		return nil
 	}
 	f := c.fn(d.Namespace + "/" + d.Name)
 	raw := coldKey(d)
@@ -210,7 +210,10 @@ func (b *Cluster) coldEligible(d *appsv1.Deployment) (provider.FunctionDeploymen
 		p = b.planCold(d, raw)
 		f.plan.Store(p)
 	}
-	return p.spec, p.mem, p.ok
+	if !p.ok {
+		return nil
+	}
+	return p
 }
 
 // coldKey names the version of a function the provider loads: its spec
@@ -257,11 +260,11 @@ func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
 // any pod is ready, finds the module pulled and compiled (or joins the
 // load in progress).
 func (b *Cluster) preloadCold(d *appsv1.Deployment) {
-	spec, _, ok := b.coldEligible(d)
-	if !ok {
+	p := b.coldEligible(d)
+	if p == nil {
 		return
 	}
-	l, err := b.loadCold(d, spec)
+	l, err := b.loadCold(d, p)
 	if err != nil {
 		b.log.Warn("provider could not load the function ahead of its first call",
 			"function", d.Name, "namespace", d.Namespace, "err", err)
@@ -275,19 +278,20 @@ func (b *Cluster) preloadCold(d *appsv1.Deployment) {
 	})
 }
 
-// loadCold makes sure the runner gets the function as deployed in d, with
-// its secrets' current values, and returns the load to wait for: one done
-// already when nothing changed, the load in progress when it is the same,
-// else a new one started in the background (after the one in progress).
+// loadCold makes sure the runner gets the function as deployed in d (the
+// version coldEligible planned in p), with its secrets' current values, and
+// returns the load to wait for: one done already when nothing changed, the
+// load in progress when it is the same, else a new one started in the
+// background (after the one in progress).
 // Concurrent first calls share one load, which goes on when they leave.
 //
 // # Errors
 // secretVersions's; the error of a load of the same spec that failed less
 // than coldRetry ago; errColdGone for a deleted function.
-func (b *Cluster) loadCold(d *appsv1.Deployment, spec provider.FunctionDeployment) (*coldLoad, error) {
+func (b *Cluster) loadCold(d *appsv1.Deployment, p *coldPlan) (*coldLoad, error) {
 	c := b.cold
 	f := c.fn(d.Namespace + "/" + d.Name)
-	raw := coldKey(d)
+	raw, spec := p.raw, p.spec
 	versions, err := b.secretVersions(d.Namespace, spec.Secrets)
 	if err != nil {
 		return nil, err
