@@ -121,30 +121,30 @@ func TestColdWasmBudget(t *testing.T) {
 	}
 }
 
-func TestWasmModuleCache(t *testing.T) {
+// checkSizeFlag checks a size flag's default (bytes) and the bytes each of
+// values sets through it.
+func checkSizeFlag(t *testing.T, flag string, get func(Config) int64, def int64, values map[string]int64) {
+	t.Helper()
 	c, err := Parse(nil, env(nil), &bytes.Buffer{})
-	if err != nil || c.WasmModuleCache != 512<<20 {
-		t.Fatalf("default: %d bytes, %v; want 512Mi", c.WasmModuleCache, err)
+	if err != nil || get(c) != def {
+		t.Fatalf("default: %d bytes, %v; want %d", get(c), err, def)
 	}
-	for v, want := range map[string]int64{"0": 0, "1Gi": 1 << 30} {
-		c, err = Parse([]string{"--wasm-module-cache=" + v}, env(nil), &bytes.Buffer{})
-		if err != nil || c.WasmModuleCache != want {
-			t.Fatalf("--wasm-module-cache=%s: %d bytes, %v; want %d", v, c.WasmModuleCache, err, want)
+	for v, want := range values {
+		c, err = Parse([]string{"--" + flag + "=" + v}, env(nil), &bytes.Buffer{})
+		if err != nil || get(c) != want {
+			t.Fatalf("--%s=%s: %d bytes, %v; want %d", flag, v, get(c), err, want)
 		}
 	}
 }
 
+func TestWasmModuleCache(t *testing.T) {
+	checkSizeFlag(t, "wasm-module-cache", func(c Config) int64 { return c.WasmModuleCache }, 512<<20,
+		map[string]int64{"0": 0, "1Gi": 1 << 30})
+}
+
 func TestCacheLimit(t *testing.T) {
-	c, err := Parse(nil, env(nil), &bytes.Buffer{})
-	if err != nil || c.CacheLimit != 1<<30 {
-		t.Fatalf("default: %d bytes, %v; want 1Gi", c.CacheLimit, err)
-	}
-	for v, want := range map[string]int64{"0": 0, "256Mi": 256 << 20} {
-		c, err = Parse([]string{"--cache-limit=" + v}, env(nil), &bytes.Buffer{})
-		if err != nil || c.CacheLimit != want {
-			t.Fatalf("--cache-limit=%s: %d bytes, %v; want %d", v, c.CacheLimit, err, want)
-		}
-	}
+	checkSizeFlag(t, "cache-limit", func(c Config) int64 { return c.CacheLimit }, 1<<30,
+		map[string]int64{"0": 0, "256Mi": 256 << 20})
 	if _, err := Parse([]string{"--cache-limit=-1Gi"}, env(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "cache-limit") {
 		t.Fatalf("--cache-limit=-1Gi: %v, want an error naming the flag", err)
 	}
