@@ -156,13 +156,14 @@ func (r *coldRig) push(t testing.TB, name string, module []byte) string {
 // pushImage pushes img as registry/fn/name:1 and returns that reference.
 func (r *coldRig) pushImage(t testing.TB, name string, img v1.Image) string {
 	t.Helper()
-	ref := r.registry + "/fn/" + name + ":1"
+	ref := r.image(name)
 	if _, err := oci.Push(context.Background(), img, ref); err != nil {
 		t.Fatal(err)
 	}
 	return ref
 }
 
+// image is the reference push and pushImage push name as.
 func (r *coldRig) image(name string) string { return r.registry + "/fn/" + name + ":1" }
 
 // call asks the backend for the function's handler, as the HTTP layer does,
