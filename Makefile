@@ -63,7 +63,7 @@ sdk-test:
 # within a cool-down that the race detector's slowdown breaks; `test` runs it without -race.
 RACE_PKGS := ./internal/handlers ./internal/async ./internal/backend/local ./internal/backend/local/containers \
 	./internal/backend/k8s ./internal/autoscale ./internal/metrics ./internal/runtime/wasm ./internal/shim \
-	./internal/console ./internal/proxy
+	./internal/console ./internal/proxy ./internal/filelock
 
 race:
 	./hack/containerd/start.sh

@@ -20,7 +20,9 @@
 #      (Hamlet text, PostgreSQL + REST) on the node's address, replicas through /proc below the
 #      node containerd's shims and, for each variant, the memory of two idle pods (PSS, unique);
 #   5. logs the provider's module loads (faaswasm_wasm_module_cache_total): "miss" counts the
-#      modules it compiled, which should be only the module-only (Rust and C) ones.
+#      modules it compiled, which should be only the module-only (Rust and C) ones; and the calls
+#      it served itself (faaswasm_provider_served_calls_total): each Wasm variant's deploy and
+#      scale-from-zero rounds, else its cold calls waited for pods.
 # Needs root (the cluster does).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"
@@ -78,5 +80,8 @@ export OPENFAAS_USER OPENFAAS_PASSWORD
 	--note "Kubernetes $K8S_VERSION on one node (hack/cluster) on this machine; Wasm pods run through the faas-wasm RuntimeClass (containerd-shim-faaswasm-v1), container pods through runc." \
 	--note "The provider ran with --autoscale=false: every variant is measured at one replica, like the study (the memory-per-pod phase scales it to two)." \
 	"$@"
-loads=$(curl -sf "http://$api/metrics" | grep '^faaswasm_wasm_module_cache_total' || true)
+metrics=$(curl -sf "http://$api/metrics" || true)
+loads=$(grep '^faaswasm_wasm_module_cache_total' <<<"$metrics" || true)
 log "the provider's Wasm module loads (miss = compiled, hit = AOT cache or signed precompiled layer): ${loads//$'\n'/; }"
+served=$(grep '^faaswasm_provider_served_calls_total' <<<"$metrics" || true)
+log "calls the provider served itself (no ready pod: first deploys, deploy and scale-from-zero rounds): ${served//$'\n'/; }"

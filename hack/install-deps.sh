@@ -12,9 +12,6 @@ packages=(containerd runc containernetworking-plugins iptables clang lld wasi-li
   rustc cargo libstd-rust-dev-wasm32 librust-hyper-dev librust-tokio-dev
   librust-aes-dev librust-hex-dev librust-sha2-dev libc6-dev
   chromium chromium-driver)
-# Wizer (snapshots of Go guests) comes from the npm registry: npm is needed, from any source
-# (Debian's nodejs + npm, or a Node.js build that bundles npm).
-command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -50,6 +50,16 @@ type Backend interface {
 	// ErrNotFound if the function does not exist.
 	Scale(ctx context.Context, name, namespace string, replicas uint64) error
 
+	// WakeFromZero scales a function that asks for no replica to its
+	// WakeReplicas (clamped as Scale clamps) and leaves one that asks for any
+	// other count as it is. It is atomic against Scale: a scale written after
+	// the caller saw the function at zero (a client's, the autoscaler's) wins
+	// over the wake-up.
+	//
+	// # Errors
+	// As Scale's.
+	WakeFromZero(ctx context.Context, name, namespace string) error
+
 	// Invoker returns the handler that serves calls to a function. The request
 	// it receives has the /function/NAME prefix already stripped from its URL.
 	// The handler answers ErrUnavailable-style failures itself with 502/503.

@@ -42,7 +42,17 @@ func ParseQuantity(field, s string) (resource.Quantity, error) {
 }
 
 // ParseMemory converts a memory quantity ("128Mi", "1G", "1e9", "1Pi",
-// "1048576") into bytes. An empty string is 0 (no limit).
+// "1048576") into bytes: ParseBytes of the field "memory".
+//
+// # Errors
+// As ParseBytes.
+func ParseMemory(s string) (int64, error) { return ParseBytes("memory", s) }
+
+// ParseBytes converts an amount of bytes named field (a resource, a flag, an
+// environment variable) given as a quantity ("1Gi", "512Mi", "1G", "1e9",
+// or a plain byte count "1048576") into bytes. An empty string is 0. It is
+// the one reader of byte amounts: memory limits, the provider's
+// --cache-limit and the shim's FAASWASM_CACHE_LIMIT.
 //
 // # Errors
 // ErrInvalid when s is not a quantity, is negative, is not a whole number of
@@ -50,23 +60,29 @@ func ParseQuantity(field, s string) (resource.Quantity, error) {
 // refuses it) or is too large. resource.ParseQuantity itself caps some
 // amounts just above the int64 range ("8Ei") to math.MaxInt64; larger ones
 // ("1e30") are refused here, never read as 0.
-func ParseMemory(s string) (int64, error) {
+func ParseBytes(field, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	q, err := ParseQuantity("memory", s)
+	q, err := ParseQuantity(field, s)
 	if err != nil {
 		return 0, err
 	}
-	if q.AsApproximateFloat64() > math.MaxInt64 {
-		return 0, fmt.Errorf("memory %q is too large: %w", s, ErrInvalid)
+	if q.Cmp(*maxBytes) > 0 {
+		return 0, fmt.Errorf("%s %q is too large: %w", field, s, ErrInvalid)
 	}
 	n := q.Value() // rounded up
 	if q.Cmp(*resource.NewQuantity(n, resource.BinarySI)) != 0 {
-		return 0, fmt.Errorf("memory %q is not a whole number of bytes: %w", s, ErrInvalid)
+		return 0, fmt.Errorf("%s %q is not a whole number of bytes: %w", field, s, ErrInvalid)
 	}
 	return n, nil
 }
+
+// maxBytes is the largest amount of bytes that fits an int64.
+var maxBytes = resource.NewQuantity(math.MaxInt64, resource.BinarySI)
+
+// maxMillicores is the largest CPU amount whose millicores fit an int64.
+var maxMillicores = resource.NewMilliQuantity(math.MaxInt64, resource.DecimalSI)
 
 // ParseCPU converts a CPU quantity ("500m", "2", "0.5", "1e-3") into
 // millicores. An empty string is 0 (no limit). A non-zero amount below one
@@ -84,7 +100,9 @@ func ParseCPU(s string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if q.AsApproximateFloat64() > math.MaxInt64/1000 {
+	// Compared exactly: a float64 cannot tell 9223372036854777 from
+	// MaxInt64/1000, and MilliValue would wrap to a negative amount.
+	if q.Cmp(*maxMillicores) > 0 {
 		return 0, fmt.Errorf("cpu %q is too large: %w", s, ErrInvalid)
 	}
 	return q.MilliValue(), nil

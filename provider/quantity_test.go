@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -30,18 +31,35 @@ func TestParseMemory(t *testing.T) {
 	}
 }
 
+// TestParseBytes: the field named in errors is the caller's (a flag or an
+// environment variable), and the forms are ParseMemory's.
+func TestParseBytes(t *testing.T) {
+	if n, err := ParseBytes("FAASWASM_CACHE_LIMIT", "2Gi"); err != nil || n != 2<<30 {
+		t.Errorf("ParseBytes(2Gi) = %d, %v; want %d", n, err, 2<<30)
+	}
+	for _, in := range []string{"1x", "100m", "1e30", "9223372036854775808", "9223372036854775807.5"} {
+		if _, err := ParseBytes("FAASWASM_CACHE_LIMIT", in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "FAASWASM_CACHE_LIMIT") {
+			t.Errorf("ParseBytes(%q) err = %v, want ErrInvalid naming FAASWASM_CACHE_LIMIT", in, err)
+		}
+	}
+	if _, err := ParseBytes("memory", "9223372036854775808"); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("ParseBytes(MaxInt64+1) err = %v, want too large", err)
+	}
+}
+
 // TestParseCPU includes the regression case of issue 16: 0.5m was 0 (no
 // limit at all); it is rounded up to 1m as the kubelet does.
 func TestParseCPU(t *testing.T) {
 	for in, want := range map[string]int64{
 		"": 0, "500m": 500, "2": 2000, "0.5": 500, "0.5m": 1, "1e-3": 1, "0.0001": 1, "+1": 1000, "0": 0, "100n": 1,
+		"9223372036854775.807": math.MaxInt64, "9223372036854775.8069": math.MaxInt64,
 	} {
 		got, err := ParseCPU(in)
 		if err != nil || got != want {
 			t.Errorf("ParseCPU(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"fast", "1K", "-1", "-0.5m", "1e30", "1e15555552", "1e-5555552", "-e15555552", "e9", "1e100"} {
+	for _, in := range []string{"fast", "1K", "-1", "-0.5m", "1e30", "1e15555552", "1e-5555552", "-e15555552", "e9", "1e100", "9223372036854777", "9223372036854775.808"} {
 		if _, err := ParseCPU(in); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ParseCPU(%q) err = %v, want ErrInvalid", in, err)
 		}
@@ -53,7 +71,7 @@ func TestParseCPU(t *testing.T) {
 // a non-zero amount never becomes 0 (no limit), and a result read back
 // from its decimal form is the same.
 func FuzzParseQuantity(f *testing.F) {
-	for _, s := range []string{"", "128Mi", "1e9", "1Pi", "+1Gi", "1K", "0.5m", "-1", "1e30", "9223372036854775807", "8Ei", ".5", "1.", "1e-9", "1e15555552"} {
+	for _, s := range []string{"", "128Mi", "1e9", "1Pi", "+1Gi", "1K", "0.5m", "-1", "1e30", "9223372036854775807", "8Ei", ".5", "1.", "1e-9", "1e15555552", "9223372036854777"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

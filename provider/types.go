@@ -52,6 +52,13 @@ const (
 // in AnnotationAllowedHosts. Kubernetes mode does not define it.
 const HostAlias = "host.faas-wasm.internal"
 
+// SecretsPath is the directory where every function finds its secrets, one
+// read-only file per secret (OpenFaaS's path): the mount of a container
+// function's secrets in both modes, and the read-only preopen of a Wasm
+// function's, which the builder's pre-initialiser gives the guest too (a
+// guest runtime records its preopens while it initialises).
+const SecretsPath = "/var/openfaas/secrets"
+
 // Runtimes a function can be deployed with.
 const (
 	RuntimeWasm      = "wasm"

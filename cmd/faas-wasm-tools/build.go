@@ -58,7 +58,7 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 	fs.StringVar(&c.out, "out", "", "write binaries, modules and OCI layouts under this directory")
 	only := fs.String("only", "", "build only these functions (comma separated)")
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log progress to stderr")
-	fs.BoolVar(&c.noSnapshot, "no-snapshot", false, "build Go snapshot entries in the command shape, without the Wizer (slower calls: the Go runtime starts on each)")
+	fs.BoolVar(&c.noSnapshot, "no-snapshot", false, "build Go snapshot entries in the command shape, without pre-initialising them (slower calls: the Go runtime starts on each)")
 	fs.StringVar(&c.cSDK, "c-sdk", "", "directory of the C SDK (faaswasm.h, faaswasm.c) for c-faaswasm entries (default: sdk/c above the handler or the working directory)")
 	fs.StringVar(&c.signKey, "sign-key", "", "ed25519 private key (faas-wasm keygen): add to each Wasm image of a module of at least --precompile-min-bytes its module precompiled for this faas-wasm's engine, signed, for providers run with --trusted-build-key")
 	fs.Int64Var(&c.precompileMin, "precompile-min-bytes", builder.DefaultPrecompileMinBytes, "with --sign-key: ship the precompiled layer only for modules of at least this many bytes (the default keeps Rust and C images module-only: they compile in a fraction of a second; 0 for every module)")
@@ -84,15 +84,13 @@ func parseBuildFlags(args []string, out io.Writer) (buildFlags, error) {
 
 // runBuild runs the build verb with args (without the verb): progress is
 // logged to stderr, the table of artifacts goes to stdout. Go snapshot
-// entries use the Wizer (installed from npm on first use); with
-// --no-snapshot they are built in the command shape, and without it a
-// Wizer that cannot be installed fails the build at the first such entry
-// (builder.ErrNoWizer, saying how to get it).
+// entries are pre-initialised at build time; with --no-snapshot they are
+// built in the command shape.
 //
 // # Errors
 //
 // flag.ErrHelp, errBuildUsage for bad flags, builder.ErrUnknownFunction for
-// an --only name the stack lacks, builder.ErrNoWizer, the stack's, build's
+// an --only name the stack lacks, the stack's, build's
 // and push's errors
 // otherwise; it stops at the first failing function.
 func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -117,8 +115,6 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if c.noSnapshot {
 		opts = append(opts, builder.WithoutSnapshots())
-	} else {
-		opts = append(opts, builder.WithWizer(builder.Wizen))
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tLANG\tKIND\tSHAPE/FORM\tARTIFACT BYTES\tIMAGE BYTES\tDIGEST\tPUSHED")

@@ -11,6 +11,10 @@
 #      (io.containerd.faaswasm.v1) in version 2 syntax, the syntax of the configuration
 #      hack/cluster generates and appends it to — kept across anyone's later up.sh. Do not also
 #      pass faaswasm in FAAS_WASM_RUNTIMES (the table would be defined twice);
+#      It also makes the cluster's build key ($STATE_DIR/build-keys/build.key, .pub; openssl
+#      ed25519, kept while the cluster state lives) and has the installer write its public
+#      half as the node's trusted build keys, so Wasm images signed with build.key (the e2e
+#      tests do) get their precompiled layer installed on the node instead of compiled;
 #   3. hack/cluster/up.sh (restarts only containerd when the cluster already runs);
 #   4. labels the node faas-wasm/runtime=true and applies hack/shim/runtimeclass.yaml.
 # Safe to run again. Undo: rm the drop-in and run up.sh again.
@@ -26,8 +30,15 @@ log "building the shim, the runner and the node installer"
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/containerd-shim-faaswasm-v1" ./cmd/containerd-shim-faaswasm-v1 &&
 	go build -trimpath -ldflags "-s -w" -o "$work/faaswasm-runner" ./cmd/faaswasm-runner &&
 	CGO_ENABLED=0 go build -trimpath -o "$work/nodeinstaller" ./hack/image/nodeinstaller)
+keys=$STATE_DIR/build-keys
+if [[ ! -s $keys/build.pub ]]; then
+	mkdir -p "$keys"
+	openssl genpkey -algorithm ed25519 -out "$keys/build.key"
+	openssl pkey -in "$keys/build.key" -pubout -out "$keys/build.pub"
+fi
 "$work/nodeinstaller" -source "$work" -host-root / -bin-dir /usr/local/bin \
-	-drop-in "$CONTAINERD_DROPINS/faaswasm.toml" -config-version 2 -restart none -oneshot
+	-drop-in "$CONTAINERD_DROPINS/faaswasm.toml" -config-version 2 -restart none -oneshot \
+	-trusted-build-keys "$keys/build.pub"
 
 "$REPO_ROOT/hack/cluster/up.sh"
 

@@ -208,8 +208,7 @@ func precompiledNote(signer string) string {
 // and pushes them to registry (plain HTTP to a non-loopback one with
 // insecure); with key, every Wasm image of a module of at least
 // builder.DefaultPrecompileMinBytes gets its signed precompiled layer
-// (builder.WithSignKey). Go snapshot entries use the Wizer, installed on
-// first use (builder.Wizen).
+// (builder.WithSignKey).
 //
 // # Errors
 //
@@ -220,7 +219,7 @@ func buildImages(ctx context.Context, progress *Progress, stackPath string, base
 		return err
 	}
 	progress.Step("build", fmt.Sprintf("building and pushing %d images to %s", len(names), registry))
-	bopts := []builder.Option{builder.WithWizer(builder.Wizen)}
+	var bopts []builder.Option
 	if key != nil {
 		bopts = append(bopts, builder.WithSignKey(key))
 	}

@@ -10,7 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 )
 
 // ArtifactSize is what pulling an image transfers, from the registry's
@@ -23,7 +23,7 @@ type ArtifactSize struct {
 	// Layers is the sum of the layers' sizes.
 	Layers int64 `json:"layerBytes"`
 	// Precompiled is the size of the image's signed precompiled layer
-	// (oci.MediaTypePrecompiled; 0 for none), part of Layers and Total:
+	// (precompiled.LayerMediaType; 0 for none), part of Layers and Total:
 	// only a provider that trusts the build key needs it.
 	Precompiled int64 `json:"precompiledBytes,omitempty"`
 	// MediaType is the manifest's media type.
@@ -78,7 +78,7 @@ func MeasureSize(ctx context.Context, ref string, insecure bool) (ArtifactSize, 
 	}
 	for _, l := range m.Layers {
 		out.Layers += l.Size
-		if l.MediaType == oci.MediaTypePrecompiled {
+		if l.MediaType == precompiled.LayerMediaType {
 			out.Precompiled += l.Size
 		}
 	}

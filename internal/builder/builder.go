@@ -25,7 +25,6 @@ type Builder struct {
 	cc       string
 	cSDK     string
 	cacheDir string
-	wizen    func(context.Context, []byte) ([]byte, error)
 	noSnap   bool // WithoutSnapshots
 	log      *slog.Logger
 
@@ -46,17 +45,10 @@ func WithGo(path string) Option { return func(b *Builder) { b.goBin = path } }
 // host's).
 func WithGOARCH(arch string) Option { return func(b *Builder) { b.goarch = arch } }
 
-// WithWizer sets the function that pre-initialises reactor modules into
-// snapshots (Wizen, or InstallWizer's). Without it, and without
-// WithoutSnapshots, a Go Wasm entry of the snapshot shape (the default) is
-// refused with ErrNoWizer.
-func WithWizer(wizen func(context.Context, []byte) ([]byte, error)) Option {
-	return func(b *Builder) { b.wizen = wizen }
-}
-
 // WithoutSnapshots builds Go Wasm entries of the snapshot shape in the
 // command shape instead, on purpose (faas-wasm build --no-snapshot): no
-// Wizer is run, and every call of such a module starts the Go runtime.
+// pre-initialisation is run, and every call of such a module starts the Go
+// runtime.
 func WithoutSnapshots() Option { return func(b *Builder) { b.noSnap = true } }
 
 // WithLogger sets the logger (default: discard).

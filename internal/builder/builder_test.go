@@ -4,24 +4,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 )
 
 // repoRoot is the module root, where stack.yml and functions/ live.
 const repoRoot = "../.."
 
+// TestBuildReproducible builds each Go entry twice, with two Builders, and
+// expects the same bytes and digest: also the Go Wasm snapshot (the
+// default shape), which the Wizer made differ on every build (the Go
+// runtime's hash seeds and start time were real random bytes and clocks).
 func TestBuildReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles Go programs")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	b := New()
 	tests := []struct {
 		name      string
 		fn        Function
@@ -31,15 +30,16 @@ func TestBuildReproducible(t *testing.T) {
 	}{
 		{"container", Function{Handler: "./functions/go/prime-numbers", Image: "x/p"}, "container", "", []byte("\x7fELF")},
 		{"wasm command", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "command"}}, "wasm", ShapeCommand, []byte("\x00asm")},
+		{"wasm snapshot", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "wasm", ShapeSnapshot, []byte("\x00asm")},
 		{"wasm reactor artifact", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor", FormAnnotation: "artifact"}}, "wasm", ShapeReactor, []byte("\x00asm")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a1, err := b.Build(ctx, repoRoot, "p", tt.fn)
+			a1, err := New().Build(ctx, repoRoot, "p", tt.fn)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a2, err := b.Build(ctx, repoRoot, "p", tt.fn)
+			a2, err := New().Build(ctx, repoRoot, "p", tt.fn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,74 +56,20 @@ func TestBuildReproducible(t *testing.T) {
 	}
 }
 
-func TestBuildWithWizer(t *testing.T) {
+// TestBuildWithoutSnapshots: WithoutSnapshots builds a Go Wasm entry of
+// the snapshot shape (the default) in the command shape, on purpose.
+func TestBuildWithoutSnapshots(t *testing.T) {
 	if testing.Short() {
-		t.Skip("compiles Go programs")
+		t.Skip("compiles a Go program")
 	}
-	var got []byte
-	wizer := func(_ context.Context, m []byte) ([]byte, error) { got = m; return append([]byte{}, m...), nil }
-	b := New(WithWizer(wizer))
-	a, err := b.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}})
+	fn := Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}
+	a, err := New(WithoutSnapshots()).Build(context.Background(), repoRoot, "p", fn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Shape != ShapeSnapshot || !bytes.Equal(got, a.Raw) {
-		t.Fatalf("shape %s; wizer saw %d bytes, artifact %d", a.Shape, len(got), len(a.Raw))
+	if a.Shape != ShapeCommand || !bytes.HasPrefix(a.Raw, []byte("\x00asm")) {
+		t.Fatalf("shape %s, magic %q", a.Shape, a.Raw[:4])
 	}
-	failing := New(WithWizer(func(context.Context, []byte) ([]byte, error) { return nil, errBoom }))
-	if _, err := failing.Build(context.Background(), repoRoot, "p", Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}); !errors.Is(err, errBoom) {
-		t.Fatalf("err = %v, want the Wizer's error", err)
-	}
-}
-
-var errBoom = errors.New("boom")
-
-// TestSnapshotNeedsWizer: a Go Wasm entry of the snapshot shape (the
-// default) is refused without a Wizer, or when the Wizer cannot be
-// installed, with an error naming the entry and how to get the Wizer; it is
-// built in the command shape only when asked to (WithoutSnapshots). The old
-// builder built the command shape with a warning.
-func TestSnapshotNeedsWizer(t *testing.T) {
-	fn := Function{Handler: "./functions/go/prime-numbers", Image: "x/p", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}
-	unavailable := func(context.Context, []byte) ([]byte, error) {
-		return nil, fmt.Errorf("wizen: %w: npm not found", snapshot.ErrWizerUnavailable)
-	}
-	tests := []struct {
-		name  string
-		opts  []Option
-		short bool // refused before compiling
-	}{
-		{"no Wizer configured", nil, true},
-		{"Wizer not installable", []Option{WithWizer(unavailable)}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if testing.Short() && !tt.short {
-				t.Skip("compiles a Go program")
-			}
-			a, err := New(tt.opts...).Build(context.Background(), repoRoot, "prime-numbers-wasm", fn)
-			if !errors.Is(err, ErrNoWizer) {
-				t.Fatalf("artifact %+v, err = %v, want ErrNoWizer", a, err)
-			}
-			for _, want := range []string{"prime-numbers-wasm", "npm", "make deps", "--no-snapshot", ShapeAnnotation + ": command"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not say %q", err, want)
-				}
-			}
-		})
-	}
-	t.Run("command on purpose", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("compiles a Go program")
-		}
-		a, err := New(WithoutSnapshots()).Build(context.Background(), repoRoot, "p", fn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Shape != ShapeCommand || !bytes.HasPrefix(a.Raw, []byte("\x00asm")) {
-			t.Fatalf("shape %s, magic %q", a.Shape, a.Raw[:4])
-		}
-	})
 }
 
 func TestBuildErrors(t *testing.T) {

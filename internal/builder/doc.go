@@ -10,10 +10,9 @@
 //     using the fn SDK. Natively CGO_ENABLED=0, -trimpath, -ldflags "-s -w
 //     -buildid="; for Wasm GOOS=wasip1 in the shape com.openfaas.wasm.shape
 //     names — "command", "reactor" (-buildmode=c-shared -tags faasreactor)
-//     or "snapshot" (the default: a reactor pre-initialised by the Wizer
-//     given with WithWizer, see Wizen and InstallWizer; without one the
-//     entry is refused with ErrNoWizer, and WithoutSnapshots builds the
-//     command shape instead, on purpose).
+//     or "snapshot" (the default: a reactor pre-initialised at build time
+//     by package snapshot; WithoutSnapshots builds the command shape
+//     instead, on purpose).
 //   - rust-faaswasm (LangRust): /usr/bin/cargo rustc --release of a Cargo
 //     package using the faas-wasm-fn crate, --target wasm32-wasi with
 //     panic=abort, +simd128, a vector interleave of 4 and a shadow stack of
@@ -33,11 +32,9 @@
 // the local packages at a fixed path, RustStageRoot, remapped to /src, with
 // one Cargo target directory outside the source tree, under the cache
 // directory (see WithCacheDir), per rustc version, target and RUSTFLAGS; C:
-// -ffile-prefix-map). Image layers carry fixed timestamps. Go snapshots are
-// the exception: the Wizer gives the Go runtime real random bytes and clock
-// readings while it initialises (its hash and rand seeds, its start time),
-// and they end up in the snapshot's memory, so two builds differ (the same
-// prime-numbers reactor wizened twice: 204,059 of ~6.2 MB bytes differ).
+// -ffile-prefix-map; Go snapshots: the pre-initialiser gives the guest
+// fixed clocks and a random stream seeded by the module, see package
+// snapshot). Image layers carry fixed timestamps.
 //
 // Builder.Build builds one entry, Builder.BuildStack a stack file's entries
 // (with optional push and OCI layout output). The package does not parse

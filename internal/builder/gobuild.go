@@ -23,26 +23,14 @@ const (
 	// ShapeReactor exports faas_handle and _initialize:
 	// go build -buildmode=c-shared -tags faasreactor.
 	ShapeReactor Shape = "reactor"
-	// ShapeSnapshot is a reactor pre-initialised by a Wizer (faas_handle
-	// only).
+	// ShapeSnapshot is a reactor pre-initialised at build time by package
+	// snapshot (faas_handle only).
 	ShapeSnapshot Shape = "snapshot"
 )
 
 // ErrBuild is wrapped by the errors of a failed compile (go build, cargo,
 // clang); the error text carries the tail of the compiler's output.
 var ErrBuild = errors.New("build failed")
-
-// ErrNoWizer is wrapped when a Go Wasm entry of the snapshot shape cannot be
-// pre-initialised because no Wizer is configured or the Wizer cannot be
-// installed or started. The builder never falls back to the command shape
-// on its own: that module would start the Go runtime on every call.
-var ErrNoWizer = errors.New("no Wizer for the snapshot shape")
-
-// noWizerHint says how to get the Wizer, or how to build the command shape
-// on purpose; every ErrNoWizer carries it.
-const noWizerHint = "the Wizer installs itself from npm on first use: install npm (make deps runs hack/install-deps.sh), " +
-	"or build the slower command shape on purpose with faas-wasm build --no-snapshot or the entry's annotation " +
-	ShapeAnnotation + ": command"
 
 // reproducible are the flags every build uses so that the output depends on
 // the source and the toolchain only.
@@ -64,13 +52,13 @@ func (b *Builder) Native(ctx context.Context, dir, pkg, goarch string) ([]byte, 
 }
 
 // Wasm builds the main package pkg as a GOOS=wasip1 module of the given
-// shape and returns the module and the shape it has: a snapshot needs a
-// Wizer (WithWizer); with WithoutSnapshots it is built in the command shape.
+// shape and returns the module and the shape it has: a snapshot is the
+// reactor pre-initialised by snapshot.Snapshot; with WithoutSnapshots it is
+// built in the command shape.
 //
 // # Errors
 //
-// ErrNoWizer (before compiling anything when no Wizer is configured),
-// an error wrapping ErrBuild, the Wizer's error, or an unknown shape.
+// An error wrapping ErrBuild, snapshot.Snapshot's, or an unknown shape.
 func (b *Builder) Wasm(ctx context.Context, dir, pkg string, shape Shape) ([]byte, Shape, error) {
 	env := []string{"CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm"}
 	reactor := []string{"-buildmode=c-shared", "-tags=faasreactor"}
@@ -87,17 +75,11 @@ func (b *Builder) Wasm(ctx context.Context, dir, pkg string, shape Shape) ([]byt
 			m, err := b.goBuild(ctx, dir, pkg, env, nil)
 			return m, ShapeCommand, err
 		}
-		if b.wizen == nil {
-			return nil, "", fmt.Errorf("snapshot %s: %w configured; %s", pkg, ErrNoWizer, noWizerHint)
-		}
 		m, err := b.goBuild(ctx, dir, pkg, env, reactor)
 		if err != nil {
 			return nil, "", err
 		}
-		snap, err := b.wizen(ctx, m)
-		if errors.Is(err, snapshot.ErrWizerUnavailable) {
-			return nil, "", fmt.Errorf("snapshot %s: %w: %w; %s", pkg, ErrNoWizer, err, noWizerHint)
-		}
+		snap, err := snapshot.Snapshot(ctx, m)
 		if err != nil {
 			return nil, "", fmt.Errorf("snapshot %s: %w", pkg, err)
 		}

@@ -16,7 +16,7 @@ import (
 
 // WithSignKey makes Build add a precompiled layer to every Wasm image whose
 // module has at least DefaultPrecompileMinBytes bytes (see
-// WithPrecompileMinBytes; oci.MediaTypePrecompiled): the module compiled by
+// WithPrecompileMinBytes; precompiled/layer.MediaType): the module compiled by
 // a runtime/wasm engine of this binary's configuration, bound to that
 // engine's fingerprint and to the module's digest, signed with key. A
 // provider of the same fingerprint that trusts the key's public half

@@ -35,16 +35,16 @@ func TestSignKeyAddsPrecompiledLayer(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := m.Layers[len(m.Layers)-1]
-		if last.MediaType != oci.MediaTypePrecompiled {
+		if last.MediaType != precompiled.LayerMediaType {
 			t.Fatalf("%v: last layer %q", form, last.MediaType)
 		}
-		if got := last.Annotations[oci.AnnotationPrecompiledEngine]; got != wasm.Fingerprint() {
+		if got := last.Annotations[precompiled.AnnotationEngine]; got != wasm.Fingerprint() {
 			t.Errorf("engine annotation %q, want %q", got, wasm.Fingerprint())
 		}
-		if got := last.Annotations[oci.AnnotationPrecompiledModule]; got != precompiled.Digest(tinyCommand) {
+		if got := last.Annotations[precompiled.AnnotationModule]; got != precompiled.Digest(tinyCommand) {
 			t.Errorf("module annotation %q", got)
 		}
-		if last.Annotations[oci.AnnotationPrecompiledSignature] == "" || last.Annotations[oci.AnnotationPrecompiledKey] != precompiled.KeyID(pub) {
+		if last.Annotations[precompiled.AnnotationSignature] == "" || last.Annotations[precompiled.AnnotationKey] != precompiled.KeyID(pub) {
 			t.Errorf("annotations %v", last.Annotations)
 		}
 	}
@@ -81,7 +81,7 @@ func TestPrecompileMinBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m.Layers[len(m.Layers)-1].MediaType == oci.MediaTypePrecompiled, a.Digest
+		return m.Layers[len(m.Layers)-1].MediaType == precompiled.LayerMediaType, a.Digest
 	}
 	if has, _ := hasLayer(b); has {
 		t.Error("a small C module got a precompiled layer by default")

@@ -13,7 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/faas-wasm/faas-wasm/internal/filelock"
 )
 
 // stageRust copies the local packages the Cargo package in dir builds from
@@ -76,7 +77,7 @@ func (b *Builder) stageRust(ctx context.Context, dir, stages string) (string, st
 		return "", "", nil, fmt.Errorf("stage %s: %w", dir, err)
 	}
 	stage := filepath.Join(stages, layout)
-	unlock, err := lockDir(stage)
+	unlock, err := lockDir(ctx, stage)
 	if err != nil {
 		return "", "", nil, fmt.Errorf("stage %s: %w", dir, err)
 	}
@@ -243,23 +244,12 @@ func commonDir(a, b string) string {
 	}
 }
 
-// lockDir takes an exclusive lock on dir+".lock" (waiting for it) and
-// returns its release: one build at a time uses a stage directory, also
-// across processes.
-func lockDir(dir string) (func(), error) {
+// lockDir takes the exclusive lock of dir+".lock" (waiting for it until ctx
+// ends) and returns its release: one build at a time uses a stage
+// directory, also across processes.
+func lockDir(ctx context.Context, dir string) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return filelock.Exclusive(ctx, dir+".lock")
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
-	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
 )
 
@@ -102,33 +101,6 @@ func (b *Builder) BuildStack(ctx context.Context, path string, o StackOptions) (
 		}
 	}
 	return results, nil
-}
-
-// InstallWizer installs the Wizer that pre-initialises Go reactor modules
-// into snapshots now (from npm, see the snapshot package) and returns
-// Wizen, the function to give WithWizer. Callers that must know up front
-// (test harnesses) use it; others give Wizen, which installs on first use.
-//
-// # Errors
-//
-// snapshot.Install's, wrapped with ErrNoWizer.
-func InstallWizer(ctx context.Context) (func(context.Context, []byte) ([]byte, error), error) {
-	if _, err := snapshot.Install(ctx); err != nil {
-		return nil, fmt.Errorf("install Wizer: %w: %w; %s", ErrNoWizer, err, noWizerHint)
-	}
-	return Wizen, nil
-}
-
-// Wizen pre-initialises a Go reactor module into a snapshot with the pinned
-// Wizer (snapshot.Wizen with its defaults), installing the Wizer from npm on
-// first use. Give it to WithWizer.
-//
-// # Errors
-//
-// snapshot.Wizen's (snapshot.ErrWizerUnavailable when the Wizer cannot be
-// installed, which Build turns into ErrNoWizer).
-func Wizen(ctx context.Context, reactor []byte) ([]byte, error) {
-	return snapshot.Wizen(ctx, reactor)
 }
 
 // rehome moves image reference ref to registry, keeping repository and tag

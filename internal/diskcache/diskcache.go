@@ -11,13 +11,16 @@
 // same lock file, so it never removes an entry between another process's
 // check and its open. A removed file that is still memory-mapped stays
 // readable by its mappers until they unmap it (its space is freed then).
-// Files whose names start with "." (temporary files) and files of other
-// names are neither counted nor removed.
+// Files whose names start with "." (temporary files, lock files) and files
+// of other names are neither counted nor removed. Processes about to create
+// the same entry take turns with LockEntry, whose lock file exists only
+// while it is held.
 //
 // The package does not create entries and does not know what they hold.
 package diskcache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,6 +31,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/faas-wasm/faas-wasm/internal/filelock"
 )
 
 // DefaultLimit is the bound of the node's and the provider's compiled-module
@@ -45,27 +50,33 @@ const lockName = ".diskcache.lock"
 // # Errors
 //
 // When the lock file cannot be opened or locked.
-func Shared(dir string) (release func(), err error) { return lock(dir, unix.LOCK_SH) }
+func Shared(dir string) (release func(), err error) { return lock(dir, filelock.Shared) }
 
-func lock(dir string, how int) (func(), error) {
+// lock takes the directory's lock (filelock.Shared or filelock.Exclusive).
+func lock(dir string, how func(context.Context, string) (func(), error)) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache lock: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
+	return how(context.Background(), filepath.Join(dir, lockName))
+}
+
+// LockEntry takes the exclusive lock of creating the entry named name in
+// dir (created if missing), waiting until no other process holds it or ctx
+// ends: processes that found the entry missing take turns, and each checks
+// for it again once it holds the lock, so only the first creates it. The
+// lock file, dir/.NAME.lock (not an entry), exists only while the lock is
+// held (filelock.Transient), so none is left behind, whether the entry was
+// created or not.
+//
+// # Errors
+//
+// When the lock file cannot be created or locked; ctx's error, naming the
+// lock file, when ctx ends first.
+func LockEntry(ctx context.Context, dir, name string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache lock: %w", err)
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cache lock %s: %w", f.Name(), err)
-	}
-	return func() { f.Close() }, nil
+	return filelock.Transient(ctx, filepath.Join(dir, "."+name+".lock"))
 }
 
 // Touch marks the entry at path as used now (its access time).
@@ -79,6 +90,23 @@ func Touch(path string) error {
 		return &fs.PathError{Op: "touch", Path: path, Err: err}
 	}
 	return nil
+}
+
+// Use marks the entry at path of dir as used now (Touch) holding Shared,
+// for a user whose check for the entry is this mark: a Trim running at the
+// same time has either removed the entry already (Use then fails) or sees
+// it as just used.
+//
+// # Errors
+//
+// Shared's; Touch's, e.g. fs.ErrNotExist when the entry is missing.
+func Use(dir, path string) error {
+	release, err := Shared(dir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return Touch(path)
 }
 
 // Result says what one Trim did.
@@ -104,7 +132,7 @@ func Trim(dir, ext string, limit int64, keep ...string) (Result, error) {
 	if limit <= 0 {
 		return Result{}, nil
 	}
-	unlock, err := lock(dir, unix.LOCK_EX)
+	unlock, err := lock(dir, filelock.Exclusive)
 	if err != nil {
 		return Result{}, err
 	}

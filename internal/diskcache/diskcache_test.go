@@ -2,13 +2,18 @@ package diskcache
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/filelock"
 )
 
 // put writes an entry of size bytes with a 10-byte companion and sets its
@@ -124,6 +129,63 @@ func TestTrimWaitsForShared(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Trim did not run after Shared was released")
+	}
+}
+
+// TestUse: Use marks an entry as used, waits while Trim holds the
+// directory, and fails for an entry Trim removed.
+func TestUse(t *testing.T) {
+	dir := t.TempDir()
+	a := put(t, dir, "a.cwasm", 100, time.Hour)
+	b := put(t, dir, "b.cwasm", 100, 2*time.Hour)
+	unlock, err := lock(dir, filelock.Exclusive) // as Trim holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Use(dir, b) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Use ran while Trim's lock was held: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// b, the older one, is now the most recently used: a goes.
+	if res, err := Trim(dir, ".cwasm", 110); err != nil || len(res.Removed) != 1 || res.Removed[0] != a {
+		t.Fatalf("Trim after Use(b): removed %v, %v; want a", res.Removed, err)
+	}
+	if err := Use(dir, a); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Use of a removed entry: %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestLockEntry: the lock of creating an entry is no entry, and leaves no
+// file behind.
+func TestLockEntry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	unlock, err := LockEntry(context.Background(), dir, "k.cwasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, dir, "k.cwasm", 100, 0)
+	if res, err := Trim(dir, ".cwasm", 1); err != nil || res.Bytes != 0 {
+		t.Fatalf("Trim: %+v, %v", res, err)
+	}
+	if !exists(filepath.Join(dir, ".k.cwasm.lock")) {
+		t.Error("Trim removed the entry's lock file while it was held")
+	}
+	unlock()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range des {
+		if de.Name() != lockName {
+			t.Errorf("%s left in the cache directory", de.Name())
+		}
 	}
 }
 

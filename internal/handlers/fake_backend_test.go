@@ -27,6 +27,9 @@ type fakeBackend struct {
 	scales     []uint64
 	lastLogReq provider.LogRequest
 	readyDelay time.Duration
+	// afterStatus, when set, runs after Function has read a status and
+	// before it returns it (without the lock): a change racing the reader.
+	afterStatus func()
 	// fail, when set, is returned by every method that can fail.
 	fail error
 }
@@ -115,7 +118,16 @@ func (f *fakeBackend) Delete(_ context.Context, name, ns string) error {
 
 func (f *fakeBackend) Function(_ context.Context, name, ns string) (provider.FunctionStatus, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	after := f.afterStatus
+	st, err := f.status(name, ns)
+	f.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return st, err
+}
+
+func (f *fakeBackend) status(name, ns string) (provider.FunctionStatus, error) {
 	if f.fail != nil {
 		return provider.FunctionStatus{}, f.fail
 	}
@@ -150,6 +162,18 @@ func (f *fakeBackend) Functions(_ context.Context, ns string) ([]provider.Functi
 }
 
 func (f *fakeBackend) Scale(_ context.Context, name, ns string, replicas uint64) error {
+	return f.scale(name, ns, func(*fakeFunction) (uint64, bool) { return replicas, true })
+}
+
+func (f *fakeBackend) WakeFromZero(_ context.Context, name, ns string) error {
+	return f.scale(name, ns, func(fn *fakeFunction) (uint64, bool) {
+		return provider.WakeReplicas(fn.status.Labels), fn.status.Replicas == 0
+	})
+}
+
+// scale records a scale of name.ns to the count want gives for it, unless
+// want reports false.
+func (f *fakeBackend) scale(name, ns string, want func(*fakeFunction) (uint64, bool)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -159,9 +183,11 @@ func (f *fakeBackend) Scale(_ context.Context, name, ns string, replicas uint64)
 	if !ok {
 		return fmt.Errorf("function %s: %w", name, provider.ErrNotFound)
 	}
-	f.scales = append(f.scales, replicas)
-	fn.status.Replicas, fn.status.AvailableReplicas = replicas, replicas
-	fn.readyAt = time.Now().Add(f.readyDelay)
+	if replicas, ok := want(fn); ok {
+		f.scales = append(f.scales, replicas)
+		fn.status.Replicas, fn.status.AvailableReplicas = replicas, replicas
+		fn.readyAt = time.Now().Add(f.readyDelay)
+	}
 	return nil
 }
 

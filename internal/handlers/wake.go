@@ -156,7 +156,9 @@ func (wk *waker) wake(ctx context.Context, name, ns string) error {
 }
 
 // request scales the function to its minimum (at least 1) when no replica
-// is requested.
+// is requested. The status read only saves the write when replicas are
+// requested; the backend's WakeFromZero decides, so a scale that lands
+// between the read and the write is kept.
 func (wk *waker) request(ctx context.Context, name, ns string) error {
 	st, err := wk.b.Function(ctx, name, ns)
 	if err != nil {
@@ -165,10 +167,9 @@ func (wk *waker) request(ctx context.Context, name, ns string) error {
 	if st.Replicas > 0 {
 		return nil
 	}
-	want := provider.WakeReplicas(st.Labels)
-	wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", want)
-	if err := wk.b.Scale(ctx, name, ns, want); err != nil {
-		return fmt.Errorf("scale %s.%s from zero to %d: %w", name, ns, want, err)
+	wk.log.InfoContext(ctx, "scaling from zero", "function", name, "namespace", ns, "replicas", provider.WakeReplicas(st.Labels))
+	if err := wk.b.WakeFromZero(ctx, name, ns); err != nil {
+		return fmt.Errorf("scale %s.%s from zero: %w", name, ns, err)
 	}
 	return nil
 }

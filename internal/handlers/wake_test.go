@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,37 @@ func TestWakeRescalesAfterRace(t *testing.T) {
 	}
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Fatalf("second call waited %s: the wake-up did not scale up again", waited)
+	}
+}
+
+// TestWakeKeepsNewerScale: a client's scale to 2 lands after the wake-up
+// read the function at zero and before it scaled; the wake-up must not
+// overwrite it with the function's minimum. Regression: it scaled to 1.
+func TestWakeKeepsNewerScale(t *testing.T) {
+	e := newEnv(t, Config{ScaleFromZeroTimeout: 5 * time.Second})
+	e.deploy("echo", "", map[string]string{provider.LabelScaleMin: "0"})
+	if err := e.fb.Scale(context.Background(), "echo", provider.DefaultNamespace, 0); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	e.fb.mu.Lock()
+	e.fb.afterStatus = func() {
+		once.Do(func() {
+			if err := e.fb.Scale(context.Background(), "echo", provider.DefaultNamespace, 2); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	e.fb.mu.Unlock()
+	if resp, body := e.do("POST", "/function/echo", "x"); resp.StatusCode != 200 {
+		t.Fatalf("call %d %q", resp.StatusCode, body)
+	}
+	st, err := e.fb.Function(context.Background(), "echo", provider.DefaultNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Replicas != 2 {
+		t.Fatalf("replicas = %d after the wake-up, want the client's 2 (scales: %v)", st.Replicas, e.fb.scaleCalls())
 	}
 }
 

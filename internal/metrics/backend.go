@@ -92,6 +92,24 @@ func (b *Instrumented) Scale(ctx context.Context, name, namespace string, replic
 	return nil
 }
 
+// WakeFromZero wakes through the wrapped backend and records, when the
+// function was at zero, how long the scale up took in faaswasm_scale_seconds.
+//
+// # Errors
+// As the wrapped backend: provider.ErrNotFound if the function does not exist.
+func (b *Instrumented) WakeFromZero(ctx context.Context, name, namespace string) error {
+	st, err := b.Backend.Function(ctx, name, namespace)
+	if err != nil || st.Replicas > 0 {
+		return b.Backend.WakeFromZero(ctx, name, namespace)
+	}
+	start := b.m.now()
+	if err := b.Backend.WakeFromZero(ctx, name, namespace); err != nil {
+		return err
+	}
+	b.m.observeScale(name, cmp.Or(st.Namespace, namespace), "up", b.m.now().Sub(start))
+	return nil
+}
+
 // Delete deletes through the wrapped backend, then forgets the function's metrics.
 //
 // # Errors

@@ -192,6 +192,19 @@ func (f *fakeBackend) Scale(_ context.Context, name, _ string, n uint64) error {
 	return nil
 }
 
+func (f *fakeBackend) WakeFromZero(_ context.Context, name, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.fns[name]
+	if !ok {
+		return fmt.Errorf("scale %s from zero: %w", name, provider.ErrNotFound)
+	}
+	if st.Replicas == 0 {
+		st.Replicas, st.AvailableReplicas = 1, 1
+	}
+	return nil
+}
+
 func (f *fakeBackend) Delete(_ context.Context, name, _ string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -224,8 +237,15 @@ func TestBackendWrapper(t *testing.T) {
 	if _, err := b.Function(ctx, "nope", ns); !errors.Is(err, provider.ErrNotFound) {
 		t.Fatalf("unknown function: %v", err)
 	}
-	if err := b.Scale(ctx, "echo", ns, 5); err != nil {
-		t.Fatal(err)
+	for _, scale := range []func() error{
+		func() error { return b.Scale(ctx, "echo", ns, 0) },
+		func() error { return b.WakeFromZero(ctx, "echo", ns) }, // up, from zero
+		func() error { return b.WakeFromZero(ctx, "echo", ns) }, // not at zero: no scale
+		func() error { return b.Scale(ctx, "echo", ns, 5) },     // up
+	} {
+		if err := scale(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m.WokeFromZero("echo", ns, 30*time.Millisecond, nil)
 
@@ -238,7 +258,7 @@ func TestBackendWrapper(t *testing.T) {
 		t.Fatalf("available replicas = %v", s)
 	}
 	up := map[string]string{"function_name": "echo." + ns, "direction": "up"}
-	if s, ok := sample(fams, "faaswasm_scale_seconds", up); !ok || s.GetHistogram().GetSampleCount() != 1 {
+	if s, ok := sample(fams, "faaswasm_scale_seconds", up); !ok || s.GetHistogram().GetSampleCount() != 2 {
 		t.Fatalf("scale histogram = %v", s)
 	}
 	ready := map[string]string{"function_name": "echo." + ns, "outcome": "ready"}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	prelayer "github.com/faas-wasm/faas-wasm/internal/precompiled/layer"
 	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -104,7 +105,7 @@ func WithMaxModuleSize(n int64) Option {
 
 // WithPrecompiled makes PullWasm also read the image's precompiled layer,
 // when it has one (default off: the layer is not downloaded). Its size is
-// limited to DefaultMaxPrecompiledSize.
+// limited to the precompiled/layer package's MaxSize.
 func WithPrecompiled(on bool) Option {
 	return func(o *options) { o.precompiled = on }
 }
@@ -137,7 +138,7 @@ func newOptions(opts []Option) *options {
 		o.maxModuleSize = DefaultMaxModuleSize
 	}
 	if o.maxPrecompiledSize <= 0 {
-		o.maxPrecompiledSize = DefaultMaxPrecompiledSize
+		o.maxPrecompiledSize = prelayer.MaxSize
 	}
 	return o
 }

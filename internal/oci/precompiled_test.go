@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci/ocitest"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	prelayer "github.com/faas-wasm/faas-wasm/internal/precompiled/layer"
 	"github.com/faas-wasm/faas-wasm/provider"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -53,7 +55,7 @@ func TestPrecompiledRoundTrip(t *testing.T) {
 			if m.Config.Digest != bm.Config.Digest || len(m.Layers) != len(bm.Layers)+1 || m.Layers[0].Digest != bm.Layers[0].Digest {
 				t.Fatalf("manifest %+v does not extend %+v", m, bm)
 			}
-			if last := m.Layers[len(m.Layers)-1]; last.MediaType != MediaTypePrecompiled || last.MediaType.IsLayer() {
+			if last := m.Layers[len(m.Layers)-1]; last.MediaType != precompiled.LayerMediaType || last.MediaType.IsLayer() {
 				t.Errorf("precompiled layer media type %q", last.MediaType)
 			}
 			ref := host + "/fn/pre-" + form.String() + ":v1"
@@ -91,7 +93,7 @@ func TestPrecompiledRoundTrip(t *testing.T) {
 			for _, limit := range []int64{100, 1000} {
 				small := func(o *options) { o.maxPrecompiledSize = limit }
 				got, err = PullWasm(testCtx(t), ref, WithPrecompiled(true), small)
-				if err != nil || got.Precompiled != nil || !errors.Is(got.PrecompiledErr, errPrecompiledTooBig) {
+				if err != nil || got.Precompiled != nil || !errors.Is(got.PrecompiledErr, prelayer.ErrTooBig) {
 					t.Fatalf("precompiled layer over a %d-byte limit: %v, %v %v", limit, err, got.Precompiled, got.PrecompiledErr)
 				}
 			}
@@ -155,7 +157,7 @@ func oldReader(t *testing.T, ref string, form WasmForm) []byte {
 // same digest.
 func TestPrecompiledLargeRoundTrip(t *testing.T) {
 	host := ocitest.NewRegistry(t)
-	data := make([]byte, 2*zstdWindow+12345)
+	data := make([]byte, 2*prelayer.ZstdWindow+12345)
 	r := rand.New(rand.NewChaCha8([32]byte{1}))
 	for i := range data {
 		// Half random, half runs: compressible, as native code is.
@@ -197,11 +199,11 @@ func TestPrecompiledLargeRoundTrip(t *testing.T) {
 func FuzzReadPrecompiledTar(f *testing.F) {
 	const limit = 1 << 16
 	layer := func(data []byte) []byte {
-		tb, err := buildTar([]tarEntry{{name: PrecompiledPath, mode: 0o444, data: data}})
+		tb, err := buildTar([]tarEntry{{name: prelayer.File, mode: 0o444, data: data}})
 		if err != nil {
 			f.Fatal(err)
 		}
-		z, err := compressZstd(tb)
+		z, err := prelayer.Compress(tb)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -212,13 +214,13 @@ func FuzzReadPrecompiledTar(f *testing.F) {
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
 	f.Add([]byte("not zstd"))
 	f.Fuzz(func(t *testing.T, blob []byte) {
-		if data, err := readPrecompiledTar(bytes.NewReader(blob), limit); err == nil && len(data) > limit {
+		if data, err := prelayer.Read(bytes.NewReader(blob), limit); err == nil && len(data) > limit {
 			t.Fatalf("read %d bytes over the %d limit", len(data), limit)
 		}
 		if len(blob) > limit {
 			return
 		}
-		got, err := readPrecompiledTar(bytes.NewReader(layer(blob)), limit)
+		got, err := prelayer.Read(bytes.NewReader(layer(blob)), limit)
 		if err != nil || !bytes.Equal(got, blob) {
 			t.Fatalf("round trip of %d bytes: %v, %d bytes back", len(blob), err, len(got))
 		}

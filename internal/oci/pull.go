@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/provider"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -28,7 +29,7 @@ type WasmModule struct {
 	// Form is how the image held the module.
 	Form WasmForm
 	// Precompiled is the image's precompiled layer (see
-	// MediaTypePrecompiled), read only with WithPrecompiled: nil when the
+	// precompiled.LayerMediaType), read only with WithPrecompiled: nil when the
 	// image has none or it could not be read, PrecompiledErr then saying
 	// why. It is untrusted: check its signature before loading it.
 	Precompiled    *Precompiled
@@ -138,7 +139,7 @@ func (res *resolved) layerModule(limit int64) ([]byte, error) {
 	want = strings.TrimPrefix(path.Clean("/"+want), "/")
 	for i := len(res.manifest.Layers) - 1; i >= 0; i-- {
 		d := res.manifest.Layers[i]
-		if d.MediaType == MediaTypePrecompiled {
+		if d.MediaType == precompiled.LayerMediaType {
 			continue
 		}
 		layer, err := res.img.LayerByDigest(d.Digest)

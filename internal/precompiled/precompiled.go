@@ -1,7 +1,7 @@
 // Package precompiled signs and checks precompiled Wasm modules: native code
 // a builder compiled from a module for one engine fingerprint (see
 // runtime/wasm's Precompile) and ships beside the module in its image (see
-// oci's MediaTypePrecompiled). A provider loads such code instead of
+// package precompiled/layer). A provider loads such code instead of
 // compiling only when a key it trusts signed it for exactly that module and
 // that engine: native code skips Wasm validation, so loading untrusted bytes
 // would break the sandbox.

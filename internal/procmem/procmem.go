@@ -38,6 +38,13 @@ func (u Use) Add(o Use) Use {
 	return Use{u.RSS + o.RSS, u.PSS + o.PSS, u.PrivateClean + o.PrivateClean, u.PrivateDirty + o.PrivateDirty, u.Anonymous + o.Anonymous}
 }
 
+// Share returns u split evenly among n holders (n ≥ 1): what each of n
+// pods served by one shared process counts of it.
+func (u Use) Share(n int64) Use {
+	n = max(n, 1)
+	return Use{u.RSS / n, u.PSS / n, u.PrivateClean / n, u.PrivateDirty / n, u.Anonymous / n}
+}
+
 // Rollup reads /proc/PID/smaps_rollup: the process's whole memory.
 func Rollup(pid int) (Use, error) {
 	maps, err := parseSmaps(fmt.Sprintf("/proc/%d/smaps_rollup", pid))

@@ -50,6 +50,18 @@ func TestSelf(t *testing.T) {
 	}
 }
 
+// TestShare: a shared process's memory splits evenly, and a count below
+// one is taken as one.
+func TestShare(t *testing.T) {
+	u := Use{RSS: 400, PSS: 200, PrivateClean: 40, PrivateDirty: 80, Anonymous: 100}
+	if got, want := u.Share(4), (Use{100, 50, 10, 20, 25}); got != want {
+		t.Errorf("Share(4) = %+v, want %+v", got, want)
+	}
+	if got := u.Share(0); got != u {
+		t.Errorf("Share(0) = %+v, want %+v", got, u)
+	}
+}
+
 // TestGone: a process that does not exist has an error, no name, no parent.
 func TestGone(t *testing.T) {
 	const pid = 1 << 30 // above pid_max

@@ -11,9 +11,13 @@
 //
 // One shim daemon serves a pod: containers with the same
 // io.kubernetes.cri.sandbox-id share it (a container without that
-// annotation gets its own). The daemon serves the task API over ttrpc and
-// does not link wasmtime. For a Wasm container, Create mounts the root
-// filesystem, finds the module, writes a runspec.Config into the bundle,
+// annotation gets its own). With "node" in runspec.DefaultShimGroup (the
+// node installer's -shim-group) or $FAASWASM_SHIM_GROUP=node one daemon
+// serves every container of the node's containerd namespace instead, so
+// its memory counts once per node, not once per pod; a crash of that
+// daemon then stops every Wasm pod of the node (see GroupNode). The daemon
+// serves the task API over ttrpc and does not link wasmtime. For a Wasm
+// container, Create mounts the root filesystem, finds the module, writes a runspec.Config into the bundle,
 // compiles the module into the node cache if it is not there (outside the
 // container's cgroup) and starts cmd/faaswasm-runner held at a gate: forked
 // from a locked OS thread that joined the namespaces the spec names by path
@@ -56,14 +60,31 @@
 // # Finding the module
 //
 // First args[0] of the spec's process inside the root filesystem (the OCI
-// image form, /function.wasm), checked for the Wasm magic; else, like
-// runwasi, the Wasm layer (application/wasm and its older media types) of
-// the container's image in containerd's content store (the CNCF Wasm
-// artifact form, which containerd cannot unpack), stored once per node under
-// the cache directory by digest. Compiled modules are cached per node by
+// image form, /function.wasm), checked for a core module's header
+// (wasmbin.HasHeader); else, like runwasi, the Wasm layer
+// (application/wasm and its older media types) of the container's image in
+// containerd's content store (the CNCF Wasm artifact form, which containerd
+// cannot unpack), stored once per node under the cache directory by digest. Compiled modules are cached per node by
 // SHA-256 ($FAASWASM_CACHE_DIR, default /var/lib/faas-wasm/cache), so the
 // second container of an image never compiles; $FAASWASM_CACHE_LIMIT bounds
 // it (see CacheLimit).
+//
+// # Signed precompiled layers
+//
+// When the node trusts build keys (see TrustedBuildKeys), the module's first
+// container copies a precompiled layer of its module (media type
+// precompiled.LayerMediaType, which containerd fetched with the image but
+// does not unpack; its annotations name the module's digest) from the
+// content store into the cache directory — its image's, else another
+// image's of the node: the CRI plugin names a container's image by the
+// first reference sharing its config digest, which can be an unsigned
+// earlier build of the same function — and the runner's -precompile
+// installs it instead of compiling when a trusted key signed it for this
+// module and this engine — the provider's check, precompiled's
+// KeyRing.Check, on the layer read by package precompiled/layer. Anything
+// else (no key, no layer, another key, engine or module, tampered bytes, a
+// layer wasmtime rejects) compiles as without keys, and the runner says why
+// in the container log.
 //
 // # Pod sandboxes
 //

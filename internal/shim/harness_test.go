@@ -20,11 +20,14 @@ import (
 	coci "github.com/containerd/containerd/oci"
 	dockerremote "github.com/containerd/containerd/remotes/docker"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/faas-wasm/faas-wasm/internal/containerdtest"
 	"github.com/faas-wasm/faas-wasm/internal/leaktest"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
 // harness is a private containerd (containerdtest) whose PATH holds
@@ -37,6 +40,7 @@ type harness struct {
 	client   *containerd.Client
 	registry *httptest.Server
 	images   map[string]containerd.Image
+	keyDir   string // the node's trusted build key ($FAASWASM_TRUSTED_BUILD_KEYS) and its private half
 }
 
 // testNS is the containerd namespace of this run (also the parent of its
@@ -47,8 +51,13 @@ var testNS = fmt.Sprintf("fwshimtest-%d", os.Getpid())
 var shared = containerdtest.NewShared(startHarness, (*harness).stop)
 
 // TestMain stops the harness after all tests ran, then checks that no
-// goroutine the tests started still runs (internal/leaktest).
+// goroutine the tests started still runs (internal/leaktest). Started with
+// $FAASWASM_TEST_FAKE_DAEMON set, the test binary is TestStartDaemonOutlivesStart's
+// stand-in for the shim daemon instead.
 func TestMain(m *testing.M) {
+	if os.Getenv(envFakeDaemon) != "" {
+		fakeDaemon()
+	}
 	leaktest.Main(m, shared.Close)
 }
 
@@ -84,12 +93,22 @@ func testCacheDir() string {
 // its PATH and the registry, and pulls the test images; on failure it stops
 // what it started.
 func startHarness() (*harness, error) {
-	d, err := containerdtest.New("fwshim", containerdtest.WithRequired("containerd-shim-runc-v2", "ip"),
-		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir(), EnvIdleRelease+"=1s"))
+	keyDir, err := os.MkdirTemp("", "fwshim-keys-")
 	if err != nil {
 		return nil, err
 	}
-	h := &harness{Daemon: d, images: map[string]containerd.Image{}}
+	if err := precompiled.WriteKeyPair(filepath.Join(keyDir, "build.key"), filepath.Join(keyDir, "build.pub")); err != nil {
+		os.RemoveAll(keyDir)
+		return nil, err
+	}
+	d, err := containerdtest.New("fwshim", containerdtest.WithRequired("containerd-shim-runc-v2", "ip"),
+		containerdtest.WithEnv(EnvCacheDir+"="+testCacheDir(), EnvIdleRelease+"=1s", EnvShimGroup+"="+GroupPod,
+			EnvTrustedBuildKeys+"="+filepath.Join(keyDir, "build.pub")))
+	if err != nil {
+		os.RemoveAll(keyDir)
+		return nil, err
+	}
+	h := &harness{Daemon: d, images: map[string]containerd.Image{}, keyDir: keyDir}
 	fail := func(err error) (*harness, error) {
 		h.stop()
 		return nil, err
@@ -132,42 +151,110 @@ func (h *harness) pushImages() error {
 	}
 	host := strings.TrimPrefix(h.registry.URL, "http://")
 	ctx := namespaces.WithNamespace(context.Background(), testNS)
-	resolver := dockerremote.NewResolver(dockerremote.ResolverOptions{
-		Hosts: dockerremote.ConfigureDefaultRegistries(dockerremote.WithPlainHTTP(func(string) (bool, error) { return true, nil })),
-	})
 	// guest-unique differs from guest by a custom section naming this run,
 	// so its compiled form is never in the (persistent) test cache.
 	unique := withCustomSection(read("guest.wasm"), "faas-wasm-test-run", fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()))
-	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "guest-unique": unique, "prime-wasm": read("prime.wasm"), "trap": trap, "prime-native": read("prime"), "pause": read("pause")} {
+	// guest-signed, unique too, carries its signed precompiled layer.
+	signed := withCustomSection(read("guest.wasm"), "faas-wasm-test-signed", fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()))
+	// guest-twin and guest-twin-signed hold one more unique module, the
+	// second with its signed precompiled layer: twins of one config digest,
+	// as two builds of the same function are.
+	twin := withCustomSection(read("guest.wasm"), "faas-wasm-test-twin", fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()))
+	// trap-unique compiles fast and no image has its precompiled layer.
+	trapUnique := withCustomSection(trap, "faas-wasm-test-run", fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()))
+	for name, module := range map[string][]byte{"guest": read("guest.wasm"), "guest-unique": unique, "guest-signed": signed,
+		"guest-twin": twin, "guest-twin-signed": twin, "prime-wasm": read("prime.wasm"), "trap": trap, "trap-unique": trapUnique,
+		"prime-native": read("prime"), "pause": read("pause")} {
 		built, err := buildImage(name, module)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", name, err)
 		}
-		ref := host + "/" + name + ":1"
-		if _, err := oci.Push(ctx, built, ref); err != nil {
+		if strings.HasSuffix(name, "-signed") {
+			if built, err = h.addSignedLayer(built, module); err != nil {
+				return fmt.Errorf("image %s: %w", name, err)
+			}
+		}
+		if _, err := oci.Push(ctx, built, host+"/"+name+":1"); err != nil {
 			return fmt.Errorf("push %s: %w", name, err)
 		}
-		pulled, err := h.client.Pull(ctx, ref, containerd.WithResolver(resolver), containerd.WithPullUnpack)
-		if err != nil {
-			return fmt.Errorf("pull %s: %w", name, err)
+		if err := h.pull(name, true); err != nil {
+			return err
 		}
-		h.images[name] = pulled
 	}
 	// The CNCF Wasm artifact has no layer containerd can unpack: fetch only.
 	art, err := oci.WasmImage(read("guest.wasm"), oci.FormArtifact)
 	if err != nil {
 		return err
 	}
-	ref := host + "/guest-artifact:1"
-	if _, err := oci.Push(ctx, art, ref); err != nil {
+	if _, err := oci.Push(ctx, art, host+"/guest-artifact:1"); err != nil {
 		return fmt.Errorf("push artifact: %w", err)
 	}
-	pulled, err := h.client.Pull(ctx, ref, containerd.WithResolver(resolver))
-	if err != nil {
-		return fmt.Errorf("pull artifact: %w", err)
+	return h.pull("guest-artifact", false)
+}
+
+// pull pulls image name (pushed to the harness's registry) into h's
+// containerd, unpacked or only fetched, as h.images[name].
+func (h *harness) pull(name string, unpack bool) error {
+	ctx := namespaces.WithNamespace(context.Background(), testNS)
+	resolver := dockerremote.NewResolver(dockerremote.ResolverOptions{
+		Hosts: dockerremote.ConfigureDefaultRegistries(dockerremote.WithPlainHTTP(func(string) (bool, error) { return true, nil })),
+	})
+	opts := []containerd.RemoteOpt{containerd.WithResolver(resolver)}
+	if unpack {
+		opts = append(opts, containerd.WithPullUnpack)
 	}
-	h.images["guest-artifact"] = pulled
+	pulled, err := h.client.Pull(ctx, strings.TrimPrefix(h.registry.URL, "http://")+"/"+name+":1", opts...)
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", name, err)
+	}
+	h.images[name] = pulled
 	return nil
+}
+
+// sibling starts a second private containerd like the harness's, with env
+// added to its environment, whose PATH holds the same shim and runner
+// binaries, and pulls the images named from the harness's registry into
+// it. It is stopped at t's cleanup.
+func (h *harness) sibling(t *testing.T, env []string, images ...string) *harness {
+	t.Helper()
+	d := containerdtest.Run(t, "fwnode", containerdtest.WithEnv(append([]string{EnvCacheDir + "=" + testCacheDir(), EnvIdleRelease + "=1s", EnvShimGroup + "=" + GroupPod}, env...)...))
+	for _, bin := range []string{"containerd-shim-faaswasm-v1", RunnerBinary} {
+		if err := os.Link(filepath.Join(h.BinDir(), bin), filepath.Join(d.BinDir(), bin)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &harness{Daemon: d, registry: h.registry, images: map[string]containerd.Image{}}
+	var err error
+	if s.client, err = d.Client(containerd.WithDefaultNamespace(testNS)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.client.Close() })
+	for _, name := range images {
+		if err := s.pull(name, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// addSignedLayer adds module's precompiled layer to img, signed with the
+// harness's trusted build key, as faas-wasm build --sign-key does.
+func (h *harness) addSignedLayer(img v1.Image, module []byte) (v1.Image, error) {
+	key, err := precompiled.LoadPrivateKey(filepath.Join(h.keyDir, "build.key"))
+	if err != nil {
+		return nil, err
+	}
+	eng, err := wasm.NewEngine(h.Dir(), wasm.WithPooling(false))
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	native, err := eng.Precompile(module)
+	if err != nil {
+		return nil, err
+	}
+	c := precompiled.Sign(key, precompiled.Digest(module), eng.Fingerprint(), native)
+	return oci.AddPrecompiled(img, oci.Precompiled{Data: native, Engine: c.Engine, Module: c.Module, KeyID: c.KeyID, Signature: c.Signature})
 }
 
 // logTail returns the end of containerd's log (which holds the shims' logs).
@@ -201,6 +288,7 @@ func (h *harness) stop() {
 		h.registry.Close()
 	}
 	h.Close()
+	os.RemoveAll(h.keyDir)
 }
 
 // newContainer creates a container of image with runtime rt in the network

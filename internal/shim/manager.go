@@ -2,20 +2,26 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/containerd/pkg/shutdown"
 	"github.com/containerd/containerd/plugin"
 	shimlib "github.com/containerd/containerd/runtime/v2/shim"
 	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/faas-wasm/faas-wasm/internal/diskcache"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // RuntimeType is the containerd runtime type served by this shim.
@@ -27,15 +33,25 @@ const (
 	EnvRunner = "FAASWASM_RUNNER"
 	// EnvCacheDir overrides the node's compiled-module cache directory.
 	EnvCacheDir = "FAASWASM_CACHE_DIR"
-	// EnvCacheLimit overrides the bound, in bytes, of the node cache's
-	// compiled modules, and separately of its module files (default
-	// diskcache.DefaultLimit; 0: no bound).
+	// EnvCacheLimit overrides the bound of the node cache's compiled
+	// modules, and separately of its module files: a quantity of bytes as
+	// the provider's --cache-limit takes ("1Gi", "512Mi", or a plain byte
+	// count; default diskcache.DefaultLimit; 0: no bound).
 	EnvCacheLimit = "FAASWASM_CACHE_LIMIT"
 	// EnvIdleRelease overrides how long a Wasm function goes without
 	// calls before its runner gives back the memory it keeps for the next
 	// call (a Go duration; "0" or negative: never; default
 	// runspec.DefaultIdleRelease).
 	EnvIdleRelease = "FAASWASM_IDLE_RELEASE"
+	// EnvTrustedBuildKeys overrides the files of PEM ed25519 public keys
+	// (comma-separated; the format of the provider's --trusted-build-key)
+	// whose signed precompiled layers are installed instead of compiling
+	// (default runspec.DefaultTrustedBuildKeys when that file exists).
+	EnvTrustedBuildKeys = "FAASWASM_TRUSTED_BUILD_KEYS"
+	// EnvShimGroup sets which containers share a shim daemon: GroupPod
+	// (default) or GroupNode; it overrides runspec.DefaultShimGroup (see
+	// ShimGroup).
+	EnvShimGroup = "FAASWASM_SHIM_GROUP"
 
 	// DefaultCacheDir is the node's compiled-module cache, shared by every
 	// Wasm container of the node.
@@ -75,18 +91,20 @@ func CacheDir() string {
 	return DefaultCacheDir
 }
 
-// CacheLimit returns $FAASWASM_CACHE_LIMIT (bytes) or diskcache.DefaultLimit.
+// CacheLimit returns $FAASWASM_CACHE_LIMIT in bytes (read by
+// provider.ParseBytes, like the provider's --cache-limit) or
+// diskcache.DefaultLimit.
 //
 // # Errors
-// When the variable is set to something else than a byte count ≥ 0.
+// When the variable is set to something else than a quantity of bytes ≥ 0.
 func CacheLimit() (int64, error) {
 	v := os.Getenv(EnvCacheLimit)
 	if v == "" {
 		return diskcache.DefaultLimit, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s=%q: not a byte count (0 for no bound)", EnvCacheLimit, v)
+	n, err := provider.ParseBytes(EnvCacheLimit, v)
+	if err != nil {
+		return 0, fmt.Errorf("%w (0 for no bound)", err)
 	}
 	return n, nil
 }
@@ -111,6 +129,89 @@ func IdleRelease() (time.Duration, error) {
 	return d, nil
 }
 
+// TrustedBuildKeys returns the files of the node's trusted build keys:
+// $FAASWASM_TRUSTED_BUILD_KEYS (comma-separated), else
+// runspec.DefaultTrustedBuildKeys when it exists, else none.
+//
+// # Errors
+// When a file named cannot be read or holds no ed25519 public key
+// (precompiled.ErrKey).
+func TrustedBuildKeys() ([]string, error) {
+	var files []string
+	if v := os.Getenv(EnvTrustedBuildKeys); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				files = append(files, f)
+			}
+		}
+	} else if _, err := os.Stat(runspec.DefaultTrustedBuildKeys); err == nil {
+		files = []string{runspec.DefaultTrustedBuildKeys}
+	}
+	if _, err := precompiled.LoadKeyRing(files...); err != nil {
+		return nil, fmt.Errorf("trusted build keys (%s): %w", EnvTrustedBuildKeys, err)
+	}
+	return files, nil
+}
+
+// Values of $FAASWASM_SHIM_GROUP.
+const (
+	// GroupPod gives each CRI pod (its sandbox and its Wasm containers)
+	// its own shim daemon: a daemon's crash or stall touches one pod.
+	GroupPod = "pod"
+	// GroupNode gives all containers of a containerd namespace on the node
+	// one shim daemon, so its memory counts once per node instead of once
+	// per pod (4.4 MiB of anonymous memory per Wasm pod, see
+	// TestIdlePodMemory). The price: a crash of that daemon (a panic, an
+	// OOM kill) stops every Wasm pod of the node at once, and a container
+	// created while the daemon shuts down after the node's last container
+	// was deleted fails its create (the kubelet retries it).
+	GroupNode = "node"
+)
+
+// shimGroupFile is runspec.DefaultShimGroup (a variable for tests).
+var shimGroupFile = runspec.DefaultShimGroup
+
+// ShimGroup returns $FAASWASM_SHIM_GROUP, else the content of
+// runspec.DefaultShimGroup (which the node installer writes), else
+// GroupPod.
+//
+// # Errors
+// When the one set says something else than GroupPod or GroupNode, or the
+// file cannot be read.
+func ShimGroup() (string, error) {
+	v, from := os.Getenv(EnvShimGroup), EnvShimGroup
+	if v == "" {
+		b, err := os.ReadFile(shimGroupFile)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return GroupPod, nil
+		case err != nil:
+			return "", fmt.Errorf("shim group: %w", err)
+		}
+		v, from = strings.TrimSpace(string(b)), shimGroupFile
+	}
+	if v != GroupPod && v != GroupNode {
+		return "", fmt.Errorf("shim group %q (%s): want %q or %q", v, from, GroupPod, GroupNode)
+	}
+	return v, nil
+}
+
+// daemonGroup names the shim daemon container id joins: with GroupNode the
+// node's, else its CRI pod's (io.kubernetes.cri.sandbox-id), else its own.
+func daemonGroup(id string, spec *specs.Spec) (string, error) {
+	mode, err := ShimGroup()
+	if err != nil {
+		return "", err
+	}
+	if mode == GroupNode {
+		return GroupNode, nil
+	}
+	if sb := spec.Annotations[AnnotationSandboxID]; sb != "" {
+		return sb, nil
+	}
+	return id, nil
+}
+
 // Manager implements the shim binary's start and delete actions
 // (runtime/v2/shim.Manager).
 type Manager struct{}
@@ -123,12 +224,15 @@ func (Manager) Name() string { return RuntimeType }
 
 // Start runs in the bundle directory. Containers of one CRI pod (same
 // io.kubernetes.cri.sandbox-id) share one shim daemon, on a socket derived
-// from this runtime's name and the sandbox id; a container without that
-// annotation gets its own. The first call starts the daemon, later ones
-// return its address.
+// from this runtime's name, the containerd namespace and the sandbox id; a
+// container without that annotation gets its own. With
+// $FAASWASM_SHIM_GROUP=node (or runspec.DefaultShimGroup saying node) all
+// containers of the namespace share one (see GroupNode). The first call starts the daemon, later ones return its
+// address.
 //
 // # Errors
-// Errors reading the bundle's spec or starting the daemon.
+// Errors reading the bundle's spec, a bad $FAASWASM_SHIM_GROUP or errors
+// starting the daemon.
 func (m Manager) Start(ctx context.Context, id string, opts shimlib.StartOpts) (string, error) {
 	bundle, err := os.Getwd()
 	if err != nil {
@@ -138,9 +242,9 @@ func (m Manager) Start(ctx context.Context, id string, opts shimlib.StartOpts) (
 	if err != nil {
 		return "", fmt.Errorf("start %s: %w", id, err)
 	}
-	group := id
-	if sb := spec.Annotations[AnnotationSandboxID]; sb != "" {
-		group = sb
+	group, err := daemonGroup(id, spec)
+	if err != nil {
+		return "", fmt.Errorf("start %s: %w", id, err)
 	}
 	return startDaemon(ctx, id, group, bundle, opts)
 }
@@ -150,7 +254,10 @@ func startDaemon(ctx context.Context, id, group, bundle string, opts shimlib.Sta
 	if err != nil {
 		return "", fmt.Errorf("start %s: %w", id, err)
 	}
-	cmd, err := shimlib.Command(ctx, &shimlib.CommandConfig{
+	// shimlib.Command binds the command to its context, and the shim library
+	// ends ctx as soon as this start action returns: the daemon must not die
+	// with it, so it gets ctx's values without its end.
+	cmd, err := shimlib.Command(context.WithoutCancel(ctx), &shimlib.CommandConfig{
 		Runtime: self, Address: opts.Address, TTRPCAddress: opts.TTRPCAddress, Path: bundle,
 		Args: []string{"-id", id},
 	})
@@ -166,8 +273,8 @@ func startDaemon(ctx context.Context, id, group, bundle string, opts shimlib.Sta
 		if !shimlib.SocketEaddrinuse(err) {
 			return "", fmt.Errorf("start %s: socket: %w", id, err)
 		}
-		if shimlib.CanConnect(address) {
-			// The pod's daemon already serves (or containerd retried).
+		if daemonListens(address) {
+			// The group's daemon already serves (or containerd retried).
 			if err := shimlib.WriteAddress("address", address); err != nil {
 				return "", fmt.Errorf("start %s: %w", id, err)
 			}
@@ -200,6 +307,22 @@ func startDaemon(ctx context.Context, id, group, bundle string, opts shimlib.Sta
 		return "", fmt.Errorf("start %s: %w", id, err)
 	}
 	return address, nil
+}
+
+// daemonListens reports whether a daemon may still listen on the shim
+// socket at address. Only a refused connection (or a missing file) means
+// the socket is stale: a live daemon's socket with a full backlog refuses
+// with EAGAIN, and a start action starved of CPU misses a short dial
+// timeout (shimlib.CanConnect's 100 ms). Removing such a socket would
+// start a second daemon for the group and cut the first off from
+// containerd after its restart (its address file names the new socket).
+func daemonListens(address string) bool {
+	conn, err := shimlib.AnonDialer(address, 5*time.Second)
+	if err == nil {
+		conn.Close()
+		return true
+	}
+	return !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOENT)
 }
 
 // Stop is the delete action containerd runs in the bundle after a shim went

@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -10,16 +9,17 @@ import (
 	"github.com/containerd/containerd/errdefs"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
 
-// wasmMagic starts every WebAssembly binary module.
-var wasmMagic = []byte("\x00asm")
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
+)
 
 // findModule returns the host path of the container's Wasm module: the
 // process's args[0] resolved inside rootfs (symlinks cannot leave it).
 //
 // Errors wrap errdefs.ErrInvalidArgument when the spec names no program or
-// the program is not a Wasm binary, errdefs.ErrNotFound when it is missing.
+// the program is not a Wasm core module (wasmbin.HasHeader: a component is
+// refused here, as the runner would refuse it), errdefs.ErrNotFound when it
+// is missing.
 func findModule(s *specs.Spec, rootfs string) (string, error) {
 	if s.Process == nil || len(s.Process.Args) == 0 || s.Process.Args[0] == "" {
 		return "", fmt.Errorf("find module: the spec names no program (process.args is empty): %w", errdefs.ErrInvalidArgument)
@@ -39,9 +39,9 @@ func findModule(s *specs.Spec, rootfs string) (string, error) {
 		return "", fmt.Errorf("find module: %w", err)
 	}
 	defer f.Close()
-	head := make([]byte, len(wasmMagic))
-	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, wasmMagic) {
-		return "", fmt.Errorf("find module: %s is not a WebAssembly module (this runtime runs Wasm containers only): %w",
+	head := make([]byte, len(wasmbin.Header))
+	if _, err := io.ReadFull(f, head); err != nil || !wasmbin.HasHeader(head) {
+		return "", fmt.Errorf("find module: %s is not a WebAssembly core module (this runtime runs Wasm containers only, not components): %w",
 			s.Process.Args[0], errdefs.ErrInvalidArgument)
 	}
 	return p, nil

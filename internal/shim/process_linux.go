@@ -147,6 +147,31 @@ func spawn(req spawnRequest) (*spawned, error) {
 	return &spawned{cmd: cmd, gate: gateW, ready: readyR}, nil
 }
 
+// waitProcess waits until the process of cmd (started, not yet waited
+// for) exits, then reaps it with cmd.Wait. Until then it watches the
+// process's pidfd, which turns readable at its exit, through the runtime's
+// poller: no OS thread blocks meanwhile. cmd.Wait alone blocks one thread
+// in wait4 per process, two per pod, each with its own stacks (~85 KiB of
+// the shim's memory per pod, measured with a daemon serving 20 pods).
+// Without pidfds it falls back to cmd.Wait alone.
+func waitProcess(cmd *exec.Cmd) {
+	if fd, err := unix.PidfdOpen(cmd.Process.Pid, unix.PIDFD_NONBLOCK); err == nil {
+		f := os.NewFile(uintptr(fd), "pidfd")
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Read(func(fd uintptr) bool {
+				var info unix.Siginfo
+				var err error = unix.EINTR
+				for err == unix.EINTR {
+					err = unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+				}
+				return err != nil || info.Signo != 0
+			})
+		}
+		f.Close()
+	}
+	cmd.Wait()
+}
+
 // exitStatus is the container exit status of a waited process: its exit
 // code, or 128+signal when a signal killed it.
 func exitStatus(ps *os.ProcessState) uint32 {

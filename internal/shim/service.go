@@ -31,7 +31,7 @@ var empty = &ptypes.Empty{}
 
 // Service is the task API of one shim daemon; it serves the containers of
 // one pod (its sandbox and its Wasm containers), or one container outside
-// Kubernetes. Every error it returns is translated to a gRPC status with
+// Kubernetes, or with GroupNode all containers of the node's namespace. Every error it returns is translated to a gRPC status with
 // errdefs.ToGRPC, so containerd sees errdefs classes.
 type Service struct {
 	ctx         context.Context // the shim's, with its containerd namespace
@@ -42,6 +42,7 @@ type Service struct {
 	cacheDir    string
 	cacheLimit  int64         // bytes of compiled modules, and of module files (0: no bound)
 	idleRelease time.Duration // runspec.Config.IdleRelease of every runner
+	trustedKeys []string      // files of trusted build keys (see TrustedBuildKeys)
 	address     string        // containerd's gRPC socket, for images' Wasm layers
 	namespace   string
 
@@ -56,8 +57,9 @@ type Service struct {
 //
 // # Errors
 // Errors locating the runner binary (see RunnerPath); a bad
-// $FAASWASM_CACHE_LIMIT (see CacheLimit) or $FAASWASM_IDLE_RELEASE (see
-// IdleRelease); a ctx without namespace.
+// $FAASWASM_CACHE_LIMIT (see CacheLimit), $FAASWASM_IDLE_RELEASE (see
+// IdleRelease) or trusted build keys (see TrustedBuildKeys); a ctx without
+// namespace.
 func NewService(ctx context.Context, address string, publisher shimlib.Publisher, sd shutdown.Service) (*Service, error) {
 	runnerPath, err := RunnerPath()
 	if err != nil {
@@ -71,12 +73,16 @@ func NewService(ctx context.Context, address string, publisher shimlib.Publisher
 	if err != nil {
 		return nil, fmt.Errorf("task service: %w", err)
 	}
+	keys, err := TrustedBuildKeys()
+	if err != nil {
+		return nil, fmt.Errorf("task service: %w", err)
+	}
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("task service: %w", err)
 	}
 	s := &Service{ctx: ctx, publisher: publisher, sd: sd, runnerPath: runnerPath, cacheDir: CacheDir(), cacheLimit: limit, idleRelease: idle,
-		address: address, namespace: ns, tasks: map[string]*wasmTask{}}
+		trustedKeys: keys, address: address, namespace: ns, tasks: map[string]*wasmTask{}}
 	if w, err := newOOMWatcher(publisher); err == nil {
 		s.oom = w
 		go w.Run(ctx)

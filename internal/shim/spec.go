@@ -11,6 +11,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
+	"github.com/faas-wasm/faas-wasm/provider"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -87,10 +88,11 @@ func cgroupsPath(s *specs.Spec) string {
 	return s.Linux.CgroupsPath
 }
 
-// secretsDir returns the host directory mounted at /var/openfaas/secrets.
+// secretsDir returns the host directory mounted at provider.SecretsPath,
+// which the runner preopens there for the module.
 func secretsDir(s *specs.Spec) string {
 	for _, m := range s.Mounts {
-		if filepath.Clean(m.Destination) == secretsPath && m.Source != "" {
+		if filepath.Clean(m.Destination) == provider.SecretsPath && m.Source != "" {
 			return m.Source
 		}
 	}
@@ -159,7 +161,3 @@ func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) (runspe
 		AllowedHosts:   opts.AllowedHosts,
 	}, nil
 }
-
-// secretsPath is where OpenFaaS mounts a function's secrets, and where the
-// runner preopens them for the module.
-const secretsPath = "/var/openfaas/secrets"

@@ -2,12 +2,15 @@ package shim
 
 import (
 	"errors"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/diskcache"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -110,13 +113,13 @@ func TestLinearMemoryLimit(t *testing.T) {
 }
 
 func TestCacheLimit(t *testing.T) {
-	for v, want := range map[string]int64{"": diskcache.DefaultLimit, "0": 0, "1048576": 1 << 20} {
+	for v, want := range map[string]int64{"": diskcache.DefaultLimit, "0": 0, "1048576": 1 << 20, "1Gi": 1 << 30, "512Mi": 512 << 20, "1G": 1e9, "2e9": 2e9} {
 		t.Setenv(EnvCacheLimit, v)
 		if got, err := CacheLimit(); err != nil || got != want {
 			t.Errorf("%s=%q: %d, %v; want %d", EnvCacheLimit, v, got, err, want)
 		}
 	}
-	for _, v := range []string{"1Gi", "-1", "x"} {
+	for _, v := range []string{"-1", "x", "1K", "100m", "-1Gi", "1e30"} {
 		t.Setenv(EnvCacheLimit, v)
 		if _, err := CacheLimit(); err == nil || !strings.Contains(err.Error(), EnvCacheLimit) {
 			t.Errorf("%s=%q: %v, want an error naming the variable", EnvCacheLimit, v, err)
@@ -137,6 +140,38 @@ func TestIdleRelease(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), EnvIdleRelease) {
 			t.Errorf("error %q does not name %s", err, EnvIdleRelease)
+		}
+	}
+}
+
+// TestTrustedBuildKeys: $FAASWASM_TRUSTED_BUILD_KEYS names key files
+// (comma-separated), each checked; a file without an ed25519 public key is
+// an error naming the variable.
+func TestTrustedBuildKeys(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pub"), filepath.Join(dir, "b.pub")
+	for _, pub := range []string{a, b} {
+		if err := precompiled.WriteKeyPair(pub+".key", pub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		env  string
+		want []string
+		ok   bool
+	}{
+		{a, []string{a}, true},
+		{a + ", " + b + ",", []string{a, b}, true},
+		{a + ".key", nil, false},
+		{filepath.Join(dir, "missing.pub"), nil, false},
+	} {
+		t.Setenv(EnvTrustedBuildKeys, tc.env)
+		got, err := TrustedBuildKeys()
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s=%q: TrustedBuildKeys() = %v, %v; want %v, ok=%v", EnvTrustedBuildKeys, tc.env, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), EnvTrustedBuildKeys) {
+			t.Errorf("error %q does not name %s", err, EnvTrustedBuildKeys)
 		}
 	}
 }

@@ -22,8 +22,10 @@ import (
 // Files the shim keeps in a container's bundle.
 const (
 	runnerConfigFile = "faaswasm-runner.json"
-	pidFile          = "faaswasm.pid"
-	rootfsDir        = "rootfs"
+	// precompileConfigFile is the runner -precompile's config while it runs.
+	precompileConfigFile = "faaswasm-precompile.json"
+	pidFile              = "faaswasm.pid"
+	rootfsDir            = "rootfs"
 )
 
 // taskState is where a task is in its life.
@@ -80,7 +82,7 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 	if t.sandbox {
 		req, err = sandboxProcess(spec, root)
 	} else {
-		req, err = s.runnerProcess(ctx, id, bundle, spec, root)
+		req, err = s.runnerProcess(ctx, id, bundle, stderr, spec, root)
 	}
 	if err != nil {
 		return t, err
@@ -138,9 +140,10 @@ func (t *wasmTask) mountRootfs(rootfs []*types.Mount) (string, error) {
 	return root, nil
 }
 
-// runnerProcess finds the module, writes the runner config, compiles the
-// module into the node cache if needed, and describes the gated runner.
-func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *specs.Spec, root string) (spawnRequest, error) {
+// runnerProcess finds the module, writes the runner config, puts the
+// module into the node cache if needed (see precompile; its log goes to
+// the container's stderr FIFO), and describes the gated runner.
+func (s *Service) runnerProcess(ctx context.Context, id, bundle, stderr string, spec *specs.Spec, root string) (spawnRequest, error) {
 	modulePath, err := findModule(spec, root)
 	if err != nil {
 		// Not in the root filesystem: a Wasm OCI artifact keeps its module
@@ -160,7 +163,7 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle string, spec *sp
 	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		return spawnRequest{}, err
 	}
-	if err := s.precompile(ctx, modulePath, cfgPath); err != nil {
+	if err := s.precompile(ctx, id, bundle, stderr, cfg); err != nil {
 		return spawnRequest{}, err
 	}
 	// A clean environment: Go picks GOMAXPROCS from the cgroup CPU limit.
@@ -203,7 +206,7 @@ func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 
 // wait reaps the runner, records its exit and publishes it.
 func (t *wasmTask) wait(s *Service) {
-	t.proc.cmd.Wait()
+	waitProcess(t.proc.cmd)
 	t.mu.Lock()
 	t.state = stateStopped
 	t.exitStatus = exitStatus(t.proc.cmd.ProcessState)
@@ -318,5 +321,6 @@ func cleanupBundle(ctx context.Context, bundle, rootfs string) {
 		}
 	}
 	os.Remove(filepath.Join(bundle, runnerConfigFile))
+	os.Remove(filepath.Join(bundle, precompileConfigFile))
 	os.Remove(filepath.Join(bundle, pidFile))
 }

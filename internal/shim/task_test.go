@@ -18,6 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // waitExit waits for the task's exit status (30 s at most).
@@ -42,7 +43,7 @@ func TestWasmContainer(t *testing.T) {
 	}
 	c := h.newContainer(t, "guest", "guest", RuntimeType, nsPath,
 		coci.WithEnv([]string{"GREETING=hi there", "exec_timeout=1s"}),
-		coci.WithMounts([]specs.Mount{{Destination: secretsPath, Type: "bind", Source: secrets, Options: []string{"rbind", "ro"}}}),
+		coci.WithMounts([]specs.Mount{{Destination: provider.SecretsPath, Type: "bind", Source: secrets, Options: []string{"rbind", "ro"}}}),
 		coci.WithMemoryLimit(256<<20))
 	var out syncbuf.Buffer
 	task := startTask(t, c, &out)
@@ -156,15 +157,7 @@ func TestWasmContainer(t *testing.T) {
 }
 
 func TestTrappingModule(t *testing.T) {
-	h := requireHarness(t)
-	nsPath := netns(t)
-	c := h.newContainer(t, "trap", "trap", RuntimeType, nsPath)
-	var out syncbuf.Buffer
-	startTask(t, c, &out)
-	client := nsClient(nsPath)
-	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	client, out := requireHarness(t).serve(t, "trap", "trap")
 	for range 2 {
 		code, body := get(client, "GET", "/", "")
 		if code != http.StatusInternalServerError || !strings.Contains(body, "trap") {
@@ -181,7 +174,7 @@ func TestNotAWasmImage(t *testing.T) {
 	ctx := namespaces.WithNamespace(context.Background(), testNS)
 	c := h.newContainer(t, "native-in-wasm-shim", "prime-native", RuntimeType, netns(t))
 	_, err := c.NewTask(ctx, cio.NullIO)
-	if err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
+	if err == nil || !strings.Contains(err.Error(), "not a WebAssembly core module") {
 		t.Fatalf("new task = %v, want a refusal naming the missing module", err)
 	}
 }
@@ -240,6 +233,57 @@ func TestArtifactImage(t *testing.T) {
 	}
 }
 
+// TestSignedPrecompiledLayer: on a node that trusts the build key
+// ($FAASWASM_TRUSTED_BUILD_KEYS), the first container of a module no cache
+// holds, from an image with the module's signed precompiled layer, gets the
+// layer installed instead of compiling (the container log says so) and
+// serves. The refusals (other key, engine, module, tampered code) are
+// TestPrecompileSignedLayer's in shim/runner.
+func TestSignedPrecompiledLayer(t *testing.T) {
+	h := requireHarness(t)
+	client, out := h.serve(t, "signed", "guest-signed")
+	if code, body := get(client, "POST", "/echo", "signed"); code != 200 || body != "signed" {
+		t.Fatalf("POST /echo = %d %q", code, body)
+	}
+	if log := out.String(); !strings.Contains(log, `from="signed precompiled layer"`) || strings.Contains(log, "not used") {
+		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", log, h.logMatching("precompiled"))
+	}
+}
+
+// TestSignedPrecompiledLayerOfTwinImage: the container's image is an
+// unsigned twin (same module, same config digest) of a signed image the
+// node also pulled — what the CRI plugin does, naming a container's image
+// by the first of the references sharing its image ID, once an earlier
+// unsigned build of the same function was pulled. The node must still
+// install the signed layer from the other image. On the old code it looked
+// only in the container's image and compiled, logging nothing about the
+// layer (the CI rehearsal's e2e TestKubernetesWasmScaleOut failure).
+func TestSignedPrecompiledLayerOfTwinImage(t *testing.T) {
+	h := requireHarness(t)
+	client, out := h.serve(t, "twin", "guest-twin")
+	if code, body := get(client, "POST", "/echo", "twin"); code != 200 || body != "twin" {
+		t.Fatalf("POST /echo = %d %q", code, body)
+	}
+	if log := out.String(); !strings.Contains(log, `from="signed precompiled layer"`) {
+		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", log, h.logMatching("precompiled"))
+	}
+	if log := h.logMatching("precompiled layer found"); !strings.Contains(log, "guest-twin-signed:1") {
+		t.Errorf("the shim's log does not name the image that had the layer:\n%s", log)
+	}
+}
+
+// TestNoPrecompiledLayerSaysWhy: a module no cache holds and no image's
+// precompiled layer covers is compiled, and the container's log says why
+// no layer was used (the shim's lookup said so only at debug level, in
+// containerd's log, before).
+func TestNoPrecompiledLayerSaysWhy(t *testing.T) {
+	_, out := requireHarness(t).serve(t, "nolayer", "trap-unique")
+	log := out.String()
+	if !strings.Contains(log, "precompiled layer not used") || !strings.Contains(log, "nor the") || !strings.Contains(log, "from=compiled") {
+		t.Fatalf("container log does not say why no precompiled layer was used:\n%s", log)
+	}
+}
+
 // TestFirstStartUnderSmallMemoryLimit starts a module that no cache holds in
 // a container limited to 64 MiB: compiling it needs more than that, so the
 // shim must compile outside the container's cgroup, and the container must
@@ -267,4 +311,20 @@ func TestFirstStartUnderSmallMemoryLimit(t *testing.T) {
 	if code, body := get(client, "POST", "/echo", "small"); code != 200 || body != "small" {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
+}
+
+// serve starts a Wasm container id of image in a network namespace of its
+// own and waits until it answers /_/health; it returns a client of that
+// namespace and the container's output.
+func (h *harness) serve(t *testing.T, id, image string) (*http.Client, *syncbuf.Buffer) {
+	t.Helper()
+	nsPath := netns(t)
+	c := h.newContainer(t, id, image, RuntimeType, nsPath)
+	out := &syncbuf.Buffer{}
+	startTask(t, c, out)
+	client := nsClient(nsPath)
+	if err := waitStatus(client, "/_/health", 30*time.Second); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), h.logTail())
+	}
+	return client, out
 }

@@ -6,8 +6,7 @@
 // should only ever see valid ones, with the same message.
 //
 // It does not apply the options: the engine (runtime/wasm) and the shim's
-// runner do. It imports only the standard library, so the shim links no
-// provider code.
+// runner do. It imports only the standard library.
 package wasmopts
 
 import (

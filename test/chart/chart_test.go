@@ -60,7 +60,7 @@ func TestDefaults(t *testing.T) {
 		t.Error("installer is not privileged")
 	}
 	wantInstaller := map[string]string{"host-root": "/host", "bin-dir": "/usr/local/bin", "cache-dir": "/var/lib/faas-wasm/cache",
-		"runtime-name": "faaswasm", "containerd-config": "/etc/containerd/config.toml", "restart": "systemd"}
+		"runtime-name": "faaswasm", "containerd-config": "/etc/containerd/config.toml", "restart": "systemd", "shim-group": "pod"}
 	if got := argsOf(pod.Containers[0].Args); !reflect.DeepEqual(got, wantInstaller) {
 		t.Errorf("installer args %v, want %v", got, wantInstaller)
 	}

@@ -3,17 +3,23 @@
 #   1. waits (up to 30 min) while a cluster someone else started is running, then starts its own
 #      (hack/cluster/up.sh) and deletes the RuntimeClass up.sh makes, so the chart's is the only one;
 #   2. builds the provider and node-installer images (hack/image/build.sh), the study's
-#      prime-numbers function as Wasm and as a static binary, and a Prometheus image; pushes them
-#      to a throwaway loopback registry the cluster pulls from (hack/cluster/add-registry.sh);
+#      prime-numbers function as Wasm (faas-wasm build with a build key made for the run: the
+#      image carries its module precompiled and signed) and as a static binary, and a Prometheus
+#      image; pushes them to a throwaway loopback registry the cluster pulls from
+#      (hack/cluster/add-registry.sh);
 #   3. renders the chart with Helm's Go library (cmd/render) with the gateway disabled (its image
-#      cannot be pulled here) and the node installer writing the cluster's containerd drop-in,
-#      labels the node, applies the manifests with kubectl;
+#      cannot be pulled here), the node installer writing the cluster's containerd drop-in and
+#      provider.trustedBuildKeys holding the build key's public half, labels the node, applies
+#      the manifests with kubectl;
 #   4. checks the node installer becomes Ready (shim installed, runtime registered), restarts the
 #      cluster's containerd through up.sh to load the runtime, checks the provider becomes Ready
 #      and the RuntimeClass is the chart's;
 #   5. deploys prime-numbers as a Wasm function and as a container function through the
 #      in-cluster provider's API (pod IP, basic auth from the chart's Secret), checks the Wasm
-#      pod runs with the RuntimeClass and that both answer the same through /function/;
+#      pod runs with the RuntimeClass and that both answer the same through /function/, that the
+#      node installer wrote provider.trustedBuildKeys for the node's shim, and that the shim
+#      installed the Wasm function's signed precompiled layer instead of compiling its module
+#      (the pod log's "module ready" line) unless the node's cache already held the module;
 #   6. Prometheus (built from source by hack/prometheus/build.sh, pushed as an image): the gateway's
 #      faas_prometheus_host/port (the chart rendered with the gateway enabled) name the chart's
 #      Prometheus Service; after more calls, that Service answers the exact query the gateway
@@ -122,11 +128,17 @@ log "building and pushing images (tag $tag)"
 OUT=$work/img "$repo/hack/image/build.sh" "$reg/chart-e2e" "$tag" 2>"$work/build.err" | sed 's/^/  /' ||
 	{ cat "$work/build.err"; die "hack/image/build.sh"; }
 (cd "$repo" &&
-	GOOS=wasip1 GOARCH=wasm go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime.wasm" . &&
 	CGO_ENABLED=0 go build -C functions/go/prime-numbers -trimpath -ldflags "-s -w" -o "$work/prime" . &&
-	go build -o "$work/image" ./hack/image)
-"$work/image" -kind wasm -bin "$work/prime.wasm" -ref "$reg/chart-e2e/prime-wasm:$tag" >/dev/null
+	go build -o "$work/image" ./hack/image && go build -o "$work/faas-wasm-tools" ./cmd/faas-wasm-tools)
 "$work/image" -kind binary -bin "$work/prime" -ref "$reg/chart-e2e/prime-native:$tag" >/dev/null
+# The Wasm function as the stack builds it, signed with a key made for this run, which the chart
+# makes the provider trust (provider.trustedBuildKeys): the provider loads its precompiled layer.
+"$work/faas-wasm-tools" keygen --out "$work/build" >/dev/null
+(cd "$repo" && "$work/faas-wasm-tools" build -f stack.yml --only prime-numbers-wasm --push "$reg" --sign-key "$work/build.key" --quiet) \
+	>"$work/build-wasm.log" 2>&1 || { cat "$work/build-wasm.log"; die "faas-wasm build prime-numbers-wasm --sign-key"; }
+prime_wasm=$reg/prime-numbers-wasm:latest
+{ echo "provider:"; echo "  trustedBuildKeys: |"; sed 's/^/    /' "$work/build.pub"; } >"$work/build-keys.yaml"
+log "prime-numbers-wasm pushed as $prime_wasm with its signed precompiled layer"
 prometheus=$("$repo/hack/prometheus/build.sh") || die "hack/prometheus/build.sh"
 "$work/image" -kind binary -bin "$prometheus" -ref "$reg/chart-e2e/prometheus:$tag" >/dev/null
 log "Prometheus $PROMETHEUS_VERSION (built from source, $prometheus) pushed as $reg/chart-e2e/prometheus:$tag"
@@ -151,7 +163,7 @@ spec:
 YAML
 
 log "rendering the chart (gateway disabled) and applying it"
-(cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" \
+(cd "$here" && go run ./cmd/render -chart ../../chart -name chart-e2e -namespace "$ns" -f "$work/build-keys.yaml" \
 	--set gateway.enabled=false \
 	--set nats.image="$reg/chart-e2e/nats:$tag" \
 	--set nats.clusterIP="$nats_ip" \
@@ -209,7 +221,7 @@ deploy() { # name image runtime
 JSON
 }
 t2=$(date +%s)
-deploy prime-wasm "$reg/chart-e2e/prime-wasm:$tag" wasm || die "deploy Wasm function"
+deploy prime-wasm "$prime_wasm" wasm || die "deploy Wasm function"
 deploy prime-native "$reg/chart-e2e/prime-native:$tag" container || die "deploy container function"
 declare -A answer
 for f in prime-wasm prime-native; do
@@ -228,6 +240,21 @@ rc=$("$kubectl" -n "$fns" get pod -l faas_function=prime-wasm -o jsonpath='{.ite
 rt=$("$kubectl" -n "$fns" get pod -l faas_function=prime-native -o jsonpath='{.items[0].spec.runtimeClassName}')
 [[ -z $rt ]] || die "container pod has runtimeClassName $rt"
 log "Wasm pod runs with the chart's RuntimeClass $rcname (shim), container pod with the default runtime; same answer"
+# The node installer wrote the key for the node's shim, which installs the layer instead of
+# compiling when the node's module cache lacks the module (an earlier test may have put it there).
+# (The in-cluster provider cannot pull from this loopback registry — only the node's containerd
+# can — so it serves no call itself here and its own use of the key is tested elsewhere:
+# TestColdServeSignedPrecompiled.)
+cmp -s /etc/faas-wasm/trusted-build-keys.pem "$work/build.pub" ||
+	die "the node installer did not write provider.trustedBuildKeys to /etc/faas-wasm/trusted-build-keys.pem"
+prepared=$("$kubectl" -n "$fns" logs -l faas_function=prime-wasm --tail=-1 | grep 'msg="module ready"' || true)
+if [[ -n $prepared ]]; then
+	[[ $prepared == *'from="signed precompiled layer"'* ]] ||
+		die "the node's shim compiled prime-numbers-wasm instead of installing its signed precompiled layer: $prepared"
+	log "the node's shim installed the signed precompiled layer: $prepared"
+else
+	log "the node's module cache already held prime-numbers-wasm (no install to check)"
+fi
 
 # Prometheus: the gateway's env (rendered with the gateway enabled) names the chart's Prometheus
 # Service; that Service answers the exact request the gateway sends for its function list with

@@ -39,6 +39,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"unknown top-level key", set("gatway", map[string]any{"enabled": false})},
 		{"installer on every node", set("nodeInstaller.nodeSelector", map[string]any{"faas-wasm/runtime": nil})},
 		{"unknown restart mode", set("nodeInstaller.restart", "reboot")},
+		{"unknown shim group", set("nodeInstaller.shimGroup", "cluster")},
 		{"relative bin dir", set("nodeInstaller.binDir", "usr/local/bin")},
 		{"relative containerd config", set("nodeInstaller.containerdConfig", "config.toml")},
 		{"empty handler", set("runtimeClass.handler", "")},

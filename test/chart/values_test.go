@@ -65,7 +65,7 @@ func TestNonDefaultValues(t *testing.T) {
 		}},
 		{"installer options", Release{}, set("nodeInstaller.nodeSelector", map[string]any{"pool": "wasm", "faas-wasm/runtime": nil}, "nodeInstaller.containerdConfig", "",
 			"nodeInstaller.dropIn", "/etc/faas-wasm-cluster/containerd.d/faaswasm.toml", "nodeInstaller.restart", "none",
-			"nodeInstaller.tolerations", []any{map[string]any{"key": "wasm", "operator": "Exists"}}), func(t *testing.T, m *Manifest) {
+			"nodeInstaller.tolerations", []any{map[string]any{"key": "wasm", "operator": "Exists"}}, "nodeInstaller.shimGroup", "node"), func(t *testing.T, m *Manifest) {
 			var ds appsv1.DaemonSet
 			typed(t, m, "DaemonSet", "faas-wasm-node-installer", &ds)
 			pod := ds.Spec.Template.Spec
@@ -73,7 +73,7 @@ func TestNonDefaultValues(t *testing.T) {
 				t.Errorf("nodeSelector %v tolerations %v", pod.NodeSelector, pod.Tolerations)
 			}
 			args := argsOf(pod.Containers[0].Args)
-			if _, ok := args["containerd-config"]; ok || args["drop-in"] != "/etc/faas-wasm-cluster/containerd.d/faaswasm.toml" || args["restart"] != "none" {
+			if _, ok := args["containerd-config"]; ok || args["drop-in"] != "/etc/faas-wasm-cluster/containerd.d/faaswasm.toml" || args["restart"] != "none" || args["shim-group"] != "node" {
 				t.Errorf("installer args %v", args)
 			}
 		}},
@@ -159,6 +159,23 @@ func TestNonDefaultValues(t *testing.T) {
 			}
 			if dep.Spec.Template.Annotations["checksum/build-keys"] == "" {
 				t.Error("no checksum/build-keys annotation: a key change would not restart the provider")
+			}
+			// The node installer writes the same keys for the nodes' shim.
+			var ds appsv1.DaemonSet
+			typed(t, m, "DaemonSet", "faas-wasm-node-installer", &ds)
+			inst := ds.Spec.Template.Spec
+			if got := argsOf(inst.Containers[0].Args)["trusted-build-keys"]; got != file {
+				t.Errorf("installer -trusted-build-keys=%q, want %s (args %q)", got, file, inst.Containers[0].Args)
+			}
+			mounted, volume = false, false
+			for _, vm := range inst.Containers[0].VolumeMounts {
+				mounted = mounted || (vm.Name == "build-keys" && vm.MountPath == "/etc/faas-wasm/build-keys" && vm.ReadOnly)
+			}
+			for _, v := range inst.Volumes {
+				volume = volume || (v.Name == "build-keys" && v.ConfigMap != nil && v.ConfigMap.Name == "faas-wasm-build-keys")
+			}
+			if !mounted || !volume || ds.Spec.Template.Annotations["checksum/build-keys"] == "" {
+				t.Errorf("installer: build-keys not mounted read-only, or no checksum annotation: volumes %+v mounts %+v annotations %v", inst.Volumes, inst.Containers[0].VolumeMounts, ds.Spec.Template.Annotations)
 			}
 		}},
 	}

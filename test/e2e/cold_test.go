@@ -68,9 +68,9 @@ func TestKubernetesColdWasm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	tag := fmt.Sprint(time.Now().UnixNano())
-	wasmImage := c.pushFunction(ctx, t, "prime-numbers-wasm", tag)
+	built := c.pushFunction(ctx, t, "prime-numbers-wasm", tag)
 	containerImage := c.pushFunction(ctx, t, "prime-numbers", tag)
-	pulled, err := oci.PullWasm(ctx, wasmImage)
+	pulled, err := oci.PullWasm(ctx, built)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,11 @@ func TestKubernetesColdWasm(t *testing.T) {
 		}
 		return c.push(ctx, t, img, "prime-numbers-wasm", fmt.Sprintf("%s-new%d", tag, i))
 	}
+	// The function's module must be new to the node as well as to the
+	// provider: builds are reproducible and other tests deploy the same
+	// prime-numbers-wasm, so the node's module cache may hold it already, and
+	// its pod would then be Ready before the provider has compiled.
+	wasmImage := newDigest(0)
 
 	dir := t.TempDir()
 	runner, err := local.NewWasmRunner(filepath.Join(dir, "cache"), nil)

@@ -30,7 +30,8 @@ import (
 // second; after one warm-up function, so the image is on the node and the
 // module compiled), calls each function once, lets each kind idle (5 s; a
 // Wasm kind past its runners' idle release, runspec.DefaultIdleRelease),
-// and then reads the memory of every process of every pod (its shim, pause, runner or function process) from
+// and then reads the memory of every process of every pod (its shim, pause, runner or function process;
+// a shim daemon serving several pods, as with FAASWASM_SHIM_GROUP=node, by its share) from
 // /proc/PID/smaps_rollup: PSS, unique (Private_Clean+Private_Dirty) and RSS
 // per pod, and, for the Wasm runners, the mappings of the node's compiled
 // module file (*.cwasm) and of the runner binary, to show whether they are
@@ -205,27 +206,43 @@ type podMemory struct {
 }
 
 // memory reads the memory of every process of every Ready pod of the kind.
+// A shim daemon that serves several pods (the Wasm shim with
+// FAASWASM_SHIM_GROUP=node) counts in each of them by its share.
 func (k *densityKind) memory(ctx context.Context, t *testing.T, c *cluster) []podMemory {
 	t.Helper()
 	var out []podMemory
+	sharers := map[int]int64{} // shim pid -> pods it serves
+	shims := map[int]bool{}
 	for _, pod := range k.readyPods(ctx, t, c) {
 		pids, err := procmem.PodPIDs(string(pod.UID))
 		if err != nil {
 			t.Fatalf("pod %s: %v", pod.Name, err)
 		}
-		pids = append(pids, procmem.Shims(pids)...)
-		pm := podMemory{pids: pids, byProcess: map[string]procmem.Use{}}
-		for _, pid := range pids {
+		for _, s := range procmem.Shims(pids) {
+			sharers[s]++
+			shims[s] = true
+			pids = append(pids, s)
+		}
+		out = append(out, podMemory{pids: pids, byProcess: map[string]procmem.Use{}})
+	}
+	for i := range out {
+		pm := &out[i]
+		for _, pid := range pm.pids {
 			m, err := procmem.Rollup(pid)
 			if err != nil {
-				t.Logf("pid %d of pod %s: %v", pid, pod.Name, err)
+				t.Logf("pid %d: %v", pid, err)
 				continue
+			}
+			if shims[pid] {
+				m = m.Share(sharers[pid])
 			}
 			comm := procmem.Name(pid)
 			pm.total = pm.total.Add(m)
 			pm.byProcess[comm] = pm.byProcess[comm].Add(m)
 		}
-		out = append(out, pm)
+	}
+	if len(shims) < len(out) {
+		t.Logf("BENCH density: %s: %d pods served by %d shim daemons (each counted by its share)", k.name, len(out), len(shims))
 	}
 	return out
 }

@@ -153,18 +153,10 @@ func startRegistry(t *testing.T, stateDir string) string {
 	return host
 }
 
-// wizer installs the Wizer once per test binary (see builder.InstallWizer).
-var wizer = sync.OnceValues(func() (func(context.Context, []byte) ([]byte, error), error) {
-	return builder.InstallWizer(context.Background())
-})
-
 // pushFunction builds a stack.yml function's image as faas-wasm-tools build
-// does — Go Wasm entries pre-initialised by the Wizer into the snapshot
-// shape — and pushes it. A missing Wizer fails the test (the builder refuses
-// the snapshot shape without one rather than build the command shape, which
-// starts the Go runtime on every call: 7.4 ms of pod CPU per call of
-// prime-numbers instead of ~1.3 ms).
-func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag string) string {
+// does — Go Wasm entries pre-initialised into the snapshot shape — and
+// pushes it. opts are further builder options (e.g. builder.WithSignKey).
+func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag string, opts ...builder.Option) string {
 	t.Helper()
 	stack, err := builder.LoadStack(filepath.Join(c.root, "stack.yml"))
 	if err != nil {
@@ -173,14 +165,6 @@ func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag stri
 	f, ok := stack.Functions[name]
 	if !ok {
 		t.Fatalf("stack.yml has no function %s", name)
-	}
-	var opts []builder.Option
-	if f.IsWasm() {
-		w, err := wizer()
-		if err != nil {
-			t.Fatalf("build %s: %v (hack/install-deps.sh installs what the Wizer needs)", name, err)
-		}
-		opts = append(opts, builder.WithWizer(w))
 	}
 	a, err := builder.New(opts...).Build(ctx, c.root, name, f)
 	if err != nil {

@@ -8,25 +8,17 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
-	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
 // BenchmarkInvoke compares one call of a few CPU-light and CPU-heavy
 // functions with the study's inputs: the native binary over loopback HTTP
 // (a real process, keep-alive on) and the Wasm snapshot invoked in process
-// through runtime/wasm (a fresh instance per call, no HTTP). It needs the
-// Wizer; without it the Wasm side uses the command shape.
+// through runtime/wasm (a fresh instance per call, no HTTP).
 func BenchmarkInvoke(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	b.Cleanup(cancel)
-	var opts []builder.Option
-	shape := builder.ShapeCommand
-	if _, err := snapshot.Install(ctx); err == nil {
-		opts = append(opts, builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) { return snapshot.Wizen(ctx, m) }))
-		shape = builder.ShapeSnapshot
-	}
-	bld := builder.New(opts...)
+	bld := builder.New()
 	engine, err := wasm.NewEngine(engineCache(b))
 	if err != nil {
 		b.Fatal(err)
@@ -53,7 +45,7 @@ func BenchmarkInvoke(b *testing.B) {
 				resp.Body.Close()
 			}
 		})
-		module, got, err := bld.Wasm(ctx, repoRoot, pkg, shape)
+		module, got, err := bld.Wasm(ctx, repoRoot, pkg, builder.ShapeSnapshot)
 		if err != nil {
 			b.Fatal(err)
 		}

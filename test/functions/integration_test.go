@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
-	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 )
 
@@ -57,18 +56,10 @@ func TestNativeAndWasmAgree(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	t.Cleanup(cancel)
 	e := startServices(ctx, t)
-	// The command shape and the snapshot (a pre-initialised reactor; the
-	// plain reactor when no Wizer is available). fn's own tests cover every
-	// shape and mode with a test guest.
-	shapes := []builder.Shape{builder.ShapeCommand, builder.ShapeReactor}
-	var opts []builder.Option
-	if _, err := snapshot.Install(ctx); err == nil {
-		opts = append(opts, builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) { return snapshot.Wizen(ctx, m) }))
-		shapes[1] = builder.ShapeSnapshot
-	} else {
-		t.Logf("Wizer unavailable, testing the reactor shape instead of the snapshot: %v", err)
-	}
-	b := builder.New(opts...)
+	// The command shape and the snapshot (a pre-initialised reactor). fn's
+	// own tests cover every shape and mode with a test guest.
+	shapes := []builder.Shape{builder.ShapeCommand, builder.ShapeSnapshot}
+	b := builder.New()
 	engine, err := wasm.NewEngine(engineCache(t))
 	if err != nil {
 		t.Fatal(err)

@@ -75,14 +75,8 @@ func TestEveryStackEntryAnswersLocal(t *testing.T) {
 	if !l.Containers() {
 		testenv.Missing(t, "containerd for the container entries:", l.Notes)
 	}
-	var opts []builder.Option
-	if w, err := builder.InstallWizer(ctx); err == nil {
-		opts = append(opts, builder.WithWizer(w))
-	} else {
-		testenv.Missingf(t, "Wizer for the Go snapshot entries: %v", err)
-	}
 	start, last := time.Now(), time.Now()
-	_, err = builder.New(opts...).BuildStack(ctx, stackPath, builder.StackOptions{Push: l.Registry(), Built: func(r builder.Result) {
+	_, err = builder.New().BuildStack(ctx, stackPath, builder.StackOptions{Push: l.Registry(), Built: func(r builder.Result) {
 		t.Logf("built and pushed %s (%s, %d bytes) in %v", r.Name, r.Kind, r.Size, time.Since(last).Round(time.Millisecond))
 		last = time.Now()
 	}})

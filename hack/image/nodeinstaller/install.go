@@ -2,7 +2,8 @@
 // image, run by the chart's privileged DaemonSet on every node labelled for
 // Wasm functions. It copies containerd-shim-faaswasm-v1 and faaswasm-runner
 // from the image to the node (through the node's root filesystem mounted at
-// -host-root), creates the node's compiled-module cache directory, registers
+// -host-root), creates the node's compiled-module cache directory, writes
+// the node's trusted build keys (-trusted-build-keys), registers
 // the CRI runtime (runtime_type io.containerd.faaswasm.v1) in containerd's
 // configuration, optionally restarts containerd through systemd, then waits
 // for SIGTERM so that the DaemonSet pod stays running. It is the only node
@@ -39,6 +40,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
 // Binaries are the files the installer copies from its source directory.
@@ -75,6 +79,17 @@ type Plan struct {
 	// ContainerdMajor reports the node's containerd major version, for
 	// detection; nil or an error counts as unknown.
 	ContainerdMajor func() (int, error)
+	// TrustedBuildKeys, when set, is a file (in the installer's file
+	// system) of PEM ed25519 public keys, written to the node at
+	// runspec.DefaultTrustedBuildKeys, where the shim reads them for each
+	// new pod: their signed precompiled layers are installed instead of
+	// compiling. Unset, that node file is removed: the installer owns it.
+	TrustedBuildKeys string
+	// ShimGroup, when "node", is written to the node at
+	// runspec.DefaultShimGroup: the shim then runs one daemon for all the
+	// node's Wasm pods instead of one per pod (see package shim's
+	// GroupNode). "" or "pod" removes that file.
+	ShimGroup string
 }
 
 // Result tells what an installation changed.
@@ -90,6 +105,9 @@ type Result struct {
 	// Warnings are things the operator should know (CRI plugin disabled,
 	// an earlier installer's misplaced table removed, unknown containerd).
 	Warnings []string
+	// KeysChanged is true when the node's trusted build keys were
+	// written or removed (no restart needed: the shim reads them per pod).
+	KeysChanged bool
 }
 
 func (p Plan) host(path string) string { return filepath.Join(p.HostRoot, path) }
@@ -104,6 +122,8 @@ func (p Plan) Validate() error {
 		return fmt.Errorf("runtime name %q: want a DNS label", p.RuntimeName)
 	case p.Source == "" || p.HostRoot == "":
 		return errors.New("source and host root are required")
+	case p.ShimGroup != "" && p.ShimGroup != "pod" && p.ShimGroup != "node":
+		return fmt.Errorf("shim group %q: want pod or node", p.ShimGroup)
 	}
 	for flag, v := range map[string]string{"bin-dir": p.BinDir, "cache-dir": p.CacheDir} {
 		if !filepath.IsAbs(v) {
@@ -148,6 +168,14 @@ func Install(p Plan) (Result, error) {
 	}
 	if err := os.Chmod(cache, 0o700); err != nil {
 		return res, fmt.Errorf("install: cache dir: %w", err)
+	}
+	keys, err := p.installKeys()
+	if err != nil {
+		return res, fmt.Errorf("install: trusted build keys: %w", err)
+	}
+	res.KeysChanged = keys
+	if err := p.installShimGroup(); err != nil {
+		return res, fmt.Errorf("install: shim group: %w", err)
 	}
 	if p.Config == "" && p.DropIn == "" {
 		return res, nil
@@ -212,6 +240,43 @@ func Install(p Plan) (Result, error) {
 		res.Registered = res.Registered || changed
 	}
 	return res, nil
+}
+
+// installKeys writes the node's trusted build keys from
+// p.TrustedBuildKeys, or removes them when it is unset, and reports whether
+// the node file changed.
+func (p Plan) installKeys() (bool, error) {
+	node := p.host(runspec.DefaultTrustedBuildKeys)
+	if p.TrustedBuildKeys == "" {
+		err := os.Remove(node)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	data, err := os.ReadFile(p.TrustedBuildKeys)
+	if err != nil {
+		return false, err
+	}
+	if _, err := precompiled.ParsePublicKeys(data); err != nil {
+		return false, fmt.Errorf("%s: %w", p.TrustedBuildKeys, err)
+	}
+	return writeIfDifferent(node, data, 0o644)
+}
+
+// installShimGroup writes "node" to the node's runspec.DefaultShimGroup
+// when p.ShimGroup asks for it, and removes that file otherwise (the shim's
+// default, a daemon per pod). The shim reads it for each new container.
+func (p Plan) installShimGroup() error {
+	node := p.host(runspec.DefaultShimGroup)
+	if p.ShimGroup != "node" {
+		if err := os.Remove(node); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	_, err := writeIfDifferent(node, []byte("node\n"), 0o644)
+	return err
 }
 
 // installBinary copies src to dst (mode 0755) unless dst already has the

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
 // fixture makes an image source directory and an empty node root.
@@ -106,6 +111,41 @@ func TestInstallDropInAndUpdate(t *testing.T) {
 	}
 }
 
+// TestInstallTrustedBuildKeys: -trusted-build-keys writes the keys where
+// the shim reads them, once; a file without an ed25519 public key is
+// refused; without the flag the node file is removed.
+func TestInstallTrustedBuildKeys(t *testing.T) {
+	p := fixture(t)
+	dir := t.TempDir()
+	p.TrustedBuildKeys = filepath.Join(dir, "build.pub")
+	if err := precompiled.WriteKeyPair(filepath.Join(dir, "build.key"), p.TrustedBuildKeys); err != nil {
+		t.Fatal(err)
+	}
+	node := filepath.Join(p.HostRoot, runspec.DefaultTrustedBuildKeys)
+	for i, want := range []bool{true, false} {
+		res, err := Install(p)
+		if err != nil || res.KeysChanged != want {
+			t.Fatalf("install %d: %+v, %v; want keys changed %v", i, res, err, want)
+		}
+	}
+	pub, _ := os.ReadFile(p.TrustedBuildKeys)
+	if got, err := os.ReadFile(node); err != nil || string(got) != string(pub) {
+		t.Fatalf("node keys %q, %v; want %q", got, err, pub)
+	}
+	bad := p
+	bad.TrustedBuildKeys = filepath.Join(dir, "build.key")
+	if _, err := Install(bad); !errors.Is(err, precompiled.ErrKey) {
+		t.Errorf("install with a private key as trusted keys: %v, want %v", err, precompiled.ErrKey)
+	}
+	p.TrustedBuildKeys = ""
+	if res, err := Install(p); err != nil || !res.KeysChanged {
+		t.Fatalf("install without keys: %+v, %v", res, err)
+	}
+	if _, err := os.Stat(node); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("node keys left after an install without them: %v", err)
+	}
+}
+
 func TestInstallRefuses(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -144,5 +184,31 @@ func TestRunOneshot(t *testing.T) {
 	}
 	if err := run(append(args, "-restart", "reboot"), log, io.Discard); err == nil {
 		t.Error("unknown -restart accepted")
+	}
+}
+
+// TestInstallShimGroup: -shim-group=node writes "node" where the shim
+// reads it; pod removes that file; another value is refused before
+// anything is touched.
+func TestInstallShimGroup(t *testing.T) {
+	p := fixture(t)
+	node := filepath.Join(p.HostRoot, runspec.DefaultShimGroup)
+	p.ShimGroup = "node"
+	if _, err := Install(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(node); err != nil || strings.TrimSpace(string(got)) != "node" {
+		t.Fatalf("node shim group %q, %v; want node", got, err)
+	}
+	p.ShimGroup = "pod"
+	if _, err := Install(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(node); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("shim group file left with -shim-group=pod: %v", err)
+	}
+	p.ShimGroup = "nodes"
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "shim group") {
+		t.Errorf("Validate with shim group %q: %v, want an error naming it", p.ShimGroup, err)
 	}
 }

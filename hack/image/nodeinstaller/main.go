@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
 // readyFile is written when the installation succeeded; -check (the
@@ -44,6 +46,8 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 	fs.StringVar(&p.Config, "containerd-config", "", "node path of containerd's config.toml to register the runtime in")
 	fs.StringVar(&p.DropIn, "drop-in", "", "node path of a configuration fragment holding only the runtime table")
 	fs.IntVar(&p.ConfigVersion, "config-version", 0, "containerd configuration syntax to write: 1, 2 (containerd 1.x) or 3 (containerd 2.x); 0 detects it from the configuration and `containerd --version`")
+	fs.StringVar(&p.TrustedBuildKeys, "trusted-build-keys", "", "file of PEM ed25519 public keys whose signed precompiled Wasm layers the node's shim installs instead of compiling (written to the node's "+runspec.DefaultTrustedBuildKeys+"; empty: that file is removed)")
+	fs.StringVar(&p.ShimGroup, "shim-group", "pod", "which containers share a shim daemon: pod (one daemon per pod) or node (one for all the node's Wasm pods: its memory counts once, but its crash stops them all); node is written to the node's "+runspec.DefaultShimGroup+", pod removes it")
 	restart := fs.String("restart", "none", "after a configuration change: none, or systemd (systemctl restart containerd in the node's root)")
 	check := fs.Bool("check", false, "exit 0 when an installation has finished in this container (readiness probe)")
 	oneshot := fs.Bool("oneshot", false, "exit after installing instead of waiting for SIGTERM")
@@ -65,7 +69,7 @@ func run(args []string, log *slog.Logger, out io.Writer) error {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
-	log.Info("shim installed", "changed", res.Installed, "runtime", p.RuntimeName, "registered", res.Registered, "config_version", res.Version, "bin_dir", p.BinDir)
+	log.Info("shim installed", "changed", res.Installed, "trusted_build_keys", p.TrustedBuildKeys, "keys_changed", res.KeysChanged, "shim_group", p.ShimGroup, "runtime", p.RuntimeName, "registered", res.Registered, "config_version", res.Version, "bin_dir", p.BinDir)
 	if res.Registered {
 		if *restart == "systemd" {
 			cmd := hostCommand(p.HostRoot, "/bin/systemctl", "restart", "containerd")

@@ -45,8 +45,6 @@ const (
 	AnnotationSpec = "faas-wasm/spec"
 	// FieldManager names the backend in server-side field ownership.
 	FieldManager = "faas-wasm"
-	// SecretsMountPath is where a function's secrets appear in its pods.
-	SecretsMountPath = "/var/openfaas/secrets"
 	// FunctionPort is the port every function replica serves on.
 	FunctionPort = 8080
 )
@@ -130,6 +128,14 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Clu
 	}
 	if _, err := factory.Core().V1().Services().Informer().AddEventHandler(b.serviceEvents()); err != nil {
 		return nil, fmt.Errorf("k8s backend: service informer: %w", err)
+	}
+	if b.cold != nil {
+		if _, err := sliceInformer.AddEventHandler(b.podEvents()); err != nil {
+			return nil, fmt.Errorf("k8s backend: endpoint slice informer: %w", err)
+		}
+		if _, err := factory.Apps().V1().Deployments().Informer().AddEventHandler(b.podEvents()); err != nil {
+			return nil, fmt.Errorf("k8s backend: deployment informer: %w", err)
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
@@ -241,7 +247,7 @@ func (b *Cluster) forgetDeleted(obj any) {
 	key := d.Namespace + "/" + d.Name
 	b.specs.Delete(key)
 	b.proxies.Delete(key)
-	b.forgetCold(d.Name, d.Namespace)
+	b.forgetCold(d)
 }
 
 // functionSelector selects the objects of one function.

@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -77,9 +78,10 @@ const coldRetry = 30 * time.Second
 // call that started it has gone, for the calls that come next.
 const coldLoadTimeout = 5 * time.Minute
 
-// coldPodPoll is how often a call waiting for its function's module to load
-// looks for a pod that became ready meanwhile (in the informer cache).
-const coldPodPoll = 10 * time.Millisecond
+// coldTombstone is how long a deleted function's UID is remembered, so
+// that a call that read its Deployment just before the deletion does not
+// load it again (calls look their function up once, at their start).
+const coldTombstone = time.Minute
 
 // coldServer is the state of calls served by the provider.
 type coldServer struct {
@@ -90,9 +92,20 @@ type coldServer struct {
 	ctx        context.Context
 	background sync.WaitGroup
 
-	mu     sync.Mutex
-	fns    map[string]*coldFunc // by "ns/name"
-	waking map[string]bool      // scale-ups in flight, by "ns/name"
+	// pods wakes the calls that wait for a function's module when its
+	// endpoints or replicas change (informer events).
+	pods podSignals
+
+	mu      sync.Mutex
+	fns     map[string]*coldFunc    // by "ns/name"
+	deleted map[string]coldDeletion // recent deletions, by "ns/name"
+	waking  map[string]bool         // scale-ups in flight, by "ns/name"
+}
+
+// coldDeletion is a tombstone of a deleted function's Deployment.
+type coldDeletion struct {
+	uid types.UID
+	at  time.Time
 }
 
 // coldFunc is what the runner has loaded for one function.
@@ -123,17 +136,25 @@ var errColdGone = errors.New("function deleted")
 
 func newColdServer(c ColdServe) *coldServer {
 	return &coldServer{cfg: c, budget: coldBudget{calls: c.Concurrency, memory: c.Memory},
-		fns: map[string]*coldFunc{}, waking: map[string]bool{}}
+		fns: map[string]*coldFunc{}, deleted: map[string]coldDeletion{}, waking: map[string]bool{}}
 }
 
-func (c *coldServer) fn(key string) *coldFunc {
+// fn returns the state of d's function, made on first use — unless d is a
+// Deployment deleted meanwhile (its tombstone): then a state that is gone
+// already and is not kept, so nothing is loaded for it.
+func (c *coldServer) fn(d *appsv1.Deployment) *coldFunc {
+	key := d.Namespace + "/" + d.Name
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.fns[key]
-	if !ok {
-		f = &coldFunc{}
-		c.fns[key] = f
+	if f, ok := c.fns[key]; ok {
+		return f
 	}
+	if t, ok := c.deleted[key]; ok && t.uid == d.UID {
+		return &coldFunc{gone: true}
+	}
+	delete(c.deleted, key)
+	f := &coldFunc{}
+	c.fns[key] = f
 	return f
 }
 
@@ -148,34 +169,33 @@ func (c *coldServer) observe(name, ns, outcome string) {
 // itself, d is not a Wasm function or opted out, its memory limit does not
 // fit the budget, the budget is full right now (the caller waits for pods,
 // and is served here if the budget frees up first), its module cannot be
-// loaded, or ctx ends while it loads. While the module loads (a pull and a
-// compile can take seconds) the call also watches for a ready pod, and
-// when one is ready first coldHandler returns nil with podReady set: the
-// call goes to the pod.
+// loaded, or ctx ends while it loads. The call takes its place in the
+// budget here, also while it waits for the module, and keeps it until the
+// handler serves it or ctx ends (coldSeat). While the module loads (a pull
+// and a compile can take seconds) the call also watches for a ready pod
+// (woken by the informer's EndpointSlice and Deployment events), and when
+// one is ready first coldHandler returns nil with podReady set: the call
+// goes to the pod.
 func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http.Handler, podReady bool) {
-	p := b.coldEligible(d)
-	if p == nil || !b.cold.budget.fits(p.mem) {
+	p, f := b.coldEligible(d)
+	if p == nil {
 		return nil, false
 	}
-	l, err := b.loadCold(d, p)
-	if err == nil {
-		poll := time.NewTicker(coldPodPoll)
-	wait:
-		for {
-			select {
-			case <-l.done:
-				err = l.err
-				break wait
-			case <-ctx.Done():
-				return nil, false
-			case <-poll.C:
-				if len(b.endpoints(d.Name, d.Namespace)) > 0 {
-					poll.Stop()
-					return nil, true
-				}
-			}
+	seat := b.cold.budget.reserve(ctx, p.mem)
+	if seat == nil {
+		return nil, false
+	}
+	handed := false
+	defer func() {
+		if !handed {
+			seat.release()
 		}
-		poll.Stop()
+	}()
+	l, err := b.loadCold(f, d, p)
+	if err == nil {
+		if podReady, err = b.awaitColdLoad(ctx, l, d); podReady || ctx.Err() != nil {
+			return nil, podReady
+		}
 	}
 	if err != nil {
 		b.log.Warn("provider cannot serve the function's calls itself; they wait for its pods",
@@ -190,20 +210,47 @@ func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
 		b.wakePods(d.Name, d.Namespace, p.spec)
 	}
-	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: p.mem, h: rh}, false
+	handed = true
+	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: p.mem, seat: seat, h: rh}, false
+}
+
+// awaitColdLoad waits until load l ends (its error), a pod of d's function
+// is ready (podReady), or ctx ends (neither).
+func (b *Cluster) awaitColdLoad(ctx context.Context, l *coldLoad, d *appsv1.Deployment) (podReady bool, err error) {
+	select {
+	case <-l.done:
+		return false, l.err
+	default:
+	}
+	key := d.Namespace + "/" + d.Name
+	for {
+		// Take the signal before looking, so a change in between wakes us.
+		changed := b.cold.pods.wait(key)
+		if len(b.endpoints(d.Name, d.Namespace)) > 0 {
+			return true, nil
+		}
+		select {
+		case <-l.done:
+			return false, l.err
+		case <-ctx.Done():
+			return false, nil
+		case <-changed:
+		}
+	}
 }
 
 // coldEligible returns the plan of d's version (its spec and the memory
-// one of its calls counts) when the provider may serve its calls at all,
-// else nil: it serves calls itself, d is a Wasm function that did not opt
-// out, and its memory limit fits the budget. The answer is worked out once
-// per version of the function's spec, not per call.
-func (b *Cluster) coldEligible(d *appsv1.Deployment) *coldPlan {
+// one of its calls counts) and the function's state when the provider may
+// serve its calls at all, else nil: it serves calls itself, d is a Wasm
+// function that did not opt out, and its memory limit fits the budget. The
+// answer is worked out once per version of the function's spec, not per
+// call.
+func (b *Cluster) coldEligible(d *appsv1.Deployment) (*coldPlan, *coldFunc) {
 	c := b.cold
 	if c == nil || d.Labels[LabelRuntime] != provider.RuntimeWasm {
-		return nil
+		return nil, nil
 	}
-	f := c.fn(d.Namespace + "/" + d.Name)
+	f := c.fn(d)
 	raw := coldKey(d)
 	p := f.plan.Load()
 	if p == nil || p.raw != raw {
@@ -211,9 +258,9 @@ func (b *Cluster) coldEligible(d *appsv1.Deployment) *coldPlan {
 		f.plan.Store(p)
 	}
 	if !p.ok {
-		return nil
+		return nil, nil
 	}
-	return p
+	return p, f
 }
 
 // coldKey names the version of a function the provider loads: its spec
@@ -260,11 +307,11 @@ func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
 // any pod is ready, finds the module pulled and compiled (or joins the
 // load in progress).
 func (b *Cluster) preloadCold(d *appsv1.Deployment) {
-	p := b.coldEligible(d)
+	p, f := b.coldEligible(d)
 	if p == nil {
 		return
 	}
-	l, err := b.loadCold(d, p)
+	l, err := b.loadCold(f, d, p)
 	if err != nil {
 		b.log.Warn("provider could not load the function ahead of its first call",
 			"function", d.Name, "namespace", d.Namespace, "err", err)
@@ -279,7 +326,8 @@ func (b *Cluster) preloadCold(d *appsv1.Deployment) {
 }
 
 // loadCold makes sure the runner gets the function as deployed in d (the
-// version coldEligible planned in p), with its secrets' current values, and
+// version coldEligible planned in p, for the function's state f), with its
+// secrets' current values, and
 // returns the load to wait for: one done already when nothing changed, the
 // load in progress when it is the same, else a new one started in the
 // background (after the one in progress).
@@ -288,9 +336,8 @@ func (b *Cluster) preloadCold(d *appsv1.Deployment) {
 // # Errors
 // secretVersions's; the error of a load of the same spec that failed less
 // than coldRetry ago; errColdGone for a deleted function.
-func (b *Cluster) loadCold(d *appsv1.Deployment, p *coldPlan) (*coldLoad, error) {
+func (b *Cluster) loadCold(f *coldFunc, d *appsv1.Deployment, p *coldPlan) (*coldLoad, error) {
 	c := b.cold
-	f := c.fn(d.Namespace + "/" + d.Name)
 	raw, spec := p.raw, p.spec
 	versions, err := b.secretVersions(d.Namespace, spec.Secrets)
 	if err != nil {
@@ -434,7 +481,8 @@ func writePrivate(path string, data []byte) error {
 }
 
 // wakePods scales a function at zero replicas to its minimum in the
-// background, once however many calls find it there.
+// background, once however many calls find it there, unless it was scaled
+// meanwhile (wakeFromZero).
 func (b *Cluster) wakePods(name, ns string, spec provider.FunctionDeployment) {
 	c := b.cold
 	key := ns + "/" + name
@@ -453,23 +501,33 @@ func (b *Cluster) wakePods(name, ns string, spec provider.FunctionDeployment) {
 		}()
 		ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 		defer cancel()
-		if err := b.Scale(ctx, name, ns, provider.WakeReplicas(spec.Labels)); err != nil {
+		if err := b.WakeFromZero(ctx, name, ns); err != nil {
 			b.log.Warn("scaling from zero behind a call served by the provider", "function", name, "namespace", ns, "err", err)
 		}
 	})
 }
 
-// forgetCold unloads a deleted function and removes its secrets' copy.
-func (b *Cluster) forgetCold(name, ns string) {
+// forgetCold unloads a deleted function and removes its secrets' copy; its
+// tombstone keeps calls that read d before the deletion from loading it
+// again (coldServer.fn).
+func (b *Cluster) forgetCold(d *appsv1.Deployment) {
 	c := b.cold
 	if c == nil {
 		return
 	}
-	key := ns + "/" + name
+	name, ns, key := d.Name, d.Namespace, d.Namespace+"/"+d.Name
+	now := b.opts.now()
 	c.mu.Lock()
 	f, ok := c.fns[key]
 	delete(c.fns, key)
+	for k, t := range c.deleted {
+		if now.Sub(t.at) > coldTombstone {
+			delete(c.deleted, k)
+		}
+	}
+	c.deleted[key] = coldDeletion{uid: d.UID, at: now}
 	c.mu.Unlock()
+	c.pods.changed(key)
 	if !ok {
 		return
 	}
@@ -488,18 +546,21 @@ func (b *Cluster) forgetCold(name, ns string) {
 	}
 }
 
-// coldCall serves one function's calls in the provider within the budget.
+// coldCall serves one function's call in the provider within the budget.
 type coldCall struct {
 	b        *Cluster
 	name, ns string
 	mem      int64
+	seat     *coldSeat // the call's place in the budget, taken by coldHandler
 	h        http.Handler
 }
 
-// ServeHTTP runs the call when the budget admits it, else answers 429.
+// ServeHTTP runs the call in its seat, or, when that was given back (the
+// context coldHandler got ended first) or the handler serves again, when the
+// budget admits it; else it answers 429.
 func (h *coldCall) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.b.cold
-	if !c.budget.acquire(h.mem) {
+	if !h.seat.take() && !c.budget.acquire(h.mem) {
 		c.observe(h.name, h.ns, "refused")
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, fmt.Sprintf("function %s has no ready pod and the provider's budget for serving calls itself (%d calls, %d bytes of memory) is in use; retry",
@@ -522,11 +583,42 @@ type coldBudget struct {
 	used     int64
 }
 
-// fits tells whether a call of mem bytes would be admitted now.
-func (g *coldBudget) fits(mem int64) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.inflight < g.calls && g.used+mem <= g.memory
+// reserve admits a call of mem bytes and returns its seat, given back by
+// seat.release, by take's caller, or when ctx ends, whichever comes first;
+// nil when the call does not fit.
+func (g *coldBudget) reserve(ctx context.Context, mem int64) *coldSeat {
+	if !g.acquire(mem) {
+		return nil
+	}
+	s := &coldSeat{g: g, mem: mem}
+	s.stop = context.AfterFunc(ctx, s.release)
+	return s
+}
+
+// coldSeat is one admitted call's place in the budget.
+type coldSeat struct {
+	g       *coldBudget
+	mem     int64
+	stop    func() bool
+	settled atomic.Bool // given back, or taken by the call
+}
+
+// release gives the seat back unless it was taken or given back already.
+func (s *coldSeat) release() {
+	if s.settled.CompareAndSwap(false, true) {
+		s.stop()
+		s.g.release(s.mem)
+	}
+}
+
+// take claims the seat for serving: true when it was still held, and the
+// caller then releases its budget (coldBudget.release) after the call.
+func (s *coldSeat) take() bool {
+	if s.settled.CompareAndSwap(false, true) {
+		s.stop()
+		return true
+	}
+	return false
 }
 
 // acquire admits a call of mem bytes, or reports false when it does not fit.

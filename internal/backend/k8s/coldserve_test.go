@@ -18,7 +18,11 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/backend/local"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
@@ -163,6 +167,19 @@ func (r *coldRig) pushImage(t testing.TB, name string, img v1.Image) string {
 	return ref
 }
 
+// plan returns the plan of function name (default namespace) the
+// provider last made, nil when it has none.
+func (r *coldRig) plan(name string) *coldPlan {
+	c := r.b.cold
+	c.mu.Lock()
+	f := c.fns[provider.DefaultNamespace+"/"+name]
+	c.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f.plan.Load()
+}
+
 // image is the reference push and pushImage push name as.
 func (r *coldRig) image(name string) string { return r.registry + "/fn/" + name + ":1" }
 
@@ -177,6 +194,17 @@ func (r *coldRig) call(t *testing.T, name, path string) (http.Handler, int, stri
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("hi")))
 	return h, rec.Code, rec.Body.String(), rec.Header()
+}
+
+// handlerOf asks b for the handler of function name without serving a
+// call, as the scale-from-zero wait polls: the call's place in the budget
+// is given back at once (as its context's end would, a moment later).
+func handlerOf(b *Cluster, name string) (http.Handler, error) {
+	h, err := b.Invoker(context.Background(), name, "")
+	if c, ok := h.(*coldCall); ok {
+		c.seat.release()
+	}
+	return h, err
 }
 
 // TestColdServeUntilPodReady proves the readiness decision: a Wasm function
@@ -203,7 +231,7 @@ func TestColdServeUntilPodReady(t *testing.T) {
 	ip, port := replica(t, "pod1")
 	setEndpoints(t, r.c, "echo", port, map[string]bool{ip: true})
 	eventually(t, "calls going to the ready pod", func() bool {
-		h, err := r.b.Invoker(context.Background(), "echo", "")
+		h, err := handlerOf(r.b, "echo")
 		_, cold := h.(*coldCall)
 		return err == nil && !cold
 	})
@@ -239,6 +267,61 @@ func TestColdServeScaledToZero(t *testing.T) {
 	})
 }
 
+// TestColdServeWakeKeepsNewerScale is the regression test of a scale
+// lost to a wake-up: a call served by the provider at zero replicas scales
+// the function back up in the background, and a client that scaled it to 2
+// meanwhile (the bench's memory phase, right after its last scale-from-zero
+// round) had that undone: the wake-up wrote 1 over it, and the second pod
+// never came. The client's scale lands here just before the wake-up's write.
+func TestColdServeWakeKeepsNewerScale(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	ctx := context.Background()
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo")})
+	if err := r.b.Scale(ctx, "echo", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "zero replicas in the cache", func() bool {
+		st, err := r.b.Function(ctx, "echo", "")
+		return err == nil && st.Replicas == 0
+	})
+	var raced atomic.Bool
+	r.c.Lock() // the backend's informers and reconciler use the fake already
+	r.c.PrependReactor("update", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "scale" || !raced.CompareAndSwap(false, true) {
+			return false, nil, nil
+		}
+		gvr := appsv1.SchemeGroupVersion.WithResource("deployments")
+		obj, err := r.c.Tracker().Get(gvr, a.GetNamespace(), "echo")
+		if err != nil {
+			return true, nil, err
+		}
+		d := obj.(*appsv1.Deployment).DeepCopy()
+		two := int32(2)
+		d.Spec.Replicas = &two
+		d.ResourceVersion += "-client"
+		if err := r.c.Tracker().Update(gvr, d, a.GetNamespace()); err != nil {
+			t.Errorf("the client's scale to 2: %v", err)
+		}
+		return false, nil, nil
+	})
+	r.c.Unlock()
+	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
+		t.Fatalf("call at zero replicas = %d, want the function's 201", code)
+	}
+	eventually(t, "the wake-up's end", func() bool {
+		r.b.cold.mu.Lock()
+		defer r.b.cold.mu.Unlock()
+		return raced.Load() && !r.b.cold.waking[provider.DefaultNamespace+"/echo"]
+	})
+	d, err := r.c.AppsV1().Deployments(provider.DefaultNamespace).Get(ctx, "echo", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Spec.Replicas != 2 {
+		t.Fatalf("replicas = %d after a client scaled to 2 while the wake-up ran, want 2", *d.Spec.Replicas)
+	}
+}
+
 // TestColdServeNotServed lists the calls that wait for a pod: container
 // functions, the opt-out annotation, a memory limit beyond the budget, a
 // full budget and a module that does not compile.
@@ -271,57 +354,78 @@ func TestColdServeNotServed(t *testing.T) {
 	}
 }
 
-// TestColdServeBudget: beyond the concurrency or memory budget a call is
-// not started: a handler handed out before the budget filled answers 429
-// with Retry-After, and new calls wait for pods (the HTTP layer answers 503
-// when none becomes ready in time).
+// TestColdServeBudget: a call takes its place in the concurrency and
+// memory budget when Invoker hands it the provider's handler; beyond the
+// budget Invoker leaves the call to the pods (the HTTP layer answers 503
+// when none becomes ready in time). A handler whose call's context ended
+// before it served gave its place back: it answers 429 with Retry-After
+// when the budget is full then, and serves when there is room.
 func TestColdServeBudget(t *testing.T) {
 	r := newColdRig(t, ColdServe{Concurrency: 2, Memory: 200 << 20})
-	ctx := context.Background()
 	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
 		Limits: &provider.FunctionResources{Memory: "64Mi"}})
-	h, err := r.b.Invoker(ctx, "echo", "")
+	r.waitLoaded(t, "echo")
+	g := &r.b.cold.budget
+	serve := func(h http.Handler) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		return rec
+	}
+	invoke := func(ctx context.Context) (http.Handler, error) { return r.b.Invoker(ctx, "echo", "") }
+
+	// The memory budget: 150 MiB held elsewhere leaves no room for 64 MiB.
+	if !g.acquire(150 << 20) {
+		t.Fatal("could not take 150 MiB of the budget")
+	}
+	if _, err := invoke(t.Context()); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("Invoker with the memory budget full = %v, want ErrUnavailable", err)
+	}
+	g.release(150 << 20)
+
+	// Two calls hold the two places: a third is left to the pods.
+	h1, err1 := invoke(t.Context())
+	h2, err2 := invoke(t.Context())
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if _, err := invoke(t.Context()); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("third Invoker with 2 calls admitted = %v, want ErrUnavailable", err)
+	}
+	if rec := serve(h1); rec.Code != http.StatusCreated {
+		t.Fatalf("first call: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(h2); rec.Code != http.StatusCreated {
+		t.Fatalf("second call: %d %s", rec.Code, rec.Body)
+	}
+
+	// A handler whose context ended gave its place back.
+	ctx, cancel := context.WithCancel(t.Context())
+	late, err := invoke(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &r.b.cold.budget
-	for _, tc := range []struct {
-		name     string
-		mem      int64
-		held     int
-		wantCode int
-	}{
-		{"calls full", 1, 2, http.StatusTooManyRequests},
-		{"memory full", 150 << 20, 1, http.StatusTooManyRequests},
-		{"room left", 100 << 20, 1, http.StatusCreated},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for range tc.held {
-				if !g.acquire(tc.mem / int64(tc.held)) {
-					t.Fatal("could not fill the budget")
-				}
-			}
-			defer func() {
-				for range tc.held {
-					g.release(tc.mem / int64(tc.held))
-				}
-			}()
-			_, err := r.b.Invoker(ctx, "echo", "")
-			if full := tc.wantCode == http.StatusTooManyRequests; full != errors.Is(err, provider.ErrUnavailable) {
-				t.Errorf("Invoker = %v with the budget full: %v", err, full)
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-			if rec.Code != tc.wantCode {
-				t.Fatalf("status %d (%s), want %d", rec.Code, rec.Body, tc.wantCode)
-			}
-			if tc.wantCode == http.StatusTooManyRequests && (rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "budget")) {
-				t.Errorf("429 without Retry-After or a message naming the budget: %v %q", rec.Header(), rec.Body)
-			}
-		})
+	cancel()
+	eventually(t, "the ended call's place given back", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.inflight == 0
+	})
+	for range 2 {
+		if !g.acquire(1) {
+			t.Fatal("could not fill the budget")
+		}
 	}
-	if r.obs.get("echo refused") != 2 || r.obs.get("echo served") != 1 {
-		t.Errorf("counted %v, want 2 refused and 1 served", r.obs.n)
+	rec := serve(late)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "budget") {
+		t.Errorf("late call with the budget full: %d %v %q, want 429 with Retry-After naming the budget", rec.Code, rec.Header(), rec.Body)
+	}
+	g.release(1)
+	if rec := serve(late); rec.Code != http.StatusCreated {
+		t.Errorf("late call with room: %d %s", rec.Code, rec.Body)
+	}
+	g.release(1)
+	if r.obs.get("echo refused") != 1 || r.obs.get("echo served") != 3 {
+		t.Errorf("counted %v, want 1 refused and 3 served", r.obs.n)
 	}
 	if g.inflight != 0 || g.used != 0 {
 		t.Errorf("budget not returned: %d calls, %d bytes", g.inflight, g.used)
@@ -495,10 +599,10 @@ func TestColdServePlanOncePerDeploy(t *testing.T) {
 	r := newColdRig(t, ColdServe{})
 	ctx := context.Background()
 	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo")})
-	plan := func() *coldPlan { return r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load() }
+	plan := func() *coldPlan { return r.plan("echo") }
 	first := plan()
 	for range 3 {
-		if _, err := r.b.Invoker(ctx, "echo", ""); err != nil {
+		if _, err := handlerOf(r.b, "echo"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -510,7 +614,7 @@ func TestColdServePlanOncePerDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the update's opt-out applied", func() bool {
-		_, err := r.b.Invoker(ctx, "echo", "")
+		_, err := handlerOf(r.b, "echo")
 		return errors.Is(err, provider.ErrUnavailable)
 	})
 	if p := plan(); p == first || p.ok {
@@ -590,16 +694,25 @@ func (r *blockingRunner) Handler(string, string) (http.Handler, error) {
 
 func (r *blockingRunner) Unload(context.Context, string, string) error { return nil }
 
-// TestColdCallTakesPodReadyDuringLoad: a call that arrives while the
-// function's module is still loading (pull + compile) goes to a pod that
-// becomes ready meanwhile instead of waiting for the load; the load goes
-// on, and once the pod is gone again calls are served by the provider. On
-// the old code the call waited for the load.
-func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
-	runner := &blockingRunner{started: make(chan struct{}, 4), release: make(chan struct{})}
+// waitStarted waits for the next load to start.
+func (r *blockingRunner) waitStarted(t testing.TB) {
+	t.Helper()
+	select {
+	case <-r.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no load started")
+	}
+}
+
+// newBlockingRig starts a backend over a fake clientset whose calls without
+// a ready pod are served by a blockingRunner within budget (its Runner and
+// Dir are set here); loads are released at the end of the test.
+func newBlockingRig(t testing.TB, budget ColdServe) (*fake.Clientset, *Cluster, *blockingRunner) {
+	t.Helper()
+	runner := &blockingRunner{started: make(chan struct{}, 16), release: make(chan struct{})}
+	budget.Runner, budget.Dir = runner, filepath.Join(t.TempDir(), "secrets")
 	c := newFake()
-	b := newBackend(t, c, WithColdServe(ColdServe{Runner: runner, Concurrency: 4, Memory: 1 << 30,
-		DefaultMemory: wasm.DefaultMemoryLimit, Dir: filepath.Join(t.TempDir(), "secrets")}),
+	b := newBackend(t, c, WithColdServe(budget),
 		WithImageInspector(func(context.Context, string) (string, error) { return provider.RuntimeWasm, nil }))
 	t.Cleanup(func() {
 		select {
@@ -608,22 +721,20 @@ func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
 			close(runner.release)
 		}
 	})
-	deployed(t, b, provider.FunctionDeployment{Service: "echo", Image: "registry.invalid/fn/echo:1"})
-	select {
-	case <-runner.started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no load started at deploy")
-	}
+	return c, b, runner
+}
 
-	type result struct {
-		h   http.Handler
-		err error
-	}
-	got := make(chan result, 1)
-	go func() {
-		h, err := b.Invoker(context.Background(), "echo", "")
-		got <- result{h, err}
-	}()
+// TestColdCallTakesPodReadyDuringLoad: a call that arrives while the
+// function's module is still loading (pull + compile) goes to a pod that
+// becomes ready meanwhile instead of waiting for the load; the load goes
+// on, and once the pod is gone again calls are served by the provider. On
+// the old code the call waited for the load.
+func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
+	c, b, runner := newBlockingRig(t, ColdServe{Concurrency: 4, Memory: 1 << 30, DefaultMemory: wasm.DefaultMemoryLimit})
+	deployed(t, b, provider.FunctionDeployment{Service: "echo", Image: "registry.invalid/fn/echo:1"})
+	runner.waitStarted(t)
+
+	got := invokeAsync(context.Background(), b, "echo")
 	select {
 	case r := <-got:
 		t.Fatalf("Invoker returned %T, %v while the module loads and no pod is ready; want it to wait", r.h, r.err)
@@ -631,7 +742,7 @@ func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
 	}
 	ip, port := replica(t, "pod1")
 	setEndpoints(t, c, "echo", port, map[string]bool{ip: true})
-	var r result
+	var r invokeResult
 	select {
 	case r = <-got:
 	case <-time.After(5 * time.Second):
@@ -650,7 +761,7 @@ func TestColdCallTakesPodReadyDuringLoad(t *testing.T) {
 	close(runner.release)
 	setEndpoints(t, c, "echo", port, map[string]bool{ip: false})
 	eventually(t, "calls served by the provider after the load", func() bool {
-		h, err := b.Invoker(context.Background(), "echo", "")
+		h, err := handlerOf(b, "echo")
 		_, cold := h.(*coldCall)
 		return err == nil && cold
 	})
@@ -677,7 +788,7 @@ func TestColdServeMovedTag(t *testing.T) {
 	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
 		t.Fatalf("first version: %d", code)
 	}
-	first := r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load().spec.Image
+	first := r.plan("echo").spec.Image
 
 	ref := r.push(t, "echo", ocitest.WithCustomSection(buildEcho(t), "version", "2"))
 	_, pinned, err := oci.Resolve(ctx, ref)
@@ -695,7 +806,7 @@ func TestColdServeMovedTag(t *testing.T) {
 	if _, code, _, _ := r.call(t, "echo", "/"); code != http.StatusCreated {
 		t.Fatalf("after the tag moved: %d", code)
 	}
-	if got := r.b.cold.fn(provider.DefaultNamespace + "/echo").plan.Load().spec.Image; got != pinned || got == first {
+	if got := r.plan("echo").spec.Image; got != pinned || got == first {
 		t.Errorf("provider serves %s, want the new digest %s (was %s)", got, pinned, first)
 	}
 	if r.requests.Count("GET blob") == 0 {

@@ -107,7 +107,7 @@ func TestDeployBuildsDeploymentAndService(t *testing.T) {
 		}
 		var mounted bool
 		for _, m := range ctr.VolumeMounts {
-			mounted = mounted || (m.MountPath == SecretsMountPath && m.ReadOnly)
+			mounted = mounted || (m.MountPath == provider.SecretsPath && m.ReadOnly)
 		}
 		if !mounted {
 			t.Errorf("secrets not mounted read-only: %v", ctr.VolumeMounts)

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,8 +24,9 @@ import (
 // newFake returns a fake clientset holding objs (plus the default function
 // namespace) that behaves like the API server where the fake tracker does
 // not: every created or updated object gets a new resource version, and the
-// deployments/scale subresource updates the Deployment's replicas and
-// answers with its new version.
+// deployments/scale subresource updates the Deployment's replicas (only over
+// the Deployment's version the Scale names, if it names one: else Conflict)
+// and answers with its new version.
 func newFake(objs ...runtime.Object) *fake.Clientset {
 	objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: provider.DefaultNamespace, Labels: map[string]string{LabelNamespace: "1"}}})
@@ -50,6 +53,10 @@ func newFake(objs ...runtime.Object) *fake.Clientset {
 			return true, nil, err
 		}
 		d := obj.(*appsv1.Deployment).DeepCopy()
+		if s.ResourceVersion != "" && s.ResourceVersion != d.ResourceVersion {
+			return true, nil, apierrors.NewConflict(appsv1.Resource("deployments"), s.Name,
+				fmt.Errorf("resourceVersion %s, the object is at %s", s.ResourceVersion, d.ResourceVersion))
+		}
 		d.Spec.Replicas = &s.Spec.Replicas
 		d.ResourceVersion = next()
 		if err := c.Tracker().Update(appsv1.SchemeGroupVersion.WithResource("deployments"), d, a.GetNamespace()); err != nil {

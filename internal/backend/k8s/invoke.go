@@ -19,7 +19,9 @@ import (
 // invocation proxy (package proxy: round robin, a refused connection retried
 // on another replica, 502/503/504 as local containers answer) over the ready
 // endpoints of the function's EndpointSlices (pod IP:8080), through one
-// pooled keep-alive transport.
+// pooled keep-alive transport. A handler of a call the provider serves
+// itself (WithColdServe) holds the call's place in the provider's budget
+// until it serves the call or ctx ends: serve it with a request of ctx.
 //
 // # Errors
 // provider.ErrNotFound if the function does not exist; provider.ErrUnavailable

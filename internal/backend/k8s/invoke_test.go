@@ -23,7 +23,7 @@ import (
 )
 
 // replica is a real loopback HTTP server standing in for a function pod.
-func replica(t *testing.T, name string) (ip string, port int32) {
+func replica(t testing.TB, name string) (ip string, port int32) {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Replica", name)
@@ -37,7 +37,7 @@ func replica(t *testing.T, name string) (ip string, port int32) {
 
 // setEndpoints writes the EndpointSlice of a function as the endpoint
 // slice controller would: the Service's labels, one endpoint per address.
-func setEndpoints(t *testing.T, c *fake.Clientset, fn string, port int32, ready map[string]bool) {
+func setEndpoints(t testing.TB, c *fake.Clientset, fn string, port int32, ready map[string]bool) {
 	t.Helper()
 	s := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: fn + "-abc", Namespace: provider.DefaultNamespace, Labels: map[string]string{

@@ -170,7 +170,7 @@ func buildDeployment(fn provider.FunctionDeployment, image, runtime, runtimeClas
 	}, nil
 }
 
-// addVolumes mounts the function's secrets read-only at SecretsMountPath
+// addVolumes mounts the function's secrets read-only at provider.SecretsPath
 // (one projected volume of every listed Secret, each key a file) and, for a
 // read-only root filesystem, a writable /tmp.
 func addVolumes(pod *corev1.PodSpec, fn provider.FunctionDeployment) {
@@ -185,7 +185,7 @@ func addVolumes(pod *corev1.PodSpec, fn provider.FunctionDeployment) {
 		pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "secrets", VolumeSource: corev1.VolumeSource{
 			Projected: &corev1.ProjectedVolumeSource{Sources: sources, DefaultMode: ptr[int32](0o444)},
 		}})
-		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "secrets", MountPath: SecretsMountPath, ReadOnly: true})
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "secrets", MountPath: provider.SecretsPath, ReadOnly: true})
 	}
 	if fn.ReadOnlyRootFilesystem {
 		pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})

@@ -166,6 +166,27 @@ func (b *Host) current(f *function, name, ns string) bool {
 	return err == nil && got == f
 }
 
+// lockFunction returns the function name.ns with its operation lock held
+// (the caller unlocks f.op), once no other operation on it runs and it is
+// still the current one.
+//
+// # Errors
+// provider.ErrNotFound if it does not exist or was deleted meanwhile.
+func (b *Host) lockFunction(name, ns string) (*function, error) {
+	b.mu.RLock()
+	f, err := b.lookup(name, ns)
+	b.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	f.op.Lock()
+	if !b.current(f, name, ns) {
+		f.op.Unlock()
+		return nil, fmt.Errorf("function %q in namespace %q was deleted: %w", name, ns, provider.ErrNotFound)
+	}
+	return f, nil
+}
+
 // logFunc returns the Deployment.Log callback of a function.
 func (b *Host) logFunc(f *function, name, ns string) func(instance, text string) {
 	return func(instance, text string) {

@@ -222,17 +222,11 @@ func (b *Host) replace(ctx context.Context, f *function, name, ns string, spec p
 // provider.ErrNotFound if the function does not exist.
 func (b *Host) Delete(ctx context.Context, name, namespace string) error {
 	ns := b.nsOrDefault(namespace)
-	b.mu.RLock()
-	f, err := b.lookup(name, ns)
-	b.mu.RUnlock()
+	f, err := b.lockFunction(name, ns)
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
-	f.op.Lock()
 	defer f.op.Unlock()
-	if !b.current(f, name, ns) {
-		return fmt.Errorf("delete %s: %w", name, provider.ErrNotFound)
-	}
 	if err := removeFile(b.functionPath(name, ns)); err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}

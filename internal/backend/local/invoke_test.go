@@ -50,6 +50,34 @@ func TestScale(t *testing.T) {
 	}
 }
 
+// TestWakeFromZero: a function at zero is scaled to its minimum, one with
+// replicas requested is left as it is (a scale since the caller saw zero
+// wins), an unknown one is ErrNotFound.
+func TestWakeFromZero(t *testing.T) {
+	f := newFixture(t)
+	d := echoSpec("echo")
+	d.Labels = map[string]string{provider.LabelScaleMin: "2", provider.LabelScaleMax: "4"}
+	wantErr(t, f.b.Deploy(ctx, d), nil)
+	wantErr(t, f.b.WakeFromZero(ctx, "nope", ""), provider.ErrNotFound)
+	for _, tc := range []struct {
+		name string
+		from uint64
+		want uint64
+	}{
+		{"at zero", 0, 2},
+		{"scaled since", 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantErr(t, f.b.Scale(ctx, "echo", "", tc.from), nil)
+			wantErr(t, f.b.WakeFromZero(ctx, "echo", ""), nil)
+			st, _ := f.b.Function(ctx, "echo", "")
+			if st.Replicas != tc.want || st.AvailableReplicas != tc.want {
+				t.Fatalf("replicas %d/%d, want %d", st.Replicas, st.AvailableReplicas, tc.want)
+			}
+		})
+	}
+}
+
 func TestInvoke(t *testing.T) {
 	f := newFixture(t, WithMaxRequestBytes(8))
 	d := echoSpec("echo")

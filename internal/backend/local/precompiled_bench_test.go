@@ -28,7 +28,7 @@ var primeBuild struct {
 }
 
 // primeModule builds the stack's prime-numbers-wasm entry with the builder
-// (snapshot shape: the Wizer is required), once per test binary.
+// (snapshot shape), once per test binary.
 func primeModule(b *testing.B) ([]byte, builder.Shape) {
 	b.Helper()
 	primeBuild.once.Do(func() {
@@ -42,7 +42,7 @@ func primeModule(b *testing.B) ([]byte, builder.Shape) {
 			primeBuild.err = err
 			return
 		}
-		a, err := builder.New(builder.WithWizer(builder.Wizen)).Build(context.Background(), root, "prime-numbers-wasm", stack.Functions["prime-numbers-wasm"])
+		a, err := builder.New().Build(context.Background(), root, "prime-numbers-wasm", stack.Functions["prime-numbers-wasm"])
 		if err != nil {
 			primeBuild.err = err
 			return

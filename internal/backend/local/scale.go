@@ -17,19 +17,40 @@ import (
 // provider.ErrImage or provider.ErrNotImplemented when replicas cannot start.
 func (b *Host) Scale(ctx context.Context, name, namespace string, replicas uint64) error {
 	ns := b.nsOrDefault(namespace)
-	b.mu.RLock()
-	f, err := b.lookup(name, ns)
-	b.mu.RUnlock()
+	f, err := b.lockFunction(name, ns)
 	if err != nil {
 		return fmt.Errorf("scale %s: %w", name, err)
 	}
-	f.op.Lock()
 	defer f.op.Unlock()
-	if !b.current(f, name, ns) {
-		return fmt.Errorf("scale %s: %w", name, provider.ErrNotFound)
-	}
 	if err := b.scaleLocked(ctx, f, name, ns, replicas); err != nil {
 		return fmt.Errorf("scale %s: %w", name, err)
+	}
+	return nil
+}
+
+// WakeFromZero scales a function that asks for no replica to
+// provider.WakeReplicas of its labels (clamped as Scale clamps) and leaves
+// one that asks for any other count alone. It holds the function's
+// operation lock like Scale, so a scale written after the caller saw the
+// function at zero wins over the wake-up.
+//
+// # Errors
+// As Scale's.
+func (b *Host) WakeFromZero(ctx context.Context, name, namespace string) error {
+	ns := b.nsOrDefault(namespace)
+	f, err := b.lockFunction(name, ns)
+	if err != nil {
+		return fmt.Errorf("scale %s from zero: %w", name, err)
+	}
+	defer f.op.Unlock()
+	b.mu.RLock()
+	replicas, labels := f.replicas, f.spec.Labels
+	b.mu.RUnlock()
+	if replicas != 0 {
+		return nil
+	}
+	if err := b.scaleLocked(ctx, f, name, ns, provider.WakeReplicas(labels)); err != nil {
+		return fmt.Errorf("scale %s from zero: %w", name, err)
 	}
 	return nil
 }

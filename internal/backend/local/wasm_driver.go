@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
-	"github.com/faas-wasm/faas-wasm/internal/precompiled"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -244,8 +243,7 @@ func (w *wasmDriver) trusted(image, digest string, pm pulledModule) []byte {
 	if p == nil {
 		return nil
 	}
-	claims := precompiled.Claims{Module: p.Module, Engine: p.Engine, KeyID: p.KeyID, Signature: p.Signature}
-	if err := w.o.trustedKeys.Check(claims, p.Data, digest, w.eng.fingerprint()); err != nil {
+	if err := w.o.trustedKeys.Check(p.Claims(), p.Data, digest, w.eng.fingerprint()); err != nil {
 		w.o.log.Debug("precompiled layer ignored, compiling the module", "image", image, "module", digest, "reason", err)
 		return nil
 	}

@@ -19,7 +19,7 @@ package wasmmem
 import (
 	"fmt"
 
-	"github.com/faas-wasm/faas-wasm/internal/builder/wasmbin"
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
 )
 
 // PageSize is the size of a Wasm linear memory page.
@@ -30,21 +30,11 @@ const PageSize = 64 << 10
 // pages, linear-equations with 128 unknowns) with room to spare.
 const DefaultHeapReserve = 4 * PageSize
 
-// maxPages is the most pages a 32-bit linear memory can have.
-const maxPages = 1 << 16
-
 // ErrMalformed reports a module whose sections could not be read.
 var ErrMalformed = wasmbin.ErrMalformed
 
 // sectionMemory is the id of the memory section.
 const sectionMemory = 5
-
-// Limits flags of a memory type: min only, or min and max. Shared and
-// 64-bit memories have other flags and are left alone.
-const (
-	limitsMin    = 0x00
-	limitsMinMax = 0x01
-)
 
 // ReserveHeap returns module with the initial size of its linear memory
 // raised by reserve bytes, rounded up to whole pages and capped at the
@@ -64,26 +54,18 @@ func ReserveHeap(module []byte, reserve int) ([]byte, error) {
 	if err != nil || !ok {
 		return module, err
 	}
-	want := uint64(mem.min) + (uint64(reserve)+PageSize-1)/PageSize
-	if want > uint64(mem.max) {
-		want = uint64(mem.max)
-	}
-	if want <= uint64(mem.min) {
+	want := min(uint64(mem.Min)+(uint64(reserve)+PageSize-1)/PageSize, uint64(mem.Max))
+	if want <= uint64(mem.Min) {
 		return module, nil
 	}
-	body := wasmbin.AppendU32(nil, 1)
-	body = append(body, mem.flags)
-	body = wasmbin.AppendU32(body, uint32(want))
-	if mem.flags == limitsMinMax {
-		body = wasmbin.AppendU32(body, mem.max)
-	}
+	grown := mem.Limits
+	grown.Min = uint32(want)
+	body := wasmbin.AppendLimits(wasmbin.AppendU32(nil, 1), grown)
 	body = append(body, mem.rest...)
 
 	out := make([]byte, 0, len(module)+8)
 	out = append(out, module[:mem.start]...)
-	out = append(out, sectionMemory)
-	out = wasmbin.AppendU32(out, uint32(len(body)))
-	out = append(out, body...)
+	out = wasmbin.AppendSection(out, sectionMemory, body)
 	out = append(out, module[mem.end:]...)
 	return out, nil
 }
@@ -96,7 +78,7 @@ func ReserveHeap(module []byte, reserve int) ([]byte, error) {
 // ErrMalformed, as ReserveHeap.
 func InitialPages(module []byte) (uint32, bool, error) {
 	mem, ok, err := readMemory(module)
-	return mem.min, ok, err
+	return mem.Min, ok, err
 }
 
 // memory is a module's one 32-bit unshared memory as its memory section
@@ -104,9 +86,8 @@ func InitialPages(module []byte) (uint32, bool, error) {
 // rest is what follows the limits in the section.
 type memory struct {
 	start, end int
-	flags      byte
-	min, max   uint32 // max is maxPages when the limits have none
-	rest       []byte
+	wasmbin.Limits
+	rest []byte
 }
 
 // readMemory reads module's memory section; false when the module has no
@@ -116,34 +97,20 @@ func readMemory(module []byte) (memory, bool, error) {
 	if err != nil || start < 0 {
 		return memory{}, false, err
 	}
-	count, n, err := wasmbin.ReadU32(body)
+	r := wasmbin.NewReader(body)
+	count, err := r.U32()
 	if err != nil {
 		return memory{}, false, fmt.Errorf("memory section: %w", err)
 	}
 	if count != 1 {
 		return memory{}, false, nil
 	}
-	if n >= len(body) {
-		return memory{}, false, fmt.Errorf("%w: memory section ends before its limits", ErrMalformed)
-	}
-	mem := memory{start: start, end: end, flags: body[n], max: maxPages}
-	if mem.flags != limitsMin && mem.flags != limitsMinMax {
-		return memory{}, false, nil
-	}
-	limits := body[n+1:]
-	if mem.min, n, err = wasmbin.ReadU32(limits); err != nil {
+	limits, err := r.Limits()
+	if err != nil {
 		return memory{}, false, fmt.Errorf("memory section: %w", err)
 	}
-	limits = limits[n:]
-	if mem.flags == limitsMinMax {
-		if mem.max, n, err = wasmbin.ReadU32(limits); err != nil {
-			return memory{}, false, fmt.Errorf("memory section: %w", err)
-		}
-		limits = limits[n:]
+	if limits.Flags > wasmbin.LimitsMax {
+		return memory{}, false, nil
 	}
-	if mem.min > mem.max || mem.max > maxPages {
-		return memory{}, false, fmt.Errorf("%w: memory limits %d..%d pages", ErrMalformed, mem.min, mem.max)
-	}
-	mem.rest = limits
-	return mem, true, nil
+	return memory{start: start, end: end, Limits: limits, rest: r.Rest()}, true, nil
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/faas-wasm/faas-wasm/internal/builder/wasmbin"
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
 )
 
 // module assembles a Wasm binary from sections given as id and body.
@@ -48,7 +48,7 @@ func TestReserveHeap(t *testing.T) {
 			module(typeSection, memSection(0, 128), customSection)},
 		{"max kept", module(memSection(1, 5, 100)), DefaultHeapReserve, module(memSection(1, 9, 100))},
 		{"capped at max", module(memSection(1, 5, 7)), DefaultHeapReserve, module(memSection(1, 7, 7))},
-		{"capped at 4 GiB", module(memSection(0, maxPages-1)), DefaultHeapReserve, module(memSection(0, maxPages))},
+		{"capped at 4 GiB", module(memSection(0, wasmbin.MaxPages-1)), DefaultHeapReserve, module(memSection(0, wasmbin.MaxPages))},
 		{"at max", module(memSection(1, 7, 7)), DefaultHeapReserve, nil},
 		{"no reserve", module(memSection(0, 5)), 0, nil},
 		{"imported memory", module(typeSection, customSection), DefaultHeapReserve, nil},
@@ -94,8 +94,8 @@ func TestReserveHeapMalformed(t *testing.T) {
 		"truncated min":     module([]byte{sectionMemory, 1, 0, 0x85}),
 		"truncated max":     module([]byte{sectionMemory, 1, 1, 5}),
 		"min above max":     module(memSection(1, 8, 7)),
-		"max above 4 GiB":   module(memSection(1, 8, maxPages+1)),
-		"min above 4 GiB":   module(memSection(0, maxPages+1)),
+		"max above 4 GiB":   module(memSection(1, 8, wasmbin.MaxPages+1)),
+		"min above 4 GiB":   module(memSection(0, wasmbin.MaxPages+1)),
 		"count unreadable":  module([]byte{sectionMemory, 0x81}),
 		"integer above u32": module([]byte{sectionMemory, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x7f}),
 	} {
@@ -134,7 +134,7 @@ func FuzzReserveHeap(f *testing.F) {
 			t.Fatalf("output unreadable: %v", err)
 		}
 		mem, _, _ := readMemory(in)
-		want := min(uint64(before)+uint64(pages), uint64(mem.max))
+		want := min(uint64(before)+uint64(pages), uint64(mem.Max))
 		if uint64(after) != want {
 			t.Fatalf("initial pages %d → %d, want %d", before, after, want)
 		}

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,12 +17,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/faas-wasm/faas-wasm/internal/diskcache"
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// wasmMagic starts every core WebAssembly module (magic + version 1).
-var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 
 // Compile returns the module for these bytes: loaded from the AOT cache
 // (cacheDir/<sha256>.cwasm, memory-mapped) or compiled once and serialized
@@ -46,7 +43,13 @@ func (e *Engine) Compile(ctx context.Context, module []byte) (*Module, error) {
 func (e *Engine) compileWith(ctx context.Context, module, precompiled []byte) (*Module, error) {
 	sum := sha256.Sum256(module)
 	key := hex.EncodeToString(sum[:])
-	ch := e.group.DoChan(key, func() (any, error) { return e.load(key, module, precompiled) })
+	ch := e.group.DoChan(key, func() (any, error) {
+		if !e.beginLoad() {
+			return nil, fmt.Errorf("compile sha256:%s: engine %w", key, ErrClosed)
+		}
+		defer e.loads.Done()
+		return e.load(key, module, precompiled)
+	})
 	select {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("compile sha256:%s: %w", key, ctx.Err())
@@ -66,7 +69,7 @@ func (e *Engine) cachePath(key string) string {
 // and accepted by wasmtime) made the cache entry, or compiles and caches it.
 func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 	digest := "sha256:" + key
-	if !bytes.HasPrefix(module, wasmMagic) {
+	if !wasmbin.HasHeader(module) {
 		return nil, fmt.Errorf("compile %s: not a WebAssembly core module (bad magic or version): %w", digest, ErrInvalidModule)
 	}
 	path := e.cachePath(key)
@@ -82,7 +85,7 @@ func (e *Engine) load(key string, module, precompiled []byte) (*Module, error) {
 	written := mod == nil
 	if mod == nil && precompiled != nil {
 		if mod, err = e.install(path, precompiled); err != nil {
-			e.log.Debug("precompiled module ignored, compiling", "digest", digest, "reason", err)
+			e.log.Info("precompiled module not used, compiling", "digest", digest, "reason", err)
 			mod = nil
 		}
 	}

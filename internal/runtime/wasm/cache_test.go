@@ -274,3 +274,23 @@ func TestCacheLimit(t *testing.T) {
 		t.Fatalf("default bound: %v, %d compiles (want 1: a loaded from the cache); a %v b %v", err, e4.compiles.Load(), present(a), present(b))
 	}
 }
+
+// TestCloseWaitsForAbandonedCompile: a caller that stops waiting for a
+// compile leaves it running, and Close must wait for it instead of freeing
+// the engine under it (regression: in the e2e suite a provider's engine was
+// closed while its cancelled compile ran, and cranelift, reading freed
+// memory, panicked and aborted the process).
+func TestCloseWaitsForAbandonedCompile(t *testing.T) {
+	e := newEngineT(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Compile(ctx, cmdGuest); !errors.Is(err, context.Canceled) {
+		t.Fatalf("compile with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Compile(context.Background(), cGuest); !errors.Is(err, ErrClosed) {
+		t.Fatalf("compile after Close: got %v, want ErrClosed", err)
+	}
+}

@@ -7,14 +7,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "capi.h"
 
 // Offset added to CLOCK_MONOTONIC for guests: larger than any monotonic
-// reading a guest can have captured while being pre-initialised by Wizer
-// (whose WASI clock starts at zero), so time never runs backwards.
+// reading a guest can have captured while being pre-initialised
+// (internal/builder/snapshot's clock starts at zero and stays below an
+// hour), so time never runs backwards.
 #define FAAS_MONOTONIC_OFFSET 3600000000000ULL
 
 int64_t faas_now(void) {
@@ -26,20 +26,11 @@ int64_t faas_now(void) {
 static wasmtime_error_t *faas_epoch(wasmtime_context_t *cx, void *p, uint64_t *delta,
 	wasmtime_update_deadline_kind_t *kind) {
 	faas_call *c = p;
-	int stop = __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST);
-	if (stop == REASON_NONE) {
-		struct stat st;
-		int reason = REASON_NONE;
-		if (c->deadline_ns != 0 && faas_now() >= c->deadline_ns) reason = REASON_DEADLINE;
-		else if (fstat(c->out_fd, &st) == 0 && st.st_size > c->out_limit) reason = REASON_OVERFLOW;
-		else if (fstat(c->err_fd, &st) == 0 && st.st_size > c->err_limit) reason = REASON_LOG_OVERFLOW;
-		if (reason != REASON_NONE) {
-			int expected = REASON_NONE;
-			__atomic_compare_exchange_n(&c->stop, &expected, reason, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-		}
-		stop = __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) == REASON_NONE && c->deadline_ns != 0 &&
+	    faas_now() >= c->deadline_ns) {
+		faas_call_stop(c, REASON_DEADLINE);
 	}
-	if (stop != REASON_NONE) return wasmtime_error_new("faas-wasm: guest interrupted");
+	if (__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) != REASON_NONE) return wasmtime_error_new("faas-wasm: guest interrupted");
 	*delta = 1;
 	*kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
 	return NULL;
@@ -196,6 +187,105 @@ static wasm_trap_t *faas_poll_oneoff(void *env, wasmtime_caller_t *caller, wasmt
 	return NULL;
 }
 
+#define WASI_EBADF 8
+#define WASI_ENOMEM 48
+
+// Results of append_out and append_err.
+enum { APPEND_OK, APPEND_OVER_LIMIT, APPEND_NO_MEMORY };
+
+static wasm_trap_t *new_trap(const char *msg) { return wasmtime_trap_new(msg, strlen(msg)); }
+
+// reserve makes room for need bytes in the buffer *b of capacity *cap,
+// doubling it from 4 KiB, up to max bytes; false when out of memory.
+static bool reserve(uint8_t **b, size_t *cap, size_t need, size_t max) {
+	if (need <= *cap) return true;
+	size_t n = *cap < 4096 ? 4096 : *cap;
+	while (n < need) n *= 2;
+	if (n > max) n = max;
+	uint8_t *p = realloc(*b, n);
+	if (p == NULL) return false;
+	*b = p;
+	*cap = n;
+	return true;
+}
+
+// append_out adds n bytes to stdout, unless that makes it larger than
+// out_limit.
+static int append_out(faas_call *c, const uint8_t *p, size_t n) {
+	if ((uint64_t)c->out_len + n > (uint64_t)c->out_limit) return APPEND_OVER_LIMIT;
+	if (!reserve(&c->out, &c->out_cap, c->out_len + n, SIZE_MAX)) return APPEND_NO_MEMORY;
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return APPEND_OK;
+}
+
+// append_err adds n bytes to stderr, of which only the last err_keep or more
+// are kept, unless stderr grows past err_limit.
+static int append_err(faas_call *c, const uint8_t *p, size_t n) {
+	int64_t total = c->err_total + (int64_t)n;
+	if (total > c->err_limit) return APPEND_OVER_LIMIT;
+	size_t keep = c->err_keep;
+	if (n >= keep) {
+		p += n - keep;
+		n = keep;
+		c->err_len = 0;
+	} else if (c->err_len + n > 2 * keep) {
+		size_t old = keep - n; // bytes of the old content kept
+		memmove(c->err, c->err + c->err_len - old, old);
+		c->err_len = old;
+	}
+	if (!reserve(&c->err, &c->err_cap, c->err_len + n, 2 * keep)) return APPEND_NO_MEMORY;
+	memcpy(c->err + c->err_len, p, n);
+	c->err_len += n;
+	c->err_total = total;
+	return APPEND_OK;
+}
+
+// faas_fd_write shadows WASI's fd_write. Writes to fds 1 and 2 go to the
+// call's stdout and stderr buffers (faas_call), synchronously, checked
+// against their limits at once: WASI's stdout and stderr would need files
+// opened by path for every call. It answers as WASI's does, in the same
+// order: only the first non-empty buffer is written; an iovec or buffer
+// outside memory traps; any other descriptor is refused with EBADF, which is
+// what WASI answers for every other descriptor a guest can hold here (stdin
+// is input, the secrets preopen and what is opened under it are read-only;
+// TestFdWrite). It does not follow fd_close and fd_renumber: 1 and 2 stay
+// stdout and stderr whatever the guest did to them (TestStdioRenumbered).
+static wasm_trap_t *faas_fd_write(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args, size_t n) {
+	int32_t fd = args[0].i32;
+	uint32_t iovs = (uint32_t)args[1].i32, iovs_len = (uint32_t)args[2].i32, nwritten = (uint32_t)args[3].i32;
+	uint8_t *mem;
+	size_t size;
+	if (!guest_memory(caller, &mem, &size)) return new_trap("missing required memory export");
+	uint32_t buf = 0, len = 0;
+	for (uint32_t i = 0; i < iovs_len && len == 0; i++) {
+		uint64_t at = (uint64_t)iovs + (uint64_t)i * 8;
+		if (iovs % 4 != 0 || at + 8 > size) return new_trap("fd_write: iovec out of bounds or misaligned");
+		memcpy(&buf, mem + at, 4);
+		memcpy(&len, mem + at + 4, 4);
+	}
+	if (len == 0) buf = 0;
+	if (fd != 1 && fd != 2) {
+		args[0].i32 = WASI_EBADF;
+		return NULL;
+	}
+	faas_call *c = faas_current;
+	if (c == NULL) return new_trap("fd_write: no call is running on this thread");
+	if ((uint64_t)buf + len > size) return new_trap("fd_write: buffer out of bounds");
+	switch (fd == 1 ? append_out(c, mem + buf, len) : append_err(c, mem + buf, len)) {
+	case APPEND_OVER_LIMIT:
+		faas_call_stop(c, fd == 1 ? REASON_OVERFLOW : REASON_LOG_OVERFLOW);
+		return new_trap("faas-wasm: guest interrupted");
+	case APPEND_NO_MEMORY:
+		args[0].i32 = WASI_ENOMEM;
+		return NULL;
+	}
+	if (nwritten % 4 != 0 || (uint64_t)nwritten + 4 > size) return new_trap("fd_write: result out of bounds or misaligned");
+	memcpy(mem + nwritten, &len, 4);
+	args[0].i32 = 0;
+	return NULL;
+}
+
 static char *error_string(wasmtime_error_t *err) {
 	wasm_name_t msg;
 	wasmtime_error_message(err, &msg);
@@ -222,13 +312,15 @@ static wasmtime_error_t *define_i32_func(wasmtime_linker_t *l, const char *name,
 	return err;
 }
 
-// faas_define_shadows defines clock_time_get and poll_oneoff in the linker,
-// which must allow shadowing. Returns an error message (to free) or NULL.
+// faas_define_shadows defines clock_time_get, poll_oneoff and fd_write in the
+// linker, which must allow shadowing. Returns an error message (to free) or
+// NULL.
 char *faas_define_shadows(wasmtime_linker_t *l) {
 	static const wasm_valkind_t clock_params[] = { WASM_I32, WASM_I64, WASM_I32 };
-	static const wasm_valkind_t poll_params[] = { WASM_I32, WASM_I32, WASM_I32, WASM_I32 };
+	static const wasm_valkind_t four_i32[] = { WASM_I32, WASM_I32, WASM_I32, WASM_I32 };
 	wasmtime_error_t *err = define_i32_func(l, "clock_time_get", clock_params, 3, faas_clock_time_get);
-	if (err == NULL) err = define_i32_func(l, "poll_oneoff", poll_params, 4, faas_poll_oneoff);
+	if (err == NULL) err = define_i32_func(l, "poll_oneoff", four_i32, 4, faas_poll_oneoff);
+	if (err == NULL) err = define_i32_func(l, "fd_write", four_i32, 4, faas_fd_write);
 	return err == NULL ? NULL : error_string(err);
 }
 
@@ -246,18 +338,40 @@ void faas_pooling(wasm_config_t *cfg, uint32_t slots, size_t max_memory, size_t 
 	wasmtime_pooling_allocation_config_delete(p);
 }
 
-faas_call *faas_call_new(int out_fd, int err_fd, int64_t err_limit) {
+faas_call *faas_call_new(int64_t err_limit, size_t err_keep) {
 	faas_call *c = calloc(1, sizeof(faas_call));
-	c->out_fd = out_fd;
-	c->err_fd = err_fd;
+	if (c == NULL) abort();
 	c->err_limit = err_limit;
+	c->err_keep = err_keep;
 	return c;
+}
+
+void faas_call_free(faas_call *c) {
+	free(c->out);
+	free(c->err);
+	free(c);
 }
 
 void faas_call_arm(faas_call *c, int64_t deadline_ns, int64_t out_limit) {
 	c->deadline_ns = deadline_ns;
 	c->out_limit = out_limit;
+	c->out_len = 0;
+	c->err_len = 0;
+	c->err_total = 0;
 	__atomic_store_n(&c->stop, REASON_NONE, __ATOMIC_SEQ_CST);
+}
+
+void faas_call_trim(faas_call *c, size_t keep) {
+	if (c->out_cap > keep) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_cap = 0;
+	}
+	if (c->err_cap > keep) {
+		free(c->err);
+		c->err = NULL;
+		c->err_len = c->err_cap = 0;
+	}
 }
 
 void faas_call_stop(faas_call *c, int reason) {
@@ -273,7 +387,7 @@ void faas_store_init(wasmtime_store_t *s, faas_call *c, int64_t memory_limit) {
 }
 
 int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const char *argv0, const void *in,
-	size_t in_len, const char *out_path, const char *err_path, const char *dir, const char *guest_dir, char **msg) {
+	size_t in_len, const char *dir, const char *guest_dir, char **msg) {
 	wasi_config_t *w = wasi_config_new();
 	if (argv0 != NULL) wasi_config_set_argv(w, 1, &argv0);
 	if (nenv > 0) {
@@ -297,10 +411,6 @@ int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const 
 	wasm_byte_vec_new_uninitialized(&v, in_len);
 	if (in_len > 0) memcpy(v.data, in, in_len);
 	wasi_config_set_stdin_bytes(w, &v);
-	if (!wasi_config_set_stdout_file(w, out_path) || !wasi_config_set_stderr_file(w, err_path)) {
-		wasi_config_delete(w);
-		return PREPARE_STDIO;
-	}
 	wasmtime_context_t *cx = wasmtime_store_context(s);
 	wasmtime_error_t *err = wasmtime_context_set_wasi(cx, w);
 	if (err != NULL) {
@@ -367,23 +477,27 @@ void faas_instantiate(wasmtime_store_t *s, const wasmtime_instance_pre_t *pre, w
 static const char *const export_names[] = { [EXPORT_START] = "_start", [EXPORT_INITIALIZE] = "_initialize",
 	[EXPORT_HANDLE] = "faas_handle" };
 
-void faas_invoke(wasmtime_store_t *s, const wasmtime_instance_t *inst, int fn, faas_outcome *out) {
+void faas_invoke(wasmtime_store_t *s, const wasmtime_instance_t *inst, int fn, wasmtime_func_t *func,
+	faas_outcome *out) {
 	memset(out, 0, sizeof *out);
 	wasmtime_context_t *cx = wasmtime_store_context(s);
-	const char *name = export_names[fn];
-	wasmtime_extern_t item;
-	if (!wasmtime_instance_export_get(cx, inst, name, strlen(name), &item) || item.kind != WASMTIME_EXTERN_FUNC) {
-		static const char msg[] = "the instance has no such function export";
-		out->kind = OUTCOME_FAIL;
-		out->message = malloc(sizeof msg);
-		memcpy(out->message, msg, sizeof msg);
-		return;
+	if (func->store_id == 0) {
+		const char *name = export_names[fn];
+		wasmtime_extern_t item;
+		if (!wasmtime_instance_export_get(cx, inst, name, strlen(name), &item) || item.kind != WASMTIME_EXTERN_FUNC) {
+			static const char msg[] = "the instance has no such function export";
+			out->kind = OUTCOME_FAIL;
+			out->message = malloc(sizeof msg);
+			memcpy(out->message, msg, sizeof msg);
+			return;
+		}
+		*func = item.of.func;
 	}
 	// The module's exports were checked: _start and _initialize take and
 	// return nothing, faas_handle returns one i32.
 	wasmtime_val_raw_t buf[1] = { { .i64 = 0 } };
 	wasm_trap_t *trap = NULL;
-	wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &item.of.func, buf, fn == EXPORT_HANDLE ? 1 : 0, &trap);
+	wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, func, buf, fn == EXPORT_HANDLE ? 1 : 0, &trap);
 	int status;
 	if (trap != NULL) {
 		out->kind = OUTCOME_TRAP;

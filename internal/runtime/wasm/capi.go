@@ -5,10 +5,7 @@ package wasm
 // static libwasmtime that wasmtime-go already links:
 //
 //   - the pooling instance allocator (wasmtime_pooling_allocation_strategy_set);
-//   - in-memory stdin (wasi_config_set_stdin_bytes); stdout and stderr go to
-//     per-slot files (memfds, see outfile.go), because
-//     wasi_config_set_stdout_custom runs every write through a tokio worker
-//     thread (measured: 119 µs vs 37 µs per warm call);
+//   - in-memory stdin (wasi_config_set_stdin_bytes);
 //   - a call's whole WASI context (environment, argv, preopen, stdio) built
 //     and given to the store in one C call, faas_store_prepare: wasmtime-go's
 //     WasiConfig makes a cgo call and a C string per variable;
@@ -21,15 +18,27 @@ package wasm
 //     host function (faas_http) becomes a trap of that call rather than a
 //     panic of Invoke, since wasmtime-go re-raises it only in its own calls;
 //   - an epoch-deadline callback (wasmtime_store_epoch_deadline_callback) that
-//     interrupts a guest when its wall-time deadline passes, when the caller
-//     cancels, or when its stdout or stderr grew past their limits;
-//   - C implementations of two WASI functions, defined over WASI's own with
+//     interrupts a guest when its wall-time deadline passes or when the caller
+//     cancels;
+//   - C implementations of three WASI functions, defined over WASI's own with
 //     wasmtime_linker_define_func_unchecked: clock_time_get, whose monotonic
 //     clock is the host's CLOCK_MONOTONIC plus a fixed offset (continuous
 //     across instances, snapshots and warm calls; WASI's restarts at zero for
-//     every WASI context), and poll_oneoff, which sleeps in slices and stops
+//     every WASI context); poll_oneoff, which sleeps in slices and stops
 //     at the call's deadline or cancellation (WASI's blocks the thread for the
-//     whole timeout, out of reach of epoch interruption).
+//     whole timeout, out of reach of epoch interruption); and fd_write, which
+//     copies what the guest writes to fds 1 and 2 into the slot's stdout and
+//     stderr buffers and stops the guest as soon as either passes its limit.
+//     WASI's stdout and stderr would be files opened by path for every call
+//     (wasmtime's C API takes no descriptor; the memfds used before cost a
+//     Rust echo 54 vs 28 µs p50, docs/benchmarks), and
+//     wasi_config_set_stdout_custom runs every write through a tokio worker
+//     thread (measured: 119 µs vs 37 µs per warm call). WASI's own stdout and
+//     stderr stay at their default sinks, which its other functions still
+//     describe as before. Writes to every other descriptor fail with EBADF,
+//     as WASI's do here (no other descriptor a guest can hold is writable); a
+//     guest that closes or renumbers fds 1 and 2 still writes its stdout and
+//     stderr through them (see faas_fd_write).
 //
 // wasmtime's declarations come from wasmtime_api.h and wasmtime_layouts.h,
 // not from wasmtime's headers: cgo cannot put a dependency's directory (the
@@ -53,6 +62,7 @@ package wasm
 import "C"
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -62,6 +72,8 @@ import (
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/faas-wasm/faas-wasm/provider"
 )
 
 // Stop reasons recorded in a callState (REASON_* in capi.h).
@@ -161,57 +173,26 @@ func storeContext(store *wasmtime.Store) unsafe.Pointer {
 }
 
 // callState is the state of one instance slot: the C struct read by the
-// epoch callback and the host functions, and the files that receive the
-// guest's stdout and stderr. It is reused call after call.
+// epoch callback and the host functions, which holds the guest's stdout and
+// stderr. It is reused call after call.
 type callState struct {
-	c        *C.faas_call
-	out, err *outputFile
-	outPath  *C.char
-	errPath  *C.char
-	// opened reports that this call's WASI context (prepare) opened stdout
-	// and stderr, which truncates them (wasmtime opens them with O_TRUNC).
-	// Until then they hold the previous call's output, which must not be
-	// read as this call's.
-	opened  bool
-	scratch []byte // stdoutScratch bytes, read into before stdout's size is known
+	c *C.faas_call
 }
 
-// stdoutScratch is the stdout that is read without asking its size first.
-const stdoutScratch = 16 << 10
+// outputKeep is the largest output buffer a slot keeps between calls;
+// larger ones are freed once read.
+const outputKeep = 64 << 10
 
-func newCallState() (*callState, error) {
-	out, err := newOutputFile("stdout", true)
-	if err != nil {
-		return nil, err
-	}
-	errf, err := newOutputFile("stderr", true)
-	if err != nil {
-		out.close()
-		return nil, err
-	}
-	return &callState{
-		c:       C.faas_call_new(C.int(out.f.Fd()), C.int(errf.f.Fd()), C.int64_t(stderrLimit)),
-		out:     out,
-		err:     errf,
-		outPath: C.CString(out.path),
-		errPath: C.CString(errf.path),
-	}, nil
+func newCallState() *callState {
+	return &callState{c: C.faas_call_new(C.int64_t(stderrLimit), C.size_t(stderrKeep))}
 }
 
-// free releases the C memory and the files; no store may reference them.
-func (s *callState) free() {
-	C.free(unsafe.Pointer(s.c))
-	C.free(unsafe.Pointer(s.outPath))
-	C.free(unsafe.Pointer(s.errPath))
-	s.out.close()
-	s.err.close()
-}
+// free releases the C memory; no store may reference it.
+func (s *callState) free() { C.faas_call_free(s.c) }
 
-// arm resets the state for a new call with a wall-clock deadline and a
-// response cap. The output files are emptied when the call's WASI context
-// opens them (prepare).
+// arm resets the state for a new call — no output yet — with a wall-clock
+// deadline and a response cap.
 func (s *callState) arm(deadline time.Time, maxResponse int64) {
-	s.opened = false
 	ns := time.Until(deadline).Nanoseconds() + int64(C.faas_now())
 	C.faas_call_arm(s.c, C.int64_t(ns), C.int64_t(maxResponse))
 }
@@ -223,34 +204,22 @@ func (s *callState) stop(reason int) { C.faas_call_stop(s.c, C.int(reason)) }
 // reason reports why the guest was stopped (stopNone if it was not).
 func (s *callState) reason() int { return int(C.faas_call_reason(s.c)) }
 
-// stdout returns what the guest wrote to stdout; overflow reports that it
-// wrote more than limit bytes (and nothing is read).
-func (s *callState) stdout(limit int64) (b []byte, overflow bool, err error) {
-	if !s.opened {
-		return nil, false, nil
+// output returns copies of what the guest wrote this call to stdout (at most
+// the call's response cap: a write beyond it stopped the guest) and of the
+// last stderrKeep bytes of its stderr, and frees large buffers.
+func (s *callState) output() (stdout, stderr []byte) {
+	c := s.c
+	if c.out_len > 0 {
+		stdout = bytes.Clone(unsafe.Slice((*byte)(unsafe.Pointer(c.out)), c.out_len))
 	}
-	if s.scratch == nil {
-		s.scratch = make([]byte, stdoutScratch)
+	if n := int(c.err_len); n > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(c.err)), n)
+		stderr = bytes.Clone(b[max(0, n-stderrKeep):])
 	}
-	return s.out.contents(s.scratch, limit)
-}
-
-// stderr returns what the guest wrote to stderr, or its last stderrKeep
-// bytes.
-func (s *callState) stderr() []byte {
-	if !s.opened {
-		return nil
+	if c.out_cap > outputKeep || c.err_cap > outputKeep {
+		C.faas_call_trim(c, outputKeep)
 	}
-	n, err := s.err.size()
-	if err != nil || n == 0 {
-		return nil
-	}
-	off := int64(0)
-	if n > stderrKeep {
-		off, n = n-stderrKeep, stderrKeep
-	}
-	b, _ := s.err.readAt(off, n)
-	return b
+	return stdout, stderr
 }
 
 // enter binds the calling OS thread to this state, for the host functions
@@ -274,7 +243,7 @@ type wasiContext struct {
 	env   []byte // per variable: name, NUL, value, NUL (see appendEnv)
 	nenv  int
 	argv0 []byte // nil: no arguments
-	dir   []byte // host directory preopened read-only at SecretsPath
+	dir   []byte // host directory preopened read-only at provider.SecretsPath
 }
 
 // appendEnv appends env to b in wasiContext.env's form. Each name and value
@@ -295,12 +264,12 @@ func appendCString(b []byte, s string) []byte {
 	return append(append(b, s...), 0)
 }
 
-var secretsPathC = appendCString(nil, SecretsPath)
+var secretsPathC = appendCString(nil, provider.SecretsPath)
 
 // prepare gives store a new WASI context for one call — w's environment,
-// arguments and preopen, in-memory stdin (a copy of in), the slot's memfds as
-// stdout and stderr, opened again by path, which empties them — and an epoch
-// deadline of one tick.
+// arguments and preopen, in-memory stdin (a copy of in); the guest's writes
+// to stdout and stderr reach the slot's buffers (faas_fd_write) — and an
+// epoch deadline of one tick.
 func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) error {
 	var env, argv0, stdin *C.char
 	if len(w.env) > 0 {
@@ -314,19 +283,16 @@ func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) er
 	}
 	var msg *C.char
 	res := C.faas_store_prepare((*C.wasmtime_store_t)(storePtr.of(store)), env, C.size_t(w.nenv), argv0,
-		unsafe.Pointer(stdin), C.size_t(len(in)), s.outPath, s.errPath,
+		unsafe.Pointer(stdin), C.size_t(len(in)),
 		(*C.char)(unsafe.Pointer(&w.dir[0])), (*C.char)(unsafe.Pointer(&secretsPathC[0])), &msg)
 	runtime.KeepAlive(store)
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(in)
 	switch res {
 	case C.PREPARE_OK:
-		s.opened = true
 		return nil
 	case C.PREPARE_PREOPEN:
 		return fmt.Errorf("preopen secrets %s: failed to preopen directory", w.dir[:len(w.dir)-1])
-	case C.PREPARE_STDIO:
-		return errors.New("cannot open the stdout/stderr memfds")
 	default:
 		defer C.free(unsafe.Pointer(msg))
 		return fmt.Errorf("set WASI context: %s", C.GoString(msg))
@@ -365,6 +331,9 @@ func (p *instancePre) close() {
 type instance struct {
 	v      C.wasmtime_instance_t
 	memory unsafe.Pointer // base of its exported linear memory, or nil
+	// funcs holds the exports call has looked up, by export (store_id 0:
+	// not yet).
+	funcs [3]C.wasmtime_func_t
 }
 
 // instantiate makes a new instance of p in store.
@@ -407,7 +376,7 @@ func (e *exitStatus) Error() string { return fmt.Sprintf("guest exited with stat
 // or was interrupted.
 func (inst *instance) call(store *wasmtime.Store, fn export) (uint64, error) {
 	var out C.faas_outcome
-	C.faas_invoke((*C.wasmtime_store_t)(storePtr.of(store)), &inst.v, C.int(fn), &out)
+	C.faas_invoke((*C.wasmtime_store_t)(storePtr.of(store)), &inst.v, C.int(fn), &inst.funcs[fn], &out)
 	runtime.KeepAlive(store)
 	switch out.kind {
 	case C.OUTCOME_OK:

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -61,8 +60,8 @@ func TestCAPIClock(t *testing.T) {
 }
 
 func TestCAPIStdio(t *testing.T) {
-	// In-memory stdin and memfd stdout carry a large body both ways, call
-	// after call, in fresh and warm instances.
+	// In-memory stdin and the slot's stdout buffer carry a large body both
+	// ways, call after call, in fresh and warm instances.
 	body := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
 	for _, c := range []struct {
 		name  string
@@ -227,55 +226,6 @@ func TestCAPIPollOneoff(t *testing.T) {
 			}
 			if took > c.minTime+5*time.Second {
 				t.Errorf("returned after %v", took)
-			}
-		})
-	}
-}
-
-func TestOutputFile(t *testing.T) {
-	for _, memfd := range []bool{true, false} {
-		t.Run(fmt.Sprint("memfd=", memfd), func(t *testing.T) {
-			o, err := newOutputFile("test", memfd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.temp == memfd {
-				t.Errorf("temp=%v with memfd=%v", o.temp, memfd)
-			}
-			// wasmtime writes through the path; the host reads through f.
-			if err := os.WriteFile(o.path, []byte("hello world"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if n, err := o.size(); err != nil || n != 11 {
-				t.Fatalf("size %d %v", n, err)
-			}
-			if b, err := o.readAt(6, 5); err != nil || string(b) != "world" {
-				t.Fatalf("readAt: %q %v", b, err)
-			}
-			for _, c := range []struct {
-				buf, limit int
-				want       string
-				overflow   bool
-			}{
-				{64, 100, "hello world", false}, // one read into the scratch buffer
-				{64, 10, "", true},
-				{11, 100, "hello world", false}, // fills the buffer: size, then read
-				{4, 11, "hello world", false},
-				{4, 10, "", true},
-			} {
-				buf := make([]byte, c.buf)
-				b, overflow, err := o.contents(buf, int64(c.limit))
-				if err != nil || string(b) != c.want || overflow != c.overflow {
-					t.Errorf("contents(%d-byte buffer, limit %d) = %q %v %v, want %q %v",
-						c.buf, c.limit, b, overflow, err, c.want, c.overflow)
-				}
-				if len(b) > 0 && &b[0] == &buf[0] {
-					t.Errorf("contents(%d-byte buffer) returned the scratch buffer itself", c.buf)
-				}
-			}
-			o.close()
-			if _, err := os.Stat(o.path); o.temp && err == nil {
-				t.Error("temporary file left behind")
 			}
 		})
 	}

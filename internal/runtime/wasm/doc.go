@@ -10,8 +10,8 @@
 //   - Reactor modules (export faas_handle) get the same variables and body in an
 //     envelope on stdin. They run in one of three modes: fresh (new instance per
 //     request, _initialize then faas_handle), snapshot (the module was
-//     pre-initialised by Wizer, see package runtime/snapshot, so a new instance
-//     only runs faas_handle) and warm (ModeWarm: one instance per concurrency
+//     pre-initialised at build time, see package internal/builder/snapshot,
+//     so a new instance only runs faas_handle) and warm (ModeWarm: one instance per concurrency
 //     slot, reused across requests).
 //
 // # Warm mode trade-off
@@ -44,8 +44,9 @@
 // node runner calls it after an idle period).
 // Finished instances are released before Invoke returns, or by a background
 // goroutine with WithAsyncRelease. stdin is handed
-// to wasmtime as bytes; stdout and stderr are memfds, one pair per concurrency
-// slot. A module's imports are resolved once (an InstancePre); a call makes
+// to wasmtime as bytes; what the guest writes to stdout and stderr is copied
+// into buffers of its concurrency slot by a C fd_write (no file is opened per
+// call; see capi.go). A module's imports are resolved once (an InstancePre); a call makes
 // a handful of cgo calls: store set-up, WASI context, instantiation, the
 // guest's entry point. These are reached through a small cgo layer (capi.go,
 // capi.c) calling wasmtime's C API, because wasmtime-go does not expose them. Its declarations

@@ -156,8 +156,11 @@ type Engine struct {
 	// With WithAsyncRelease, finished stores are closed by a background
 	// goroutine, off the request path: releasing an instance resets its
 	// memory (~100 µs for a Go guest).
-	releaseMu   sync.RWMutex // guards closed and sends on releases
-	closed      bool
+	releaseMu sync.RWMutex // guards closed, sends on releases and loads.Add
+	closed    bool
+	// loads counts module loads running (a compile outlives a caller that
+	// gave up on it); Close waits for them before it frees the engine.
+	loads       sync.WaitGroup
 	releases    chan release
 	releaseDone chan struct{}
 
@@ -345,7 +348,9 @@ func (e *Engine) release(store *wasmtime.Store, wg *sync.WaitGroup) {
 
 // Close stops the engine's goroutines and releases the engine. Close every
 // Function first; modules and functions must not be used after Close.
-// Close is idempotent.
+// Close waits for module loads still running (a compile a caller stopped
+// waiting for), and later Compile calls fail with ErrClosed. Close is
+// idempotent.
 func (e *Engine) Close() error {
 	e.releaseMu.Lock()
 	if e.closed {
@@ -358,7 +363,20 @@ func (e *Engine) Close() error {
 	<-e.releaseDone
 	close(e.stopTick)
 	<-e.tickDone
+	e.loads.Wait()
 	e.linker.Close()
 	e.engine.Close()
 	return nil
+}
+
+// beginLoad registers a module load, unless the engine is closing; the
+// caller calls e.loads.Done when the load ends.
+func (e *Engine) beginLoad() bool {
+	e.releaseMu.RLock()
+	defer e.releaseMu.RUnlock()
+	if e.closed {
+		return false
+	}
+	e.loads.Add(1)
+	return true
 }

@@ -29,9 +29,6 @@ func (m Mode) String() string {
 	return "fresh"
 }
 
-// SecretsPath is where the function's secrets directory appears in the guest.
-const SecretsPath = "/var/openfaas/secrets"
-
 // Config describes one deployed function.
 type Config struct {
 	// Name and Namespace identify the function in logs and errors.
@@ -39,7 +36,7 @@ type Config struct {
 	// Env holds the function's envVars.
 	Env map[string]string
 	// SecretsDir is a host directory preopened read-only at
-	// /var/openfaas/secrets ("" = no secrets).
+	// provider.SecretsPath ("" = no secrets).
 	SecretsDir string
 	// MemoryLimit is the linear memory per instance in bytes (0 =
 	// DefaultMemoryLimit).
@@ -83,7 +80,7 @@ type Function struct {
 }
 
 // NewFunction prepares m to serve requests with cfg: one slot per unit of
-// MaxConcurrency, each given two memfds for the guest's stdout and stderr on
+// MaxConcurrency, each given buffers for the guest's stdout and stderr on
 // first use. It creates no instance and does no I/O.
 //
 // # Errors

@@ -23,7 +23,7 @@ import (
 )
 
 // Test guests, built from testdata in TestMain (cached by source hash under
-// the user cache dir). snapshotGuest is built on first use (it needs Wizer).
+// the user cache dir). snapshotGuest is built on first use.
 var (
 	cmdGuest     []byte // Go command module
 	reactorGuest []byte // Go reactor module (faas_handle + _initialize)
@@ -60,20 +60,14 @@ func TestMain(m *testing.M) {
 	leaktest.Main(m, closeTestEngine)
 }
 
-// snapshotGuestT returns the reactor guest pre-initialised by Wizer.
+// snapshotGuestT returns the reactor guest pre-initialised (package
+// snapshot), made once per test binary.
 func snapshotGuestT(t testing.TB) []byte {
 	t.Helper()
 	snapOnce.Do(func() {
-		key := "snapshot-v2-" + snapshot.WizerVersion + "-" + hex.EncodeToString(sum(reactorGuest))[:32]
-		snapGuest, snapErr = cached(key, func(out string) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			b, err := snapshot.Wizen(ctx, reactorGuest)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, b, 0o644)
-		})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		snapGuest, snapErr = snapshot.Snapshot(ctx, reactorGuest)
 	})
 	if snapErr != nil {
 		t.Fatalf("snapshot guest: %v", snapErr)

@@ -118,7 +118,7 @@ func TestModesManyRequests(t *testing.T) {
 
 // TestMonotonicClock checks the guest's monotonic clock never runs backwards
 // across snapshot and request, instance and instance, warm call and call: the
-// guest reports the time since its package init (taken at Wizer time for a
+// guest reports the time since its package init (taken at build time for a
 // snapshot), which must be non-negative and, for warm calls, growing.
 func TestMonotonicClock(t *testing.T) {
 	for _, c := range []struct {
@@ -156,9 +156,9 @@ func TestMonotonicClock(t *testing.T) {
 
 // TestNoOutputCarriedOver checks that a call never sees what the call before
 // it on the same slot wrote: neither a longer stdout, nor stderr, nor (when
-// the call fails before its WASI context opened stdout and stderr, which
-// empties them) the previous call's output as its own; and that a response
-// body does not share the slot's read buffer with later calls.
+// the call fails while its WASI context is built, before the guest runs) the
+// previous call's output as its own; and that a response body does not share
+// the slot's output buffer with later calls.
 func TestNoOutputCarriedOver(t *testing.T) {
 	for _, c := range []struct {
 		name  string

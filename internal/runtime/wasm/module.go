@@ -17,7 +17,7 @@ const (
 	// per instance, faas_handle once per request.
 	ShapeReactor
 	// ShapeSnapshot: exports faas_handle but no _initialize — a reactor that
-	// was pre-initialised (Wizer), so a new instance only runs faas_handle.
+	// was pre-initialised (internal/builder/snapshot), so a new instance only runs faas_handle.
 	ShapeSnapshot
 )
 

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +13,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
 	"github.com/faas-wasm/faas-wasm/internal/diskcache"
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
 )
 
 // codegen is the part of the engine configuration that compiled code
@@ -75,7 +75,7 @@ func Fingerprint() string { return fingerprint() }
 func (e *Engine) Precompile(module []byte) ([]byte, error) {
 	sum := sha256.Sum256(module)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
-	if !bytes.HasPrefix(module, wasmMagic) {
+	if !wasmbin.HasHeader(module) {
 		return nil, fmt.Errorf("precompile %s: not a WebAssembly core module (bad magic or version): %w", digest, ErrInvalidModule)
 	}
 	mod, err := wasmtime.NewModule(e.engine, module)

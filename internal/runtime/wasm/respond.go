@@ -12,9 +12,11 @@ import (
 // ReadBody reads a request's body for an invocation, at most limit bytes
 // (no limit when limit ≤ 0). When it cannot, it answers the request itself
 // — 413 for a body over the limit, 400 for a failed read — and returns
-// false. The local backend and the node runner both read with it.
+// false. The local backend and the node runner both read with it. A request
+// without a body (nil or http.NoBody, as a server gives a GET) reads as nil
+// without allocating.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, true
 	}
 	var src io.Reader = r.Body

@@ -59,16 +59,23 @@ func TestReadBody(t *testing.T) {
 		{"over the limit", strings.NewReader("hello!"), 5, false, http.StatusRequestEntityTooLarge, "larger than 5 bytes"},
 		{"read fails", errReader{}, 5, false, http.StatusBadRequest, "connection reset"},
 		{"no body", nil, 5, true, 0, ""},
+		{"http.NoBody", http.NoBody, 5, true, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/", tc.body)
-			if tc.body == nil {
+			switch tc.body {
+			case nil:
 				req.Body = nil
+			case http.NoBody:
+				req.Body = http.NoBody
 			}
 			rec := httptest.NewRecorder()
 			body, ok := ReadBody(rec, req, tc.limit)
 			if ok != tc.wantOK {
 				t.Fatalf("ok = %v, want %v (answer %d %q)", ok, tc.wantOK, rec.Code, rec.Body.String())
+			}
+			if ok && tc.body == http.NoBody && body != nil {
+				t.Fatalf("body %q for http.NoBody, want nil", body)
 			}
 			if ok && string(body) != tc.wantBody {
 				t.Fatalf("body %q, want %q", body, tc.wantBody)

@@ -12,18 +12,22 @@ import (
 )
 
 // slot is one unit of a function's concurrency: the call state (created on
-// first use, so idle slots hold no file descriptors) and, in warm mode, the
+// first use, so slots never used hold no memory) and, in warm mode, the
 // instance reused by the calls it serves.
 type slot struct {
-	f    *Function
-	call *callState
-	host *hostState
-	wasi wasiContext // a command's WASI context, its env buffer reused call after call
+	f     *Function
+	call  *callState
+	host  *hostState
+	wasi  wasiContext // a command's WASI context, its env buffer reused call after call
+	stdin []byte      // a reactor's envelope, reused call after call (see inputKeep)
 
 	// Warm mode only; store is nil until the first call and after a failure.
 	store *wasmtime.Store
 	inst  instance
 }
+
+// inputKeep is the largest envelope buffer a slot keeps between calls.
+const inputKeep = 64 << 10
 
 func newSlot(f *Function) *slot {
 	return &slot{f: f, host: &hostState{fn: f}}
@@ -47,11 +51,7 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 		deadline, ctxFirst = d, true
 	}
 	if s.call == nil {
-		call, err := newCallState()
-		if err != nil {
-			return nil, err
-		}
-		s.call = call
+		s.call = newCallState()
 	}
 	s.call.arm(deadline, f.cfg.MaxResponseBytes)
 	if ctx.Done() != nil {
@@ -61,31 +61,37 @@ func (s *slot) run(ctx context.Context, req *Request) ([]byte, error) {
 	s.host.begin(ctx, deadline, f.cfg.MaxResponseBytes)
 	defer s.host.end()
 
-	env := requestEnv(req, f.env)
+	// A command gets the request in its environment and the body on stdin,
+	// a reactor both in the envelope on stdin.
+	wasi, stdin := &f.wasi, req.Body
+	if f.module.shape == ShapeCommand {
+		s.wasi.env, s.wasi.nenv = appendRequestEnv(s.wasi.env[:0], req, f.env, wasiEnv)
+		s.wasi.argv0, s.wasi.dir = f.argv0, f.wasi.dir
+		wasi = &s.wasi
+	} else {
+		s.stdin = appendEnvelope(s.stdin[:0], req, f.env)
+		stdin = s.stdin
+	}
 	f.engine.callStarted()
 	runtime.LockOSThread()
 	s.call.enter()
 	var mem uint64
 	var err error
-	switch {
-	case f.module.shape == ShapeCommand:
-		mem, err = s.runFresh(nil, env, req.Body)
-	case f.cfg.Mode == ModeWarm:
-		mem, err = s.runWarm(envelope(env, req.Body))
-	default:
-		mem, err = s.runFresh(envelope(env, req.Body), nil, nil)
+	if f.cfg.Mode == ModeWarm {
+		mem, err = s.runWarm(wasi, stdin)
+	} else {
+		mem, err = s.runFresh(wasi, stdin)
 	}
 	s.call.leave()
 	runtime.UnlockOSThread()
 	f.engine.callEnded()
-	stdout, overflow, readErr := s.call.stdout(f.cfg.MaxResponseBytes)
-	stderr := s.call.stderr()
-	f.emitStderr(stderr)
-	if err = s.classify(ctx, err, overflow, ctxFirst, mem, stderr); err != nil {
-		return nil, err
+	if cap(s.stdin) > inputKeep {
+		s.stdin = nil
 	}
-	if readErr != nil {
-		return nil, fmt.Errorf("read stdout: %w", readErr)
+	stdout, stderr := s.call.output()
+	f.emitStderr(stderr)
+	if err = s.classify(ctx, err, ctxFirst, mem, stderr); err != nil {
+		return nil, err
 	}
 	return stdout, nil
 }
@@ -99,30 +105,14 @@ func (s *slot) newStore() *wasmtime.Store {
 	return store
 }
 
-// prepare gives store the WASI context of one call. Command modules get env
-// as their environment and the function's name as argv[0]; reactors get the
-// function's envVars (the request travels in the stdin envelope).
-func (s *slot) prepare(store *wasmtime.Store, stdin []byte, env []envVar) error {
-	w := &s.f.wasi
-	if env != nil {
-		s.wasi = wasiContext{env: appendEnv(s.wasi.env[:0], env), nenv: len(env), argv0: s.f.argv0, dir: w.dir}
-		w = &s.wasi
-	}
-	return s.call.prepare(store, w, stdin)
-}
-
-// runFresh runs a new instance: _start for a command module (env and body
-// given), else [_initialize and] faas_handle with the envelope on stdin.
-// It returns the memory size when the guest stopped.
-func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, error) {
-	stdin := envelope
-	if env != nil {
-		stdin = body
-	}
+// runFresh runs a new instance with the WASI context w and stdin: _start
+// for a command module, else [_initialize and] faas_handle. It returns the
+// memory size when the guest stopped.
+func (s *slot) runFresh(w *wasiContext, stdin []byte) (uint64, error) {
 	store := s.newStore()
 	s.f.pending.Add(1)
 	defer s.f.engine.release(store, &s.f.pending)
-	if err := s.prepare(store, stdin, env); err != nil {
+	if err := s.call.prepare(store, w, stdin); err != nil {
 		return 0, err
 	}
 	inst, err := s.f.module.instantiate(store)
@@ -145,10 +135,10 @@ func (s *slot) runFresh(envelope []byte, env []envVar, body []byte) (uint64, err
 // running _initialize) on first use. The instance gets a new WASI context —
 // fresh stdin, stdout, stderr and file descriptors — for every call. A call
 // that fails discards the instance.
-func (s *slot) runWarm(stdin []byte) (uint64, error) {
+func (s *slot) runWarm(w *wasiContext, stdin []byte) (uint64, error) {
 	if s.store == nil {
 		store := s.newStore()
-		if err := s.prepare(store, stdin, nil); err != nil {
+		if err := s.call.prepare(store, w, stdin); err != nil {
 			s.f.engine.closeStore(store)
 			return 0, err
 		}
@@ -165,7 +155,7 @@ func (s *slot) runWarm(stdin []byte) (uint64, error) {
 				return mem, err
 			}
 		}
-	} else if err := s.prepare(s.store, stdin, nil); err != nil {
+	} else if err := s.call.prepare(s.store, w, stdin); err != nil {
 		return 0, err
 	}
 	mem, err := s.inst.call(s.store, exportHandle)
@@ -195,13 +185,11 @@ func (e *instantiateError) Error() string { return "instantiate: " + trapMessage
 func (e *instantiateError) Unwrap() error { return e.err }
 
 // classify turns what happened during a call into the package's errors.
-func (s *slot) classify(ctx context.Context, err error, overflow, ctxFirst bool, mem uint64, stderr []byte) error {
+func (s *slot) classify(ctx context.Context, err error, ctxFirst bool, mem uint64, stderr []byte) error {
 	cfg := &s.f.cfg
-	reason := s.call.reason()
-	if overflow || reason == stopOverflow {
+	switch s.call.reason() {
+	case stopOverflow:
 		return fmt.Errorf("%w: more than %d bytes on stdout", ErrResponseTooLarge, cfg.MaxResponseBytes)
-	}
-	switch reason {
 	case stopLogFlood:
 		return fmt.Errorf("%w: more than %d bytes on stderr", ErrResponseTooLarge, stderrLimit)
 	case stopDeadline:

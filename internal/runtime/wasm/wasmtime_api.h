@@ -82,8 +82,6 @@ bool wasi_config_set_env(wasi_config_t *config, size_t envc, const char *names[]
 bool wasi_config_preopen_dir(wasi_config_t *config, const char *host_path, const char *guest_path,
 	wasi_dir_perms dir_perms, wasi_file_perms file_perms);
 void wasi_config_set_stdin_bytes(wasi_config_t *config, wasm_byte_vec_t *binary);
-bool wasi_config_set_stdout_file(wasi_config_t *config, const char *path);
-bool wasi_config_set_stderr_file(wasi_config_t *config, const char *path);
 
 // wasmtime/config.h (WASMTIME_FEATURE_POOLING_ALLOCATOR)
 wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new(void);

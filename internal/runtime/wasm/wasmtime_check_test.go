@@ -146,7 +146,9 @@ func TestCAPICheckCatchesMismatches(t *testing.T) {
 // TestWasmtimeGoHandles checks the C pointers cField reads out of
 // wasmtime-go's wrappers: every field is found, the store's pointer is the
 // store (its context is the one wasmtime-go's public Store.Context returns),
-// and a type without the field is refused.
+// the module's is the module (C resolves that module's imports through it:
+// its own missing import is named, a module without imports resolves), and
+// a type without the field is refused.
 func TestWasmtimeGoHandles(t *testing.T) {
 	if err := checkCFields(); err != nil {
 		t.Fatal(err)
@@ -167,6 +169,33 @@ func TestWasmtimeGoHandles(t *testing.T) {
 	defer store.Close()
 	if got, want := storeContext(store), unsafe.Pointer(store.Context()); got != want {
 		t.Fatalf("context of the store pointer read: %p, Store.Context: %p", got, want)
+	}
+
+	for _, tc := range []struct {
+		wat, missing string // missing: the import C must fail to resolve ("" = none)
+	}{
+		{`(module (import "env" "faas_test_missing" (func)))`, "faas_test_missing"},
+		{`(module (func (export "f")))`, ""},
+	} {
+		bin, err := wasmtime.Wat2Wasm(tc.wat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := wasmtime.NewModule(engine, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre, err := newInstancePre(l, mod)
+		switch {
+		case tc.missing == "" && err != nil:
+			t.Errorf("%s: %v, want its imports resolved", tc.wat, err)
+		case tc.missing != "" && (err == nil || !strings.Contains(err.Error(), tc.missing)):
+			t.Errorf("%s: %v, want an error naming its import %s", tc.wat, err, tc.missing)
+		}
+		if pre != nil {
+			pre.close()
+		}
+		mod.Close()
 	}
 
 	type notWrapper struct{ ptr *int }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
-	"github.com/faas-wasm/faas-wasm/internal/builder/snapshot"
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
 
@@ -31,9 +30,8 @@ type primeBuild struct {
 }
 
 // primeModule builds the study's prime-numbers function (../../functions)
-// in shape, once per test binary: the snapshot shape the stack gives it
-// (pre-initialised by the Wizer), or the command shape a builder without a
-// Wizer falls back to.
+// in shape, once per test binary: the snapshot shape the stack gives it,
+// or the command shape.
 func primeModule(b *testing.B, shape builder.Shape) string {
 	b.Helper()
 	v, _ := primeModules.LoadOrStore(shape, &primeBuild{})
@@ -41,17 +39,7 @@ func primeModule(b *testing.B, shape builder.Shape) string {
 	p.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		var opts []builder.Option
-		if shape == builder.ShapeSnapshot {
-			if _, err := snapshot.Install(ctx); err != nil {
-				p.err = err
-				return
-			}
-			opts = append(opts, builder.WithWizer(func(ctx context.Context, m []byte) ([]byte, error) {
-				return snapshot.Wizen(ctx, m)
-			}))
-		}
-		code, built, err := builder.New(opts...).Wasm(ctx, "../../..", "./functions/go/prime-numbers", shape)
+		code, built, err := builder.New().Wasm(ctx, "../../..", "./functions/go/prime-numbers", shape)
 		if err != nil {
 			p.err = err
 			return
@@ -92,10 +80,9 @@ func cpuTime() time.Duration {
 // With the study's input (?n=100): "keep-4MiB" is the runner with 4 MiB
 // kept resident, the engine's default before it was measured; "runner" is
 // the runner as configured by New. With TestKubernetesLoad's input
-// (?n=1000) and a 128Mi pod's memory limit: "command-128Mi" is the module
-// a builder without a Wizer makes (what that test deployed until it built
-// with one: the Go runtime starts on every call), "snapshot-128Mi" the
-// snapshot the stack declares.
+// (?n=1000) and a 128Mi pod's memory limit: "command-128Mi" is the command
+// shape (what that test deployed until it built snapshots: the Go runtime
+// starts on every call), "snapshot-128Mi" the snapshot the stack declares.
 //
 //	go test -run '^$' -bench RunnerInvoke -benchtime 3000x ./internal/shim/runner/
 func BenchmarkRunnerInvoke(b *testing.B) {

@@ -21,15 +21,17 @@ import (
 )
 
 // BenchmarkPodServers compares, on loopback, the two servers that the pods
-// of TestKubernetesLoad's Rust pair run: faaswasm-runner serving the
-// prime-numbers-rs-wasm module of stack.yml (a fresh instance per call,
-// under a 128Mi pod's linear-memory limit) and the static binary of the
-// prime-numbers-rs container (its own HTTP server). Each runs as its own
-// process and gets 25 keep-alive clients, one replica's share of that
-// test's c=50. It reports each server process's CPU per request: on a
-// node whose cores are all busy, that is what sets the test's Wasm/container
-// throughput ratio (the provider's share of a call is the same for both).
-// Compare the two server-cpu-µs/req figures of one run; measured figures and
+// of each of TestKubernetesLoad's pairs run: faaswasm-runner serving the
+// Wasm function of stack.yml (a fresh instance per call, under a 128Mi
+// pod's linear-memory limit) and the binary of its container twin (its own
+// HTTP server). The go pair is prime-numbers-wasm (a Go snapshot) against
+// prime-numbers, the rust pair prime-numbers-rs-wasm against
+// prime-numbers-rs. Each server runs as its own process and gets 25
+// keep-alive clients, one replica's share of that test's c=50. It reports
+// each server process's CPU per request: on a node whose cores are all
+// busy, that is what sets the test's Wasm/container throughput ratio (the
+// provider's share of a call is the same for both). Compare the two
+// server-cpu-µs/req figures of one pair in one run; measured figures and
 // where the runner's time goes: docs/benchmarks/README.md.
 //
 //	go test -run '^$' -bench PodServers -benchtime 5000x ./internal/shim/runner/
@@ -45,33 +47,48 @@ func BenchmarkPodServers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bld := builder.New(builder.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	raw := map[string][]byte{}
-	for _, name := range []string{"prime-numbers-rs", "prime-numbers-rs-wasm"} {
-		a, err := bld.Build(ctx, root, name, stack.Functions[name])
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw[name] = a.Raw
-	}
 	runnerBin := filepath.Join(dir, "faaswasm-runner")
 	build := exec.CommandContext(ctx, "go", "build", "-o", runnerBin, "./cmd/faaswasm-runner")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build faaswasm-runner: %v\n%s", err, out)
 	}
-	native := filepath.Join(dir, "prime-numbers-rs")
-	if err := os.WriteFile(native, raw["prime-numbers-rs"], 0o755); err != nil {
-		b.Fatal(err)
+	bld := builder.New(builder.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	for _, pair := range []struct{ lang, wasm, container string }{
+		{"go", "prime-numbers-wasm", "prime-numbers"},
+		{"rust", "prime-numbers-rs-wasm", "prime-numbers-rs"},
+	} {
+		b.Run(pair.lang, func(b *testing.B) {
+			raw := map[string][]byte{}
+			for _, name := range []string{pair.container, pair.wasm} {
+				a, err := bld.Build(ctx, root, name, stack.Functions[name])
+				if err != nil {
+					b.Fatal(err)
+				}
+				raw[name] = a.Raw
+			}
+			native := filepath.Join(dir, pair.container)
+			if err := os.WriteFile(native, raw[pair.container], 0o755); err != nil {
+				b.Fatal(err)
+			}
+			module := filepath.Join(dir, pair.wasm+".wasm")
+			if err := os.WriteFile(module, raw[pair.wasm], 0o644); err != nil {
+				b.Fatal(err)
+			}
+			benchPodPair(ctx, b, runnerBin, native, runspec.Config{Name: pair.wasm, ModulePath: module,
+				CacheDir: cacheDir(), MemoryLimit: 96 << 20})
+		})
 	}
-	module := filepath.Join(dir, "prime-numbers-rs.wasm")
-	if err := os.WriteFile(module, raw["prime-numbers-rs-wasm"], 0o644); err != nil {
-		b.Fatal(err)
-	}
-	nativeAddr, runnerAddr := freeAddr(b), freeAddr(b)
-	cfgPath := filepath.Join(dir, "runner.json")
-	if err := runspec.WriteConfig(cfgPath, runspec.Config{Name: "prime-numbers-rs-wasm", ModulePath: module,
-		CacheDir: cacheDir(), Addr: runnerAddr, MemoryLimit: 96 << 20}); err != nil {
+}
+
+// benchPodPair starts the container binary native and faaswasm-runner at
+// runnerBin with cfg (its Addr set here), each on a free loopback port, and
+// drives each in turn.
+func benchPodPair(ctx context.Context, b *testing.B, runnerBin, native string, cfg runspec.Config) {
+	nativeAddr := freeAddr(b)
+	cfg.Addr = freeAddr(b)
+	cfgPath := filepath.Join(b.TempDir(), "runner.json")
+	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		b.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(nativeAddr)
@@ -80,7 +97,7 @@ func BenchmarkPodServers(b *testing.B) {
 		cmd        *exec.Cmd
 	}{
 		{"container", nativeAddr, exec.Command(native)},
-		{"wasm-runner", runnerAddr, exec.Command(runnerBin, "-config", cfgPath)},
+		{"wasm-runner", cfg.Addr, exec.Command(runnerBin, "-config", cfgPath)},
 	}
 	servers[0].cmd.Env = []string{"PORT=" + port}
 	for _, s := range servers {

@@ -11,8 +11,11 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/precompiled/layer"
 	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 )
@@ -261,15 +264,38 @@ func statusOf(err error) int {
 	}
 }
 
-// Precompile compiles cfg's module into cfg.CacheDir (a no-op when it is
-// cached) and returns its digest. The shim runs it, through
-// faaswasm-runner -precompile, outside the container's cgroup: compiling a
-// Go module needs far more memory than serving it, and a small pod memory
-// limit must not OOM-kill the first start of a function on a node.
+// Where Precompile's module came from (Prepared.From).
+const (
+	FromCompile = "compiled"
+	FromLayer   = "signed precompiled layer"
+	FromCache   = "cache"
+)
+
+// Prepared says how Precompile put a module into the cache.
+type Prepared struct {
+	// Digest is the module's digest ("sha256:<hex>").
+	Digest string
+	// From is FromCompile, FromLayer (the layer was trusted and nothing
+	// was compiled) or FromCache (no trusted layer, nothing compiled:
+	// another process had put it there; the shim runs -precompile only
+	// for modules the cache lacks).
+	From string
+}
+
+// Precompile puts cfg's module into cfg.CacheDir (a no-op when it is
+// cached): it installs the image's precompiled layer (cfg.PrecompiledLayer)
+// when a key of cfg.TrustedBuildKeys signed it for this module and this
+// engine, under the provider's rule (precompiled's KeyRing.Check: engine
+// fingerprint, module digest, signature); otherwise, and when wasmtime
+// rejects the layer, it compiles the module, logging why the layer was not
+// used. The shim runs it, through faaswasm-runner -precompile, outside the
+// container's cgroup: compiling a Go module needs far more memory than
+// serving it, and a small pod memory limit must not OOM-kill the first
+// start of a function on a node.
 //
 // # Errors
-// As New.
-func Precompile(ctx context.Context, cfg runspec.Config, opts ...Option) (string, error) {
+// As New. An unusable precompiled layer is not an error.
+func Precompile(ctx context.Context, cfg runspec.Config, opts ...Option) (Prepared, error) {
 	o := options{}
 	for _, opt := range opts {
 		opt(&o)
@@ -279,19 +305,74 @@ func Precompile(ctx context.Context, cfg runspec.Config, opts ...Option) (string
 	}
 	code, err := os.ReadFile(cfg.ModulePath)
 	if err != nil {
-		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+		return Prepared{}, fmt.Errorf("precompile %s: %w", cfg.Name, err)
 	}
-	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithCacheLimit(cfg.CacheLimit), wasm.WithPooling(false))
+	var native []byte
+	notUsed := cfg.NoPrecompiledLayer
+	if cfg.PrecompiledLayer != nil {
+		if native, err = trustedLayer(cfg, code); err != nil {
+			notUsed = err.Error()
+		}
+	}
+	if notUsed != "" {
+		o.logger.Info("precompiled layer not used, compiling the module", "function", cfg.Name, "reason", notUsed)
+	}
+	var loads loadObserver
+	engine, err := wasm.NewEngine(cfg.CacheDir, wasm.WithLogger(o.logger), wasm.WithCacheLimit(cfg.CacheLimit),
+		wasm.WithPooling(false), wasm.WithObserver(&loads))
 	if err != nil {
-		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+		return Prepared{}, fmt.Errorf("precompile %s: %w", cfg.Name, err)
 	}
 	defer engine.Close()
 	start := time.Now()
-	m, err := engine.Compile(ctx, code)
+	m, err := engine.CompilePrecompiled(ctx, code, native)
 	if err != nil {
-		return "", fmt.Errorf("precompile %s: %w", cfg.Name, err)
+		return Prepared{}, fmt.Errorf("precompile %s: %w", cfg.Name, err)
 	}
 	defer m.Close()
-	o.logger.Info("module compiled", "function", cfg.Name, "digest", m.Digest(), "took", time.Since(start).Round(time.Millisecond))
-	return m.Digest(), nil
+	p := Prepared{Digest: m.Digest(), From: FromCompile}
+	switch {
+	case loads.cached.Load() && native != nil:
+		p.From = FromLayer
+	case loads.cached.Load():
+		p.From = FromCache
+	}
+	o.logger.Info("module ready", "function", cfg.Name, "digest", p.Digest, "from", p.From, "took", time.Since(start).Round(time.Millisecond))
+	return p, nil
 }
+
+// trustedLayer returns the native code of cfg.PrecompiledLayer when a key
+// of cfg.TrustedBuildKeys signed it for code and this engine, else an
+// error saying why not. The layer is read and checked as the provider
+// reads and checks it from a registry (packages precompiled/layer and
+// precompiled).
+func trustedLayer(cfg runspec.Config, code []byte) ([]byte, error) {
+	ring, err := precompiled.LoadKeyRing(cfg.TrustedBuildKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("trusted build keys: %w", err)
+	}
+	claims, err := precompiled.ParseAnnotations(cfg.PrecompiledLayer.Annotations)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(cfg.PrecompiledLayer.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	native, err := layer.Read(io.LimitReader(f, layer.MaxSize+1), layer.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := ring.Check(claims, native, precompiled.Digest(code), wasm.Fingerprint()); err != nil {
+		return nil, err
+	}
+	return native, nil
+}
+
+// loadObserver records whether the engine's module load was a cache hit
+// (an installed precompiled layer counts as one).
+type loadObserver struct{ cached atomic.Bool }
+
+func (l *loadObserver) ModuleLoaded(cached bool)     { l.cached.Store(cached) }
+func (l *loadObserver) GuestCallDone(string, string) {}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -182,13 +183,15 @@ func TestServeDropsStalledClient(t *testing.T) {
 // TestRunnerReleasesIdleMemory: the runner gives its idle memory back once
 // the function has had no call for Config.IdleRelease — once per idle
 // period, not for health checks, not with a negative IdleRelease — and
-// serves the same after it.
+// serves the same after it. A negative IdleRelease arms no release at all,
+// and 0 arms runspec.DefaultIdleRelease: waiting could not tell those two
+// apart, so the runner's timer is checked.
 func TestRunnerReleasesIdleMemory(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		idle time.Duration
 		want int // releases after one call
-	}{{"after 200ms", 200 * time.Millisecond, 1}, {"never", -1, 0}} {
+	}{{"after 200ms", 200 * time.Millisecond, 1}, {"never", -1, 0}, {"default", 0, 0}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs syncbuf.Buffer
 			r, err := New(context.Background(), runspec.Config{Name: "g", ModulePath: guestModule(t), CacheDir: cacheDir(), IdleRelease: tc.idle},
@@ -197,6 +200,10 @@ func TestRunnerReleasesIdleMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { r.Close() })
+			if armed, want := r.idle != nil, tc.idle >= 0; armed != want || (armed && r.idleRelease != cmp.Or(tc.idle, runspec.DefaultIdleRelease)) {
+				t.Fatalf("IdleRelease %v: release armed %v after %v; want armed %v after %v",
+					tc.idle, armed, r.idleRelease, want, cmp.Or(tc.idle, runspec.DefaultIdleRelease))
+			}
 			srv := httptest.NewServer(r.Handler())
 			t.Cleanup(srv.Close)
 			released := func() int { return strings.Count(logs.String(), "idle memory released") }

@@ -1,7 +1,8 @@
 // Package runspec is the contract between the node shim (package shim) and
 // its runner process (package shim/runner, command faaswasm-runner): the
 // Config the shim writes as JSON into a container's bundle and the runner
-// reads back.
+// reads back; and the node files that the node installer writes and the
+// shim reads (DefaultTrustedBuildKeys, DefaultShimGroup).
 //
 // It is a separate package so that the shim's ttrpc daemon can build a
 // Config without linking the Wasm engine. It does not start or run anything.
@@ -13,6 +14,20 @@ import (
 	"os"
 	"time"
 )
+
+// DefaultTrustedBuildKeys is the node's file of trusted build keys (PEM
+// ed25519 public keys, the format of the provider's --trusted-build-key):
+// the node installer writes it from the chart's provider.trustedBuildKeys
+// (and removes it without them); the shim reads it unless
+// $FAASWASM_TRUSTED_BUILD_KEYS names other files. Without it the node
+// compiles every new module.
+const DefaultTrustedBuildKeys = "/etc/faas-wasm/trusted-build-keys.pem"
+
+// DefaultShimGroup is the node's file naming which containers share a shim
+// daemon ("pod" or "node", see package shim's ShimGroup): the node
+// installer writes it from the chart's nodeInstaller.shimGroup; the shim
+// reads it unless $FAASWASM_SHIM_GROUP is set. Without it: "pod".
+const DefaultShimGroup = "/etc/faas-wasm/shim-group"
 
 // DefaultAddr is where a runner listens when Config.Addr is empty.
 const DefaultAddr = ":8080"
@@ -64,6 +79,27 @@ type Config struct {
 	// runner gives back the memory it keeps for the next call (0 =
 	// DefaultIdleRelease, negative = never).
 	IdleRelease time.Duration `json:"idleRelease,omitempty"`
+	// TrustedBuildKeys are files of PEM ed25519 public keys, the format of
+	// the provider's --trusted-build-key: a precompiled layer one of them
+	// signed for this module and this engine is installed by -precompile
+	// instead of compiling the module.
+	TrustedBuildKeys []string `json:"trustedBuildKeys,omitempty"`
+	// PrecompiledLayer is the image's precompiled layer, for -precompile
+	// only (nil: compile the module).
+	PrecompiledLayer *PrecompiledLayer `json:"precompiledLayer,omitempty"`
+	// NoPrecompiledLayer says why the shim passed no PrecompiledLayer, for
+	// -precompile's log (empty: none was looked for).
+	NoPrecompiledLayer string `json:"noPrecompiledLayer,omitempty"`
+}
+
+// PrecompiledLayer is an image's precompiled layer (package
+// precompiled/layer) as the shim copied it out of containerd's content
+// store. Nothing in it is trusted.
+type PrecompiledLayer struct {
+	// Path is the file holding the layer's blob (a zstd tar).
+	Path string `json:"path"`
+	// Annotations are the layer descriptor's: its claims.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // WriteConfig stores cfg as JSON at path (mode 0600).

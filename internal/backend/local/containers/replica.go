@@ -168,7 +168,7 @@ func (m *Manager) specOpts(s Spec, img containerd.Image, dir, id string) []oci.S
 		{Destination: "/etc/resolv.conf", Type: "bind", Source: filepath.Join(dir, "resolv.conf"), Options: []string{"rbind", "ro"}},
 	}
 	if s.SecretsDir != "" {
-		mounts = append(mounts, specs.Mount{Destination: "/var/openfaas/secrets", Type: "bind", Source: s.SecretsDir, Options: []string{"rbind", "ro"}})
+		mounts = append(mounts, specs.Mount{Destination: provider.SecretsPath, Type: "bind", Source: s.SecretsDir, Options: []string{"rbind", "ro"}})
 	}
 	if s.ReadOnlyRootFS {
 		mounts = append(mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777", "size=65536k"}})

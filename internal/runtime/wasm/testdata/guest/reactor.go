@@ -33,9 +33,10 @@ func faasHandle() int32 {
 	return int32(handle(os.Stdout, in))
 }
 
-// faasInit is the pre-initialisation hook for Wizer: it runs request paths
-// once into io.Discard so the snapshot starts warm, including lazy
-// initialisation such as crypto's self-tests.
+// faasInit is the pre-initialisation hook (internal/builder/snapshot runs
+// it at build time): it runs request paths once into io.Discard so the
+// snapshot starts warm, including lazy initialisation such as crypto's
+// self-tests.
 //
 //go:wasmexport faas_init
 func faasInit() {

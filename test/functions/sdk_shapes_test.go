@@ -82,6 +82,10 @@ func TestWasmShapes(t *testing.T) {
 
 	command := buildGuest(t)
 	reactor := buildGuest(t, "-buildmode=c-shared", "-tags=faasreactor")
+	snap, err := snapshot.Snapshot(ctx, reactor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	shapes := []struct {
 		name      string
 		module    []byte
@@ -91,16 +95,7 @@ func TestWasmShapes(t *testing.T) {
 		{"command", command, wasm.ModeFresh, wasm.ShapeCommand},
 		{"reactor fresh", reactor, wasm.ModeFresh, wasm.ShapeReactor},
 		{"reactor warm", reactor, wasm.ModeWarm, wasm.ShapeReactor},
-	}
-	if snap, err := snapshot.Wizen(ctx, reactor); err == nil {
-		shapes = append(shapes, struct {
-			name      string
-			module    []byte
-			mode      wasm.Mode
-			wantShape wasm.Shape
-		}{"snapshot", snap, wasm.ModeFresh, wasm.ShapeSnapshot})
-	} else {
-		t.Logf("no snapshot shape: %v", err)
+		{"snapshot", snap, wasm.ModeFresh, wasm.ShapeSnapshot},
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
