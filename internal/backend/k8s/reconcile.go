@@ -89,13 +89,15 @@ func (b *Cluster) deploymentEvents() cache.ResourceEventHandler {
 				obj = t.Obj
 			}
 			d, ok := obj.(*appsv1.Deployment)
-			if !ok || d.Labels[LabelManagedBy] != ManagedBy || d.Labels[provider.LabelFunction] != d.Name || d.Annotations[annotationDeleting] != "" {
+			if !ok || d.Labels[LabelManagedBy] != ManagedBy || d.Labels[provider.LabelFunction] != d.Name {
 				return
 			}
 			key := d.Namespace + "/" + d.Name
-			b.rec.mu.Lock()
-			b.rec.gone[key] = d
-			b.rec.mu.Unlock()
+			if d.Annotations[annotationDeleting] != "" {
+				b.rec.record(key, nil) // deleted on purpose: an earlier deletion by hand is void
+				return
+			}
+			b.rec.record(key, d)
 			b.rec.queue.Add(key)
 		},
 	}
@@ -146,9 +148,12 @@ func (b *Cluster) reconcile(ctx context.Context, key string) error {
 	if err != nil {
 		return nil // not a key this backend queues
 	}
+	// The last state is read before the cache: a deletion by hand after
+	// this look records a newer one, which this repair must not forget.
+	last := b.rec.lastState(key)
 	d, err := b.deployments.Deployments(ns).Get(name)
 	if err == nil {
-		b.rec.forget(key)
+		b.rec.forget(key, last)
 		if !isFunction(d) {
 			return nil
 		}
@@ -157,24 +162,40 @@ func (b *Cluster) reconcile(ctx context.Context, key string) error {
 		}
 		return b.restoreService(ctx, d)
 	}
-	b.rec.mu.Lock()
-	last := b.rec.gone[key]
-	b.rec.mu.Unlock()
 	if last == nil {
 		return nil
 	}
-	if err := b.restoreDeployment(ctx, last); err != nil {
-		return err
-	}
-	b.rec.forget(key)
-	return nil
+	return b.restoreDeployment(ctx, key, last)
 }
 
-// forget drops the last state of a Deployment deleted by hand.
-func (r *reconciler) forget(key string) {
+// record keeps d as the last state of the function key's Deployment,
+// deleted by hand; a nil d drops any kept state.
+func (r *reconciler) record(key string, d *appsv1.Deployment) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.gone, key)
+	if d == nil {
+		delete(r.gone, key)
+		return
+	}
+	r.gone[key] = d
+}
+
+// lastState returns the kept last state of the function key's Deployment,
+// or nil.
+func (r *reconciler) lastState(key string) *appsv1.Deployment {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gone[key]
+}
+
+// forget drops the kept state of key if it is still last: a newer one,
+// recorded by a later deletion by hand, stays.
+func (r *reconciler) forget(key string, last *appsv1.Deployment) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone[key] == last {
+		delete(r.gone, key)
+	}
 }
 
 // restoreService creates d's Service when the API server confirms that it
@@ -203,12 +224,20 @@ func (b *Cluster) restoreService(ctx context.Context, d *appsv1.Deployment) erro
 	return nil
 }
 
-// restoreDeployment creates a Deployment deleted by hand again from its
-// last state (its spec, labels and annotations) and then its Service,
-// unless its namespace is gone or being deleted.
-func (b *Cluster) restoreDeployment(ctx context.Context, last *appsv1.Deployment) error {
-	if gone, err := b.namespaceGoing(ctx, last.Namespace); gone || err != nil {
+// restoreDeployment creates the function key's Deployment, deleted by
+// hand, again from its last state (its spec, labels and annotations) and
+// then its Service, unless its namespace is gone or being deleted. The
+// last state is used up once the Deployment exists: should its Service
+// fail, the retry repairs the Service from the Deployment, and a Delete
+// in between is not undone.
+func (b *Cluster) restoreDeployment(ctx context.Context, key string, last *appsv1.Deployment) error {
+	gone, err := b.namespaceGoing(ctx, last.Namespace)
+	if err != nil {
 		return err
+	}
+	if gone {
+		b.rec.forget(key, last)
+		return nil
 	}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: last.Name, Namespace: last.Namespace, Labels: last.Labels, Annotations: last.Annotations},
@@ -216,11 +245,13 @@ func (b *Cluster) restoreDeployment(ctx context.Context, last *appsv1.Deployment
 	}
 	created, err := b.client.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{FieldManager: FieldManager})
 	if apierrors.IsAlreadyExists(err) {
-		return nil // deployed again meanwhile
+		b.rec.forget(key, last) // deployed again meanwhile
+		return nil
 	}
 	if err != nil {
 		return apiError(err)
 	}
+	b.rec.forget(key, last)
 	b.log.Warn("function deployment was deleted by hand: created again", "function", d.Name, "namespace", d.Namespace,
 		"replicas", *created.Spec.Replicas)
 	if err := b.ensureService(ctx, created); err != nil {

@@ -4,10 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/syncbuf"
 	"github.com/faas-wasm/faas-wasm/provider"
@@ -126,6 +133,104 @@ func TestRecreatesDeploymentDeletedByHand(t *testing.T) {
 	if _, err := c.AppsV1().Deployments("team-b").Get(ctx, "other", metav1.GetOptions{}); err == nil {
 		t.Fatal("a function of a deleted namespace was created again")
 	}
+}
+
+// duringRepair runs do, once armed, when the reconcile loop asks for the
+// Service of function "fn", whose Deployment it has just created again,
+// with that Deployment and its resource; an error from do fails the
+// request, nil lets it go on. Reactors run under the fake's lock: do goes
+// to the tracker, which tells the informer. Call it before the backend
+// runs: the fake does not guard its reactor chain against calls in flight.
+func duringRepair(c *fake.Clientset, armed *atomic.Bool, do func(schema.GroupVersionResource, *appsv1.Deployment) error) {
+	gvr := appsv1.SchemeGroupVersion.WithResource("deployments")
+	c.PrependReactor("create", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if !armed.CompareAndSwap(true, false) {
+			return false, nil, nil
+		}
+		obj, err := c.Tracker().Get(gvr, provider.DefaultNamespace, "fn")
+		if err == nil {
+			err = do(gvr, obj.(*appsv1.Deployment))
+		}
+		return err != nil, nil, err
+	})
+}
+
+// TestDeleteDuringRestoreIsNotUndone: a function deleted through Delete
+// while the reconcile loop was creating it again (its Deployment created,
+// its Service failing) stays deleted. The CI failed on this race: the
+// failed repair kept the Deployment's last state, and its retry, after
+// the Delete, created the function again.
+func TestDeleteDuringRestoreIsNotUndone(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	var armed, deleted atomic.Bool
+	var b *Cluster // set before armed
+	// The repair's Service request fails, after Delete has done what it
+	// does (mark the Deployment, delete it) to the Deployment the repair
+	// has just created, and after the informer has seen it, so that the
+	// retry finds the Deployment gone.
+	duringRepair(c, &armed, func(gvr schema.GroupVersionResource, d *appsv1.Deployment) error {
+		d = d.DeepCopy()
+		d.Annotations[annotationDeleting] = "true"
+		if err := c.Tracker().Update(gvr, d, provider.DefaultNamespace); err != nil {
+			return err
+		}
+		if err := c.Tracker().Delete(gvr, provider.DefaultNamespace, "fn"); err != nil {
+			return err
+		}
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+			if _, err := b.deployments.Deployments(provider.DefaultNamespace).Get("fn"); err != nil {
+				break
+			}
+		}
+		deleted.Store(true)
+		return apierrors.NewServiceUnavailable("the test fails the Service")
+	})
+	b = newBackend(t, c)
+	deployed(t, b, provider.FunctionDeployment{Service: "fn", Image: "img:1"})
+	armed.Store(true)
+	deployments := c.AppsV1().Deployments(provider.DefaultNamespace)
+	if err := deployments.Delete(ctx, "fn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the function deleted during its repair", deleted.Load)
+	// The failed repair's retries come after 5, 10, 20 … ms.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := deployments.Get(ctx, "fn", metav1.GetOptions{}); err == nil {
+			t.Fatal("a function deleted through Delete was created again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDeletedByHandAgainDuringRestore: a Deployment deleted by hand again
+// while the reconcile loop was still creating it the first time comes
+// back again. On the old code the first repair, ending, forgot the state
+// the second deletion had recorded, and the function stayed deleted.
+func TestDeletedByHandAgainDuringRestore(t *testing.T) {
+	ctx := context.Background()
+	c := newFake()
+	var armed atomic.Bool
+	var first atomic.Pointer[appsv1.Deployment]
+	// The repair's Service request deletes the Deployment the repair has
+	// just created, as a hand would.
+	duringRepair(c, &armed, func(gvr schema.GroupVersionResource, d *appsv1.Deployment) error {
+		first.Store(d)
+		return c.Tracker().Delete(gvr, provider.DefaultNamespace, "fn")
+	})
+	b := newBackend(t, c)
+	deployed(t, b, provider.FunctionDeployment{Service: "fn", Image: "img:1"})
+	armed.Store(true)
+	deployments := c.AppsV1().Deployments(provider.DefaultNamespace)
+	if err := deployments.Delete(ctx, "fn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Deployment created again after the second deletion", func() bool {
+		d, err := deployments.Get(ctx, "fn", metav1.GetOptions{})
+		f := first.Load()
+		return err == nil && f != nil && d.ResourceVersion != f.ResourceVersion
+	})
 }
 
 // A Deploy between creating its Deployment and its Service is not a
