@@ -76,7 +76,7 @@ func TestWasmContainer(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(out.String(), "guest-log-line") {
+	if !logged(&out, "guest-log-line") {
 		t.Errorf("guest stderr not in the container output:\n%s", out.String())
 	}
 
@@ -164,7 +164,7 @@ func TestTrappingModule(t *testing.T) {
 			t.Fatalf("GET / = %d %q, want 500 reporting the trap", code, body)
 		}
 	}
-	if !strings.Contains(out.String(), "invocation failed") {
+	if !logged(out, "invocation failed") {
 		t.Errorf("the runner did not log the trap:\n%s", out.String())
 	}
 }
@@ -245,8 +245,8 @@ func TestSignedPrecompiledLayer(t *testing.T) {
 	if code, body := get(client, "POST", "/echo", "signed"); code != 200 || body != "signed" {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
-	if log := out.String(); !strings.Contains(log, `from="signed precompiled layer"`) || strings.Contains(log, "not used") {
-		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", log, h.logMatching("precompiled"))
+	if !logged(out, `from="signed precompiled layer"`) || strings.Contains(out.String(), "not used") {
+		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", out.String(), h.logMatching("precompiled"))
 	}
 }
 
@@ -264,8 +264,8 @@ func TestSignedPrecompiledLayerOfTwinImage(t *testing.T) {
 	if code, body := get(client, "POST", "/echo", "twin"); code != 200 || body != "twin" {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
-	if log := out.String(); !strings.Contains(log, `from="signed precompiled layer"`) {
-		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", log, h.logMatching("precompiled"))
+	if !logged(out, `from="signed precompiled layer"`) {
+		t.Fatalf("container log does not say the signed layer was installed:\n%s\n%s", out.String(), h.logMatching("precompiled"))
 	}
 	if log := h.logMatching("precompiled layer found"); !strings.Contains(log, "guest-twin-signed:1") {
 		t.Errorf("the shim's log does not name the image that had the layer:\n%s", log)
@@ -278,6 +278,7 @@ func TestSignedPrecompiledLayerOfTwinImage(t *testing.T) {
 // containerd's log, before).
 func TestNoPrecompiledLayerSaysWhy(t *testing.T) {
 	_, out := requireHarness(t).serve(t, "nolayer", "trap-unique")
+	logged(out, "from=compiled")
 	log := out.String()
 	if !strings.Contains(log, "precompiled layer not used") || !strings.Contains(log, "nor the") || !strings.Contains(log, "from=compiled") {
 		t.Fatalf("container log does not say why no precompiled layer was used:\n%s", log)
@@ -311,6 +312,18 @@ func TestFirstStartUnderSmallMemoryLimit(t *testing.T) {
 	if code, body := get(client, "POST", "/echo", "small"); code != 200 || body != "small" {
 		t.Fatalf("POST /echo = %d %q", code, body)
 	}
+}
+
+// logged reports whether the container output out holds s within 10 s.
+// The output reaches the test through the shim's FIFOs and containerd's
+// copy, after the HTTP answer or health check that followed the line.
+func logged(out *syncbuf.Buffer, s string) bool {
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), s); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			return false
+		}
+	}
+	return true
 }
 
 // serve starts a Wasm container id of image in a network namespace of its
