@@ -239,7 +239,19 @@ next:
 // informer cache catches up).
 func (c *cluster) checkCounts(ctx context.Context, t *testing.T, p *binProvider, f *fnClient, fns ...string) {
 	t.Helper()
-	fams := scrapeMetrics(t, p.url)
+	// A call is counted once its handler returns, which can be just after
+	// its caller has the answer: wait until no call is in flight (a count
+	// still wrong then is reported below).
+	var fams map[string]*dto.MetricFamily
+	pollUntil(10*time.Second, func() bool {
+		fams = scrapeMetrics(t, p.url)
+		for _, fn := range fns {
+			if v, _ := metricSample(fams, "gateway_function_invocation_inflight", map[string]string{"function_name": fn + "." + c.namespace}); v != 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, fn := range fns {
 		key := fn + "." + c.namespace
 		codes, total := f.tally(fn)

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -40,7 +41,10 @@ func TestKubernetesHostileWasm(t *testing.T) {
 	api := p.api()
 	fns := []fw.FunctionDeployment{
 		{Service: "neighbour", Image: neighbour},
-		{Service: "hostile", Image: hostile, EnvVars: map[string]string{"exec_timeout": "3s"}, Limits: &fw.FunctionResources{Memory: "64Mi"}},
+		// Its calls go to its pod, the subject here: the provider's own
+		// serving of calls before a pod is ready (cold-serve) is not.
+		{Service: "hostile", Image: hostile, EnvVars: map[string]string{"exec_timeout": "3s"}, Limits: &fw.FunctionResources{Memory: "64Mi"},
+			Annotations: map[string]string{wasmopts.AnnotationColdServe: "false"}},
 	}
 	for _, fn := range fns {
 		deploy(t, api, fn, 1)
