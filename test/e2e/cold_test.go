@@ -134,10 +134,15 @@ func TestKubernetesColdWasm(t *testing.T) {
 	}
 
 	// The first deploy compiles the module; its first 200 comes from the
-	// provider, before the pod is ready.
+	// provider, before the pod is ready — unless the node's shim has the
+	// module cached from an earlier test and the pod is ready first, as
+	// for a new digest below.
 	compile := deploy("cold-0", wasmImage)
-	if served.get("cold-0") != 1 {
-		t.Fatalf("first call of cold-0 served by the provider %d times, want 1", served.get("cold-0"))
+	switch n := served.get("cold-0"); {
+	case n > 1 || n == 0 && len(c.podAddrs(ctx, t, "cold-0")) == 0:
+		t.Fatalf("first call of cold-0 served by the provider %d times, want 1 (or 0 with a ready pod)", n)
+	case n == 0:
+		t.Logf("cold-0's first 200 came from its pod, ready before the provider had compiled the module")
 	}
 	if n := len(c.podAddrs(ctx, t, "cold-0")); n != 0 {
 		t.Logf("cold-0 already had %d ready pods after its first 200", n)
