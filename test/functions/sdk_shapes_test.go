@@ -165,6 +165,11 @@ func checkGuest(ctx context.Context, t *testing.T, f *wasm.Function, upstream st
 		}
 		return h
 	}
+	fetchedHamlet := func(t *testing.T, e echo) {
+		if e.Fetched != "200 OK hamlet" || e.FetchError != "" {
+			t.Errorf("fetched %q, error %q", e.Fetched, e.FetchError)
+		}
+	}
 	tests := []struct {
 		name       string
 		req        wasm.Request
@@ -196,21 +201,13 @@ func checkGuest(ctx context.Context, t *testing.T, f *wasm.Function, upstream st
 			name:       "outbound http to an allowed host",
 			req:        wasm.Request{Method: "GET", Path: "/", RawQuery: "fetch=" + upstream + "/hamlet.txt"},
 			wantStatus: 200,
-			check: func(t *testing.T, e echo) {
-				if e.Fetched != "200 OK hamlet" || e.FetchError != "" {
-					t.Errorf("fetched %q, error %q", e.Fetched, e.FetchError)
-				}
-			},
+			check:      fetchedHamlet,
 		},
 		{
 			name:       "outbound http with a client of its own",
 			req:        wasm.Request{Method: "GET", Path: "/", RawQuery: "client=own&fetch=" + upstream + "/hamlet.txt"},
 			wantStatus: 200,
-			check: func(t *testing.T, e echo) {
-				if e.Fetched != "200 OK hamlet" || e.FetchError != "" {
-					t.Errorf("fetched %q, error %q", e.Fetched, e.FetchError)
-				}
-			},
+			check:      fetchedHamlet,
 		},
 		{
 			name:       "outbound http to a denied host",
