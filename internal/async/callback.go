@@ -62,10 +62,11 @@ func (w *worker) post(c Call, res result) (int, error) {
 	req.Header.Set(HeaderCallID, c.ID)
 	req.Header.Set(HeaderFunctionStatus, strconv.Itoa(res.status))
 	req.Header.Set(HeaderFunctionName, c.Name)
+	// Start and duration describe one interval, the worker's run of the
+	// call: the function's own X-Start-Time (taken later, by the
+	// invocation handler) would shift it past the run's end.
 	req.Header.Set(HeaderDurationSeconds, durationHeader(res.duration))
-	if req.Header.Get(HeaderStartTime) == "" {
-		req.Header.Set(HeaderStartTime, strconv.FormatInt(res.started.UnixNano(), 10))
-	}
+	req.Header.Set(HeaderStartTime, strconv.FormatInt(res.started.UnixNano(), 10))
 	resp, err := w.q.o.client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("post result to callback: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,6 +148,7 @@ func TestCallRunsThroughInvokerAndResultReachesCallback(t *testing.T) {
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		seen <- r
 		w.Header().Set("X-Fn", "yes")
+		w.Header().Set(HeaderStartTime, strconv.FormatInt(time.Now().Add(time.Hour).UnixNano(), 10))
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, "echo %s", body)
@@ -157,10 +159,12 @@ func TestCallRunsThroughInvokerAndResultReachesCallback(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	c := Call{ID: "id-1", Name: "echo", Namespace: "ns1", Method: http.MethodPut, Path: "/sub/a%2Fb", RawQuery: "x=1",
 		Header: http.Header{"X-In": {"v"}}, CallbackURL: rcv.URL + "/cb", Body: []byte("hello")}
+	before := time.Now()
 	if err := q.Enqueue(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	d := rcv.next(t)
+	after := time.Now()
 	r := <-seen
 	if r.Method != http.MethodPut || r.URL.EscapedPath() != "/function/echo.ns1/sub/a%2Fb" || r.URL.RawQuery != "x=1" ||
 		r.Header.Get("X-In") != "v" || r.Header.Get("X-Call-Id") != "id-1" {
@@ -171,8 +175,17 @@ func TestCallRunsThroughInvokerAndResultReachesCallback(t *testing.T) {
 			t.Errorf("callback header %s = %q, want %q", k, got, want)
 		}
 	}
-	if d.header.Get("X-Duration-Seconds") == "" || d.header.Get("X-Start-Time") == "" || d.body != "echo hello" {
-		t.Errorf("callback %v %q", d.header, d.body)
+	if d.body != "echo hello" {
+		t.Errorf("callback body %q", d.body)
+	}
+	// The callback's start and duration are the worker's run of the call,
+	// not the function's X-Start-Time: the interval lies within the test's.
+	ns, errStart := strconv.ParseInt(d.header.Get(HeaderStartTime), 10, 64)
+	secs, errDur := strconv.ParseFloat(d.header.Get(HeaderDurationSeconds), 64)
+	start, end := time.Unix(0, ns), time.Unix(0, ns).Add(time.Duration(secs*float64(time.Second)))
+	if errStart != nil || errDur != nil || start.Before(before) || end.After(after) {
+		t.Errorf("callback %s %q, %s %q: not within the call's run [%v, %v]", HeaderStartTime, d.header.Get(HeaderStartTime),
+			HeaderDurationSeconds, d.header.Get(HeaderDurationSeconds), before, after)
 	}
 	waitFor(t, func() bool {
 		return obs.get(obs.calls, "echo.ns1 succeeded") == 1 && obs.get(obs.cbs, "echo.ns1 delivered") == 1
