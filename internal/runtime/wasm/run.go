@@ -237,11 +237,35 @@ func (s *slot) classify(ctx context.Context, err error, ctxFirst bool, mem uint6
 	return guest
 }
 
-// trapMessage drops the host-side (Rust) backtrace wasmtime appends to a trap
-// message; the wasm backtrace and the cause stay.
+// trapFrames is how many frames of a trap's wasm backtrace trapMessage
+// keeps: a guest that recursed without end has thousands.
+const trapFrames = 10
+
+// trapMessage shortens a trap message of wasmtime's to its cause and the
+// first trapFrames frames of the wasm backtrace, dropping the host-side
+// (Rust) backtrace wasmtime may append; a message of another shape keeps
+// its first trapFrames+2 lines.
 func trapMessage(msg string) string {
 	if i := strings.Index(msg, "\nStack backtrace:"); i >= 0 {
 		msg = msg[:i]
 	}
-	return strings.TrimSpace(msg)
+	trace, cause, ok := strings.Cut(msg, "\nCaused by:")
+	if !ok {
+		return keepLines(strings.TrimSpace(msg), trapFrames+2)
+	}
+	cause = strings.Join(strings.Fields(cause), " ")
+	trace = strings.TrimSpace(trace)
+	if _, frames, ok := strings.Cut(trace, "wasm backtrace:\n"); ok {
+		return cause + "; wasm backtrace:\n" + keepLines(frames, trapFrames)
+	}
+	return cause + "; " + keepLines(trace, trapFrames+2)
+}
+
+// keepLines returns the first n lines of s, and how many more there were.
+func keepLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return fmt.Sprintf("%s\n    ... %d more", strings.Join(lines[:n], "\n"), len(lines)-n)
 }
