@@ -28,7 +28,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // once. A cache file that fails its checksum or that wasmtime rejects is
 // rebuilt. Compile is slow for a cache miss (seconds for a Go module): call it
 // at deploy time, never per request. When ctx ends first Compile returns, and
-// the compilation already started completes in the background into the cache.
+// the compilation already started completes in the background into the
+// cache; a ctx ended already starts none.
 //
 // # Errors
 // ErrInvalidModule for bytes that are not a WebAssembly module; ErrNotFunction
@@ -43,6 +44,10 @@ func (e *Engine) Compile(ctx context.Context, module []byte) (*Module, error) {
 func (e *Engine) compileWith(ctx context.Context, module, precompiled []byte) (*Module, error) {
 	sum := sha256.Sum256(module)
 	key := hex.EncodeToString(sum[:])
+	if err := ctx.Err(); err != nil {
+		// Checked first: a compile that ends at once would race ctx below.
+		return nil, fmt.Errorf("compile sha256:%s: %w", key, err)
+	}
 	ch := e.group.DoChan(key, func() (any, error) {
 		if !e.beginLoad() {
 			return nil, fmt.Errorf("compile sha256:%s: engine %w", key, ErrClosed)

@@ -197,13 +197,17 @@ func TestCacheCorruptRebuilt(t *testing.T) {
 }
 
 func TestCompileContext(t *testing.T) {
-	e := testEngine(t)
+	e := newEngineT(t, t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	// Bytes nobody compiled yet: the call returns ctx's error without waiting.
+	// Bytes nobody compiled yet: the call returns ctx's error without
+	// compiling (a tiny module compiled at once used to race ctx).
 	mod := wat(t, `(module (func (export "_start")) (func $unique (result i32) i32.const 424242))`)
 	if _, err := e.Compile(ctx, mod); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
+	}
+	if n := e.compiles.Load(); n != 0 {
+		t.Errorf("compiled %d times for an ended context, want 0", n)
 	}
 }
 
