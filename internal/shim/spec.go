@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
@@ -113,22 +111,6 @@ func processEnv(s *specs.Spec) map[string]string {
 	return env
 }
 
-// functionTimeout reads the classic watchdog's exec_timeout (a Go duration
-// or whole seconds) from env; 0 when absent or malformed.
-func functionTimeout(env map[string]string) time.Duration {
-	v := strings.TrimSpace(env["exec_timeout"])
-	if v == "" {
-		return 0
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return d
-	}
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	return 0
-}
-
 // runnerConfig derives the runner's configuration from the spec. The
 // com.openfaas.wasm.* annotations are read by wasmopts.Parse, as the
 // provider reads them when it validates a deployment.
@@ -155,7 +137,7 @@ func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) (runspe
 		Env:            env,
 		SecretsDir:     secretsDir(s),
 		MemoryLimit:    linearMemoryLimit(memoryLimit(s)),
-		Timeout:        functionTimeout(env),
+		Timeout:        provider.ExecTimeout(env),
 		Warm:           opts.Warm,
 		MaxConcurrency: opts.MaxConcurrency,
 		AllowedHosts:   opts.AllowedHosts,

@@ -181,6 +181,19 @@ func TestWasmFunctionsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("exec_timeout bounds a call, capped by the provider's timeout", func(t *testing.T) {
+		for _, tc := range []struct{ name, execTimeout, want string }{
+			{"echo-quick", "300ms", "timed out after 300ms"},
+			{"echo-patient", "10", "timed out after 2s"},
+		} {
+			wantErr(t, b.Deploy(ctx, provider.FunctionDeployment{Service: tc.name, Image: reg + "/fn/echo:1",
+				EnvVars: map[string]string{provider.EnvExecTimeout: tc.execTimeout}}), nil)
+			if code, body, _ := get(t, "GET", serve(t, b, tc.name)+"/spin", ""); code != 504 || !strings.Contains(body, tc.want) {
+				t.Errorf("%s (exec_timeout %s) /spin: %d %q, want 504 %q", tc.name, tc.execTimeout, code, body, tc.want)
+			}
+		}
+	})
+
 	t.Run("scale to zero and back", func(t *testing.T) {
 		wantErr(t, b.Scale(ctx, "echo", "", 0), nil)
 		_, err := b.Invoker(ctx, "echo", "")

@@ -268,6 +268,9 @@ func (w *wasmDriver) config(d Deployment) (replicaConfig, error) {
 	if opts.MaxConcurrency > 0 {
 		cfg.MaxConcurrency = opts.MaxConcurrency
 	}
+	if t := provider.ExecTimeout(s.EnvVars); t > 0 && t < cfg.Timeout {
+		cfg.Timeout = t
+	}
 	if s.Limits != nil {
 		m, err := provider.ParseMemory(s.Limits.Memory)
 		if err != nil {
