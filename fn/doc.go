@@ -30,6 +30,11 @@
 // of your own take [Transport]. http.DefaultTransport itself is left alone:
 // touching it would link net/http's socket transport into every module.
 //
+// [Secret] reads the function's secrets from [SecretsPath] in both builds. A
+// secret the function does not have is "secret NAME not found", also when it
+// has none at all: a Wasm function without secrets has no filesystem (Go's
+// os package would answer EBADF), a container no SecretsPath.
+//
 // A main package for a function is two lines:
 //
 //	func init() { fn.Register(function.Handle) }
