@@ -22,14 +22,19 @@
 //!
 //! In both forms `GET`/`HEAD /_/health` answers 200 without calling the handler
 //! and every response carries `X-Duration-Seconds`, as in the Go SDK.
-//! Outbound HTTP goes through [`http`]. The SDK does not stream bodies (both
+//! Outbound HTTP goes through [`http`]; the function's secrets are read with
+//! [`secret`] (a Wasm function without secrets has no filesystem at all: its
+//! `secret` answers "not found" like a container's). The SDK does not stream bodies (both
 //! are buffered in memory), does no routing beyond `/_/health`, and has no
 //! reactor/snapshot shape: Rust command modules start in microseconds.
 
 mod cgi;
 mod dispatch;
 pub mod http;
+mod secret;
 mod util;
+
+pub use secret::{secret, SECRETS_PATH};
 
 #[cfg(not(target_os = "wasi"))]
 mod server;
