@@ -11,12 +11,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +255,64 @@ int fw_http(const char *method, const char *url, const char *headers,
 void fw_http_free(fw_http_response *resp) {
   free(resp->raw_);
   memset(resp, 0, sizeof *resp);
+}
+
+/* ---- secrets ---- */
+
+/* secret_fail writes the message to buf, sets errno to err and returns -1. */
+static long secret_fail(char *buf, size_t size, int err, const char *fmt, ...) {
+  if (size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+  }
+  errno = err;
+  return -1;
+}
+
+/* read_secret is fw_secret reading from dir instead of FW_SECRETS_PATH. A
+ * failed open is "not found" when the file is missing or dir itself cannot
+ * be reached: a Wasm function without secrets has no preopen there, and
+ * what that gives depends on the libc (wasi-libc: ENOTCAPABLE). */
+static long read_secret(const char *dir, const char *name, char *buf, size_t size) {
+  if (!name[0] || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+    return secret_fail(buf, size, EINVAL, "secret \"%s\": invalid name", name);
+  char path[1024];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+    return secret_fail(buf, size, ENAMETOOLONG, "secret %s: name too long", name);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    int err = errno;
+    struct stat st;
+    if (err == ENOENT || stat(dir, &st) != 0) return secret_fail(buf, size, ENOENT, "secret %s not found", name);
+    return secret_fail(buf, size, err, "secret %s: %s", name, strerror(err));
+  }
+  size_t n = 0;
+  for (;;) {
+    char one;
+    ssize_t got = n + 1 < size ? read(fd, buf + n, size - 1 - n) : read(fd, &one, 1);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int err = errno;
+      close(fd);
+      return secret_fail(buf, size, err, "secret %s: %s", name, strerror(err));
+    }
+    if (got == 0) break;
+    if (n + 1 >= size) {
+      close(fd);
+      return secret_fail(buf, size, EFBIG, "secret %s: larger than %zu bytes", name, size ? size - 1 : 0);
+    }
+    n += (size_t)got;
+  }
+  close(fd);
+  buf[n] = 0;
+  return (long)n;
+}
+
+long fw_secret(const char *name, char *buf, size_t size) {
+  if (size == 0) return secret_fail(buf, size, EINVAL, "");
+  return read_secret(FW_SECRETS_PATH, name, buf, size);
 }
 
 #ifdef __wasi__

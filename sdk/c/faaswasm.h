@@ -78,6 +78,21 @@ int fw_http(const char *method, const char *url, const char *headers,
             const void *body, size_t body_len, fw_http_response *out);
 void fw_http_free(fw_http_response *resp);
 
+/* The directory of the function's secrets: one file per secret, named after
+ * it, as in every OpenFaaS function. */
+#define FW_SECRETS_PATH "/var/openfaas/secrets"
+
+/* Reads the function's secret `name` (the file FW_SECRETS_PATH/name, as it
+ * is) into buf, NUL-terminated. Returns its length, or -1 with errno set and
+ * an error message in buf (cut to size-1 bytes):
+ *   - ENOENT, "secret NAME not found": the function has no such secret, also
+ *     when it has none at all (a Wasm function without secrets has no
+ *     filesystem, so no FW_SECRETS_PATH);
+ *   - EINVAL: name is empty, "." or "..", or has a '/'; or size is 0;
+ *   - EFBIG: the secret does not fit in size-1 bytes;
+ *   - the error of open or read otherwise ("secret NAME: reason"). */
+long fw_secret(const char *name, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

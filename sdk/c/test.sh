@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the C SDK examples for wasm32-wasi and natively, then tests the native
-# server: keep-alive, /_/health, X-Duration-Seconds, 413, SIGTERM drain (exit 0)
+# Builds the C SDK examples for wasm32-wasi and natively, tests fw_secret, then
+# tests the native server: keep-alive, /_/health, X-Duration-Seconds, 413, SIGTERM drain (exit 0)
 # and a bounded drain (exit 1). Needs clang + wasi-libc, cc, python3.
 # Usage: sdk/c/test.sh [outdir]   (default: a temporary directory)
 set -euo pipefail
@@ -12,6 +12,51 @@ clang --target=wasm32-wasi -std=c11 -Wall -Wextra -Werror -O2 -Wl,--strip-all -I
 clang --target=wasm32-wasi -O2 -Wl,--strip-all -o "$out/plain.wasm" plain-cgi.c
 cc -std=c11 -Wall -Wextra -Werror -O2 -I.. -o "$out/hello" hello.c ../faaswasm.c
 echo "built: $(stat -c '%n %s' "$out"/hello.wasm "$out"/plain.wasm "$out"/hello | tr '\n' ' ')"
+
+# fw_secret: its reader on a directory of the test's own (faaswasm.c included, for
+# its static read_secret), and fw_secret itself where FW_SECRETS_PATH does not exist.
+sec="$out/secrets"
+rm -rf "$sec" && mkdir -p "$sec/a-dir"
+printf 's3cr3t\n' >"$sec/api-key"
+printf x >"$sec/other"
+cat >"$out/secret_test.c" <<'C'
+#include "faaswasm.c"
+#include <sys/stat.h>
+static int failed;
+static void check(int ok, const char *what, long n, const char *buf) {
+  printf("%s %s (got %ld, errno %d, \"%s\")\n", ok ? "ok  " : "FAIL", what, n, errno, buf);
+  if (!ok) failed = 1;
+}
+int main(int argc, char **argv) {
+  if (argc != 2) return 2;
+  const char *dir = argv[1];
+  char buf[64], gone[1024], small[4];
+  long n = read_secret(dir, "api-key", buf, sizeof buf);
+  check(n == 7 && !strcmp(buf, "s3cr3t\n"), "fw_secret reads a secret as it is", n, buf);
+  n = read_secret(dir, "missing", buf, sizeof buf);
+  check(n == -1 && errno == ENOENT && !strcmp(buf, "secret missing not found"), "fw_secret: missing beside others", n, buf);
+  snprintf(gone, sizeof gone, "%s/no-such-dir", dir);
+  n = read_secret(gone, "api-key", buf, sizeof buf);
+  check(n == -1 && errno == ENOENT && !strcmp(buf, "secret api-key not found"), "fw_secret: no secrets directory", n, buf);
+  const char *bad[] = {"", ".", "..", "../etc/passwd", "a/b"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    n = read_secret(dir, bad[i], buf, sizeof buf);
+    check(n == -1 && errno == EINVAL, "fw_secret refuses a name outside the directory", n, buf);
+  }
+  n = read_secret(dir, "api-key", small, sizeof small);
+  check(n == -1 && errno == EFBIG && !strcmp(small, "sec"), "fw_secret: a secret larger than the buffer", n, small);
+  n = read_secret(dir, "a-dir", buf, sizeof buf);
+  check(n == -1 && errno == EISDIR && !strcmp(buf, "secret a-dir: Is a directory"), "fw_secret keeps other errors", n, buf);
+  struct stat st;
+  if (stat(FW_SECRETS_PATH, &st) != 0) {
+    n = fw_secret("api-key", buf, sizeof buf);
+    check(n == -1 && errno == ENOENT && !strcmp(buf, "secret api-key not found"), "fw_secret without " FW_SECRETS_PATH, n, buf);
+  }
+  return failed;
+}
+C
+cc -std=c11 -Wall -Wextra -Werror -O2 -I.. -o "$out/secret_test" "$out/secret_test.c"
+"$out/secret_test" "$sec"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PORT=$port greeting=Hi max_body_bytes=16 drain_timeout=2s "$out/hello" 2>"$out/stderr" &
