@@ -56,7 +56,8 @@ const HostAlias = "host.faas-wasm.internal"
 // read-only file per secret (OpenFaaS's path): the mount of a container
 // function's secrets in both modes, and the read-only preopen of a Wasm
 // function's, which the builder's pre-initialiser gives the guest too (a
-// guest runtime records its preopens while it initialises).
+// guest runtime records its preopens while it initialises). A Wasm function
+// without secrets has no preopen, no filesystem at all.
 const SecretsPath = "/var/openfaas/secrets"
 
 // Runtimes a function can be deployed with.

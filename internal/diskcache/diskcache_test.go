@@ -49,7 +49,7 @@ func TestTrimLeastRecentlyUsed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Mkdir(filepath.Join(dir, "empty-secrets"), 0o555); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "read-only-dir"), 0o555); err != nil {
 		t.Fatal(err)
 	}
 	// 4 entries of 110 bytes; 250 fits two: the oldest goes, the kept one

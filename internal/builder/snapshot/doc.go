@@ -5,9 +5,10 @@
 //
 // Snapshot instantiates a copy of the module that exports its memory and
 // globals under reserved names, with wasmtime and WASI as runtime/wasm
-// gives them (no stdio, no environment, no arguments, an empty directory
-// preopened at provider.SecretsPath), runs the start function, then _initialize and
-// faas_init (those it exports), and writes the module back: the memory
+// gives a function with secrets (no stdio, no environment, no arguments, an
+// empty directory preopened at provider.SecretsPath; a function without
+// secrets runs the snapshot with no preopen), runs the start function, then
+// _initialize and faas_init (those it exports), and writes the module back: the memory
 // section's minimum raised to the memory's size, one data segment per
 // stretch of non-zero memory (stretches less than 64 zero bytes apart
 // merged), every global's init expression set to its value, no start

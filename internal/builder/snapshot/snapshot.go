@@ -100,10 +100,11 @@ func (m *module) run(ctx context.Context, reactor []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	// Preopened (empty) as runtime/wasm preopens it for every instance: guest
-	// runtimes such as Go and wasi-libc record the preopened directories
-	// while they initialise, so a snapshot only sees those that existed
-	// when it was taken.
+	// Preopened (empty) as runtime/wasm preopens it for a function with
+	// secrets: guest runtimes such as Go and wasi-libc record the preopened
+	// directories while they initialise, so a snapshot only sees those that
+	// existed when it was taken. A function without secrets runs the
+	// snapshot with no preopen: opening a path there fails (Go: EBADF).
 	wasi := wasmtime.NewWasiConfig()
 	if err := wasi.PreopenDir(dir, provider.SecretsPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
 		return nil, err

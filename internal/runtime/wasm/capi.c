@@ -403,7 +403,7 @@ int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const 
 		wasi_config_set_env(w, nenv, names, values);
 		free(names);
 	}
-	if (!wasi_config_preopen_dir(w, dir, guest_dir, WASMTIME_WASI_DIR_PERMS_READ, WASMTIME_WASI_FILE_PERMS_READ)) {
+	if (dir != NULL && !wasi_config_preopen_dir(w, dir, guest_dir, WASMTIME_WASI_DIR_PERMS_READ, WASMTIME_WASI_FILE_PERMS_READ)) {
 		wasi_config_delete(w);
 		return PREPARE_PREOPEN;
 	}

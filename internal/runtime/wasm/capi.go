@@ -243,7 +243,7 @@ type wasiContext struct {
 	env   []byte // per variable: name, NUL, value, NUL (see appendEnv)
 	nenv  int
 	argv0 []byte // nil: no arguments
-	dir   []byte // host directory preopened read-only at provider.SecretsPath
+	dir   []byte // host directory preopened read-only at provider.SecretsPath; nil: none (secretsPreopen)
 }
 
 // appendEnv appends env to b in wasiContext.env's form. Each name and value
@@ -271,7 +271,7 @@ var secretsPathC = appendCString(nil, provider.SecretsPath)
 // to stdout and stderr reach the slot's buffers (faas_fd_write) — and an
 // epoch deadline of one tick.
 func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) error {
-	var env, argv0, stdin *C.char
+	var env, argv0, stdin, dir *C.char
 	if len(w.env) > 0 {
 		env = (*C.char)(unsafe.Pointer(&w.env[0]))
 	}
@@ -281,10 +281,13 @@ func (s *callState) prepare(store *wasmtime.Store, w *wasiContext, in []byte) er
 	if len(in) > 0 {
 		stdin = (*C.char)(unsafe.Pointer(&in[0]))
 	}
+	if w.dir != nil {
+		dir = (*C.char)(unsafe.Pointer(&w.dir[0]))
+	}
 	var msg *C.char
 	res := C.faas_store_prepare((*C.wasmtime_store_t)(storePtr.of(store)), env, C.size_t(w.nenv), argv0,
 		unsafe.Pointer(stdin), C.size_t(len(in)),
-		(*C.char)(unsafe.Pointer(&w.dir[0])), (*C.char)(unsafe.Pointer(&secretsPathC[0])), &msg)
+		dir, (*C.char)(unsafe.Pointer(&secretsPathC[0])), &msg)
 	runtime.KeepAlive(store)
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(in)

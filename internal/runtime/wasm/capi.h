@@ -57,8 +57,8 @@ enum { PREPARE_OK = 0, PREPARE_PREOPEN = 1, PREPARE_WASI = 2 };
 // epoch deadline of one tick. env holds nenv variables, each a NUL-terminated
 // name followed by a NUL-terminated value; argv0 (NULL: no arguments) is the
 // only argument; stdin is a copy of in; stdout and stderr are left at
-// WASI's default (writes to them reach faas_fd_write instead); dir is preopened
-// read-only at guest_dir. On PREPARE_WASI, *msg is wasmtime's error
+// WASI's default (writes to them reach faas_fd_write instead); dir (NULL: no
+// preopen, no filesystem) is preopened read-only at guest_dir. On PREPARE_WASI, *msg is wasmtime's error
 // message (to free).
 int faas_store_prepare(wasmtime_store_t *s, const char *env, size_t nenv, const char *argv0, const void *in,
 	size_t in_len, const char *dir, const char *guest_dir, char **msg);

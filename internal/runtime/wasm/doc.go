@@ -75,10 +75,14 @@
 // inline; instantiating beyond it fails, and NewFunction logs a warning when
 // the functions' MaxConcurrency add up to more.
 //
-// The only filesystem visible to a guest is the read-only preopen
-// /var/openfaas/secrets (an empty directory when the function has no
-// secrets, so snapshots taken with it preopened stay valid); the only network
-// is the faas_http host module, limited to Config.AllowedHosts and checked
+// The only filesystem a guest can see is the read-only preopen
+// /var/openfaas/secrets (fd 3) of Config.SecretsDir, and only a function with
+// secrets has it: one without has no preopen, no filesystem at all (which
+// also spares every call opening and closing a directory). Snapshots are
+// taken with fd 3 preopened, so that a snapshotted Go guest finds its
+// secrets; without the preopen it runs all the same, only opening a path
+// fails (EBADF). What each guest language sees is in docs/abi.md. The only
+// network is the faas_http host module, limited to Config.AllowedHosts and checked
 // before any connection; redirects are returned to the guest, not followed.
 //
 // The package knows nothing of HTTP routing, Kubernetes or containerd; it does

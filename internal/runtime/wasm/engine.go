@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,7 +134,6 @@ func WithHostAlias(name, ip string) Option {
 // use. One engine per process is the intended use.
 type Engine struct {
 	cacheDir string
-	emptyDir string // preopened read-only when a function has no secrets
 	log      *slog.Logger
 	opts     options
 	engine   *wasmtime.Engine
@@ -216,10 +214,7 @@ func NewEngine(cacheDir string, opts ...Option) (*Engine, error) {
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("wasm engine: cache dir: %w", err)
 	}
-	e := &Engine{cacheDir: cacheDir, emptyDir: filepath.Join(cacheDir, "empty-secrets"), log: o.logger, opts: o}
-	if err := os.MkdirAll(e.emptyDir, 0o555); err != nil {
-		return nil, fmt.Errorf("wasm engine: %w", err)
-	}
+	e := &Engine{cacheDir: cacheDir, log: o.logger, opts: o}
 	e.pooling = o.pooling
 	if e.pooling {
 		if err := poolingPossible(o.poolSize); err != nil {

@@ -36,7 +36,8 @@ type Config struct {
 	// Env holds the function's envVars.
 	Env map[string]string
 	// SecretsDir is a host directory preopened read-only at
-	// provider.SecretsPath ("" = no secrets).
+	// provider.SecretsPath. "" (a function without secrets): no preopen,
+	// the guest has no filesystem at all.
 	SecretsDir string
 	// MemoryLimit is the linear memory per instance in bytes (0 =
 	// DefaultMemoryLimit).
@@ -135,11 +136,7 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		slots:       make(chan *slot, cfg.MaxConcurrency),
 		done:        make(chan struct{}),
 	}
-	dir := cfg.SecretsDir
-	if dir == "" {
-		dir = e.emptyDir
-	}
-	f.wasi = wasiContext{env: appendEnv(nil, f.env), nenv: len(f.env), dir: appendCString(nil, dir)}
+	f.wasi = wasiContext{env: appendEnv(nil, f.env), nenv: len(f.env), dir: secretsPreopen(cfg.SecretsDir)}
 	f.argv0 = appendCString(nil, cfg.Name)
 	if ct := cfg.Env["content_type"]; ct != "" {
 		f.contentType = ct
@@ -217,6 +214,17 @@ func (f *Function) Close() error {
 		(<-f.slots).free()
 	}
 	return nil
+}
+
+// secretsPreopen is the one rule for a guest's filesystem: the host
+// directory dir, as wasiContext.dir, preopened read-only at
+// provider.SecretsPath; nil, no preopen and so no filesystem, when dir is ""
+// (a function without secrets).
+func secretsPreopen(dir string) []byte {
+	if dir == "" {
+		return nil
+	}
+	return appendCString(nil, dir)
 }
 
 // emitStderr hands each stderr line to Config.Log.

@@ -27,14 +27,20 @@ import (
 var (
 	cmdGuest     []byte // Go command module
 	reactorGuest []byte // Go reactor module (faas_handle + _initialize)
-	cGuest       []byte // C command module
+	cGuest       []byte // C command module (with the C SDK's fw_secret)
 
 	snapOnce  sync.Once
 	snapGuest []byte
 	snapErr   error
 
-	rustGuests sync.Map // stack size → *rustGuestBuild
+	rustGuests sync.Map // rustExample → *rustGuestBuild
 )
+
+// rustExample is a build of an example of the Rust SDK.
+type rustExample struct {
+	name      string
+	stackSize int
+}
 
 // rustGuestBuild is one build of the Rust test guest, made once.
 type rustGuestBuild struct {
@@ -82,7 +88,7 @@ const rustSDK = "../../../sdk/rust"
 // built as a WASI command module by Debian's /usr/bin/cargo, offline, with
 // the flags, default stack size and heap reserve of the faas-wasm builder's
 // Rust Wasm builds (internal/builder/rustflags, internal/builder/wasmmem;
-// built on first use: only the benchmarks and TestRustGuest need it).
+// built on first use: only the benchmarks and the Rust tests need it).
 func rustGuestT(t testing.TB) []byte {
 	t.Helper()
 	return rustGuestStackT(t, rustflags.DefaultStackSize)
@@ -91,9 +97,22 @@ func rustGuestT(t testing.TB) []byte {
 // rustGuestStackT is rustGuestT with a shadow stack of stackSize bytes.
 func rustGuestStackT(t testing.TB, stackSize int) []byte {
 	t.Helper()
-	v, _ := rustGuests.LoadOrStore(stackSize, &rustGuestBuild{})
+	return rustExampleT(t, rustExample{"echo", stackSize})
+}
+
+// rustSecretsGuestT is the Rust SDK's secrets example
+// (sdk/rust/examples/secrets.rs), built as rustGuestT.
+func rustSecretsGuestT(t testing.TB) []byte {
+	t.Helper()
+	return rustExampleT(t, rustExample{"secrets", rustflags.DefaultStackSize})
+}
+
+// rustExampleT builds ex once per test binary.
+func rustExampleT(t testing.TB, ex rustExample) []byte {
+	t.Helper()
+	v, _ := rustGuests.LoadOrStore(ex, &rustGuestBuild{})
 	g := v.(*rustGuestBuild)
-	g.once.Do(func() { g.module, g.err = buildRust(stackSize) })
+	g.once.Do(func() { g.module, g.err = buildRust(ex) })
 	if g.err != nil {
 		if _, err := os.Stat("/usr/bin/cargo"); err != nil {
 			testenv.Missingf(t, "no Debian cargo to build the Rust test guest: %v", err)
@@ -103,20 +122,21 @@ func rustGuestStackT(t testing.TB, stackSize int) []byte {
 	return g.module
 }
 
-// buildRust builds the echo example with a shadow stack of stackSize bytes.
-func buildRust(stackSize int) ([]byte, error) {
+// buildRust builds the example ex.name with a shadow stack of ex.stackSize
+// bytes.
+func buildRust(ex rustExample) ([]byte, error) {
 	files, err := filepath.Glob(filepath.Join(rustSDK, "src", "*.rs"))
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, filepath.Join(rustSDK, "examples", "echo.rs"), filepath.Join(rustSDK, "Cargo.toml"), filepath.Join(rustSDK, "Cargo.lock"))
+	files = append(files, filepath.Join(rustSDK, "examples", ex.name+".rs"), filepath.Join(rustSDK, "Cargo.toml"), filepath.Join(rustSDK, "Cargo.lock"))
 	key, err := hashSources(files...)
 	if err != nil {
 		return nil, err
 	}
-	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(stackSize)
+	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(ex.stackSize)
 	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
-	return cached(fmt.Sprintf("rust-echo-%s-%x-stack%d-heap%d", key, flagSum[:6], stackSize, wasmmem.DefaultHeapReserve), func(out string) error {
+	return cached(fmt.Sprintf("rust-%s-%s-%x-stack%d-heap%d", ex.name, key, flagSum[:6], ex.stackSize, wasmmem.DefaultHeapReserve), func(out string) error {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()
@@ -124,7 +144,7 @@ func buildRust(stackSize int) ([]byte, error) {
 		// Keyed by the flags, as the builder's (the stack size is a link
 		// argument of the example only).
 		target := filepath.Join(base, "faas-wasm", "testguests", "cargo-target", hex.EncodeToString(flagSum[:6]))
-		args := append([]string{"rustc", "--release", "--offline", "--example", "echo", "--target", rustflags.WasmTarget, "--"}, linkArgs...)
+		args := append([]string{"rustc", "--release", "--offline", "--example", ex.name, "--target", rustflags.WasmTarget, "--"}, linkArgs...)
 		cmd := exec.Command("/usr/bin/cargo", args...)
 		cmd.Dir = rustSDK
 		cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+target, "RUSTC=/usr/bin/rustc",
@@ -132,7 +152,7 @@ func buildRust(stackSize int) ([]byte, error) {
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("cargo %s: %w: %s", strings.Join(args, " "), err, b)
 		}
-		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", "examples", "echo.wasm"))
+		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", "examples", ex.name+".wasm"))
 		if err != nil {
 			return err
 		}
@@ -216,13 +236,17 @@ func buildGo(dir string, reactor bool) ([]byte, error) {
 	})
 }
 
+// cSDK is the C SDK, linked into the C test guest for its fw_secret.
+const cSDK = "../../../sdk/c"
+
 func buildC(file string) ([]byte, error) {
-	key, err := hashSources(file)
+	sdk := filepath.Join(cSDK, "faaswasm.c")
+	key, err := hashSources(file, sdk, filepath.Join(cSDK, "faaswasm.h"))
 	if err != nil {
 		return nil, err
 	}
 	return cached("c-"+key, func(out string) error {
-		cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-o", out, file)
+		cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-I", cSDK, "-o", out, file, sdk)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("clang %s: %w: %s", file, err, b)
 		}

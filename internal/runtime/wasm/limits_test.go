@@ -86,7 +86,7 @@ func TestHostileModules(t *testing.T) {
 			}
 		})
 	}
-	t.Run("read outside preopen", func(t *testing.T) {
+	t.Run("read a host file", func(t *testing.T) {
 		f := deploy(t, cGuest, limits)
 		resp, err := call(f, "read=/etc/hostname", "")
 		if err != nil || resp.Status != 403 {

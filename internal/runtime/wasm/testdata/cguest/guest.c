@@ -1,13 +1,18 @@
 /* C test guest of runtime/wasm (a WASI command). QUERY_STRING selects the
  * behaviour: echo (default), trap, recurse, loop, bomb, bigout, read=PATH,
- * bigerr, fdwrite, badwrite, closeout, renumber, moveout.
- * Built by the tests with: clang --target=wasm32-wasi -O2 -o guest.wasm guest.c */
+ * list=PATH, secret=NAME (the C SDK's fw_secret), preopens, bigerr, fdwrite,
+ * badwrite, closeout, renumber, moveout.
+ * Built by the tests with the C SDK:
+ *   clang --target=wasm32-wasi -O2 -I../../../../../sdk/c -o guest.wasm guest.c ../../../../../sdk/c/faaswasm.c */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <wasi/api.h>
+#include "faaswasm.h"
 
 static volatile int sink;
 static void *volatile hoard[8192];
@@ -166,10 +171,44 @@ int main(void) {
 		write(2, report, reported);
 		return 0;
 	}
+	/* preopens lists the preopened directories: fd=name lines, then their count. */
+	if (strcmp(q, "do=preopens") == 0) {
+		printf("Content-Type: text/plain\n\n");
+		int n = 0;
+		for (__wasi_fd_t fd = 3;; fd++, n++) {
+			__wasi_prestat_t ps;
+			char name[256];
+			if (__wasi_fd_prestat_get(fd, &ps) != 0) break;
+			size_t len = ps.u.dir.pr_name_len < sizeof name - 1 ? ps.u.dir.pr_name_len : sizeof name - 1;
+			if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)name, len) != 0) len = 0;
+			name[len] = 0;
+			printf("%u=%s\n", (unsigned)fd, name);
+		}
+		printf("preopens=%d\n", n);
+		return 0;
+	}
+	if (strncmp(q, "secret=", 7) == 0) {
+		static char buf[4096];
+		long n = fw_secret(q + 7, buf, sizeof buf);
+		printf("Status: %d\n\n%s", n < 0 ? 404 : 200, buf);
+		return 0;
+	}
+	if (strncmp(q, "list=", 5) == 0) {
+		DIR *d = opendir(q + 5);
+		if (d == NULL) {
+			printf("Status: 403\n\nopendir %s failed: %s\n", q + 5, strerror(errno));
+			return 0;
+		}
+		printf("Content-Type: text/plain\n\n");
+		for (struct dirent *e; (e = readdir(d)) != NULL;)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) printf("%s\n", e->d_name);
+		closedir(d);
+		return 0;
+	}
 	if (strncmp(q, "read=", 5) == 0) {
 		FILE *f = fopen(q + 5, "r");
 		if (f == NULL) {
-			printf("Status: 403\n\nopen %s failed\n", q + 5);
+			printf("Status: 403\n\nopen %s failed: %s\n", q + 5, strerror(errno));
 			return 0;
 		}
 		char buf[4096];

@@ -63,6 +63,15 @@ func handle(w io.Writer, body []byte) int {
 			return 0
 		}
 		w.Write(b)
+	case "list":
+		ents, err := os.ReadDir(q.Get("path"))
+		if err != nil {
+			fmt.Fprintf(w, "Status: 403\n\ndenied: %v", err)
+			return 0
+		}
+		for _, e := range ents {
+			fmt.Fprintln(w, e.Name())
+		}
 	case "writefile":
 		if err := os.WriteFile(q.Get("path"), []byte("x"), 0o644); err != nil {
 			fmt.Fprintf(w, "Status: 403\n\ndenied: %v", err)
