@@ -16,7 +16,8 @@ type Deployment struct {
 	Replicas uint64
 	// SecretsDir is a directory holding only this function's secrets, one
 	// file per secret, kept current by the backend. Mount it read-only at
-	// /var/openfaas/secrets.
+	// /var/openfaas/secrets (the Wasm driver does so only for a function
+	// with secrets: one without has no filesystem).
 	SecretsDir string
 	// Restore is set when the function is re-created after a provider
 	// restart: a driver may reuse what it kept (a local copy of the image,

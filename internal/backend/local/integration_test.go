@@ -244,6 +244,68 @@ func TestWasmFunctionsEndToEnd(t *testing.T) {
 // TestWasmRestart restarts the backend on the same state directory: the
 // function comes back from the module kept on disk with the registry gone,
 // and when that copy is gone too it is kept and reported, not dropped.
+// TestWasmSecretsOnlyWithSecrets: in local mode and in a WasmRunner (the
+// Kubernetes provider's cold serve), a Wasm function with secrets lists
+// them at /var/openfaas/secrets; one without gets no secrets directory, so
+// no filesystem at all: listing there fails (Go's EBADF), even when the
+// runner is handed a directory.
+func TestWasmSecretsOnlyWithSecrets(t *testing.T) {
+	module, engine := realEngine(t)
+	reg := ocitest.NewRegistry(t)
+	image := reg + "/fn/echo:1"
+	push(t, module, oci.FormArtifact, image)
+	const noFS = "open /var/openfaas/secrets: Bad file number"
+
+	t.Run("local mode", func(t *testing.T) {
+		b, err := New(ctx, t.TempDir(), engine, WithLogger(discardLogger()))
+		wantErr(t, err, nil)
+		t.Cleanup(func() { b.Close(ctx) })
+		wantErr(t, b.CreateSecret(ctx, provider.Secret{Name: "api-key", Value: "s3cret"}), nil)
+		wantErr(t, b.Deploy(ctx, provider.FunctionDeployment{Service: "with", Image: image, Secrets: []string{"api-key"}}), nil)
+		wantErr(t, b.Deploy(ctx, provider.FunctionDeployment{Service: "without", Image: image}), nil)
+		if code, body, _ := get(t, "GET", serve(t, b, "with")+"/secrets", ""); code != 200 || body != "api-key\n" {
+			t.Errorf("with secrets: %d %q, want 200 \"api-key\\n\"", code, body)
+		}
+		if code, body, _ := get(t, "GET", serve(t, b, "without")+"/secrets", ""); code != 404 || body != noFS {
+			t.Errorf("without secrets: %d %q, want 404 %q", code, body, noFS)
+		}
+		// An update that adds a secret gives the function its directory.
+		wantErr(t, b.Update(ctx, provider.FunctionDeployment{Service: "without", Image: image, Secrets: []string{"api-key"}}), nil)
+		if code, body, _ := get(t, "GET", serve(t, b, "without")+"/secrets", ""); code != 200 || body != "api-key\n" {
+			t.Errorf("after an update adding a secret: %d %q, want 200 \"api-key\\n\"", code, body)
+		}
+	})
+
+	t.Run("runner", func(t *testing.T) {
+		r, err := NewWasmRunner(filepath.Join(shared.dir, "cache"), []wasm.Option{wasm.WithLogger(discardLogger())}, WithLogger(discardLogger()))
+		wantErr(t, err, nil)
+		t.Cleanup(func() { r.Close(ctx) })
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "api-key"), []byte("s3cret"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name     string
+			secrets  []string
+			wantCode int
+			wantBody string
+		}{
+			{"with", []string{"api-key"}, 200, "api-key\n"},
+			{"without", nil, 404, noFS},
+		} {
+			spec := provider.FunctionDeployment{Service: c.name, Namespace: "ns", Image: image, Secrets: c.secrets}
+			wantErr(t, r.Load(ctx, spec, dir, func(string, string) {}), nil)
+			h, err := r.Handler(c.name, "ns")
+			wantErr(t, err, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/secrets", nil))
+			if rec.Code != c.wantCode || rec.Body.String() != c.wantBody {
+				t.Errorf("%s: %d %q, want %d %q", c.name, rec.Code, rec.Body, c.wantCode, c.wantBody)
+			}
+		}
+	})
+}
+
 func TestWasmRestart(t *testing.T) {
 	module, engine := realEngine(t)
 	regSrv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))

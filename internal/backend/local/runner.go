@@ -50,9 +50,10 @@ func NewWasmRunner(cacheDir string, engineOpts []wasm.Option, opts ...Option) (*
 // Load pulls and compiles spec's module (nothing is pulled or compiled
 // again for an image digest or module already cached, see WithModuleCache:
 // the image's tag is resolved to its digest with one request) and loads one
-// replica with secretsDir preopened read-only at /var/openfaas/secrets,
-// replacing the function's previous replica. log receives the lines the
-// function writes to stderr.
+// replica with secretsDir preopened read-only at /var/openfaas/secrets when
+// spec names secrets (without, the function has no filesystem and
+// secretsDir is not used), replacing the function's previous replica. log
+// receives the lines the function writes to stderr.
 //
 // # Errors
 // Errors wrapping provider.ErrImage when the image cannot be pulled or its

@@ -3,6 +3,8 @@
 //
 // It answers by path (PATH_INFO):
 //   - /secret/NAME: the content of /var/openfaas/secrets/NAME;
+//   - /secrets: the names in /var/openfaas/secrets, one a line, or 404 and
+//     the error when it cannot be listed;
 //   - /fail: writes a line to stderr and exits with code 3;
 //   - /spin: loops until the host stops it;
 //   - anything else: "GREETING=<env> METHOD=<method> QUERY=<query> BODY=<body>",
@@ -27,6 +29,16 @@ func main() {
 			os.Exit(4)
 		}
 		os.Stdout.Write(data)
+	case path == "/secrets":
+		entries, err := os.ReadDir("/var/openfaas/secrets")
+		if err != nil {
+			fmt.Printf("Status: 404\nContent-Type: text/plain\n\n%v", err)
+			return
+		}
+		fmt.Print("Content-Type: text/plain\n\n")
+		for _, e := range entries {
+			fmt.Println(e.Name())
+		}
 	case path == "/fail":
 		fmt.Fprintln(os.Stderr, "failing on purpose")
 		os.Exit(3)
