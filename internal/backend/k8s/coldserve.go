@@ -24,7 +24,8 @@ import (
 // mode's Wasm driver: local.WasmRunner).
 type ColdRunner interface {
 	// Load pulls and compiles spec's module and loads it with secretsDir
-	// preopened read-only, replacing what the function had loaded.
+	// preopened read-only ("" for a function without secrets: no
+	// filesystem), replacing what the function had loaded.
 	Load(ctx context.Context, spec provider.FunctionDeployment, secretsDir string, log func(instance, line string)) error
 	// Handler serves the calls of a loaded function.
 	Handler(name, namespace string) (http.Handler, error)
@@ -381,16 +382,29 @@ func (b *Cluster) runColdLoad(f *coldFunc, l *coldLoad, name, ns string, spec pr
 	f.mu.Unlock()
 	err := errColdGone
 	if !gone {
-		dir := filepath.Join(c.cfg.Dir, ns, name)
-		err = b.writeColdSecrets(ctx, dir, ns, spec.Secrets)
+		// A function without secrets gets no secrets directory: its guest
+		// has no filesystem at all, as its pods have no secrets volume.
+		dir, secretsDir := filepath.Join(c.cfg.Dir, ns, name), ""
+		err = nil
+		if len(spec.Secrets) > 0 {
+			secretsDir = dir
+			err = b.writeColdSecrets(ctx, dir, ns, spec.Secrets)
+		}
 		if err == nil && loaded != l.spec {
 			start := time.Now()
-			err = c.cfg.Runner.Load(ctx, spec, dir, func(instance, line string) {
+			err = c.cfg.Runner.Load(ctx, spec, secretsDir, func(instance, line string) {
 				b.log.Debug("function output", "function", name, "namespace", ns, "instance", instance, "line", line)
 			})
 			if err == nil {
 				b.log.Info("provider loaded the function to serve its calls until a pod is ready",
 					"function", name, "namespace", ns, "took", time.Since(start).Round(time.Millisecond))
+			}
+		}
+		// Copies of the secrets an earlier version had, removed once the
+		// replica that read them is replaced.
+		if err == nil && secretsDir == "" {
+			if rerr := os.RemoveAll(dir); rerr != nil {
+				b.log.Warn("removing the secrets of a function that has none now", "function", name, "namespace", ns, "err", rerr)
 			}
 		}
 	}

@@ -434,7 +434,10 @@ func TestColdServeBudget(t *testing.T) {
 
 // TestColdServeSecrets: the function's Kubernetes Secrets appear read-only
 // at /var/openfaas/secrets in the provider's sandbox, a changed Secret is
-// seen by the next call, and deleting the function removes the copies.
+// seen by the next call, and deleting the function removes the copies. A
+// function without secrets has no secrets directory, so no filesystem, as
+// its pods have no secrets volume; nor has one whose update dropped them,
+// and its copies are removed.
 func TestColdServeSecrets(t *testing.T) {
 	r := newColdRig(t, ColdServe{})
 	ctx := context.Background()
@@ -467,6 +470,29 @@ func TestColdServeSecrets(t *testing.T) {
 		_, err := os.Stat(dir)
 		return errors.Is(err, os.ErrNotExist)
 	})
+
+	const noFS = "open /var/openfaas/secrets: Bad file number"
+	deployed(t, r.b, provider.FunctionDeployment{Service: "plain", Image: r.image("echo")})
+	if _, code, body, _ := r.call(t, "plain", "/secrets"); code != http.StatusNotFound || body != noFS {
+		t.Errorf("function without secrets: %d %q, want 404 %q", code, body, noFS)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "secrets", provider.DefaultNamespace, "plain")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("secrets directory of a function without secrets: %v, want none", err)
+	}
+	deployed(t, r.b, provider.FunctionDeployment{Service: "dropped", Image: r.image("echo"), Secrets: []string{"api-key"}})
+	if _, code, body, _ := r.call(t, "dropped", "/secrets"); code != http.StatusOK || body != "api-key\n" {
+		t.Fatalf("function with secrets: %d %q", code, body)
+	}
+	if err := r.b.Update(ctx, provider.FunctionDeployment{Service: "dropped", Image: r.image("echo"), EnvVars: map[string]string{"v": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "no filesystem after an update dropped the secrets", func() bool {
+		_, code, body, _ := r.call(t, "dropped", "/secrets")
+		return code == http.StatusNotFound && body == noFS
+	})
+	if _, err := os.Stat(filepath.Join(r.dir, "secrets", provider.DefaultNamespace, "dropped")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("secret copies after an update dropped the secrets: %v, want none", err)
+	}
 }
 
 // TestColdServeLimits: the function's wall-time limit and traps apply in

@@ -45,7 +45,8 @@
 // zero back up in the background, and sends calls to the pods again once
 // one is ready (coldserve.go). A Wasm function is loaded into the runner as
 // it is deployed; its Secrets are copied into a private directory for the
-// sandbox's read-only preopen. The annotation com.openfaas.wasm.cold-serve
+// sandbox's read-only preopen (a function without Secrets has none, no
+// filesystem at all). The annotation com.openfaas.wasm.cold-serve
 // "false" keeps a function's calls on its pods. The backend neither counts
 // calls nor scales idle functions to zero: package metrics counts
 // (invocationCount) and package autoscale owns scale to zero.
