@@ -87,7 +87,8 @@ func cgroupsPath(s *specs.Spec) string {
 }
 
 // secretsDir returns the host directory mounted at provider.SecretsPath,
-// which the runner preopens there for the module.
+// which the runner preopens there for the module; "" when the pod has no
+// such mount (a function without secrets), and the module no filesystem.
 func secretsDir(s *specs.Spec) string {
 	for _, m := range s.Mounts {
 		if filepath.Clean(m.Destination) == provider.SecretsPath && m.Source != "" {

@@ -61,7 +61,8 @@ type Config struct {
 	Addr string `json:"addr,omitempty"`
 	// Env holds the function's environment variables.
 	Env map[string]string `json:"env,omitempty"`
-	// SecretsDir is the host directory preopened at /var/openfaas/secrets.
+	// SecretsDir is the host directory preopened at /var/openfaas/secrets
+	// ("": the function has no secrets, the module no filesystem).
 	SecretsDir string `json:"secretsDir,omitempty"`
 	// MemoryLimit caps each instance's linear memory in bytes (0 = engine default).
 	MemoryLimit int64 `json:"memoryLimit,omitempty"`
