@@ -35,6 +35,8 @@ type echo struct {
 	Fetched     string `json:"fetched"`
 	FetchError  string `json:"fetch_error"`
 	HeapBytes   uint64 `json:"heap_bytes"`
+	Secret      string `json:"secret"`
+	SecretError string `json:"secret_error"`
 }
 
 // buildGuest compiles fn/internal/testguest for wasip1 with extra flags.
@@ -117,6 +119,45 @@ func TestWasmShapes(t *testing.T) {
 			checkGuest(ctx, t, f, upstream.URL)
 			if sh.mode == wasm.ModeWarm {
 				checkWarmHeapFlat(ctx, t, f)
+			}
+			checkSecrets(ctx, t, engine, m, sh.mode)
+		})
+	}
+}
+
+// checkSecrets: fn.Secret reads a secret of a function with secrets, and
+// answers "secret NAME not found" for one it does not have, beside others
+// or with no secrets at all (no preopen: no filesystem).
+func checkSecrets(ctx context.Context, t *testing.T, engine *wasm.Engine, m *wasm.Module, mode wasm.Mode) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "api-key"), []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, dir, secret string
+		want              echo
+	}{
+		{"secret", dir, "api-key", echo{Secret: "s3cr3t"}},
+		{"missing secret beside others", dir, "missing", echo{SecretError: "secret missing not found"}},
+		{"no secrets at all", "", "api-key", echo{SecretError: "secret api-key not found"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := engine.NewFunction(m, wasm.Config{Name: "testguest", SecretsDir: c.dir, Mode: mode, MaxConcurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			resp, err := f.Invoke(ctx, &wasm.Request{Method: "GET", Path: "/", RawQuery: "secret=" + c.secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got echo
+			if err := json.Unmarshal(resp.Body, &got); err != nil {
+				t.Fatalf("%v: %s", err, resp.Body)
+			}
+			if got.Secret != c.want.Secret || got.SecretError != c.want.SecretError {
+				t.Errorf("secret %q, error %q; want %q, %q", got.Secret, got.SecretError, c.want.Secret, c.want.SecretError)
 			}
 		})
 	}

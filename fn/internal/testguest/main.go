@@ -6,7 +6,8 @@
 // http.DefaultClient, or through a client of its own over fn.Transport when
 // client=own; its status and body are echoed), panic (any value makes the
 // handler panic), heap (any value: collect garbage and report the heap in
-// use, to test that warm instances do not grow).
+// use, to test that warm instances do not grow), secret (a secret's name to
+// read with fn.Secret; its value or error is echoed).
 package main
 
 import (
@@ -36,6 +37,8 @@ type Echo struct {
 	Fetched     string `json:"fetched,omitempty"`
 	FetchError  string `json:"fetch_error,omitempty"`
 	HeapBytes   uint64 `json:"heap_bytes,omitempty"`
+	Secret      string `json:"secret,omitempty"`
+	SecretError string `json:"secret_error,omitempty"`
 }
 
 func handle(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +57,13 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		e.HeapBytes = ms.HeapAlloc
+	}
+	if name := q.Get("secret"); name != "" {
+		if v, err := fn.Secret(name); err != nil {
+			e.SecretError = err.Error()
+		} else {
+			e.Secret = v
+		}
 	}
 	if u := q.Get("fetch"); u != "" {
 		client := http.DefaultClient
