@@ -19,14 +19,16 @@ import (
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
-// TestKubernetesHostileWasm runs test/reliability's hostile guest as a
-// Wasm function on the cluster (exec_timeout 3s, 64Mi, no allowed hosts)
-// beside a neighbour
-// Wasm function under steady load (4 workers), both through the provider
-// binary. Each misbehaviour, twice, must end in bounded time with a clear
-// error and leave the hostile function answering its next caller; the
-// neighbour must not fail a single call, and the hostile pod must not be
-// restarted.
+// TestKubernetesHostileWasm runs test/reliability's hostile guest as two
+// Wasm functions on the cluster (exec_timeout 3s, 64Mi, no allowed hosts)
+// beside a neighbour Wasm function under steady load (4 workers), all
+// through the provider binary: "hostile" runs in its pod (cold serve off),
+// "hostile-cold" in the provider itself (its pod can never be scheduled:
+// it asks for a node that does not exist, so every call is served by the
+// provider). Each misbehaviour, twice, must end in bounded time with the
+// same clear error from both, and leave the hostile function answering its
+// next caller; the neighbour must not fail a single call, and the hostile
+// pod must not be restarted.
 func TestKubernetesHostileWasm(t *testing.T) {
 	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
 		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
@@ -45,11 +47,13 @@ func TestKubernetesHostileWasm(t *testing.T) {
 		// serving of calls before a pod is ready (cold-serve) is not.
 		{Service: "hostile", Image: hostile, EnvVars: map[string]string{"exec_timeout": "3s"}, Limits: &fw.FunctionResources{Memory: "64Mi"},
 			Annotations: map[string]string{wasmopts.AnnotationColdServe: "false"}},
+		{Service: "hostile-cold", Image: hostile, EnvVars: map[string]string{"exec_timeout": "3s"}, Limits: &fw.FunctionResources{Memory: "64Mi"},
+			Constraints: []string{"faas-wasm.test/no-such-node=true"}},
 	}
 	for _, fn := range fns {
 		deploy(t, api, fn, 1)
 	}
-	for _, fn := range fns {
+	for _, fn := range fns[:2] {
 		waitReady(ctx, t, c, api, fn.Service, 1, "")
 	}
 
@@ -76,22 +80,30 @@ func TestKubernetesHostileWasm(t *testing.T) {
 		{"net&url=https://10.243.0.1:6443/version", http.StatusForbidden, "allowed-hosts", "REACHED"},
 	} {
 		t.Run(strings.Split(tc.do, "&")[0], func(t *testing.T) {
-			for round := range 2 {
-				start := time.Now()
-				code, _, body := api.call(t, http.MethodGet, "/function/hostile?do="+tc.do, nil)
-				took := time.Since(start)
-				t.Logf("do=%s round %d -> %d in %s: %.160q", tc.do, round, code, took.Round(time.Millisecond), body)
-				if code != tc.code || !strings.Contains(strings.ToLower(body), tc.says) || tc.never != "" && strings.Contains(body, tc.never) {
-					t.Errorf("do=%s = %d %.160q, want %d saying %q", tc.do, code, body, tc.code, tc.says)
-				}
-				if took > 15*time.Second {
-					t.Errorf("do=%s took %s", tc.do, took)
-				}
-				if code, _, body := api.call(t, http.MethodGet, "/function/hostile", nil); code != http.StatusOK || body != "harmless" {
-					t.Errorf("hostile function after do=%s: %d %.120q", tc.do, code, body)
+			for _, fn := range []string{"hostile", "hostile-cold"} {
+				for round := range 2 {
+					start := time.Now()
+					code, _, body := api.call(t, http.MethodGet, "/function/"+fn+"?do="+tc.do, nil)
+					took := time.Since(start)
+					t.Logf("%s do=%s round %d -> %d in %s: %.160q", fn, tc.do, round, code, took.Round(time.Millisecond), body)
+					if code != tc.code || !strings.Contains(strings.ToLower(body), tc.says) || tc.never != "" && strings.Contains(body, tc.never) {
+						t.Errorf("%s do=%s = %d %.160q, want %d saying %q", fn, tc.do, code, body, tc.code, tc.says)
+					}
+					if took > 15*time.Second {
+						t.Errorf("%s do=%s took %s", fn, tc.do, took)
+					}
+					if code, _, body := api.call(t, http.MethodGet, "/function/"+fn, nil); code != http.StatusOK || body != "harmless" {
+						t.Errorf("%s after do=%s: %d %.120q", fn, tc.do, code, body)
+					}
 				}
 			}
 		})
+	}
+	// Every call of hostile-cold ran in the provider (28: 7 cases, twice,
+	// each followed by a harmless call).
+	served := map[string]string{"function_name": "hostile-cold." + c.namespace, "outcome": "served"}
+	if n, _ := metricSample(scrapeMetrics(t, api.url), "faaswasm_provider_served_calls_total", served); n != 28 {
+		t.Errorf("faaswasm_provider_served_calls_total%v = %v, want 28", served, n)
 	}
 	res := l.stop()
 	stopped = true
