@@ -118,7 +118,7 @@ func containerSpec(d Deployment) (containers.Spec, error) {
 	s := d.Spec
 	spec := containers.Spec{
 		Name: s.Service, Namespace: s.Namespace, Image: s.Image, EnvProcess: s.EnvProcess,
-		Env: s.EnvVars, Labels: s.Labels, Annotations: s.Annotations, SecretsDir: d.SecretsDir,
+		Env: s.EnvVars, Labels: s.Labels, Annotations: s.Annotations, SecretsDir: d.secretsMount(),
 		ReadOnlyRootFS: s.ReadOnlyRootFilesystem,
 	}
 	if s.Limits != nil {

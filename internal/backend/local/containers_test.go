@@ -43,9 +43,17 @@ func TestContainerSpec(t *testing.T) {
 	wantErr(t, err, nil)
 	want := containers.Spec{Name: "web", Namespace: "team", Image: "reg/web:1", EnvProcess: "cat",
 		Env: d.Spec.EnvVars, Labels: d.Spec.Labels, Annotations: d.Spec.Annotations,
-		SecretsDir: d.SecretsDir, MemoryLimit: 64 << 20, CPUMillis: 250, ReadOnlyRootFS: true}
+		MemoryLimit: 64 << 20, CPUMillis: 250, ReadOnlyRootFS: true}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("spec = %+v\nwant   %+v", got, want)
+		t.Fatalf("without secrets: spec = %+v\nwant   %+v", got, want)
+	}
+	// Only a function that names secrets gets its secrets mounted.
+	d.Spec.Secrets = []string{"api-key"}
+	got, err = containerSpec(d)
+	wantErr(t, err, nil)
+	want.SecretsDir = d.SecretsDir
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("with secrets: spec = %+v\nwant   %+v", got, want)
 	}
 }
 

@@ -15,9 +15,8 @@ type Deployment struct {
 	// Replicas is how many replicas to run (0 is allowed).
 	Replicas uint64
 	// SecretsDir is a directory holding only this function's secrets, one
-	// file per secret, kept current by the backend. Mount it read-only at
-	// /var/openfaas/secrets (the Wasm driver does so only for a function
-	// with secrets: one without has no filesystem).
+	// file per secret, kept current by the backend. Drivers mount
+	// secretsMount() read-only at /var/openfaas/secrets.
 	SecretsDir string
 	// Restore is set when the function is re-created after a provider
 	// restart: a driver may reuse what it kept (a local copy of the image,
@@ -26,6 +25,18 @@ type Deployment struct {
 	// Log records one line written by the function; instance names the
 	// replica that wrote it. It is safe for concurrent use.
 	Log func(instance, text string)
+}
+
+// secretsMount is the one rule for what a replica gets at
+// /var/openfaas/secrets: SecretsDir for a function that names secrets; ""
+// for one without, which gets nothing there — a container no mount, a Wasm
+// guest no preopen and so no filesystem — as its pods get no secrets volume
+// on Kubernetes.
+func (d Deployment) secretsMount() string {
+	if len(d.Spec.Secrets) == 0 {
+		return ""
+	}
+	return d.SecretsDir
 }
 
 // Driver runs one kind of function (Wasm in-process, containers through

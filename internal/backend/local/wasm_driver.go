@@ -261,14 +261,9 @@ func (w *wasmDriver) config(d Deployment) (replicaConfig, error) {
 		return replicaConfig{}, err
 	}
 	cfg := replicaConfig{
-		Name: s.Service, Namespace: s.Namespace, Env: s.EnvVars,
+		Name: s.Service, Namespace: s.Namespace, Env: s.EnvVars, SecretsDir: d.secretsMount(),
 		Timeout: w.o.timeout, MaxResponseBytes: w.o.maxResponseBytes, MaxConcurrency: w.o.concurrency,
 		Warm: opts.Warm, AllowedHosts: opts.AllowedHosts,
-	}
-	// A function without secrets gets no secrets directory: its guest has
-	// no preopen, no filesystem at all (wasm.Config.SecretsDir).
-	if len(s.Secrets) > 0 {
-		cfg.SecretsDir = d.SecretsDir
 	}
 	if opts.MaxConcurrency > 0 {
 		cfg.MaxConcurrency = opts.MaxConcurrency
