@@ -252,7 +252,10 @@ func TestCrashLoopReportedNeighbourUnaffected(t *testing.T) {
 	if r.Ready || !strings.Contains(r.Err, `last output: "exiting 3"`) {
 		t.Errorf("replica %+v", r)
 	}
-	if lines := m.rec.matching("exiting 3"); len(lines) == 0 || lines[0].instance != r.ID {
+	// The sink gets the output from the container's pipe on its own
+	// goroutine: it can arrive after the replica's error is set.
+	waitFor(t, 5*time.Second, "the crash output in the log sink", func() bool { return len(m.rec.matching("exiting 3")) > 0 })
+	if lines := m.rec.matching("exiting 3"); lines[0].instance != r.ID {
 		t.Errorf("crash output not in the log sink with instance %s: %v", r.ID, lines)
 	}
 	// Logged just after the replica's error is set.
