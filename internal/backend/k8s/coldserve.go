@@ -24,7 +24,7 @@ import (
 // mode's Wasm driver: local.WasmRunner).
 type ColdRunner interface {
 	// Load pulls and compiles spec's module and loads it with secretsDir
-	// preopened read-only ("" for a function without secrets: no
+	// preopened read-only when spec names secrets (without, no
 	// filesystem), replacing what the function had loaded.
 	Load(ctx context.Context, spec provider.FunctionDeployment, secretsDir string, log func(instance, line string)) error
 	// Handler serves the calls of a loaded function.
@@ -382,17 +382,16 @@ func (b *Cluster) runColdLoad(f *coldFunc, l *coldLoad, name, ns string, spec pr
 	f.mu.Unlock()
 	err := errColdGone
 	if !gone {
-		// A function without secrets gets no secrets directory: its guest
-		// has no filesystem at all, as its pods have no secrets volume.
-		dir, secretsDir := filepath.Join(c.cfg.Dir, ns, name), ""
+		// Only a function with secrets gets a copy of them; the runner
+		// preopens dir only for such a function (local's secretsMount).
+		dir := filepath.Join(c.cfg.Dir, ns, name)
 		err = nil
 		if len(spec.Secrets) > 0 {
-			secretsDir = dir
 			err = b.writeColdSecrets(ctx, dir, ns, spec.Secrets)
 		}
 		if err == nil && loaded != l.spec {
 			start := time.Now()
-			err = c.cfg.Runner.Load(ctx, spec, secretsDir, func(instance, line string) {
+			err = c.cfg.Runner.Load(ctx, spec, dir, func(instance, line string) {
 				b.log.Debug("function output", "function", name, "namespace", ns, "instance", instance, "line", line)
 			})
 			if err == nil {
@@ -402,7 +401,7 @@ func (b *Cluster) runColdLoad(f *coldFunc, l *coldLoad, name, ns string, spec pr
 		}
 		// Copies of the secrets an earlier version had, removed once the
 		// replica that read them is replaced.
-		if err == nil && secretsDir == "" {
+		if err == nil && len(spec.Secrets) == 0 {
 			if rerr := os.RemoveAll(dir); rerr != nil {
 				b.log.Warn("removing the secrets of a function that has none now", "function", name, "namespace", ns, "err", rerr)
 			}
