@@ -84,13 +84,8 @@ func (r replicaAdapter) invoke(ctx context.Context, req *invocation) (*reply, er
 		Method: req.Method, Path: req.Path, RawQuery: req.RawQuery, Host: req.Host,
 		RemoteAddr: req.RemoteAddr, Header: req.Header, Body: req.Body,
 	})
-	switch {
-	case errors.Is(err, wasm.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return nil, fmt.Errorf("%w: %w", errInvokeTimeout, err)
-	case errors.Is(err, wasm.ErrResponseTooLarge):
-		return nil, fmt.Errorf("%w: %w", errInvokeTooLarge, err)
-	case err != nil:
-		return nil, fmt.Errorf("%w: %w", errInvokeFailed, err)
+	if err != nil {
+		return nil, err
 	}
 	return &reply{Status: resp.Status, Header: resp.Header, Body: resp.Body}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/faas-wasm/faas-wasm/internal/runtime/wasm"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -73,18 +74,18 @@ func (r *fakeReplica) invoke(ctx context.Context, req *invocation) (*reply, erro
 	}
 	switch {
 	case req.Path == "/fail":
-		return nil, fmt.Errorf("%w: exit code 3", errInvokeFailed)
+		return nil, &wasm.ExitError{Code: 3}
 	case req.Path == "/timeout":
-		return nil, fmt.Errorf("%w: after 1s", errInvokeTimeout)
+		return nil, fmt.Errorf("%w after 1s", wasm.ErrTimeout)
 	case req.Path == "/big":
-		return nil, fmt.Errorf("%w: over 10 bytes", errInvokeTooLarge)
+		return nil, fmt.Errorf("%w: over 10 bytes", wasm.ErrResponseTooLarge)
 	case req.Path == "/slow":
 		<-ctx.Done()
-		return nil, fmt.Errorf("%w: %v", errInvokeTimeout, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", wasm.ErrTimeout, ctx.Err())
 	case strings.HasPrefix(req.Path, "/secret/"):
 		data, err := os.ReadFile(filepath.Join(r.cfg.SecretsDir, strings.TrimPrefix(req.Path, "/secret/")))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errInvokeFailed, err)
+			return nil, err
 		}
 		return &reply{Status: 200, Body: data}, nil
 	}

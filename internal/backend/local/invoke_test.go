@@ -91,7 +91,7 @@ func TestInvoke(t *testing.T) {
 		inBody           string
 	}{
 		{"echo", "/", "abc", 201, "echo-v1|hi|abc"},
-		{"failure", "/fail", "", 500, "exit code 3"},
+		{"failure", "/fail", "", 500, "function echo: wasm function exited with code 3"},
 		{"timeout", "/timeout", "", 504, "timed out"},
 		{"response too large", "/big", "", 502, "too large"},
 		{"request too large", "/", "123456789", 413, "larger than 8 bytes"},

@@ -34,19 +34,12 @@ type (
 		// size is the compiled code's size in bytes.
 		size() int64
 	}
-	// wasmReplica serves calls; invoke errors wrap errInvokeTimeout,
-	// errInvokeTooLarge or errInvokeFailed.
+	// wasmReplica serves calls; invoke errors are the engine's (package
+	// wasm), whose class sets the status (wasm.ErrorStatus).
 	wasmReplica interface {
 		invoke(ctx context.Context, req *invocation) (*reply, error)
 		close() error
 	}
-)
-
-// Classes of invocation failures, mapped to 504, 502 and 500.
-var (
-	errInvokeTimeout  = errors.New("function timed out")
-	errInvokeTooLarge = errors.New("function response too large")
-	errInvokeFailed   = errors.New("function failed")
 )
 
 // replicaConfig is what one replica is loaded with.

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -100,22 +99,9 @@ func (fn *wasmFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.busy.Add(-1)
 	s.active.Done()
 	if err != nil {
-		code := invokeStatus(err)
-		fn.log(s.id, fmt.Sprintf("invocation failed (%d): %v", code, err))
-		http.Error(w, fmt.Sprintf("function %s: %v", fn.name, err), code)
+		fn.log(s.id, fmt.Sprintf("invocation failed (%d): %v", wasm.ErrorStatus(err), err))
+		wasm.WriteError(w, fn.name, err)
 		return
 	}
 	wasm.WriteResponse(w, resp.Status, resp.Header, resp.Body, time.Since(start))
-}
-
-// invokeStatus maps an invocation error to the status answered.
-func invokeStatus(err error) int {
-	switch {
-	case errors.Is(err, errInvokeTimeout):
-		return http.StatusGatewayTimeout
-	case errors.Is(err, errInvokeTooLarge):
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
 }

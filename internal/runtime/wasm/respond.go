@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -53,4 +54,27 @@ func WriteResponse(w http.ResponseWriter, status int, header http.Header, body [
 	}
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// WriteError answers an invocation of function name that failed with err:
+// "function NAME: ERR" with the status ErrorStatus gives. The local backend
+// and the node runner both answer with it, so a fault reads the same whether
+// a pod or the provider served the call.
+func WriteError(w http.ResponseWriter, name string, err error) {
+	http.Error(w, fmt.Sprintf("function %s: %v", name, err), ErrorStatus(err))
+}
+
+// ErrorStatus is the HTTP status of a failed invocation: 504 when the guest
+// ran out of time (ErrTimeout) or the caller's context ended, 502 when its
+// response was too large (ErrResponseTooLarge), 500 for every other fault
+// (a trap, a non-zero exit, the memory limit).
+func ErrorStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, ErrResponseTooLarge):
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
 }

@@ -1,7 +1,9 @@
 package wasm
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,5 +86,29 @@ func TestReadBody(t *testing.T) {
 				t.Fatalf("answered %d %q, want %d containing %q", rec.Code, rec.Body.String(), tc.wantCode, tc.wantBody)
 			}
 		})
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		err    error
+		status int
+		body   string
+	}{
+		{fmt.Errorf("%w after 3s", ErrTimeout), 504, "function fn: wasm function timed out after 3s\n"},
+		{fmt.Errorf("serve: %w", ended.Err()), 504, "function fn: serve: context canceled\n"},
+		{context.DeadlineExceeded, 504, "function fn: context deadline exceeded\n"},
+		{fmt.Errorf("%w: over 10 bytes", ErrResponseTooLarge), 502, "function fn: wasm function response too large: over 10 bytes\n"},
+		{&ExitError{Code: 3}, 500, "function fn: wasm function exited with code 3\n"},
+		{&TrapError{Message: "unreachable"}, 500, "function fn: wasm function trapped: unreachable\n"},
+		{fmt.Errorf("%w: 64 MiB", ErrMemoryLimit), 500, "function fn: wasm function exceeded its memory limit: 64 MiB\n"},
+	} {
+		rec := httptest.NewRecorder()
+		WriteError(rec, "fn", tc.err)
+		if rec.Code != tc.status || rec.Body.String() != tc.body || ErrorStatus(tc.err) != tc.status {
+			t.Errorf("%v: got %d %q (ErrorStatus %d), want %d %q", tc.err, rec.Code, rec.Body.String(), ErrorStatus(tc.err), tc.status, tc.body)
+		}
 	}
 }

@@ -244,24 +244,11 @@ func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 		RemoteAddr: req.RemoteAddr, Header: req.Header, Body: body,
 	})
 	if err != nil {
-		code := statusOf(err)
-		r.log.Error("invocation failed", "function", r.cfg.Name, "status", code, "err", err)
-		http.Error(w, fmt.Sprintf("function %s: %v", r.cfg.Name, err), code)
+		r.log.Error("invocation failed", "function", r.cfg.Name, "status", wasm.ErrorStatus(err), "err", err)
+		wasm.WriteError(w, r.cfg.Name, err)
 		return
 	}
 	wasm.WriteResponse(w, resp.Status, resp.Header, resp.Body, time.Since(start))
-}
-
-// statusOf maps an invocation error to the HTTP status answered.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, wasm.ErrTimeout):
-		return http.StatusGatewayTimeout
-	case errors.Is(err, wasm.ErrResponseTooLarge):
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 // Where Precompile's module came from (Prepared.From).
