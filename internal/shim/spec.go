@@ -57,27 +57,6 @@ func memoryLimit(s *specs.Spec) int64 {
 	return *s.Linux.Resources.Memory.Limit
 }
 
-// runnerReserve is the part of a container's memory limit kept for the
-// runner itself (Go runtime, wasmtime, mapped code) rather than given to the
-// module's linear memory.
-const runnerReserve = 32 << 20
-
-// linearMemoryLimit derives the per-instance linear memory limit from the
-// container's cgroup limit (0 = none): the limit minus runnerReserve, or half
-// of it for small limits, so a greedy module is refused memory (a 500) before
-// the kernel's OOM killer stops the whole container. The cgroup stays the
-// hard bound for all instances together.
-func linearMemoryLimit(cgroupLimit int64) int64 {
-	switch {
-	case cgroupLimit <= 0:
-		return 0
-	case cgroupLimit > 2*runnerReserve:
-		return cgroupLimit - runnerReserve
-	default:
-		return cgroupLimit / 2
-	}
-}
-
 // cgroupsPath returns the spec's cgroup path ("" = none).
 func cgroupsPath(s *specs.Spec) string {
 	if s.Linux == nil {
@@ -137,7 +116,7 @@ func runnerConfig(id string, s *specs.Spec, modulePath, cacheDir string) (runspe
 		CacheDir:       cacheDir,
 		Env:            env,
 		SecretsDir:     secretsDir(s),
-		MemoryLimit:    linearMemoryLimit(memoryLimit(s)),
+		MemoryLimit:    runspec.LinearMemoryLimit(memoryLimit(s)),
 		Timeout:        provider.ExecTimeout(env),
 		Warm:           opts.Warm,
 		MaxConcurrency: opts.MaxConcurrency,

@@ -102,16 +102,6 @@ func TestIsSandbox(t *testing.T) {
 	}
 }
 
-func TestLinearMemoryLimit(t *testing.T) {
-	for _, tc := range []struct{ cgroup, want int64 }{
-		{0, 0}, {-1, 0}, {48 << 20, 24 << 20}, {64 << 20, 32 << 20}, {256 << 20, 224 << 20},
-	} {
-		if got := linearMemoryLimit(tc.cgroup); got != tc.want {
-			t.Errorf("linearMemoryLimit(%d) = %d, want %d", tc.cgroup, got, tc.want)
-		}
-	}
-}
-
 func TestCacheLimit(t *testing.T) {
 	for v, want := range map[string]int64{"": diskcache.DefaultLimit, "0": 0, "1048576": 1 << 20, "1Gi": 1 << 30, "512Mi": 512 << 20, "1G": 1e9, "2e9": 2e9} {
 		t.Setenv(EnvCacheLimit, v)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/faas-wasm/faas-wasm/internal/shim/runspec"
 	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
@@ -209,7 +211,7 @@ func (b *Cluster) coldHandler(ctx context.Context, d *appsv1.Deployment) (h http
 		return nil, false
 	}
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
-		b.wakePods(d.Name, d.Namespace, p.spec)
+		b.wakePods(d.Name, d.Namespace)
 	}
 	handed = true
 	return &coldCall{b: b, name: d.Name, ns: d.Namespace, mem: p.mem, seat: seat, h: rh}, false
@@ -272,7 +274,10 @@ func coldKey(d *appsv1.Deployment) string {
 }
 
 // coldPlan is what coldEligible decided for one version of a function
-// (coldKey, raw); its spec names the image the pods run.
+// (coldKey, raw); its spec is what the provider loads: the image the pods
+// run, and as memory limit the linear memory their runner gives the module
+// (runspec.LinearMemoryLimit), while mem, the function's whole limit, is
+// what the call counts against the budget.
 type coldPlan struct {
 	raw  string
 	spec provider.FunctionDeployment
@@ -298,6 +303,12 @@ func (b *Cluster) planCold(d *appsv1.Deployment, raw string) *coldPlan {
 		if p.mem, err = provider.ParseMemory(spec.Limits.Memory); err != nil {
 			return p
 		}
+		// The module gets the linear memory its pod's runner gives it
+		// under the same limit, not the whole limit: a call must not
+		// succeed here and fail in the pod.
+		limits := *spec.Limits
+		limits.Memory = strconv.FormatInt(runspec.LinearMemoryLimit(p.mem), 10)
+		p.spec.Limits = &limits
 	}
 	p.ok = p.mem <= b.cold.budget.memory
 	return p
@@ -496,7 +507,7 @@ func writePrivate(path string, data []byte) error {
 // wakePods scales a function at zero replicas to its minimum in the
 // background, once however many calls find it there, unless it was scaled
 // meanwhile (wakeFromZero).
-func (b *Cluster) wakePods(name, ns string, spec provider.FunctionDeployment) {
+func (b *Cluster) wakePods(name, ns string) {
 	c := b.cold
 	key := ns + "/" + name
 	c.mu.Lock()

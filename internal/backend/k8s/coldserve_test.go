@@ -839,3 +839,23 @@ func TestColdServeMovedTag(t *testing.T) {
 		t.Errorf("the moved tag's module was not pulled: registry saw %s", r.requests)
 	}
 }
+
+// TestColdServeMemoryLimit: the provider gives a module the linear memory
+// its pod's runner gives it under the function's limit
+// (runspec.LinearMemoryLimit: 64Mi leaves 32 MiB), not the whole limit, so
+// a call that would fail in the pod fails here too.
+func TestColdServeMemoryLimit(t *testing.T) {
+	r := newColdRig(t, ColdServe{})
+	deployed(t, r.b, provider.FunctionDeployment{Service: "echo", Image: r.image("echo"),
+		Limits: &provider.FunctionResources{Memory: "64Mi"}})
+	if _, code, body, _ := r.call(t, "echo", "/alloc/8"); code != http.StatusOK || body != "allocated 8 MiB" {
+		t.Errorf("8 MiB under a 64Mi limit: %d %q, want 200", code, body)
+	}
+	_, code, body, _ := r.call(t, "echo", "/alloc/40")
+	if code != http.StatusInternalServerError || !strings.Contains(body, "memory limit") || !strings.Contains(body, "of 33554432 bytes") {
+		t.Errorf("40 MiB under a 64Mi limit: %d %q, want 500 for the 32 MiB a pod's runner gives", code, body)
+	}
+	if g := &r.b.cold.budget; g.inflight != 0 || g.used != 0 {
+		t.Errorf("budget not returned: %d calls, %d bytes", g.inflight, g.used)
+	}
+}

@@ -29,6 +29,30 @@ const DefaultTrustedBuildKeys = "/etc/faas-wasm/trusted-build-keys.pem"
 // reads it unless $FAASWASM_SHIM_GROUP is set. Without it: "pod".
 const DefaultShimGroup = "/etc/faas-wasm/shim-group"
 
+// RunnerReserve is the part of a Wasm container's memory limit kept for
+// the runner itself (Go runtime, wasmtime, mapped code) rather than given
+// to the module's linear memory.
+const RunnerReserve = 32 << 20
+
+// LinearMemoryLimit is the linear memory a Wasm function's instance may
+// use under a container memory limit of cgroupLimit bytes (0 = none): the
+// limit minus RunnerReserve, or half of it for small limits, so a greedy
+// module is refused memory (a 500) before the kernel's OOM killer stops
+// the whole container; the cgroup stays the hard bound for all instances
+// together. The shim gives a pod's runner this limit, and the Kubernetes
+// provider the calls it serves itself while the pod starts, so a call
+// fails or succeeds alike on either path.
+func LinearMemoryLimit(cgroupLimit int64) int64 {
+	switch {
+	case cgroupLimit <= 0:
+		return 0
+	case cgroupLimit > 2*RunnerReserve:
+		return cgroupLimit - RunnerReserve
+	default:
+		return cgroupLimit / 2
+	}
+}
+
 // DefaultAddr is where a runner listens when Config.Addr is empty.
 const DefaultAddr = ":8080"
 

@@ -37,3 +37,13 @@ func TestConfigRoundTrip(t *testing.T) {
 		t.Fatal("ReadConfig of a missing file succeeded")
 	}
 }
+
+func TestLinearMemoryLimit(t *testing.T) {
+	for _, tc := range []struct{ cgroup, want int64 }{
+		{0, 0}, {-1, 0}, {48 << 20, 24 << 20}, {64 << 20, 32 << 20}, {65 << 20, 33 << 20}, {256 << 20, 224 << 20},
+	} {
+		if got := LinearMemoryLimit(tc.cgroup); got != tc.want {
+			t.Errorf("LinearMemoryLimit(%d) = %d, want %d", tc.cgroup, got, tc.want)
+		}
+	}
+}

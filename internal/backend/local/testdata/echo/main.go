@@ -7,6 +7,8 @@
 //     the error when it cannot be listed;
 //   - /fail: writes a line to stderr and exits with code 3;
 //   - /spin: loops until the host stops it;
+//   - /alloc/N: allocates and touches N MiB, one at a time, then answers
+//     "allocated N MiB";
 //   - anything else: "GREETING=<env> METHOD=<method> QUERY=<query> BODY=<body>",
 //     with a CGI header block setting status 201 and X-Echo, and a log line
 //     on stderr.
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -42,6 +45,20 @@ func main() {
 	case path == "/fail":
 		fmt.Fprintln(os.Stderr, "failing on purpose")
 		os.Exit(3)
+	case strings.HasPrefix(path, "/alloc/"):
+		n, err := strconv.Atoi(strings.TrimPrefix(path, "/alloc/"))
+		if err != nil {
+			os.Exit(5)
+		}
+		var chunks [][]byte
+		for range n {
+			b := make([]byte, 1<<20)
+			for i := range b {
+				b[i] = byte(i)
+			}
+			chunks = append(chunks, b)
+		}
+		fmt.Printf("allocated %d MiB", len(chunks))
 	case path == "/spin":
 		for n := 0; ; n++ {
 			if n < 0 {
