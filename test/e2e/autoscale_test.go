@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"testing"
 	"time"
 
@@ -34,14 +33,6 @@ const (
 type kindFn struct {
 	kind, name, image string
 	limits            *fw.FunctionResources
-}
-
-// requireShim skips the test unless the cluster has the Wasm shim.
-func requireShim(t *testing.T) {
-	t.Helper()
-	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
-		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
-	}
 }
 
 // pushKinds builds and pushes the study's prime-numbers function as Wasm
@@ -97,7 +88,7 @@ type upFigure struct {
 // (the cluster has no metrics-server). /metrics and invocationCount must
 // count every call once.
 func TestKubernetesAutoscale(t *testing.T) {
-	requireShim(t)
+	requireWasmShim(t)
 	ns := fmt.Sprintf("faas-wasm-as-%d", time.Now().Unix()%100000)
 	c := newCluster(t, ns)
 	ctx := withTimeout(t, 10*time.Minute)
@@ -267,7 +258,7 @@ func (c *cluster) scaleDown(ctx context.Context, t *testing.T, figs map[string]*
 // latency (call sent → 200) over three rounds per kind, alternating which
 // kind wakes first, and checks /metrics counted every call once.
 func TestKubernetesScaleToZero(t *testing.T) {
-	requireShim(t)
+	requireWasmShim(t)
 	ns := fmt.Sprintf("faas-wasm-zero-%d", time.Now().Unix()%100000)
 	c := newCluster(t, ns)
 	ctx := withTimeout(t, 10*time.Minute)

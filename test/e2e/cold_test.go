@@ -52,9 +52,7 @@ func (c *servedCounter) get(name string) int {
 // the container twin; and scale from zero → 200 of the Wasm function and
 // the container. Needs the Wasm shim (FAAS_WASM_E2E_WASM=1) for the pods.
 func TestKubernetesColdWasm(t *testing.T) {
-	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
-		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
-	}
+	requireWasmShim(t)
 	rounds := 10
 	if v := os.Getenv("FAAS_WASM_E2E_COLD_N"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -270,6 +270,15 @@ func (p *provider) expect(t *testing.T, want int, method, path string, body any)
 	return out
 }
 
+// requireWasmShim skips the test unless FAAS_WASM_E2E_WASM=1 says the
+// cluster runs the Wasm shim (hack/shim/cluster.sh) for Wasm pods.
+func requireWasmShim(t *testing.T) {
+	t.Helper()
+	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
+		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
+	}
+}
+
 // waitFor polls cond every 200 ms until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()

@@ -30,9 +30,7 @@ import (
 // next caller; the neighbour must not fail a single call, and the hostile
 // pod must not be restarted.
 func TestKubernetesHostileWasm(t *testing.T) {
-	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
-		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
-	}
+	requireWasmShim(t)
 	c := newCluster(t, testNamespace("hostile"))
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()

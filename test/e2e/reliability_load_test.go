@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -22,9 +21,7 @@ import (
 // the provider's RSS must not grow by more than 100 MiB over a function's
 // calls (no leak). It logs each pair's Wasm/container throughput ratio.
 func TestKubernetesLoad(t *testing.T) {
-	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
-		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
-	}
+	requireWasmShim(t)
 	const (
 		calls       = 10000
 		concurrency = 50

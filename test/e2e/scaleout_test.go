@@ -39,7 +39,7 @@ import (
 // past the runner's idle memory release (runspec.DefaultIdleRelease) to 3.
 // Every replica must become Ready and answer on its own address.
 func TestKubernetesWasmScaleOut(t *testing.T) {
-	requireShim(t)
+	requireWasmShim(t)
 	c := newCluster(t, testNamespace("scaleout"))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

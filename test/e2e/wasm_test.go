@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -21,9 +20,7 @@ import (
 // same. It needs the Wasm shim in the cluster (hack/shim/cluster.sh), so it
 // runs only with FAAS_WASM_E2E_WASM=1.
 func TestWasmFunction(t *testing.T) {
-	if os.Getenv("FAAS_WASM_E2E_WASM") != "1" {
-		t.Skip("FAAS_WASM_E2E_WASM=1 is not set (needs the Wasm shim in the cluster: hack/shim/cluster.sh)")
-	}
+	requireWasmShim(t)
 	ns := fmt.Sprintf("faas-wasm-wasm-%d", time.Now().Unix()%100000)
 	c := newCluster(t, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
