@@ -79,7 +79,9 @@ func TestKubernetesHostileWasm(t *testing.T) {
 		same bool
 	}{
 		{"loop", http.StatusGatewayTimeout, "timed out", "", true},
-		{"mem", http.StatusInternalServerError, "memory", "", false},
+		// The memory limit's message; 64Mi leaves the module 32 MiB on both
+		// paths (runspec.LinearMemoryLimit).
+		{"mem", http.StatusInternalServerError, "of 33554432 bytes in use", "", false},
 		{"recurse", http.StatusInternalServerError, "trap", "", false},
 		{"panic", http.StatusInternalServerError, "exited with code 2", "", true},
 		{"exit", http.StatusInternalServerError, "exited with code 3", "", true},
