@@ -331,3 +331,69 @@ func AppendLimits(b []byte, l Limits) []byte {
 
 // Rest returns the bytes left, without reading them.
 func (r *Reader) Rest() []byte { return r.b }
+
+// SectionExport is the id of the export section.
+const SectionExport = 7
+
+// External kinds of imports and exports.
+const (
+	KindFunc   = 0
+	KindTable  = 1
+	KindMemory = 2
+	KindGlobal = 3
+)
+
+// Export is one entry of an export section.
+type Export struct {
+	Name  string
+	Kind  byte // KindFunc, KindTable, KindMemory or KindGlobal
+	Index uint32
+}
+
+// ReadExports reads an export section's entries.
+//
+// # Errors
+// ErrMalformed when r does not hold them.
+func (r *Reader) ReadExports() ([]Export, error) {
+	var exports []Export
+	err := r.Vec(func(uint32) error {
+		var e Export
+		var err error
+		if e.Name, err = r.Name(); err != nil {
+			return err
+		}
+		if e.Kind, err = r.Byte(); err != nil {
+			return err
+		}
+		if e.Index, err = r.U32(); err != nil {
+			return err
+		}
+		exports = append(exports, e)
+		return nil
+	})
+	return exports, err
+}
+
+// AppendExports appends an export section's body holding exports.
+func AppendExports(b []byte, exports []Export) []byte {
+	b = AppendU32(b, uint32(len(exports)))
+	for _, e := range exports {
+		b = AppendU32(b, uint32(len(e.Name)))
+		b = append(b, e.Name...)
+		b = AppendU32(append(b, e.Kind), e.Index)
+	}
+	return b
+}
+
+// Exports returns module's exports, in order (none when it has no export
+// section).
+//
+// # Errors
+// ErrMalformed, as Sections and ReadExports.
+func Exports(module []byte) ([]Export, error) {
+	_, body, _, err := Section(module, SectionExport)
+	if err != nil || body == nil {
+		return nil, err
+	}
+	return NewReader(body).ReadExports()
+}

@@ -171,3 +171,24 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestExports(t *testing.T) {
+	want := []Export{{Name: "memory", Kind: KindMemory}, {Name: "faas_handle", Kind: KindFunc, Index: 300}, {Name: "_initialize", Kind: KindFunc, Index: 1}}
+	mod := AppendSection(append([]byte(nil), Header...), SectionExport, AppendExports(nil, want))
+	got, err := Exports(mod)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("Exports = %v, %v; want %v", got, err, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("export %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got, err := Exports(Header); err != nil || got != nil {
+		t.Errorf("no export section: %v, %v; want none", got, err)
+	}
+	truncated := AppendSection(append([]byte(nil), Header...), SectionExport, AppendExports(nil, want)[:9])
+	if _, err := Exports(truncated); !errors.Is(err, ErrMalformed) {
+		t.Errorf("truncated export section: %v, want ErrMalformed", err)
+	}
+}

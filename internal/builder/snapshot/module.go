@@ -25,14 +25,6 @@ const (
 // section, 13, sits between memory and global).
 var sectionRank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-// External kinds of imports and exports.
-const (
-	kindFunc   = 0
-	kindTable  = 1
-	kindMemory = 2
-	kindGlobal = 3
-)
-
 // Value types a global may have to be snapshotted.
 const (
 	typeI32 = 0x7f
@@ -47,18 +39,12 @@ type module struct {
 	globals  []global // the module's own globals, in index order
 	memory   bool     // it defines its memory (index 0)
 	limits   wasmbin.Limits
-	exports  []export
+	exports  []wasmbin.Export
 }
 
 type global struct {
 	valType byte
 	mutable bool
-}
-
-type export struct {
-	name  string
-	kind  byte
-	index uint32
 }
 
 // parseModule reads the sections the pre-initialiser rewrites and refuses,
@@ -82,7 +68,7 @@ func parseModule(b []byte) (*module, error) {
 		case secGlobal:
 			err = m.readGlobals(r)
 		case secExport:
-			err = m.readExports(r)
+			m.exports, err = r.ReadExports()
 		case secElement:
 			err = checkElements(r)
 		case secDataCount:
@@ -113,7 +99,7 @@ func checkImports(r *wasmbin.Reader) error {
 		if err != nil {
 			return err
 		}
-		if kind != kindFunc {
+		if kind != wasmbin.KindFunc {
 			return fmt.Errorf("%w: it imports %s.%s of kind %d (only functions can be imported)", ErrUnsupported, mod, name, kind)
 		}
 		if _, err := r.U32(); err != nil {
@@ -170,28 +156,10 @@ func (m *module) readGlobals(r *wasmbin.Reader) error {
 	})
 }
 
-func (m *module) readExports(r *wasmbin.Reader) error {
-	return r.Vec(func(uint32) error {
-		var e export
-		var err error
-		if e.name, err = r.Name(); err != nil {
-			return err
-		}
-		if e.kind, err = r.Byte(); err != nil {
-			return err
-		}
-		if e.index, err = r.U32(); err != nil {
-			return err
-		}
-		m.exports = append(m.exports, e)
-		return nil
-	})
-}
-
 // funcExported reports whether the module exports a function by this name.
 func (m *module) funcExported(name string) bool {
 	for _, e := range m.exports {
-		if e.kind == kindFunc && e.name == name {
+		if e.Kind == wasmbin.KindFunc && e.Name == name {
 			return true
 		}
 	}

@@ -162,26 +162,26 @@ func (m *module) run(ctx context.Context, reactor []byte) ([]byte, error) {
 // instrument returns the module with its memory and every global it
 // defines exported under reserved names, for run to read them.
 func (m *module) instrument() []byte {
-	var exports []export
+	var exports []wasmbin.Export
 	if m.memory {
-		exports = append(exports, export{name: memoryExport, kind: kindMemory})
+		exports = append(exports, wasmbin.Export{Name: memoryExport, Kind: wasmbin.KindMemory})
 	}
 	for i := range m.globals {
-		exports = append(exports, export{name: globalExport + strconv.Itoa(i), kind: kindGlobal, index: uint32(i)})
+		exports = append(exports, wasmbin.Export{Name: globalExport + strconv.Itoa(i), Kind: wasmbin.KindGlobal, Index: uint32(i)})
 	}
-	return m.encode(map[byte][]byte{secExport: encodeExports(append(exports, m.exports...))})
+	return m.encode(map[byte][]byte{secExport: wasmbin.AppendExports(nil, append(exports, m.exports...))})
 }
 
 // write returns the snapshot of the module in state st.
 func (m *module) write(st state) []byte {
-	var exports []export
+	var exports []wasmbin.Export
 	for _, e := range m.exports {
-		if e.kind != kindFunc || (e.name != initWASI && e.name != initFaaS) {
+		if e.Kind != wasmbin.KindFunc || (e.Name != initWASI && e.Name != initFaaS) {
 			exports = append(exports, e)
 		}
 	}
 	replace := map[byte][]byte{
-		secExport: encodeExports(exports),
+		secExport: wasmbin.AppendExports(nil, exports),
 		secStart:  nil,
 	}
 	if len(m.globals) > 0 {
@@ -202,16 +202,6 @@ func (m *module) write(st state) []byte {
 		replace[secData] = encodeData(st.memory)
 	}
 	return m.encode(replace)
-}
-
-func encodeExports(exports []export) []byte {
-	body := wasmbin.AppendU32(nil, uint32(len(exports)))
-	for _, e := range exports {
-		body = wasmbin.AppendU32(body, uint32(len(e.name)))
-		body = append(body, e.name...)
-		body = wasmbin.AppendU32(append(body, e.kind), e.index)
-	}
-	return body
 }
 
 // appendConst appends the constant expression of v.

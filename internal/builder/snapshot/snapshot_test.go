@@ -126,7 +126,7 @@ func exportNames(t *testing.T, mod []byte) map[string]bool {
 	}
 	names := map[string]bool{}
 	for _, e := range m.exports {
-		names[e.name] = true
+		names[e.Name] = true
 	}
 	return names
 }
