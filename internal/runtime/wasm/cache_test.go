@@ -58,6 +58,9 @@ func TestCompileShapes(t *testing.T) {
 		{"bad handle type", func(t *testing.T) []byte {
 			return wat(t, `(module (func (export "faas_handle") (param i32)))`)
 		}, 0, ErrNotFunction, "() -> i32"},
+		{"command that also exports faas_handle", func(t *testing.T) []byte {
+			return wat(t, `(module (memory (export "memory") 1) (func (export "_start")) (func (export "faas_handle") (result i32) i32.const 0))`)
+		}, ShapeCommand, nil, ""},
 		{"minimal snapshot", func(t *testing.T) []byte {
 			return wat(t, `(module (memory (export "memory") 1) (func (export "faas_handle") (result i32) i32.const 0))`)
 		}, ShapeSnapshot, nil, ""},

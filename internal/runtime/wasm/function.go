@@ -94,7 +94,7 @@ func (e *Engine) NewFunction(m *Module, cfg Config) (*Function, error) {
 		id += "." + cfg.Namespace
 	}
 	if cfg.Mode == ModeWarm && m.shape == ShapeCommand {
-		return nil, fmt.Errorf("function %s: warm mode needs a reactor module exporting faas_handle, %s is a command module: %w",
+		return nil, fmt.Errorf("function %s: warm mode needs a reactor module (exports faas_handle, not _start; the builder's com.openfaas.wasm.shape: reactor or snapshot), %s is a command module: %w",
 			id, m.digest, ErrNotFunction)
 	}
 	if cfg.MemoryLimit < 0 || cfg.Timeout < 0 || cfg.MaxResponseBytes < 0 || cfg.MaxConcurrency < 0 {

@@ -11,7 +11,8 @@ import (
 type Shape int
 
 const (
-	// ShapeCommand: exports _start; a fresh instance runs _start per request.
+	// ShapeCommand: exports _start (whatever else it exports); a fresh
+	// instance runs _start per request.
 	ShapeCommand Shape = iota + 1
 	// ShapeReactor: exports faas_handle and _initialize; _initialize runs once
 	// per instance, faas_handle once per request.
@@ -76,7 +77,11 @@ func minMemory(mod *wasmtime.Module) uint64 {
 }
 
 // inspect decides a compiled module's shape and checks that every import is
-// one the host provides.
+// one the host provides. A module that exports _start is a command module
+// even when it also exports faas_handle: a Rust command module whose library
+// declares faas_wasm_fn::reactor! does (rustc exports a library's
+// #[no_mangle] functions from the binary too), and its _start is what it
+// was built to run.
 //
 // # Errors
 // An error wrapping ErrNotFunction naming what is missing or unsupported.
@@ -97,6 +102,12 @@ func inspect(mod *wasmtime.Module) (Shape, error) {
 				m, name, wasiModule, httpModule, ErrNotFunction)
 		}
 	}
+	if ft, ok := funcs["_start"]; ok {
+		if len(ft.Params()) != 0 || len(ft.Results()) != 0 {
+			return 0, fmt.Errorf("export _start must have type () -> (): %w", ErrNotFunction)
+		}
+		return ShapeCommand, nil
+	}
 	if ft, ok := funcs["faas_handle"]; ok {
 		if len(ft.Params()) != 0 || len(ft.Results()) != 1 || ft.Results()[0].Kind() != wasmtime.KindI32 {
 			return 0, fmt.Errorf("export faas_handle must have type () -> i32: %w", ErrNotFunction)
@@ -108,12 +119,6 @@ func inspect(mod *wasmtime.Module) (Shape, error) {
 			return ShapeReactor, nil
 		}
 		return ShapeSnapshot, nil
-	}
-	if ft, ok := funcs["_start"]; ok {
-		if len(ft.Params()) != 0 || len(ft.Results()) != 0 {
-			return 0, fmt.Errorf("export _start must have type () -> (): %w", ErrNotFunction)
-		}
-		return ShapeCommand, nil
 	}
 	names := make([]string, 0, len(funcs))
 	for n := range funcs {
