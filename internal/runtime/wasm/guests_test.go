@@ -36,10 +36,14 @@ var (
 	rustGuests sync.Map // rustExample → *rustGuestBuild
 )
 
-// rustExample is a build of an example of the Rust SDK.
+// rustExample is a build of an example of the Rust SDK: the example's
+// command module, or (reactor) the reactor module of testdata/rust-reactor,
+// a library holding example "secrets" (cargo builds an example binary only
+// as a binary).
 type rustExample struct {
 	name      string
 	stackSize int
+	reactor   bool
 }
 
 // rustGuestBuild is one build of the Rust test guest, made once.
@@ -97,14 +101,14 @@ func rustGuestT(t testing.TB) []byte {
 // rustGuestStackT is rustGuestT with a shadow stack of stackSize bytes.
 func rustGuestStackT(t testing.TB, stackSize int) []byte {
 	t.Helper()
-	return rustExampleT(t, rustExample{"echo", stackSize})
+	return rustExampleT(t, rustExample{"echo", stackSize, false})
 }
 
 // rustSecretsGuestT is the Rust SDK's secrets example
 // (sdk/rust/examples/secrets.rs), built as rustGuestT.
 func rustSecretsGuestT(t testing.TB) []byte {
 	t.Helper()
-	return rustExampleT(t, rustExample{"secrets", rustflags.DefaultStackSize})
+	return rustExampleT(t, rustExample{"secrets", rustflags.DefaultStackSize, false})
 }
 
 // rustExampleT builds ex once per test binary.
@@ -122,21 +126,43 @@ func rustExampleT(t testing.TB, ex rustExample) []byte {
 	return g.module
 }
 
+// rustSecretsReactorT is the secrets example built as a reactor module
+// (faas_wasm_fn::reactor!), as the builder's reactor shape builds a
+// function's library: testdata/rust-reactor.
+func rustSecretsReactorT(t testing.TB) []byte {
+	t.Helper()
+	return rustExampleT(t, rustExample{"secrets", rustflags.DefaultStackSize, true})
+}
+
+// rustReactorCrate is the library crate that makes the secrets example a
+// reactor module.
+const rustReactorCrate = "testdata/rust-reactor"
+
 // buildRust builds the example ex.name with a shadow stack of ex.stackSize
-// bytes.
+// bytes, as a command module or (ex.reactor) as a reactor.
 func buildRust(ex rustExample) ([]byte, error) {
 	files, err := filepath.Glob(filepath.Join(rustSDK, "src", "*.rs"))
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, filepath.Join(rustSDK, "examples", ex.name+".rs"), filepath.Join(rustSDK, "Cargo.toml"), filepath.Join(rustSDK, "Cargo.lock"))
+	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(ex.stackSize)
+	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
+	shape, dir, output, artifact := "command", rustSDK, []string{"--example", ex.name}, filepath.Join("examples", ex.name+".wasm")
+	if ex.reactor {
+		shape, dir, output, artifact = "reactor", rustReactorCrate, []string{"--lib", "--crate-type", "cdylib"}, "rust_reactor.wasm"
+		files = append(files, filepath.Join(dir, "Cargo.toml"), filepath.Join(dir, "Cargo.lock"), filepath.Join(dir, "src", "lib.rs"))
+		sysroot, err := exec.Command("/usr/bin/rustc", "--print", "sysroot").Output()
+		if err != nil {
+			return nil, fmt.Errorf("rustc --print sysroot: %w", err)
+		}
+		linkArgs = append(linkArgs, rustflags.ReactorStart(strings.TrimSpace(string(sysroot)))...)
+	}
 	key, err := hashSources(files...)
 	if err != nil {
 		return nil, err
 	}
-	flags, linkArgs := rustflags.Wasm(), rustflags.StackSize(ex.stackSize)
-	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
-	return cached(fmt.Sprintf("rust-%s-%s-%x-stack%d-heap%d", ex.name, key, flagSum[:6], ex.stackSize, wasmmem.DefaultHeapReserve), func(out string) error {
+	return cached(fmt.Sprintf("rust-%s-%s-%s-%x-stack%d-heap%d", ex.name, shape, key, flagSum[:6], ex.stackSize, wasmmem.DefaultHeapReserve), func(out string) error {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()
@@ -144,15 +170,15 @@ func buildRust(ex rustExample) ([]byte, error) {
 		// Keyed by the flags, as the builder's (the stack size is a link
 		// argument of the example only).
 		target := filepath.Join(base, "faas-wasm", "testguests", "cargo-target", hex.EncodeToString(flagSum[:6]))
-		args := append([]string{"rustc", "--release", "--offline", "--example", ex.name, "--target", rustflags.WasmTarget, "--"}, linkArgs...)
+		args := append(append(append([]string{"rustc", "--release", "--offline"}, output...), "--target", rustflags.WasmTarget, "--"), linkArgs...)
 		cmd := exec.Command("/usr/bin/cargo", args...)
-		cmd.Dir = rustSDK
+		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+target, "RUSTC=/usr/bin/rustc",
 			"CARGO_ENCODED_RUSTFLAGS="+strings.Join(flags, "\x1f"))
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("cargo %s: %w: %s", strings.Join(args, " "), err, b)
 		}
-		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", "examples", ex.name+".wasm"))
+		b, err := os.ReadFile(filepath.Join(target, rustflags.WasmTarget, "release", artifact))
 		if err != nil {
 			return err
 		}

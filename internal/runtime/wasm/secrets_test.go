@@ -69,6 +69,15 @@ func TestSecretsPreopen(t *testing.T) {
 			{"list=/var/openfaas/secrets", 404, "list /var/openfaas/secrets: " + noFd + `"/var/openfaas/secrets" could be opened`},
 			{"list=/", 404, "list /: " + noFd + `"/" could be opened`},
 		}},
+		{"rust warm reactor", rustSecretsReactorT, ModeWarm, []probe{
+			{"name=api-key", 200, "s3cr3t"},
+			{"list=/var/openfaas/secrets", 200, "api-key"},
+			{"name=missing", 404, "secret missing not found"},
+		}, []probe{
+			{"name=api-key", 404, "secret api-key not found"},
+			{"list=/var/openfaas/secrets", 404, "list /var/openfaas/secrets: " + noFd + `"/var/openfaas/secrets" could be opened`},
+			{"list=/", 404, "list /: " + noFd + `"/" could be opened`},
+		}},
 	}
 	for _, g := range guests {
 		for _, c := range []struct {

@@ -4,8 +4,16 @@
 //! Wasm function without secrets has no filesystem at all.
 //!
 //!   /usr/bin/cargo build --release --example secrets --target wasm32-wasi
+//!
+//! or, as a reactor module (faas_wasm_fn::reactor! below; rustc 1.63 needs
+//! wasi-libc's reactor start-up linked in, see internal/builder/rustflags):
+//!
+//!   /usr/bin/cargo rustc --release --example secrets --crate-type cdylib --target wasm32-wasi \
+//!     -- -C link-arg=$(/usr/bin/rustc --print sysroot)/lib/rustlib/wasm32-wasi/lib/self-contained/crt1-reactor.o
 
 use faas_wasm_fn::{Request, Response};
+
+faas_wasm_fn::reactor!(handle);
 
 fn handle(req: &Request) -> Response {
     let text = "text/plain; charset=utf-8";

@@ -42,6 +42,31 @@ pub(crate) fn request_from_cgi(vars: &[(String, String)], mut body: Vec<u8>) -> 
     Ok(Request { method, path, query, headers, body })
 }
 
+/// Splits a reactor's stdin envelope (docs/abi.md): `KEY=VALUE` lines up to
+/// an empty line, then the body.
+///
+/// # Errors
+/// When no empty line ends the variables, a variable is not UTF-8, or a line
+/// has no `=`.
+pub(crate) fn parse_envelope(mut input: Vec<u8>) -> Result<(Vec<(String, String)>, Vec<u8>), String> {
+    let mut vars = Vec::new();
+    let mut pos = 0;
+    loop {
+        let end = match input[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => pos + i,
+            None => return Err("envelope: no empty line ends the variables".to_string()),
+        };
+        if end == pos {
+            let body = input.split_off(end + 1);
+            return Ok((vars, body));
+        }
+        let line = std::str::from_utf8(&input[pos..end]).map_err(|_| "envelope: a variable is not UTF-8".to_string())?;
+        let (k, v) = line.split_once('=').ok_or_else(|| format!("envelope: line {:?} has no '='", line))?;
+        vars.push((k.to_string(), v.to_string()));
+        pos = end + 1;
+    }
+}
+
 fn set(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
     headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     headers.push((name.to_string(), value.to_string()));
@@ -113,6 +138,19 @@ mod tests {
         let r = request_from_cgi(&v, vec![]).unwrap();
         assert_eq!((r.method.as_str(), r.path.as_str(), r.query.as_str()), ("PUT", "/p", "a=b"));
         assert!(request_from_cgi(&vars(&[("CONTENT_LENGTH", "-1")]), vec![]).is_err());
+    }
+
+    #[test]
+    fn envelope() {
+        let (v, body) = parse_envelope(b"REQUEST_METHOD=POST\nQUERY_STRING=a=b\nEMPTY=\n\nline1\n\nline3".to_vec()).unwrap();
+        assert_eq!(v, vars(&[("REQUEST_METHOD", "POST"), ("QUERY_STRING", "a=b"), ("EMPTY", "")]));
+        assert_eq!(body, b"line1\n\nline3");
+        let (v, body) = parse_envelope(b"\n".to_vec()).unwrap();
+        assert!(v.is_empty() && body.is_empty());
+        assert!(parse_envelope(b"A=1\nB=2".to_vec()).unwrap_err().contains("no empty line"));
+        assert!(parse_envelope(Vec::new()).unwrap_err().contains("no empty line"));
+        assert!(parse_envelope(b"NOEQUALS\n\n".to_vec()).unwrap_err().contains("has no '='"));
+        assert!(parse_envelope(b"A=\xff\n\n".to_vec()).unwrap_err().contains("not UTF-8"));
     }
 
     #[test]

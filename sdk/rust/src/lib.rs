@@ -25,8 +25,14 @@
 //! Outbound HTTP goes through [`http`]; the function's secrets are read with
 //! [`secret`] (a Wasm function without secrets has no filesystem at all: its
 //! `secret` answers "not found" like a container's). The SDK does not stream bodies (both
-//! are buffered in memory), does no routing beyond `/_/health`, and has no
-//! reactor/snapshot shape: Rust command modules start in microseconds.
+//! are buffered in memory) and does no routing beyond `/_/health`.
+//!
+//! A library that also declares [`reactor!`]`(handle)` can be built as a reactor
+//! module (`cdylib` for wasm32-wasi, the faas-wasm builder's `reactor` shape):
+//! the same handler behind the ABI's `faas_handle`, one call per request, which
+//! the host may run in a fresh instance per request or, in warm mode, in one
+//! instance reused across requests (about a function call per request instead
+//! of an instance; the price is isolation between requests, docs/abi.md).
 
 mod cgi;
 mod dispatch;
@@ -41,6 +47,37 @@ mod server;
 
 #[cfg(target_os = "wasi")]
 mod wasi;
+
+#[cfg(target_os = "wasi")]
+#[doc(hidden)]
+pub mod reactor;
+
+/// Exports `handler` as the reactor entry point `faas_handle` of the
+/// faas-wasm ABI (docs/abi.md) when the crate is compiled for `wasm32-wasi`;
+/// elsewhere it expands to nothing. Declare it once, in the function's
+/// library next to the handler:
+///
+/// ```ignore
+/// faas_wasm_fn::reactor!(handle);
+/// ```
+///
+/// Built as a `cdylib` (the faas-wasm builder's `reactor` shape) the library
+/// is a reactor module: every `faas_handle` call reads the request envelope
+/// from stdin, calls `handler` (or answers `/_/health`) and writes the
+/// response to stdout, as [`run`] does for one request of a command module.
+/// The command module built from the same crate's binary exports
+/// `faas_handle` too and stays a command module: the host runs a module that
+/// exports `_start` as a command.
+#[macro_export]
+macro_rules! reactor {
+    ($handler:path) => {
+        #[cfg(target_os = "wasi")]
+        #[no_mangle]
+        pub extern "C" fn faas_handle() -> i32 {
+            $crate::reactor::call($handler)
+        }
+    };
+}
 
 /// An HTTP request as the handler sees it. The body is fully read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
