@@ -14,6 +14,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/builder/wasmmem"
 	"github.com/faas-wasm/faas-wasm/internal/oci"
+	"github.com/faas-wasm/faas-wasm/internal/wasmbin"
 )
 
 // Builder builds stack entries into images. Use New.
@@ -195,7 +196,7 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, handler string) ([]byte, error) {
 	switch lang {
 	case LangRust:
-		return b.rustBuild(ctx, root, handler, false, 0)
+		return b.rustBuild(ctx, root, handler, rustNative, 0)
 	case LangC:
 		return b.cBuild(ctx, root, handler, false, 0)
 	}
@@ -205,23 +206,49 @@ func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, han
 // compileWasm builds handler (relative to root) as a Wasm module of the
 // given shape, with a shadow stack of stackSize bytes (Rust and C; 0 = the
 // toolchain's default), and returns the shape it has. A Rust module gets
-// wasmmem.DefaultHeapReserve of heap in its initial memory.
+// wasmmem.DefaultHeapReserve of heap in its initial memory; a Rust reactor
+// must export faas_handle (its library declares faas_wasm_fn::reactor!).
 func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape, stackSize int) ([]byte, Shape, error) {
 	switch lang {
 	case LangRust:
-		m, err := b.rustBuild(ctx, root, handler, true, stackSize)
+		form := rustCommand
+		if shape == ShapeReactor {
+			form = rustReactor
+		}
+		m, err := b.rustBuild(ctx, root, handler, form, stackSize)
 		if err != nil {
-			return nil, ShapeCommand, err
+			return nil, shape, err
+		}
+		if form == rustReactor {
+			if err := checkReactor(handler, m); err != nil {
+				return nil, shape, err
+			}
 		}
 		if m, err = wasmmem.ReserveHeap(m, wasmmem.DefaultHeapReserve); err != nil {
-			return nil, ShapeCommand, fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
+			return nil, shape, fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
 		}
-		return m, ShapeCommand, nil
+		return m, shape, nil
 	case LangC:
 		m, err := b.cBuild(ctx, root, handler, true, stackSize)
 		return m, ShapeCommand, err
 	}
 	return b.Wasm(ctx, root, goPackage(handler), shape)
+}
+
+// checkReactor checks that the Rust library built from handler is a
+// reactor module: it exports faas_handle, which only the SDK's
+// faas_wasm_fn::reactor! declares.
+func checkReactor(handler string, module []byte) error {
+	exports, err := wasmbin.Exports(module)
+	if err != nil {
+		return fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
+	}
+	for _, e := range exports {
+		if e.Kind == wasmbin.KindFunc && e.Name == "faas_handle" {
+			return nil
+		}
+	}
+	return fmt.Errorf("build %s: %w: the reactor shape needs the library to export faas_handle: add faas_wasm_fn::reactor!(handle); to its src/lib.rs", handler, ErrBuild)
 }
 
 // goPackage turns a handler path into the package argument of Native and

@@ -18,13 +18,18 @@
 //     panic=abort, +simd128, a vector interleave of 4 and a shadow stack of
 //     com.openfaas.wasm.stack-size (default 256 KiB, see
 //     rustflags.DefaultStackSize), or the host's linux-gnu target with
-//     +crt-static (flags: package rustflags).
+//     +crt-static (flags: package rustflags). For Wasm, shape "command"
+//     (the default) builds the package's binary; "reactor" builds its
+//     library as a cdylib with wasi-libc's reactor start-up, which must
+//     declare faas_wasm_fn::reactor!(handle) (for warm mode: a Rust
+//     reactor's warm call skips instantiation).
 //   - c-faaswasm (LangC): clang over a directory of .c files (or one .c
 //     file), with the C SDK's faaswasm.c when a source includes faaswasm.h:
 //     --target=wasm32-wasi against wasi-libc (stack: wasm-ld's 64 KiB or
 //     com.openfaas.wasm.stack-size), or -static natively.
 //
-// Rust and C build command modules only.
+// C builds command modules only; Rust and C have no snapshot shape (an
+// instance starts in microseconds: nothing to pre-initialise).
 //
 // Builds are reproducible: the same source and toolchain give the same bytes
 // and so the same image digest, also from a checkout at another path and

@@ -18,8 +18,9 @@ const (
 	// for Wasm, in the command, reactor or snapshot shape).
 	LangGo Lang = "go-faaswasm"
 	// LangRust is a Cargo package using the faas-wasm-fn crate (sdk/rust):
-	// /usr/bin/cargo rustc --release for wasm32-wasi (command modules only)
-	// and for the host's linux-gnu target with +crt-static.
+	// /usr/bin/cargo rustc --release for wasm32-wasi (its binary as a
+	// command module, or its library as a reactor) and for the host's
+	// linux-gnu target with +crt-static.
 	LangRust Lang = "rust-faaswasm"
 	// LangC is a directory of .c files (or one .c file), linked with the C
 	// SDK (sdk/c/faaswasm.c) when a source includes faaswasm.h: clang
@@ -51,19 +52,23 @@ func parseLang(s string) (Lang, error) {
 }
 
 // wasmShape returns the module shape a Wasm entry asks for, defaulted per
-// language: Go defaults to snapshot, Rust and C build command modules only
-// (an instance of one starts in microseconds, so there is nothing to
-// pre-initialise).
+// language: Go defaults to snapshot; Rust builds command modules (the
+// default) or reactors (its library, for warm mode), C command modules only.
+// A Rust or C instance starts in microseconds, so there is nothing to
+// pre-initialise into a snapshot.
 func wasmShape(l Lang, annotation string) (Shape, error) {
 	s := Shape(strings.ToLower(strings.TrimSpace(annotation)))
-	if l == LangGo {
-		if s == "" {
-			return ShapeSnapshot, nil
-		}
+	switch {
+	case l == LangGo && s == "":
+		return ShapeSnapshot, nil
+	case l == LangGo:
 		return s, nil
-	}
-	if s == "" || s == ShapeCommand {
+	case s == "" || s == ShapeCommand:
 		return ShapeCommand, nil
+	case l == LangRust && s == ShapeReactor:
+		return ShapeReactor, nil
+	case l == LangRust:
+		return "", fmt.Errorf("%w: %s builds command and reactor modules, not %s %q", ErrStack, l, ShapeAnnotation, s)
 	}
 	return "", fmt.Errorf("%w: %s builds command modules only, not %s %q", ErrStack, l, ShapeAnnotation, s)
 }

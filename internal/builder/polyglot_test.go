@@ -53,6 +53,7 @@ func TestBuildPolyglotReproducible(t *testing.T) {
 		shape Shape
 	}{
 		{"rust wasm", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "\x00asm", ShapeCommand},
+		{"rust wasm reactor", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}, "\x00asm", ShapeReactor},
 		{"rust container", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers"}, "\x7fELF", ""},
 		{"c wasm", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "\x00asm", ShapeCommand},
 		{"c container", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c"}, "\x7fELF", ""},
@@ -93,10 +94,12 @@ func TestBuildCompilerErrors(t *testing.T) {
 	}
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{
-		"broken-rs/Cargo.toml":  "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-		"broken-rs/src/main.rs": "fn main() { let x: u32 = \"not a number\"; }\n",
-		"broken-c/handler.c":    "int main(void) { return undeclared_identifier; }\n",
-		"no-sdk-c/handler.c":    "#include \"faaswasm.h\"\nint main(void) { return 0; }\n",
+		"broken-rs/Cargo.toml":     "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+		"broken-rs/src/main.rs":    "fn main() { let x: u32 = \"not a number\"; }\n",
+		"broken-c/handler.c":       "int main(void) { return undeclared_identifier; }\n",
+		"no-reactor-rs/Cargo.toml": "[package]\nname = \"no-reactor\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+		"no-reactor-rs/src/lib.rs": "pub fn handle() {}\n",
+		"no-sdk-c/handler.c":       "#include \"faaswasm.h\"\nint main(void) { return 0; }\n",
 	})
 	b := New(WithCacheDir(t.TempDir()), WithCSDK(filepath.Join(root, "nowhere")))
 	wasm := map[string]string{RuntimeAnnotation: "wasm"}
@@ -105,6 +108,7 @@ func TestBuildCompilerErrors(t *testing.T) {
 		fn         Function
 	}{
 		{"cargo", "mismatched types", Function{Lang: "rust-faaswasm", Handler: "./broken-rs", Image: "x", Annotations: wasm}},
+		{"rust reactor without faas_wasm_fn::reactor!", "add faas_wasm_fn::reactor!(handle);", Function{Lang: "rust-faaswasm", Handler: "./no-reactor-rs", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}},
 		{"clang wasm", "undeclared_identifier", Function{Lang: "c-faaswasm", Handler: "./broken-c", Image: "x", Annotations: wasm}},
 		{"clang native", "undeclared_identifier", Function{Lang: "c-faaswasm", Handler: "./broken-c", Image: "x"}},
 		{"no C SDK", "nowhere", Function{Lang: "c-faaswasm", Handler: "./no-sdk-c", Image: "x"}},

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -38,12 +39,30 @@ func nativeTriple(goarch string) (string, error) {
 	return "", fmt.Errorf("%w: no Rust target for GOARCH %s", ErrBuild, goarch)
 }
 
+// rustForm is what rustBuild makes of a Cargo package.
+type rustForm int
+
+const (
+	// rustNative: the package's one binary as a static native executable
+	// (rustflags.Native).
+	rustNative rustForm = iota
+	// rustCommand: the package's one binary for wasm32-wasi, a command
+	// module.
+	rustCommand
+	// rustReactor: the package's library for wasm32-wasi as a cdylib linked
+	// with wasi-libc's reactor start-up (crt1-reactor.o, which exports
+	// _initialize), a reactor module; the library declares
+	// faas_wasm_fn::reactor!, which exports faas_handle.
+	rustReactor
+)
+
 // rustBuild builds the Cargo package in dir (a directory under root) with
-// /usr/bin/cargo in release mode, for wasm32-wasi (rustflags.Wasm, and a
-// shadow stack of stackSize bytes) or as a static native binary
-// (rustflags.Native; stackSize is ignored), and returns the package's one
-// executable. The stack size is a link argument of the final binary only
-// (cargo rustc -- ...), so it does not invalidate compiled dependencies.
+// /usr/bin/cargo in release mode, in the given form: for wasm32-wasi
+// (rustflags.Wasm, and a shadow stack of stackSize bytes) or as a static
+// native binary (rustflags.Native; stackSize is ignored), and returns the
+// executable or the module. The stack size and the reactor start-up are
+// link arguments of the final artifact only (cargo rustc -- ...), so they
+// do not invalidate compiled dependencies.
 //
 // Reproducibility: cargo hashes a local package's absolute path into its
 // -C metadata (and so into symbol names and code layout), so the build runs
@@ -58,7 +77,7 @@ func nativeTriple(goarch string) (string, error) {
 // does not put RUSTFLAGS into its artifact hashes, so builds with other
 // flags sharing a directory would overwrite each other's dependencies and
 // rebuild them all every time they alternate.
-func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, stackSize int) ([]byte, error) {
+func (b *Builder) rustBuild(ctx context.Context, root, dir string, form rustForm, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
@@ -70,9 +89,18 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 	target := rustflags.WasmTarget
 	flags := rustflags.Wasm()
 	var linkArgs []string
-	if wasm {
+	outputs := []string{"--bins"}
+	switch form {
+	case rustCommand:
 		linkArgs = rustflags.StackSize(stackSize)
-	} else {
+	case rustReactor:
+		sysroot, err := b.rustSysroot(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", dir, err)
+		}
+		linkArgs = append(rustflags.StackSize(stackSize), rustflags.ReactorStart(sysroot)...)
+		outputs = []string{"--lib", "--crate-type", "cdylib"}
+	default:
 		if target, err = nativeTriple(b.goarch); err != nil {
 			return nil, fmt.Errorf("build %s: %w", dir, err)
 		}
@@ -89,7 +117,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 	}
 	defer unlock()
 	flags = append(flags, "--remap-path-prefix="+stage+"=/src", "--remap-path-prefix="+targetDir+"=/target")
-	args := []string{"rustc", "--release", "--bins", "--target", target, "--message-format=json-render-diagnostics"}
+	args := append(append([]string{"rustc", "--release"}, outputs...), "--target", target, "--message-format=json-render-diagnostics")
 	if len(linkArgs) > 0 {
 		args = append(append(args, "--"), linkArgs...)
 	}
@@ -106,12 +134,16 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, wasm bool, st
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("build %s (cargo --target %s): %w: %v: %s", dir, target, ErrBuild, err, tail(stderr.String(), 2000))
 	}
-	exes, err := cargoExecutables(stdout.Bytes())
+	kind := "bin"
+	if form == rustReactor {
+		kind = "cdylib"
+	}
+	exes, err := cargoArtifacts(stdout.Bytes(), kind)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w: %v", dir, ErrBuild, err)
 	}
 	if len(exes) != 1 {
-		return nil, fmt.Errorf("build %s: %w: cargo built %d executables %q, want exactly one (one binary per function package)", dir, ErrBuild, len(exes), exes)
+		return nil, fmt.Errorf("build %s: %w: cargo built %d %s artifacts %q, want exactly one (one binary and one library per function package)", dir, ErrBuild, len(exes), kind, exes)
 	}
 	data, err := os.ReadFile(exes[0])
 	if err != nil {
@@ -144,28 +176,52 @@ func (b *Builder) rustStages(key string) string {
 	return fallback
 }
 
-// cargoExecutables returns the executables of the compiler-artifact messages
-// in cargo's JSON output.
-func cargoExecutables(out []byte) ([]string, error) {
-	var exes []string
+// cargoArtifacts returns the files of kind ("bin": the executables;
+// "cdylib": the .wasm libraries) in the compiler-artifact messages of
+// cargo's JSON output.
+func cargoArtifacts(out []byte, kind string) ([]string, error) {
+	var files []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
 		var m struct {
-			Reason     string `json:"reason"`
-			Executable string `json:"executable"`
+			Reason string `json:"reason"`
+			Target struct {
+				Kind []string `json:"kind"`
+			} `json:"target"`
+			Filenames  []string `json:"filenames"`
+			Executable string   `json:"executable"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			continue // not a JSON message (a build script's output)
 		}
-		if m.Reason == "compiler-artifact" && m.Executable != "" {
-			exes = append(exes, m.Executable)
+		if m.Reason != "compiler-artifact" || !slices.Contains(m.Target.Kind, kind) {
+			continue
+		}
+		switch {
+		case kind == "bin" && m.Executable != "":
+			files = append(files, m.Executable)
+		case kind == "cdylib":
+			for _, f := range m.Filenames {
+				if strings.HasSuffix(f, ".wasm") {
+					files = append(files, f)
+				}
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read cargo output: %w", err)
 	}
-	return exes, nil
+	return files, nil
+}
+
+// rustSysroot returns b.rustc's sysroot (rustc --print sysroot).
+func (b *Builder) rustSysroot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, b.rustc, "--print", "sysroot").Output()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s --print sysroot: %v", ErrBuild, b.rustc, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // cargoTargetKey names the Cargo target directory of builds with toolchain

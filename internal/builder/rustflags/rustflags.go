@@ -6,6 +6,7 @@ package rustflags
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -63,6 +64,17 @@ const (
 	MinStackSize = 16 << 10
 	MaxStackSize = 64 << 20
 )
+
+// ReactorStart returns the link argument that links wasi-libc's reactor
+// start-up object (crt1-reactor.o, which exports _initialize and runs the
+// constructors there) of the wasm32-wasi sysroot of rustc (`rustc --print
+// sysroot`) into a cdylib. rustc 1.63 links a wasm32-wasi cdylib without
+// it: the library then exports its functions but no _initialize, and
+// wasi-libc's constructors never run. Debian's libstd-rust-dev-wasm32
+// ships the object.
+func ReactorStart(sysroot string) []string {
+	return []string{"-C", "link-arg=" + filepath.Join(sysroot, "lib", "rustlib", WasmTarget, "lib", "self-contained", "crt1-reactor.o")}
+}
 
 // StackSize returns the link argument that sets the shadow stack of a Wasm
 // build to n bytes. It goes to the final binary only (cargo rustc), so

@@ -23,3 +23,11 @@ func TestStackSize(t *testing.T) {
 		t.Errorf("StackSize(1 MiB) = %q", got)
 	}
 }
+
+func TestReactorStart(t *testing.T) {
+	got := ReactorStart("/usr")
+	want := []string{"-C", "link-arg=/usr/lib/rustlib/wasm32-wasi/lib/self-contained/crt1-reactor.o"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ReactorStart = %q, want %q", got, want)
+	}
+}

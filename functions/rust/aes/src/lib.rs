@@ -15,6 +15,10 @@ use aes::cipher::generic_array::GenericArray;
 use aes::{Aes128, BlockCipher, NewBlockCipher};
 use common::{json_response, query_int, seed, Json, Rand};
 use faas_wasm_fn::{Request, Response};
+
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
 use sha2::{Digest, Sha256};
 
 const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

@@ -18,6 +18,10 @@ use common::gofloat::format_float;
 use common::{json_response, query_int, Json};
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Answers `{"n", "sin", "cos", "sqrt"}` for the query's n.
 pub fn handle(req: &Request) -> Response {
     let n = match query_int(req, "n", 10_000_000, 0, 1 << 53) {

@@ -10,6 +10,10 @@ pub mod search;
 use common::{error_response, json_response, Json};
 use faas_wasm_fn::{http, Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Bounds the fetched text (the complete play is about 190 KB).
 const MAX_TEXT: usize = 16 << 20;
 

@@ -14,6 +14,10 @@ use common::gofloat::format_float;
 use common::{error_response, json_response, query_int, seed, Json, Rand};
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// The largest error accepted against the true solution.
 const TOLERANCE: f64 = 1e-8;
 

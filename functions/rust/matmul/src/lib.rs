@@ -11,6 +11,10 @@ use common::gofloat::format_float;
 use common::{json_response, query_int, seed, Json, Rand};
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Answers `{"dimensions", "trace", "sum"}` for the query.
 pub fn handle(req: &Request) -> Response {
     let n = match query_int(req, "dimensions", 50, 1, 2000) {

@@ -9,6 +9,10 @@
 use common::gofloat::sprintf_f;
 use common::{json_response, query_int, Json};
 use faas_wasm_fn::{Request, Response};
+
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
 use std::f64::consts::PI;
 
 const SOLAR_MASS: f64 = 4.0 * PI * PI;

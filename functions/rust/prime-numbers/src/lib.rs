@@ -5,6 +5,10 @@
 use common::{json_response, query_int, Json};
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Answers `{"n", "count", "primes"}` for the query's n.
 pub fn handle(req: &Request) -> Response {
     let n = match query_int(req, "n", 100, 0, 10_000_000) {

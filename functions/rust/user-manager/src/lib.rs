@@ -11,6 +11,10 @@ pub mod fakeuser;
 use common::{error_response, json_response, query_int, seed, Json};
 use faas_wasm_fn::{http, Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// The function's handler.
 pub fn handle(req: &Request) -> Response {
     let n = match query_int(req, "entries", 1, 1, 1000) {

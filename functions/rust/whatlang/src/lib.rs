@@ -9,6 +9,10 @@ pub mod trigram;
 use common::{error_response, json_response, Json};
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Bounds the text read from a request body.
 const MAX_BODY: usize = 1 << 20;
 

@@ -2,6 +2,10 @@
 
 use faas_wasm_fn::{Request, Response};
 
+// The handler is also the reactor entry point when the library is built as
+// one (builder shape "reactor", e.g. for warm mode).
+faas_wasm_fn::reactor!(handle);
+
 /// Greets `?name=` (default "world").
 pub fn handle(req: &Request) -> Response {
     let name = req.query_param("name").unwrap_or_else(|| "world".into());
