@@ -158,6 +158,12 @@ func startRegistry(t *testing.T, stateDir string) string {
 // pushes it. opts are further builder options (e.g. builder.WithSignKey).
 func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag string, opts ...builder.Option) string {
 	t.Helper()
+	return c.pushBuilt(ctx, t, name, tag, c.stackEntry(t, name), opts...)
+}
+
+// stackEntry returns stack.yml's entry name.
+func (c *cluster) stackEntry(t *testing.T, name string) builder.Function {
+	t.Helper()
 	stack, err := builder.LoadStack(filepath.Join(c.root, "stack.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +172,12 @@ func (c *cluster) pushFunction(ctx context.Context, t *testing.T, name, tag stri
 	if !ok {
 		t.Fatalf("stack.yml has no function %s", name)
 	}
+	return f
+}
+
+// pushBuilt builds stack entry f (named name) and pushes it.
+func (c *cluster) pushBuilt(ctx context.Context, t *testing.T, name, tag string, f builder.Function, opts ...builder.Option) string {
+	t.Helper()
 	a, err := builder.New(opts...).Build(ctx, c.root, name, f)
 	if err != nil {
 		t.Fatal(err)

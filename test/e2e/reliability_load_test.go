@@ -4,20 +4,25 @@ package e2e
 
 import (
 	"context"
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/faas-wasm/faas-wasm/internal/builder"
 	fw "github.com/faas-wasm/faas-wasm/provider"
 )
 
 // TestKubernetesLoad sends 10,000 calls at concurrency 50 through the real
-// provider binary's /function/ to each of two Wasm functions (no runtime
+// provider binary's /function/ to each of three Wasm functions (no runtime
 // annotation: the backend must inspect the image and give the pods the
-// faas-wasm RuntimeClass) — the study's prime-numbers in Go (a snapshot)
-// and in Rust (a command module) — and to their container twins, 2
-// replicas each. Every call must answer 200 with the reference answer, and
+// faas-wasm RuntimeClass) — the study's prime-numbers in Go (a snapshot),
+// in Rust (a command module) and in Rust built as a reactor and deployed in
+// warm mode (instances reused between calls, as a container's process is;
+// its runners must say so) — and to their container twins, 2 replicas
+// each. Every call must answer 200 with the reference answer, and
 // the provider's RSS must not grow by more than 100 MiB over a function's
 // calls (no leak). It logs each pair's Wasm/container throughput ratio.
 func TestKubernetesLoad(t *testing.T) {
@@ -35,12 +40,17 @@ func TestKubernetesLoad(t *testing.T) {
 	pairs := []struct{ lang, wasm, container string }{
 		{"go", "load-wasm", "load-container"},
 		{"rust", "load-rs-wasm", "load-rs-container"},
+		{"rust warm", "load-rs-warm", "load-rs-container"},
 	}
+	reactor := c.stackEntry(t, "prime-numbers-rs-wasm")
+	reactor.Annotations = maps.Clone(reactor.Annotations)
+	reactor.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
 	images := map[string]string{
 		"load-wasm":         c.pushFunction(ctx, t, "prime-numbers-wasm", tag),
 		"load-container":    c.pushFunction(ctx, t, "prime-numbers", tag),
 		"load-rs-wasm":      c.pushFunction(ctx, t, "prime-numbers-rs-wasm", tag),
 		"load-rs-container": c.pushFunction(ctx, t, "prime-numbers-rs", tag),
+		"load-rs-warm":      c.pushBuilt(ctx, t, "prime-numbers-rs-reactor", tag, reactor),
 	}
 	p := c.startBinary(t, "--autoscale=false")
 	api := p.api()
@@ -48,9 +58,15 @@ func TestKubernetesLoad(t *testing.T) {
 	want := map[string]string{}
 	for _, pair := range pairs {
 		for _, name := range []string{pair.wasm, pair.container} {
+			if want[name] != "" {
+				continue // a container shared by two pairs
+			}
 			fn := fw.FunctionDeployment{Service: name, Image: images[name]}
 			if name == pair.wasm {
 				fn.Limits = &fw.FunctionResources{Memory: "128Mi"}
+			}
+			if name == "load-rs-warm" {
+				fn.Annotations = map[string]string{fw.AnnotationWasmMode: "warm"}
 			}
 			want[name] = deployReady(ctx, t, c, api, fn, 2, query)
 		}
@@ -65,9 +81,15 @@ func TestKubernetesLoad(t *testing.T) {
 			t.Fatalf("%s runtimeClassName = %v, want faas-wasm", pair.wasm, rc)
 		}
 	}
+	if logs := c.podLogs(ctx, t, "load-rs-warm"); strings.Count(logs, "shape=reactor mode=warm") != 2 {
+		t.Fatalf("load-rs-warm: want both pods' runners to serve a reactor in warm mode; logs:\n%s", logs)
+	}
+	rate := map[string]float64{}
 	for _, pair := range pairs {
-		rate := map[string]float64{}
 		for _, name := range []string{pair.wasm, pair.container} {
+			if rate[name] != 0 {
+				continue // measured for an earlier pair
+			}
 			url := api.url + "/function/" + name + query
 			// Warm the function and the provider's connection pool first.
 			res := fixedLoad(concurrency, 500, url, want[name])

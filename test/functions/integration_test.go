@@ -45,7 +45,7 @@ type env struct {
 
 // TestNativeAndWasmAgree builds every study function in its four variants
 // — Go native, Go Wasm (command and snapshot shapes), Rust native and Rust
-// Wasm — and expects all of them to answer the study's input byte for byte
+// Wasm (command, and reactor in warm mode) — and expects all of them to answer the study's input byte for byte
 // as the Go native binary does. Native binaries run as real processes,
 // modules through runtime/wasm; fuzzysearch and user-manager reach a Hamlet
 // server and the user store.
@@ -107,12 +107,16 @@ func TestNativeAndWasmAgree(t *testing.T) {
 			checkRustVariants(ctx, t, b, engine, e, in.name, in.query, native)
 		})
 	}
-	checkStoredUsers(t, e, 1+len(shapes)+2)
+	rustWasmCalls := 0
+	for _, v := range rustWasmVariants {
+		rustWasmCalls += v.calls
+	}
+	checkStoredUsers(t, e, 1+len(shapes)+1+rustWasmCalls)
 }
 
 // checkRustVariants builds functions/rust/NAME both ways (rust-faaswasm)
 // and expects the static binary, run as a real process, and the wasm32-wasi
-// module, run through runtime/wasm, to answer query byte for byte as the Go
+// modules (rustWasmVariants), run through runtime/wasm, to answer query byte for byte as the Go
 // native binary did (want).
 func checkRustVariants(ctx context.Context, t *testing.T, b *builder.Builder, engine *wasm.Engine, e env, name, query, want string) {
 	t.Helper()
@@ -125,31 +129,48 @@ func checkRustVariants(ctx context.Context, t *testing.T, b *builder.Builder, en
 	if got := get(t, base+"/?"+query); got != want {
 		t.Errorf("Rust native output differs from Go native:\nrust: %s\ngo:   %s", got, want)
 	}
-	fn.Annotations = map[string]string{builder.RuntimeAnnotation: "wasm"}
-	module, err := b.Build(ctx, repoRoot, name+"-rs-wasm", fn)
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range rustWasmVariants {
+		fn.Annotations = map[string]string{builder.RuntimeAnnotation: "wasm", builder.ShapeAnnotation: string(v.shape)}
+		module, err := b.Build(ctx, repoRoot, name+"-rs-wasm", fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := engine.Compile(ctx, module.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := engine.NewFunction(m, wasm.Config{Name: name + "-rs-wasm", Env: e.vars, AllowedHosts: e.allowed, Mode: v.mode, MaxConcurrency: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for call := range v.calls {
+			resp, err := f.Invoke(ctx, &wasm.Request{Method: http.MethodGet, Path: "/", RawQuery: query, Host: "gateway"})
+			if err != nil {
+				t.Fatalf("rust wasm %s call %d: %v", v.name, call+1, err)
+			}
+			if resp.Status != http.StatusOK || resp.Header.Get("X-Duration-Seconds") == "" {
+				t.Fatalf("rust wasm %s call %d: status %d headers %v body %s", v.name, call+1, resp.Status, resp.Header, resp.Body)
+			}
+			if string(resp.Body) != want {
+				t.Errorf("Rust Wasm %s call %d output differs from Go native:\nrust wasm: %s\ngo:        %s", v.name, call+1, resp.Body, want)
+			}
+		}
+		t.Logf("%s: Rust binary %d bytes (image %d), %s module %d bytes (image %d)", name, len(native.Raw), native.Size, v.name, len(module.Raw), module.Size)
 	}
-	m, err := engine.Compile(ctx, module.Raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := engine.NewFunction(m, wasm.Config{Name: name + "-rs-wasm", Env: e.vars, AllowedHosts: e.allowed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	resp, err := f.Invoke(ctx, &wasm.Request{Method: http.MethodGet, Path: "/", RawQuery: query, Host: "gateway"})
-	if err != nil {
-		t.Fatalf("rust wasm: %v", err)
-	}
-	if resp.Status != http.StatusOK || resp.Header.Get("X-Duration-Seconds") == "" {
-		t.Fatalf("rust wasm: status %d headers %v body %s", resp.Status, resp.Header, resp.Body)
-	}
-	if string(resp.Body) != want {
-		t.Errorf("Rust Wasm output differs from Go native:\nrust wasm: %s\ngo:        %s", resp.Body, want)
-	}
-	t.Logf("%s: Rust binary %d bytes (image %d), module %d bytes (image %d)", name, len(native.Raw), native.Size, len(module.Raw), module.Size)
+}
+
+// rustWasmVariants are the ways checkRustVariants runs a Rust function's
+// module: the command module, and the reactor (its library) in warm mode,
+// called twice so that the second call reuses the first call's instance.
+var rustWasmVariants = []struct {
+	name  string
+	shape builder.Shape
+	mode  wasm.Mode
+	calls int
+}{
+	{"command", builder.ShapeCommand, wasm.ModeFresh, 1},
+	{"warm reactor", builder.ShapeReactor, wasm.ModeWarm, 2},
 }
 
 // engineCache returns a compiled-module cache that survives test runs (under

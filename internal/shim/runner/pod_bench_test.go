@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +27,9 @@ import (
 // pod's linear-memory limit) and the binary of its container twin (its own
 // HTTP server). The go pair is prime-numbers-wasm (a Go snapshot) against
 // prime-numbers, the rust pair prime-numbers-rs-wasm against
-// prime-numbers-rs. Each server runs as its own process and gets 25
+// prime-numbers-rs, and the rust-warm pair the same Rust function built as
+// a reactor (its library) and served in warm mode (one instance per slot,
+// reused: no per-request isolation, as in its container). Each server runs as its own process and gets 25
 // keep-alive clients, one replica's share of that test's c=50. It reports
 // each server process's CPU per request: on a node whose cores are all
 // busy, that is what sets the test's Wasm/container throughput ratio (the
@@ -54,14 +57,23 @@ func BenchmarkPodServers(b *testing.B) {
 		b.Fatalf("build faaswasm-runner: %v\n%s", err, out)
 	}
 	bld := builder.New(builder.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	for _, pair := range []struct{ lang, wasm, container string }{
-		{"go", "prime-numbers-wasm", "prime-numbers"},
-		{"rust", "prime-numbers-rs-wasm", "prime-numbers-rs"},
+	for _, pair := range []struct {
+		lang, wasm, container string
+		warm                  bool // built as a reactor, served in warm mode
+	}{
+		{"go", "prime-numbers-wasm", "prime-numbers", false},
+		{"rust", "prime-numbers-rs-wasm", "prime-numbers-rs", false},
+		{"rust-warm", "prime-numbers-rs-wasm", "prime-numbers-rs", true},
 	} {
 		b.Run(pair.lang, func(b *testing.B) {
 			raw := map[string][]byte{}
 			for _, name := range []string{pair.container, pair.wasm} {
-				a, err := bld.Build(ctx, root, name, stack.Functions[name])
+				f := stack.Functions[name]
+				if pair.warm && name == pair.wasm {
+					f.Annotations = maps.Clone(f.Annotations)
+					f.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
+				}
+				a, err := bld.Build(ctx, root, name, f)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -76,7 +88,7 @@ func BenchmarkPodServers(b *testing.B) {
 				b.Fatal(err)
 			}
 			benchPodPair(ctx, b, runnerBin, native, runspec.Config{Name: pair.wasm, ModulePath: module,
-				CacheDir: cacheDir(), MemoryLimit: 96 << 20})
+				CacheDir: cacheDir(), MemoryLimit: 96 << 20, Warm: pair.warm})
 		})
 	}
 }
