@@ -3,11 +3,8 @@
 //! by the [`crate::reactor!`] macro; an instance may serve many calls (warm
 //! mode), so nothing here keeps state between them.
 
-use crate::{cgi, dispatch, Handler};
-use std::fs::File;
-use std::io::{Read, Write};
-use std::mem::ManuallyDrop;
-use std::os::wasi::io::FromRawFd;
+use crate::{cgi, wasi, Handler};
+use std::io::Read;
 use std::time::Instant;
 
 /// Serves the request of one `faas_handle` call. Returns 0 on success and 1
@@ -24,15 +21,7 @@ pub fn call(handler: Handler) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let resp = match dispatch::health(&req, false) {
-        Some(r) => r,
-        None => handler(&req),
-    };
-    let out = cgi::write_cgi(&dispatch::finish(resp, start));
-    // As in the command form: what the handler printed first, then the
-    // response in one fd_write; the file must not close stdout.
-    let mut stdout = ManuallyDrop::new(unsafe { File::from_raw_fd(1) });
-    if let Err(e) = std::io::stdout().flush().and_then(|_| stdout.write_all(&out)) {
+    if let Err(e) = wasi::respond(handler, &req, start) {
         return fail(&format!("write response: {}", e));
     }
     0

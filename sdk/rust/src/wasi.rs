@@ -1,6 +1,6 @@
 //! The Wasm command form: one request per instance, CGI in, CGI out.
 
-use crate::{cgi, dispatch, Handler};
+use crate::{cgi, dispatch, Handler, Request};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::mem::ManuallyDrop;
@@ -20,9 +20,18 @@ pub(crate) fn run(handler: Handler) {
         Ok(r) => r,
         Err(e) => fail(&e),
     };
-    let resp = match dispatch::health(&req, false) {
+    if let Err(e) = respond(handler, &req, start) {
+        fail(&format!("write response: {}", e));
+    }
+}
+
+/// Answers `req` (the handler, or `/_/health`) and writes the CGI response
+/// to stdout; `start` is when the request began. The command form's and
+/// the reactor's last step.
+pub(crate) fn respond(handler: Handler, req: &Request, start: Instant) -> std::io::Result<()> {
+    let resp = match dispatch::health(req, false) {
         Some(r) => r,
-        None => handler(&req),
+        None => handler(req),
     };
     let out = cgi::write_cgi(&dispatch::finish(resp, start));
     // Straight to fd 1, not through std's line-buffered stdout, which would
@@ -31,9 +40,7 @@ pub(crate) fn run(handler: Handler) {
     // empty buffer writes nothing). ManuallyDrop: the file must not close
     // stdout.
     let mut stdout = ManuallyDrop::new(unsafe { File::from_raw_fd(1) });
-    if let Err(e) = std::io::stdout().flush().and_then(|_| stdout.write_all(&out)) {
-        fail(&format!("write response: {}", e));
-    }
+    std::io::stdout().flush().and_then(|_| stdout.write_all(&out))
 }
 
 fn fail(msg: &str) -> ! {
