@@ -196,9 +196,9 @@ func (b *Builder) Build(ctx context.Context, root, name string, f Function) (*Ar
 func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, handler string) ([]byte, error) {
 	switch lang {
 	case LangRust:
-		return b.rustBuild(ctx, root, handler, rustNative, 0)
+		return b.rustBuild(ctx, root, handler, outputNative, 0)
 	case LangC:
-		return b.cBuild(ctx, root, handler, false, 0)
+		return b.cBuild(ctx, root, handler, outputNative, 0)
 	}
 	return b.Native(ctx, root, goPackage(handler), b.goarch)
 }
@@ -206,39 +206,48 @@ func (b *Builder) compileNative(ctx context.Context, root string, lang Lang, han
 // compileWasm builds handler (relative to root) as a Wasm module of the
 // given shape, with a shadow stack of stackSize bytes (Rust and C; 0 = the
 // toolchain's default), and returns the shape it has. A Rust module gets
-// wasmmem.DefaultHeapReserve of heap in its initial memory; a Rust reactor
-// must export faas_handle (its library declares faas_wasm_fn::reactor!).
+// wasmmem.DefaultHeapReserve of heap in its initial memory. A Rust or C
+// reactor must export faas_handle (the SDK's reactor macro declares it).
 func (b *Builder) compileWasm(ctx context.Context, root string, lang Lang, handler string, shape Shape, stackSize int) ([]byte, Shape, error) {
-	switch lang {
-	case LangRust:
-		form := rustCommand
-		if shape == ShapeReactor {
-			form = rustReactor
-		}
-		m, err := b.rustBuild(ctx, root, handler, form, stackSize)
-		if err != nil {
+	if lang == LangGo {
+		return b.Wasm(ctx, root, goPackage(handler), shape)
+	}
+	out := outputCommand
+	if shape == ShapeReactor {
+		out = outputReactor
+	}
+	var m []byte
+	var err error
+	if lang == LangRust {
+		m, err = b.rustBuild(ctx, root, handler, out, stackSize)
+	} else {
+		m, err = b.cBuild(ctx, root, handler, out, stackSize)
+	}
+	if err != nil {
+		return nil, shape, err
+	}
+	if out == outputReactor {
+		if err := checkReactor(lang, handler, m); err != nil {
 			return nil, shape, err
 		}
-		if form == rustReactor {
-			if err := checkReactor(handler, m); err != nil {
-				return nil, shape, err
-			}
-		}
+	}
+	if lang == LangRust {
 		if m, err = wasmmem.ReserveHeap(m, wasmmem.DefaultHeapReserve); err != nil {
 			return nil, shape, fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
 		}
-		return m, shape, nil
-	case LangC:
-		m, err := b.cBuild(ctx, root, handler, true, stackSize)
-		return m, ShapeCommand, err
 	}
-	return b.Wasm(ctx, root, goPackage(handler), shape)
+	return m, shape, nil
 }
 
-// checkReactor checks that the Rust library built from handler is a
-// reactor module: it exports faas_handle, which only the SDK's
-// faas_wasm_fn::reactor! declares.
-func checkReactor(handler string, module []byte) error {
+// reactorMacro is how each language's SDK exports faas_handle.
+var reactorMacro = map[Lang]string{
+	LangRust: "faas_wasm_fn::reactor!(handle); to its src/lib.rs",
+	LangC:    "FW_REACTOR(handle) to a source that includes faaswasm.h",
+}
+
+// checkReactor checks that the module built from handler is a reactor: it
+// exports faas_handle, which only the SDK's reactor macro declares.
+func checkReactor(lang Lang, handler string, module []byte) error {
 	exports, err := wasmbin.Exports(module)
 	if err != nil {
 		return fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
@@ -248,7 +257,7 @@ func checkReactor(handler string, module []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("build %s: %w: the reactor shape needs the library to export faas_handle: add faas_wasm_fn::reactor!(handle); to its src/lib.rs", handler, ErrBuild)
+	return fmt.Errorf("build %s: %w: the reactor shape needs the module to export faas_handle: add %s", handler, ErrBuild, reactorMacro[lang])
 }
 
 // goPackage turns a handler path into the package argument of Native and

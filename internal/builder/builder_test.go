@@ -84,7 +84,7 @@ func TestBuildErrors(t *testing.T) {
 		{"bad shape", Function{Handler: "./functions/go/aes", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "daemon"}}, ErrStack},
 		{"unknown lang", Function{Lang: "cobol", Handler: "./functions/go/aes", Image: "x"}, ErrStack},
 		{"rust snapshot", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "snapshot"}}, ErrStack},
-		{"c reactor", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}, ErrStack},
+		{"c snapshot", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "snapshot"}}, ErrStack},
 		{"rust without Cargo.toml", Function{Lang: "rust-faaswasm", Handler: "./functions/go/aes", Image: "x"}, ErrBuild},
 		{"c without sources", Function{Lang: "c-faaswasm", Handler: "./functions/go/aes", Image: "x"}, ErrBuild},
 	}

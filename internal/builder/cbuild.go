@@ -17,16 +17,17 @@ import (
 const cSDKHeader = "faaswasm.h"
 
 // cBuild compiles the C sources of handler (a directory of .c files or one
-// .c file, relative to root) with clang: --target=wasm32-wasi against
-// wasi-libc (with a shadow stack of stackSize bytes, 0 = wasm-ld's 64 KiB),
-// or -static for the host (stackSize ignored). Sources that include faaswasm.h are
+// .c file, relative to root) with clang as out says: --target=wasm32-wasi
+// against wasi-libc (with a shadow stack of stackSize bytes, 0 = wasm-ld's
+// 64 KiB; -mexec-model=reactor for a reactor), or -static for the host
+// (stackSize ignored). Sources that include faaswasm.h are
 // linked with the C SDK (WithCSDK, else sdk/c found in a parent directory of
 // the handler or of the working directory); a plain C program speaking the
 // CGI side of the ABI needs no SDK.
 //
 // Reproducibility: -ffile-prefix-map maps the source root to /src and the
 // SDK to /faaswasm, so __FILE__ and debug paths do not name the checkout.
-func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool, stackSize int) ([]byte, error) {
+func (b *Builder) cBuild(ctx context.Context, root, handler string, out output, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", handler, err)
@@ -36,8 +37,11 @@ func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool, s
 		return nil, fmt.Errorf("build %s: %w: %v", handler, ErrBuild, err)
 	}
 	args := []string{"-std=c11", "-O2", "-ffile-prefix-map=" + absRoot + "=/src"}
-	if wasm {
+	if out != outputNative {
 		args = append([]string{"--target=wasm32-wasi"}, append(args, "-Wl,--strip-all")...)
+		if out == outputReactor {
+			args = append(args, "-mexec-model=reactor")
+		}
 		if stackSize > 0 {
 			args = append(args, "-Wl,-z,stack-size="+strconv.Itoa(stackSize))
 		}
@@ -64,8 +68,8 @@ func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool, s
 		return nil, fmt.Errorf("build %s: %w", handler, err)
 	}
 	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "out")
-	args = append(append(args, "-o", out), srcs...)
+	artifact := filepath.Join(tmp, "out")
+	args = append(append(args, "-o", artifact), srcs...)
 	cmd := exec.CommandContext(ctx, b.cc, args...)
 	cmd.Dir = absRoot
 	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
@@ -74,7 +78,7 @@ func (b *Builder) cBuild(ctx context.Context, root, handler string, wasm bool, s
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("build %s (%s %s): %w: %v: %s", handler, b.cc, strings.Join(args[:3], " "), ErrBuild, err, tail(output.String(), 2000))
 	}
-	data, err := os.ReadFile(out)
+	data, err := os.ReadFile(artifact)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", handler, err)
 	}

@@ -26,10 +26,12 @@
 //   - c-faaswasm (LangC): clang over a directory of .c files (or one .c
 //     file), with the C SDK's faaswasm.c when a source includes faaswasm.h:
 //     --target=wasm32-wasi against wasi-libc (stack: wasm-ld's 64 KiB or
-//     com.openfaas.wasm.stack-size), or -static natively.
+//     com.openfaas.wasm.stack-size), or -static natively. Shape "reactor"
+//     adds -mexec-model=reactor; a source must declare FW_REACTOR(handle).
 //
-// C builds command modules only; Rust and C have no snapshot shape (an
-// instance starts in microseconds: nothing to pre-initialise).
+// Rust and C have no snapshot shape (an instance starts in microseconds:
+// nothing to pre-initialise); a module built in the reactor shape that
+// exports no faas_handle is refused.
 //
 // Builds are reproducible: the same source and toolchain give the same bytes
 // and so the same image digest, also from a checkout at another path and

@@ -24,8 +24,8 @@ const (
 	LangRust Lang = "rust-faaswasm"
 	// LangC is a directory of .c files (or one .c file), linked with the C
 	// SDK (sdk/c/faaswasm.c) when a source includes faaswasm.h: clang
-	// --target=wasm32-wasi with wasi-libc (command modules only), and clang
-	// -static natively.
+	// --target=wasm32-wasi with wasi-libc (a command module, or with
+	// -mexec-model=reactor a reactor), and clang -static natively.
 	LangC Lang = "c-faaswasm"
 )
 
@@ -51,11 +51,24 @@ func parseLang(s string) (Lang, error) {
 	return "", fmt.Errorf("%w: unknown lang %q (known: %s)", ErrStack, s, strings.Join(known, ", "))
 }
 
+// output is what a Rust or C build makes.
+type output int
+
+const (
+	// outputNative: a static native executable.
+	outputNative output = iota
+	// outputCommand: a wasm32-wasi command module (exports _start).
+	outputCommand
+	// outputReactor: a wasm32-wasi reactor module, linked with wasi-libc's
+	// reactor start-up (exports _initialize); the SDK's reactor macro
+	// (Rust faas_wasm_fn::reactor!, C FW_REACTOR) exports faas_handle.
+	outputReactor
+)
+
 // wasmShape returns the module shape a Wasm entry asks for, defaulted per
-// language: Go defaults to snapshot; Rust builds command modules (the
-// default) or reactors (its library, for warm mode), C command modules only.
-// A Rust or C instance starts in microseconds, so there is nothing to
-// pre-initialise into a snapshot.
+// language: Go defaults to snapshot; Rust and C build command modules (the
+// default) or reactors (for warm mode), no snapshots: an instance of one
+// starts in microseconds, so there is nothing to pre-initialise.
 func wasmShape(l Lang, annotation string) (Shape, error) {
 	s := Shape(strings.ToLower(strings.TrimSpace(annotation)))
 	switch {
@@ -65,12 +78,10 @@ func wasmShape(l Lang, annotation string) (Shape, error) {
 		return s, nil
 	case s == "" || s == ShapeCommand:
 		return ShapeCommand, nil
-	case l == LangRust && s == ShapeReactor:
+	case s == ShapeReactor:
 		return ShapeReactor, nil
-	case l == LangRust:
-		return "", fmt.Errorf("%w: %s builds command and reactor modules, not %s %q", ErrStack, l, ShapeAnnotation, s)
 	}
-	return "", fmt.Errorf("%w: %s builds command modules only, not %s %q", ErrStack, l, ShapeAnnotation, s)
+	return "", fmt.Errorf("%w: %s builds command and reactor modules, not %s %q", ErrStack, l, ShapeAnnotation, s)
 }
 
 // wasmStackSize returns the shadow stack, in bytes, a Wasm entry asks for

@@ -56,6 +56,7 @@ func TestBuildPolyglotReproducible(t *testing.T) {
 		{"rust wasm reactor", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}, "\x00asm", ShapeReactor},
 		{"rust container", Function{Lang: "rust-faaswasm", Handler: "./functions/rust/prime-numbers"}, "\x7fELF", ""},
 		{"c wasm", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "\x00asm", ShapeCommand},
+		{"c wasm reactor", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}, "\x00asm", ShapeReactor},
 		{"c container", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/hello.c"}, "\x7fELF", ""},
 		{"plain c wasm (no SDK)", Function{Lang: "c-faaswasm", Handler: "./sdk/c/examples/plain-cgi.c", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "\x00asm", ShapeCommand},
 		{"go wasm snapshot", Function{Lang: "go-faaswasm", Handler: "./functions/go/prime-numbers", Annotations: map[string]string{RuntimeAnnotation: "wasm"}}, "\x00asm", ShapeSnapshot},
@@ -100,6 +101,7 @@ func TestBuildCompilerErrors(t *testing.T) {
 		"no-reactor-rs/Cargo.toml": "[package]\nname = \"no-reactor\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
 		"no-reactor-rs/src/lib.rs": "pub fn handle() {}\n",
 		"no-sdk-c/handler.c":       "#include \"faaswasm.h\"\nint main(void) { return 0; }\n",
+		"no-reactor-c/handler.c":   "int main(void) { return 0; }\n",
 	})
 	b := New(WithCacheDir(t.TempDir()), WithCSDK(filepath.Join(root, "nowhere")))
 	wasm := map[string]string{RuntimeAnnotation: "wasm"}
@@ -110,6 +112,7 @@ func TestBuildCompilerErrors(t *testing.T) {
 		{"cargo", "mismatched types", Function{Lang: "rust-faaswasm", Handler: "./broken-rs", Image: "x", Annotations: wasm}},
 		{"rust reactor without faas_wasm_fn::reactor!", "add faas_wasm_fn::reactor!(handle);", Function{Lang: "rust-faaswasm", Handler: "./no-reactor-rs", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}},
 		{"clang wasm", "undeclared_identifier", Function{Lang: "c-faaswasm", Handler: "./broken-c", Image: "x", Annotations: wasm}},
+		{"c reactor without FW_REACTOR", "add FW_REACTOR(handle)", Function{Lang: "c-faaswasm", Handler: "./no-reactor-c", Image: "x", Annotations: map[string]string{RuntimeAnnotation: "wasm", ShapeAnnotation: "reactor"}}},
 		{"clang native", "undeclared_identifier", Function{Lang: "c-faaswasm", Handler: "./broken-c", Image: "x"}},
 		{"no C SDK", "nowhere", Function{Lang: "c-faaswasm", Handler: "./no-sdk-c", Image: "x"}},
 	}

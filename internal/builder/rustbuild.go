@@ -39,27 +39,12 @@ func nativeTriple(goarch string) (string, error) {
 	return "", fmt.Errorf("%w: no Rust target for GOARCH %s", ErrBuild, goarch)
 }
 
-// rustForm is what rustBuild makes of a Cargo package.
-type rustForm int
-
-const (
-	// rustNative: the package's one binary as a static native executable
-	// (rustflags.Native).
-	rustNative rustForm = iota
-	// rustCommand: the package's one binary for wasm32-wasi, a command
-	// module.
-	rustCommand
-	// rustReactor: the package's library for wasm32-wasi as a cdylib linked
-	// with wasi-libc's reactor start-up (crt1-reactor.o, which exports
-	// _initialize), a reactor module; the library declares
-	// faas_wasm_fn::reactor!, which exports faas_handle.
-	rustReactor
-)
-
 // rustBuild builds the Cargo package in dir (a directory under root) with
-// /usr/bin/cargo in release mode, in the given form: for wasm32-wasi
-// (rustflags.Wasm, and a shadow stack of stackSize bytes) or as a static
-// native binary (rustflags.Native; stackSize is ignored), and returns the
+// /usr/bin/cargo in release mode, as out says: the package's one binary
+// for wasm32-wasi (rustflags.Wasm, and a shadow stack of stackSize bytes)
+// or as a static native binary (rustflags.Native; stackSize is ignored), or
+// for a reactor its library as a wasm32-wasi cdylib linked with
+// wasi-libc's reactor start-up (rustflags.ReactorStart), and returns the
 // executable or the module. The stack size and the reactor start-up are
 // link arguments of the final artifact only (cargo rustc -- ...), so they
 // do not invalidate compiled dependencies.
@@ -77,7 +62,7 @@ const (
 // does not put RUSTFLAGS into its artifact hashes, so builds with other
 // flags sharing a directory would overwrite each other's dependencies and
 // rebuild them all every time they alternate.
-func (b *Builder) rustBuild(ctx context.Context, root, dir string, form rustForm, stackSize int) ([]byte, error) {
+func (b *Builder) rustBuild(ctx context.Context, root, dir string, out output, stackSize int) ([]byte, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", dir, err)
@@ -90,10 +75,10 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, form rustForm
 	flags := rustflags.Wasm()
 	var linkArgs []string
 	outputs := []string{"--bins"}
-	switch form {
-	case rustCommand:
+	switch out {
+	case outputCommand:
 		linkArgs = rustflags.StackSize(stackSize)
-	case rustReactor:
+	case outputReactor:
 		sysroot, err := b.rustSysroot(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", dir, err)
@@ -135,7 +120,7 @@ func (b *Builder) rustBuild(ctx context.Context, root, dir string, form rustForm
 		return nil, fmt.Errorf("build %s (cargo --target %s): %w: %v: %s", dir, target, ErrBuild, err, tail(stderr.String(), 2000))
 	}
 	kind := "bin"
-	if form == rustReactor {
+	if out == outputReactor {
 		kind = "cdylib"
 	}
 	exes, err := cargoArtifacts(stdout.Bytes(), kind)

@@ -1,7 +1,7 @@
 /*
  * faaswasm.c — see faaswasm.h. One file: shared response/HTTP-client code,
- * then the Wasm command form (__wasi__), then the native fork-per-connection
- * HTTP/1.1 server.
+ * then the Wasm command and reactor forms (__wasi__), then the native
+ * fork-per-connection HTTP/1.1 server.
  */
 #ifndef __wasi__
 #define _GNU_SOURCE /* ppoll, memmem */
@@ -350,41 +350,104 @@ static void emit(int status, const char *content_type, const void *body, size_t 
   free(h.p);
 }
 
+/* The request variables of the reactor call being served ("KEY=VALUE",
+ * pointing into its envelope), or NULL outside one: a command module has
+ * them in its environment. */
+static char **vars_;
+static size_t nvars_;
+
+static const char *req_var(const char *name) {
+  if (!vars_) return getenv(name);
+  size_t n = strlen(name);
+  for (size_t i = 0; i < nvars_; i++)
+    if (!strncmp(vars_[i], name, n) && vars_[i][n] == '=') return vars_[i] + n + 1;
+  return NULL;
+}
+
 static const char *env2(const char *a, const char *b, const char *def) {
-  const char *v = getenv(a);
-  if (!v || !*v) v = getenv(b);
+  const char *v = req_var(a);
+  if (!v || !*v) v = req_var(b);
   return v && *v ? v : def;
 }
 
 const char *fw_header(const fw_request *req, const char *name) {
   (void)req;
   char env[256];
-  if (!strcasecmp(name, "Content-Type") && getenv("CONTENT_TYPE")) return getenv("CONTENT_TYPE");
-  if (!strcasecmp(name, "Content-Length") && getenv("CONTENT_LENGTH")) return getenv("CONTENT_LENGTH");
+  if (!strcasecmp(name, "Content-Type") && req_var("CONTENT_TYPE")) return req_var("CONTENT_TYPE");
+  if (!strcasecmp(name, "Content-Length") && req_var("CONTENT_LENGTH")) return req_var("CONTENT_LENGTH");
   size_t n = strlen(name);
   if (n + 6 > sizeof env) return NULL;
   memcpy(env, "HTTP_", 5);
   for (size_t i = 0; i <= n; i++) env[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
-  return getenv(env);
+  return req_var(env);
 }
 
-int fw_run(fw_handler handler) {
+/* Serves one request: the request variables say what it is, b holds its
+ * body (cut to CONTENT_LENGTH here) and is freed. Returns 0, or 1 when the
+ * handler failed. */
+static int serve(fw_handler handler, fw_buf *b) {
   reset_response();
   fw_request r;
   r.method = env2("REQUEST_METHOD", "Http_Method", "GET");
   r.path = env2("PATH_INFO", "Http_Path", "/");
   r.query = env2("QUERY_STRING", "Http_Query", "");
+  const char *cl = req_var("CONTENT_LENGTH");
+  if (cl && *cl && strtoul(cl, NULL, 10) < b->n) b->n = strtoul(cl, NULL, 10);
+  bput(b, "", 0); /* NUL-terminate, even when empty */
+  r.body = b->p, r.body_len = b->n;
+  int rc = dispatch(handler, &r, 0);
+  free(b->p);
+  return rc ? 1 : 0;
+}
+
+int fw_run(fw_handler handler) {
   fw_buf b = {0};
   char chunk[16384];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) bput(&b, chunk, n);
-  const char *cl = getenv("CONTENT_LENGTH");
-  if (cl && *cl && strtoul(cl, NULL, 10) < b.n) b.n = strtoul(cl, NULL, 10);
-  bput(&b, "", 0); /* NUL-terminate, even when empty */
-  r.body = b.p, r.body_len = b.n;
-  int rc = dispatch(handler, &r, 0);
-  free(b.p);
-  return rc ? 1 : 0;
+  return serve(handler, &b);
+}
+
+/* Splits the envelope in in (in->n bytes) in place: its variable lines get
+ * NUL-terminated and listed in vars_, the body is copied to body. Returns 0,
+ * or -1 with a message on stderr. */
+static int split_envelope(fw_buf *in, fw_buf *body) {
+  size_t pos = 0;
+  for (;;) {
+    char *nl = in->n > pos ? memchr(in->p + pos, '\n', in->n - pos) : NULL;
+    if (!nl) { fputs("faaswasm: envelope: no empty line ends the variables\n", stderr); return -1; }
+    size_t end = (size_t)(nl - in->p);
+    if (end == pos) break;
+    *nl = 0;
+    if (!strchr(in->p + pos, '=')) { fprintf(stderr, "faaswasm: envelope: line \"%s\" has no '='\n", in->p + pos); return -1; }
+    char **v = realloc(vars_, (nvars_ + 1) * sizeof *vars_);
+    if (!v) { fputs("faaswasm: envelope: out of memory\n", stderr); return -1; }
+    vars_ = v;
+    vars_[nvars_++] = in->p + pos;
+    pos = end + 1;
+  }
+  bput(body, in->p + pos + 1, in->n - pos - 1);
+  return 0;
+}
+
+int fw_reactor_call(fw_handler handler) {
+  fw_buf in = {0}, body = {0};
+  char chunk[16384];
+  ssize_t n;
+  /* read(2), not stdio: stdin's FILE would stay at EOF for the next call. */
+  while ((n = read(0, chunk, sizeof chunk)) > 0) bput(&in, chunk, (size_t)n);
+  int rc = 1;
+  if (n < 0) {
+    fprintf(stderr, "faaswasm: read envelope: %s\n", strerror(errno));
+  } else if (split_envelope(&in, &body) == 0) {
+    rc = serve(handler, &body);
+  } else {
+    free(body.p);
+  }
+  free(vars_);
+  vars_ = NULL, nvars_ = 0;
+  free(in.p);
+  return rc;
 }
 
 #else

@@ -61,6 +61,26 @@ void fw_respond(int status, const char *content_type, const void *body, size_t l
  * drain timed out. */
 int fw_run(fw_handler handler);
 
+/* Reactor form (wasm32-wasi only; nothing natively): FW_REACTOR(handle), at
+ * file scope and without a semicolon, exports handle as the ABI's
+ * faas_handle (docs/abi.md). Built with clang -mexec-model=reactor (the
+ * builder's com.openfaas.wasm.shape: reactor) the module is a reactor: each
+ * faas_handle call reads the request envelope from stdin and answers as
+ * fw_run does for a command module's one request, and in warm mode one
+ * instance serves call after call (statics and the heap persist; the SDK
+ * keeps nothing between calls). A command module built from the same
+ * sources exports faas_handle too and stays a command module. In a reactor
+ * the request's variables are not in the environment: use fw_request and
+ * fw_header (getenv gives the function's own variables only). */
+#ifdef __wasi__
+int fw_reactor_call(fw_handler handler);
+#define FW_REACTOR(handler)                                  \
+  __attribute__((export_name("faas_handle"))) int faas_handle(void); \
+  int faas_handle(void) { return fw_reactor_call(handler); }
+#else
+#define FW_REACTOR(handler)
+#endif
+
 /* Outbound HTTP/1.1 (Wasm: host module faas_http, only to hosts in the
  * com.openfaas.wasm.allowed-hosts annotation, http:// and https://; native:
  * a plain socket, http:// only). headers is "Name: value\r\n"-terminated

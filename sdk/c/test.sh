@@ -9,9 +9,10 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 cd "$here/examples"
 clang --target=wasm32-wasi -std=c11 -Wall -Wextra -Werror -O2 -Wl,--strip-all -I.. -o "$out/hello.wasm" hello.c ../faaswasm.c
+clang --target=wasm32-wasi -mexec-model=reactor -std=c11 -Wall -Wextra -Werror -O2 -Wl,--strip-all -I.. -o "$out/hello-reactor.wasm" hello.c ../faaswasm.c
 clang --target=wasm32-wasi -O2 -Wl,--strip-all -o "$out/plain.wasm" plain-cgi.c
 cc -std=c11 -Wall -Wextra -Werror -O2 -I.. -o "$out/hello" hello.c ../faaswasm.c
-echo "built: $(stat -c '%n %s' "$out"/hello.wasm "$out"/plain.wasm "$out"/hello | tr '\n' ' ')"
+echo "built: $(stat -c '%n %s' "$out"/hello.wasm "$out"/hello-reactor.wasm "$out"/plain.wasm "$out"/hello | tr '\n' ' ')"
 
 # fw_secret: its reader on a directory of the test's own (faaswasm.c included, for
 # its static read_secret), and fw_secret itself where FW_SECRETS_PATH does not exist.

@@ -265,14 +265,16 @@ func buildGo(dir string, reactor bool) ([]byte, error) {
 // cSDK is the C SDK, linked into the C test guest for its fw_secret.
 const cSDK = "../../../sdk/c"
 
-func buildC(file string) ([]byte, error) {
+func buildC(file string, flags ...string) ([]byte, error) {
 	sdk := filepath.Join(cSDK, "faaswasm.c")
 	key, err := hashSources(file, sdk, filepath.Join(cSDK, "faaswasm.h"))
 	if err != nil {
 		return nil, err
 	}
-	return cached("c-"+key, func(out string) error {
-		cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-I", cSDK, "-o", out, file, sdk)
+	flagSum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
+	return cached(fmt.Sprintf("c-%s-%x", key, flagSum[:6]), func(out string) error {
+		args := append(append([]string{"--target=wasm32-wasi", "-O2"}, flags...), "-I", cSDK, "-o", out, file, sdk)
+		cmd := exec.Command("clang", args...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("clang %s: %w: %s", file, err, b)
 		}

@@ -2,6 +2,7 @@
  * X-Call-Id header; /fetch?url=U does an outbound GET through fw_http.
  *
  *   clang --target=wasm32-wasi -O2 -Wl,--strip-all -I.. -o hello.wasm hello.c ../faaswasm.c
+ *   clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wl,--strip-all -I.. -o hello-reactor.wasm hello.c ../faaswasm.c
  *   cc -O2 -I.. -o hello hello.c ../faaswasm.c
  */
 #include <stdio.h>
@@ -30,5 +31,9 @@ static int handle(const fw_request *req) {
   fw_respond(200, "text/plain; charset=utf-8", out, (size_t)n);
   return 0;
 }
+
+/* The reactor entry point, for a build with -mexec-model=reactor (the
+ * builder's com.openfaas.wasm.shape: reactor); main is the command's. */
+FW_REACTOR(handle)
 
 int main(void) { return fw_run(handle); }

@@ -15,4 +15,8 @@ static int handle(const fw_request *req) {
   return 0;
 }
 
+/* The reactor entry point, used when the module is built with
+ * com.openfaas.wasm.shape: reactor (for com.openfaas.wasm.mode: warm). */
+FW_REACTOR(handle)
+
 int main(void) { return fw_run(handle); }
