@@ -69,9 +69,10 @@ const (
 // start-up object (crt1-reactor.o, which exports _initialize and runs the
 // constructors there) of the wasm32-wasi sysroot of rustc (`rustc --print
 // sysroot`) into a cdylib. rustc 1.63 links a wasm32-wasi cdylib without
-// it: the library then exports its functions but no _initialize, and
-// wasi-libc's constructors never run. Debian's libstd-rust-dev-wasm32
-// ships the object.
+// it: the library then exports its functions but no _initialize, the
+// reactor ABI's entry that runs the module's constructors
+// (__wasm_call_ctors) before the first call. Debian's
+// libstd-rust-dev-wasm32 ships the object.
 func ReactorStart(sysroot string) []string {
 	return []string{"-C", "link-arg=" + filepath.Join(sysroot, "lib", "rustlib", WasmTarget, "lib", "self-contained", "crt1-reactor.o")}
 }
