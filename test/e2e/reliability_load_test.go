@@ -81,8 +81,15 @@ func TestKubernetesLoad(t *testing.T) {
 			t.Fatalf("%s runtimeClassName = %v, want faas-wasm", pair.wasm, rc)
 		}
 	}
-	if logs := c.podLogs(ctx, t, "load-rs-warm"); strings.Count(logs, "shape=reactor mode=warm") != 2 {
-		t.Fatalf("load-rs-warm: want both pods' runners to serve a reactor in warm mode; logs:\n%s", logs)
+	// A pod's log reaches the kubelet a moment after its runner wrote it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		logs := c.podLogs(ctx, t, "load-rs-warm")
+		if strings.Count(logs, "shape=reactor mode=warm") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("load-rs-warm: want both pods' runners to serve a reactor in warm mode; logs:\n%s", logs)
+		}
 	}
 	rate := map[string]float64{}
 	for _, pair := range pairs {
