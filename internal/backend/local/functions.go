@@ -54,14 +54,16 @@ func (b *Host) Deploy(ctx context.Context, d provider.FunctionDeployment) error 
 	}
 	b.mu.Lock()
 	n, ok := b.namespace(ns)
-	replicas := f.replicas // a concurrent Scale writes it under b.mu once the function is visible
+	// Once the function is visible a concurrent Scale or Update writes
+	// these under b.mu: read what the log line says under it too.
+	replicas, runtime := f.replicas, f.runtime
 	if ok {
 		n.functions[name] = f
 		b.resyncMount(n, f, name, ns)
 	}
 	b.mu.Unlock()
 	if ok {
-		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", f.runtime, "replicas", replicas)
+		b.log.Info("function deployed", "function", name, "namespace", ns, "runtime", runtime, "replicas", replicas)
 		return nil
 	}
 	// The namespace was deleted while the function was starting.
