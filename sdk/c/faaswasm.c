@@ -373,8 +373,9 @@ static const char *env2(const char *a, const char *b, const char *def) {
 const char *fw_header(const fw_request *req, const char *name) {
   (void)req;
   char env[256];
-  if (!strcasecmp(name, "Content-Type") && req_var("CONTENT_TYPE")) return req_var("CONTENT_TYPE");
-  if (!strcasecmp(name, "Content-Length") && req_var("CONTENT_LENGTH")) return req_var("CONTENT_LENGTH");
+  const char *v;
+  if (!strcasecmp(name, "Content-Type") && (v = req_var("CONTENT_TYPE"))) return v;
+  if (!strcasecmp(name, "Content-Length") && (v = req_var("CONTENT_LENGTH"))) return v;
   size_t n = strlen(name);
   if (n + 6 > sizeof env) return NULL;
   memcpy(env, "HTTP_", 5);
@@ -412,7 +413,7 @@ int fw_run(fw_handler handler) {
  * NUL-terminated and listed in vars_, the body is copied to body. Returns 0,
  * or -1 with a message on stderr. */
 static int split_envelope(fw_buf *in, fw_buf *body) {
-  size_t pos = 0;
+  size_t pos = 0, cap = 0;
   for (;;) {
     char *nl = in->n > pos ? memchr(in->p + pos, '\n', in->n - pos) : NULL;
     if (!nl) { fputs("faaswasm: envelope: no empty line ends the variables\n", stderr); return -1; }
@@ -420,9 +421,12 @@ static int split_envelope(fw_buf *in, fw_buf *body) {
     if (end == pos) break;
     *nl = 0;
     if (!strchr(in->p + pos, '=')) { fprintf(stderr, "faaswasm: envelope: line \"%s\" has no '='\n", in->p + pos); return -1; }
-    char **v = realloc(vars_, (nvars_ + 1) * sizeof *vars_);
-    if (!v) { fputs("faaswasm: envelope: out of memory\n", stderr); return -1; }
-    vars_ = v;
+    if (nvars_ == cap) {
+      cap = cap ? 2 * cap : 32;
+      char **v = realloc(vars_, cap * sizeof *vars_);
+      if (!v) { fputs("faaswasm: envelope: out of memory\n", stderr); return -1; }
+      vars_ = v;
+    }
     vars_[nvars_++] = in->p + pos;
     pos = end + 1;
   }
@@ -441,8 +445,6 @@ int fw_reactor_call(fw_handler handler) {
     fprintf(stderr, "faaswasm: read envelope: %s\n", strerror(errno));
   } else if (split_envelope(&in, &body) == 0) {
     rc = serve(handler, &body);
-  } else {
-    free(body.p);
   }
   free(vars_);
   vars_ = NULL, nvars_ = 0;

@@ -67,8 +67,8 @@ int fw_run(fw_handler handler);
  * builder's com.openfaas.wasm.shape: reactor) the module is a reactor: each
  * faas_handle call reads the request envelope from stdin and answers as
  * fw_run does for a command module's one request, and in warm mode one
- * instance serves call after call (statics and the heap persist; the SDK
- * keeps nothing between calls). A command module built from the same
+ * instance serves call after call (statics and the heap persist; nothing
+ * the SDK keeps of one request is seen by the next). A command module built from the same
  * sources exports faas_handle too and stays a command module. In a reactor
  * the request's variables are not in the environment: use fw_request and
  * fw_header (getenv gives the function's own variables only). */

@@ -161,8 +161,10 @@ func checkRustVariants(ctx context.Context, t *testing.T, b *builder.Builder, en
 }
 
 // rustWasmVariants are the ways checkRustVariants runs a Rust function's
-// module: the command module, and the reactor (its library) in warm mode,
-// called twice so that the second call reuses the first call's instance.
+// module: the command module, and the reactor (its library) in warm mode
+// with one slot, called twice so that the second call runs on the first
+// call's instance (the engine's warm reuse is asserted by
+// internal/runtime/wasm's TestModesState).
 var rustWasmVariants = []struct {
 	name  string
 	shape builder.Shape

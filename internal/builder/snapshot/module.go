@@ -13,7 +13,7 @@ const (
 	secImport    = 2
 	secMemory    = 5
 	secGlobal    = 6
-	secExport    = 7
+	secExport    = wasmbin.SectionExport
 	secStart     = 8
 	secElement   = 9
 	secCode      = 10

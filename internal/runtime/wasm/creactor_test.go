@@ -9,12 +9,13 @@ import (
 )
 
 // TestCReactorWarm runs the C SDK's hello example built as a reactor
-// (FW_REACTOR, clang -mexec-model=reactor) in warm mode, one instance for
-// every call: each call sees its own request and nothing of the one
-// before (query, header, body), the function's own variable stays, a
-// failing handler fails the call as it fails a command module (exit code 1
-// there, faas_handle's 1 here: a 500) and keeps the instance, and
-// /_/health is answered by the SDK.
+// (FW_REACTOR, clang -mexec-model=reactor) in warm mode with one slot:
+// each call sees its own request and nothing of the one before (query,
+// header, body), the function's own variable stays, a failing handler
+// fails the call as it fails a command module (exit code 1 there,
+// faas_handle's 1 here: a 500) and later calls still answer, and
+// /_/health is answered by the SDK. That warm calls reuse the instance is
+// the engine's, asserted with a counting guest by TestModesState.
 func TestCReactorWarm(t *testing.T) {
 	module, err := buildC(filepath.Join(cSDK, "examples", "hello.c"), "-mexec-model=reactor")
 	if err != nil {
