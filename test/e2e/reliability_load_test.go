@@ -39,6 +39,7 @@ func TestKubernetesLoad(t *testing.T) {
 	tag := time.Now().Format("150405.000")
 	pairs := []struct{ lang, wasm, container string }{
 		{"go", "load-wasm", "load-container"},
+		{"go warm", "load-warm", "load-container"},
 		{"rust", "load-rs-wasm", "load-rs-container"},
 		{"rust warm", "load-rs-warm", "load-rs-container"},
 	}
@@ -52,6 +53,7 @@ func TestKubernetesLoad(t *testing.T) {
 		"load-rs-container": c.pushFunction(ctx, t, "prime-numbers-rs", tag),
 		"load-rs-warm":      c.pushBuilt(ctx, t, "prime-numbers-rs-reactor", tag, reactor),
 	}
+	images["load-warm"] = images["load-wasm"]
 	p := c.startBinary(t, "--autoscale=false")
 	api := p.api()
 
@@ -65,7 +67,7 @@ func TestKubernetesLoad(t *testing.T) {
 			if name == pair.wasm {
 				fn.Limits = &fw.FunctionResources{Memory: "128Mi"}
 			}
-			if name == "load-rs-warm" {
+			if name == "load-warm" || name == "load-rs-warm" {
 				fn.Annotations = map[string]string{fw.AnnotationWasmMode: "warm"}
 			}
 			want[name] = deployReady(ctx, t, c, api, fn, 2, query)
@@ -81,15 +83,8 @@ func TestKubernetesLoad(t *testing.T) {
 			t.Fatalf("%s runtimeClassName = %v, want faas-wasm", pair.wasm, rc)
 		}
 	}
-	// A pod's log reaches the kubelet a moment after its runner wrote it.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		logs := c.podLogs(ctx, t, "load-rs-warm")
-		if strings.Count(logs, "shape=reactor mode=warm") == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("load-rs-warm: want both pods' runners to serve a reactor in warm mode; logs:\n%s", logs)
-		}
+	for name, shape := range map[string]string{"load-warm": "snapshot", "load-rs-warm": "reactor"} {
+		waitRunnerLogs(ctx, t, c, name, "shape="+shape+" mode=warm")
 	}
 	rate := map[string]float64{}
 	for _, pair := range pairs {
@@ -117,6 +112,21 @@ func TestKubernetesLoad(t *testing.T) {
 			}
 		}
 		t.Logf("BENCH kubernetes load %s: Wasm/container throughput %.2f", pair.lang, rate[pair.wasm]/rate[pair.container])
+	}
+}
+
+// waitRunnerLogs waits until both pods' runners of a function logged line.
+// A pod's log reaches the kubelet a moment after its runner wrote it.
+func waitRunnerLogs(ctx context.Context, t *testing.T, c *cluster, name, line string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		logs := c.podLogs(ctx, t, name)
+		if strings.Count(logs, line) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: want both pods' runners to log %q; logs:\n%s", name, line, logs)
+		}
 	}
 }
 
