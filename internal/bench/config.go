@@ -3,6 +3,8 @@ package bench
 import (
 	"errors"
 	"time"
+
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 )
 
 // ErrUsage is wrapped by the errors of a configuration that cannot run
@@ -27,6 +29,10 @@ type Config struct {
 	// Languages restricts the run to these guest languages (see
 	// Languages); empty is every language the stack has.
 	Languages []string
+	// WasmMode is the instance mode every Wasm variant is deployed in:
+	// wasmopts.ModeFresh (or empty: each entry's own) or wasmopts.ModeWarm
+	// (see warmStack).
+	WasmMode string
 	// Stack is the stack file; its directory is the repository root.
 	Stack string
 	// Report names the report's files (REPORT.md, .json, REPORT-*.svg);
@@ -114,5 +120,5 @@ func (c Config) Profile() Profile {
 // selection is what the run measures: the kinds --variants asks for and
 // the environment offers (container, wasm), and the languages.
 func (c Config) selection(container, wasm bool) Selection {
-	return Selection{Container: container, Wasm: wasm, Languages: c.Languages}
+	return Selection{Container: container, Wasm: wasm, Languages: c.Languages, Warm: c.WasmMode == wasmopts.ModeWarm}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
 	"github.com/faas-wasm/faas-wasm/internal/precompiled"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 	"github.com/faas-wasm/faas-wasm/provider"
 )
 
@@ -143,6 +144,10 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			listen = "0.0.0.0"
 		}
 	}
+	if cfg.WasmMode == wasmopts.ModeWarm {
+		res.Notes = append(res.Notes, "every Wasm variant ran in warm mode (--wasm-mode warm: annotation "+wasmopts.AnnotationMode+
+			": warm, Rust modules built as reactors): one instance per concurrency slot serves call after call, without the per-request isolation of the default fresh instance")
+	}
 	if !wantC && cfg.Variants != "wasm" {
 		res.Notes = append(res.Notes, "container variants were not measured")
 	}
@@ -172,7 +177,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	}()
 	res.Notes = append(res.Notes, services.Notes...)
 
-	plan, _, err := selectVariants(stackPath, p.Functions, cfg.selection(wantC, wantW))
+	_, plan, err := selectVariants(stackPath, p.Functions, cfg.selection(wantC, wantW))
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +193,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	if ctx.Err() != nil {
 		res.Notes = append(res.Notes, "the run was interrupted: "+ctx.Err().Error())
 	}
-	files, err := WriteReport(cfg.Out, reportName(cfg.Report, cfg.Mode, p.Name), res)
+	files, err := WriteReport(cfg.Out, reportName(cfg.Report, cfg.Mode, cfg.WasmMode, p.Name), res)
 	if err != nil {
 		return files, fmt.Errorf("bench: %w", err)
 	}
@@ -214,16 +219,17 @@ func precompiledNote(signer string) string {
 //
 // Stack, build and push errors.
 func buildImages(ctx context.Context, progress *Progress, stackPath string, bases []string, sel Selection, registry string, insecure bool, key ed25519.PrivateKey) error {
-	_, names, err := selectVariants(stackPath, bases, sel)
+	stack, plan, err := selectVariants(stackPath, bases, sel)
 	if err != nil {
 		return err
 	}
+	names := plan.Names()
 	progress.Step("build", fmt.Sprintf("building and pushing %d images to %s", len(names), registry))
 	var bopts []builder.Option
 	if key != nil {
 		bopts = append(bopts, builder.WithSignKey(key))
 	}
-	if _, err := builder.New(bopts...).BuildStack(ctx, stackPath, builder.StackOptions{Only: names, Push: registry, Insecure: insecure}); err != nil {
+	if _, err := builder.New(bopts...).BuildLoadedStack(ctx, filepath.Dir(stackPath), stack, builder.StackOptions{Only: names, Push: registry, Insecure: insecure}); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil
@@ -234,11 +240,15 @@ func providerMeter(pid int) Meter {
 	return ProcMeter{Name: "/proc of the provider process", PIDs: func() []int { return []int{pid} }}
 }
 
-// reportName is the file stem: the mode, with "-quick" for smoke runs so
-// they never overwrite a full report.
-func reportName(report, mode, profile string) string {
+// reportName is the file stem: the mode, with "-warm" for a run of the
+// Wasm variants in warm mode and "-quick" for smoke runs, so neither
+// overwrites a full report of the default instances.
+func reportName(report, mode, wasmMode, profile string) string {
 	if report != "" {
 		return report
+	}
+	if wasmMode == wasmopts.ModeWarm {
+		mode += "-warm"
 	}
 	if profile == "quick" {
 		return mode + "-quick"

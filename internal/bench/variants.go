@@ -2,10 +2,12 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 )
 
 // Kinds of variant: a container image or a Wasm module.
@@ -93,6 +95,9 @@ type Selection struct {
 	// Languages selects the languages (--languages); empty is every
 	// language found in the stack.
 	Languages []string
+	// Warm deploys every Wasm variant in warm mode (--wasm-mode warm; see
+	// warmStack).
+	Warm bool
 }
 
 // wants reports whether the selection includes v.
@@ -234,20 +239,55 @@ func stackBases(stack *builder.Stack) []string {
 	return out
 }
 
-// selectVariants loads the stack at path and plans the run; it also
-// returns the stack entries to build.
+// selectVariants loads the stack at path (its Wasm entries in warm mode
+// when sel asks, see warmStack) and plans the run; it also returns the
+// stack the plan's entries come from, to build them from.
 //
 // # Errors
 //
-// Stack loading errors and those of PlanStack.
-func selectVariants(path string, bases []string, sel Selection) (*Plan, []string, error) {
+// Stack loading errors and those of PlanStack and warmStack.
+func selectVariants(path string, bases []string, sel Selection) (*builder.Stack, *Plan, error) {
 	stack, err := builder.LoadStack(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	if sel.Warm {
+		if stack, err = warmStack(stack); err != nil {
+			return nil, nil, fmt.Errorf("bench: %w (stack %s)", err, path)
+		}
 	}
 	plan, err := PlanStack(stack, bases, sel)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (stack %s)", err, path)
 	}
-	return plan, plan.Names(), nil
+	return stack, plan, nil
+}
+
+// warmStack returns a copy of stack whose Wasm entries are deployed in warm
+// mode (wasmopts.AnnotationMode: one instance per concurrency slot, reused
+// call after call). Warm mode needs a module that exports faas_handle, so an
+// entry that builds a command module (the default of Rust and C) is built as
+// a reactor instead; Go's snapshots and reactors stay as they are.
+//
+// # Errors
+//
+// An entry's lang or shape the builder refuses (builder.WasmShape).
+func warmStack(stack *builder.Stack) (*builder.Stack, error) {
+	out := *stack
+	out.Functions = make(map[string]builder.Function, len(stack.Functions))
+	for name, fn := range stack.Functions {
+		if fn.IsWasm() {
+			shape, err := builder.WasmShape(fn)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			fn.Annotations = maps.Clone(fn.Annotations)
+			fn.Annotations[wasmopts.AnnotationMode] = wasmopts.ModeWarm
+			if shape == builder.ShapeCommand {
+				fn.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
+			}
+		}
+		out.Functions[name] = fn
+	}
+	return &out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/faas-wasm/faas-wasm/internal/builder"
+	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 )
 
 // testStack builds a stack with the named entries; names ending in -wasm
@@ -152,6 +153,67 @@ func TestPlanStackRepository(t *testing.T) {
 	for _, f := range plan.Functions {
 		if _, ok := StudyInputs[f.Base]; !ok {
 			t.Errorf("%s is not one of the study's functions", f.Base)
+		}
+	}
+}
+
+func TestWarmStack(t *testing.T) {
+	stack := testStack(t, "aes", "aes-wasm", "aes-rs", "aes-rs-wasm", "hash-wasm", "hash-rs-wasm", "plain-c-wasm")
+	set := func(name, key, value string) {
+		f := stack.Functions[name]
+		f.Annotations[key] = value
+		stack.Functions[name] = f
+	}
+	set("hash-wasm", builder.ShapeAnnotation, "command")
+	set("hash-rs-wasm", builder.ShapeAnnotation, "reactor")
+	warm, err := warmStack(stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ // the shape each Wasm entry is built as
+		"aes-wasm":     "", // Go's default, a snapshot
+		"aes-rs-wasm":  "reactor",
+		"hash-wasm":    "reactor",
+		"hash-rs-wasm": "reactor",
+		"plain-c-wasm": "reactor",
+	}
+	for name, fn := range warm.Functions {
+		shape, wasm := want[name]
+		switch {
+		case !wasm && len(fn.Annotations) != 0:
+			t.Errorf("container %s got annotations %v", name, fn.Annotations)
+		case wasm && fn.Annotations[wasmopts.AnnotationMode] != wasmopts.ModeWarm:
+			t.Errorf("%s: mode %q, want warm", name, fn.Annotations[wasmopts.AnnotationMode])
+		case wasm && fn.Annotations[builder.ShapeAnnotation] != shape:
+			t.Errorf("%s: shape %q, want %q", name, fn.Annotations[builder.ShapeAnnotation], shape)
+		}
+	}
+	if len(warm.Functions) != len(stack.Functions) {
+		t.Errorf("warm stack has %d entries, want %d", len(warm.Functions), len(stack.Functions))
+	}
+	for name, fn := range stack.Functions {
+		if _, ok := fn.Annotations[wasmopts.AnnotationMode]; ok {
+			t.Errorf("the original stack's %s changed: %v", name, fn.Annotations)
+		}
+	}
+
+	set("aes-rs-wasm", builder.ShapeAnnotation, "snapshot")
+	if _, err := warmStack(stack); !errors.Is(err, builder.ErrStack) || !strings.Contains(err.Error(), "aes-rs-wasm") {
+		t.Errorf("a Rust snapshot entry: err = %v, want ErrStack naming the entry", err)
+	}
+}
+
+func TestReportName(t *testing.T) {
+	for _, c := range []struct{ report, mode, wasmMode, profile, want string }{
+		{"", "kubernetes", "fresh", "full", "kubernetes"},
+		{"", "kubernetes", "", "full", "kubernetes"},
+		{"", "kubernetes", "warm", "full", "kubernetes-warm"},
+		{"", "local", "warm", "quick", "local-warm-quick"},
+		{"", "local", "fresh", "quick", "local-quick"},
+		{"mine", "local", "warm", "quick", "mine"},
+	} {
+		if got := reportName(c.report, c.mode, c.wasmMode, c.profile); got != c.want {
+			t.Errorf("reportName(%q, %q, %q, %q) = %q, want %q", c.report, c.mode, c.wasmMode, c.profile, got, c.want)
 		}
 	}
 }

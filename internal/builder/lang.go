@@ -65,6 +65,20 @@ const (
 	outputReactor
 )
 
+// WasmShape returns the module shape the Wasm entry f builds: its
+// ShapeAnnotation, defaulted per language (see wasmShape).
+//
+// # Errors
+//
+// An unknown lang, or a shape the language does not build (ErrStack).
+func WasmShape(f Function) (Shape, error) {
+	lang, err := parseLang(f.Lang)
+	if err != nil {
+		return "", err
+	}
+	return wasmShape(lang, f.Annotations[ShapeAnnotation])
+}
+
 // wasmShape returns the module shape a Wasm entry asks for, defaulted per
 // language: Go defaults to snapshot; Rust and C build command modules (the
 // default) or reactors (for warm mode), no snapshots: an instance of one

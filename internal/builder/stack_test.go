@@ -94,3 +94,30 @@ func TestRehome(t *testing.T) {
 		})
 	}
 }
+
+func TestWasmShape(t *testing.T) {
+	for _, c := range []struct {
+		lang, shape string
+		want        Shape
+		err         error
+	}{
+		{"go-faaswasm", "", ShapeSnapshot, nil},
+		{"", "", ShapeSnapshot, nil},
+		{"go-faaswasm", "command", ShapeCommand, nil},
+		{"go-faaswasm", "reactor", ShapeReactor, nil},
+		{"rust-faaswasm", "", ShapeCommand, nil},
+		{"rust-faaswasm", " Reactor ", ShapeReactor, nil},
+		{"c-faaswasm", "", ShapeCommand, nil},
+		{"c-faaswasm", "snapshot", "", ErrStack},
+		{"cobol", "", "", ErrStack},
+	} {
+		f := Function{Lang: c.lang, Annotations: map[string]string{RuntimeAnnotation: "wasm"}}
+		if c.shape != "" {
+			f.Annotations[ShapeAnnotation] = c.shape
+		}
+		got, err := WasmShape(f)
+		if got != c.want || !errors.Is(err, c.err) {
+			t.Errorf("%s %q: %q, %v; want %q, %v", c.lang, c.shape, got, err, c.want, c.err)
+		}
+	}
+}

@@ -59,16 +59,30 @@ func (b *Builder) BuildStack(ctx context.Context, path string, o StackOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	results, err := b.BuildLoadedStack(ctx, filepath.Dir(path), stack, o)
+	if errors.Is(err, ErrUnknownFunction) {
+		err = fmt.Errorf("%w (%s)", err, path)
+	}
+	return results, err
+}
+
+// BuildLoadedStack builds the entries of stack, a stack file already
+// loaded (and perhaps changed in memory) whose handlers are relative to
+// root, as BuildStack does.
+//
+// # Errors
+//
+// As BuildStack's, but for loading.
+func (b *Builder) BuildLoadedStack(ctx context.Context, root string, stack *Stack, o StackOptions) ([]Result, error) {
 	names := o.Only
 	if len(names) == 0 {
 		names = stack.Names()
 	}
 	for _, n := range names {
 		if _, ok := stack.Functions[n]; !ok {
-			return nil, fmt.Errorf("build %s: %w %s", n, ErrUnknownFunction, path)
+			return nil, fmt.Errorf("build %s: %w", n, ErrUnknownFunction)
 		}
 	}
-	root := filepath.Dir(path)
 	var pushOpts []oci.Option
 	if o.Insecure && o.Push != "" {
 		pushOpts = append(pushOpts, oci.WithInsecureRegistries(o.Push))
