@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -281,10 +280,9 @@ func warmStack(stack *builder.Stack) (*builder.Stack, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			fn.Annotations = maps.Clone(fn.Annotations)
-			fn.Annotations[wasmopts.AnnotationMode] = wasmopts.ModeWarm
+			fn = fn.WithAnnotation(wasmopts.AnnotationMode, wasmopts.ModeWarm)
 			if shape == builder.ShapeCommand {
-				fn.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
+				fn = fn.WithAnnotation(builder.ShapeAnnotation, string(builder.ShapeReactor))
 			}
 		}
 		out.Functions[name] = fn

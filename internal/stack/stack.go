@@ -59,6 +59,17 @@ func (f Function) IsWasm() bool {
 	return strings.EqualFold(f.Annotations[provider.AnnotationRuntime], provider.RuntimeWasm)
 }
 
+// WithAnnotation returns a copy of f with annotation key set to value; f's
+// own annotations are left as they are.
+func (f Function) WithAnnotation(key, value string) Function {
+	f.Annotations = maps.Clone(f.Annotations)
+	if f.Annotations == nil {
+		f.Annotations = map[string]string{}
+	}
+	f.Annotations[key] = value
+	return f
+}
+
 // Names returns the stack's function names, sorted.
 func (s *Stack) Names() []string {
 	return slices.Sorted(maps.Keys(s.Functions))

@@ -120,3 +120,17 @@ func TestRepositoryStackValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestWithAnnotation(t *testing.T) {
+	f := Function{Annotations: map[string]string{"a": "1"}}
+	g := f.WithAnnotation("b", "2").WithAnnotation("a", "3")
+	if len(f.Annotations) != 1 || f.Annotations["a"] != "1" {
+		t.Errorf("the original changed: %v", f.Annotations)
+	}
+	if len(g.Annotations) != 2 || g.Annotations["a"] != "3" || g.Annotations["b"] != "2" {
+		t.Errorf("copy = %v, want a=3 b=2", g.Annotations)
+	}
+	if h := (Function{}).WithAnnotation("k", "v"); h.Annotations["k"] != "v" {
+		t.Errorf("no annotations before: %v", h.Annotations)
+	}
+}

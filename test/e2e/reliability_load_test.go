@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +42,7 @@ func TestKubernetesLoad(t *testing.T) {
 		{"rust", "load-rs-wasm", "load-rs-container"},
 		{"rust warm", "load-rs-warm", "load-rs-container"},
 	}
-	reactor := c.stackEntry(t, "prime-numbers-rs-wasm")
-	reactor.Annotations = maps.Clone(reactor.Annotations)
-	reactor.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
+	reactor := c.stackEntry(t, "prime-numbers-rs-wasm").WithAnnotation(builder.ShapeAnnotation, string(builder.ShapeReactor))
 	images := map[string]string{
 		"load-wasm":         c.pushFunction(ctx, t, "prime-numbers-wasm", tag),
 		"load-container":    c.pushFunction(ctx, t, "prime-numbers", tag),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -70,8 +69,7 @@ func BenchmarkPodServers(b *testing.B) {
 			for _, name := range []string{pair.container, pair.wasm} {
 				f := stack.Functions[name]
 				if pair.warm && name == pair.wasm {
-					f.Annotations = maps.Clone(f.Annotations)
-					f.Annotations[builder.ShapeAnnotation] = string(builder.ShapeReactor)
+					f = f.WithAnnotation(builder.ShapeAnnotation, string(builder.ShapeReactor))
 				}
 				a, err := bld.Build(ctx, root, name, f)
 				if err != nil {
