@@ -31,6 +31,7 @@ type Builder struct {
 
 	mu      sync.Mutex
 	rustKey string // rustc -vV digest, see rustToolchain
+	sysroot string // rustc --print sysroot, see rustSysroot
 
 	pre    *precompiler // WithSignKey: signed precompiled layers (precompiled.go)
 	preMin int64        // WithPrecompileMinBytes

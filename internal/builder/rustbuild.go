@@ -200,13 +200,20 @@ func cargoArtifacts(out []byte, kind string) ([]string, error) {
 	return files, nil
 }
 
-// rustSysroot returns b.rustc's sysroot (rustc --print sysroot).
+// rustSysroot returns b.rustc's sysroot (rustc --print sysroot), asked
+// once per Builder.
 func (b *Builder) rustSysroot(ctx context.Context) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sysroot != "" {
+		return b.sysroot, nil
+	}
 	out, err := exec.CommandContext(ctx, b.rustc, "--print", "sysroot").Output()
 	if err != nil {
 		return "", fmt.Errorf("%w: %s --print sysroot: %v", ErrBuild, b.rustc, err)
 	}
-	return strings.TrimSpace(string(out)), nil
+	b.sysroot = strings.TrimSpace(string(out))
+	return b.sysroot, nil
 }
 
 // cargoTargetKey names the Cargo target directory of builds with toolchain

@@ -1,6 +1,9 @@
 package builder
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -27,5 +30,27 @@ a build script's line
 	}
 	if got, err := cargoArtifacts([]byte(`{"reason":"build-finished","success":false}`), "bin"); err != nil || len(got) != 0 {
 		t.Errorf("no artifacts: %q, %v", got, err)
+	}
+}
+
+// TestRustSysrootOnce: a Builder asks rustc for its sysroot once, however
+// many reactors it builds.
+func TestRustSysrootOnce(t *testing.T) {
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	rustc := filepath.Join(dir, "rustc")
+	script := "#!/bin/sh\necho \"$@\" >> " + calls + "\necho /opt/rust\n"
+	if err := os.WriteFile(rustc, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := New(WithCargo("cargo", rustc))
+	for range 3 {
+		got, err := b.rustSysroot(context.Background())
+		if err != nil || got != "/opt/rust" {
+			t.Fatalf("rustSysroot = %q, %v; want /opt/rust", got, err)
+		}
+	}
+	if data, _ := os.ReadFile(calls); string(data) != "--print sysroot\n" {
+		t.Errorf("rustc ran with %q, want once with --print sysroot", data)
 	}
 }
