@@ -2,8 +2,12 @@ package wasm
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,7 +19,7 @@ import (
 // fails the call as it fails a command module (exit code 1 there,
 // faas_handle's 1 here: a 500) and later calls still answer, and
 // /_/health is answered by the SDK. That warm calls reuse the instance is
-// the engine's, asserted with a counting guest by TestModesState.
+// asserted by TestCReactorInstances.
 func TestCReactorWarm(t *testing.T) {
 	module, err := buildC(filepath.Join(cSDK, "examples", "hello.c"), "-mexec-model=reactor")
 	if err != nil {
@@ -55,5 +59,70 @@ func TestCReactorWarm(t *testing.T) {
 		if resp.Status != c.status || string(resp.Body) != c.want || resp.Header.Get("X-Duration-Seconds") == "" {
 			t.Errorf("%s %s?%s: %d %q %v, want %d %q", c.method, c.path, c.query, resp.Status, resp.Body, resp.Header, c.status, c.want)
 		}
+	}
+}
+
+// countingC is a C SDK reactor that answers how many calls its instance
+// has served; /fail fails the call (faas_handle returns 1), /trap traps.
+const countingC = `#include <stdio.h>
+#include <string.h>
+#include "faaswasm.h"
+
+static int calls;
+
+static int handle(const fw_request *req) {
+  char out[32];
+  calls++;
+  if (!strcmp(req->path, "/fail")) return 1;
+  if (!strcmp(req->path, "/trap")) __builtin_trap();
+  int n = snprintf(out, sizeof out, "%d", calls);
+  fw_respond(200, "text/plain", out, (size_t)n);
+  return 0;
+}
+
+FW_REACTOR(handle)
+`
+
+// TestCReactorInstances: with a C SDK reactor, warm mode serves call after
+// call on one instance (its counter grows; a failed call keeps the
+// instance, a trap discards it and the next call starts a new one), and
+// fresh mode gives every call a new instance (the counter is always 1).
+func TestCReactorInstances(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "counting.c")
+	if err := os.WriteFile(src, []byte(countingC), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	module, err := buildC(src, "-mexec-model=reactor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mode  Mode
+		calls []string // path and the answer, "500" for a failed call
+	}{
+		{ModeWarm, []string{"/ 1", "/ 2", "/fail 500", "/ 4", "/trap 500", "/ 1", "/ 2"}},
+		{ModeFresh, []string{"/ 1", "/ 1", "/fail 500", "/ 1", "/trap 500", "/ 1"}},
+	} {
+		t.Run(c.mode.String(), func(t *testing.T) {
+			f := deploy(t, module, Config{Mode: c.mode, MaxConcurrency: 1})
+			for i, pc := range c.calls {
+				path, want, _ := strings.Cut(pc, " ")
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				resp, err := f.Invoke(ctx, &Request{Method: "GET", Path: path, Host: "gw", Header: http.Header{}})
+				cancel()
+				got := ""
+				switch {
+				case err != nil:
+					got = strconv.Itoa(ErrorStatus(err))
+				case resp.Status == 200:
+					got = string(resp.Body)
+				default:
+					got = fmt.Sprintf("status %d", resp.Status)
+				}
+				if got != want {
+					t.Errorf("call %d (%s): %q, want %q (err %v)", i+1, path, got, want, err)
+				}
+			}
+		})
 	}
 }
