@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -215,5 +216,31 @@ func TestReportName(t *testing.T) {
 		if got := reportName(c.report, c.mode, c.wasmMode, c.profile); got != c.want {
 			t.Errorf("reportName(%q, %q, %q, %q) = %q, want %q", c.report, c.mode, c.wasmMode, c.profile, got, c.want)
 		}
+	}
+}
+
+// TestSelectVariantsWarm: with --wasm-mode warm the plan's Wasm variants
+// of the repository's stack, which both the build and the deployment read,
+// ask for warm mode and for a module that warm mode can run.
+func TestSelectVariantsWarm(t *testing.T) {
+	stack, plan, err := selectVariants("../../stack.yml", []string{"prime-numbers"}, Selection{Container: true, Wasm: true, Warm: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range plan.Functions[0].Variants {
+		mode := v.Function.Annotations[wasmopts.AnnotationMode]
+		shape, err := builder.WasmShape(v.Function)
+		switch {
+		case !v.Wasm() && mode != "":
+			t.Errorf("%s: a container got mode %q", v.Name, mode)
+		case v.Wasm() && (mode != wasmopts.ModeWarm || err != nil || shape == builder.ShapeCommand):
+			t.Errorf("%s: mode %q, shape %q (%v); want warm and a reactor or snapshot", v.Name, mode, shape, err)
+		}
+		if !reflect.DeepEqual(stack.Functions[v.Name], v.Function) {
+			t.Errorf("%s: the stack built from differs from the plan's entry", v.Name)
+		}
+	}
+	if n := len(plan.Functions[0].Variants); n != 4 {
+		t.Errorf("%d variants, want 4", n)
 	}
 }
