@@ -26,9 +26,10 @@ import (
 // pod's linear-memory limit) and the binary of its container twin (its own
 // HTTP server). The go pair is prime-numbers-wasm (a Go snapshot) against
 // prime-numbers, the rust pair prime-numbers-rs-wasm against
-// prime-numbers-rs, and the rust-warm pair the same Rust function built as
-// a reactor (its library) and served in warm mode (one instance per slot,
-// reused: no per-request isolation, as in its container). Each server runs as its own process and gets 25
+// prime-numbers-rs; go-warm serves the same Go snapshot in warm mode (one
+// instance per slot, reused: no per-request isolation, as in its
+// container), and rust-warm the same Rust function built as a reactor (its
+// library), in warm mode. Each server runs as its own process and gets 25
 // keep-alive clients, one replica's share of that test's c=50. It reports
 // each server process's CPU per request: on a node whose cores are all
 // busy, that is what sets the test's Wasm/container throughput ratio (the
@@ -58,18 +59,20 @@ func BenchmarkPodServers(b *testing.B) {
 	bld := builder.New(builder.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	for _, pair := range []struct {
 		lang, wasm, container string
-		warm                  bool // built as a reactor, served in warm mode
+		warm                  bool          // served in warm mode
+		shape                 builder.Shape // built in this shape instead of the entry's
 	}{
-		{"go", "prime-numbers-wasm", "prime-numbers", false},
-		{"rust", "prime-numbers-rs-wasm", "prime-numbers-rs", false},
-		{"rust-warm", "prime-numbers-rs-wasm", "prime-numbers-rs", true},
+		{"go", "prime-numbers-wasm", "prime-numbers", false, ""},
+		{"go-warm", "prime-numbers-wasm", "prime-numbers", true, ""},
+		{"rust", "prime-numbers-rs-wasm", "prime-numbers-rs", false, ""},
+		{"rust-warm", "prime-numbers-rs-wasm", "prime-numbers-rs", true, builder.ShapeReactor},
 	} {
 		b.Run(pair.lang, func(b *testing.B) {
 			raw := map[string][]byte{}
 			for _, name := range []string{pair.container, pair.wasm} {
 				f := stack.Functions[name]
-				if pair.warm && name == pair.wasm {
-					f = f.WithAnnotation(builder.ShapeAnnotation, string(builder.ShapeReactor))
+				if pair.shape != "" && name == pair.wasm {
+					f = f.WithAnnotation(builder.ShapeAnnotation, string(pair.shape))
 				}
 				a, err := bld.Build(ctx, root, name, f)
 				if err != nil {
