@@ -56,7 +56,7 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	fs.StringVar(&c.Variants, "variants", "both", "both, container or wasm (the kind, in every language)")
 	languages := fs.String("languages", "", "measure only these guest languages (comma separated: "+strings.Join(bench.Languages, ",")+
 		"; default: every language the stack lists; entries NAME/NAME-wasm are Go, NAME-rs/NAME-rs-wasm Rust)")
-	fs.StringVar(&c.WasmMode, "wasm-mode", wasmopts.ModeFresh, "instance mode of every Wasm variant: fresh (each stack entry's own) or warm (annotation "+
+	wasmMode := fs.String("wasm-mode", wasmopts.ModeFresh, "instance mode of every Wasm variant: fresh (each stack entry's own) or warm (annotation "+
 		wasmopts.AnnotationMode+": warm, Rust and C command modules built as reactors; report NAME-warm)")
 	fs.StringVar(&c.Stack, "f", "stack.yml", "stack file (its directory is the repository root)")
 	fs.StringVar(&c.Report, "report", "", "name of the report's files: NAME.md, NAME.json, NAME-*.svg (default: the mode, -quick for --quick)")
@@ -120,10 +120,9 @@ func parseBenchFlags(args []string, out io.Writer) (bench.Config, error) {
 	default:
 		return c, fmt.Errorf("bench: %w: --variants %q (both, container or wasm)", bench.ErrUsage, c.Variants)
 	}
-	switch c.WasmMode {
-	case wasmopts.ModeFresh, wasmopts.ModeWarm:
-	default:
-		return c, fmt.Errorf("bench: %w: --wasm-mode %q (%s or %s)", bench.ErrUsage, c.WasmMode, wasmopts.ModeFresh, wasmopts.ModeWarm)
+	var ok bool
+	if c.Warm, ok = wasmopts.ParseMode(*wasmMode); !ok {
+		return c, fmt.Errorf("bench: %w: --wasm-mode %q (%s or %s)", bench.ErrUsage, *wasmMode, wasmopts.ModeFresh, wasmopts.ModeWarm)
 	}
 	c.Functions = splitList(*functions)
 	for _, l := range splitList(*languages) {

@@ -3,8 +3,6 @@ package bench
 import (
 	"errors"
 	"time"
-
-	"github.com/faas-wasm/faas-wasm/internal/wasmopts"
 )
 
 // ErrUsage is wrapped by the errors of a configuration that cannot run
@@ -29,10 +27,9 @@ type Config struct {
 	// Languages restricts the run to these guest languages (see
 	// Languages); empty is every language the stack has.
 	Languages []string
-	// WasmMode is the instance mode every Wasm variant is deployed in:
-	// wasmopts.ModeFresh (or empty: each entry's own) or wasmopts.ModeWarm
-	// (see warmStack).
-	WasmMode string
+	// Warm deploys every Wasm variant in warm mode (--wasm-mode warm; see
+	// warmStack); otherwise each in its stack entry's mode.
+	Warm bool
 	// Stack is the stack file; its directory is the repository root.
 	Stack string
 	// Report names the report's files (REPORT.md, .json, REPORT-*.svg);
@@ -120,5 +117,5 @@ func (c Config) Profile() Profile {
 // selection is what the run measures: the kinds --variants asks for and
 // the environment offers (container, wasm), and the languages.
 func (c Config) selection(container, wasm bool) Selection {
-	return Selection{Container: container, Wasm: wasm, Languages: c.Languages, Warm: c.WasmMode == wasmopts.ModeWarm}
+	return Selection{Container: container, Wasm: wasm, Languages: c.Languages, Warm: c.Warm}
 }

@@ -144,9 +144,9 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 			listen = "0.0.0.0"
 		}
 	}
-	if cfg.WasmMode == wasmopts.ModeWarm {
+	if cfg.Warm {
 		res.Notes = append(res.Notes, "every Wasm variant ran in warm mode (--wasm-mode warm: annotation "+wasmopts.AnnotationMode+
-			": warm, Rust modules built as reactors): one instance per concurrency slot serves call after call, without the per-request isolation of the default fresh instance")
+			": warm, Rust and C command modules built as reactors): one instance per concurrency slot serves call after call, without the per-request isolation of the default fresh instance")
 	}
 	if !wantC && cfg.Variants != "wasm" {
 		res.Notes = append(res.Notes, "container variants were not measured")
@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg Config, progress *Progress) ([]string, error) 
 	if ctx.Err() != nil {
 		res.Notes = append(res.Notes, "the run was interrupted: "+ctx.Err().Error())
 	}
-	files, err := WriteReport(cfg.Out, reportName(cfg.Report, cfg.Mode, cfg.WasmMode, p.Name), res)
+	files, err := WriteReport(cfg.Out, reportName(cfg.Report, cfg.Mode, cfg.Warm, p.Name), res)
 	if err != nil {
 		return files, fmt.Errorf("bench: %w", err)
 	}
@@ -243,11 +243,11 @@ func providerMeter(pid int) Meter {
 // reportName is the file stem: the mode, with "-warm" for a run of the
 // Wasm variants in warm mode and "-quick" for smoke runs, so neither
 // overwrites a full report of the default instances.
-func reportName(report, mode, wasmMode, profile string) string {
+func reportName(report, mode string, warm bool, profile string) string {
 	if report != "" {
 		return report
 	}
-	if wasmMode == wasmopts.ModeWarm {
+	if warm {
 		mode += "-warm"
 	}
 	if profile == "quick" {

@@ -205,16 +205,20 @@ func TestWarmStack(t *testing.T) {
 }
 
 func TestReportName(t *testing.T) {
-	for _, c := range []struct{ report, mode, wasmMode, profile, want string }{
-		{"", "kubernetes", "fresh", "full", "kubernetes"},
-		{"", "kubernetes", "", "full", "kubernetes"},
-		{"", "kubernetes", "warm", "full", "kubernetes-warm"},
-		{"", "local", "warm", "quick", "local-warm-quick"},
-		{"", "local", "fresh", "quick", "local-quick"},
-		{"mine", "local", "warm", "quick", "mine"},
+	for _, c := range []struct {
+		report, mode string
+		warm         bool
+		profile      string
+		want         string
+	}{
+		{"", "kubernetes", false, "full", "kubernetes"},
+		{"", "kubernetes", true, "full", "kubernetes-warm"},
+		{"", "local", true, "quick", "local-warm-quick"},
+		{"", "local", false, "quick", "local-quick"},
+		{"mine", "local", true, "quick", "mine"},
 	} {
-		if got := reportName(c.report, c.mode, c.wasmMode, c.profile); got != c.want {
-			t.Errorf("reportName(%q, %q, %q, %q) = %q, want %q", c.report, c.mode, c.wasmMode, c.profile, got, c.want)
+		if got := reportName(c.report, c.mode, c.warm, c.profile); got != c.want {
+			t.Errorf("reportName(%q, %q, %v, %q) = %q, want %q", c.report, c.mode, c.warm, c.profile, got, c.want)
 		}
 	}
 }

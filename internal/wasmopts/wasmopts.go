@@ -78,6 +78,19 @@ type Options struct {
 	NoColdServe bool
 }
 
+// ParseMode reads an instance mode: warm for ModeWarm, not for ModeFresh;
+// ok is false for any other value (values are exact: no spaces, lower
+// case).
+func ParseMode(v string) (warm, ok bool) {
+	switch v {
+	case ModeFresh:
+		return false, true
+	case ModeWarm:
+		return true, true
+	}
+	return false, false
+}
+
 // Parse reads the com.openfaas.wasm.* annotations of annotations; others
 // are ignored. Values are exact: the mode is "fresh" or "warm" (lower
 // case, no spaces), max-concurrency a decimal integer; allowed-hosts
@@ -98,13 +111,11 @@ func Parse(annotations map[string]string) (Options, error) {
 		v := annotations[k]
 		switch k {
 		case AnnotationMode:
-			switch v {
-			case ModeFresh:
-			case ModeWarm:
-				o.Warm = true
-			default:
+			warm, ok := ParseMode(v)
+			if !ok {
 				return Options{}, fmt.Errorf("annotation %s=%q: want %q or %q: %w", k, v, ModeFresh, ModeWarm, ErrInvalid)
 			}
+			o.Warm = warm
 		case AnnotationMaxConcurrency:
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > MaxConcurrency {

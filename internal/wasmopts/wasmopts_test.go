@@ -105,3 +105,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseMode(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		warm, ok bool
+	}{
+		{"fresh", false, true}, {"warm", true, true},
+		{"WARM", false, false}, {" warm", false, false}, {"", false, false}, {"hot", false, false},
+	} {
+		if warm, ok := ParseMode(c.in); warm != c.warm || ok != c.ok {
+			t.Errorf("ParseMode(%q) = %v, %v; want %v, %v", c.in, warm, ok, c.warm, c.ok)
+		}
+	}
+}
