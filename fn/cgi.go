@@ -20,7 +20,12 @@ var errBadEnvelope = errors.New("malformed request envelope")
 // lines, an empty line, then the body. It returns the variables in order and
 // a reader positioned at the first byte of the body.
 func readEnvelope(r io.Reader) ([][2]string, io.Reader, error) {
-	br := bufio.NewReader(r)
+	return readEnvelopeFrom(bufio.NewReader(r))
+}
+
+// readEnvelopeFrom is readEnvelope on a buffered reader, which a reactor
+// keeps from call to call; the body reader it returns is br.
+func readEnvelopeFrom(br *bufio.Reader) ([][2]string, io.Reader, error) {
 	var vars [][2]string
 	for {
 		line, err := br.ReadString('\n')
@@ -145,6 +150,10 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
+// headerLineBreaks turns the line breaks of a header value into spaces, so
+// that a value can never end the CGI header block or start a header.
+var headerLineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
+
 // writeCGI writes the response as a CGI header block (Status first, then the
 // headers sorted by name), an empty line and the body. Like net/http it sniffs
 // a Content-Type when the handler set none and wrote a body.
@@ -157,7 +166,9 @@ func (b *bufferedResponse) writeCGI(w io.Writer) error {
 		b.header.Set("Content-Type", http.DetectContentType(b.body.Bytes()))
 	}
 	var head bytes.Buffer
-	fmt.Fprintf(&head, "Status: %d %s\r\n", status, http.StatusText(status))
+	head.WriteString("Status: ")
+	head.Write(strconv.AppendInt(head.AvailableBuffer(), int64(status), 10))
+	head.WriteString(" " + http.StatusText(status) + "\r\n")
 	keys := make([]string, 0, len(b.header))
 	for k := range b.header {
 		keys = append(keys, k)
@@ -165,8 +176,10 @@ func (b *bufferedResponse) writeCGI(w io.Writer) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range b.header[k] {
-			v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
-			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+			head.WriteString(k)
+			head.WriteString(": ")
+			head.WriteString(headerLineBreaks.Replace(v))
+			head.WriteString("\r\n")
 		}
 	}
 	head.WriteString("\r\n")

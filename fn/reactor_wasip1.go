@@ -3,6 +3,7 @@
 package fn
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -10,12 +11,14 @@ import (
 	"strings"
 )
 
-// baseEnv is the instance's own environment (the function's variables),
-// saved before the first call sets any request variable.
-var baseEnv []string
+// env is the instance's environment across calls (see callEnv).
+var env callEnv
+
+// stdin reads each call's envelope; it keeps its buffer from call to call.
+var stdin = bufio.NewReader(os.Stdin)
 
 // faasHandle is the reactor entry point of the faas-wasm ABI: it reads the
-// stdin envelope, sets its variables with os.Setenv, runs the registered
+// stdin envelope, makes its variables the environment's (env.apply), runs the registered
 // handler and writes the CGI-style response to stdout. It returns 0 on
 // success and 1 (the host answers 500) when no handler is registered, the
 // envelope is malformed, writing fails or the handler panics.
@@ -33,21 +36,21 @@ func faasHandle() (code int32) {
 		fmt.Fprintln(os.Stderr, "fn: no handler registered; call fn.Register from an init function")
 		return 1
 	}
-	vars, body, err := readEnvelope(os.Stdin)
+	stdin.Reset(os.Stdin)
+	vars, body, err := readEnvelopeFrom(stdin)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
 		return 1
 	}
-	resetEnv()
 	values := make(map[string]string, len(vars))
 	names := make([]string, 0, len(vars))
 	for _, kv := range vars {
-		_ = os.Setenv(kv[0], kv[1])
 		if _, dup := values[kv[0]]; !dup {
 			names = append(names, kv[0])
 		}
 		values[kv[0]] = kv[1]
 	}
+	env.apply(values)
 	lookup := func(k string) (string, bool) {
 		v, ok := values[k]
 		return v, ok
@@ -57,24 +60,6 @@ func faasHandle() (code int32) {
 		return 1
 	}
 	return 0
-}
-
-// resetEnv brings the environment back to the instance's own before a call
-// sets the request's variables, so a warm instance never shows one
-// request's headers to the next. It clears and refills the environment
-// rather than unsetting the last call's keys: Go's syscall package never
-// reuses an unset key's slot, so unset-then-set grew its table by every
-// request variable on every call (a warm instance leaked ~1 KB per call).
-func resetEnv() {
-	if baseEnv == nil {
-		baseEnv = append([]string{}, os.Environ()...)
-	}
-	os.Clearenv()
-	for _, kv := range baseEnv {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			_ = os.Setenv(k, v)
-		}
-	}
 }
 
 // warmupEnvelope is the request faasInit replays: a health check, which the
@@ -109,5 +94,8 @@ func faasInit() {
 		return v, ok
 	}
 	_ = serveCGI(h, names, lookup, body, io.Discard)
+	// Save the instance's own environment now, so that every instance of
+	// the snapshot starts with it (apply saves it on the first call).
+	env.apply(nil)
 	runtime.GC()
 }
