@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,9 +210,25 @@ func measureDrive(b *testing.B, client *http.Client, url string, workers int, cp
 	b.ReportMetric(float64(used.Microseconds())/float64(b.N), unit)
 }
 
-// get sends one GET and reads the whole answer, which must be a 200.
+// callSeq numbers the calls that get sends.
+var callSeq atomic.Uint64
+
+// get sends one GET of url with the headers the provider's proxy adds to
+// every call it forwards to a pod (a call ID, the start time and
+// X-Forwarded-*: packages handlers and proxy) and reads the whole answer,
+// which must be a 200.
 func get(client *http.Client, url string) error {
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	n := callSeq.Add(1)
+	req.Header.Set("X-Call-Id", fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", n>>32, n>>16&0xffff, n>>4&0xfff, n&0xfff, n))
+	req.Header.Set("X-Start-Time", strconv.FormatInt(time.Now().UnixNano(), 10))
+	req.Header.Set("X-Forwarded-For", "10.88.0.1")
+	req.Header.Set("X-Forwarded-Host", "127.0.0.1:8080")
+	req.Header.Set("X-Forwarded-Proto", "http")
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
