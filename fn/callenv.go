@@ -19,30 +19,32 @@ const maxDeadVars = 256
 type callEnv struct {
 	// base is the instance's own environment, saved before the first call.
 	base map[string]string
-	// set is the last call's request variables.
-	set map[string]string
+	// names and values are the last call's request variables.
+	names  []string
+	values map[string]string
 	// dead counts the variables unset since the environment was rebuilt.
 	dead int
 }
 
 // apply makes the environment the instance's own variables overridden by
-// vars (name → value), as a command module's would be: every variable of
-// vars is set to its value (also when the last handler changed it), and a
-// variable of the last call that vars lacks goes back to the instance's
-// value or away. apply keeps vars, which the caller must not change.
-// Variables a handler set itself and that no request sets persist, as its
-// globals do.
-func (e *callEnv) apply(vars map[string]string) {
+// the request variables names (each once) with their values, as a command
+// module's would be: every request variable is set to its value (also when
+// the last handler changed it), and a variable of the last call that this
+// one lacks goes back to the instance's value or away. apply keeps names and
+// values, which the caller must not change. Variables that a handler set
+// itself and no request sets persist, as its globals do.
+func (e *callEnv) apply(names []string, values map[string]string) {
 	if e.base == nil {
 		e.base = environMap(os.Environ())
 	}
-	for k, v := range vars {
+	for _, k := range names {
+		v := values[k]
 		if cur, ok := os.LookupEnv(k); !ok || cur != v {
 			_ = os.Setenv(k, v)
 		}
 	}
-	for k := range e.set {
-		if _, ok := vars[k]; ok {
+	for _, k := range e.names {
+		if _, ok := values[k]; ok {
 			continue
 		}
 		if v, ok := e.base[k]; ok {
@@ -52,7 +54,7 @@ func (e *callEnv) apply(vars map[string]string) {
 		_ = os.Unsetenv(k)
 		e.dead++
 	}
-	e.set = vars
+	e.names, e.values = names, values
 	if e.dead > maxDeadVars {
 		e.rebuild()
 	}
@@ -65,8 +67,8 @@ func (e *callEnv) rebuild() {
 	for k, v := range e.base {
 		_ = os.Setenv(k, v)
 	}
-	for k, v := range e.set {
-		_ = os.Setenv(k, v)
+	for _, k := range e.names {
+		_ = os.Setenv(k, e.values[k])
 	}
 	e.dead = 0
 }

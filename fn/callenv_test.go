@@ -30,17 +30,24 @@ func TestCallEnv(t *testing.T) {
 		}
 	}
 	var e callEnv
-	e.apply(map[string]string{"FNCALLENV_A": "1", "FNCALLENV_SHADOWED": "request"})
+	apply := func(vars map[string]string) {
+		names := make([]string, 0, len(vars))
+		for k := range vars {
+			names = append(names, k)
+		}
+		e.apply(names, vars)
+	}
+	apply(map[string]string{"FNCALLENV_A": "1", "FNCALLENV_SHADOWED": "request"})
 	want(t, map[string]string{"FNCALLENV_A": "1", "FNCALLENV_SHADOWED": "request", "FNCALLENV_OWN": "own"})
 
 	// The handler changes a request variable and sets one of its own.
 	os.Setenv("FNCALLENV_A", "changed by the handler")
 	os.Setenv("FNCALLENV_MINE", "handler's")
-	e.apply(map[string]string{"FNCALLENV_A": "1", "FNCALLENV_B": "2"})
+	apply(map[string]string{"FNCALLENV_A": "1", "FNCALLENV_B": "2"})
 	want(t, map[string]string{"FNCALLENV_A": "1", "FNCALLENV_B": "2", "FNCALLENV_SHADOWED": "instance",
 		"FNCALLENV_OWN": "own", "FNCALLENV_MINE": "handler's"})
 
-	e.apply(map[string]string{})
+	apply(map[string]string{})
 	want(t, map[string]string{"FNCALLENV_A": "", "FNCALLENV_B": "", "FNCALLENV_SHADOWED": "instance", "FNCALLENV_OWN": "own"})
 }
 
@@ -51,7 +58,8 @@ func TestCallEnvRebuild(t *testing.T) {
 	t.Setenv("FNCALLENV_OWN", "own")
 	var e callEnv
 	for i := range maxDeadVars + 2 {
-		e.apply(map[string]string{fmt.Sprintf("FNCALLENV_ROTATING_%d", i): "v", "FNCALLENV_STAYS": "s"})
+		rotating := fmt.Sprintf("FNCALLENV_ROTATING_%d", i)
+		e.apply([]string{rotating, "FNCALLENV_STAYS"}, map[string]string{rotating: "v", "FNCALLENV_STAYS": "s"})
 	}
 	t.Cleanup(func() {
 		os.Unsetenv("FNCALLENV_STAYS")

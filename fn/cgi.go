@@ -20,31 +20,75 @@ var errBadEnvelope = errors.New("malformed request envelope")
 // lines, an empty line, then the body. It returns the variables in order and
 // a reader positioned at the first byte of the body.
 func readEnvelope(r io.Reader) ([][2]string, io.Reader, error) {
-	return readEnvelopeFrom(bufio.NewReader(r))
+	var er envelopeReader
+	return er.read(r)
 }
 
-// readEnvelopeFrom is readEnvelope on a buffered reader, which a reactor
-// keeps from call to call; the body reader it returns is br.
-func readEnvelopeFrom(br *bufio.Reader) ([][2]string, io.Reader, error) {
-	var vars [][2]string
+// envelopeReader is readEnvelope with buffers that a reactor keeps from
+// call to call.
+type envelopeReader struct {
+	br    *bufio.Reader
+	block []byte // the variables' lines
+}
+
+// maxKeptBlock is the largest variables block an envelopeReader keeps for
+// the next call.
+const maxKeptBlock = 64 << 10
+
+// read is readEnvelope. The variables' names and values share one string.
+func (er *envelopeReader) read(r io.Reader) ([][2]string, io.Reader, error) {
+	if er.br == nil {
+		er.br = bufio.NewReader(r)
+	} else {
+		er.br.Reset(r)
+	}
+	block := er.block[:0]
+	defer func() {
+		if cap(block) <= maxKeptBlock {
+			er.block = block[:0]
+		}
+	}()
 	for {
-		line, err := br.ReadString('\n')
+		line, err := er.br.ReadSlice('\n')
+		block = append(block, line...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
 		if err != nil {
-			if err == io.EOF && line == "" && len(vars) == 0 {
-				return nil, br, nil
+			if err == io.EOF && len(block) == 0 {
+				return nil, er.br, nil
 			}
-			return nil, nil, fmt.Errorf("read envelope: %w (line %q)", errBadEnvelope, line)
+			last := block[bytes.LastIndexByte(block, '\n')+1:]
+			return nil, nil, fmt.Errorf("read envelope: %w (line %q)", errBadEnvelope, last)
 		}
-		line = strings.TrimSuffix(line, "\n")
-		if line == "" {
-			return vars, br, nil
+		if len(block) == 1 || bytes.HasSuffix(block, []byte("\n\n")) {
+			break
 		}
+	}
+	vars, err := parseEnvelopeVars(string(block[:len(block)-1]))
+	if err != nil {
+		return nil, nil, err
+	}
+	return vars, er.br, nil
+}
+
+// parseEnvelopeVars splits an envelope's KEY=VALUE lines, each ended by
+// '\n', into name/value pairs.
+func parseEnvelopeVars(lines string) ([][2]string, error) {
+	var vars [][2]string
+	if n := strings.Count(lines, "\n"); n > 0 {
+		vars = make([][2]string, 0, n)
+	}
+	for lines != "" {
+		line, rest, _ := strings.Cut(lines, "\n")
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || k == "" {
-			return nil, nil, fmt.Errorf("read envelope: %w: line without KEY=", errBadEnvelope)
+			return nil, fmt.Errorf("read envelope: %w: line without KEY=", errBadEnvelope)
 		}
 		vars = append(vars, [2]string{k, v})
+		lines = rest
 	}
+	return vars, nil
 }
 
 // requestFromCGI builds the *http.Request a handler sees from CGI/1.1 and
@@ -87,8 +131,7 @@ func requestFromCGI(names []string, lookup func(string) (string, bool), body io.
 			continue
 		}
 		v, _ := lookup(name)
-		key := http.CanonicalHeaderKey(strings.ReplaceAll(name[len("HTTP_"):], "_", "-"))
-		h.Add(key, v)
+		h.Add(headerKey(name[len("HTTP_"):]), v)
 	}
 	if ct := get("CONTENT_TYPE", "", ""); ct != "" {
 		h.Set("Content-Type", ct)
@@ -120,6 +163,37 @@ func requestFromCGI(names []string, lookup func(string) (string, bool), body io.
 	}
 	h.Del("Host")
 	return r, nil
+}
+
+// headerKey is the header name of a CGI variable's name after HTTP_
+// (X_CALL_ID → X-Call-Id): http.CanonicalHeaderKey of the name with each '_'
+// turned into '-', built in one allocation for names of letters, digits,
+// '_' and '-' (all the host sends).
+func headerKey(cgi string) string {
+	var b strings.Builder
+	b.Grow(len(cgi))
+	upper := true
+	for i := 0; i < len(cgi); i++ {
+		c := cgi[i]
+		switch {
+		case c == '_' || c == '-':
+			c = '-'
+		case 'a' <= c && c <= 'z':
+			if upper {
+				c -= 'a' - 'A'
+			}
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				c += 'a' - 'A'
+			}
+		case '0' <= c && c <= '9':
+		default:
+			return http.CanonicalHeaderKey(strings.ReplaceAll(cgi, "_", "-"))
+		}
+		b.WriteByte(c)
+		upper = c == '-'
+	}
+	return b.String()
 }
 
 // bufferedResponse is the http.ResponseWriter of the Wasm shapes: it keeps

@@ -25,6 +25,9 @@ func TestReadEnvelope(t *testing.T) {
 		{"missing terminator", "A=1\n", nil, "", true},
 		{"line without equals", "NOEQUALS\n\n", nil, "", true},
 		{"empty key", "=v\n\n", nil, "", true},
+		{"line longer than the read buffer", "HTTP_X_LONG=" + strings.Repeat("v", 10000) + "\nA=1\n\nbody",
+			[][2]string{{"HTTP_X_LONG", strings.Repeat("v", 10000)}, {"A", "1"}}, "body", false},
+		{"missing terminator after a long line", "A=" + strings.Repeat("v", 5000), nil, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +54,30 @@ func TestReadEnvelope(t *testing.T) {
 				t.Errorf("body = %q, want %q", got, tt.wantBody)
 			}
 		})
+	}
+}
+
+// TestEnvelopeReaderReuse: a reactor's envelopeReader serves call after
+// call; a call's variables stay intact after the next call is read, and a
+// call never sees the last one's body.
+func TestEnvelopeReaderReuse(t *testing.T) {
+	var er envelopeReader
+	first, body, err := er.read(strings.NewReader("A=first\nB=" + strings.Repeat("b", 5000) + "\n\nunread body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 2 || body == nil {
+		t.Fatalf("first call: %q", first)
+	}
+	second, body, err := er.read(strings.NewReader("A=second\n\n2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(body); string(got) != "2" || len(second) != 1 || second[0][1] != "second" {
+		t.Errorf("second call: vars %q, body %q", second, got)
+	}
+	if first[0] != [2]string{"A", "first"} || first[1][1] != strings.Repeat("b", 5000) {
+		t.Errorf("the first call's variables changed: %q", first[0])
 	}
 }
 
@@ -182,4 +209,53 @@ func TestWriteCGI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzReadEnvelope: any stdin either is refused as a malformed envelope or
+// splits into variables (a non-empty name without '=', nothing with a
+// newline) and a body that together make up the input.
+func FuzzReadEnvelope(f *testing.F) {
+	for _, in := range []string{"A=1\nB=2\n\nbody", "", "\n", "NOEQ\n\n", "A=1\n", "K=" + strings.Repeat("v", 5000) + "\n\nx"} {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		vars, body, err := readEnvelope(strings.NewReader(in))
+		if err != nil {
+			if !errors.Is(err, errBadEnvelope) {
+				t.Fatalf("error %v is not errBadEnvelope", err)
+			}
+			return
+		}
+		var b strings.Builder
+		for _, kv := range vars {
+			if kv[0] == "" || strings.ContainsAny(kv[0], "=\n") || strings.Contains(kv[1], "\n") {
+				t.Fatalf("bad variable %q", kv)
+			}
+			b.WriteString(kv[0] + "=" + kv[1] + "\n")
+		}
+		rest, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in != "" {
+			b.WriteString("\n")
+		}
+		b.Write(rest)
+		if b.String() != in {
+			t.Fatalf("variables %q and body %q do not make up the input %q", vars, rest, in)
+		}
+	})
+}
+
+// FuzzHeaderKey: headerKey is http.CanonicalHeaderKey of the name with '_'
+// turned into '-', for any name.
+func FuzzHeaderKey(f *testing.F) {
+	for _, name := range []string{"X_CALL_ID", "CONTENT_MD5", "x-forwarded-for", "A", "_", "X__Y", "WWW_AUTHENTICATE2", "X Y", "ÜBER", "x\x00y", ""} {
+		f.Add(name)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := headerKey(name), http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-")); got != want {
+			t.Fatalf("headerKey(%q) = %q, want %q", name, got, want)
+		}
+	})
 }

@@ -3,7 +3,6 @@
 package fn
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +13,8 @@ import (
 // env is the instance's environment across calls (see callEnv).
 var env callEnv
 
-// stdin reads each call's envelope; it keeps its buffer from call to call.
-var stdin = bufio.NewReader(os.Stdin)
+// envelope reads each call's envelope from stdin.
+var envelope envelopeReader
 
 // faasHandle is the reactor entry point of the faas-wasm ABI: it reads the
 // stdin envelope, makes its variables the environment's (env.apply), runs the registered
@@ -36,8 +35,7 @@ func faasHandle() (code int32) {
 		fmt.Fprintln(os.Stderr, "fn: no handler registered; call fn.Register from an init function")
 		return 1
 	}
-	stdin.Reset(os.Stdin)
-	vars, body, err := readEnvelopeFrom(stdin)
+	vars, body, err := envelope.read(os.Stdin)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
 		return 1
@@ -50,7 +48,7 @@ func faasHandle() (code int32) {
 		}
 		values[kv[0]] = kv[1]
 	}
-	env.apply(values)
+	env.apply(names, values)
 	lookup := func(k string) (string, bool) {
 		v, ok := values[k]
 		return v, ok
@@ -96,6 +94,6 @@ func faasInit() {
 	_ = serveCGI(h, names, lookup, body, io.Discard)
 	// Save the instance's own environment now, so that every instance of
 	// the snapshot starts with it (apply saves it on the first call).
-	env.apply(nil)
+	env.apply(nil, nil)
 	runtime.GC()
 }
