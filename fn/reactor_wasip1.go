@@ -17,10 +17,11 @@ var env callEnv
 var envelope envelopeReader
 
 // faasHandle is the reactor entry point of the faas-wasm ABI: it reads the
-// stdin envelope, makes its variables the environment's (env.apply), runs the registered
-// handler and writes the CGI-style response to stdout. It returns 0 on
-// success and 1 (the host answers 500) when no handler is registered, the
-// envelope is malformed, writing fails or the handler panics.
+// stdin envelope, puts its variables in the environment (env.apply), runs
+// the registered handler and writes the CGI-style response to stdout. It
+// returns 0 on success and 1 (the host answers 500) when no handler is
+// registered, the envelope is malformed, writing fails or the handler
+// panics.
 //
 //go:wasmexport faas_handle
 func faasHandle() (code int32) {
