@@ -60,15 +60,15 @@ func (e *callEnv) apply(names []string, values map[string]string) {
 	}
 }
 
-// rebuild clears the environment, dead entries included, and sets the
-// instance's variables and the current call's again.
+// rebuild clears the environment, dead entries included, and sets its live
+// variables again: the content stays as it was.
 func (e *callEnv) rebuild() {
+	live := os.Environ()
 	os.Clearenv()
-	for k, v := range e.base {
-		_ = os.Setenv(k, v)
-	}
-	for _, k := range e.names {
-		_ = os.Setenv(k, e.values[k])
+	for _, kv := range live {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			_ = os.Setenv(k, v)
+		}
 	}
 	e.dead = 0
 }

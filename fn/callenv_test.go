@@ -53,10 +53,13 @@ func TestCallEnv(t *testing.T) {
 
 // TestCallEnvRebuild: variables that change names from call to call leave
 // dead entries in Go's environment table (it never reuses an unset slot);
-// past maxDeadVars the table is rebuilt with the same content.
+// past maxDeadVars the table is rebuilt with the same content, a handler's
+// own variables included.
 func TestCallEnvRebuild(t *testing.T) {
 	t.Setenv("FNCALLENV_OWN", "own")
 	var e callEnv
+	e.apply(nil, nil)
+	t.Setenv("FNCALLENV_HANDLERS", "set by a handler")
 	for i := range maxDeadVars + 2 {
 		rotating := fmt.Sprintf("FNCALLENV_ROTATING_%d", i)
 		e.apply([]string{rotating, "FNCALLENV_STAYS"}, map[string]string{rotating: "v", "FNCALLENV_STAYS": "s"})
@@ -69,7 +72,7 @@ func TestCallEnvRebuild(t *testing.T) {
 		t.Errorf("dead = %d after %d unsets, want a rebuild (0)", e.dead, maxDeadVars+1)
 	}
 	last := fmt.Sprintf("FNCALLENV_ROTATING_%d", maxDeadVars+1)
-	for k, v := range map[string]string{last: "v", "FNCALLENV_STAYS": "s", "FNCALLENV_OWN": "own"} {
+	for k, v := range map[string]string{last: "v", "FNCALLENV_STAYS": "s", "FNCALLENV_OWN": "own", "FNCALLENV_HANDLERS": "set by a handler"} {
 		if got := os.Getenv(k); got != v {
 			t.Errorf("after the rebuild %s = %q, want %q", k, got, v)
 		}
