@@ -27,14 +27,8 @@ func BenchmarkReactorCall(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		values := make(map[string]string, len(vars))
-		names := make([]string, 0, len(vars))
-		for _, kv := range vars {
-			values[kv[0]] = kv[1]
-			names = append(names, kv[0])
-		}
-		lookup := func(k string) (string, bool) { v, ok := values[k]; return v, ok }
-		if err := serveCGI(h, names, lookup, body, &out); err != nil {
+		ev := indexVars(vars)
+		if err := serveCGI(h, ev.names, ev.lookup, body, &out); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -19,9 +19,8 @@ const maxDeadVars = 256
 type callEnv struct {
 	// base is the instance's own environment, saved before the first call.
 	base map[string]string
-	// names and values are the last call's request variables.
-	names  []string
-	values map[string]string
+	// names are the last call's request variables.
+	names []string
 	// dead counts the variables unset since the environment was rebuilt.
 	dead int
 }
@@ -30,8 +29,8 @@ type callEnv struct {
 // the request variables names (each once) with their values, as a command
 // module's would be: every request variable is set to its value (also when
 // the last handler changed it), and a variable of the last call that this
-// one lacks goes back to the instance's value or away. apply keeps names and
-// values, which the caller must not change. Variables that a handler set
+// one lacks goes back to the instance's value or away. apply keeps names,
+// which the caller must not change. Variables that a handler set
 // itself and no request sets persist, as its globals do.
 func (e *callEnv) apply(names []string, values map[string]string) {
 	if e.base == nil {
@@ -54,7 +53,7 @@ func (e *callEnv) apply(names []string, values map[string]string) {
 		_ = os.Unsetenv(k)
 		e.dead++
 	}
-	e.names, e.values = names, values
+	e.names = names
 	if e.dead > maxDeadVars {
 		e.rebuild()
 	}

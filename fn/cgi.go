@@ -91,6 +91,31 @@ func parseEnvelopeVars(lines string) ([][2]string, error) {
 	return vars, nil
 }
 
+// envelopeVars indexes an envelope's variables for requestFromCGI and
+// callEnv: their names in order, each once, and their values (the last of
+// a repeated name wins, as when they are set in order).
+type envelopeVars struct {
+	names  []string
+	values map[string]string
+}
+
+func indexVars(vars [][2]string) envelopeVars {
+	e := envelopeVars{names: make([]string, 0, len(vars)), values: make(map[string]string, len(vars))}
+	for _, kv := range vars {
+		if _, dup := e.values[kv[0]]; !dup {
+			e.names = append(e.names, kv[0])
+		}
+		e.values[kv[0]] = kv[1]
+	}
+	return e
+}
+
+// lookup is requestFromCGI's lookup over the variables.
+func (e envelopeVars) lookup(k string) (string, bool) {
+	v, ok := e.values[k]
+	return v, ok
+}
+
 // requestFromCGI builds the *http.Request a handler sees from CGI/1.1 and
 // classic-watchdog variables (lookup) and the body. Only REQUEST_METHOD,
 // PATH_INFO, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH, SERVER_PROTOCOL,
@@ -242,7 +267,9 @@ func (b *bufferedResponse) writeCGI(w io.Writer) error {
 	var head bytes.Buffer
 	head.WriteString("Status: ")
 	head.Write(strconv.AppendInt(head.AvailableBuffer(), int64(status), 10))
-	head.WriteString(" " + http.StatusText(status) + "\r\n")
+	head.WriteString(" ")
+	head.WriteString(http.StatusText(status))
+	head.WriteString("\r\n")
 	keys := make([]string, 0, len(b.header))
 	for k := range b.header {
 		keys = append(keys, k)

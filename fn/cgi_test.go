@@ -259,3 +259,18 @@ func FuzzHeaderKey(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexVars: each name once, in order of first appearance; a repeated
+// name's last value wins.
+func TestIndexVars(t *testing.T) {
+	ev := indexVars([][2]string{{"A", "1"}, {"B", "2"}, {"A", "3"}})
+	if strings.Join(ev.names, ",") != "A,B" || ev.values["A"] != "3" || ev.values["B"] != "2" {
+		t.Errorf("names %q, values %q", ev.names, ev.values)
+	}
+	if v, ok := ev.lookup("A"); v != "3" || !ok {
+		t.Errorf("lookup(A) = %q, %v", v, ok)
+	}
+	if _, ok := ev.lookup("C"); ok {
+		t.Error("lookup(C) found a variable that is not there")
+	}
+}

@@ -41,20 +41,9 @@ func faasHandle() (code int32) {
 		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
 		return 1
 	}
-	values := make(map[string]string, len(vars))
-	names := make([]string, 0, len(vars))
-	for _, kv := range vars {
-		if _, dup := values[kv[0]]; !dup {
-			names = append(names, kv[0])
-		}
-		values[kv[0]] = kv[1]
-	}
-	env.apply(names, values)
-	lookup := func(k string) (string, bool) {
-		v, ok := values[k]
-		return v, ok
-	}
-	if err := serveCGI(h, names, lookup, body, os.Stdout); err != nil {
+	ev := indexVars(vars)
+	env.apply(ev.names, ev.values)
+	if err := serveCGI(h, ev.names, ev.lookup, body, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "fn: %v\n", err)
 		return 1
 	}
@@ -82,17 +71,8 @@ func faasInit() {
 	if err != nil {
 		return
 	}
-	values := make(map[string]string, len(vars))
-	names := make([]string, 0, len(vars))
-	for _, kv := range vars {
-		values[kv[0]] = kv[1]
-		names = append(names, kv[0])
-	}
-	lookup := func(k string) (string, bool) {
-		v, ok := values[k]
-		return v, ok
-	}
-	_ = serveCGI(h, names, lookup, body, io.Discard)
+	ev := indexVars(vars)
+	_ = serveCGI(h, ev.names, ev.lookup, body, io.Discard)
 	// Save the instance's own environment now, so that every instance of
 	// the snapshot starts with it (apply saves it on the first call).
 	env.apply(nil, nil)

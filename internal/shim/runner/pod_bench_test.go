@@ -223,7 +223,7 @@ func get(client *http.Client, url string) error {
 		return err
 	}
 	n := callSeq.Add(1)
-	req.Header.Set("X-Call-Id", fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", n>>32, n>>16&0xffff, n>>4&0xfff, n&0xfff, n))
+	req.Header.Set("X-Call-Id", fmt.Sprintf("%036d", n)) // as long as the proxy's UUIDs
 	req.Header.Set("X-Start-Time", strconv.FormatInt(time.Now().UnixNano(), 10))
 	req.Header.Set("X-Forwarded-For", "10.88.0.1")
 	req.Header.Set("X-Forwarded-Host", "127.0.0.1:8080")
