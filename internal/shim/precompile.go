@@ -47,8 +47,8 @@ func (s *Service) compiled(key string) bool {
 // which the runner installs when a trusted key signed it for this module
 // and engine (the provider's rule); otherwise the runner compiles the
 // module. The runner's log lines (how the module came, or why no layer was
-// used) go to the container's log (stderr, the FIFO at that path) and to
-// the shim's. It runs in the shim's own cgroup, not the container's:
+// used) go to the container's log (containerLog, its stderr) and to the
+// shim's. It runs in the shim's own cgroup, not the container's:
 // compiling needs much more memory than serving, like pulling an image is
 // not charged to the pod.
 //
@@ -60,7 +60,7 @@ func (s *Service) compiled(key string) bool {
 // compiles of the same module side by side on the 2-core test node (load
 // average 142); the kubelet's 2-minute start deadline passed for 18 of them
 // and none was Ready after 2.5 minutes.
-func (s *Service) precompile(ctx context.Context, id, bundle, stderr string, cfg runspec.Config) error {
+func (s *Service) precompile(ctx context.Context, id, bundle string, containerLog io.Writer, cfg runspec.Config) error {
 	key, err := moduleKey(cfg.ModulePath)
 	if err != nil || s.compiled(key) {
 		return err
@@ -84,11 +84,6 @@ func (s *Service) precompile(ctx context.Context, id, bundle, stderr string, cfg
 	}
 	defer os.Remove(cfgPath)
 	var out bytes.Buffer
-	containerLog, err := openOutput(stderr)
-	if err != nil {
-		return fmt.Errorf("compile module: container log: %w", err)
-	}
-	defer containerLog.Close()
 	cmd := exec.CommandContext(ctx, s.runnerPath, "-config", cfgPath, "-precompile")
 	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Stdout = io.MultiWriter(&out, containerLog)

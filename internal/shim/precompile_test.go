@@ -3,6 +3,7 @@ package shim
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func TestPrecompileOncePerModule(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		wg.Go(func() {
-			if err := s.precompile(ctx, "c", t.TempDir(), "", runspec.Config{ModulePath: module}); err != nil {
+			if err := s.precompile(ctx, "c", t.TempDir(), io.Discard, runspec.Config{ModulePath: module}); err != nil {
 				errs <- err
 				return
 			}
@@ -60,7 +61,7 @@ func TestPrecompileOncePerModule(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if err := s.precompile(ctx, "c", t.TempDir(), "", runspec.Config{ModulePath: module}); err != nil {
+	if err := s.precompile(ctx, "c", t.TempDir(), io.Discard, runspec.Config{ModulePath: module}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(runs)

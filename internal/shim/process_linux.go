@@ -2,6 +2,7 @@ package shim
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -33,8 +34,8 @@ type spawnRequest struct {
 	dir            string // working directory (inside chroot when set)
 	chroot         string // root filesystem to run in ("" = the host's)
 	cred           *syscall.Credential
-	gate           bool   // hold the process until spawned.gate is closed (runner only)
-	stdout, stderr string // FIFOs ("" = /dev/null)
+	gate           bool     // hold the process until spawned.gate is closed (runner only)
+	stdout, stderr *os.File // the container's output FIFOs (see openOutputs; nil = /dev/null)
 	spec           *specs.Spec
 }
 
@@ -48,14 +49,56 @@ type spawned struct {
 	ready *os.File
 }
 
-// openOutput opens a stdio FIFO for the runner. It is opened read-write so
-// the pipe always has a reader: when containerd's reader goes away (a
-// detached ctr, a restarting containerd) writes never fail with EPIPE.
+// outputs are a container's stdout and stderr FIFOs, opened by the shim
+// once for everything the container's start writes: the compile's log
+// (see precompile) and the runner, which gets them as its stdout and
+// stderr. They stay open from before the first write until the runner
+// holds its own copies: a FIFO whose last writer closes gives containerd's
+// reader end of file, and its copy into the container log stops for good
+// (closing the compile's copy before opening the runner's lost every line
+// the runner wrote).
+type outputs struct{ stdout, stderr *os.File }
+
+// openOutputs opens the FIFOs at the paths containerd gave ("" = none,
+// nil). Each is opened read-write so the pipe always has a reader: when
+// containerd's reader goes away (a detached ctr, a restarting containerd)
+// writes never fail with EPIPE.
+func openOutputs(stdout, stderr string) (outputs, error) {
+	var o outputs
+	var err error
+	if o.stdout, err = openOutput(stdout); err != nil {
+		return o, fmt.Errorf("open stdout: %w", err)
+	}
+	if o.stderr, err = openOutput(stderr); err != nil {
+		o.close()
+		return o, fmt.Errorf("open stderr: %w", err)
+	}
+	return o, nil
+}
+
 func openOutput(path string) (*os.File, error) {
 	if path == "" {
-		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		return nil, nil
 	}
 	return os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+}
+
+// close closes the shim's copies; a started runner keeps its own.
+func (o outputs) close() {
+	for _, f := range []*os.File{o.stdout, o.stderr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// log is where the shim writes to the container's log: its stderr, or
+// nowhere without one.
+func (o outputs) log() io.Writer {
+	if o.stderr == nil {
+		return io.Discard
+	}
+	return o.stderr
 }
 
 // spawn starts a process inside the namespaces of req.spec: a namespace
@@ -66,19 +109,10 @@ func openOutput(path string) (*os.File, error) {
 // "-gate-fd 3" in its arguments, and the write end of a ready pipe as fd 4
 // and "-ready-fd 4".
 func spawn(req spawnRequest) (*spawned, error) {
-	stdout, err := openOutput(req.stdout)
-	if err != nil {
-		return nil, fmt.Errorf("open stdout: %w", err)
-	}
-	defer stdout.Close()
-	stderr, err := openOutput(req.stderr)
-	if err != nil {
-		return nil, fmt.Errorf("open stderr: %w", err)
-	}
-	defer stderr.Close()
 	args := req.args
 	var gateR, gateW, readyR, readyW *os.File
 	if req.gate {
+		var err error
 		if gateR, gateW, err = os.Pipe(); err != nil {
 			return nil, fmt.Errorf("gate pipe: %w", err)
 		}
@@ -91,7 +125,12 @@ func spawn(req spawnRequest) (*spawned, error) {
 		args = append(append([]string(nil), args...), "-gate-fd", "3", "-ready-fd", "4")
 	}
 	cmd := &exec.Cmd{Path: req.path, Args: append([]string{req.path}, args...), Dir: req.dir, Env: req.env}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if req.stdout != nil {
+		cmd.Stdout = req.stdout
+	}
+	if req.stderr != nil {
+		cmd.Stderr = req.stderr
+	}
 	if gateR != nil {
 		cmd.ExtraFiles = []*os.File{gateR, readyW}
 	}

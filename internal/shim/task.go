@@ -78,16 +78,21 @@ func (s *Service) createTask(ctx context.Context, id, bundle string, rootfs []*t
 	if err != nil {
 		return t, err
 	}
+	out, err := openOutputs(stdout, stderr)
+	if err != nil {
+		return t, err
+	}
+	defer out.close()
 	var req spawnRequest
 	if t.sandbox {
 		req, err = sandboxProcess(spec, root)
 	} else {
-		req, err = s.runnerProcess(ctx, id, bundle, stderr, spec, root)
+		req, err = s.runnerProcess(ctx, id, bundle, out.log(), spec, root)
 	}
 	if err != nil {
 		return t, err
 	}
-	req.stdout, req.stderr, req.spec = stdout, stderr, spec
+	req.stdout, req.stderr, req.spec = out.stdout, out.stderr, spec
 	if t.proc, err = spawn(req); err != nil {
 		return t, err
 	}
@@ -142,8 +147,8 @@ func (t *wasmTask) mountRootfs(rootfs []*types.Mount) (string, error) {
 
 // runnerProcess finds the module, writes the runner config, puts the
 // module into the node cache if needed (see precompile; its log goes to
-// the container's stderr FIFO), and describes the gated runner.
-func (s *Service) runnerProcess(ctx context.Context, id, bundle, stderr string, spec *specs.Spec, root string) (spawnRequest, error) {
+// containerLog), and describes the gated runner.
+func (s *Service) runnerProcess(ctx context.Context, id, bundle string, containerLog io.Writer, spec *specs.Spec, root string) (spawnRequest, error) {
 	modulePath, err := findModule(spec, root)
 	if err != nil {
 		// Not in the root filesystem: a Wasm OCI artifact keeps its module
@@ -163,7 +168,7 @@ func (s *Service) runnerProcess(ctx context.Context, id, bundle, stderr string, 
 	if err := runspec.WriteConfig(cfgPath, cfg); err != nil {
 		return spawnRequest{}, err
 	}
-	if err := s.precompile(ctx, id, bundle, stderr, cfg); err != nil {
+	if err := s.precompile(ctx, id, bundle, containerLog, cfg); err != nil {
 		return spawnRequest{}, err
 	}
 	// A clean environment: Go picks GOMAXPROCS from the cgroup CPU limit.

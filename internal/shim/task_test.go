@@ -276,12 +276,21 @@ func TestSignedPrecompiledLayerOfTwinImage(t *testing.T) {
 // precompiled layer covers is compiled, and the container's log says why
 // no layer was used (the shim's lookup said so only at debug level, in
 // containerd's log, before).
+//
+// The runner's own lines must follow the compile's in that log: the shim
+// closed the FIFO it wrote the compile's output to before it opened the
+// runner's, so for a moment the FIFO had no writer and containerd's copy,
+// reading, saw end of file and stopped (TestKubernetesLoad, 2026-12-07:
+// one of two pods logged the compile and nothing of its runner).
 func TestNoPrecompiledLayerSaysWhy(t *testing.T) {
 	_, out := requireHarness(t).serve(t, "nolayer", "trap-unique")
-	logged(out, "from=compiled")
+	logged(out, "msg=serving")
 	log := out.String()
 	if !strings.Contains(log, "precompiled layer not used") || !strings.Contains(log, "nor the") || !strings.Contains(log, "from=compiled") {
 		t.Fatalf("container log does not say why no precompiled layer was used:\n%s", log)
+	}
+	if !strings.Contains(log, "msg=serving") {
+		t.Fatalf("container log stops after the compile, without the runner's lines:\n%s", log)
 	}
 }
 
