@@ -1,8 +1,8 @@
 // Package procmem reads how much memory processes use from /proc (RSS,
 // PSS and private pages from smaps and smaps_rollup) and finds the
 // processes of a Kubernetes pod on its node: those in the pod's cgroup and
-// the containerd shim that serves them. The density test (test/e2e) and
-// hack/shim/podbench measure pods with it; it needs a Linux /proc and, for
+// the containerd shim that serves them. The density and load tests
+// (test/e2e) and hack/shim/podbench measure pods with it; it needs a Linux /proc and, for
 // other users' processes, root.
 package procmem
 
