@@ -1,9 +1,9 @@
 // Package procmem reads how much memory processes use from /proc (RSS,
-// PSS and private pages from smaps and smaps_rollup) and finds the
-// processes of a Kubernetes pod on its node: those in the pod's cgroup and
-// the containerd shim that serves them. The density and load tests
-// (test/e2e) and hack/shim/podbench measure pods with it; it needs a Linux /proc and, for
-// other users' processes, root.
+// PSS and private pages from smaps and smaps_rollup), and their CPU time,
+// and finds the processes of a Kubernetes pod on its node: those in the
+// pod's cgroup and the containerd shim that serves them. The density and
+// load tests (test/e2e) and hack/shim/podbench measure pods with it; it
+// needs a Linux /proc and, for other users' processes, root.
 package procmem
 
 import (
@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Use is the memory a process (or a sum of processes) uses, in bytes, as
@@ -124,18 +125,60 @@ func Name(pid int) string {
 
 // ParentPID is the process's parent, 0 when it is gone.
 func ParentPID(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := stat(pid)
 	if err != nil {
 		return 0
 	}
-	// pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
+	ppid, _ := strconv.Atoi(f[statPPID])
 	return ppid
+}
+
+// CPUTime is the CPU time, user and system, that the process's threads
+// have used so far (exited threads included), in /proc's ticks of 10 ms.
+func CPUTime(pid int) (time.Duration, error) {
+	f, err := stat(pid)
+	if err != nil {
+		return 0, err
+	}
+	var ticks int64
+	for _, v := range f[statUTime : statSTime+1] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// Fields of /proc/PID/stat after the comm (proc(5) numbers them from 1:
+// ppid is its field 4, utime 14, stime 15).
+const (
+	statPPID  = 4 - 3
+	statUTime = 14 - 3
+	statSTime = 15 - 3
+)
+
+// stat returns the fields of /proc/PID/stat that follow the comm, which
+// may hold spaces and parentheses: the fields start after its last ')'.
+func stat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	return statFields(pid, string(b))
+}
+
+func statFields(pid int, s string) ([]string, error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: no comm", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) <= statSTime {
+		return nil, fmt.Errorf("/proc/%d/stat: %d fields after the comm", pid, len(f))
+	}
+	return f, nil
 }
 
 // kubepodsRoots are where the kubelet's pod cgroups live: cgroup v1 (the

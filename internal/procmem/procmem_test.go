@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestSelf reads the test process's own memory: PSS and private memory
@@ -50,6 +51,40 @@ func TestSelf(t *testing.T) {
 	}
 }
 
+// TestCPUTime: the test process's CPU time grows while it computes.
+func TestCPUTime(t *testing.T) {
+	before, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x, start := uint64(1), time.Now(); time.Since(start) < 100*time.Millisecond; x = x*6364136223846793005 + 1 {
+	}
+	after, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after < before+50*time.Millisecond {
+		t.Fatalf("CPUTime went from %v to %v over 100 ms of computing", before, after)
+	}
+}
+
+// TestStatFields: the fields after a comm holding spaces and parentheses,
+// and a line too short or without a comm refused.
+func TestStatFields(t *testing.T) {
+	f, err := statFields(7, "7 (a) b (c) S 1 7 7 0 -1 4194560 100 0 0 0 25 12 0 0 20 0 1 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f[statPPID] != "1" || f[statUTime] != "25" || f[statSTime] != "12" {
+		t.Errorf("ppid, utime, stime = %s, %s, %s; want 1, 25, 12", f[statPPID], f[statUTime], f[statSTime])
+	}
+	for _, bad := range []string{"7 a S 1", "7 (a) S 1 7"} {
+		if _, err := statFields(7, bad); err == nil {
+			t.Errorf("statFields(%q): no error", bad)
+		}
+	}
+}
+
 // TestShare: a shared process's memory splits evenly, and a count below
 // one is taken as one.
 func TestShare(t *testing.T) {
@@ -70,6 +105,9 @@ func TestGone(t *testing.T) {
 	}
 	if Name(pid) != "" || ParentPID(pid) != 0 {
 		t.Error("a missing process has a name or a parent")
+	}
+	if _, err := CPUTime(pid); err == nil {
+		t.Error("CPUTime of a missing process: no error")
 	}
 }
 

@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,26 +158,14 @@ func (c *cluster) functionPIDs(ctx context.Context, t *testing.T, name string) [
 	return pids
 }
 
-// cpuTime is the CPU time (user and system, all threads) the processes
-// have used so far, in /proc's 10 ms ticks; a process that is gone counts
-// nothing.
+// cpuTime is the CPU time the processes have used so far; a process that
+// is gone counts nothing.
 func cpuTime(pids []int) time.Duration {
-	var ticks int64
+	var sum time.Duration
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// After the comm's ')': state is field 3 of proc(5), utime 14, stime 15.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 13 {
-			continue
-		}
-		for _, v := range f[11:13] {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
+		if d, err := procmem.CPUTime(pid); err == nil {
+			sum += d
 		}
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond
+	return sum
 }
