@@ -20,6 +20,9 @@ type pageLog struct {
 	start time.Time
 	urls  map[network.RequestID]string
 	lines []string
+	// networkChanged counts requests that failed with
+	// net::ERR_NETWORK_CHANGED (see open).
+	networkChanged int
 }
 
 const pageLogLines = 80
@@ -45,6 +48,9 @@ func (l *pageLog) event(ev any) {
 		l.add("response %d %s", e.Response.Status, e.Response.URL)
 	case *network.EventLoadingFailed:
 		l.add("failed %s %s (canceled=%v)", l.urls[e.RequestID], e.ErrorText, e.Canceled)
+		if e.ErrorText == "net::ERR_NETWORK_CHANGED" {
+			l.networkChanged++
+		}
 	case *runtime.EventExceptionThrown:
 		d := e.ExceptionDetails
 		text := d.Text
@@ -82,4 +88,16 @@ func pageEvents(ctx context.Context) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
+}
+
+// networkChanges is how many of ctx's tab's requests have failed because
+// the host's network changed.
+func networkChanges(ctx context.Context) int {
+	l, ok := ctx.Value(pageLogKey{}).(*pageLog)
+	if !ok {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.networkChanged
 }
