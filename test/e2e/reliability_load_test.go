@@ -143,12 +143,8 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // processes (not the shims, which serve no calls).
 func (c *cluster) functionPIDs(ctx context.Context, t *testing.T, name string) []int {
 	t.Helper()
-	l, err := c.admin.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: fw.LabelFunction + "=" + name})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pids []int
-	for _, pod := range l.Items {
+	for _, pod := range c.functionPods(ctx, t, name) {
 		p, err := procmem.PodPIDs(string(pod.UID))
 		if err != nil {
 			t.Fatalf("%s: %v", pod.Name, err)

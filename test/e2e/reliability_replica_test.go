@@ -63,15 +63,12 @@ func TestKubernetesReplicaKill(t *testing.T) {
 				testenv.Missing(t, "killing a container needs root (the cluster's containerd socket)")
 			}
 			waitFor(t, 2*time.Minute, "3 ready endpoints", func() bool { return len(c.podAddrs(ctx, t, fn)) == 3 })
-			pods, err := c.admin.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: fw.LabelFunction + "=" + fn})
-			if err != nil {
-				t.Fatal(err)
-			}
-			i := slices.IndexFunc(pods.Items, func(p corev1.Pod) bool { return p.DeletionTimestamp == nil && p.Status.PodIP != "" })
+			pods := c.functionPods(ctx, t, fn)
+			i := slices.IndexFunc(pods, func(p corev1.Pod) bool { return p.DeletionTimestamp == nil && p.Status.PodIP != "" })
 			if i < 0 {
 				t.Fatalf("no live pod of %s", fn)
 			}
-			victim := pods.Items[i]
+			victim := pods[i]
 			addr := victim.Status.PodIP + ":8080"
 
 			l := startLoad(concurrency, 0, api.url+"/function/"+fn+query, want)

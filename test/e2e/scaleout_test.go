@@ -96,15 +96,21 @@ func forgetOnNode(ctx context.Context, t *testing.T, image string) {
 	}
 }
 
-// podLogs returns the logs of function name's pods.
-func (c *cluster) podLogs(ctx context.Context, t *testing.T, name string) string {
+// functionPods lists function name's pods, terminating ones included.
+func (c *cluster) functionPods(ctx context.Context, t *testing.T, name string) []corev1.Pod {
 	t.Helper()
 	l, err := c.admin.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: fw.LabelFunction + "=" + name})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l.Items
+}
+
+// podLogs returns the logs of function name's pods.
+func (c *cluster) podLogs(ctx context.Context, t *testing.T, name string) string {
+	t.Helper()
 	var out strings.Builder
-	for _, pod := range l.Items {
+	for _, pod := range c.functionPods(ctx, t, name) {
 		b, err := c.admin.CoreV1().Pods(c.namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
 		if err != nil {
 			t.Fatalf("logs of %s: %v", pod.Name, err)
